@@ -1,26 +1,14 @@
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../dev/embedded-postgres';
 import { TEMPLATE_DATABASE, withDatabase } from './fixtures/database';
+import { freePort } from './fixtures/ports';
 
 declare global {
   var __MAILFERRY_PG__: EmbeddedPostgresHandle | undefined;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /**

@@ -1,0 +1,110 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BatchCommand, BatchStatus, MailboxStatus } from './batch-status';
+
+/**
+ * The messages a batch workflow understands. Operators can send the signals from the Temporal Web UI with a
+ * JSON input such as `{"by": "admin@contoso.com"}` (the input is optional); the API sends the `command` update,
+ * whose validator refuses a command the batch's status does not allow, so the caller learns at once.
+ */
+
+/** Who gave a command; recorded in the audit log and as the batch's last admin activity. */
+export interface CommandActor {
+  by?: string;
+}
+
+/** The settings of a batch that Edit can change (the seed: finalization times and the endpoints). */
+export interface BatchEdit {
+  startAfter?: string | null;
+  completeAfter?: string | null;
+  autoComplete?: boolean;
+  sourceEndpointId?: string;
+  destinationEndpointId?: string;
+  badItemLimit?: number;
+  largeItemLimit?: number;
+  largeItemMaxBytes?: number;
+  folderInclude?: string[];
+  folderExclude?: string[];
+  deleteOnDestination?: boolean;
+}
+
+export interface CommandRequest extends CommandActor {
+  command: BatchCommand;
+  /** Only with `edit`. */
+  edit?: BatchEdit;
+}
+
+export const startSignal = defineSignal<[CommandActor?]>('start');
+export const stopSignal = defineSignal<[CommandActor?]>('stop');
+export const resumeSignal = defineSignal<[CommandActor?]>('resume');
+export const completeSignal = defineSignal<[CommandActor?]>('complete');
+export const removeSignal = defineSignal<[CommandActor?]>('remove');
+export const syncNowSignal = defineSignal<[CommandActor?]>('syncNow');
+export const editSignal = defineSignal<[BatchEdit & CommandActor]>('edit');
+
+/** Synchronous form of the signals above: resolves once the workflow has applied the command. */
+export const commandUpdate = defineUpdate<BatchSnapshot, [CommandRequest]>('command');
+
+/** Everything the dashboard shows about one batch. */
+export const statusQuery = defineQuery<BatchSnapshot>('status');
+
+export interface MailboxCounts {
+  total: number;
+  queued: number;
+  syncing: number;
+  synced: number;
+  failed: number;
+  stopped: number;
+  /** Mailboxes completed by Complete (the seed's Finalized). */
+  finalized: number;
+}
+
+export type PassKind = 'initial' | 'incremental' | 'final';
+
+export interface PassProgress {
+  kind: PassKind;
+  startedAt: string;
+  /** Mailboxes handed to a sync activity so far in this pass. */
+  scheduled: number;
+  /** Of those, how many have finished (synced or failed). */
+  finished: number;
+}
+
+export interface CommandRecord {
+  command: BatchCommand;
+  by: string;
+  at: string;
+  outcome: 'accepted' | 'rejected';
+  /** For a rejected command: the status that did not allow it. */
+  status?: BatchStatus;
+}
+
+export interface BatchSnapshot {
+  batchId: string;
+  name: string;
+  status: BatchStatus;
+  statusLabel: string;
+  allowedCommands: BatchCommand[];
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  initialSyncAt: string | null;
+  initialSyncDurationMs: number | null;
+  lastSyncedAt: string | null;
+  startAfter: string | null;
+  completeAfter: string | null;
+  autoComplete: boolean;
+  lastAdminActivityAt: string;
+  /** What the batch waits for next, and when (absolute times). */
+  nextIncrementalSyncAt: string | null;
+  autoStopAt: string | null;
+  removeAt: string | null;
+  counts: MailboxCounts;
+  percentageSynced: number;
+  pass: PassProgress | null;
+  lastError: string | null;
+  recentCommands: CommandRecord[];
+  /** How many times this batch's workflow has continued as new (its history is bounded). */
+  runs: number;
+}
+
+export type { BatchCommand, BatchStatus, MailboxStatus };
