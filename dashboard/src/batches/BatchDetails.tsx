@@ -1,0 +1,90 @@
+import type { ReactNode } from 'react';
+import type { BatchDetail, EndpointRef, ProgressPoint } from '../api/types';
+import { StatusBadge } from '../components/StatusBadge';
+import { formatCount, formatDateTime, formatDuration, timeZoneName } from '../format';
+import { routeHref } from '../hooks/use-route';
+import { ProgressChart } from './ProgressChart';
+
+interface Props {
+  batch: BatchDetail;
+  progress: ProgressPoint[] | undefined;
+}
+
+function EndpointLink({ endpoint }: { endpoint: EndpointRef | undefined }) {
+  if (!endpoint) return <>—</>;
+  return (
+    <>
+      <a href={routeHref({ page: 'endpoints', endpointId: endpoint.id })}>{endpoint.name}</a>{' '}
+      <span className="muted">({endpoint.host})</span>
+    </>
+  );
+}
+
+function of(value: number, total: number): string {
+  return `${formatCount(value)} of ${formatCount(total)}`;
+}
+
+/** The seed's "Migration batch statistics" for the selected batch, plus its workflow and a progress chart. */
+export function BatchDetails({ batch, progress }: Props) {
+  const rows: [string, ReactNode][] = [
+    ['Type', batch.type],
+    ['Direction', batch.direction],
+    ['Status', <StatusBadge key="s" status={batch.status} label={batch.statusLabel} />],
+    ['Requested', formatCount(batch.total)],
+    ['Synced mailboxes', of(batch.synced, batch.total)],
+    ['Finalized mailboxes', of(batch.finalized, batch.total)],
+    ['Failed mailboxes', of(batch.failed, batch.total)],
+    ['Created by', batch.createdBy || '—'],
+    ['Created time', formatDateTime(batch.createdAt)],
+    ['Start time', formatDateTime(batch.startedAt)],
+    ['Initial sync time', formatDateTime(batch.initialSyncAt)],
+    ['Initial sync duration', formatDuration(batch.initialSyncDurationMs)],
+    ['Last synced time', formatDateTime(batch.lastSyncedAt)],
+    ['Start after', formatDateTime(batch.startAfter)],
+    ['Complete after', formatDateTime(batch.completeAfter)],
+    ['Source endpoint', <EndpointLink key="src" endpoint={batch.endpoints?.source} />],
+    ['Destination endpoint', <EndpointLink key="dst" endpoint={batch.endpoints?.destination} />],
+  ];
+  if (batch.nextIncrementalSyncAt) rows.push(['Next incremental sync', formatDateTime(batch.nextIncrementalSyncAt)]);
+  if (batch.autoStopAt) rows.push(['Stops for inactivity at', formatDateTime(batch.autoStopAt)]);
+  if (batch.removeAt) rows.push(['Removed automatically at', formatDateTime(batch.removeAt)]);
+
+  return (
+    <section className="details" aria-labelledby="details-title">
+      <div className="details-head">
+        <h2 id="details-title">{batch.name}</h2>
+        <a className="button" href={routeHref({ page: 'report', batchId: batch.id })}>
+          View details
+        </a>
+      </div>
+      {batch.lastError && (
+        <p className="message message-error" role="status">
+          Last error: {batch.lastError}
+        </p>
+      )}
+      <dl className="detail-list" data-testid="batch-details">
+        {rows.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+        <div>
+          <dt>Workflow</dt>
+          <dd>
+            {batch.temporalUiUrl ? (
+              <a href={batch.temporalUiUrl} target="_blank" rel="noreferrer noopener">
+                Open {batch.workflowId} in Temporal Web UI<span className="visually-hidden"> (opens in a new tab)</span>
+              </a>
+            ) : (
+              <code>{batch.workflowId}</code>
+            )}
+          </dd>
+        </div>
+      </dl>
+      <p className="muted small">Times are in your time zone, {timeZoneName()}.</p>
+      <h3>Progress</h3>
+      {progress ? <ProgressChart points={progress} total={batch.total} /> : <p className="muted">Loading progress…</p>}
+    </section>
+  );
+}

@@ -1,0 +1,114 @@
+import type { BatchDetail, BatchEditInput, BatchInput } from '../api/types';
+import { fromLocalInput, toLocalInput } from '../format';
+
+/** What the New / Edit batch form holds, as the inputs hold it (strings for numbers and times). */
+export interface BatchFormState {
+  name: string;
+  sourceEndpointId: string;
+  destinationEndpointId: string;
+  csv: string;
+  csvFileName: string | undefined;
+  startAfter: string;
+  completeAfter: string;
+  autoStart: boolean;
+  autoComplete: boolean;
+  badItemLimit: string;
+  largeItemLimit: string;
+  folderInclude: string;
+  folderExclude: string;
+}
+
+export const EMPTY_FORM: BatchFormState = {
+  name: '',
+  sourceEndpointId: '',
+  destinationEndpointId: '',
+  csv: '',
+  csvFileName: undefined,
+  startAfter: '',
+  completeAfter: '',
+  autoStart: true,
+  autoComplete: false,
+  badItemLimit: '10',
+  largeItemLimit: '0',
+  folderInclude: '',
+  folderExclude: '',
+};
+
+export function formFromBatch(batch: BatchDetail): BatchFormState {
+  return {
+    ...EMPTY_FORM,
+    name: batch.name,
+    sourceEndpointId: batch.endpoints?.source?.id ?? '',
+    destinationEndpointId: batch.endpoints?.destination?.id ?? '',
+    startAfter: toLocalInput(batch.startAfter),
+    completeAfter: toLocalInput(batch.completeAfter),
+    autoStart: batch.autoStart ?? false,
+    autoComplete: batch.autoComplete ?? false,
+    badItemLimit: String(batch.badItemLimit ?? 10),
+    largeItemLimit: String(batch.largeItemLimit ?? 0),
+    folderInclude: (batch.folderInclude ?? []).join('\n'),
+    folderExclude: (batch.folderExclude ?? []).join('\n'),
+  };
+}
+
+function folders(text: string): string[] {
+  return text
+    .split(/\n|,/)
+    .map((folder) => folder.trim())
+    .filter(Boolean);
+}
+
+export type FieldErrors = Partial<Record<keyof BatchFormState, string>>;
+
+/** Checks what the browser can check before asking the API; the API remains the judge. */
+export function validateForm(state: BatchFormState, creating: boolean): FieldErrors {
+  const errors: FieldErrors = {};
+  if (creating && !state.name.trim()) errors.name = 'Enter a name for the batch.';
+  if (!state.sourceEndpointId) errors.sourceEndpointId = 'Choose the source endpoint.';
+  if (!state.destinationEndpointId) errors.destinationEndpointId = 'Choose the destination endpoint.';
+  if (creating && !state.csv.trim()) errors.csv = 'Upload or paste the CSV of mailboxes.';
+  for (const key of ['badItemLimit', 'largeItemLimit'] as const) {
+    if (!/^\d+$/.test(state[key].trim())) errors[key] = 'Enter a whole number, 0 or more.';
+  }
+  const start = fromLocalInput(state.startAfter);
+  const complete = fromLocalInput(state.completeAfter);
+  if (start && complete && complete < start) errors.completeAfter = 'Complete after must not be before Start after.';
+  return errors;
+}
+
+export function createInput(state: BatchFormState): BatchInput {
+  const input: BatchInput = {
+    name: state.name.trim(),
+    sourceEndpointId: state.sourceEndpointId,
+    destinationEndpointId: state.destinationEndpointId,
+    csv: state.csv,
+    autoStart: state.autoStart,
+    autoComplete: state.autoComplete,
+    badItemLimit: Number(state.badItemLimit),
+    largeItemLimit: Number(state.largeItemLimit),
+  };
+  const startAfter = fromLocalInput(state.startAfter);
+  const completeAfter = fromLocalInput(state.completeAfter);
+  if (startAfter) input.startAfter = startAfter;
+  if (completeAfter) input.completeAfter = completeAfter;
+  const include = folders(state.folderInclude);
+  const exclude = folders(state.folderExclude);
+  if (include.length) input.folderInclude = include;
+  if (exclude.length) input.folderExclude = exclude;
+  return input;
+}
+
+/** The PATCH body: only what changed since the form was loaded. */
+export function editInput(state: BatchFormState, original: BatchFormState): BatchEditInput {
+  const input: BatchEditInput = {};
+  if (state.sourceEndpointId !== original.sourceEndpointId) input.sourceEndpointId = state.sourceEndpointId;
+  if (state.destinationEndpointId !== original.destinationEndpointId) input.destinationEndpointId = state.destinationEndpointId;
+  if (state.startAfter !== original.startAfter) input.startAfter = fromLocalInput(state.startAfter);
+  if (state.completeAfter !== original.completeAfter) input.completeAfter = fromLocalInput(state.completeAfter);
+  if (state.autoComplete !== original.autoComplete) input.autoComplete = state.autoComplete;
+  if (state.badItemLimit !== original.badItemLimit) input.badItemLimit = Number(state.badItemLimit);
+  if (state.largeItemLimit !== original.largeItemLimit) input.largeItemLimit = Number(state.largeItemLimit);
+  if (state.folderInclude !== original.folderInclude) input.folderInclude = folders(state.folderInclude);
+  if (state.folderExclude !== original.folderExclude) input.folderExclude = folders(state.folderExclude);
+  return input;
+}

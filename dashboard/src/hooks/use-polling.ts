@@ -1,0 +1,77 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+/** How often live data is fetched again while the page is visible. */
+export const POLL_INTERVAL_MS = 3000;
+
+export interface Polled<T> {
+  data: T | undefined;
+  error: unknown;
+  /** True until the first answer (or error) for the current inputs. */
+  loading: boolean;
+  /** Fetches now, without waiting for the next tick. */
+  reload(): Promise<void>;
+}
+
+/**
+ * Loads `load()` now and then every `intervalMs` (0: once) while the tab is visible; `refreshKey` changes force
+ * a reload (the Refresh button). Requests never overlap, and an answer for stale inputs is dropped.
+ */
+export function usePolling<T>(
+  load: () => Promise<T>,
+  deps: readonly unknown[],
+  intervalMs: number = POLL_INTERVAL_MS,
+  refreshKey = 0,
+): Polled<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loading, setLoading] = useState(true);
+  const generation = useRef(0);
+  const inFlight = useRef(false);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  const run = useCallback(async (force: boolean) => {
+    if (inFlight.current && !force) return;
+    const mine = generation.current;
+    inFlight.current = true;
+    try {
+      const value = await loadRef.current();
+      if (mine !== generation.current) return;
+      setData(value);
+      setError(undefined);
+    } catch (caught) {
+      if (mine !== generation.current) return;
+      setError(caught);
+    } finally {
+      if (mine === generation.current) {
+        inFlight.current = false;
+        setLoading(false);
+      }
+    }
+  }, []);
+
+  useEffect(() => {
+    generation.current += 1;
+    inFlight.current = false;
+    setLoading(true);
+    setData(undefined);
+    setError(undefined);
+    void run(true);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+
+  useEffect(() => {
+    if (refreshKey > 0) void run(true);
+  }, [refreshKey, run]);
+
+  useEffect(() => {
+    if (!intervalMs) return;
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === 'visible') void run(false);
+    }, intervalMs);
+    return () => window.clearInterval(timer);
+  }, [intervalMs, run]);
+
+  const reload = useCallback(() => run(true), [run]);
+  return { data, error, loading, reload };
+}

@@ -1,0 +1,108 @@
+import { useState } from 'react';
+import type { MailboxRow } from '../api/types';
+import { useSession } from '../auth/session-context';
+import { EmptyState } from '../components/EmptyState';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { Loading } from '../components/Loading';
+import { Pager } from '../components/Pager';
+import { StatusBadge } from '../components/StatusBadge';
+import { timeZoneName } from '../format';
+import { useDebounced } from '../hooks/use-debounced';
+import { usePolling } from '../hooks/use-polling';
+import { routeHref } from '../hooks/use-route';
+import { DownloadCsvButton } from './DownloadCsvButton';
+import { MailboxStatusFilter } from './MailboxStatusFilter';
+import { MailboxTable } from './MailboxTable';
+import { SkippedItems } from './SkippedItems';
+
+const PAGE_SIZES = [25, 50, 100, 250];
+
+interface Props {
+  batchId: string;
+}
+
+/** The seed's "View details": the migration users status report of one batch, paged on the server. */
+export function MailboxReportPage({ batchId }: Props) {
+  const { api } = useSession();
+  const [status, setStatus] = useState('');
+  const [search, setSearch] = useState('');
+  const [page, setPage] = useState(1);
+  const [pageSize, setPageSize] = useState(50);
+  const [skippedOf, setSkippedOf] = useState<MailboxRow | undefined>();
+  const query = useDebounced(search.trim(), 300);
+
+  const batch = usePolling(() => api.getBatch(batchId), [api, batchId]);
+  const rows = usePolling(
+    () => api.mailboxes(batchId, { status: status || undefined, search: query || undefined, page, pageSize }),
+    [api, batchId, status, query, page, pageSize],
+  );
+
+  const name = batch.data?.name ?? '';
+  return (
+    <div className="report-page">
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <a href={routeHref({ page: 'batches', batchId })}>← Back to {name || 'the batch'}</a>
+      </nav>
+      <div className="page-head">
+        <h1>Migration users{name ? `: ${name}` : ''}</h1>
+        {batch.data && <StatusBadge status={batch.data.status} label={batch.data.statusLabel} />}
+      </div>
+      <ErrorMessage error={batch.error} title="Batch" />
+
+      <div className="list-toolbar" role="search">
+        <div className="inline-field">
+          <label htmlFor="mailbox-search">Search</label>
+          <input
+            id="mailbox-search"
+            type="search"
+            placeholder="Email address"
+            value={search}
+            onChange={(event) => {
+              setSearch(event.target.value);
+              setPage(1);
+            }}
+          />
+        </div>
+        <MailboxStatusFilter
+          value={status}
+          onChange={(value) => {
+            setStatus(value);
+            setPage(1);
+          }}
+        />
+        <div className="inline-field">
+          <label htmlFor="page-size">Rows per page</label>
+          <select
+            id="page-size"
+            value={pageSize}
+            onChange={(event) => {
+              setPageSize(Number(event.target.value));
+              setPage(1);
+            }}
+          >
+            {PAGE_SIZES.map((size) => (
+              <option key={size} value={size}>
+                {size}
+              </option>
+            ))}
+          </select>
+        </div>
+        <DownloadCsvButton batchId={batchId} batchName={name || batchId} status={status} search={query} />
+      </div>
+
+      <ErrorMessage error={rows.error} title="Migration users" onRetry={() => void rows.reload()} />
+      {rows.loading && !rows.data && <Loading what="migration users" />}
+      {rows.data && rows.data.items.length === 0 && (
+        <EmptyState title={query || status ? 'No migration users match.' : 'This batch has no migration users.'} />
+      )}
+      {rows.data && rows.data.items.length > 0 && (
+        <>
+          <MailboxTable rows={rows.data.items} onShowSkipped={setSkippedOf} />
+          <Pager page={page} pageSize={pageSize} total={rows.data.total} label="Migration users" onPage={setPage} />
+          <p className="muted small">Times are in your time zone, {timeZoneName()}. The list refreshes every few seconds.</p>
+        </>
+      )}
+      {skippedOf && <SkippedItems batchId={batchId} mailbox={skippedOf} onClose={() => setSkippedOf(undefined)} />}
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import type { MailboxRow } from '../api/types';
+import { StatusBadge } from '../components/StatusBadge';
+import { formatBytes, formatCount, formatDateTime } from '../format';
+
+interface Props {
+  rows: MailboxRow[];
+  onShowSkipped(row: MailboxRow): void;
+}
+
+/** One line per migration user: status, items synced and skipped, size, last sync, error. */
+export function MailboxTable({ rows, onShowSkipped }: Props) {
+  return (
+    <div className="table-scroll">
+      <table className="data-table mailbox-table">
+        <caption className="visually-hidden">Migration users</caption>
+        <thead>
+          <tr>
+            <th scope="col">Email address</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="num">
+              Items synced
+            </th>
+            <th scope="col" className="num">
+              Items skipped
+            </th>
+            <th scope="col" className="num">
+              Size
+            </th>
+            <th scope="col">Last synced</th>
+            <th scope="col">Error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.id} data-mailbox={row.email}>
+              <th scope="row">{row.email}</th>
+              <td>
+                <StatusBadge status={row.status} />
+              </td>
+              <td className="num">
+                {formatCount(row.itemsSynced)}
+                {row.itemsTotal ? <span className="muted"> / {formatCount(row.itemsTotal)}</span> : null}
+              </td>
+              <td className="num">
+                {row.itemsSkipped > 0 ? (
+                  <button type="button" className="link-button" onClick={() => onShowSkipped(row)}>
+                    {formatCount(row.itemsSkipped)}
+                    <span className="visually-hidden"> skipped items of {row.email}: show</span>
+                  </button>
+                ) : (
+                  formatCount(row.itemsSkipped)
+                )}
+              </td>
+              <td className="num">{formatBytes(row.bytesSynced)}</td>
+              <td>{formatDateTime(row.lastSyncedAt)}</td>
+              <td className="error-cell">{row.lastError ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
