@@ -40,7 +40,7 @@ export function ProgressChart({ points, total }: Props) {
 
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="chart-caption" preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="chart-caption">
         {[0, 0.5, 1].map((fraction) => (
           <g key={fraction}>
             <line className="grid" x1={PAD.left} x2={WIDTH - PAD.right} y1={y(yMax * fraction)} y2={y(yMax * fraction)} />

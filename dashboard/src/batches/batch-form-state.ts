@@ -26,7 +26,7 @@ export const EMPTY_FORM: BatchFormState = {
   csvFileName: undefined,
   startAfter: '',
   completeAfter: '',
-  autoStart: true,
+  autoStart: false,
   autoComplete: false,
   badItemLimit: '10',
   largeItemLimit: '0',

@@ -96,11 +96,11 @@ export function MailboxReportPage({ batchId }: Props) {
         <EmptyState title={query || status ? 'No migration users match.' : 'This batch has no migration users.'} />
       )}
       {rows.data && rows.data.items.length > 0 && (
-        <>
+        <section className="list-pane" aria-label="Migration users">
           <MailboxTable rows={rows.data.items} onShowSkipped={setSkippedOf} />
           <Pager page={page} pageSize={pageSize} total={rows.data.total} label="Migration users" onPage={setPage} />
           <p className="muted small">Times are in your time zone, {timeZoneName()}. The list refreshes every few seconds.</p>
-        </>
+        </section>
       )}
       {skippedOf && <SkippedItems batchId={batchId} mailbox={skippedOf} onClose={() => setSkippedOf(undefined)} />}
     </div>

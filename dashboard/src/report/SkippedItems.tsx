@@ -3,6 +3,7 @@ import { useSession } from '../auth/session-context';
 import { EmptyState } from '../components/EmptyState';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { Loading } from '../components/Loading';
+import { Modal } from '../components/Modal';
 import { formatBytes, formatDateTime } from '../format';
 import { usePolling } from '../hooks/use-polling';
 
@@ -17,7 +18,7 @@ export function SkippedItems({ batchId, mailbox, onClose }: Props) {
   const { api } = useSession();
   const items = usePolling(() => api.skippedItems(batchId, mailbox.id), [api, batchId, mailbox.id], 0);
   return (
-    <section className="skipped" aria-labelledby="skipped-title">
+    <Modal labelledBy="skipped-title" onClose={onClose}>
       <div className="details-head">
         <h2 id="skipped-title">Skipped items of {mailbox.email}</h2>
         <button type="button" onClick={onClose}>
@@ -55,6 +56,6 @@ export function SkippedItems({ batchId, mailbox, onClose }: Props) {
           </table>
         </div>
       )}
-    </section>
+    </Modal>
   );
 }
