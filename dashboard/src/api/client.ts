@@ -132,13 +132,15 @@ export class ApiClient {
     const body = await this.json<unknown>(
       'GET',
       `/batches/${encodeURIComponent(id)}/mailboxes/${encodeURIComponent(String(mailboxId))}/skipped-items`,
+      undefined,
+      { pageSize: 500 },
     );
     return pickArray<SkippedItem>(body, ['items', 'skippedItems']);
   }
 
   /** The report as CSV; fetched with the token (a plain link could not send it) and handed over as a Blob. */
-  async mailboxesCsv(id: string, query: { status?: string; search?: string }): Promise<Blob> {
-    const response = await this.raw('GET', `/batches/${encodeURIComponent(id)}/mailboxes.csv`, undefined, query);
+  async mailboxesCsv(id: string): Promise<Blob> {
+    const response = await this.raw('GET', `/batches/${encodeURIComponent(id)}/mailboxes.csv`);
     return response.blob();
   }
 

@@ -56,7 +56,15 @@ export interface BatchDetail extends BatchSummary {
   lastSyncedAt: string | null;
   completeAfter: string | null;
   startAfter: string | null;
-  endpoints: { source: EndpointRef; destination: EndpointRef };
+  /** The seed's Requested: rows of the batch's CSV. */
+  requested?: number;
+  sourceEndpoint: EndpointRef;
+  destinationEndpoint: EndpointRef;
+  /** Mailboxes by status. */
+  counts?: { total: number; queued: number; syncing: number; synced: number; failed: number; stopped: number; completing: number; finalized: number };
+  /** The pass running now (initial, incremental or final sync), if any. */
+  pass?: { kind: string; startedAt: string; scheduled: number; finished: number } | null;
+  recentCommands?: { command: string; by: string; at: string; outcome: string; status?: string }[];
   workflowId: string;
   temporalUiUrl: string | null;
   nextIncrementalSyncAt: string | null;
@@ -91,8 +99,12 @@ export type BatchEditInput = Partial<Omit<BatchInput, 'name' | 'csv' | 'autoStar
 
 /** One row of the migration users status report. */
 export interface MailboxRow {
-  id: string | number;
-  email: string;
+  id: string;
+  emailAddress: string;
+  userName?: string;
+  currentFolder?: string | null;
+  foldersTotal?: number;
+  foldersSynced?: number;
   status: MailboxStatus;
   itemsSynced: number;
   itemsSkipped: number;
@@ -168,8 +180,11 @@ export interface ConnectionTestResult {
   message: string;
 }
 
+/** One problem of a refused CSV (`CSV_INVALID`: `details.problems`); line 1 is the header. */
 export interface CsvLineError {
-  line: number;
+  line?: number;
+  item?: number;
   column?: string;
+  code?: string;
   message: string;
 }

@@ -20,6 +20,8 @@ function EndpointLink({ endpoint }: { endpoint: EndpointRef | undefined }) {
   );
 }
 
+const PASS_NAMES: Record<string, string> = { initial: 'Initial sync', incremental: 'Incremental sync', final: 'Final sync' };
+
 function of(value: number, total: number): string {
   return `${formatCount(value)} of ${formatCount(total)}`;
 }
@@ -30,7 +32,7 @@ export function BatchDetails({ batch, progress }: Props) {
     ['Type', batch.type],
     ['Direction', batch.direction],
     ['Status', <StatusBadge key="s" status={batch.status} label={batch.statusLabel} />],
-    ['Requested', formatCount(batch.total)],
+    ['Requested', formatCount(batch.requested ?? batch.total)],
     ['Synced mailboxes', of(batch.synced, batch.total)],
     ['Finalized mailboxes', of(batch.finalized, batch.total)],
     ['Failed mailboxes', of(batch.failed, batch.total)],
@@ -42,9 +44,15 @@ export function BatchDetails({ batch, progress }: Props) {
     ['Last synced time', formatDateTime(batch.lastSyncedAt)],
     ['Start after', formatDateTime(batch.startAfter)],
     ['Complete after', formatDateTime(batch.completeAfter)],
-    ['Source endpoint', <EndpointLink key="src" endpoint={batch.endpoints?.source} />],
-    ['Destination endpoint', <EndpointLink key="dst" endpoint={batch.endpoints?.destination} />],
+    ['Source endpoint', <EndpointLink key="src" endpoint={batch.sourceEndpoint} />],
+    ['Destination endpoint', <EndpointLink key="dst" endpoint={batch.destinationEndpoint} />],
   ];
+  if (batch.pass) {
+    rows.splice(3, 0, [
+      'Current pass',
+      `${PASS_NAMES[batch.pass.kind] ?? batch.pass.kind}: ${formatCount(batch.pass.finished)} of ${formatCount(batch.total)} mailboxes done, since ${formatDateTime(batch.pass.startedAt)}`,
+    ]);
+  }
   if (batch.nextIncrementalSyncAt) rows.push(['Next incremental sync', formatDateTime(batch.nextIncrementalSyncAt)]);
   if (batch.autoStopAt) rows.push(['Stops for inactivity at', formatDateTime(batch.autoStopAt)]);
   if (batch.removeAt) rows.push(['Removed automatically at', formatDateTime(batch.removeAt)]);

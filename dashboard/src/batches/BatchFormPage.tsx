@@ -81,8 +81,9 @@ export function BatchFormPage({ batchId }: Props) {
       }
     } catch (error) {
       if (error instanceof ApiError && error.code === 'CSV_INVALID') {
-        const lines = (error.details as { errors?: CsvLineError[] } | undefined)?.errors ?? [];
-        setCsvErrors(lines.length ? lines : [{ line: 0, message: error.message }]);
+        const details = error.details as { problems?: CsvLineError[]; errors?: CsvLineError[] } | undefined;
+        const lines = details?.problems ?? details?.errors ?? [];
+        setCsvErrors(lines.length ? lines : [{ message: error.message }]);
       } else {
         const fields = fieldErrorsFromApi(error) as FieldErrors;
         setFieldErrors(fields);

@@ -12,7 +12,7 @@ const SHOWN = 200;
 
 /** The API's CSV problems, each next to the line it is about (passwords masked). */
 export function CsvErrorTable({ id, errors, lines }: Props) {
-  const sorted = [...errors].sort((a, b) => a.line - b.line);
+  const sorted = [...errors].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return (
     <div id={id} className="csv-errors" role="alert">
       <p>
@@ -33,10 +33,10 @@ export function CsvErrorTable({ id, errors, lines }: Props) {
           {sorted.slice(0, SHOWN).map((error, index) => (
             <tr key={`${error.line}-${index}`} data-csv-line={error.line}>
               <th scope="row" className="num">
-                {error.line > 0 ? error.line : '—'}
+                {error.line ?? '—'}
               </th>
               <td>
-                <code className="csv-line">{error.line > 0 ? maskCsvLine(lines[error.line - 1] ?? '', lines[0]) : ''}</code>
+                <code className="csv-line">{error.line ? maskCsvLine(lines[error.line - 1] ?? '', lines[0]) : ''}</code>
               </td>
               <td>
                 {error.column ? <strong>{error.column}: </strong> : null}

@@ -38,8 +38,8 @@ export function formFromBatch(batch: BatchDetail): BatchFormState {
   return {
     ...EMPTY_FORM,
     name: batch.name,
-    sourceEndpointId: batch.endpoints?.source?.id ?? '',
-    destinationEndpointId: batch.endpoints?.destination?.id ?? '',
+    sourceEndpointId: batch.sourceEndpoint?.id ?? '',
+    destinationEndpointId: batch.destinationEndpoint?.id ?? '',
     startAfter: toLocalInput(batch.startAfter),
     completeAfter: toLocalInput(batch.completeAfter),
     autoStart: batch.autoStart ?? false,

@@ -5,12 +5,10 @@ import { useSession } from '../auth/session-context';
 interface Props {
   batchId: string;
   batchName: string;
-  status: string;
-  search: string;
 }
 
 /** Downloads the report as CSV. The API wants the bearer token, so the file is fetched and then saved. */
-export function DownloadCsvButton({ batchId, batchName, status, search }: Props) {
+export function DownloadCsvButton({ batchId, batchName }: Props) {
   const { api } = useSession();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -19,7 +17,7 @@ export function DownloadCsvButton({ batchId, batchName, status, search }: Props)
     setBusy(true);
     setError(undefined);
     try {
-      const blob = await api.mailboxesCsv(batchId, { status: status || undefined, search: search || undefined });
+      const blob = await api.mailboxesCsv(batchId);
       const url = URL.createObjectURL(blob);
       const link = document.createElement('a');
       link.href = url;
@@ -38,7 +36,7 @@ export function DownloadCsvButton({ batchId, batchName, status, search }: Props)
   return (
     <>
       <button type="button" onClick={download} disabled={busy}>
-        {busy ? 'Preparing CSV…' : 'Download CSV'}
+        {busy ? 'Preparing CSV…' : 'Download CSV (all users)'}
       </button>
       {error && (
         <span className="field-error" role="alert">

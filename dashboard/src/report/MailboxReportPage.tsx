@@ -87,7 +87,7 @@ export function MailboxReportPage({ batchId }: Props) {
             ))}
           </select>
         </div>
-        <DownloadCsvButton batchId={batchId} batchName={name || batchId} status={status} search={query} />
+        <DownloadCsvButton batchId={batchId} batchName={name || batchId} />
       </div>
 
       <ErrorMessage error={rows.error} title="Migration users" onRetry={() => void rows.reload()} />

@@ -32,8 +32,11 @@ export function MailboxTable({ rows, onShowSkipped }: Props) {
         </thead>
         <tbody>
           {rows.map((row) => (
-            <tr key={row.id} data-mailbox={row.email}>
-              <th scope="row">{row.email}</th>
+            <tr key={row.id} data-mailbox={row.emailAddress}>
+              <th scope="row">
+                {row.emailAddress}
+                {row.status === 'Syncing' && row.currentFolder ? <div className="muted small">{row.currentFolder}</div> : null}
+              </th>
               <td>
                 <StatusBadge status={row.status} />
               </td>
@@ -45,7 +48,7 @@ export function MailboxTable({ rows, onShowSkipped }: Props) {
                 {row.itemsSkipped > 0 ? (
                   <button type="button" className="link-button" onClick={() => onShowSkipped(row)}>
                     {formatCount(row.itemsSkipped)}
-                    <span className="visually-hidden"> skipped items of {row.email}: show</span>
+                    <span className="visually-hidden"> skipped items of {row.emailAddress}: show</span>
                   </button>
                 ) : (
                   formatCount(row.itemsSkipped)

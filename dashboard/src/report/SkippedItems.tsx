@@ -20,7 +20,7 @@ export function SkippedItems({ batchId, mailbox, onClose }: Props) {
   return (
     <Modal labelledBy="skipped-title" onClose={onClose}>
       <div className="details-head">
-        <h2 id="skipped-title">Skipped items of {mailbox.email}</h2>
+        <h2 id="skipped-title">Skipped items of {mailbox.emailAddress}</h2>
         <button type="button" onClick={onClose}>
           Close
         </button>
