@@ -1,0 +1,100 @@
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { classifyImapError, type Side } from './errors';
+
+/** How to reach an IMAP server: the `endpoints` row, without its admin secret. */
+export interface ImapEndpoint {
+  host: string;
+  port: number;
+  /** `none`: cleartext; `starttls`: upgrade required; `tls`: implicit TLS (usually port 993). */
+  security: 'none' | 'starttls' | 'tls';
+  /** Certificates are verified unless this is true. */
+  acceptUntrustedCerts: boolean;
+  authMethod: 'plain' | 'login' | 'xoauth2';
+  provider: 'generic' | 'dovecot' | 'gmail' | 'm365';
+}
+
+/**
+ * Who to log in as. `secret` is a password, or an OAuth access token with `xoauth2`. With `admin`, the admin
+ * (master) user logs in on behalf of `user`: Dovecot's `user*admin` form for `generic`/`dovecot` endpoints, the
+ * SASL PLAIN authorization identity otherwise.
+ */
+export interface ImapCredentials {
+  user: string;
+  secret?: string;
+  admin?: { user: string; secret: string };
+}
+
+export interface ConnectOptions {
+  side: Side;
+  /** Socket inactivity timeout; default 5 minutes. */
+  socketTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+}
+
+/** Separator of Dovecot's master-user login (`auth_master_user_separator`). */
+export const MASTER_USER_SEPARATOR = '*';
+
+export function imapFlowOptions(endpoint: ImapEndpoint, credentials: ImapCredentials, opts: ConnectOptions): ImapFlowOptions {
+  let auth: ImapFlowOptions['auth'];
+  if (credentials.admin) {
+    const masterStyle = endpoint.provider === 'generic' || endpoint.provider === 'dovecot';
+    auth = masterStyle
+      ? { user: `${credentials.user}${MASTER_USER_SEPARATOR}${credentials.admin.user}`, pass: credentials.admin.secret }
+      : { user: credentials.admin.user, pass: credentials.admin.secret, authzid: credentials.user, loginMethod: 'AUTH=PLAIN' };
+    if (endpoint.authMethod === 'xoauth2') auth = { user: credentials.user, accessToken: credentials.admin.secret };
+  } else if (endpoint.authMethod === 'xoauth2') {
+    auth = { user: credentials.user, accessToken: credentials.secret ?? '' };
+  } else {
+    auth = {
+      user: credentials.user,
+      pass: credentials.secret ?? '',
+      loginMethod: endpoint.authMethod === 'login' ? 'AUTH=LOGIN' : undefined,
+    };
+  }
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.security === 'tls',
+    doSTARTTLS: endpoint.security === 'starttls' ? true : endpoint.security === 'none' ? false : undefined,
+    tls: { rejectUnauthorized: !endpoint.acceptUntrustedCerts },
+    auth,
+    logger: false,
+    disableAutoIdle: true,
+    // Compression costs CPU on both ends for little gain on a LAN; keep it for remote providers.
+    disableCompression: endpoint.provider === 'generic' || endpoint.provider === 'dovecot',
+    socketTimeout: opts.socketTimeoutMs ?? 5 * 60_000,
+    connectionTimeout: opts.connectionTimeoutMs ?? 30_000,
+    greetingTimeout: 30_000,
+    clientInfo: { name: 'mailferry' },
+  } as ImapFlowOptions;
+}
+
+/**
+ * Opens and logs in an imapflow connection. Errors are classified ({@link classifyImapError}); the connection's
+ * own `error` events are swallowed (the pending command rejects with the same error).
+ */
+export async function openImapConnection(endpoint: ImapEndpoint, credentials: ImapCredentials, opts: ConnectOptions): Promise<ImapFlow> {
+  const client = new ImapFlow(imapFlowOptions(endpoint, credentials, opts));
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    client.close();
+    throw classifyImapError(err, opts.side, true);
+  }
+  return client;
+}
+
+/** Logs out politely, or drops the socket when the server is gone. Never throws. */
+export async function closeImapConnection(client: ImapFlow | null | undefined): Promise<void> {
+  if (!client) return;
+  try {
+    if (client.usable) {
+      await Promise.race([client.logout(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    }
+  } catch {
+    // already gone
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,416 @@
+import { createHash } from 'node:crypto';
+import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import { classifyImapError, ImapSyncError, serverText } from './errors';
+import type { FolderPlan } from './folders';
+import { appendMessages, appendableFlags, type AppendItem } from './multiappend';
+import type { CopiedRecord, FolderCheckpoint, SkippedRecord, SyncStore } from './sync-store';
+
+/** Limits of a batch (the seed's BadItemLimit and LargeItemLimit). */
+export interface ItemLimits {
+  /** Messages the destination refuses before the mailbox fails. */
+  badItemLimit: number;
+  /** Messages over `largeItemMaxBytes` before the mailbox fails. */
+  largeItemLimit: number;
+  largeItemMaxBytes: number;
+}
+
+export interface FolderSyncOptions {
+  limits: ItemLimits;
+  deleteOnDestination: boolean;
+  /** Messages per MULTIAPPEND. Default 100. */
+  chunkMessages: number;
+  /** Bytes per MULTIAPPEND (a single larger message goes alone). Default 16 MiB. */
+  chunkBytes: number;
+  signal?: AbortSignal;
+  /** Called after each recorded chunk with what it added. */
+  onProgress?: (delta: { copied: number; skipped: number; bytes: number }) => void;
+}
+
+export interface FolderSyncResult {
+  copied: number;
+  skipped: number;
+  bytes: number;
+  flagsUpdated: number;
+  deleted: number;
+  /** The source folder was unchanged since the last pass: nothing was fetched. */
+  unchanged: boolean;
+  /** UIDVALIDITY of the source or destination changed and the folder was matched again by content. */
+  reconciled: boolean;
+}
+
+interface SourceState {
+  uidvalidity: number;
+  uidNext: number;
+  exists: number;
+  highestModseq: bigint | null;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ImapSyncError('CANCELLED', 'sync cancelled');
+}
+
+/** True when the source folder looks exactly as it did at the end of the last completed pass. */
+export function folderUnchanged(cp: FolderCheckpoint | undefined, s: SourceState): boolean {
+  return (
+    !!cp &&
+    !!cp.completedAt &&
+    cp.uidvalidity === s.uidvalidity &&
+    cp.sourceUidnext === s.uidNext &&
+    cp.sourceMessages === s.exists &&
+    s.highestModseq !== null &&
+    cp.highestModseq !== null &&
+    cp.highestModseq === s.highestModseq
+  );
+}
+
+async function uidsAbove(client: ImapFlow, lastUid: number): Promise<number[]> {
+  const found = await client.search({ uid: `${lastUid + 1}:*` }, { uid: true });
+  return (found || []).filter((u) => u > lastUid).sort((a, b) => a - b);
+}
+
+/** Hashes every message of the selected folder (uid -> sha256, size), streaming. */
+async function hashAll(client: ImapFlow, range: string): Promise<Array<{ uid: number; sha256: string; size: number }>> {
+  const out: Array<{ uid: number; sha256: string; size: number }> = [];
+  for await (const m of client.fetch(range, { uid: true, source: true }, { uid: true })) {
+    if (!m.source) continue;
+    out.push({ uid: m.uid, sha256: sha256(m.source), size: m.source.length });
+  }
+  return out;
+}
+
+/** Pairs source messages with destination copies of the same bytes, each destination message used once. */
+function matchByContent(
+  source: Array<{ uid: number; sha256: string; size: number }>,
+  destination: Array<{ uid: number; sha256: string }>,
+): CopiedRecord[] {
+  const pool = new Map<string, number[]>();
+  for (const d of [...destination].sort((a, b) => a.uid - b.uid)) {
+    const list = pool.get(d.sha256) ?? [];
+    list.push(d.uid);
+    pool.set(d.sha256, list);
+  }
+  const out: CopiedRecord[] = [];
+  for (const s of [...source].sort((a, b) => a.uid - b.uid)) {
+    const d = pool.get(s.sha256)?.shift();
+    if (d !== undefined) out.push({ sourceUid: s.uid, destinationUid: d, sha256: s.sha256, size: s.size });
+  }
+  return out;
+}
+
+function isRefusal(err: unknown): boolean {
+  const e = err as { responseStatus?: string };
+  if (e.responseStatus !== 'NO' && e.responseStatus !== 'BAD') return false;
+  const c = classifyImapError(err, 'destination');
+  return c.code === 'SERVER_ERROR' || c.code === 'PROTOCOL_ERROR';
+}
+
+/**
+ * Syncs one folder: copies the source messages not yet on the destination (exactly once, resumable), updates
+ * flags changed since the last pass (CONDSTORE), and deletes on the destination what the source deleted when
+ * asked. `source` and `destination` are logged-in connections that this function selects folders on.
+ */
+export async function syncFolder(
+  source: ImapFlow,
+  destination: ImapFlow,
+  store: SyncStore,
+  plan: FolderPlan,
+  checkpoint: FolderCheckpoint | undefined,
+  options: FolderSyncOptions,
+): Promise<FolderSyncResult> {
+  const result: FolderSyncResult = { copied: 0, skipped: 0, bytes: 0, flagsUpdated: 0, deleted: 0, unchanged: false, reconciled: false };
+  const srcPath = plan.source.path;
+  const dstPath = plan.destinationPath;
+  let srcLock;
+  try {
+    srcLock = await source.getMailboxLock(srcPath, { readOnly: true });
+  } catch (err) {
+    throw classifyImapError(err, 'source');
+  }
+  let dstLock: { release(): void } | undefined;
+  try {
+    const smb = source.mailbox;
+    if (!smb) throw new ImapSyncError('SERVER_ERROR', `source folder "${srcPath}" could not be selected`, { side: 'source' });
+    const state: SourceState = {
+      uidvalidity: Number(smb.uidValidity),
+      uidNext: smb.uidNext,
+      exists: smb.exists,
+      highestModseq: smb.highestModseq ?? null,
+    };
+    let intent = await store.intent(srcPath);
+    if (!intent && folderUnchanged(checkpoint, state)) {
+      result.unchanged = true;
+      return result;
+    }
+
+    try {
+      dstLock = await destination.getMailboxLock(dstPath);
+    } catch (err) {
+      throw classifyImapError(err, 'destination');
+    }
+    const dmb = destination.mailbox;
+    if (!dmb) throw new ImapSyncError('SERVER_ERROR', `destination folder "${dstPath}" could not be selected`, { side: 'destination' });
+    const dstUidvalidity = Number(dmb.uidValidity);
+    let dstUidNext = dmb.uidNext;
+    const folderKey = { sourceFolder: srcPath, sourceUidvalidity: state.uidvalidity, destinationFolder: dstPath, destinationUidvalidity: dstUidvalidity };
+
+    let lastUid = checkpoint?.lastUid ?? 0;
+    const sameSource = !!checkpoint && checkpoint.uidvalidity === state.uidvalidity;
+    const sameDestination =
+      !!checkpoint && checkpoint.destinationFolder === dstPath && (checkpoint.destinationUidvalidity ?? dstUidvalidity) === dstUidvalidity;
+    const incremental = sameSource && sameDestination;
+    if (!incremental) {
+      await store.resetCheckpoint({
+        sourceFolder: srcPath,
+        destinationFolder: dstPath,
+        uidvalidity: state.uidvalidity,
+        destinationUidvalidity: dstUidvalidity,
+        subscribed: plan.source.subscribed,
+        specialUse: plan.source.role,
+      });
+      lastUid = 0;
+      if (checkpoint) {
+        // UIDVALIDITY changed on one side (or the folder moved): the UIDs we stored mean nothing now. Match the
+        // two folders by content so nothing already there is copied again.
+        result.reconciled = true;
+        const src = state.exists ? await hashAll(source, '1:*') : [];
+        const dst = dmb.exists ? await hashAll(destination, '1:*') : [];
+        await store.replaceMap(folderKey, matchByContent(src, dst));
+        intent = null;
+      }
+    }
+
+    if (intent) {
+      // The last sync stopped during an APPEND. Whatever of it reached the destination has a UID at or above the
+      // UIDNEXT recorded before the append; match those copies by content.
+      if (intent.sourceUidvalidity === state.uidvalidity && intent.destinationUidvalidity === dstUidvalidity && intent.destinationFolder === dstPath) {
+        const candidates = dmb.exists ? (await hashAll(destination, `${intent.destinationUidnext}:*`)).filter((c) => c.uid >= intent!.destinationUidnext) : [];
+        const pending = intent.sourceUids.map((uid, i) => ({ uid, sha256: intent!.sha256s[i] ?? '', size: intent!.sizes[i] ?? 0 }));
+        await store.record(folderKey, matchByContent(pending, candidates), [], null);
+      } else {
+        await store.dropIntent(srcPath);
+      }
+    }
+
+    // Copy what is new since the checkpoint and not recorded yet.
+    checkCancelled(options.signal);
+    const newUids = await uidsAbove(source, lastUid);
+    const mapped = await store.mapped(srcPath, state.uidvalidity, lastUid);
+    const toCopy = newUids.filter((u) => !mapped.has(u));
+    for (let i = 0; i < toCopy.length; i += options.chunkMessages) {
+      const chunk = toCopy.slice(i, i + options.chunkMessages);
+      dstUidNext = await copyChunk(chunk);
+    }
+
+    // Flags changed on the source since the last pass (only for messages copied in earlier passes).
+    if (incremental && lastUid > 0) {
+      checkCancelled(options.signal);
+      result.flagsUpdated = await syncFlags(lastUid);
+    }
+    if (incremental && options.deleteOnDestination) {
+      checkCancelled(options.signal);
+      result.deleted = await deleteRemoved();
+    }
+    await store.completeFolder(srcPath, {
+      highestModseq: state.highestModseq,
+      sourceUidnext: state.uidNext,
+      sourceMessages: state.exists,
+      lastUid: newUids.length ? Math.max(lastUid, newUids[newUids.length - 1] ?? 0) : lastUid,
+    });
+    return result;
+
+    async function copyChunk(uids: number[]): Promise<number> {
+      checkCancelled(options.signal);
+      const meta = await source.fetchAll(uids.join(','), { uid: true, size: true, flags: true, internalDate: true }, { uid: true });
+      const byUid = new Map(meta.map((m) => [m.uid, m]));
+      const skipped: SkippedRecord[] = [];
+      const wanted: FetchMessageObject[] = [];
+      for (const uid of uids) {
+        const m = byUid.get(uid);
+        if (!m) continue; // expunged since the search
+        if ((m.size ?? 0) > options.limits.largeItemMaxBytes) {
+          skipped.push({
+            sourceUid: uid,
+            kind: 'large',
+            internalDate: m.internalDate ? new Date(m.internalDate) : null,
+            subject: null,
+            size: m.size ?? 0,
+            reason: `larger than the limit of ${options.limits.largeItemMaxBytes} bytes`,
+          });
+        } else {
+          wanted.push(m);
+        }
+      }
+      if (skipped.length) {
+        const env = await source.fetchAll(skipped.map((s) => s.sourceUid).join(','), { uid: true, envelope: true }, { uid: true });
+        for (const s of skipped) s.subject = env.find((e) => e.uid === s.sourceUid)?.envelope?.subject ?? null;
+      }
+      // Bodies, in sub-batches bounded by bytes.
+      let next = dstUidNext;
+      let start = 0;
+      while (start < wanted.length) {
+        let bytes = 0;
+        let end = start;
+        while (end < wanted.length && (end === start || bytes + (wanted[end]?.size ?? 0) <= options.chunkBytes)) {
+          bytes += wanted[end]?.size ?? 0;
+          end++;
+        }
+        const part = wanted.slice(start, end);
+        const isLast = end >= wanted.length;
+        next = await appendPart(part, isLast ? skipped : [], isLast ? Math.max(...uids) : null, next);
+        start = end;
+      }
+      if (!wanted.length) {
+        await store.record(folderKey, [], skipped, Math.max(...uids));
+      }
+      if (skipped.length) {
+        result.skipped += skipped.length;
+        options.onProgress?.({ copied: 0, skipped: skipped.length, bytes: 0 });
+        const counts = await store.skippedCounts();
+        if (counts.large > options.limits.largeItemLimit) {
+          throw new ImapSyncError(
+            'LARGE_ITEM_LIMIT_EXCEEDED',
+            `${counts.large} messages are larger than ${options.limits.largeItemMaxBytes} bytes, more than the large item limit of ${options.limits.largeItemLimit}`,
+          );
+        }
+      }
+      return next;
+    }
+
+    async function appendPart(part: FetchMessageObject[], skipped: SkippedRecord[], recordLastUid: number | null, uidNextBefore: number): Promise<number> {
+      const bodies = new Map<number, Buffer>();
+      if (part.length) {
+        for await (const m of source.fetch(part.map((p) => p.uid).join(','), { uid: true, source: true }, { uid: true })) {
+          if (m.source) bodies.set(m.uid, m.source);
+        }
+      }
+      const items: Array<{ meta: FetchMessageObject; raw: Buffer; sha256: string }> = [];
+      for (const meta of part) {
+        const raw = bodies.get(meta.uid);
+        if (raw) items.push({ meta, raw, sha256: sha256(raw) });
+      }
+      const toItem = (x: (typeof items)[number]): AppendItem => ({
+        raw: x.raw,
+        flags: appendableFlags(x.meta.flags ?? []),
+        internalDate: x.meta.internalDate ? new Date(x.meta.internalDate) : null,
+      });
+      await store.writeIntent({
+        sourceFolder: srcPath,
+        sourceUidvalidity: state.uidvalidity,
+        destinationFolder: dstPath,
+        destinationUidvalidity: dstUidvalidity,
+        destinationUidnext: uidNextBefore,
+        sourceUids: items.map((x) => x.meta.uid),
+        sha256s: items.map((x) => x.sha256),
+        sizes: items.map((x) => x.raw.length),
+      });
+      const copied: CopiedRecord[] = [];
+      const bad: SkippedRecord[] = [];
+      let next = uidNextBefore;
+      const noteUids = (uids: (number | null)[]) => {
+        for (const u of uids) if (u !== null && u >= next) next = u + 1;
+      };
+      try {
+        const r = await appendMessages(destination, dstPath, items.map(toItem));
+        items.forEach((x, i) => copied.push({ sourceUid: x.meta.uid, destinationUid: r.uids[i] ?? null, sha256: x.sha256, size: x.raw.length }));
+        noteUids(r.uids);
+      } catch (err) {
+        if (!isRefusal(err)) throw classifyImapError(err, 'destination');
+        // One message spoiled the whole command: append them one at a time to find it.
+        for (const x of items) {
+          try {
+            const r = await appendMessages(destination, dstPath, [toItem(x)]);
+            copied.push({ sourceUid: x.meta.uid, destinationUid: r.uids[0] ?? null, sha256: x.sha256, size: x.raw.length });
+            noteUids(r.uids);
+          } catch (one) {
+            if (!isRefusal(one)) throw classifyImapError(one, 'destination');
+            const env = await source.fetchAll(String(x.meta.uid), { uid: true, envelope: true }, { uid: true });
+            bad.push({
+              sourceUid: x.meta.uid,
+              kind: 'bad',
+              internalDate: x.meta.internalDate ? new Date(x.meta.internalDate) : null,
+              subject: env[0]?.envelope?.subject ?? null,
+              size: x.raw.length,
+              reason: `refused by the destination: ${serverText(one)}`,
+              sha256: x.sha256,
+            });
+          }
+        }
+      }
+      if (copied.some((c) => c.destinationUid === null)) {
+        // No UIDPLUS: learn the next UID so a later crash still knows where our copies start.
+        const st = await destination.status(dstPath, { uidNext: true });
+        if (st && st.uidNext) next = Math.max(next, st.uidNext);
+      }
+      await store.record(folderKey, copied, [...skipped, ...bad], recordLastUid);
+      const bytes = copied.reduce((n, c) => n + c.size, 0);
+      result.copied += copied.length;
+      result.bytes += bytes;
+      result.skipped += bad.length;
+      options.onProgress?.({ copied: copied.length, skipped: bad.length, bytes });
+      if (bad.length) {
+        const counts = await store.skippedCounts();
+        if (counts.bad > options.limits.badItemLimit) {
+          throw new ImapSyncError(
+            'BAD_ITEM_LIMIT_EXCEEDED',
+            `the destination refused ${counts.bad} messages, more than the bad item limit of ${options.limits.badItemLimit}`,
+          );
+        }
+      }
+      return next;
+    }
+
+    async function syncFlags(upTo: number): Promise<number> {
+      const useModseq = state.highestModseq !== null && checkpoint?.highestModseq != null;
+      if (useModseq && state.highestModseq === checkpoint?.highestModseq) return 0;
+      const changed: Array<{ uid: number; flags: string[] }> = [];
+      const opts = useModseq ? { uid: true, changedSince: checkpoint!.highestModseq! } : { uid: true };
+      for await (const m of source.fetch(`1:${upTo}`, { uid: true, flags: true }, opts)) {
+        if (m.uid <= upTo) changed.push({ uid: m.uid, flags: appendableFlags(m.flags ?? []) });
+      }
+      if (!changed.length) return 0;
+      const map = await store.mapped(srcPath, state.uidvalidity, 0);
+      const targets = new Map<number, string[]>();
+      for (const c of changed) {
+        const d = map.get(c.uid);
+        if (d?.state === 'copied' && d.destinationUid !== null) targets.set(d.destinationUid, c.flags);
+      }
+      if (!targets.size) return 0;
+      const current = new Map<number, string[]>();
+      for await (const m of destination.fetch([...targets.keys()].join(','), { uid: true, flags: true }, { uid: true })) {
+        current.set(m.uid, appendableFlags(m.flags ?? []));
+      }
+      const groups = new Map<string, number[]>();
+      for (const [uid, flags] of targets) {
+        const have = current.get(uid);
+        if (!have) continue;
+        const want = [...flags].sort();
+        if (want.join(' ') === [...have].sort().join(' ')) continue;
+        const key = want.join(' ');
+        groups.set(key, [...(groups.get(key) ?? []), uid]);
+      }
+      let n = 0;
+      for (const [key, uids] of groups) {
+        const flags = key ? key.split(' ') : [];
+        await destination.messageFlagsSet(uids.join(','), flags, { uid: true, silent: true } as never);
+        n += uids.length;
+      }
+      return n;
+    }
+
+    async function deleteRemoved(): Promise<number> {
+      const present = new Set((await source.search({ all: true }, { uid: true })) || []);
+      const map = await store.mapped(srcPath, state.uidvalidity, 0);
+      const gone = [...map.values()].filter((m) => !present.has(m.sourceUid));
+      if (!gone.length) return 0;
+      const dst = gone.filter((m) => m.state === 'copied' && m.destinationUid !== null).map((m) => m.destinationUid as number);
+      if (dst.length) await destination.messageDelete(dst.join(','), { uid: true });
+      await store.forget(srcPath, state.uidvalidity, gone.map((m) => m.sourceUid));
+      return dst.length;
+    }
+  } finally {
+    dstLock?.release();
+    srcLock.release();
+  }
+}

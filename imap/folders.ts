@@ -1,0 +1,185 @@
+import type { ImapFlow, ListResponse } from 'imapflow';
+import { classifyImapError, ImapSyncError, type Side } from './errors';
+
+/** Special-use roles (RFC 6154) the engine maps by role rather than by name. */
+export type FolderRole = 'Sent' | 'Drafts' | 'Trash' | 'Junk' | 'Archive' | 'All' | 'Flagged' | 'Important';
+const ROLES: readonly FolderRole[] = ['Sent', 'Drafts', 'Trash', 'Junk', 'Archive', 'All', 'Flagged', 'Important'];
+
+export interface FolderInfo {
+  /** Unicode path as the server names it (prefix and delimiter included). */
+  path: string;
+  /** The path below the personal namespace prefix, split on the server's delimiter. INBOX is ['INBOX']. */
+  parts: string[];
+  delimiter: string;
+  role: FolderRole | null;
+  subscribed: boolean;
+  /** \Noselect / \NonExistent: a hierarchy node without messages. */
+  selectable: boolean;
+  /** With `withStatus`: STATUS of the folder (one LIST-STATUS command where the server has it). */
+  status?: { messages: number; uidNext: number; uidvalidity: number; highestModseq: bigint | null };
+}
+
+export interface Namespace {
+  prefix: string;
+  delimiter: string;
+}
+
+export function personalNamespace(client: ImapFlow, list: ListResponse[]): Namespace {
+  const ns = client.namespace;
+  const delimiter = ns?.delimiter ?? list.find((f) => f.delimiter)?.delimiter ?? '/';
+  return { prefix: ns?.prefix ?? '', delimiter };
+}
+
+function roleOf(f: ListResponse): FolderRole | null {
+  if (!f.specialUse || f.specialUseSource !== 'extension') return null;
+  const name = f.specialUse.replace(/^\\/, '');
+  return (ROLES as readonly string[]).includes(name) ? (name as FolderRole) : null;
+}
+
+/** Every folder of the personal namespace (other users' and shared namespaces are not part of the mailbox). */
+export async function listFolders(client: ImapFlow, side: Side, withStatus = false): Promise<{ namespace: Namespace; folders: FolderInfo[] }> {
+  let list: ListResponse[];
+  try {
+    list = await client.list(
+      withStatus ? { statusQuery: { messages: true, uidNext: true, uidValidity: true, highestModseq: true } } : undefined,
+    );
+  } catch (err) {
+    throw classifyImapError(err, side);
+  }
+  const namespace = personalNamespace(client, list);
+  const others = [...(client.namespaces?.other || []), ...(client.namespaces?.shared || [])]
+    .map((n) => n.prefix)
+    .filter((p) => p && p !== namespace.prefix);
+  const folders: FolderInfo[] = [];
+  for (const f of list) {
+    if (others.some((p) => f.path.startsWith(p))) continue;
+    const isInbox = f.path.toUpperCase() === 'INBOX';
+    let rel = f.path;
+    if (!isInbox && namespace.prefix) {
+      if (f.path.startsWith(namespace.prefix)) rel = f.path.slice(namespace.prefix.length);
+      else if (`${f.path}${f.delimiter}` === namespace.prefix) continue; // the prefix node itself, e.g. "INBOX." listed as INBOX
+    }
+    const flags = [...f.flags].map((x) => x.toLowerCase());
+    folders.push({
+      path: f.path,
+      parts: isInbox ? ['INBOX'] : f.delimiter ? rel.split(f.delimiter) : [rel],
+      delimiter: f.delimiter || namespace.delimiter,
+      role: roleOf(f),
+      subscribed: f.subscribed,
+      selectable: !flags.includes('\\noselect') && !flags.includes('\\nonexistent'),
+      status:
+        f.status && f.status.uidValidity !== undefined && f.status.uidNext !== undefined
+          ? {
+              messages: f.status.messages ?? 0,
+              uidNext: f.status.uidNext,
+              uidvalidity: Number(f.status.uidValidity),
+              highestModseq: f.status.highestModseq ?? null,
+            }
+          : undefined,
+    });
+  }
+  return { namespace, folders };
+}
+
+/** What the destination calls a source folder. */
+export interface FolderPlan {
+  source: FolderInfo;
+  destinationPath: string;
+  /** The destination folder already exists. */
+  exists: boolean;
+}
+
+export interface FolderFilter {
+  /** Patterns (see {@link matchesFolderPattern}); empty = every folder. */
+  include: string[];
+  exclude: string[];
+}
+
+/**
+ * Folder patterns match the source path with '/' between levels, case-insensitively: `*` matches anything,
+ * `%` anything but '/', and a pattern without wildcards also matches the folder's subfolders.
+ * `Archive/2019`, `Spam`, `Archive/*`, `%/Old`.
+ */
+export function matchesFolderPattern(pattern: string, parts: string[]): boolean {
+  const name = parts.join('/');
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/%/g, '[^/]*');
+  const wild = /[*%]/.test(pattern);
+  return new RegExp(`^${escaped}${wild ? '' : '(/.*)?'}$`, 'i').test(name);
+}
+
+export function folderIncluded(filter: FolderFilter, parts: string[]): boolean {
+  if (filter.include.length && !filter.include.some((p) => matchesFolderPattern(p, parts))) return false;
+  return !filter.exclude.some((p) => matchesFolderPattern(p, parts));
+}
+
+/** Character that replaces the destination's delimiter inside a source folder name ("a.b" onto a '.' server). */
+export const DELIMITER_SUBSTITUTE: Record<string, string> = { '.': '_', '/': '_' };
+
+/**
+ * Maps source folders to destination paths: INBOX to INBOX, special-use folders to the destination's folder of
+ * the same role (Sent to "Sent Items"), everything else by name under the destination's prefix and delimiter.
+ * Roles the destination lacks keep their names. Gmail's virtual folders (\All, \Flagged, \Important) are
+ * dropped: their messages are copied from the label folders (the caller syncs \All last, without duplicates).
+ */
+export function planFolders(
+  source: FolderInfo[],
+  destination: { namespace: Namespace; folders: FolderInfo[] },
+  filter: FolderFilter,
+  opts: { skipVirtual?: boolean } = {},
+): FolderPlan[] {
+  const destByRole = new Map<FolderRole, FolderInfo>();
+  for (const f of destination.folders) if (f.role && !destByRole.has(f.role)) destByRole.set(f.role, f);
+  const destPaths = new Set(destination.folders.map((f) => f.path));
+  const usedRoles = new Set<FolderRole>();
+  const plans: FolderPlan[] = [];
+  for (const f of source) {
+    if (!folderIncluded(filter, f.parts)) continue;
+    if (opts.skipVirtual && (f.role === 'Flagged' || f.role === 'Important')) continue;
+    let destinationPath: string;
+    const roleTarget = f.role && !usedRoles.has(f.role) ? destByRole.get(f.role) : undefined;
+    if (f.parts.length === 1 && f.parts[0]?.toUpperCase() === 'INBOX') {
+      destinationPath = 'INBOX';
+    } else if (roleTarget && f.role) {
+      usedRoles.add(f.role);
+      destinationPath = roleTarget.path;
+    } else {
+      const d = destination.namespace.delimiter;
+      const sub = DELIMITER_SUBSTITUTE[d] ?? '_';
+      const parts = f.parts.map((p) => (d ? p.split(d).join(sub) : p));
+      // A folder under INBOX on a server whose prefix is "INBOX." lands at the same place on a prefix-less one.
+      destinationPath = destination.namespace.prefix + parts.join(d);
+    }
+    plans.push({ source: f, destinationPath, exists: destPaths.has(destinationPath) });
+  }
+  return plans;
+}
+
+/** Creates a destination folder (and its parents) unless it exists; subscribes it when asked. */
+export async function ensureDestinationFolder(client: ImapFlow, plan: FolderPlan): Promise<void> {
+  if (!plan.exists && plan.destinationPath.toUpperCase() !== 'INBOX') {
+    try {
+      await client.mailboxCreate(plan.destinationPath);
+    } catch (err) {
+      const e = classifyImapError(err, 'destination');
+      if (e.code === 'SERVER_ERROR' && /ALREADYEXISTS|already exists/i.test(e.message)) {
+        // created meanwhile
+      } else if (e.code === 'SERVER_ERROR') {
+        throw new ImapSyncError('FOLDER_CREATE_FAILED', `destination refused to create folder "${plan.destinationPath}": ${e.message}`, {
+          side: 'destination',
+          cause: err,
+        });
+      } else {
+        throw e;
+      }
+    }
+    plan.exists = true;
+  }
+  if (plan.source.subscribed) {
+    try {
+      await client.mailboxSubscribe(plan.destinationPath);
+    } catch (err) {
+      const e = classifyImapError(err, 'destination');
+      if (e.retryClass !== 'mailbox' && e.code !== 'SERVER_ERROR') throw e;
+    }
+  }
+}

@@ -1,0 +1,192 @@
+import type { ImapFlow } from 'imapflow';
+import type { Pool } from 'pg';
+import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
+import { classifyImapError, ImapSyncError } from './errors';
+import { folderUnchanged, syncFolder, type ItemLimits } from './folder-sync';
+import { ensureDestinationFolder, listFolders, planFolders, type FolderInfo, type FolderPlan } from './folders';
+import { SyncStore } from './sync-store';
+
+/** One side of a sync: where and as whom. */
+export interface SyncSide {
+  endpoint: ImapEndpoint;
+  credentials: ImapCredentials;
+}
+
+export interface MailboxSyncOptions extends ItemLimits {
+  folderInclude: string[];
+  folderExclude: string[];
+  deleteOnDestination: boolean;
+  /** Messages per MULTIAPPEND. Default 100. */
+  chunkMessages?: number;
+  /** Bytes per MULTIAPPEND. Default 16 MiB. */
+  chunkBytes?: number;
+  /** Times a throttled folder is retried (with growing pauses) before the sync gives up with THROTTLED. Default 5. */
+  throttleRetries?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: MailboxSyncProgress) => void;
+}
+
+/** What a running sync has done so far in this pass. */
+export interface MailboxSyncProgress {
+  foldersTotal: number;
+  foldersSynced: number;
+  /** Messages in the synced source folders (STATUS MESSAGES). */
+  itemsTotal: number;
+  /** Copied in this pass. */
+  itemsCopied: number;
+  /** Skipped in this pass. */
+  itemsSkipped: number;
+  bytesCopied: number;
+  currentFolder: string | null;
+}
+
+export interface MailboxSyncSummary extends MailboxSyncProgress {
+  flagsUpdated: number;
+  deleted: number;
+  /** Folders whose UIDVALIDITY changed and were matched again by content. */
+  reconciledFolders: string[];
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+
+/**
+ * Syncs one mailbox from source to destination over IMAP: every included folder, every message exactly once
+ * (resumable after a crash at any point, state in PostgreSQL keyed by `mailboxId`), flags, and optionally
+ * deletions. Throws {@link ImapSyncError}: `retryClass` 'mailbox' for a permanent failure of this mailbox,
+ * 'transient' for one worth retrying, 'cancelled' when `signal` aborted.
+ */
+export async function syncMailboxOverImap(
+  pool: Pool,
+  mailboxId: string,
+  source: SyncSide,
+  destination: SyncSide,
+  options: MailboxSyncOptions,
+): Promise<MailboxSyncSummary> {
+  const store = new SyncStore(pool, mailboxId);
+  const summary: MailboxSyncSummary = {
+    foldersTotal: 0,
+    foldersSynced: 0,
+    itemsTotal: 0,
+    itemsCopied: 0,
+    itemsSkipped: 0,
+    bytesCopied: 0,
+    currentFolder: null,
+    flagsUpdated: 0,
+    deleted: 0,
+    reconciledFolders: [],
+  };
+  const report = () => options.onProgress?.({ ...summary });
+  let src: ImapFlow | null = null;
+  let dst: ImapFlow | null = null;
+  const connectSource = async () => {
+    await closeImapConnection(src);
+    src = await openImapConnection(source.endpoint, source.credentials, { side: 'source' });
+    return src;
+  };
+  const connectDestination = async () => {
+    await closeImapConnection(dst);
+    dst = await openImapConnection(destination.endpoint, destination.credentials, { side: 'destination' });
+    return dst;
+  };
+  const onAbort = () => {
+    src?.close();
+    dst?.close();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (options.signal?.aborted) throw new ImapSyncError('CANCELLED', 'sync cancelled');
+    const s = await connectSource();
+    const d = await connectDestination();
+    const sourceList = await listFolders(s, 'source', true);
+    const destinationList = await listFolders(d, 'destination');
+    const checkpoints = await store.checkpoints();
+    const plans = planFolders(
+      sourceList.folders.filter((f) => f.selectable || !sourceList.folders.some((o) => o.path.startsWith(f.path + f.delimiter))),
+      destinationList,
+      { include: options.folderInclude, exclude: options.folderExclude },
+      { skipVirtual: source.endpoint.provider === 'gmail' },
+    );
+    // A folder synced before keeps the destination it had, even if the destination's roles changed since.
+    for (const p of plans) {
+      const cp = checkpoints.get(p.source.path);
+      if (cp && cp.destinationFolder !== p.destinationPath) {
+        p.destinationPath = cp.destinationFolder;
+        p.exists = destinationList.folders.some((f) => f.path === cp.destinationFolder);
+      }
+    }
+    // Gmail's All Mail last: what the label folders copied is already there.
+    plans.sort((a, b) => Number(a.source.role === 'All') - Number(b.source.role === 'All'));
+    summary.foldersTotal = plans.length;
+    summary.itemsTotal = plans.reduce((n, p) => n + (p.source.status?.messages ?? 0), 0);
+    const inFlight = await store.intentFolders();
+    report();
+
+    for (const plan of plans) {
+      summary.currentFolder = plan.source.path;
+      report();
+      const cp = checkpoints.get(plan.source.path);
+      const st = plan.source.status;
+      if (st && !inFlight.has(plan.source.path) && folderUnchanged(cp, { uidvalidity: st.uidvalidity, uidNext: st.uidNext, exists: st.messages, highestModseq: st.highestModseq })) {
+        // Nothing new, nothing changed, nothing deleted: no SELECT on either side.
+        summary.foldersSynced++;
+        continue;
+      }
+      await withThrottleRetries(options, async () => {
+        const s2 = src && src.usable ? src : await connectSource();
+        const d2 = dst && dst.usable ? dst : await connectDestination();
+        await ensureDestinationFolder(d2, plan);
+        if (!plan.source.selectable) return;
+        const r = await syncFolder(s2, d2, store, plan, checkpoints.get(plan.source.path), {
+          limits: options,
+          deleteOnDestination: options.deleteOnDestination,
+          chunkMessages: options.chunkMessages ?? 100,
+          chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
+          signal: options.signal,
+          onProgress: (delta) => {
+            summary.itemsCopied += delta.copied;
+            summary.itemsSkipped += delta.skipped;
+            summary.bytesCopied += delta.bytes;
+            report();
+          },
+        });
+        summary.flagsUpdated += r.flagsUpdated;
+        summary.deleted += r.deleted;
+        if (r.reconciled) summary.reconciledFolders.push(plan.source.path);
+      });
+      summary.foldersSynced++;
+      report();
+    }
+    summary.currentFolder = null;
+    return summary;
+  } catch (err) {
+    if (options.signal?.aborted) throw new ImapSyncError('CANCELLED', 'sync cancelled', { cause: err });
+    throw err instanceof ImapSyncError ? err : classifyImapError(err, 'source');
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await Promise.all([closeImapConnection(src), closeImapConnection(dst)]);
+  }
+}
+
+async function withThrottleRetries(options: MailboxSyncOptions, fn: () => Promise<void>): Promise<void> {
+  const max = options.throttleRetries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fn();
+      return;
+    } catch (err) {
+      const e = err instanceof ImapSyncError ? err : classifyImapError(err, 'source');
+      if (e.code !== 'THROTTLED' || attempt >= max || options.signal?.aborted) throw e;
+      // Slow down instead of failing: the server's hint, or 2 s, 4 s, 8 s ... up to a minute.
+      await sleep(Math.min(e.retryAfterMs ?? 2000 * 2 ** attempt, 60_000), options.signal);
+    }
+  }
+}
+
+export type { FolderInfo, FolderPlan };

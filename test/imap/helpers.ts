@@ -1,0 +1,80 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { createSecretBox, secretContext, type SecretBox } from '../../secrets/secret-box';
+import type { DovecotServer } from '../fixtures/dovecot';
+
+export const secretBox: SecretBox = createSecretBox(randomBytes(32));
+
+export async function insertEndpoint(pool: Pool, server: DovecotServer, opts: { admin?: { user: string; password: string }; name?: string } = {}): Promise<string> {
+  const id = randomUUID();
+  await pool.query(
+    `insert into endpoints (id, name, provider, host, port, security, admin_user, admin_secret)
+     values ($1, $2, 'dovecot', $3, $4, 'none', $5, $6)`,
+    [
+      id,
+      opts.name ?? `dovecot-${server.port}-${id.slice(0, 6)}`,
+      server.host,
+      server.port,
+      opts.admin?.user ?? null,
+      opts.admin ? secretBox.seal(opts.admin.password, secretContext.endpointAdmin(id)) : null,
+    ],
+  );
+  return id;
+}
+
+export interface BatchSettings {
+  badItemLimit?: number;
+  largeItemLimit?: number;
+  largeItemMaxBytes?: number;
+  folderInclude?: string[];
+  folderExclude?: string[];
+  deleteOnDestination?: boolean;
+}
+
+export async function insertBatch(pool: Pool, sourceEndpointId: string, destinationEndpointId: string, s: BatchSettings = {}): Promise<string> {
+  const id = randomUUID();
+  await pool.query(
+    `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by,
+                          bad_item_limit, large_item_limit, large_item_max_bytes, folder_include, folder_exclude, delete_on_destination)
+     values ($1, $2, $3, 'Syncing', $4, $5, 'test', $6, $7, $8, $9, $10, $11)`,
+    [
+      id,
+      `batch-${id.slice(0, 8)}`,
+      `batch:batch-${id.slice(0, 8)}`,
+      sourceEndpointId,
+      destinationEndpointId,
+      s.badItemLimit ?? 10,
+      s.largeItemLimit ?? 0,
+      s.largeItemMaxBytes ?? 157286400,
+      s.folderInclude ?? [],
+      s.folderExclude ?? [],
+      s.deleteOnDestination ?? false,
+    ],
+  );
+  return id;
+}
+
+export async function insertMailbox(
+  pool: Pool,
+  batchId: string,
+  m: { email: string; sourceUser?: string; sourcePassword?: string | null; destinationUser?: string; destinationPassword?: string | null },
+): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(
+    `insert into mailboxes (batch_id, email, source_user, source_secret, destination_user, destination_secret)
+     values ($1, $2, $3, $4, $5, $6) returning id`,
+    [
+      batchId,
+      m.email,
+      m.sourceUser ?? m.email,
+      m.sourcePassword ? secretBox.seal(m.sourcePassword, secretContext.mailboxSource(batchId, m.email)) : null,
+      m.destinationUser ?? m.email,
+      m.destinationPassword ? secretBox.seal(m.destinationPassword, secretContext.mailboxDestination(batchId, m.email)) : null,
+    ],
+  );
+  return rows[0]!.id;
+}
+
+export async function mailboxRow(pool: Pool, id: string): Promise<Record<string, unknown>> {
+  const { rows } = await pool.query('select * from mailboxes where id = $1', [id]);
+  return rows[0] as Record<string, unknown>;
+}
