@@ -1,0 +1,103 @@
+import { allowedCommands, isCommandAllowed, type BatchCommand, type BatchStatus } from '../domain/batch-status';
+import type { BatchEdit, BatchSnapshot } from '../domain/batch-messages';
+import { auditRejection, batchDetail, findBatch, type BatchDetail, type BatchRow } from './batch-store';
+import type { ApiDeps } from './deps';
+import { ApiError } from './errors';
+import type { Actor } from './tokens-store';
+import { queryBatch, sendCommand } from './workflow-client';
+
+/**
+ * Statuses in which a command has already taken effect: repeating it answers 200 with the current state and
+ * `outcome: "alreadyApplied"` instead of 409 (documented in docs/api.md). Edit is never "already applied".
+ */
+export const ALREADY_APPLIED: Record<BatchCommand, readonly BatchStatus[]> = {
+  start: ['Queued', 'Starting', 'Syncing', 'Synced', 'SyncedWithErrors'],
+  stop: ['Stopping', 'Stopped'],
+  resume: ['Queued', 'Starting', 'Syncing', 'Synced'],
+  complete: ['Completing', 'Completed'],
+  syncNow: ['Queued', 'Starting', 'Syncing'],
+  remove: ['Removing'],
+  edit: [],
+};
+
+export interface CommandResult {
+  command: BatchCommand;
+  outcome: 'accepted' | 'alreadyApplied';
+  batch: BatchDetail;
+}
+
+async function refuse(
+  deps: ApiDeps,
+  actor: Actor,
+  row: BatchRow,
+  command: BatchCommand,
+  status: BatchStatus,
+  reason: string,
+): Promise<never> {
+  const allowed = [...allowedCommands(status)];
+  await auditRejection(deps, {
+    batchId: row.id,
+    batchName: row.name,
+    actor: actor.owner,
+    command,
+    detail: { status, allowedCommands: allowed, reason },
+  });
+  throw new ApiError('COMMAND_NOT_ALLOWED', `${command} is not allowed while the batch is ${status}`, {
+    status,
+    allowedCommands: allowed,
+  });
+}
+
+/**
+ * Checks the command against the status table, then has the workflow apply it through the `command` update.
+ * The workflow's validator has the last word (its status may have moved since the check).
+ */
+export async function runCommand(
+  deps: ApiDeps,
+  actor: Actor,
+  ref: string,
+  command: BatchCommand,
+  edit?: BatchEdit,
+): Promise<CommandResult> {
+  const row = await findBatch(deps.pool, ref);
+  const live = await queryBatch(deps, row.workflow_id);
+  const status = live?.status ?? row.status;
+  if (ALREADY_APPLIED[command].includes(status)) {
+    return { command, outcome: 'alreadyApplied', batch: await batchDetail(deps, row, live) };
+  }
+  if (!isCommandAllowed(status, command)) await refuse(deps, actor, row, command, status, 'status');
+
+  let snapshot: BatchSnapshot;
+  try {
+    const outcome = await sendCommand(deps, row.workflow_id, { command, by: actor.owner, ...(edit ? { edit } : {}) });
+    if (outcome.kind === 'rejected') {
+      const now = await queryBatch(deps, row.workflow_id);
+      const nowStatus = now?.status ?? status;
+      if (ALREADY_APPLIED[command].includes(nowStatus)) {
+        return { command, outcome: 'alreadyApplied', batch: await batchDetail(deps, row, now) };
+      }
+      // The workflow recorded the rejection itself; the API answers with the status it saw.
+      throw new ApiError('COMMAND_NOT_ALLOWED', `the batch refused ${command}: ${outcome.message}`, {
+        status: nowStatus,
+        allowedCommands: [...allowedCommands(nowStatus)],
+      });
+    }
+    snapshot = outcome.snapshot;
+  } catch (err) {
+    if (command === 'remove' && err instanceof ApiError && err.code === 'WORKFLOW_NOT_RUNNING') {
+      // No workflow is left to clean up: delete the rows here so the batch does not linger.
+      const detail = await batchDetail(deps, row, undefined);
+      await deps.pool.query('delete from batches where id = $1', [row.id]);
+      await deps.pool.query(
+        `insert into audit_log (batch_id, batch_name, actor, command, outcome, detail)
+         values ($1, $2, $3, 'remove', 'accepted', '{"source":"api","workflow":"not running"}')`,
+        [row.id, row.name, actor.owner],
+      );
+      deps.logger.warn('batch removed without its workflow', { batchId: row.id, workflowId: row.workflow_id });
+      return { command, outcome: 'accepted', batch: { ...detail, status: 'Removing', statusLabel: 'Removing', allowedCommands: [] } };
+    }
+    throw err;
+  }
+  const fresh = await findBatch(deps.pool, row.id).catch(() => row);
+  return { command, outcome: 'accepted', batch: await batchDetail(deps, fresh, snapshot) };
+}

@@ -1,0 +1,53 @@
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import type { SecretBox } from '../secrets/secret-box';
+
+/** Structured logger; fields never contain passwords or tokens. */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** The settings an IMAP connection test needs (a saved endpoint's, or unsaved ones from the request). */
+export interface ConnectionTestSettings {
+  host: string;
+  port: number;
+  security: 'none' | 'starttls' | 'tls';
+  acceptUntrustedCerts: boolean;
+  authMethod: 'plain' | 'login' | 'xoauth2';
+  provider: 'generic' | 'dovecot' | 'gmail' | 'm365';
+  /** Admin (master) user; without it the test only connects and reads the greeting/capabilities. */
+  adminUser?: string | null;
+  adminPassword?: string | null;
+}
+
+export interface ConnectionTestResult {
+  ok: boolean;
+  /** Stable code, e.g. `OK`, `AUTH_FAILED`, `CONNECT_TIMEOUT`, `TLS_FAILED`. */
+  code: string;
+  message: string;
+}
+
+/** Implemented by `imap/connection-test.ts`; injected so tests can point it at a real Dovecot. */
+export type ConnectionTester = (settings: ConnectionTestSettings) => Promise<ConnectionTestResult>;
+
+export interface ApiDeps {
+  pool: Pool;
+  temporal: Client;
+  secretBox: SecretBox;
+  /** Task queue the batch workflows run on. */
+  taskQueue: string;
+  /** Base URL of the Temporal Web UI (e.g. `http://localhost:8233`), for links; none when undefined. */
+  temporalUiUrl?: string;
+  logger: Logger;
+  testConnection: ConnectionTester;
+  /** Folder of the built dashboard; default `<repo>/dashboard/dist`. Served at `/` when it has `index.html`. */
+  dashboardDir?: string;
+  /** How long the API waits for the workflow to apply a command (default 30 s) or answer a query (3 s). */
+  commandTimeoutMs?: number;
+  queryTimeoutMs?: number;
+}
+
+/** A logger that drops everything (tests). */
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

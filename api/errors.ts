@@ -1,0 +1,134 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from './deps';
+
+/**
+ * Every error the API answers with: an HTTP status, a stable machine-readable `code` and a message that names
+ * the problem. The body is always `{ "error": { "code", "message", "details" } }`; never a stack trace.
+ */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  BATCH_NOT_FOUND: 404,
+  ENDPOINT_NOT_FOUND: 404,
+  MAILBOX_NOT_FOUND: 404,
+  TOKEN_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  COMMAND_NOT_ALLOWED: 409,
+  BATCH_NAME_TAKEN: 409,
+  ENDPOINT_NAME_TAKEN: 409,
+  ENDPOINT_IN_USE: 409,
+  LAST_ADMIN_TOKEN: 409,
+  WORKFLOW_NOT_RUNNING: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  CSV_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CSV_INVALID: 422,
+  MAILBOXES_INVALID: 422,
+  BATCH_NOT_EDITABLE: 409,
+  UNKNOWN_ENDPOINT: 422,
+  ENDPOINT_TEST_FAILED: 422,
+  TEMPORAL_UNAVAILABLE: 503,
+  WORKFLOW_START_FAILED: 503,
+  UNHEALTHY: 503,
+  COMMAND_TIMEOUT: 504,
+  INTERNAL: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: Record<string, unknown> };
+}
+
+export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): ErrorBody {
+  return { error: { code, message, details } };
+}
+
+/** Errors thrown by body-parser carry a `type`; map them to the API's codes. */
+function fromBodyParser(
+  err: { type?: unknown; status?: unknown; limit?: unknown },
+  isCsv: boolean,
+): ApiError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      if (isCsv) return new ApiError('CSV_TOO_LARGE', 'the CSV is larger than 10 MB', { limitBytes: err.limit });
+      return new ApiError('PAYLOAD_TOO_LARGE', 'the request body is larger than this route accepts', {
+        limitBytes: typeof err.limit === 'number' ? err.limit : undefined,
+      });
+    case 'entity.parse.failed':
+      return new ApiError('INVALID_JSON', 'the request body is not valid JSON');
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'the request body uses an unsupported charset or encoding');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new ApiError('VALIDATION_FAILED', 'the request body could not be read');
+    default:
+      return undefined;
+  }
+}
+
+/** PostgreSQL errors that bad input can still cause (races on unique names, malformed values). */
+function fromPostgres(err: { code?: unknown; constraint?: unknown }): ApiError | undefined {
+  if (typeof err.code !== 'string' || !/^[0-9A-Z]{5}$/.test(err.code)) return undefined;
+  if (err.code === '23505') {
+    if (err.constraint === 'batches_name_key') return new ApiError('BATCH_NAME_TAKEN', 'a batch with this name exists');
+    if (err.constraint === 'endpoints_name_key') {
+      return new ApiError('ENDPOINT_NAME_TAKEN', 'an endpoint with this name exists');
+    }
+    return new ApiError('VALIDATION_FAILED', 'the request conflicts with an existing record');
+  }
+  if (err.code === '22P02' || err.code === '22007' || err.code === '22008' || err.code === '22003') {
+    return new ApiError('VALIDATION_FAILED', 'a value in the request is malformed or out of range');
+  }
+  return undefined;
+}
+
+export function toApiError(err: unknown, isCsv = false): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err && typeof err === 'object') {
+    const mapped =
+      fromBodyParser(err as { type?: unknown }, isCsv) ?? fromPostgres(err as { code?: unknown; constraint?: unknown });
+    if (mapped) return mapped;
+  }
+  return new ApiError('INTERNAL', 'internal error; the server log has the details');
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const apiError = toApiError(err, req.is('text/csv') === 'text/csv');
+    if (apiError.code === 'INTERNAL') {
+      logger.error('request failed', {
+        method: req.method,
+        path: req.path,
+        error: err instanceof Error ? err.message : String(err),
+        stack: err instanceof Error ? err.stack : undefined,
+      });
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(apiError.status).json(errorBody(apiError.code, apiError.message, apiError.details));
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new ApiError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`));
+};

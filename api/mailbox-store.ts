@@ -1,0 +1,104 @@
+import type { Pool, PoolClient } from 'pg';
+import type { z } from 'zod';
+import type { BatchStatus } from '../domain/batch-status';
+import { secretContext, type SecretBox } from '../secrets/secret-box';
+import { ApiError } from './errors';
+import {
+  failed,
+  MAX_CSV_BYTES,
+  parseMailboxCsv,
+  validateMailboxList,
+  type mailboxJson,
+  type PositionedMailbox,
+  type RowProblem,
+} from './mailbox-csv';
+
+/** A mailbox may be in one active batch at a time; a Completed (or Removing) batch no longer holds it. */
+export const INACTIVE_BATCH_STATUSES: readonly BatchStatus[] = ['Completed', 'Removing'];
+
+const INSERT_CHUNK = 2000;
+
+/**
+ * Validates the mailboxes of a request (CSV text or JSON list), then checks that none is already in another
+ * active batch (or, with `batchId`, already in this one). Throws 422 with every problem and its line.
+ */
+export async function resolveMailboxes(
+  db: Pool | PoolClient,
+  input: { csv?: string; mailboxes?: z.infer<typeof mailboxJson>[] },
+  batchId?: string,
+): Promise<PositionedMailbox[]> {
+  const isCsv = input.csv !== undefined;
+  if (isCsv && Buffer.byteLength(input.csv!, 'utf8') > MAX_CSV_BYTES) {
+    throw new ApiError('CSV_TOO_LARGE', `the CSV is larger than ${MAX_CSV_BYTES} bytes (10 MB)`, { limitBytes: MAX_CSV_BYTES });
+  }
+  const result = isCsv ? parseMailboxCsv(input.csv!) : validateMailboxList(input.mailboxes ?? []);
+  const code = isCsv ? 'CSV_INVALID' : 'MAILBOXES_INVALID';
+  const reject = (problems: RowProblem[], truncated: boolean) => {
+    const first = problems[0];
+    const where = first?.line !== undefined ? `line ${first.line}` : first?.item !== undefined ? `item ${first.item}` : '';
+    return new ApiError(
+      code,
+      `${problems.length}${truncated ? '+' : ''} problem(s) in the mailbox list; nothing was created. First: ${where}: ${first?.message ?? ''}`,
+      { problems, truncated },
+    );
+  };
+  if (!result.ok) throw reject(result.problems, result.truncated);
+
+  const emails = result.mailboxes.map((m) => m.emailAddress.toLowerCase());
+  const { rows } = await db.query<{ email: string; batch_id: string; batch_name: string }>(
+    `select lower(m.email) as email, b.id as batch_id, b.name as batch_name
+       from mailboxes m join batches b on b.id = m.batch_id
+      where lower(m.email) = any($1::text[]) and (b.status <> all($2::text[]) or b.id = $3)`,
+    [emails, INACTIVE_BATCH_STATUSES, batchId ?? null],
+  );
+  if (rows.length > 0) {
+    const holder = new Map(rows.map((r) => [r.email, r]));
+    const problems: RowProblem[] = [];
+    for (const m of result.mailboxes) {
+      const other = holder.get(m.emailAddress.toLowerCase());
+      if (!other) continue;
+      const at = m.line !== undefined ? { line: m.line } : { item: m.item };
+      problems.push(
+        other.batch_id === batchId
+          ? { ...at, column: 'EmailAddress', code: 'DUPLICATE_ROW', message: `${m.emailAddress} is already in this batch` }
+          : {
+              ...at,
+              column: 'EmailAddress',
+              code: 'MAILBOX_IN_ACTIVE_BATCH',
+              message: `${m.emailAddress} is already in the active batch "${other.batch_name}"`,
+            },
+      );
+    }
+    const f = failed(problems);
+    throw reject(f.problems, f.truncated);
+  }
+  return result.mailboxes;
+}
+
+/** Inserts mailboxes with sealed passwords, in chunks, inside the caller's transaction. */
+export async function insertMailboxes(
+  client: PoolClient,
+  secretBox: SecretBox,
+  batchId: string,
+  mailboxes: PositionedMailbox[],
+): Promise<void> {
+  for (let i = 0; i < mailboxes.length; i += INSERT_CHUNK) {
+    const chunk = mailboxes.slice(i, i + INSERT_CHUNK);
+    await client.query(
+      `insert into mailboxes (batch_id, email, source_user, source_secret, destination_user, destination_secret)
+       select $1, * from unnest($2::text[], $3::text[], $4::bytea[], $5::text[], $6::bytea[])`,
+      [
+        batchId,
+        chunk.map((m) => m.emailAddress),
+        chunk.map((m) => m.userName),
+        chunk.map((m) => secretBox.seal(m.password, secretContext.mailboxSource(batchId, m.emailAddress))),
+        chunk.map((m) => m.destinationUserName ?? null),
+        chunk.map((m) =>
+          m.destinationPassword === undefined
+            ? null
+            : secretBox.seal(m.destinationPassword, secretContext.mailboxDestination(batchId, m.emailAddress)),
+        ),
+      ],
+    );
+  }
+}

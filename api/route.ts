@@ -1,0 +1,184 @@
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { ApiDeps } from './deps';
+import { ApiError } from './errors';
+import { findActiveToken, type Actor } from './tokens-store';
+
+/**
+ * One definition per operation: the zod schemas that validate its parameters, query and body are the ones the
+ * OpenAPI document is generated from (api/openapi.ts), and the Express routes are registered from the same list,
+ * so the document and the routes cannot drift apart.
+ */
+export type Access = 'public' | 'viewer' | 'admin';
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+
+export interface ResponseDoc {
+  description: string;
+  schema?: z.ZodType;
+  /** Default `application/json`. */
+  contentType?: string;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+export interface Ctx<P, Q, B> {
+  req: Request;
+  res: Response;
+  deps: ApiDeps;
+  params: P;
+  query: Q;
+  body: B;
+  /** Undefined only on public routes. */
+  actor: Actor;
+}
+
+export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: HttpMethod;
+  /** OpenAPI style: `/batches/{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /**
+   * The body may also be sent as `text/csv`: then the settings come from the query string (this schema) and the
+   * CSV text is merged in as `csv` before `body` validates the whole.
+   */
+  csvQuery?: z.ZodType;
+  /** Route accepts a large body (CSV uploads). */
+  largeBody?: boolean;
+  responses: Record<number, ResponseDoc>;
+  /** Returns the reply, or undefined when it wrote the response itself (streams). */
+  handler(ctx: Ctx<z.output<P>, z.output<Q>, z.output<B>>): Promise<Reply | undefined>;
+}
+
+// The route list is heterogeneous; each definition is checked where it is written (defineRoute).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteDef<any, any, any>;
+
+export function defineRoute<P extends z.ZodType = z.ZodObject, Q extends z.ZodType = z.ZodObject, B extends z.ZodType = z.ZodUndefined>(
+  def: RouteDef<P, Q, B>,
+): AnyRoute {
+  return def as AnyRoute;
+}
+
+/** Path `/batches/{id}/start` → Express `/batches/:id/start`. */
+export function expressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+export function zodDetails(error: z.ZodError, where: string): Record<string, unknown> {
+  return {
+    in: where,
+    issues: error.issues.slice(0, 50).map((issue) => ({
+      path: issue.path.map(String).join('.'),
+      code: issue.code,
+      message: issue.message,
+    })),
+  };
+}
+
+function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    const at = first && first.path.length > 0 ? ` (${where} ${first.path.map(String).join('.')})` : ` (${where})`;
+    throw new ApiError('VALIDATION_FAILED', `invalid ${where}: ${first?.message ?? 'invalid value'}${at}`, zodDetails(result.error, where));
+  }
+  return result.data;
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+export async function authenticate(req: Request, deps: ApiDeps): Promise<Actor> {
+  const header = req.headers.authorization;
+  if (!header) throw new ApiError('UNAUTHENTICATED', 'missing Authorization: Bearer <token> header');
+  const match = /^Bearer ([A-Za-z0-9_\-.~+/=]{1,512})$/.exec(header);
+  if (!match) throw new ApiError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"');
+  const actor = await findActiveToken(deps.pool, match[1]!);
+  if (!actor) throw new ApiError('UNAUTHENTICATED', 'the API token is unknown or revoked');
+  return actor;
+}
+
+const JSON_LIMIT = '1mb';
+/** Room for a 10 MB CSV inside a JSON string (escaping adds a little). */
+const LARGE_JSON_LIMIT = '16mb';
+const CSV_LIMIT = 10 * 1024 * 1024;
+
+function authFor(route: AnyRoute, deps: ApiDeps): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      if (route.access !== 'public') {
+        const actor = await authenticate(req, deps);
+        if (route.access === 'admin' && actor.role !== 'admin') {
+          throw new ApiError('FORBIDDEN', 'this operation needs an admin token; the token used is read-only (viewer)', {
+            role: actor.role,
+          });
+        }
+        res.locals.actor = actor;
+      }
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+function parsersFor(route: AnyRoute): RequestHandler[] {
+  if (!route.body) return [];
+  const parsers = [express.json({ limit: route.largeBody ? LARGE_JSON_LIMIT : JSON_LIMIT, type: 'application/json' })];
+  if (route.csvQuery) parsers.push(express.text({ limit: CSV_LIMIT, type: 'text/csv' }));
+  return parsers;
+}
+
+function handlerFor(route: AnyRoute, deps: ApiDeps): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const actor = res.locals.actor as Actor;
+      const params = route.params ? parseOrThrow(route.params, req.params, 'path parameter') : {};
+      let query: unknown = {};
+      let body: unknown = undefined;
+      const isCsv = req.is('text/csv') === 'text/csv';
+      if (route.body) {
+        if (hasBody(req) && !req.is('application/json') && !(isCsv && route.csvQuery)) {
+          throw new ApiError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            route.csvQuery ? 'send the body as application/json or text/csv' : 'send the body as application/json',
+            { contentType: req.headers['content-type']?.slice(0, 100) ?? null },
+          );
+        }
+        if (isCsv && route.csvQuery) {
+          const settings = parseOrThrow(route.csvQuery, req.query, 'query parameter') as Record<string, unknown>;
+          body = parseOrThrow(route.body, { ...settings, csv: typeof req.body === 'string' ? req.body : '' }, 'body');
+        } else {
+          if (route.query) query = parseOrThrow(route.query, req.query, 'query parameter');
+          body = parseOrThrow(route.body, req.body ?? {}, 'body');
+        }
+      } else if (route.query) {
+        query = parseOrThrow(route.query, req.query, 'query parameter');
+      }
+      const reply = await route.handler({ req, res, deps, params, query, body, actor });
+      if (!reply) return;
+      if (reply.body === undefined) res.status(reply.status).end();
+      else res.status(reply.status).json(reply.body);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+export function registerRoutes(router: Router, routes: readonly AnyRoute[], deps: ApiDeps): void {
+  for (const route of routes) {
+    router[route.method](expressPath(route.path), authFor(route, deps), ...parsersFor(route), handlerFor(route, deps));
+  }
+}

@@ -1,0 +1,310 @@
+import { randomUUID } from 'node:crypto';
+import { allowedCommands, STATUS_LABELS, type BatchCommand } from '../../domain/batch-status';
+import type { BatchEdit } from '../../domain/batch-messages';
+import { batchDetail, COUNT_COLUMNS, findBatch, percentage, type BatchRow } from '../batch-store';
+import { runCommand } from '../commands';
+import type { ApiDeps } from '../deps';
+import { ApiError } from '../errors';
+import { insertMailboxes, resolveMailboxes } from '../mailbox-store';
+import { defineRoute, type AnyRoute } from '../route';
+import { batchRef, errorSchema, paging } from '../schemas';
+import { isAlreadyStarted, queryBatch, startBatchWorkflow, workflowIdFor, type BatchWorkflowInput } from '../workflow-client';
+import {
+  batchDetailSchema,
+  batchList,
+  commandResult,
+  createBatchBody,
+  createBatchCsvQuery,
+  editBatchBody,
+  listBatchesQuery,
+} from './batch-schemas';
+
+const SORT_SQL: Record<string, string> = {
+  name: 'lower(b.name)',
+  status: 'b.status',
+  createdAt: 'b.created_at',
+  total: 'total',
+  synced: 'synced',
+  finalized: 'finalized',
+  failed: 'failed',
+  percentageSynced: 'case when total = 0 then 0 else synced::float / total end',
+};
+
+async function requireEndpoints(deps: ApiDeps, ids: { field: string; id: string }[]): Promise<void> {
+  const { rows } = await deps.pool.query<{ id: string }>('select id from endpoints where id = any($1::uuid[])', [
+    ids.map((i) => i.id),
+  ]);
+  const known = new Set(rows.map((r) => r.id));
+  const missing = ids.filter((i) => !known.has(i.id));
+  if (missing.length > 0) {
+    throw new ApiError('UNKNOWN_ENDPOINT', `no endpoint with id ${missing[0]!.id} (${missing[0]!.field})`, {
+      fields: missing.map((m) => m.field),
+    });
+  }
+}
+
+const commandErrors = {
+  404: { description: 'BATCH_NOT_FOUND', schema: errorSchema },
+  409: { description: 'COMMAND_NOT_ALLOWED (details.status, details.allowedCommands) or WORKFLOW_NOT_RUNNING', schema: errorSchema },
+  503: { description: 'TEMPORAL_UNAVAILABLE', schema: errorSchema },
+  504: { description: 'COMMAND_TIMEOUT: the workflow did not apply the command in time', schema: errorSchema },
+};
+
+export const batchRoutes: AnyRoute[] = [
+  defineRoute({
+    method: 'get',
+    path: '/batches',
+    operationId: 'listBatches',
+    summary: "Migration batches with the seed's columns; filter by status, sort, page",
+    tag: 'batches',
+    access: 'viewer',
+    query: listBatchesQuery,
+    responses: { 200: { description: 'One page of batches', schema: batchList } },
+    async handler({ deps, query }) {
+      const { page, pageSize, offset } = paging(query, 50);
+      const sort = SORT_SQL[query.sort ?? 'createdAt']!;
+      const order = (query.order ?? (query.sort && query.sort !== 'createdAt' ? 'asc' : 'desc')) === 'asc' ? 'asc' : 'desc';
+      const search = query.search ? `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+      const params = [query.status ?? null, search, pageSize, offset];
+      const { rows } = await deps.pool.query<
+        BatchRow & { total: number; synced: number; finalized: number; failed: number; full_count: string }
+      >(
+        `with counts as (select batch_id, ${COUNT_COLUMNS} from mailboxes group by batch_id)
+         select b.*, coalesce(c.total, 0) as total, coalesce(c.synced, 0) as synced,
+                coalesce(c.finalized, 0) as finalized, coalesce(c.failed, 0) as failed,
+                count(*) over () as full_count
+           from batches b left join counts c on c.batch_id = b.id
+          where ($1::text[] is null or b.status = any($1)) and ($2::text is null or b.name ilike $2)
+          order by ${sort} ${order}, b.created_at desc, b.id
+          limit $3 offset $4`,
+        params,
+      );
+      let total = rows[0] ? Number(rows[0].full_count) : 0;
+      if (rows.length === 0 && offset > 0) {
+        const counted = await deps.pool.query<{ n: string }>(
+          `select count(*) as n from batches b where ($1::text[] is null or b.status = any($1)) and ($2::text is null or b.name ilike $2)`,
+          [query.status ?? null, search],
+        );
+        total = Number(counted.rows[0]!.n);
+      }
+      return {
+        status: 200,
+        body: {
+          items: rows.map((r) => ({
+            id: r.id,
+            name: r.name,
+            status: r.status,
+            statusLabel: STATUS_LABELS[r.status] ?? r.status,
+            percentageSynced: percentage(r.synced, r.total),
+            total: r.total,
+            synced: r.synced,
+            finalized: r.finalized,
+            failed: r.failed,
+            allowedCommands: [...(allowedCommands(r.status) ?? [])],
+            createdAt: r.created_at.toISOString(),
+            createdBy: r.created_by,
+          })),
+          total,
+          page,
+          pageSize,
+        },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/batches',
+    operationId: 'createBatch',
+    summary: 'Creates a batch from CSV or JSON mailboxes (all or nothing) and starts its workflow',
+    description:
+      'JSON body, or `Content-Type: text/csv` with the CSV as body and the settings as query parameters ' +
+      '(folderInclude/folderExclude comma-separated). The batch is created only if every row is valid.',
+    tag: 'batches',
+    access: 'admin',
+    body: createBatchBody,
+    csvQuery: createBatchCsvQuery,
+    largeBody: true,
+    responses: {
+      201: { description: 'Created (status Created, or Queued with autoStart)', schema: batchDetailSchema },
+      400: { description: 'VALIDATION_FAILED', schema: errorSchema },
+      409: { description: 'BATCH_NAME_TAKEN', schema: errorSchema },
+      413: { description: 'CSV_TOO_LARGE / PAYLOAD_TOO_LARGE', schema: errorSchema },
+      415: { description: 'UNSUPPORTED_MEDIA_TYPE', schema: errorSchema },
+      422: { description: 'CSV_INVALID / MAILBOXES_INVALID (details.problems with line numbers) or UNKNOWN_ENDPOINT', schema: errorSchema },
+      503: { description: 'WORKFLOW_START_FAILED (nothing is left behind)', schema: errorSchema },
+    },
+    async handler({ deps, body, actor }) {
+      const { rows: taken } = await deps.pool.query('select 1 from batches where lower(name) = lower($1)', [body.name]);
+      if (taken.length > 0) throw new ApiError('BATCH_NAME_TAKEN', `a batch named "${body.name}" exists`);
+      await requireEndpoints(deps, [
+        { field: 'sourceEndpointId', id: body.sourceEndpointId },
+        { field: 'destinationEndpointId', id: body.destinationEndpointId },
+      ]);
+      const mailboxes = await resolveMailboxes(deps.pool, body);
+
+      const batchId = randomUUID();
+      const workflowId = workflowIdFor(body.name);
+      const client = await deps.pool.connect();
+      let row: BatchRow;
+      try {
+        await client.query('begin');
+        const inserted = await client.query<BatchRow>(
+          `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by,
+                                start_after, complete_after, auto_start, auto_complete, bad_item_limit, large_item_limit,
+                                folder_include, folder_exclude)
+           values ($1, $2, $3, 'Created', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning *`,
+          [
+            batchId, body.name, workflowId, body.sourceEndpointId, body.destinationEndpointId, actor.owner,
+            body.startAfter ?? null, body.completeAfter ?? null, body.autoStart, body.autoComplete, body.badItemLimit,
+            body.largeItemLimit, body.folderInclude, body.folderExclude,
+          ],
+        );
+        row = inserted.rows[0]!;
+        await insertMailboxes(client, deps.secretBox, batchId, mailboxes);
+        await client.query(
+          `insert into audit_log (batch_id, batch_name, actor, command, outcome, detail)
+           values ($1, $2, $3, 'create', 'accepted', $4)`,
+          [batchId, body.name, actor.owner, JSON.stringify({ source: 'api', mailboxes: mailboxes.length })],
+        );
+        await client.query('commit');
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+
+      const input: BatchWorkflowInput = {
+        batchId,
+        name: body.name,
+        createdBy: actor.owner,
+        createdAt: row.created_at.toISOString(),
+        autoStart: body.autoStart,
+        startAfter: row.start_after?.toISOString() ?? null,
+        completeAfter: row.complete_after?.toISOString() ?? null,
+        autoComplete: body.autoComplete,
+      };
+      try {
+        await startBatchWorkflow(deps, workflowId, input);
+      } catch (err) {
+        await deps.pool.query('delete from batches where id = $1', [batchId]);
+        if (isAlreadyStarted(err)) {
+          throw new ApiError('BATCH_NAME_TAKEN', `a workflow ${workflowId} is still running (a batch of this name is being removed)`, {
+            workflowId,
+          });
+        }
+        deps.logger.error('batch workflow did not start; batch rows deleted', {
+          batchId,
+          workflowId,
+          error: (err as Error).message,
+        });
+        throw new ApiError('WORKFLOW_START_FAILED', 'the batch workflow could not be started; nothing was created', {
+          reason: (err as Error).message.slice(0, 200),
+        });
+      }
+      deps.logger.info('batch created', { batchId, name: body.name, mailboxes: mailboxes.length, by: actor.owner });
+      return { status: 201, body: await batchDetail(deps, row, undefined) };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/batches/{id}',
+    operationId: 'getBatch',
+    summary: "Every statistic of one batch (id or name); live from the workflow when it answers",
+    tag: 'batches',
+    access: 'viewer',
+    params: batchRef,
+    responses: {
+      200: { description: 'The batch', schema: batchDetailSchema },
+      404: { description: 'BATCH_NOT_FOUND', schema: errorSchema },
+    },
+    async handler({ deps, params }) {
+      const row = await findBatch(deps.pool, params.id);
+      return { status: 200, body: await batchDetail(deps, row, await queryBatch(deps, row.workflow_id)) };
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/batches/{id}',
+    operationId: 'editBatch',
+    summary: 'Edit: finalization times, endpoints, limits, folders (the workflow applies it)',
+    tag: 'batches',
+    access: 'admin',
+    params: batchRef,
+    body: editBatchBody,
+    responses: { 200: { description: 'Applied', schema: commandResult }, ...commandErrors, 422: { description: 'UNKNOWN_ENDPOINT', schema: errorSchema } },
+    async handler({ deps, params, body, actor }) {
+      const ids = [
+        ...(body.sourceEndpointId ? [{ field: 'sourceEndpointId', id: body.sourceEndpointId }] : []),
+        ...(body.destinationEndpointId ? [{ field: 'destinationEndpointId', id: body.destinationEndpointId }] : []),
+      ];
+      if (ids.length > 0) await requireEndpoints(deps, ids);
+      const edit: BatchEdit = body;
+      const result = await runCommand(deps, actor, params.id, 'edit', edit);
+      // Keep the read model's settings in step with what the workflow accepted.
+      await deps.pool.query(
+        `update batches set
+            start_after = case when $2 then $3::timestamptz else start_after end,
+            complete_after = case when $4 then $5::timestamptz else complete_after end,
+            auto_complete = coalesce($6, auto_complete),
+            source_endpoint_id = coalesce($7, source_endpoint_id),
+            destination_endpoint_id = coalesce($8, destination_endpoint_id),
+            bad_item_limit = coalesce($9, bad_item_limit),
+            large_item_limit = coalesce($10, large_item_limit),
+            large_item_max_bytes = coalesce($11, large_item_max_bytes),
+            folder_include = coalesce($12, folder_include),
+            folder_exclude = coalesce($13, folder_exclude),
+            delete_on_destination = coalesce($14, delete_on_destination),
+            updated_at = now()
+          where id = $1`,
+        [
+          result.batch.id, body.startAfter !== undefined, body.startAfter ?? null, body.completeAfter !== undefined,
+          body.completeAfter ?? null, body.autoComplete ?? null, body.sourceEndpointId ?? null, body.destinationEndpointId ?? null,
+          body.badItemLimit ?? null, body.largeItemLimit ?? null, body.largeItemMaxBytes ?? null, body.folderInclude ?? null,
+          body.folderExclude ?? null, body.deleteOnDestination ?? null,
+        ],
+      );
+      const row = await findBatch(deps.pool, result.batch.id);
+      return { status: 200, body: { ...result, batch: await batchDetail(deps, row, await queryBatch(deps, row.workflow_id)) } };
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/batches/{id}',
+    operationId: 'deleteBatch',
+    summary: 'Delete (the remove command): the workflow deletes the batch rows and ends',
+    tag: 'batches',
+    access: 'admin',
+    params: batchRef,
+    responses: { 202: { description: 'Removal accepted (or already under way)', schema: commandResult }, ...commandErrors },
+    async handler({ deps, params, actor }) {
+      return { status: 202, body: await runCommand(deps, actor, params.id, 'remove') };
+    },
+  }),
+  ...(
+    [
+      ['start', 'start', 'Start a created or stopped batch'],
+      ['stop', 'stop', 'Stop (pause) a batch'],
+      ['resume', 'resume', 'Resume a stopped or failed batch; retries failed mailboxes'],
+      ['complete', 'complete', 'Complete: a final incremental sync, then Completed'],
+      ['sync-now', 'syncNow', 'Run an incremental sync now'],
+    ] as const
+  ).map(([verb, command, summary]: readonly [string, BatchCommand, string]) =>
+    defineRoute({
+      method: 'post',
+      path: `/batches/{id}/${verb}`,
+      operationId: `${command}Batch`,
+      summary,
+      tag: 'batch commands',
+      access: 'admin',
+      params: batchRef,
+      responses: {
+        200: { description: 'Accepted, or alreadyApplied when the command had already taken effect', schema: commandResult },
+        ...commandErrors,
+      },
+      async handler({ deps, params, actor }) {
+        return { status: 200, body: await runCommand(deps, actor, params.id, command) };
+      },
+    }),
+  ),
+];

@@ -1,0 +1,351 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { RUNNING_STATUSES } from '../../domain/batch-status';
+import { secretContext } from '../../secrets/secret-box';
+import type { ApiDeps, ConnectionTestResult, ConnectionTestSettings } from '../deps';
+import { ApiError } from '../errors';
+import { defineRoute, type AnyRoute } from '../route';
+import { errorSchema, idParam, plainText, queryBoolean } from '../schemas';
+
+/** Host names, IPv4 and IPv6 literals; nothing with spaces, slashes, schemes or control characters. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
+// eslint-disable-next-line no-control-regex
+const password = z.string().min(1, 'must not be empty').max(1024).refine((s) => !/[\u0000\r\n]/.test(s), 'must not contain NUL or line breaks');
+
+const settingsFields = {
+  type: z.literal('imap').default('imap'),
+  provider: z.enum(['generic', 'dovecot', 'gmail', 'm365']).default('generic'),
+  host: z.string().trim().min(1).max(253).regex(HOST, 'must be a host name or IP address'),
+  port: z.number().int().min(1).max(65535),
+  security: z.enum(['none', 'starttls', 'tls']),
+  acceptUntrustedCerts: z.boolean().default(false),
+  authMethod: z.enum(['plain', 'login', 'xoauth2']).default('plain'),
+  adminUser: plainText(256).nullable().optional().meta({ description: 'Admin (master) user; null when each mailbox logs in itself' }),
+  adminPassword: password.nullable().optional().meta({ description: 'Write-only; never returned', writeOnly: true }),
+  maxConcurrentMigrations: z.number().int().min(1).max(10_000).default(100),
+  maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
+};
+
+const createEndpointBody = z.object({ name: plainText(100), ...settingsFields }).strict().meta({ id: 'EndpointCreate' });
+const testEndpointBody = z.object({ name: plainText(100).optional(), ...settingsFields }).strict();
+const patchEndpointBody = z
+  .object({
+    name: plainText(100).optional(),
+    provider: settingsFields.provider.unwrap().optional(),
+    host: settingsFields.host.optional(),
+    port: settingsFields.port.optional(),
+    security: settingsFields.security.optional(),
+    acceptUntrustedCerts: z.boolean().optional(),
+    authMethod: settingsFields.authMethod.unwrap().optional(),
+    adminUser: settingsFields.adminUser,
+    adminPassword: settingsFields.adminPassword,
+    maxConcurrentMigrations: z.number().int().min(1).max(10_000).optional(),
+    maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).optional(),
+  })
+  .strict();
+
+export const endpointSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: z.literal('imap'),
+    provider: z.string(),
+    host: z.string(),
+    port: z.number(),
+    security: z.string(),
+    acceptUntrustedCerts: z.boolean(),
+    authMethod: z.string(),
+    adminUser: z.string().nullable(),
+    hasAdminPassword: z.boolean(),
+    maxConcurrentMigrations: z.number(),
+    maxConcurrentIncrementalSyncs: z.number(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Endpoint' });
+
+const testResultSchema = z.object({ ok: z.boolean(), code: z.string(), message: z.string() }).meta({ id: 'ConnectionTestResult' });
+
+export interface EndpointRow {
+  id: string;
+  name: string;
+  type: 'imap';
+  provider: ConnectionTestSettings['provider'];
+  host: string;
+  port: number;
+  security: ConnectionTestSettings['security'];
+  accept_untrusted_certs: boolean;
+  auth_method: ConnectionTestSettings['authMethod'];
+  admin_user: string | null;
+  admin_secret: Buffer | null;
+  max_concurrent_migrations: number;
+  max_concurrent_incremental_syncs: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function endpointView(row: EndpointRow): z.infer<typeof endpointSchema> {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    provider: row.provider,
+    host: row.host,
+    port: row.port,
+    security: row.security,
+    acceptUntrustedCerts: row.accept_untrusted_certs,
+    authMethod: row.auth_method,
+    adminUser: row.admin_user,
+    hasAdminPassword: row.admin_secret !== null,
+    maxConcurrentMigrations: row.max_concurrent_migrations,
+    maxConcurrentIncrementalSyncs: row.max_concurrent_incremental_syncs,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export async function findEndpoint(deps: ApiDeps, id: string): Promise<EndpointRow> {
+  const { rows } = await deps.pool.query<EndpointRow>('select * from endpoints where id = $1', [id]);
+  if (!rows[0]) throw new ApiError('ENDPOINT_NOT_FOUND', 'no endpoint with this id', { id });
+  return rows[0];
+}
+
+/** Runs the injected connection test; a tester that throws counts as a failed test, never a 500. */
+async function runTest(deps: ApiDeps, settings: ConnectionTestSettings): Promise<ConnectionTestResult> {
+  try {
+    const result = await deps.testConnection(settings);
+    return { ok: result.ok, code: result.code, message: result.message };
+  } catch (err) {
+    deps.logger.warn('connection test threw', { host: settings.host, port: settings.port, error: (err as Error).message });
+    return { ok: false, code: 'TEST_ERROR', message: 'the connection test could not run' };
+  }
+}
+
+function rowSettings(deps: ApiDeps, row: EndpointRow): ConnectionTestSettings {
+  return {
+    host: row.host,
+    port: row.port,
+    security: row.security,
+    acceptUntrustedCerts: row.accept_untrusted_certs,
+    authMethod: row.auth_method,
+    provider: row.provider,
+    adminUser: row.admin_user,
+    adminPassword: row.admin_secret ? deps.secretBox.open(row.admin_secret, secretContext.endpointAdmin(row.id)) : null,
+  };
+}
+
+/** Batches that use the endpoint, optionally only the running ones. */
+async function batchesUsing(deps: ApiDeps, id: string, runningOnly: boolean) {
+  const { rows } = await deps.pool.query<{ id: string; name: string; status: string }>(
+    `select id, name, status from batches
+      where (source_endpoint_id = $1 or destination_endpoint_id = $1) and ($2::text[] is null or status = any($2))
+      order by name limit 100`,
+    [id, runningOnly ? RUNNING_STATUSES : null],
+  );
+  return rows;
+}
+
+function testFailed(result: ConnectionTestResult): ApiError {
+  return new ApiError('ENDPOINT_TEST_FAILED', `connection test failed: ${result.message}`, { test: result });
+}
+
+const skipTestQuery = z.object({ skipTest: queryBoolean.optional() }).strict();
+
+export const endpointRoutes: AnyRoute[] = [
+  defineRoute({
+    method: 'get',
+    path: '/endpoints',
+    operationId: 'listEndpoints',
+    summary: 'Migration endpoints',
+    tag: 'endpoints',
+    access: 'viewer',
+    responses: { 200: { description: 'All endpoints by name', schema: z.object({ items: z.array(endpointSchema) }) } },
+    async handler({ deps }) {
+      const { rows } = await deps.pool.query<EndpointRow>('select * from endpoints order by lower(name)');
+      return { status: 200, body: { items: rows.map(endpointView) } };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/endpoints',
+    operationId: 'createEndpoint',
+    summary: 'Creates an endpoint after a successful connection test (unless skipTest=true)',
+    tag: 'endpoints',
+    access: 'admin',
+    query: skipTestQuery,
+    body: createEndpointBody,
+    responses: {
+      201: { description: 'Created', schema: endpointSchema },
+      409: { description: 'ENDPOINT_NAME_TAKEN', schema: errorSchema },
+      422: { description: 'ENDPOINT_TEST_FAILED (details.test)', schema: errorSchema },
+    },
+    async handler({ deps, body, query }) {
+      const { rows: taken } = await deps.pool.query('select 1 from endpoints where lower(name) = lower($1)', [body.name]);
+      if (taken.length > 0) throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
+      if (!query.skipTest) {
+        const result = await runTest(deps, { ...body, adminUser: body.adminUser ?? null, adminPassword: body.adminPassword ?? null });
+        if (!result.ok) throw testFailed(result);
+      }
+      const id = randomUUID();
+      const secret = body.adminPassword ? deps.secretBox.seal(body.adminPassword, secretContext.endpointAdmin(id)) : null;
+      const { rows } = await deps.pool.query<EndpointRow>(
+        `insert into endpoints (id, name, type, provider, host, port, security, accept_untrusted_certs, auth_method,
+                                admin_user, admin_secret, max_concurrent_migrations, max_concurrent_incremental_syncs)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
+        [
+          id, body.name, body.type, body.provider, body.host, body.port, body.security, body.acceptUntrustedCerts,
+          body.authMethod, body.adminUser ?? null, secret, body.maxConcurrentMigrations, body.maxConcurrentIncrementalSyncs,
+        ],
+      );
+      deps.logger.info('endpoint created', { endpointId: id, name: body.name, host: body.host });
+      return { status: 201, body: endpointView(rows[0]!) };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/endpoints/test',
+    operationId: 'testUnsavedEndpoint',
+    summary: 'Tests unsaved endpoint settings',
+    tag: 'endpoints',
+    access: 'admin',
+    body: testEndpointBody,
+    responses: { 200: { description: 'The test result (ok false when the test failed)', schema: testResultSchema } },
+    async handler({ deps, body }) {
+      const result = await runTest(deps, { ...body, adminUser: body.adminUser ?? null, adminPassword: body.adminPassword ?? null });
+      return { status: 200, body: result };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/endpoints/{id}',
+    operationId: 'getEndpoint',
+    summary: 'One endpoint, with the batches that use it',
+    tag: 'endpoints',
+    access: 'viewer',
+    params: idParam,
+    responses: {
+      200: {
+        description: 'The endpoint',
+        schema: endpointSchema.extend({
+          batches: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
+        }),
+      },
+      404: { description: 'ENDPOINT_NOT_FOUND', schema: errorSchema },
+    },
+    async handler({ deps, params }) {
+      const row = await findEndpoint(deps, params.id);
+      return { status: 200, body: { ...endpointView(row), batches: await batchesUsing(deps, row.id, false) } };
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/endpoints/{id}',
+    operationId: 'updateEndpoint',
+    summary: 'Edits an endpoint no running batch uses; connection changes are tested unless skipTest=true',
+    tag: 'endpoints',
+    access: 'admin',
+    params: idParam,
+    query: skipTestQuery,
+    body: patchEndpointBody,
+    responses: {
+      200: { description: 'Updated', schema: endpointSchema },
+      409: { description: 'ENDPOINT_IN_USE (details.batches) or ENDPOINT_NAME_TAKEN', schema: errorSchema },
+      422: { description: 'ENDPOINT_TEST_FAILED', schema: errorSchema },
+    },
+    async handler({ deps, params, query, body }) {
+      const row = await findEndpoint(deps, params.id);
+      const running = await batchesUsing(deps, row.id, true);
+      if (running.length > 0) {
+        throw new ApiError('ENDPOINT_IN_USE', `endpoint is used by running batches: ${running.map((b) => b.name).join(', ')}`, {
+          batches: running,
+        });
+      }
+      if (body.name !== undefined) {
+        const { rows } = await deps.pool.query('select 1 from endpoints where lower(name) = lower($1) and id <> $2', [body.name, row.id]);
+        if (rows.length > 0) throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
+      }
+      const current = rowSettings(deps, row);
+      const next: ConnectionTestSettings = {
+        host: body.host ?? current.host,
+        port: body.port ?? current.port,
+        security: body.security ?? current.security,
+        acceptUntrustedCerts: body.acceptUntrustedCerts ?? current.acceptUntrustedCerts,
+        authMethod: body.authMethod ?? current.authMethod,
+        provider: body.provider ?? current.provider,
+        adminUser: body.adminUser === undefined ? current.adminUser : body.adminUser,
+        adminPassword: body.adminPassword === undefined ? current.adminPassword : body.adminPassword,
+      };
+      const connectionChanged = (Object.keys(next) as (keyof ConnectionTestSettings)[]).some((k) => next[k] !== current[k]);
+      if (connectionChanged && !query.skipTest) {
+        const result = await runTest(deps, next);
+        if (!result.ok) throw testFailed(result);
+      }
+      const secret =
+        body.adminPassword === undefined
+          ? row.admin_secret
+          : body.adminPassword === null
+            ? null
+            : deps.secretBox.seal(body.adminPassword, secretContext.endpointAdmin(row.id));
+      const { rows } = await deps.pool.query<EndpointRow>(
+        `update endpoints set name = $2, provider = $3, host = $4, port = $5, security = $6, accept_untrusted_certs = $7,
+                auth_method = $8, admin_user = $9, admin_secret = $10, max_concurrent_migrations = $11,
+                max_concurrent_incremental_syncs = $12, updated_at = now()
+          where id = $1 returning *`,
+        [
+          row.id, body.name ?? row.name, next.provider, next.host, next.port, next.security, next.acceptUntrustedCerts,
+          next.authMethod, next.adminUser ?? null, secret, body.maxConcurrentMigrations ?? row.max_concurrent_migrations,
+          body.maxConcurrentIncrementalSyncs ?? row.max_concurrent_incremental_syncs,
+        ],
+      );
+      deps.logger.info('endpoint updated', { endpointId: row.id });
+      return { status: 200, body: endpointView(rows[0]!) };
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/endpoints/{id}',
+    operationId: 'deleteEndpoint',
+    summary: 'Deletes an endpoint no batch uses',
+    tag: 'endpoints',
+    access: 'admin',
+    params: idParam,
+    responses: {
+      204: { description: 'Deleted' },
+      409: { description: 'ENDPOINT_IN_USE (details.batches)', schema: errorSchema },
+    },
+    async handler({ deps, params }) {
+      const row = await findEndpoint(deps, params.id);
+      const using = await batchesUsing(deps, row.id, false);
+      if (using.length > 0) {
+        throw new ApiError('ENDPOINT_IN_USE', `endpoint is used by batches: ${using.map((b) => b.name).join(', ')}; delete them first`, {
+          batches: using,
+        });
+      }
+      try {
+        await deps.pool.query('delete from endpoints where id = $1', [row.id]);
+      } catch (err) {
+        if ((err as { code?: string }).code === '23503') {
+          throw new ApiError('ENDPOINT_IN_USE', 'endpoint is used by a batch created just now', { batches: [] });
+        }
+        throw err;
+      }
+      deps.logger.info('endpoint deleted', { endpointId: row.id });
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/endpoints/{id}/test',
+    operationId: 'testEndpoint',
+    summary: 'Tests a saved endpoint',
+    tag: 'endpoints',
+    access: 'admin',
+    params: idParam,
+    responses: { 200: { description: 'The test result', schema: testResultSchema } },
+    async handler({ deps, params }) {
+      const row = await findEndpoint(deps, params.id);
+      return { status: 200, body: await runTest(deps, rowSettings(deps, row)) };
+    },
+  }),
+];

@@ -1,0 +1,410 @@
+import { z } from 'zod';
+import { MAILBOX_STATUSES } from '../../domain/batch-status';
+import { findBatch } from '../batch-store';
+import { ApiError } from '../errors';
+import { insertMailboxes, resolveMailboxes } from '../mailbox-store';
+import { defineRoute, type AnyRoute } from '../route';
+import { batchRef, errorSchema, pageOf, pageQuery, paging, queryInt } from '../schemas';
+import { addMailboxesBody, problemsDetails } from './batch-schemas';
+
+interface MailboxRow {
+  id: string;
+  email: string;
+  source_user: string;
+  destination_user: string | null;
+  status: string;
+  folders_total: number;
+  folders_synced: number;
+  items_total: string;
+  items_synced: string;
+  items_skipped: string;
+  bytes_synced: string;
+  current_folder: string | null;
+  items_per_second: number | null;
+  started_at: Date | null;
+  initial_sync_at: Date | null;
+  initial_sync_duration_ms: string | null;
+  last_synced_at: Date | null;
+  finalized_at: Date | null;
+  last_error: string | null;
+  last_error_code: string | null;
+  updated_at: Date;
+}
+
+const MAILBOX_COLUMNS = `id, email, source_user, destination_user, status, folders_total, folders_synced, items_total,
+  items_synced, items_skipped, bytes_synced, current_folder, items_per_second, started_at, initial_sync_at,
+  initial_sync_duration_ms, last_synced_at, finalized_at, last_error, last_error_code, updated_at`;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const num = (v: string | null) => (v === null ? null : Number(v));
+
+function mailboxView(r: MailboxRow) {
+  return {
+    id: r.id,
+    emailAddress: r.email,
+    userName: r.source_user,
+    destinationUserName: r.destination_user,
+    status: r.status,
+    foldersTotal: r.folders_total,
+    foldersSynced: r.folders_synced,
+    itemsTotal: Number(r.items_total),
+    itemsSynced: Number(r.items_synced),
+    itemsSkipped: Number(r.items_skipped),
+    bytesSynced: Number(r.bytes_synced),
+    currentFolder: r.current_folder,
+    itemsPerSecond: r.items_per_second,
+    startedAt: iso(r.started_at),
+    initialSyncAt: iso(r.initial_sync_at),
+    initialSyncDurationMs: num(r.initial_sync_duration_ms),
+    lastSyncedAt: iso(r.last_synced_at),
+    finalizedAt: iso(r.finalized_at),
+    lastError: r.last_error,
+    lastErrorCode: r.last_error_code,
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+const mailboxSchema = z
+  .object({
+    id: z.string(),
+    emailAddress: z.string(),
+    userName: z.string(),
+    destinationUserName: z.string().nullable(),
+    status: z.string(),
+    foldersTotal: z.number(),
+    foldersSynced: z.number(),
+    itemsTotal: z.number(),
+    itemsSynced: z.number(),
+    itemsSkipped: z.number(),
+    bytesSynced: z.number(),
+    currentFolder: z.string().nullable(),
+    itemsPerSecond: z.number().nullable(),
+    startedAt: z.string().nullable(),
+    initialSyncAt: z.string().nullable(),
+    initialSyncDurationMs: z.number().nullable(),
+    lastSyncedAt: z.string().nullable(),
+    finalizedAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+    lastErrorCode: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Mailbox' });
+
+const statusFilter = z
+  .string()
+  .max(500)
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+  .pipe(z.array(z.enum(MAILBOX_STATUSES)));
+
+const listQuery = z
+  .object({
+    status: statusFilter.optional().meta({ description: 'One mailbox status or several, comma-separated' }),
+    search: z.string().max(254).optional().meta({ description: 'Part of the email address' }),
+    ...pageQuery,
+  })
+  .strict();
+
+const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** A CSV cell: quoted when needed; a leading = + - @ is defused so spreadsheets do not run it as a formula. */
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s = String(value);
+  if (/^[=+\-@\t\r]/.test(s) && typeof value === 'string') s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const CSV_EXPORT_COLUMNS = [
+  ['EmailAddress', 'email'],
+  ['UserName', 'source_user'],
+  ['Status', 'status'],
+  ['ItemsSynced', 'items_synced'],
+  ['ItemsSkipped', 'items_skipped'],
+  ['ItemsTotal', 'items_total'],
+  ['BytesSynced', 'bytes_synced'],
+  ['FoldersSynced', 'folders_synced'],
+  ['FoldersTotal', 'folders_total'],
+  ['StartedAt', 'started_at'],
+  ['InitialSyncAt', 'initial_sync_at'],
+  ['LastSyncedAt', 'last_synced_at'],
+  ['FinalizedAt', 'finalized_at'],
+  ['ErrorCode', 'last_error_code'],
+  ['Error', 'last_error'],
+] as const;
+
+/** Batches that can take no more mailboxes. */
+const CLOSED_STATUSES = ['Completing', 'Completed', 'Removing'];
+
+export const mailboxRoutes: AnyRoute[] = [
+  defineRoute({
+    method: 'post',
+    path: '/batches/{id}/mailboxes',
+    operationId: 'addMailboxes',
+    summary: 'Adds mailboxes (CSV or JSON, all or nothing); they are synced from the next pass',
+    tag: 'mailboxes',
+    access: 'admin',
+    params: batchRef,
+    body: addMailboxesBody,
+    csvQuery: z.object({}).strict(),
+    largeBody: true,
+    responses: {
+      201: { description: 'Added', schema: z.object({ added: z.number(), total: z.number() }) },
+      409: { description: 'BATCH_NOT_EDITABLE: the batch is completing, completed or being removed', schema: errorSchema },
+      422: { description: 'CSV_INVALID / MAILBOXES_INVALID', schema: errorSchema.extend({ details: problemsDetails }) },
+    },
+    async handler({ deps, params, body, actor }) {
+      const batch = await findBatch(deps.pool, params.id);
+      if (CLOSED_STATUSES.includes(batch.status)) {
+        throw new ApiError('BATCH_NOT_EDITABLE', `mailboxes cannot be added while the batch is ${batch.status}`, {
+          status: batch.status,
+        });
+      }
+      const mailboxes = await resolveMailboxes(deps.pool, body, batch.id);
+      const { rows: existing } = await deps.pool.query<{ n: number }>('select count(*)::int as n from mailboxes where batch_id = $1', [batch.id]);
+      if (existing[0]!.n + mailboxes.length > 50_000) {
+        throw new ApiError('MAILBOXES_INVALID', 'a batch holds at most 50000 mailboxes', {
+          problems: [{ code: 'TOO_MANY_ROWS', message: `the batch has ${existing[0]!.n} mailboxes already` }],
+          truncated: false,
+        });
+      }
+      const client = await deps.pool.connect();
+      try {
+        await client.query('begin');
+        await insertMailboxes(client, deps.secretBox, batch.id, mailboxes);
+        await client.query(
+          `insert into audit_log (batch_id, batch_name, actor, command, outcome, detail)
+           values ($1, $2, $3, 'addMailboxes', 'accepted', $4)`,
+          [batch.id, batch.name, actor.owner, JSON.stringify({ source: 'api', mailboxes: mailboxes.length })],
+        );
+        await client.query('commit');
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        if ((err as { code?: string }).code === '23505') {
+          throw new ApiError('MAILBOXES_INVALID', 'a mailbox was added to this batch at the same time', {
+            problems: [],
+            truncated: false,
+          });
+        }
+        throw err;
+      } finally {
+        client.release();
+      }
+      deps.logger.info('mailboxes added', { batchId: batch.id, added: mailboxes.length, by: actor.owner });
+      return { status: 201, body: { added: mailboxes.length, total: existing[0]!.n + mailboxes.length } };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/batches/{id}/mailboxes',
+    operationId: 'listMailboxes',
+    summary: 'Migration users report: paged, filter by status, search by address',
+    tag: 'mailboxes',
+    access: 'viewer',
+    params: batchRef,
+    query: listQuery,
+    responses: { 200: { description: 'One page', schema: pageOf(mailboxSchema) }, 404: { description: 'BATCH_NOT_FOUND', schema: errorSchema } },
+    async handler({ deps, params, query }) {
+      const batch = await findBatch(deps.pool, params.id);
+      const { page, pageSize, offset } = paging(query, 100);
+      const where = `batch_id = $1 and ($2::text[] is null or status = any($2)) and ($3::text is null or email ilike $3)`;
+      const args = [batch.id, query.status ?? null, query.search ? likePattern(query.search) : null];
+      const [items, count] = await Promise.all([
+        deps.pool.query<MailboxRow>(`select ${MAILBOX_COLUMNS} from mailboxes where ${where} order by id limit $4 offset $5`, [
+          ...args,
+          pageSize,
+          offset,
+        ]),
+        deps.pool.query<{ n: number }>(`select count(*)::int as n from mailboxes where ${where}`, args),
+      ]);
+      return { status: 200, body: { items: items.rows.map(mailboxView), total: count.rows[0]!.n, page, pageSize } };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/batches/{id}/mailboxes.csv',
+    operationId: 'exportMailboxes',
+    summary: 'Migration users report as CSV',
+    tag: 'mailboxes',
+    access: 'viewer',
+    params: batchRef,
+    responses: { 200: { description: 'CSV, one line per mailbox', contentType: 'text/csv' } },
+    async handler({ deps, params, res }) {
+      const batch = await findBatch(deps.pool, params.id);
+      res.status(200);
+      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="${batch.name.replace(/[^A-Za-z0-9._-]/g, '_')}-mailboxes.csv"`);
+      res.write(CSV_EXPORT_COLUMNS.map(([h]) => h).join(',') + '\r\n');
+      let after = '0';
+      for (;;) {
+        const { rows } = await deps.pool.query<MailboxRow>(
+          `select ${MAILBOX_COLUMNS} from mailboxes where batch_id = $1 and id > $2 order by id limit 2000`,
+          [batch.id, after],
+        );
+        if (rows.length === 0) break;
+        let chunk = '';
+        for (const r of rows) {
+          chunk +=
+            CSV_EXPORT_COLUMNS.map(([, col]) => {
+              const v = r[col];
+              return csvCell(v instanceof Date ? v.toISOString() : v);
+            }).join(',') + '\r\n';
+        }
+        res.write(chunk);
+        after = rows[rows.length - 1]!.id;
+      }
+      res.end();
+      return undefined;
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/batches/{id}/mailboxes/{mailboxId}/skipped-items',
+    operationId: 'listSkippedItems',
+    summary: 'Items a mailbox left behind (too large, refused by the destination)',
+    tag: 'mailboxes',
+    access: 'viewer',
+    params: z.object({ id: z.string().min(1).max(200), mailboxId: z.string().regex(/^\d{1,18}$/, 'must be a mailbox id') }).strict(),
+    query: z.object(pageQuery).strict(),
+    responses: {
+      200: {
+        description: 'One page of skipped items',
+        schema: pageOf(
+          z.object({
+            id: z.string(),
+            folder: z.string(),
+            sourceUid: z.number().nullable(),
+            internalDate: z.string().nullable(),
+            subject: z.string().nullable(),
+            sizeBytes: z.number().nullable(),
+            reason: z.string(),
+            createdAt: z.string(),
+          }),
+        ),
+      },
+      404: { description: 'BATCH_NOT_FOUND / MAILBOX_NOT_FOUND', schema: errorSchema },
+    },
+    async handler({ deps, params, query }) {
+      const batch = await findBatch(deps.pool, params.id);
+      const { rows: found } = await deps.pool.query('select 1 from mailboxes where id = $1 and batch_id = $2', [params.mailboxId, batch.id]);
+      if (found.length === 0) throw new ApiError('MAILBOX_NOT_FOUND', 'no mailbox with this id in the batch');
+      const { page, pageSize, offset } = paging(query, 100);
+      const [items, count] = await Promise.all([
+        deps.pool.query<{
+          id: string;
+          folder: string;
+          source_uid: string | null;
+          internal_date: Date | null;
+          subject: string | null;
+          size_bytes: string | null;
+          reason: string;
+          created_at: Date;
+        }>(
+          `select id, folder, source_uid, internal_date, subject, size_bytes, reason, created_at
+             from skipped_items where mailbox_id = $1 order by id limit $2 offset $3`,
+          [params.mailboxId, pageSize, offset],
+        ),
+        deps.pool.query<{ n: number }>('select count(*)::int as n from skipped_items where mailbox_id = $1', [params.mailboxId]),
+      ]);
+      return {
+        status: 200,
+        body: {
+          items: items.rows.map((r) => ({
+            id: r.id,
+            folder: r.folder,
+            sourceUid: num(r.source_uid),
+            internalDate: iso(r.internal_date),
+            subject: r.subject,
+            sizeBytes: num(r.size_bytes),
+            reason: r.reason,
+            createdAt: r.created_at.toISOString(),
+          })),
+          total: count.rows[0]!.n,
+          page,
+          pageSize,
+        },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/batches/{id}/progress',
+    operationId: 'getBatchProgress',
+    summary: 'Progress over time (for a chart), oldest first',
+    tag: 'batches',
+    access: 'viewer',
+    params: batchRef,
+    query: z
+      .object({
+        since: z.iso.datetime({ offset: true }).optional(),
+        limit: queryInt(1, 10_000).optional(),
+      })
+      .strict(),
+    responses: {
+      200: {
+        description: 'Samples',
+        schema: z.object({
+          items: z.array(
+            z.object({ at: z.string(), synced: z.number(), failed: z.number(), finalized: z.number(), itemsSynced: z.number() }),
+          ),
+        }),
+      },
+    },
+    async handler({ deps, params, query }) {
+      const batch = await findBatch(deps.pool, params.id);
+      const { rows } = await deps.pool.query<{ at: Date; synced: number; failed: number; finalized: number; items_synced: string }>(
+        `select * from (
+           select at, synced, failed, finalized, items_synced from batch_progress
+            where batch_id = $1 and ($2::timestamptz is null or at >= $2) order by at desc limit $3
+         ) recent order by at`,
+        [batch.id, query.since ?? null, query.limit ?? 1000],
+      );
+      return {
+        status: 200,
+        body: {
+          items: rows.map((r) => ({
+            at: r.at.toISOString(),
+            synced: r.synced,
+            failed: r.failed,
+            finalized: r.finalized,
+            itemsSynced: Number(r.items_synced),
+          })),
+        },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/statistics',
+    operationId: 'getStatistics',
+    summary: 'Overall statistics across all batches',
+    tag: 'batches',
+    access: 'viewer',
+    responses: {
+      200: {
+        description: 'Mailbox totals',
+        schema: z.object({
+          totalMailboxes: z.number(),
+          syncedMailboxes: z.number(),
+          finalizedMailboxes: z.number(),
+          failedMailboxes: z.number(),
+          batches: z.number(),
+        }),
+      },
+    },
+    async handler({ deps }) {
+      const { rows } = await deps.pool.query<{ total: number; synced: number; finalized: number; failed: number; batches: number }>(
+        `select count(*)::int as total,
+                count(*) filter (where status in ('Synced', 'Completing', 'Completed'))::int as synced,
+                count(*) filter (where status = 'Completed')::int as finalized,
+                count(*) filter (where status = 'Failed')::int as failed,
+                (select count(*)::int from batches) as batches
+           from mailboxes`,
+      );
+      const r = rows[0]!;
+      return {
+        status: 200,
+        body: { totalMailboxes: r.total, syncedMailboxes: r.synced, finalizedMailboxes: r.finalized, failedMailboxes: r.failed, batches: r.batches },
+      };
+    },
+  }),
+];

@@ -1,0 +1,117 @@
+import {
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { commandUpdate, statusQuery, type BatchSnapshot, type CommandRequest } from '../domain/batch-messages';
+import type { ApiDeps } from './deps';
+import { ApiError } from './errors';
+
+/**
+ * The API's side of the batch workflow: start it, query its live status, send it commands. Every Temporal
+ * failure becomes an ApiError with a stable code.
+ */
+
+/**
+ * What the API starts a batch workflow with: ids and schedule only, never a secret (activities read the
+ * mailboxes and their sealed passwords from PostgreSQL by batch id). Mirrors `workflows/batch-input.ts`.
+ */
+export interface BatchWorkflowInput {
+  batchId: string;
+  name: string;
+  createdBy: string;
+  createdAt: string;
+  autoStart: boolean;
+  startAfter: string | null;
+  completeAfter: string | null;
+  autoComplete: boolean;
+}
+
+export const BATCH_WORKFLOW_TYPE = 'batchWorkflow';
+
+export function workflowIdFor(batchName: string): string {
+  return `batch:${batchName}`;
+}
+
+const GRPC_NOT_FOUND = 5;
+const GRPC_UNAVAILABLE = 14;
+
+function grpcCode(err: unknown): number | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (isGrpcServiceError(current)) return current.code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isDeadline(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    if (isGrpcDeadlineError(current) || current instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+export function unavailable(err: unknown): ApiError {
+  return new ApiError('TEMPORAL_UNAVAILABLE', 'the workflow service (Temporal) is not reachable; try again', {
+    reason: err instanceof Error ? err.message.slice(0, 200) : undefined,
+  });
+}
+
+export async function startBatchWorkflow(deps: ApiDeps, workflowId: string, input: BatchWorkflowInput): Promise<void> {
+  await deps.temporal.workflow.start(BATCH_WORKFLOW_TYPE, {
+    workflowId,
+    taskQueue: deps.taskQueue,
+    args: [input],
+  });
+}
+
+export function isAlreadyStarted(err: unknown): boolean {
+  return err instanceof WorkflowExecutionAlreadyStartedError;
+}
+
+/** The workflow's live snapshot, or undefined when it cannot answer (gone, no worker, Temporal down). */
+export async function queryBatch(deps: ApiDeps, workflowId: string): Promise<BatchSnapshot | undefined> {
+  try {
+    const handle = deps.temporal.workflow.getHandle(workflowId);
+    return await deps.temporal.withDeadline(Date.now() + (deps.queryTimeoutMs ?? 3000), () => handle.query(statusQuery));
+  } catch {
+    return undefined;
+  }
+}
+
+export type CommandOutcome =
+  | { kind: 'accepted'; snapshot: BatchSnapshot }
+  /** The workflow's validator refused the command (its status changed since the API's check). */
+  | { kind: 'rejected'; message: string };
+
+export async function sendCommand(deps: ApiDeps, workflowId: string, request: CommandRequest): Promise<CommandOutcome> {
+  const handle = deps.temporal.workflow.getHandle(workflowId);
+  try {
+    const snapshot = await deps.temporal.withDeadline(Date.now() + (deps.commandTimeoutMs ?? 30_000), () =>
+      handle.executeUpdate(commandUpdate, { args: [request] }),
+    );
+    return { kind: 'accepted', snapshot };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause?.message ?? err.message;
+      return { kind: 'rejected', message: cause.slice(0, 300) };
+    }
+    if (err instanceof WorkflowNotFoundError || grpcCode(err) === GRPC_NOT_FOUND) {
+      throw new ApiError('WORKFLOW_NOT_RUNNING', 'the batch workflow is not running (it ended or was removed)', { workflowId });
+    }
+    if (isDeadline(err)) {
+      throw new ApiError('COMMAND_TIMEOUT', 'the batch workflow did not apply the command in time; is the worker running?', {
+        workflowId,
+      });
+    }
+    if (grpcCode(err) === GRPC_UNAVAILABLE || err instanceof ServiceError) throw unavailable(err);
+    throw err;
+  }
+}
