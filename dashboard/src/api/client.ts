@@ -112,7 +112,7 @@ export class ApiClient {
   }
 
   command(id: string, verb: CommandVerb): Promise<unknown> {
-    return this.json('POST', `/batches/${encodeURIComponent(id)}/${verb}`, {});
+    return this.json('POST', `/batches/${encodeURIComponent(id)}/${verb}`);
   }
 
   deleteBatch(id: string): Promise<unknown> {
@@ -172,7 +172,7 @@ export class ApiClient {
 
   /** Tests a saved endpoint. */
   testEndpoint(id: string): Promise<ConnectionTestResult> {
-    return this.json('POST', `/endpoints/${encodeURIComponent(id)}/test`, {});
+    return this.json('POST', `/endpoints/${encodeURIComponent(id)}/test`);
   }
 }
 
