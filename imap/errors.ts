@@ -101,7 +101,7 @@ const NETWORK_CODES = new Set([
 const LOST_CODES = new Set(['NoConnection', 'EConnectionClosed', 'StateLogout', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS']);
 
 /** Server response codes (RFC 5530) that mean "slow down" or "try later". */
-const THROTTLE_RESPONSE = /\b(THROTTLED|LIMIT|INUSE|UNAVAILABLE|SERVERBUG)\b|too many|try again later|rate/i;
+const THROTTLE_RESPONSE = /\b(THROTTLED|INUSE|UNAVAILABLE)\b|too many|try again later|rate limit/i;
 
 /** The server text of a failed command, without anything that could echo a credential. */
 export function serverText(err: unknown): string {

@@ -24,7 +24,11 @@ export interface FolderSyncOptions {
   signal?: AbortSignal;
   /** Called after each recorded chunk with what it added. */
   onProgress?: (delta: { copied: number; skipped: number; bytes: number }) => void;
+  /** Observes the steps of each append (for diagnostics and the crash tests). */
+  trace?: (event: SyncTraceEvent) => void;
 }
+
+export type SyncTraceEvent = { step: 'append-start' | 'append-done' | 'recorded'; folder: string; count: number };
 
 export interface FolderSyncResult {
   copied: number;
@@ -311,6 +315,7 @@ export async function syncFolder(
       const noteUids = (uids: (number | null)[]) => {
         for (const u of uids) if (u !== null && u >= next) next = u + 1;
       };
+      options.trace?.({ step: 'append-start', folder: srcPath, count: items.length });
       try {
         const r = await appendMessages(destination, dstPath, items.map(toItem));
         items.forEach((x, i) => copied.push({ sourceUid: x.meta.uid, destinationUid: r.uids[i] ?? null, sha256: x.sha256, size: x.raw.length }));
@@ -343,7 +348,9 @@ export async function syncFolder(
         const st = await destination.status(dstPath, { uidNext: true });
         if (st && st.uidNext) next = Math.max(next, st.uidNext);
       }
+      options.trace?.({ step: 'append-done', folder: srcPath, count: copied.length });
       await store.record(folderKey, copied, [...skipped, ...bad], recordLastUid);
+      options.trace?.({ step: 'recorded', folder: srcPath, count: copied.length });
       const bytes = copied.reduce((n, c) => n + c.size, 0);
       result.copied += copied.length;
       result.bytes += bytes;

@@ -65,7 +65,7 @@ export async function listFolders(client: ImapFlow, side: Side, withStatus = fal
       parts: isInbox ? ['INBOX'] : f.delimiter ? rel.split(f.delimiter) : [rel],
       delimiter: f.delimiter || namespace.delimiter,
       role: roleOf(f),
-      subscribed: f.subscribed,
+      subscribed: f.subscribed === true,
       selectable: !flags.includes('\\noselect') && !flags.includes('\\nonexistent'),
       status:
         f.status && f.status.uidValidity !== undefined && f.status.uidNext !== undefined
@@ -156,9 +156,10 @@ export function planFolders(
 
 /** Creates a destination folder (and its parents) unless it exists; subscribes it when asked. */
 export async function ensureDestinationFolder(client: ImapFlow, plan: FolderPlan): Promise<void> {
+  let created = false;
   if (!plan.exists && plan.destinationPath.toUpperCase() !== 'INBOX') {
     try {
-      await client.mailboxCreate(plan.destinationPath);
+      created = (await client.mailboxCreate(plan.destinationPath)).created;
     } catch (err) {
       const e = classifyImapError(err, 'destination');
       if (e.code === 'SERVER_ERROR' && /ALREADYEXISTS|already exists/i.test(e.message)) {
@@ -174,12 +175,12 @@ export async function ensureDestinationFolder(client: ImapFlow, plan: FolderPlan
     }
     plan.exists = true;
   }
-  if (plan.source.subscribed) {
-    try {
-      await client.mailboxSubscribe(plan.destinationPath);
-    } catch (err) {
-      const e = classifyImapError(err, 'destination');
-      if (e.retryClass !== 'mailbox' && e.code !== 'SERVER_ERROR') throw e;
-    }
+  // imapflow subscribes what it creates; the destination's subscription follows the source either way.
+  try {
+    if (plan.source.subscribed) await client.mailboxSubscribe(plan.destinationPath);
+    else if (created) await client.mailboxUnsubscribe(plan.destinationPath);
+  } catch (err) {
+    const e = classifyImapError(err, 'destination');
+    if (e.code !== 'SERVER_ERROR') throw e;
   }
 }

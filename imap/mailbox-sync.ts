@@ -1,8 +1,8 @@
 import type { ImapFlow } from 'imapflow';
-import type { Pool } from 'pg';
+import { DatabaseError, type Pool } from 'pg';
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
 import { classifyImapError, ImapSyncError } from './errors';
-import { folderUnchanged, syncFolder, type ItemLimits } from './folder-sync';
+import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';
 import { ensureDestinationFolder, listFolders, planFolders, type FolderInfo, type FolderPlan } from './folders';
 import { SyncStore } from './sync-store';
 
@@ -24,6 +24,7 @@ export interface MailboxSyncOptions extends ItemLimits {
   throttleRetries?: number;
   signal?: AbortSignal;
   onProgress?: (progress: MailboxSyncProgress) => void;
+  trace?: (event: SyncTraceEvent) => void;
 }
 
 /** What a running sync has done so far in this pass. */
@@ -149,6 +150,7 @@ export async function syncMailboxOverImap(
           chunkMessages: options.chunkMessages ?? 100,
           chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
           signal: options.signal,
+          trace: options.trace,
           onProgress: (delta) => {
             summary.itemsCopied += delta.copied;
             summary.itemsSkipped += delta.skipped;
@@ -167,7 +169,8 @@ export async function syncMailboxOverImap(
     return summary;
   } catch (err) {
     if (options.signal?.aborted) throw new ImapSyncError('CANCELLED', 'sync cancelled', { cause: err });
-    throw err instanceof ImapSyncError ? err : classifyImapError(err, 'source');
+    // Database errors stay what they are (the activity retries them); everything else came from a server.
+    throw err instanceof ImapSyncError || err instanceof DatabaseError ? err : classifyImapError(err, 'source');
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await Promise.all([closeImapConnection(src), closeImapConnection(dst)]);
