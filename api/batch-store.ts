@@ -45,14 +45,15 @@ export interface CountsRow {
 }
 
 /**
- * How mailbox statuses count (documented in docs/api.md): Synced = finished the initial sync and not failed
- * since (statuses Synced, Completing, Completed); Finalized = Completed; Failed = Failed.
+ * How mailbox statuses count (as activities/batch-activities.ts counts them for the workflow): Synced = finished
+ * the initial sync (Synced, Completing, Completed, or Syncing an incremental pass); Finalized = Completed.
  */
 export const COUNT_COLUMNS = `
   count(*)::int as total,
   count(*) filter (where status = 'Queued')::int as queued,
   count(*) filter (where status = 'Syncing')::int as syncing,
-  count(*) filter (where status in ('Synced', 'Completing', 'Completed'))::int as synced,
+  count(*) filter (where status in ('Synced', 'Completing', 'Completed')
+                      or (status = 'Syncing' and initial_sync_at is not null))::int as synced,
   count(*) filter (where status = 'Failed')::int as failed,
   count(*) filter (where status = 'Stopped')::int as stopped,
   count(*) filter (where status = 'Completing')::int as completing,

@@ -20,6 +20,11 @@ export interface ConnectionTestSettings {
   /** Admin (master) user; without it the test only connects and reads the greeting/capabilities. */
   adminUser?: string | null;
   adminPassword?: string | null;
+  /**
+   * A mailbox to log in as (through the admin user when there is one). Without it, admin credentials log in
+   * as the admin user itself; with no credentials at all the test stops at the greeting.
+   */
+  testMailbox?: { userName: string; password?: string | null } | null;
 }
 
 export interface ConnectionTestResult {
@@ -40,6 +45,8 @@ export interface ApiDeps {
   taskQueue: string;
   /** Base URL of the Temporal Web UI (e.g. `http://localhost:8233`), for links; none when undefined. */
   temporalUiUrl?: string;
+  /** True where the MailferryBatchName/MailferryStatus search attributes are registered (dev server, compose). */
+  searchAttributes?: boolean;
   logger: Logger;
   testConnection: ConnectionTester;
   /** Folder of the built dashboard; default `<repo>/dashboard/dist`. Served at `/` when it has `index.html`. */

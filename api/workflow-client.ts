@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { commandUpdate, statusQuery, type BatchSnapshot, type CommandRequest } from '../domain/batch-messages';
+import { BATCH_WORKFLOW_TYPE, batchWorkflowId, type BatchWorkflowInput } from '../workflows/batch-input';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
 
@@ -16,26 +17,7 @@ import { ApiError } from './errors';
  * failure becomes an ApiError with a stable code.
  */
 
-/**
- * What the API starts a batch workflow with: ids and schedule only, never a secret (activities read the
- * mailboxes and their sealed passwords from PostgreSQL by batch id). Mirrors `workflows/batch-input.ts`.
- */
-export interface BatchWorkflowInput {
-  batchId: string;
-  name: string;
-  createdBy: string;
-  createdAt: string;
-  autoStart: boolean;
-  startAfter: string | null;
-  completeAfter: string | null;
-  autoComplete: boolean;
-}
-
-export const BATCH_WORKFLOW_TYPE = 'batchWorkflow';
-
-export function workflowIdFor(batchName: string): string {
-  return `batch:${batchName}`;
-}
+export { BATCH_WORKFLOW_TYPE, batchWorkflowId as workflowIdFor, type BatchWorkflowInput };
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_UNAVAILABLE = 14;
@@ -68,7 +50,7 @@ export async function startBatchWorkflow(deps: ApiDeps, workflowId: string, inpu
   await deps.temporal.workflow.start(BATCH_WORKFLOW_TYPE, {
     workflowId,
     taskQueue: deps.taskQueue,
-    args: [input],
+    args: [{ ...input, ...(deps.searchAttributes ? { searchAttributes: true } : {}) }],
   });
 }
 

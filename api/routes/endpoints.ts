@@ -27,8 +27,19 @@ const settingsFields = {
   maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
 };
 
-const createEndpointBody = z.object({ name: plainText(100), ...settingsFields }).strict().meta({ id: 'EndpointCreate' });
-const testEndpointBody = z.object({ name: plainText(100).optional(), ...settingsFields }).strict();
+const testMailbox = z
+  .object({ userName: plainText(256), password: password.nullable().optional() })
+  .strict()
+  .nullable()
+  .optional()
+  .meta({ description: 'A mailbox to log in as during the test (never stored)' });
+
+const createEndpointBody = z
+  .object({ name: plainText(100), ...settingsFields, testMailbox })
+  .strict()
+  .meta({ id: 'EndpointCreate' });
+const testEndpointBody = z.object({ name: plainText(100).optional(), ...settingsFields, testMailbox }).strict();
+const testSavedBody = z.object({ testMailbox }).strict();
 const patchEndpointBody = z
   .object({
     name: plainText(100).optional(),
@@ -122,6 +133,20 @@ async function runTest(deps: ApiDeps, settings: ConnectionTestSettings): Promise
   }
 }
 
+function settingsOf(body: z.output<typeof testEndpointBody>): ConnectionTestSettings {
+  return {
+    host: body.host,
+    port: body.port,
+    security: body.security,
+    acceptUntrustedCerts: body.acceptUntrustedCerts,
+    authMethod: body.authMethod,
+    provider: body.provider,
+    adminUser: body.adminUser ?? null,
+    adminPassword: body.adminPassword ?? null,
+    testMailbox: body.testMailbox ?? null,
+  };
+}
+
 function rowSettings(deps: ApiDeps, row: EndpointRow): ConnectionTestSettings {
   return {
     host: row.host,
@@ -184,7 +209,7 @@ export const endpointRoutes: AnyRoute[] = [
       const { rows: taken } = await deps.pool.query('select 1 from endpoints where lower(name) = lower($1)', [body.name]);
       if (taken.length > 0) throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
       if (!query.skipTest) {
-        const result = await runTest(deps, { ...body, adminUser: body.adminUser ?? null, adminPassword: body.adminPassword ?? null });
+        const result = await runTest(deps, settingsOf(body));
         if (!result.ok) throw testFailed(result);
       }
       const id = randomUUID();
@@ -212,8 +237,7 @@ export const endpointRoutes: AnyRoute[] = [
     body: testEndpointBody,
     responses: { 200: { description: 'The test result (ok false when the test failed)', schema: testResultSchema } },
     async handler({ deps, body }) {
-      const result = await runTest(deps, { ...body, adminUser: body.adminUser ?? null, adminPassword: body.adminPassword ?? null });
-      return { status: 200, body: result };
+      return { status: 200, body: await runTest(deps, settingsOf(body)) };
     },
   }),
   defineRoute({
@@ -276,7 +300,9 @@ export const endpointRoutes: AnyRoute[] = [
         adminUser: body.adminUser === undefined ? current.adminUser : body.adminUser,
         adminPassword: body.adminPassword === undefined ? current.adminPassword : body.adminPassword,
       };
-      const connectionChanged = (Object.keys(next) as (keyof ConnectionTestSettings)[]).some((k) => next[k] !== current[k]);
+      const connectionChanged = (['host', 'port', 'security', 'acceptUntrustedCerts', 'authMethod', 'provider', 'adminUser', 'adminPassword'] as const).some(
+        (k) => next[k] !== current[k],
+      );
       if (connectionChanged && !query.skipTest) {
         const result = await runTest(deps, next);
         if (!result.ok) throw testFailed(result);
@@ -342,10 +368,11 @@ export const endpointRoutes: AnyRoute[] = [
     tag: 'endpoints',
     access: 'admin',
     params: idParam,
+    body: testSavedBody,
     responses: { 200: { description: 'The test result', schema: testResultSchema } },
-    async handler({ deps, params }) {
+    async handler({ deps, params, body }) {
       const row = await findEndpoint(deps, params.id);
-      return { status: 200, body: await runTest(deps, rowSettings(deps, row)) };
+      return { status: 200, body: await runTest(deps, { ...rowSettings(deps, row), testMailbox: body.testMailbox ?? null }) };
     },
   }),
 ];

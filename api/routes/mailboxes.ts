@@ -394,7 +394,8 @@ export const mailboxRoutes: AnyRoute[] = [
     async handler({ deps }) {
       const { rows } = await deps.pool.query<{ total: number; synced: number; finalized: number; failed: number; batches: number }>(
         `select count(*)::int as total,
-                count(*) filter (where status in ('Synced', 'Completing', 'Completed'))::int as synced,
+                count(*) filter (where status in ('Synced', 'Completing', 'Completed')
+                                    or (status = 'Syncing' and initial_sync_at is not null))::int as synced,
                 count(*) filter (where status = 'Completed')::int as finalized,
                 count(*) filter (where status = 'Failed')::int as failed,
                 (select count(*)::int from batches) as batches

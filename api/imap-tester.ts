@@ -1,0 +1,32 @@
+import { testImapConnection } from '../imap/connection-test';
+import type { ConnectionTester } from './deps';
+
+/**
+ * The production connection tester: imap/connection-test.ts with the endpoint's settings. With a test mailbox
+ * it logs in as that mailbox (through the admin user when the endpoint has one); with only admin credentials it
+ * logs in as the admin user; otherwise it checks the greeting and capabilities.
+ */
+export function createImapConnectionTester(options: { timeoutMs?: number } = {}): ConnectionTester {
+  return async (settings) => {
+    const endpoint = {
+      host: settings.host,
+      port: settings.port,
+      security: settings.security,
+      acceptUntrustedCerts: settings.acceptUntrustedCerts,
+      authMethod: settings.authMethod,
+      provider: settings.provider,
+    };
+    const admin =
+      settings.adminUser && settings.adminPassword ? { user: settings.adminUser, secret: settings.adminPassword } : undefined;
+    let credentials: Parameters<typeof testImapConnection>[1];
+    if (settings.testMailbox) {
+      credentials = admin
+        ? { user: settings.testMailbox.userName, admin }
+        : { user: settings.testMailbox.userName, ...(settings.testMailbox.password ? { secret: settings.testMailbox.password } : {}) };
+    } else if (admin) {
+      credentials = { user: admin.user, secret: admin.secret };
+    }
+    const result = await testImapConnection(endpoint, credentials, { timeoutMs: options.timeoutMs ?? 15_000 });
+    return { ok: result.ok, code: result.code, message: result.message };
+  };
+}

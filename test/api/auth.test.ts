@@ -1,0 +1,167 @@
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { bootstrapAdminToken } from '../../api/bootstrap';
+import { loadOrCreateSecretKey } from '../../secrets/key-file';
+import { startApi, type ApiHarness } from './harness';
+
+let api: ApiHarness;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => {
+  await api.close();
+});
+
+describe('authentication', () => {
+  it('refuses a request without a token with 401 UNAUTHENTICATED', async () => {
+    const res = await api.request('GET', '/batches', { token: null });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: { code: 'UNAUTHENTICATED', message: expect.any(String), details: {} } });
+  });
+
+  it('refuses an unknown token, a malformed header and a Basic header', async () => {
+    expect((await api.request('GET', '/me', { token: 'mf_nottherightone' })).status).toBe(401);
+    const malformed = await api.request('GET', '/me', { token: null, headers: { authorization: 'Bearer' } });
+    expect(malformed.status).toBe(401);
+    const basic = await api.request('GET', '/me', { token: null, headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } });
+    expect(basic.status).toBe(401);
+    expect(basic.body.error.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('answers /me with the token owner and role', async () => {
+    const me = await api.request('GET', '/me');
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ name: 'test-admin', owner: 'admin@example.com', role: 'admin' });
+    const viewer = await api.request('GET', '/me', { token: api.viewerToken });
+    expect(viewer.body).toMatchObject({ owner: 'viewer@example.com', role: 'viewer' });
+  });
+
+  it('lets a viewer read but not mutate (403 FORBIDDEN on every write)', async () => {
+    expect((await api.request('GET', '/batches', { token: api.viewerToken })).status).toBe(200);
+    expect((await api.request('GET', '/endpoints', { token: api.viewerToken })).status).toBe(200);
+    expect((await api.request('GET', '/statistics', { token: api.viewerToken })).status).toBe(200);
+    const writes: [string, string, unknown?][] = [
+      ['POST', '/endpoints', { name: 'x', host: 'h', port: 1, security: 'tls' }],
+      ['POST', '/endpoints/test', { host: 'h', port: 1, security: 'tls' }],
+      ['POST', '/batches', { name: 'b' }],
+      ['POST', '/batches/anything/start'],
+      ['POST', '/batches/anything/stop'],
+      ['DELETE', '/batches/anything'],
+      ['PATCH', '/batches/anything', { autoComplete: true }],
+      ['POST', '/tokens', { name: 't', owner: 'o', role: 'admin' }],
+      ['GET', '/tokens'],
+    ];
+    for (const [method, p, json] of writes) {
+      const res = await api.request(method, p, { token: api.viewerToken, ...(json ? { json } : {}) });
+      expect([method, p, res.status, res.body.error?.code]).toEqual([method, p, 403, 'FORBIDDEN']);
+    }
+  });
+
+  it('creates a token, shows its value once, stores only its hash, and revokes it', async () => {
+    const created = await api.request('POST', '/tokens', { json: { name: 'ci', owner: 'ci@example.com', role: 'viewer' } });
+    expect(created.status).toBe(201);
+    const token: string = created.body.token;
+    expect(token).toMatch(/^mf_[A-Za-z0-9_-]{43}$/);
+    const list = await api.request('GET', '/tokens');
+    expect(list.text).not.toContain(token);
+    expect(list.body.items.map((t: { name: string }) => t.name)).toContain('ci');
+    const stored = await api.db.pool.query<{ token_hash: Buffer }>('select token_hash from api_tokens where id = $1', [created.body.id]);
+    expect(stored.rows[0]!.token_hash.toString('utf8')).not.toContain(token);
+    expect(stored.rows[0]!.token_hash).toHaveLength(32);
+
+    expect((await api.request('GET', '/me', { token })).status).toBe(200);
+    const revoked = await api.request('DELETE', `/tokens/${created.body.id}`);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.revokedAt).toEqual(expect.any(String));
+    const after = await api.request('GET', '/me', { token });
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe('UNAUTHENTICATED');
+    // Revoking again is harmless.
+    expect((await api.request('DELETE', `/tokens/${created.body.id}`)).status).toBe(200);
+  });
+
+  it('refuses to revoke the last admin token, and answers 404 for an unknown one', async () => {
+    const me = await api.request('GET', '/me');
+    const res = await api.request('DELETE', `/tokens/${me.body.tokenId}`);
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('LAST_ADMIN_TOKEN');
+    const unknown = await api.request('DELETE', '/tokens/00000000-0000-4000-8000-000000000000');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('TOKEN_NOT_FOUND');
+    const malformed = await api.request('DELETE', '/tokens/not-a-uuid');
+    expect(malformed.status).toBe(400);
+  });
+
+  it('validates token bodies: role, unknown fields, control characters', async () => {
+    const bad = [
+      { name: 'x', owner: 'o', role: 'root' },
+      { name: 'x', owner: 'o', role: 'admin', extra: 1 },
+      { name: 'x\u0000y', owner: 'o', role: 'admin' },
+      { name: 'x'.repeat(101), owner: 'o', role: 'admin' },
+    ];
+    for (const json of bad) {
+      const res = await api.request('POST', '/tokens', { json });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_FAILED');
+    }
+  });
+
+  it('records the token owner as "created by" and in the audit log', async () => {
+    const source = await api.request('POST', '/endpoints?skipTest=true', {
+      json: { name: 'audit-src', host: 'imap.example.com', port: 993, security: 'tls' },
+    });
+    // The workflow start fails (no Temporal here), but the refusal of a command is audited with the owner.
+    await api.db.pool.query(
+      `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
+       values ('11111111-1111-4111-8111-111111111111', 'audited', 'batch:audited', 'Completed', $1, $1, 'admin@example.com')`,
+      [source.body.id],
+    );
+    const res = await api.request('POST', '/batches/audited/start');
+    expect(res.status).toBe(409);
+    const { rows } = await api.db.pool.query('select actor, command, outcome, detail from audit_log where batch_name = $1', ['audited']);
+    expect(rows).toEqual([
+      { actor: 'admin@example.com', command: 'start', outcome: 'rejected', detail: expect.objectContaining({ status: 'Completed', source: 'api' }) },
+    ]);
+  });
+});
+
+describe('first start', () => {
+  it('bootstraps one initial admin token into a 0600 file, once', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-boot-'));
+    // The harness database already has an admin token: nothing is created.
+    expect(await bootstrapAdminToken(api.db.pool, { dataDir: dir })).toEqual({ created: false });
+    await api.db.pool.query(`update api_tokens set revoked_at = now() where role = 'admin'`);
+    try {
+      const first = await bootstrapAdminToken(api.db.pool, { dataDir: dir });
+      expect(first.created).toBe(true);
+      expect(first.tokenFile).toBe(path.join(dir, 'initial-admin-token'));
+      expect((await readFile(first.tokenFile!, 'utf8')).trim()).toBe(first.token);
+      expect((await stat(first.tokenFile!)).mode & 0o777).toBe(0o600);
+      const me = await api.request('GET', '/me', { token: first.token! });
+      expect(me.body).toMatchObject({ name: 'initial-admin', role: 'admin' });
+      expect((await bootstrapAdminToken(api.db.pool, { dataDir: dir })).created).toBe(false);
+    } finally {
+      await api.db.pool.query(`update api_tokens set revoked_at = null where name = 'test-admin'`);
+    }
+  });
+
+  it('creates the secret key file with mode 0600 and reads the same key later', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-key-'));
+    const keyFile = path.join(dir, 'nested', 'secret.key');
+    const created = await loadOrCreateSecretKey({ keyFile });
+    expect(created.source).toBe('created');
+    expect(created.key).toHaveLength(32);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    const again = await loadOrCreateSecretKey({ keyFile });
+    expect(again.source).toBe('file');
+    expect(again.key.equals(created.key)).toBe(true);
+    const configured = await loadOrCreateSecretKey({ keyFile, key: 'ab'.repeat(32) });
+    expect(configured).toMatchObject({ source: 'config' });
+    await expect(loadOrCreateSecretKey({ keyFile, key: 'short' })).rejects.toThrow(/32 bytes/);
+    // Two processes starting at once end up with one key.
+    const dir2 = await mkdtemp(path.join(os.tmpdir(), 'mailferry-key-'));
+    const both = await Promise.all([1, 2, 3].map(() => loadOrCreateSecretKey({ keyFile: path.join(dir2, 'k') })));
+    expect(new Set(both.map((b) => b.key.toString('hex'))).size).toBe(1);
+  });
+});

@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../../api/app';
+import type { ConnectionTester, Logger } from '../../api/deps';
+import { insertToken } from '../../api/tokens-store';
+import { createSecretBox, type SecretBox } from '../../secrets/secret-box';
+import { createTestDatabase, type TestDatabase } from '../fixtures/database';
+import { freePort } from '../fixtures/ports';
+
+/** Every log line the app wrote, as JSON text, so tests can search it for secrets. */
+export class CapturingLogger implements Logger {
+  readonly lines: string[] = [];
+  info(message: string, fields?: Record<string, unknown>) {
+    this.lines.push(JSON.stringify({ level: 'info', message, ...fields }));
+  }
+  warn(message: string, fields?: Record<string, unknown>) {
+    this.lines.push(JSON.stringify({ level: 'warn', message, ...fields }));
+  }
+  error(message: string, fields?: Record<string, unknown>) {
+    this.lines.push(JSON.stringify({ level: 'error', message, ...fields }));
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface ApiHarness {
+  url: string;
+  db: TestDatabase;
+  secretBox: SecretBox;
+  logger: CapturingLogger;
+  adminToken: string;
+  viewerToken: string;
+  /** Every response body this harness received, for the "no secret in any response" checks. */
+  responses: string[];
+  request<T = any>(
+    method: string,
+    path: string,
+    options?: { token?: string | null; json?: unknown; body?: string; contentType?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** A Temporal client whose server does not exist: for tests that must not reach Temporal (or must see it fail). */
+export async function unreachableTemporal(): Promise<Client> {
+  const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 });
+  return new Client({ connection });
+}
+
+export const okTester: ConnectionTester = async (s) => ({ ok: true, code: 'OK', message: `connected to ${s.host}:${s.port}` });
+
+export async function startApi(
+  options: {
+    temporal?: Client;
+    testConnection?: ConnectionTester;
+    taskQueue?: string;
+    temporalUiUrl?: string;
+    dashboardDir?: string;
+    commandTimeoutMs?: number;
+  } = {},
+): Promise<ApiHarness> {
+  const db = await createTestDatabase();
+  const secretBox = createSecretBox(randomBytes(32));
+  const logger = new CapturingLogger();
+  const app = createApp({
+    pool: db.pool,
+    temporal: options.temporal ?? (await unreachableTemporal()),
+    secretBox,
+    taskQueue: options.taskQueue ?? 'mailferry-api-test',
+    temporalUiUrl: options.temporalUiUrl,
+    logger,
+    testConnection: options.testConnection ?? okTester,
+    dashboardDir: options.dashboardDir ?? '/nonexistent-dashboard',
+    commandTimeoutMs: options.commandTimeoutMs,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const admin = await insertToken(db.pool, { name: 'test-admin', owner: 'admin@example.com', role: 'admin' });
+  const viewer = await insertToken(db.pool, { name: 'test-viewer', owner: 'viewer@example.com', role: 'viewer' });
+  const responses: string[] = [];
+  return {
+    url,
+    db,
+    secretBox,
+    logger,
+    adminToken: admin.token,
+    viewerToken: viewer.token,
+    responses,
+    async request(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      const token = opts.token === undefined ? admin.token : opts.token;
+      if (token) headers.authorization = `Bearer ${token}`;
+      let body: string | undefined = opts.body;
+      if (opts.json !== undefined) {
+        body = JSON.stringify(opts.json);
+        headers['content-type'] = 'application/json';
+      }
+      if (opts.contentType) headers['content-type'] = opts.contentType;
+      const res = await fetch(url + (path.startsWith('/api') ? path : `/api/v1${path}`), { method, headers, body });
+      const text = await res.text();
+      responses.push(text);
+      let parsed: unknown = text;
+      if ((res.headers.get('content-type') ?? '').includes('application/json')) parsed = JSON.parse(text);
+      return { status: res.status, headers: res.headers, body: parsed as any, text };
+    },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await db.drop();
+    },
+  };
+}
+
+/** An endpoint row created through the API (connection test skipped). */
+export async function createEndpoint(api: ApiHarness, name: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const res = await api.request('POST', '/endpoints?skipTest=true', {
+    json: { name, host: 'imap.example.com', port: 993, security: 'tls', ...extra },
+  });
+  if (res.status !== 201) throw new Error(`endpoint not created: ${res.status} ${res.text}`);
+  return res.body.id;
+}
