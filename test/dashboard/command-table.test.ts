@@ -1,0 +1,109 @@
+import type { Browser, Page } from 'playwright-core';
+import { allowedCommands, BATCH_STATUSES, RUNNING_STATUSES, STATUS_LABELS, type BatchCommand } from '../../domain/batch-status';
+import { FAKE_TOKEN, startFakeApi, type FakeApi } from './fake-api';
+import { ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
+
+/**
+ * What the page does with the API's answers in every status, which the product only passes through briefly:
+ * each command button is enabled exactly when the batch's `allowedCommands` holds it (the seed: a command the
+ * status does not allow is dimmed), status changes appear without a reload, and an endpoint used by a running
+ * batch shows why it cannot be edited. The API here is a stand-in serving the built page; the end-to-end test
+ * (`migration-dashboard.test.ts`) covers the same page against the real product.
+ */
+
+const BUTTONS: [string, BatchCommand][] = [
+  ['Start migration', 'start'],
+  ['Stop migration', 'stop'],
+  ['Resume migration', 'resume'],
+  ['Complete migration', 'complete'],
+  ['Sync now', 'syncNow'],
+  ['Edit batch', 'edit'],
+  ['Delete', 'remove'],
+];
+
+describe('dashboard commands follow the status table', () => {
+  let fake: FakeApi;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    ensureDashboardBuilt();
+    fake = await startFakeApi();
+    fake.state.batches = BATCH_STATUSES.map((status, i) => ({
+      id: `batch-${i}`,
+      name: `In ${status}`,
+      status,
+      total: 10,
+      synced: i % 10,
+      failed: status === 'SyncedWithErrors' ? 2 : 0,
+    }));
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    errors = watchPageErrors(page);
+    await signIn(page, fake.baseUrl, FAKE_TOKEN);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await fake?.close();
+  });
+
+  afterEach(() => expect(errors).toEqual([]));
+
+  it('enables no batch command until a batch is selected', async () => {
+    await page.locator('tr[data-batch-name]').first().waitFor();
+    expect(await page.locator('tr[data-batch-name]').count()).toBe(BATCH_STATUSES.length);
+    const bar = page.getByRole('toolbar', { name: 'Batch commands' });
+    for (const [name] of BUTTONS) expect(await bar.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    expect(await bar.getByRole('button', { name: 'New migration batch' }).isEnabled()).toBe(true);
+  });
+
+  it.each(BATCH_STATUSES.map((status) => [status]))('in %s, enables exactly the allowed commands', async (status) => {
+    await page.locator(`tr[data-batch-name="In ${status}"] a`).click();
+    await page.getByRole('heading', { name: `In ${status}`, level: 2 }).waitFor();
+    const bar = page.getByRole('toolbar', { name: 'Batch commands' });
+    const enabled: BatchCommand[] = [];
+    for (const [name, command] of BUTTONS) {
+      const button = bar.getByRole('button', { name, exact: true });
+      if (await button.isEnabled()) enabled.push(command);
+      else expect(await button.getAttribute('title')).toBe(`Not allowed while ${STATUS_LABELS[status]}`);
+    }
+    expect(enabled.sort()).toEqual([...allowedCommands(status)].sort());
+    if (status === 'SyncedWithErrors') await screenshot(page, 'fake-synced-with-errors');
+  });
+
+  it('shows a status change on its own, without Refresh', async () => {
+    await page.locator('tr[data-batch-name="In Syncing"] a').click();
+    const badge = page.locator('tr[data-batch-name="In Syncing"] .badge');
+    expect(await badge.textContent()).toBe('Syncing');
+    fake.state.batches.find((b) => b.name === 'In Syncing')!.status = 'Synced';
+    await page.waitForFunction(`document.querySelector('tr[data-batch-name="In Syncing"] .badge')?.textContent === 'Synced'`, undefined, {
+      timeout: 10_000,
+    });
+    expect(await page.getByRole('button', { name: 'Complete migration' }).isEnabled()).toBe(true);
+  });
+
+  it('Refresh fetches at once', async () => {
+    const before = fake.state.requests.filter((r) => r === 'GET /batches').length;
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.waitForTimeout(300);
+    expect(fake.state.requests.filter((r) => r === 'GET /batches').length).toBeGreaterThan(before);
+  });
+
+  it('blocks editing an endpoint while a batch using it runs, and says which', async () => {
+    fake.state.endpointBatches = [{ id: 'batch-3', name: 'In Syncing', status: RUNNING_STATUSES[2]! }];
+    await page.getByRole('link', { name: 'Migration endpoints' }).click();
+    await page.locator('tr[data-endpoint-name="Fake source"] a').click();
+    const reason = page.locator('#endpoint-blocked');
+    await reason.waitFor();
+    expect(await reason.textContent()).toContain('In Syncing');
+    expect(await page.getByRole('button', { name: 'Edit endpoint' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Delete endpoint' }).isDisabled()).toBe(true);
+    await screenshot(page, 'fake-endpoint-blocked');
+
+    fake.state.endpointBatches = [{ id: 'batch-4', name: 'In Synced', status: 'Synced' }];
+    await reason.waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await page.getByRole('button', { name: 'Edit endpoint' }).isEnabled()).toBe(true);
+  });
+});

@@ -1,0 +1,129 @@
+import express from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { allowedCommands, BATCH_STATUSES, STATUS_LABELS, type BatchStatus } from '../../domain/batch-status';
+import { ROOT } from './support';
+
+/**
+ * A stand-in for the API, for browser tests of what the page does with answers that the real product only gives
+ * in passing (every one of the twelve statuses, a batch running against an endpoint). It serves the built
+ * dashboard and answers from `state`, which a test changes between polls. `allowedCommands` comes from the same
+ * table the real API uses.
+ */
+export interface FakeState {
+  role: 'admin' | 'viewer';
+  batches: { id: string; name: string; status: BatchStatus; total: number; synced: number; failed: number }[];
+  endpointBatches: { id: string; name: string; status: BatchStatus }[];
+  /** Requests the page sent, as "METHOD path". */
+  requests: string[];
+}
+
+export interface FakeApi {
+  baseUrl: string;
+  state: FakeState;
+  close(): Promise<void>;
+}
+
+const TOKEN = 'fake-token';
+export const FAKE_TOKEN = TOKEN;
+
+export async function startFakeApi(): Promise<FakeApi> {
+  const state: FakeState = { role: 'admin', batches: [], endpointBatches: [], requests: [] };
+  const app = express();
+  const now = new Date('2026-01-05T10:00:00Z').toISOString();
+  const summary = (b: FakeState['batches'][number]) => ({
+    id: b.id,
+    name: b.name,
+    status: b.status,
+    statusLabel: STATUS_LABELS[b.status],
+    percentageSynced: b.total ? (b.synced / b.total) * 100 : 0,
+    total: b.total,
+    synced: b.synced,
+    finalized: 0,
+    failed: b.failed,
+    allowedCommands: allowedCommands(b.status),
+    createdAt: now,
+    createdBy: 'admin@fake.test',
+  });
+  const endpoint = {
+    id: '00000000-0000-4000-8000-0000000000e1',
+    name: 'Fake source',
+    type: 'imap',
+    provider: 'dovecot',
+    host: 'imap.fake.test',
+    port: 993,
+    security: 'tls',
+    acceptUntrustedCerts: false,
+    authMethod: 'plain',
+    adminUser: null,
+    hasAdminPassword: false,
+    maxConcurrentMigrations: 100,
+    maxConcurrentIncrementalSyncs: 20,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const ref = { id: endpoint.id, name: endpoint.name, host: endpoint.host };
+  const error = (res: express.Response, status: number, code: string, message: string) =>
+    res.status(status).json({ error: { code, message, details: {} } });
+
+  const api = express.Router();
+  api.use((req, res, next) => {
+    state.requests.push(`${req.method} ${req.path}`);
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return void error(res, 401, 'UNAUTHENTICATED', 'unknown token');
+    next();
+  });
+  api.get('/me', (_req, res) => void res.json({ name: 'fake', owner: 'someone@fake.test', role: state.role, tokenId: 't' }));
+  api.get('/statistics', (_req, res) => {
+    const sum = (key: 'total' | 'synced' | 'failed') => state.batches.reduce((n, b) => n + b[key], 0);
+    res.json({ totalMailboxes: sum('total'), syncedMailboxes: sum('synced'), finalizedMailboxes: 0, failedMailboxes: sum('failed') });
+  });
+  api.get('/batches', (_req, res) => {
+    const items = state.batches.map(summary);
+    res.json({ items, total: items.length, page: 1, pageSize: 25 });
+  });
+  api.get('/batches/:id', (req, res) => {
+    const batch = state.batches.find((b) => b.id === req.params.id);
+    if (!batch) return void error(res, 404, 'BATCH_NOT_FOUND', 'no batch with this id');
+    res.json({
+      ...summary(batch),
+      type: 'IMAP',
+      direction: 'Onboarding',
+      requested: batch.total,
+      startedAt: null,
+      initialSyncAt: null,
+      initialSyncDurationMs: null,
+      lastSyncedAt: null,
+      startAfter: null,
+      completeAfter: null,
+      sourceEndpoint: ref,
+      destinationEndpoint: ref,
+      workflowId: `batch:${batch.name}`,
+      temporalUiUrl: null,
+      nextIncrementalSyncAt: null,
+      autoStopAt: null,
+      removeAt: null,
+      lastError: null,
+      pass: null,
+    });
+  });
+  api.get('/batches/:id/progress', (_req, res) => void res.json({ items: [] }));
+  api.get('/endpoints', (_req, res) => void res.json({ items: [endpoint] }));
+  api.get('/endpoints/:id', (_req, res) => void res.json({ ...endpoint, batches: state.endpointBatches }));
+  api.use((req, res) => error(res, 404, 'ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`));
+
+  app.use('/api/v1', api);
+  app.use(express.static(join(ROOT, 'dashboard', 'dist')));
+
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/`,
+    state,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export { BATCH_STATUSES };
