@@ -62,7 +62,7 @@ export function BatchesPage({ selectedId }: Props) {
       <div className="page-head">
         <h1>Migration batches</h1>
         <p className="muted small" aria-live="off">
-          {list.data ? `Updated ${formatTime(Date.now())} · refreshes every few seconds` : ''}
+          {list.updatedAt ? `Updated ${formatTime(list.updatedAt)} · refreshes every few seconds` : ''}
         </p>
       </div>
       <OverallStatistics statistics={statistics.data} />

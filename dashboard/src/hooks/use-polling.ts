@@ -8,6 +8,8 @@ export interface Polled<T> {
   error: unknown;
   /** True until the first answer (or error) for the current inputs. */
   loading: boolean;
+  /** When the last answer arrived (ms since the epoch). */
+  updatedAt: number | undefined;
   /** Fetches now, without waiting for the next tick. */
   reload(): Promise<void>;
 }
@@ -25,6 +27,7 @@ export function usePolling<T>(
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [loading, setLoading] = useState(true);
+  const [updatedAt, setUpdatedAt] = useState<number | undefined>(undefined);
   const generation = useRef(0);
   const inFlight = useRef(false);
   const loadRef = useRef(load);
@@ -39,6 +42,7 @@ export function usePolling<T>(
       if (mine !== generation.current) return;
       setData(value);
       setError(undefined);
+      setUpdatedAt(Date.now());
     } catch (caught) {
       if (mine !== generation.current) return;
       setError(caught);
@@ -73,5 +77,5 @@ export function usePolling<T>(
   }, [intervalMs, run]);
 
   const reload = useCallback(() => run(true), [run]);
-  return { data, error, loading, reload };
+  return { data, error, loading, updatedAt, reload };
 }
