@@ -54,6 +54,8 @@ export interface ApiDeps {
   /** How long the API waits for the workflow to apply a command (default 30 s) or answer a query (3 s). */
   commandTimeoutMs?: number;
   queryTimeoutMs?: number;
+  /** How long starting a batch's workflow may take before creation fails and is undone (default 10 s). */
+  startTimeoutMs?: number;
 }
 
 /** A logger that drops everything (tests). */

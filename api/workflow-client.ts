@@ -47,11 +47,13 @@ export function unavailable(err: unknown): ApiError {
 }
 
 export async function startBatchWorkflow(deps: ApiDeps, workflowId: string, input: BatchWorkflowInput): Promise<void> {
-  await deps.temporal.workflow.start(BATCH_WORKFLOW_TYPE, {
-    workflowId,
-    taskQueue: deps.taskQueue,
-    args: [{ ...input, ...(deps.searchAttributes ? { searchAttributes: true } : {}) }],
-  });
+  await deps.temporal.withDeadline(Date.now() + (deps.startTimeoutMs ?? 10_000), () =>
+    deps.temporal.workflow.start(BATCH_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: deps.taskQueue,
+      args: [{ ...input, ...(deps.searchAttributes ? { searchAttributes: true } : {}) }],
+    }),
+  );
 }
 
 export function isAlreadyStarted(err: unknown): boolean {

@@ -81,6 +81,9 @@ export async function startApi(
     testConnection: options.testConnection ?? okTester,
     dashboardDir: options.dashboardDir ?? '/nonexistent-dashboard',
     commandTimeoutMs: options.commandTimeoutMs,
+    // Against the unreachable server, fail fast; a real one answers in milliseconds.
+    startTimeoutMs: options.temporal ? 10_000 : 1500,
+    queryTimeoutMs: options.temporal ? 3000 : 500,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
