@@ -76,7 +76,8 @@ export function BatchFormPage({ batchId }: Props) {
         const created = await api.createBatch(createInput(form));
         navigate({ page: 'batches', batchId: created.id });
       } else if (original && batchId) {
-        await api.editBatch(batchId, editInput(form, original));
+        const changes = editInput(form, original);
+        if (Object.keys(changes).length > 0) await api.editBatch(batchId, changes);
         navigate({ page: 'batches', batchId });
       }
     } catch (error) {
@@ -119,11 +120,11 @@ export function BatchFormPage({ batchId }: Props) {
 
       <fieldset>
         <legend>Batch</legend>
-        <Field id="batch-name" label="Name" error={err.name} hint={creating ? 'Unique among existing batches.' : 'A batch keeps its name.'}>
+        <Field id="batch-name" label="Name" error={err.name} hint={creating ? 'Unique; letters, digits, spaces, dots, hyphens and underscores.' : 'A batch keeps its name.'}>
           <input
             id="batch-name"
             value={form.name}
-            maxLength={100}
+            maxLength={64}
             readOnly={!creating}
             onChange={(event) => set('name', event.target.value)}
             aria-invalid={err.name ? true : undefined}
