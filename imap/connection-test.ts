@@ -26,7 +26,7 @@ export async function testImapConnection(
 ): Promise<ConnectionTestResult> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   if (!credentials) {
-    // Greeting and capabilities only: imapflow without auth stops before LOGIN.
+    // Greeting, TLS and capabilities only: imapflow without a login stops (with an error) where LOGIN would be.
     const options = imapFlowOptions(endpoint, { user: '' }, { side: 'source', connectionTimeoutMs: timeoutMs });
     delete options.auth;
     const client = new ImapFlow(options);
@@ -40,6 +40,14 @@ export async function testImapConnection(
         capabilities: [...client.capabilities.keys()],
       };
     } catch (err) {
+      if ((err as Error).message === 'Please configure the login' && client.capabilities.size) {
+        return {
+          ok: true,
+          code: 'OK',
+          message: `connected to ${endpoint.host}:${endpoint.port} (${endpoint.security}); login not tested`,
+          capabilities: [...client.capabilities.keys()],
+        };
+      }
       const e = classifyImapError(err, 'source', true);
       return { ok: false, code: e.code, message: stripSide(e.message) };
     } finally {

@@ -1,0 +1,169 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { createSyncMailboxActivities, type SyncMailboxResult } from '../../activities/sync-mailbox';
+import { testImapConnection } from '../../imap/connection-test';
+import { createTestDatabase, type TestDatabase } from '../fixtures/database';
+import { buildMessage, comparableMessages, startDovecot, type DovecotServer, type SeedMessage } from '../fixtures/dovecot';
+import { freePort } from '../fixtures/ports';
+import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, secretBox, type BatchSettings } from './helpers';
+
+const QUOTA = `
+mail_plugins = $mail_plugins quota
+plugin {
+  quota = maildir:User quota
+  quota_rule = *:storage=1G
+  quota_max_mail_size = 100k
+}
+`;
+
+describe('errors: credentials, limits, servers going away', () => {
+  let db: TestDatabase;
+  let source: DovecotServer;
+  let destination: DovecotServer;
+  let sourceEndpoint: string;
+  let destinationEndpoint: string;
+  let masterEndpoint: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    [source, destination] = await Promise.all([
+      startDovecot({ masterUser: { user: 'migrator', password: 'master-secret' } }),
+      startDovecot({ separator: '.', prefix: 'INBOX.', extraConfig: QUOTA }),
+    ]);
+    sourceEndpoint = await insertEndpoint(db.pool, source);
+    masterEndpoint = await insertEndpoint(db.pool, source, { admin: { user: 'migrator', password: 'master-secret' } });
+    destinationEndpoint = await insertEndpoint(db.pool, destination);
+  });
+  afterAll(async () => {
+    if (process.env.DEBUG_DOVECOT) console.log(await source.log(), await destination.log());
+    await Promise.all([source?.close(), destination?.close()]);
+    await db?.drop();
+  });
+
+  /** A fresh user on both servers with `messages` on the source, and its batch and mailbox rows. */
+  async function mailbox(messages: SeedMessage[], settings: BatchSettings = {}, opts: { sourcePassword?: string | null; viaMaster?: boolean } = {}) {
+    const email = `user${++n}@example.com`;
+    await source.addUser(email, 'right-password');
+    await destination.addUser(email, 'dst-password');
+    await source.seed(email, messages);
+    const batchId = await insertBatch(db.pool, opts.viaMaster ? masterEndpoint : sourceEndpoint, destinationEndpoint, settings);
+    const mailboxId = await insertMailbox(db.pool, batchId, {
+      email,
+      sourcePassword: opts.sourcePassword === undefined ? 'right-password' : opts.sourcePassword,
+      destinationPassword: 'dst-password',
+    });
+    const env = new MockActivityEnvironment();
+    const run = (): Promise<SyncMailboxResult> => env.run(createSyncMailboxActivities({ pool: db.pool, secretBox, progressIntervalMs: 0 }).syncMailbox, { batchId, mailboxId, pass: 'initial' as const });
+    const same = async () => {
+      const [s, d] = await Promise.all([source.readMailbox(email), destination.readMailbox(email)]);
+      return { src: comparableMessages(s, source), dst: comparableMessages(d, destination) };
+    };
+    return { email, batchId, mailboxId, env, run, same };
+  }
+  const some = (count: number, folder = 'INBOX', size?: number): SeedMessage[] =>
+    Array.from({ length: count }, (_, i) => ({ folder, raw: buildMessage({ subject: `${folder} ${i} ${size ?? ''}`, size }), flags: i % 2 ? ['\\Seen'] : [] }));
+
+  it('a wrong password fails the mailbox at once with AUTH_FAILED (returned, not retried) and no secret in the error', async () => {
+    const m = await mailbox(some(2), {}, { sourcePassword: 'wrong-password' });
+    const result = await m.run();
+    expect(result).toMatchObject({ mailboxId: m.mailboxId, status: 'Failed', errorCode: 'AUTH_FAILED' });
+    expect(result.error).not.toContain('wrong-password');
+    const row = await mailboxRow(db.pool, m.mailboxId);
+    expect(row).toMatchObject({ status: 'Failed', last_error_code: 'AUTH_FAILED' });
+    expect(String(row.last_error)).not.toContain('wrong-password');
+  });
+
+  it('an admin (master user) logs in on behalf of a mailbox that has no password of its own', async () => {
+    const m = await mailbox(some(3), {}, { sourcePassword: null, viaMaster: true });
+    expect(await m.run()).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
+    const { src, dst } = await m.same();
+    expect(dst).toEqual(src);
+  });
+
+  it('messages over the size limit are skipped and reported; more of them than LargeItemLimit fail the mailbox', async () => {
+    const m = await mailbox([...some(3), ...some(1, 'Big', 80_000)], { largeItemMaxBytes: 50_000, largeItemLimit: 1 });
+    expect(await m.run()).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
+    const { rows } = await db.pool.query('select folder, subject, size_bytes, reason, kind, internal_date from skipped_items where mailbox_id = $1', [m.mailboxId]);
+    expect(rows).toEqual([
+      expect.objectContaining({ folder: 'Big', subject: 'Big 0 80000', kind: 'large', reason: expect.stringContaining('larger than') }),
+    ]);
+    expect(Number(rows[0].size_bytes)).toBeGreaterThan(50_000);
+    expect(rows[0].internal_date).not.toBeNull();
+    expect(await mailboxRow(db.pool, m.mailboxId)).toMatchObject({ items_skipped: '1', items_synced: '3' });
+
+    const over = await mailbox([...some(2), ...some(2, 'Big', 80_000)], { largeItemMaxBytes: 50_000, largeItemLimit: 1 });
+    expect(await over.run()).toMatchObject({ status: 'Failed', errorCode: 'LARGE_ITEM_LIMIT_EXCEEDED' });
+  });
+
+  it('messages the destination refuses are isolated from their MULTIAPPEND, skipped and reported; over BadItemLimit fails', async () => {
+    const mixed = [...some(5), ...some(1, 'INBOX', 150_000), ...some(5, 'Other')];
+    const m = await mailbox(mixed, { badItemLimit: 1 });
+    expect(await m.run()).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
+    const { src, dst } = await m.same();
+    expect(dst).toEqual(src.filter((x) => !dst.every((d) => d.sha256 !== x.sha256) || false));
+    expect(dst).toHaveLength(10);
+    const { rows } = await db.pool.query('select kind, reason, subject from skipped_items where mailbox_id = $1', [m.mailboxId]);
+    expect(rows).toEqual([expect.objectContaining({ kind: 'bad', reason: expect.stringContaining('refused by the destination') })]);
+
+    const over = await mailbox([...some(2), ...some(2, 'INBOX', 150_000)], { badItemLimit: 1 });
+    expect(await over.run()).toMatchObject({ status: 'Failed', errorCode: 'BAD_ITEM_LIMIT_EXCEEDED' });
+  });
+
+  it('a source that goes down mid-sync throws a retryable failure; once it is back the sync finishes, every message exactly once', async () => {
+    const m = await mailbox([...some(400, 'INBOX'), ...some(300, 'Archive')]);
+    let stopped: Promise<void> | null = null;
+    m.env.on('heartbeat', (details: { itemsCopied?: number }) => {
+      if (!stopped && (details?.itemsCopied ?? 0) > 0) stopped = source.crash();
+    });
+    const failure = await m.run().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await stopped;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).nonRetryable).toBe(false);
+    expect(['CONNECTION_LOST', 'CONNECTION_FAILED']).toContain((failure as ApplicationFailure).type);
+    expect((await mailboxRow(db.pool, m.mailboxId)).status).toBe('Syncing');
+
+    await source.start();
+    expect(await m.run()).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
+    const { src, dst } = await m.same();
+    expect(dst).toEqual(src);
+    expect(dst).toHaveLength(700);
+  });
+
+  it('an unreachable destination throws a retryable CONNECTION_FAILED', async () => {
+    const port = await freePort();
+    const { rows } = await db.pool.query<{ id: string }>(
+      `insert into endpoints (name, provider, host, port, security) values ('nowhere', 'dovecot', '127.0.0.1', $1, 'none') returning id`,
+      [port],
+    );
+    const email = `user${++n}@example.com`;
+    await source.addUser(email, 'right-password');
+    const batchId = await insertBatch(db.pool, sourceEndpoint, rows[0]!.id);
+    const mailboxId = await insertMailbox(db.pool, batchId, { email, sourcePassword: 'right-password', destinationPassword: 'x' });
+    const err = await new MockActivityEnvironment()
+      .run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, { batchId, mailboxId, pass: 'initial' as const })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).type).toBe('CONNECTION_FAILED');
+    expect((err as ApplicationFailure).nonRetryable).toBe(false);
+  });
+
+  it('the connection test reports OK with capabilities, a wrong password, and an unreachable server', async () => {
+    await source.addUser('probe@example.com', 'probe-pw');
+    const endpoint = { host: source.host, port: source.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'plain' as const, provider: 'dovecot' as const };
+    const ok = await testImapConnection(endpoint, { user: 'probe@example.com', secret: 'probe-pw' });
+    expect(ok).toMatchObject({ ok: true, code: 'OK' });
+    expect(ok.capabilities).toEqual(expect.arrayContaining(['IMAP4rev1']));
+    expect(await testImapConnection(endpoint)).toMatchObject({ ok: true, code: 'OK' });
+    const master = await testImapConnection(endpoint, { user: 'probe@example.com', admin: { user: 'migrator', secret: 'master-secret' } });
+    expect(master).toMatchObject({ ok: true, code: 'OK' });
+    const bad = await testImapConnection(endpoint, { user: 'probe@example.com', secret: 'nope-pw' });
+    expect(bad).toMatchObject({ ok: false, code: 'AUTH_FAILED' });
+    expect(bad.message).not.toContain('nope-pw');
+    const down = await testImapConnection({ ...endpoint, port: await freePort() }, { user: 'x', secret: 'y' });
+    expect(down).toMatchObject({ ok: false, code: 'CONNECTION_FAILED' });
+  });
+});
