@@ -66,6 +66,7 @@ export async function startApi(
     temporalUiUrl?: string;
     dashboardDir?: string;
     commandTimeoutMs?: number;
+    searchAttributes?: boolean;
   } = {},
 ): Promise<ApiHarness> {
   const db = await createTestDatabase();
@@ -81,6 +82,7 @@ export async function startApi(
     testConnection: options.testConnection ?? okTester,
     dashboardDir: options.dashboardDir ?? '/nonexistent-dashboard',
     commandTimeoutMs: options.commandTimeoutMs,
+    searchAttributes: options.searchAttributes,
     // Against the unreachable server, fail fast; a real one answers in milliseconds.
     startTimeoutMs: options.temporal ? 10_000 : 1500,
     queryTimeoutMs: options.temporal ? 3000 : 500,

@@ -1,0 +1,404 @@
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createBatchActivities } from '../../activities/batch-activities';
+import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
+import { ALREADY_APPLIED } from '../../api/commands';
+import { allowedCommands, BATCH_STATUSES } from '../../domain/batch-status';
+import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
+import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
+import { createEndpoint, startApi, type ApiHarness } from './harness';
+
+/**
+ * The API driving real batches end to end: `temporal server start-dev`, the real batch workflow and
+ * activities, PostgreSQL, and two Dovecot servers that mail actually moves between.
+ */
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let workerRun: Promise<void>;
+let api: ApiHarness;
+let source: DovecotServer;
+let destination: DovecotServer;
+let sourceEndpoint: string;
+let destinationEndpoint: string;
+
+const DEST_MASTER_PASSWORD = 'Dest-Master-c0ffee';
+const PASSWORDS: Record<string, string> = {
+  'alice@example.com': 'Alice-Src-Pass-1a2b',
+  'bob@example.com': 'Bob-Src-Pass-3c4d',
+  'carol@example.com': 'Carol-Src-Pass-5e6f',
+};
+const taskQueue = `api-test-${randomUUID()}`;
+
+beforeAll(async () => {
+  [env, source, destination] = await Promise.all([
+    devServerEnvironment(),
+    startDovecot(),
+    startDovecot({ masterUser: { user: 'migrator', password: DEST_MASTER_PASSWORD } }),
+  ]);
+  for (const [user, password] of Object.entries(PASSWORDS)) {
+    await source.addUser(user, password);
+    await destination.addUser(user, `dest-${password}`);
+    await source.seed(user, [
+      { folder: 'INBOX', raw: buildMessage({ subject: `hello ${user}` }) },
+      { folder: 'Work', raw: buildMessage({ subject: `report for ${user}` }) },
+    ]);
+  }
+  api = await startApi({ temporal: env.client, taskQueue, temporalUiUrl: 'http://localhost:8233/', searchAttributes: true });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: {
+      ...createBatchActivities({ pool: api.db.pool }),
+      ...createSyncMailboxActivities({ pool: api.db.pool, secretBox: api.secretBox, progressIntervalMs: 100 }),
+    },
+  });
+  workerRun = worker.run();
+  sourceEndpoint = await createEndpoint(api, 'Source', { host: source.host, port: source.port, security: 'none', provider: 'dovecot' });
+  destinationEndpoint = await createEndpoint(api, 'Destination', {
+    host: destination.host,
+    port: destination.port,
+    security: 'none',
+    provider: 'dovecot',
+    adminUser: 'migrator',
+    adminPassword: DEST_MASTER_PASSWORD,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await workerRun?.catch(() => undefined);
+  await api?.close();
+  await env?.teardown();
+  await source?.close();
+  await destination?.close();
+});
+
+async function waitForStatus(ref: string, wanted: string[], timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < deadline) {
+    const res = await api.request('GET', `/batches/${encodeURIComponent(ref)}`);
+    last = res.body;
+    if (res.status === 200 && wanted.includes(res.body.status)) return res.body;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`batch ${ref} never reached ${wanted.join('/')}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+}
+
+const csvOf = (emails: string[]) => ['EmailAddress,UserName,Password', ...emails.map((e) => `${e},${e},${PASSWORDS[e]}`)].join('\n');
+
+describe('a batch driven through the API', () => {
+  let id: string;
+
+  it('creates a batch from CSV: rows in PostgreSQL with sealed passwords, workflow started with ids only', async () => {
+    const res = await api.request('POST', '/batches', {
+      json: {
+        name: 'Wave 1',
+        sourceEndpointId: sourceEndpoint,
+        destinationEndpointId: destinationEndpoint,
+        csv: csvOf(['alice@example.com', 'bob@example.com']),
+        folderExclude: ['Junk'],
+      },
+    });
+    expect(res.status).toBe(201);
+    id = res.body.id;
+    expect(res.body).toMatchObject({
+      name: 'Wave 1',
+      type: 'IMAP',
+      direction: 'Onboarding',
+      status: 'Created',
+      statusLabel: 'Created',
+      requested: 2,
+      total: 2,
+      synced: 0,
+      finalized: 0,
+      failed: 0,
+      percentageSynced: 0,
+      createdBy: 'admin@example.com',
+      workflowId: 'batch:Wave 1',
+      temporalUiUrl: 'http://localhost:8233/namespaces/default/workflows/batch%3AWave%201',
+      sourceEndpoint: { id: sourceEndpoint, name: 'Source', host: source.host },
+      destinationEndpoint: { id: destinationEndpoint, name: 'Destination', host: destination.host },
+      allowedCommands: ['start', 'edit', 'remove'],
+      folderExclude: ['Junk'],
+    });
+    const { rows } = await api.db.pool.query<{ source_secret: Buffer }>('select source_secret from mailboxes where batch_id = $1', [id]);
+    expect(rows).toHaveLength(2);
+    for (const r of rows) for (const p of Object.values(PASSWORDS)) expect(r.source_secret.toString('latin1')).not.toContain(p);
+    const description = await env.client.workflow.getHandle('batch:Wave 1').describe();
+    expect(description.type).toBe('batchWorkflow');
+    expect(description.taskQueue).toBe(taskQueue);
+  });
+
+  it('shows live detail from the workflow, by id or by name', async () => {
+    const byName = await api.request('GET', '/batches/wave%201');
+    expect(byName.status).toBe(200);
+    expect(byName.body).toMatchObject({ id, live: true, status: 'Created' });
+  });
+
+  it('answers 409 with the status and the allowed commands for a command the status does not allow', async () => {
+    const res = await api.request('POST', `/batches/${id}/complete`);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toEqual({
+      code: 'COMMAND_NOT_ALLOWED',
+      message: 'complete is not allowed while the batch is Created',
+      details: { status: 'Created', allowedCommands: ['start', 'edit', 'remove'] },
+    });
+    const { rows } = await api.db.pool.query("select actor, outcome from audit_log where batch_id = $1 and command = 'complete'", [id]);
+    expect(rows).toContainEqual({ actor: 'admin@example.com', outcome: 'rejected' });
+  });
+
+  it('starts the batch; real mail arrives at the destination and the batch reaches Synced', async () => {
+    const res = await api.request('POST', `/batches/${id}/start`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ command: 'start', outcome: 'accepted' });
+    const synced = await waitForStatus(id, ['Synced']);
+    expect(synced).toMatchObject({ total: 2, synced: 2, failed: 0, percentageSynced: 100, live: true });
+    expect(synced.startedAt).toEqual(expect.any(String));
+    expect(synced.initialSyncAt).toEqual(expect.any(String));
+    expect(synced.nextIncrementalSyncAt).toEqual(expect.any(String));
+    expect(synced.autoStopAt).toEqual(expect.any(String));
+    const arrived = await destination.readMailbox('alice@example.com');
+    expect(arrived.length).toBe(2);
+  });
+
+  it('treats a repeated start as harmless: 200 alreadyApplied with the current state', async () => {
+    const res = await api.request('POST', '/batches/Wave 1/start');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ command: 'start', outcome: 'alreadyApplied', batch: { status: 'Synced' } });
+  });
+
+  it('lists batches with the seed columns, filtered, sorted and paged', async () => {
+    const list = await api.request('GET', '/batches?status=Synced,SyncedWithErrors&sort=name&order=asc&page=1&pageSize=10', {
+      token: api.viewerToken,
+    });
+    expect(list.status).toBe(200);
+    expect(list.body).toMatchObject({ total: 1, page: 1, pageSize: 10 });
+    expect(list.body.items[0]).toEqual({
+      id,
+      name: 'Wave 1',
+      status: 'Synced',
+      statusLabel: 'Synced',
+      percentageSynced: 100,
+      total: 2,
+      synced: 2,
+      finalized: 0,
+      failed: 0,
+      allowedCommands: ['stop', 'complete', 'edit', 'remove', 'syncNow'],
+      createdAt: expect.any(String),
+      createdBy: 'admin@example.com',
+    });
+    const none = await api.request('GET', '/batches?status=Failed');
+    expect(none.body).toMatchObject({ items: [], total: 0 });
+    const bad = await api.request('GET', '/batches?status=Bogus');
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    const badSort = await api.request('GET', '/batches?sort=password');
+    expect(badSort.status).toBe(400);
+  });
+
+  it('edits the batch through the workflow', async () => {
+    const res = await api.request('PATCH', `/batches/${id}`, { json: { autoComplete: false, badItemLimit: 3, folderInclude: ['INBOX', 'Work'] } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ command: 'edit', outcome: 'accepted', batch: { badItemLimit: 3, folderInclude: ['INBOX', 'Work'] } });
+    const empty = await api.request('PATCH', `/batches/${id}`, { json: {} });
+    expect(empty.status).toBe(400);
+  });
+
+  it('adds mailboxes to the batch (all or nothing) and reports them', async () => {
+    const dup = await api.request('POST', `/batches/${id}/mailboxes`, { body: csvOf(['alice@example.com']), contentType: 'text/csv' });
+    expect(dup.status).toBe(422);
+    expect(dup.body.error.details.problems).toEqual([
+      { line: 2, column: 'EmailAddress', code: 'DUPLICATE_ROW', message: 'alice@example.com is already in this batch' },
+    ]);
+    const added = await api.request('POST', `/batches/${id}/mailboxes`, {
+      json: { mailboxes: [{ emailAddress: 'carol@example.com', userName: 'carol@example.com', password: PASSWORDS['carol@example.com'] }] },
+    });
+    expect(added.status).toBe(201);
+    expect(added.body).toEqual({ added: 1, total: 3 });
+
+    const page = await api.request('GET', `/batches/${id}/mailboxes?pageSize=2&page=1`, { token: api.viewerToken });
+    expect(page.body).toMatchObject({ total: 3, page: 1, pageSize: 2 });
+    expect(page.body.items).toHaveLength(2);
+    expect(page.body.items[0]).toMatchObject({ emailAddress: 'alice@example.com', status: 'Synced', itemsSynced: 2 });
+    const search = await api.request('GET', `/batches/${id}/mailboxes?search=CAROL`);
+    expect(search.body.items.map((m: { emailAddress: string }) => m.emailAddress)).toEqual(['carol@example.com']);
+    const queued = await api.request('GET', `/batches/${id}/mailboxes?status=Queued`);
+    expect(queued.body.total).toBe(1);
+    const wildcard = await api.request('GET', `/batches/${id}/mailboxes?search=%25`);
+    expect(wildcard.body.total).toBe(0);
+  });
+
+  it('syncs now: an incremental pass runs and the last sync time moves', async () => {
+    const before = (await api.request('GET', `/batches/${id}`)).body.lastSyncedAt;
+    const res = await api.request('POST', `/batches/${id}/sync-now`);
+    expect(res.status).toBe(200);
+    expect(res.body.outcome).toBe('accepted');
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const b = await api.request('GET', `/batches/${id}`);
+      if (b.body.status === 'Synced' && b.body.lastSyncedAt !== before) break;
+      if (Date.now() > deadline) throw new Error(`no incremental sync: ${b.text.slice(0, 300)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+
+  it('exports the report as CSV and lists skipped items and progress', async () => {
+    const csv = await api.request('GET', `/batches/${id}/mailboxes.csv`, { token: api.viewerToken });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = csv.text.trim().split('\r\n');
+    expect(lines[0]).toBe('EmailAddress,UserName,Status,ItemsSynced,ItemsSkipped,ItemsTotal,BytesSynced,FoldersSynced,FoldersTotal,StartedAt,InitialSyncAt,LastSyncedAt,FinalizedAt,ErrorCode,Error');
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toMatch(/^alice@example\.com,alice@example\.com,Synced,2,0,/);
+    expect(lines[3]).toMatch(/^carol@example\.com,carol@example\.com,Queued,0,0,/);
+
+    const { rows } = await api.db.pool.query<{ id: string }>("select id from mailboxes where email = 'bob@example.com'");
+    const mailboxId = rows[0]!.id;
+    await api.db.pool.query(`insert into skipped_items (mailbox_id, folder, source_uid, subject, size_bytes, reason) values ($1, 'Work', 7, 'huge', 999999999, 'too large')`, [mailboxId]);
+    const skipped = await api.request('GET', `/batches/${id}/mailboxes/${mailboxId}/skipped-items`);
+    expect(skipped.body).toMatchObject({ total: 1, items: [{ folder: 'Work', sourceUid: 7, subject: 'huge', reason: 'too large' }] });
+    const wrong = await api.request('GET', `/batches/${id}/mailboxes/999999/skipped-items`);
+    expect([wrong.status, wrong.body.error.code]).toEqual([404, 'MAILBOX_NOT_FOUND']);
+
+    const progress = await api.request('GET', `/batches/${id}/progress`);
+    expect(progress.status).toBe(200);
+    expect(progress.body.items.length).toBeGreaterThan(0);
+    expect(progress.body.items[0]).toEqual({ at: expect.any(String), synced: expect.any(Number), failed: 0, finalized: 0, itemsSynced: expect.any(Number) });
+  });
+
+  it('stops, treats a second stop as harmless, and resumes', async () => {
+    const stop = await api.request('POST', `/batches/${id}/stop`);
+    expect(stop.status).toBe(200);
+    await waitForStatus(id, ['Stopped']);
+    const again = await api.request('POST', `/batches/${id}/stop`);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ outcome: 'alreadyApplied', batch: { status: 'Stopped' } });
+    const complete = await api.request('POST', `/batches/${id}/complete`);
+    expect(complete.status).toBe(409);
+    expect(complete.body.error.details).toEqual({ status: 'Stopped', allowedCommands: ['start', 'resume', 'edit', 'remove'] });
+    const resume = await api.request('POST', `/batches/${id}/resume`);
+    expect(resume.status).toBe(200);
+    // Resume also syncs the mailbox added while the batch was Synced.
+    const synced = await waitForStatus(id, ['Synced']);
+    expect(synced).toMatchObject({ total: 3, synced: 3 });
+    expect((await destination.readMailbox('carol@example.com')).length).toBe(2);
+  });
+
+  it('completes: every mailbox finalized', async () => {
+    const res = await api.request('POST', `/batches/${id}/complete`);
+    expect(res.status).toBe(200);
+    const done = await waitForStatus(id, ['Completed']);
+    expect(done).toMatchObject({ finalized: 3, total: 3, allowedCommands: ['remove'] });
+    expect(done.removeAt).toEqual(expect.any(String));
+    const stats = await api.request('GET', '/statistics', { token: api.viewerToken });
+    expect(stats.body).toMatchObject({ totalMailboxes: 3, syncedMailboxes: 3, finalizedMailboxes: 3, failedMailboxes: 0 });
+    const again = await api.request('POST', `/batches/${id}/complete`);
+    expect(again.body.outcome).toBe('alreadyApplied');
+  });
+
+  it('keeps every password out of the workflow histories, the responses and the logs', async () => {
+    const secrets = [...Object.values(PASSWORDS), ...Object.values(PASSWORDS).map((p) => `dest-${p}`), DEST_MASTER_PASSWORD];
+    const history = await env.client.workflow.getHandle('batch:Wave 1').fetchHistory();
+    const text = JSON.stringify(history);
+    expect(text.length).toBeGreaterThan(1000);
+    // Payloads are base64 in the history: search the decoded form too.
+    const payloads = [...text.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
+    expect(payloads).toContain('Wave 1');
+    for (const secret of secrets) {
+      expect(text).not.toContain(secret);
+      expect(payloads).not.toContain(secret);
+      for (const body of api.responses) expect(body).not.toContain(secret);
+      expect(api.logger.text()).not.toContain(secret);
+    }
+  });
+
+  it('deletes the batch: the workflow removes every row and ends; a second delete is 404', async () => {
+    const res = await api.request('DELETE', `/batches/${id}`);
+    expect(res.status).toBe(202);
+    expect(res.body.command).toBe('remove');
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await api.request('GET', `/batches/${id}`);
+      if (r.status === 404) break;
+      if (Date.now() > deadline) throw new Error('batch never went away');
+      await new Promise((r2) => setTimeout(r2, 200));
+    }
+    const { rows } = await api.db.pool.query(
+      `select (select count(*)::int from batches) as b, (select count(*)::int from mailboxes) as m,
+              (select count(*)::int from batch_progress) as p, (select count(*)::int from audit_log where batch_id = $1) as a`,
+      [id],
+    );
+    expect(rows[0]).toEqual({ b: 0, m: 0, p: 0, a: 0 });
+    const again = await api.request('DELETE', `/batches/${id}`);
+    expect([again.status, again.body.error.code]).toEqual([404, 'BATCH_NOT_FOUND']);
+  });
+
+  it('can create a batch of the same name again once the old one is gone', async () => {
+    const res = await api.request('POST', '/batches', {
+      json: {
+        name: 'Wave 1',
+        sourceEndpointId: sourceEndpoint,
+        destinationEndpointId: destinationEndpoint,
+        mailboxes: [{ emailAddress: 'alice@example.com', userName: 'alice@example.com', password: PASSWORDS['alice@example.com'] }],
+      },
+    });
+    expect(res.status).toBe(201);
+    const del = await api.request('DELETE', '/batches/Wave 1');
+    expect(del.status).toBe(202);
+  });
+});
+
+describe('the command table at the API', () => {
+  /**
+   * For every (status, command) pair: a batch row in that status whose workflow does not exist, so the answer
+   * is the API's own check. Not allowed → 409 with the status and the allowed commands; already in effect →
+   * 200 alreadyApplied; allowed → handed to the workflow, which is not running (409 WORKFLOW_NOT_RUNNING), except
+   * remove, which deletes the orphaned rows itself.
+   */
+  const verbs: Record<string, { method: string; path: (id: string) => string; json?: unknown }> = {
+    start: { method: 'POST', path: (i) => `/batches/${i}/start` },
+    stop: { method: 'POST', path: (i) => `/batches/${i}/stop` },
+    resume: { method: 'POST', path: (i) => `/batches/${i}/resume` },
+    complete: { method: 'POST', path: (i) => `/batches/${i}/complete` },
+    syncNow: { method: 'POST', path: (i) => `/batches/${i}/sync-now` },
+    edit: { method: 'PATCH', path: (i) => `/batches/${i}`, json: { autoComplete: true } },
+    remove: { method: 'DELETE', path: (i) => `/batches/${i}` },
+  };
+
+  it('answers every pair as the table says', async () => {
+    const results: string[] = [];
+    const expected: string[] = [];
+    for (const status of BATCH_STATUSES) {
+      for (const [command, verb] of Object.entries(verbs)) {
+        const batchId = randomUUID();
+        await api.db.pool.query(
+          `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
+           values ($1, $2, $3, $4, $5, $5, 'x')`,
+          [batchId, `t-${batchId}`, `batch:t-${batchId}`, status, sourceEndpoint],
+        );
+        const res = await api.request(verb.method, verb.path(batchId), verb.json ? { json: verb.json } : {});
+        const c = command as keyof typeof ALREADY_APPLIED;
+        let want: string;
+        if (ALREADY_APPLIED[c].includes(status)) want = c === 'remove' ? '202 alreadyApplied' : '200 alreadyApplied';
+        else if (!allowedCommands(status).includes(c)) want = `409 COMMAND_NOT_ALLOWED ${allowedCommands(status).join(',')}`;
+        else if (c === 'remove') want = '202 accepted';
+        else want = '409 WORKFLOW_NOT_RUNNING';
+        const got =
+          res.status === 409 && res.body.error.code === 'COMMAND_NOT_ALLOWED'
+            ? `409 COMMAND_NOT_ALLOWED ${res.body.error.details.allowedCommands.join(',')}`
+            : `${res.status} ${res.body.outcome ?? res.body.error?.code}`;
+        results.push(`${status} ${command}: ${got}`);
+        expected.push(`${status} ${command}: ${want}`);
+        if (res.status === 409 && res.body.error.code === 'COMMAND_NOT_ALLOWED') {
+          expect(res.body.error.details.status).toBe(status);
+        }
+        await api.db.pool.query('delete from batches where id = $1', [batchId]);
+      }
+    }
+    expect(results).toEqual(expected);
+  });
+});
