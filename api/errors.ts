@@ -94,7 +94,7 @@ function fromPostgres(err: { code?: unknown; constraint?: unknown }): ApiError |
     }
     return new ApiError('VALIDATION_FAILED', 'the request conflicts with an existing record');
   }
-  if (err.code === '22P02' || err.code === '22007' || err.code === '22008' || err.code === '22003') {
+  if (['22P02', '22007', '22008', '22003', '22021', '22P05', '54000'].includes(err.code)) {
     return new ApiError('VALIDATION_FAILED', 'a value in the request is malformed or out of range');
   }
   return undefined;

@@ -19,7 +19,9 @@ export function plainText(max: number) {
 export const uuid = z.uuid('must be a UUID');
 
 /** Batch ids in paths: the batch's UUID, or its name (the CLI and operators use names). */
-export const batchRef = z.object({ id: z.string().min(1).max(200) }).strict();
+export const batchRef = z
+  .object({ id: z.string().min(1).max(200).refine((s) => !CONTROL.test(s), 'must not contain control characters') })
+  .strict();
 export const idParam = z.object({ id: uuid }).strict();
 
 export const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });

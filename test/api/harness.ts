@@ -52,7 +52,8 @@ export interface ApiHarness {
 
 /** A Temporal client whose server does not exist: for tests that must not reach Temporal (or must see it fail). */
 export async function unreachableTemporal(): Promise<Client> {
-  const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000 });
+  // No retry interceptor: its backoff timers would outlive the test.
+  const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000, interceptors: [] });
   return new Client({ connection });
 }
 
@@ -70,11 +71,12 @@ export async function startApi(
   } = {},
 ): Promise<ApiHarness> {
   const db = await createTestDatabase();
+  const temporal = options.temporal ?? (await unreachableTemporal());
   const secretBox = createSecretBox(randomBytes(32));
   const logger = new CapturingLogger();
   const app = createApp({
     pool: db.pool,
-    temporal: options.temporal ?? (await unreachableTemporal()),
+    temporal,
     secretBox,
     taskQueue: options.taskQueue ?? 'mailferry-api-test',
     temporalUiUrl: options.temporalUiUrl,
@@ -123,6 +125,7 @@ export async function startApi(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      if (!options.temporal) await temporal.connection.close().catch(() => undefined);
       await db.drop();
     },
   };

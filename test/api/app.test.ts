@@ -1,0 +1,129 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createEndpoint, startApi, type ApiHarness } from './harness';
+
+/** Hostile and malformed requests get the right 4xx in the one error shape; health; the dashboard's files. */
+let api: ApiHarness;
+let dashboard: ApiHarness;
+let dashboardDir: string;
+
+beforeAll(async () => {
+  dashboardDir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-dash-'));
+  await mkdir(path.join(dashboardDir, 'assets'));
+  await writeFile(path.join(dashboardDir, 'index.html'), '<!doctype html><title>mailferry</title>');
+  await writeFile(path.join(dashboardDir, 'assets', 'app.js'), 'console.log(1)');
+  [api, dashboard] = await Promise.all([startApi(), startApi({ dashboardDir })]);
+});
+afterAll(async () => {
+  await Promise.all([api.close(), dashboard.close()]);
+});
+
+function expectErrorShape(res: { body: any; text: string }, code: string) {
+  expect(res.body).toEqual({ error: { code, message: expect.any(String), details: expect.any(Object) } });
+  expect(res.text).not.toMatch(/\n\s+at |\.ts:\d+/);
+}
+
+describe('bad input never makes a 500', () => {
+  it('answers unknown routes and methods with 404 ROUTE_NOT_FOUND', async () => {
+    const res = await api.request('GET', '/nothing-here');
+    expect(res.status).toBe(404);
+    expectErrorShape(res, 'ROUTE_NOT_FOUND');
+    expect((await api.request('PUT', '/batches')).status).toBe(404);
+  });
+
+  it('refuses hostile path parameters', async () => {
+    const cases: [string, number, string][] = [
+      ['/batches/..%2F..%2Fetc%2Fpasswd', 404, 'BATCH_NOT_FOUND'],
+      ["/batches/1'%20or%20'1'='1", 404, 'BATCH_NOT_FOUND'],
+      ['/batches/%E2%80%AE', 404, 'BATCH_NOT_FOUND'],
+      [`/batches/${'a'.repeat(5000)}`, 400, 'VALIDATION_FAILED'],
+      ['/endpoints/..%2F..', 400, 'VALIDATION_FAILED'],
+      ['/endpoints/1%20union%20select', 400, 'VALIDATION_FAILED'],
+      ['/batches/x/mailboxes/1;drop/skipped-items', 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [p, status, code] of cases) {
+      const res = await api.request('GET', p);
+      expect([p.slice(0, 60), res.status, res.body.error?.code]).toEqual([p.slice(0, 60), status, code]);
+    }
+    const nul = await api.request('GET', '/batches/%00');
+    expect(nul.status).toBeLessThan(500);
+  });
+
+  it('refuses malformed query strings: repeated keys, out-of-range pages, unknown parameters', async () => {
+    for (const q of ['page=1&page=2', 'pageSize=100000', 'page=0', 'page=-1', 'page=1e3', 'order=sideways', 'colour=red', 'search=' + 'x'.repeat(300)]) {
+      const res = await api.request('GET', `/batches?${q}`);
+      expect([q.slice(0, 30), res.status]).toEqual([q.slice(0, 30), 400]);
+      expectErrorShape(res, 'VALIDATION_FAILED');
+    }
+  });
+
+  it('treats search text literally (SQL and LIKE wildcards)', async () => {
+    for (const search of ["' or 1=1 --", '%', '_', '\\']) {
+      const res = await api.request('GET', `/batches?search=${encodeURIComponent(search)}`);
+      expect(res.status).toBe(200);
+      expect(res.body.total).toBe(0);
+    }
+  });
+
+  it('refuses non-object JSON bodies and prototype tricks', async () => {
+    for (const body of ['[]', '"text"', '42', 'null', '{"__proto__":{"role":"admin"},"name":"x","owner":"o","role":"viewer"}']) {
+      const res = await api.request('POST', '/tokens', { body, contentType: 'application/json' });
+      expect([body.slice(0, 20), res.status]).toEqual([body.slice(0, 20), 400]);
+    }
+  });
+
+  it('answers a command on an unknown batch with 404 BATCH_NOT_FOUND', async () => {
+    const res = await api.request('POST', '/batches/no-such-batch/start');
+    expect(res.status).toBe(404);
+    expectErrorShape(res, 'BATCH_NOT_FOUND');
+  });
+
+  it('adds mailboxes only through a valid list, and never to an unknown batch', async () => {
+    const src = await createEndpoint(api, 'app-src');
+    await api.db.pool.query(
+      `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
+       values ('66666666-6666-4666-8666-666666666666', 'Done', 'batch:Done', 'Completed', $1, $1, 'x')`,
+      [src],
+    );
+    const closed = await api.request('POST', '/batches/Done/mailboxes', { json: { mailboxes: [{ emailAddress: 'a@example.com', userName: 'a', password: 'p' }] } });
+    expect(closed.status).toBe(409);
+    expectErrorShape(closed, 'BATCH_NOT_EDITABLE');
+    const unknown = await api.request('POST', '/batches/nope/mailboxes', { json: { csv: 'EmailAddress,UserName,Password\na@example.com,a,p' } });
+    expect(unknown.status).toBe(404);
+    await api.db.pool.query('delete from batches');
+  });
+});
+
+describe('health', () => {
+  it('reports 503 UNHEALTHY naming Temporal when it is unreachable, and PostgreSQL as fine', async () => {
+    const res = await api.request('GET', '/health', { token: null });
+    expect(res.status).toBe(503);
+    expectErrorShape(res, 'UNHEALTHY');
+    expect(res.body.error.message).toBe('Temporal not reachable');
+    expect(res.body.error.details.checks.postgres.ok).toBe(true);
+    expect(res.body.error.details.checks.temporal.ok).toBe(false);
+  });
+});
+
+describe('dashboard files', () => {
+  it('serves index.html at / and for client-side routes, assets as files, and keeps /api JSON', async () => {
+    const root = await fetch(`${dashboard.url}/`);
+    expect(root.status).toBe(200);
+    expect(await root.text()).toContain('<title>mailferry</title>');
+    const deep = await fetch(`${dashboard.url}/batches/Wave%201`);
+    expect(await deep.text()).toContain('<title>mailferry</title>');
+    const asset = await fetch(`${dashboard.url}/assets/app.js`);
+    expect(await asset.text()).toBe('console.log(1)');
+    const apiMiss = await dashboard.request('GET', '/api/v1/nope');
+    expect(apiMiss.status).toBe(404);
+    expectErrorShape(apiMiss, 'ROUTE_NOT_FOUND');
+    const traversal = await fetch(`${dashboard.url}/..%2F..%2F..%2Fetc%2Fpasswd`);
+    expect(await traversal.text()).not.toContain('root:');
+  });
+
+  it('answers / with 404 JSON when no dashboard is built', async () => {
+    const res = await fetch(`${api.url}/`);
+    expect(res.status).toBe(404);
+  });
+});
