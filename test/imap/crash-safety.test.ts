@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../fixtures/database';
+import { buildMessage, comparableMessages, startDovecot, type DovecotServer, type SeedMessage } from '../fixtures/dovecot';
+import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
+import { insertBatch, insertEndpoint, insertMailbox } from './helpers';
+
+const USER = 'carol@example.com';
+const CHILD = path.join(__dirname, 'crash-child.ts');
+
+describe('crash safety: a worker killed with SIGKILL at any point of a sync', () => {
+  let db: TestDatabase;
+  let source: DovecotServer;
+  let destination: DovecotServer;
+  let mailboxId: string;
+  let sides: { source: SyncSide; destination: SyncSide };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    [source, destination] = await Promise.all([startDovecot(), startDovecot({ separator: '.', prefix: 'INBOX.' })]);
+    await source.addUser(USER, 'src-pw');
+    await destination.addUser(USER, 'dst-pw');
+    const batchId = await insertBatch(db.pool, await insertEndpoint(db.pool, source), await insertEndpoint(db.pool, destination));
+    mailboxId = await insertMailbox(db.pool, batchId, { email: USER, sourcePassword: 'src-pw', destinationPassword: 'dst-pw' });
+    const endpoint = (s: DovecotServer) => ({ host: s.host, port: s.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'plain' as const, provider: 'dovecot' as const });
+    sides = {
+      source: { endpoint: endpoint(source), credentials: { user: USER, secret: 'src-pw' } },
+      destination: { endpoint: endpoint(destination), credentials: { user: USER, secret: 'dst-pw' } },
+    };
+    const seed: SeedMessage[] = [];
+    for (const folder of ['INBOX', 'Lists/Dev', 'Archive']) {
+      for (let i = 0; i < 120; i++) {
+        // Every tenth message has a byte-identical twin, and some have no Message-ID: matching by content must
+        // still give each source message exactly one copy.
+        const subject = `${folder} ${i - (i % 10 === 1 ? 1 : 0)}`;
+        seed.push({ folder, raw: buildMessage({ subject, messageId: i % 7 === 0 ? null : undefined }), flags: i % 2 ? ['\\Seen'] : [] });
+      }
+    }
+    await source.seed(USER, seed);
+  });
+  afterAll(async () => {
+    await Promise.all([source?.close(), destination?.close()]);
+    await db?.drop();
+  });
+
+  /** Runs the sync in a child process and kills it with SIGKILL when `hold` (step:n) is reached. */
+  function runAndKill(hold: string): Promise<{ killed: boolean; output: string }> {
+    return new Promise((resolve, reject) => {
+      // One process (node with the tsx loader), so SIGKILL hits the process that does the work.
+      const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+        cwd: path.join(__dirname, '..', '..'),
+        env: {
+          ...process.env,
+          MAILFERRY_CRASH_CONFIG: JSON.stringify({ databaseUrl: db.url, mailboxId, ...sides, chunkMessages: 25 }),
+          MAILFERRY_CRASH_HOLD: hold,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      let killed = false;
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+        if (!killed && output.includes('holding')) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      child.on('error', reject);
+      child.on('exit', () => resolve({ killed, output }));
+    });
+  }
+
+  it('finishes after restarts with every message exactly once', async () => {
+    // Killed: before an append is sent, after the server stored it but before PostgreSQL knew, after recording.
+    const first = await runAndKill('append-done:2');
+    expect(first.killed).toBe(true);
+    const pending = await db.pool.query('select source_folder, cardinality(source_uids) as n from append_intents where mailbox_id = $1', [mailboxId]);
+    expect(pending.rows).toHaveLength(1); // the append reached the destination, the record did not
+
+    expect((await runAndKill('append-start:3')).killed).toBe(true);
+    expect((await runAndKill('recorded:4')).killed).toBe(true);
+    expect((await runAndKill('append-done:5')).killed).toBe(true);
+
+    await syncMailboxOverImap(db.pool, mailboxId, sides.source, sides.destination, {
+      folderInclude: [],
+      folderExclude: [],
+      deleteOnDestination: false,
+      badItemLimit: 10,
+      largeItemLimit: 0,
+      largeItemMaxBytes: 150 * 1024 * 1024,
+    });
+    const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
+    expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source));
+    expect(d).toHaveLength(360);
+    const left = await db.pool.query('select 1 from append_intents where mailbox_id = $1', [mailboxId]);
+    expect(left.rows).toHaveLength(0);
+  });
+});

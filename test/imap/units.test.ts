@@ -1,0 +1,64 @@
+import { classifyImapError } from '../../imap/errors';
+import { folderIncluded, matchesFolderPattern, planFolders, type FolderInfo } from '../../imap/folders';
+import { expandUidSet, formatInternalDate } from '../../imap/multiappend';
+import { decodeModifiedUtf7, encodeModifiedUtf7 } from '../../imap/utf7';
+
+describe('modified UTF-7 folder names', () => {
+  it.each([
+    ['INBOX', 'INBOX'],
+    ['Tom & Jerry', 'Tom &- Jerry'],
+    ['Ünïcødé', '&ANw-n&AO8-c&APg-d&AOk-'],
+    ['日本語', '&ZeVnLIqe-'],
+    ['~peter/mail/台北/日本語', '~peter/mail/&U,BTFw-/&ZeVnLIqe-'],
+  ])('%s <-> %s', (name, wire) => {
+    expect(encodeModifiedUtf7(name)).toBe(wire);
+    expect(decodeModifiedUtf7(wire)).toBe(name);
+  });
+});
+
+describe('folder patterns and mapping', () => {
+  it('matches names, subfolders and wildcards case-insensitively', () => {
+    expect(matchesFolderPattern('Archive', ['Archive', '2019'])).toBe(true);
+    expect(matchesFolderPattern('archive/*', ['Archive', '2019', 'Q1'])).toBe(true);
+    expect(matchesFolderPattern('%/Old', ['Work', 'Old'])).toBe(true);
+    expect(matchesFolderPattern('%/Old', ['Work', 'Deep', 'Old'])).toBe(false);
+    expect(matchesFolderPattern('Arch', ['Archive'])).toBe(false);
+    expect(folderIncluded({ include: ['INBOX', 'Work'], exclude: ['Work/Private'] }, ['Work', 'Private', 'x'])).toBe(false);
+    expect(folderIncluded({ include: ['INBOX', 'Work'], exclude: [] }, ['Sent'])).toBe(false);
+  });
+
+  it('maps roles, INBOX, prefixes and the other side\'s delimiter', () => {
+    const f = (path: string, parts: string[], role: FolderInfo['role'] = null): FolderInfo => ({ path, parts, delimiter: '/', role, subscribed: true, selectable: true });
+    const plans = planFolders(
+      [f('INBOX', ['INBOX']), f('Sent', ['Sent'], 'Sent'), f('Sent2', ['Sent2'], 'Sent'), f('a.b/c', ['a.b', 'c'])],
+      { namespace: { prefix: 'INBOX.', delimiter: '.' }, folders: [{ ...f('INBOX.Sent Items', ['Sent Items'], 'Sent'), delimiter: '.' }] },
+      { include: [], exclude: [] },
+    );
+    expect(plans.map((p) => [p.source.path, p.destinationPath, p.exists])).toEqual([
+      ['INBOX', 'INBOX', false],
+      ['Sent', 'INBOX.Sent Items', true],
+      ['Sent2', 'INBOX.Sent2', false],
+      ['a.b/c', 'INBOX.a_b.c', false],
+    ]);
+  });
+});
+
+describe('protocol details', () => {
+  it('expands APPENDUID sets and formats INTERNALDATE in UTC', () => {
+    expect(expandUidSet('5:7,9')).toEqual([5, 6, 7, 9]);
+    expect(formatInternalDate(new Date('2023-05-06T07:08:09Z'))).toBe('06-May-2023 07:08:09 +0000');
+  });
+
+  it('classifies errors into codes and retry classes', () => {
+    expect(classifyImapError({ authenticationFailed: true, message: 'x' }, 'source')).toMatchObject({ code: 'AUTH_FAILED', retryClass: 'mailbox' });
+    expect(classifyImapError({ code: 'ECONNREFUSED' }, 'source', true)).toMatchObject({ code: 'CONNECTION_FAILED', retryClass: 'transient' });
+    expect(classifyImapError({ code: 'NoConnection' }, 'destination')).toMatchObject({ code: 'CONNECTION_LOST', retryClass: 'transient' });
+    expect(classifyImapError({ code: 'ETHROTTLE', throttleReset: 5000 }, 'source')).toMatchObject({ code: 'THROTTLED', retryAfterMs: 5000 });
+    expect(classifyImapError({ responseStatus: 'NO', responseText: '[UNAVAILABLE] Try again later' }, 'source')).toMatchObject({ code: 'THROTTLED' });
+    expect(classifyImapError({ responseStatus: 'NO', serverResponseCode: 'NONEXISTENT', responseText: 'Mailbox does not exist' }, 'source')).toMatchObject({
+      code: 'MAILBOX_NOT_FOUND',
+      retryClass: 'mailbox',
+    });
+    expect(classifyImapError({ responseStatus: 'NO', responseText: '[LIMIT] Mail size is too large' }, 'destination')).toMatchObject({ code: 'SERVER_ERROR' });
+  });
+});
