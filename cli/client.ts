@@ -1,0 +1,72 @@
+/** A small client of the public API (the CLI's only way in). */
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    /** Process exit code: 1 the API refused, 2 usage, 3 the API could not be reached. */
+    readonly exitCode: number,
+    readonly code?: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+export class ApiClient {
+  private readonly base: string;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.base = options.baseUrl.replace(/\/+$/, '') + '/api/v1';
+    this.fetchFn = options.fetch ?? fetch;
+  }
+
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: { json?: unknown; csv?: string },
+    accept: 'json' | 'text' = 'json',
+  ): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let payload: string | undefined;
+    if (body?.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body.json);
+    } else if (body?.csv !== undefined) {
+      headers['content-type'] = 'text/csv';
+      payload = body.csv;
+    }
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.base + path, { method, headers, body: payload });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new CliError(`cannot reach the mailferry API at ${this.options.baseUrl} (${cause})`, 3, 'API_UNREACHABLE');
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let parsed: { error?: { code?: string; message?: string; details?: unknown } } | undefined;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: a proxy or a wrong URL
+      }
+      const e = parsed?.error;
+      throw new CliError(
+        e?.message ? `${e.message} (${e.code ?? res.status})` : `the API answered HTTP ${res.status}`,
+        1,
+        e?.code ?? `HTTP_${res.status}`,
+        e?.details,
+      );
+    }
+    if (accept === 'text') return text as T;
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
