@@ -49,6 +49,21 @@ interface SourceState {
   highestModseq: bigint | null;
 }
 
+/** UIDs whose sizes, flags and dates are fetched (and held) at once. */
+const METADATA_WINDOW = 2000;
+
+/** `[1,2,3,7,9,10]` -> `1:3,7,9:10`. */
+export function toSequenceSet(sorted: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function checkCancelled(signal: AbortSignal | undefined): void {
@@ -197,14 +212,58 @@ export async function syncFolder(
       }
     }
 
-    // Copy what is new since the checkpoint and not recorded yet.
+    // Copy what is new since the checkpoint and not recorded yet: one FETCH of sizes, flags and dates for all
+    // of it, then batches (bounded by count and bytes) whose bodies are fetched from the source while the
+    // previous batch is appended to the destination.
     checkCancelled(options.signal);
     const newUids = await uidsAbove(source, lastUid);
     const mapped = await store.mapped(srcPath, state.uidvalidity, lastUid);
-    const toCopy = newUids.filter((u) => !mapped.has(u));
-    for (let i = 0; i < toCopy.length; i += options.chunkMessages) {
-      const chunk = toCopy.slice(i, i + options.chunkMessages);
-      dstUidNext = await copyChunk(chunk);
+    const pendingUids = newUids.filter((u) => !mapped.has(u));
+    // Metadata in windows, so memory stays bounded whatever the folder's size.
+    for (let w = 0; w < pendingUids.length; w += METADATA_WINDOW) {
+      const window = pendingUids.slice(w, w + METADATA_WINDOW);
+      checkCancelled(options.signal);
+      const meta = (await source.fetchAll(toSequenceSet(window), { uid: true, size: true, flags: true, internalDate: true }, { uid: true })).sort(
+        (x, y) => x.uid - y.uid,
+      );
+      const batches: FetchMessageObject[][] = [];
+      const large: SkippedRecord[] = [];
+      let current: FetchMessageObject[] = [];
+      let currentBytes = 0;
+      for (const m of meta) {
+        const size = m.size ?? 0;
+        if (size > options.limits.largeItemMaxBytes) {
+          large.push({
+            sourceUid: m.uid,
+            kind: 'large',
+            internalDate: m.internalDate ? new Date(m.internalDate) : null,
+            subject: null,
+            size,
+            reason: `larger than the limit of ${options.limits.largeItemMaxBytes} bytes`,
+          });
+          continue;
+        }
+        if (current.length && (current.length >= options.chunkMessages || currentBytes + size > options.chunkBytes)) {
+          batches.push(current);
+          current = [];
+          currentBytes = 0;
+        }
+        current.push(m);
+        currentBytes += size;
+      }
+      if (current.length) batches.push(current);
+      if (large.length) await recordLarge(large);
+
+      let prefetch: Promise<Map<number, Buffer>> | null = batches[0] ? loadBodies(batches[0]) : null;
+      for (let i = 0; i < batches.length; i++) {
+        checkCancelled(options.signal);
+        const bodies = await prefetch!;
+        prefetch = batches[i + 1] ? loadBodies(batches[i + 1]!) : null;
+        // A failed prefetch surfaces when it is awaited; until then keep it from being an unhandled rejection.
+        prefetch?.catch(() => undefined);
+        const batch = batches[i]!;
+        dstUidNext = await appendBatch(batch, bodies, dstUidNext, batch[batch.length - 1]!.uid);
+      }
     }
 
     // Flags changed on the source since the last pass (only for messages copied in earlier passes).
@@ -224,76 +283,36 @@ export async function syncFolder(
     });
     return result;
 
-    async function copyChunk(uids: number[]): Promise<number> {
-      checkCancelled(options.signal);
-      const meta = await source.fetchAll(uids.join(','), { uid: true, size: true, flags: true, internalDate: true }, { uid: true });
-      const byUid = new Map(meta.map((m) => [m.uid, m]));
-      const skipped: SkippedRecord[] = [];
-      const wanted: FetchMessageObject[] = [];
-      for (const uid of uids) {
-        const m = byUid.get(uid);
-        if (!m) continue; // expunged since the search
-        if ((m.size ?? 0) > options.limits.largeItemMaxBytes) {
-          skipped.push({
-            sourceUid: uid,
-            kind: 'large',
-            internalDate: m.internalDate ? new Date(m.internalDate) : null,
-            subject: null,
-            size: m.size ?? 0,
-            reason: `larger than the limit of ${options.limits.largeItemMaxBytes} bytes`,
-          });
-        } else {
-          wanted.push(m);
-        }
+    async function recordLarge(skipped: SkippedRecord[]): Promise<void> {
+      const env = await source.fetchAll(skipped.map((x) => x.sourceUid).join(','), { uid: true, envelope: true }, { uid: true });
+      for (const x of skipped) x.subject = env.find((e) => e.uid === x.sourceUid)?.envelope?.subject ?? null;
+      await store.record(folderKey, [], skipped, null);
+      result.skipped += skipped.length;
+      options.onProgress?.({ copied: 0, skipped: skipped.length, bytes: 0 });
+      const counts = await store.skippedCounts();
+      if (counts.large > options.limits.largeItemLimit) {
+        throw new ImapSyncError(
+          'LARGE_ITEM_LIMIT_EXCEEDED',
+          `${counts.large} messages are larger than ${options.limits.largeItemMaxBytes} bytes, more than the large item limit of ${options.limits.largeItemLimit}`,
+        );
       }
-      if (skipped.length) {
-        const env = await source.fetchAll(skipped.map((s) => s.sourceUid).join(','), { uid: true, envelope: true }, { uid: true });
-        for (const s of skipped) s.subject = env.find((e) => e.uid === s.sourceUid)?.envelope?.subject ?? null;
-      }
-      // Bodies, in sub-batches bounded by bytes.
-      let next = dstUidNext;
-      let start = 0;
-      while (start < wanted.length) {
-        let bytes = 0;
-        let end = start;
-        while (end < wanted.length && (end === start || bytes + (wanted[end]?.size ?? 0) <= options.chunkBytes)) {
-          bytes += wanted[end]?.size ?? 0;
-          end++;
-        }
-        const part = wanted.slice(start, end);
-        const isLast = end >= wanted.length;
-        next = await appendPart(part, isLast ? skipped : [], isLast ? Math.max(...uids) : null, next);
-        start = end;
-      }
-      if (!wanted.length) {
-        await store.record(folderKey, [], skipped, Math.max(...uids));
-      }
-      if (skipped.length) {
-        result.skipped += skipped.length;
-        options.onProgress?.({ copied: 0, skipped: skipped.length, bytes: 0 });
-        const counts = await store.skippedCounts();
-        if (counts.large > options.limits.largeItemLimit) {
-          throw new ImapSyncError(
-            'LARGE_ITEM_LIMIT_EXCEEDED',
-            `${counts.large} messages are larger than ${options.limits.largeItemMaxBytes} bytes, more than the large item limit of ${options.limits.largeItemLimit}`,
-          );
-        }
-      }
-      return next;
     }
 
-    async function appendPart(part: FetchMessageObject[], skipped: SkippedRecord[], recordLastUid: number | null, uidNextBefore: number): Promise<number> {
+    async function loadBodies(batch: FetchMessageObject[]): Promise<Map<number, Buffer>> {
       const bodies = new Map<number, Buffer>();
-      if (part.length) {
-        for await (const m of source.fetch(part.map((p) => p.uid).join(','), { uid: true, source: true }, { uid: true })) {
-          if (m.source) bodies.set(m.uid, m.source);
-        }
+      for await (const m of source.fetch(toSequenceSet(batch.map((p) => p.uid)), { uid: true, source: true }, { uid: true })) {
+        if (m.source) bodies.set(m.uid, m.source);
       }
+      return bodies;
+    }
+
+    async function appendBatch(part: FetchMessageObject[], bodies: Map<number, Buffer>, uidNextBefore: number, recordLastUid: number): Promise<number> {
       const items: Array<{ meta: FetchMessageObject; raw: Buffer; sha256: string }> = [];
       for (const meta of part) {
         const raw = bodies.get(meta.uid);
-        if (raw) items.push({ meta, raw, sha256: sha256(raw) });
+        if (raw) items.push({ meta, raw, sha256: sha256(raw) }); // missing: expunged since the listing
       }
+      const skipped: SkippedRecord[] = [];
       const toItem = (x: (typeof items)[number]): AppendItem => ({
         raw: x.raw,
         flags: appendableFlags(x.meta.flags ?? []),
