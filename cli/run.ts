@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiClient, CliError } from './client';
 
@@ -258,7 +258,6 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
       const api = client(values);
       if (values.export) {
         const text = await api.request<string>('GET', `/batches/${ref}/mailboxes.csv`, undefined, 'text');
-        const { writeFile } = await import('node:fs/promises');
         await writeFile(values.export, text);
         io.stdout(`wrote ${text.trim().split('\n').length - 1} mailbox(es) to ${values.export}\n`);
         return;

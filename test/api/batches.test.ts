@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createBatchActivities } from '../../activities/batch-activities';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { ALREADY_APPLIED } from '../../api/commands';
+import { runCli } from '../../cli/run';
 import { allowedCommands, BATCH_STATUSES } from '../../domain/batch-status';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
@@ -349,6 +353,41 @@ describe('a batch driven through the API', () => {
     expect(res.status).toBe(201);
     const del = await api.request('DELETE', '/batches/Wave 1');
     expect(del.status).toBe(202);
+  });
+});
+
+describe('the CLI on a real batch', () => {
+  async function cli(argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, {
+      env: { MAILFERRY_URL: api.url, MAILFERRY_TOKEN: api.adminToken },
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('creates a batch from a CSV file, starts it, shows it, exports its report and deletes it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-cli-e2e-'));
+    const csvFile = path.join(dir, 'wave.csv');
+    await writeFile(csvFile, csvOf(['bob@example.com']));
+    const created = await cli(['batches', 'create', '--name', 'CLI wave', '--source', 'Source', '--destination', 'destination', '--csv', csvFile]);
+    expect(created).toMatchObject({ code: 0, stdout: expect.stringMatching(/^created batch "CLI wave" \(.+\) with 1 mailbox\(es\), status Created\n$/) });
+    const started = await cli(['batches', 'start', 'CLI wave']);
+    expect(started).toMatchObject({ code: 0, stdout: expect.stringMatching(/^start: accepted; batch "CLI wave" is /) });
+    await waitForStatus('CLI wave', ['Synced']);
+    const shown = await cli(['batches', 'show', 'cli wave']);
+    expect(shown.stdout).toMatch(/Status\s+Synced/);
+    expect(shown.stdout).toMatch(/Synced\s+1 \(100%\)/);
+    expect(shown.stdout).toContain('Created by        admin@example.com');
+    const exportFile = path.join(dir, 'report.csv');
+    const exported = await cli(['batches', 'mailboxes', 'CLI wave', '--export', exportFile]);
+    expect(exported.stdout).toBe(`wrote 1 mailbox(es) to ${exportFile}\n`);
+    const again = await cli(['batches', 'start', 'CLI wave']);
+    expect(again.stdout).toBe('start: already in effect; batch "CLI wave" is Synced\n');
+    const deleted = await cli(['batches', 'delete', 'CLI wave']);
+    expect(deleted.code).toBe(0);
   });
 });
 
