@@ -62,10 +62,14 @@ export async function runCommand(
   const row = await findBatch(deps.pool, ref);
   const live = await queryBatch(deps, row.workflow_id);
   const status = live?.status ?? row.status;
-  if (ALREADY_APPLIED[command].includes(status)) {
+  // A batch left in Removing without a workflow that answers gets its remove handed on, so its rows go.
+  const orphanedRemoval = command === 'remove' && !live;
+  if (ALREADY_APPLIED[command].includes(status) && !orphanedRemoval) {
     return { command, outcome: 'alreadyApplied', batch: await batchDetail(deps, row, live) };
   }
-  if (!isCommandAllowed(status, command)) await refuse(deps, actor, row, command, status, 'status');
+  if (!isCommandAllowed(status, command) && !(orphanedRemoval && status === 'Removing')) {
+    await refuse(deps, actor, row, command, status, 'status');
+  }
 
   let snapshot: BatchSnapshot;
   try {

@@ -138,6 +138,12 @@ describe('a batch driven through the API', () => {
     expect(description.taskQueue).toBe(taskQueue);
   });
 
+  it('reports PostgreSQL and Temporal healthy', async () => {
+    const res = await api.request('GET', '/health', { token: null });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, temporal: { ok: true } } });
+  });
+
   it('shows live detail from the workflow, by id or by name', async () => {
     const byName = await api.request('GET', '/batches/wave%201');
     expect(byName.status).toBe(200);
@@ -262,6 +268,11 @@ describe('a batch driven through the API', () => {
 
     const { rows } = await api.db.pool.query<{ id: string }>("select id from mailboxes where email = 'bob@example.com'");
     const mailboxId = rows[0]!.id;
+    // A spreadsheet must not run an error text as a formula.
+    await api.db.pool.query(`update mailboxes set last_error = '=HYPERLINK("http://evil","x")' where email = 'carol@example.com'`);
+    const defused = await api.request('GET', `/batches/${id}/mailboxes.csv`);
+    expect(defused.text).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
+    await api.db.pool.query(`update mailboxes set last_error = null where email = 'carol@example.com'`);
     await api.db.pool.query(`insert into skipped_items (mailbox_id, folder, source_uid, subject, size_bytes, reason) values ($1, 'Work', 7, 'huge', 999999999, 'too large')`, [mailboxId]);
     const skipped = await api.request('GET', `/batches/${id}/mailboxes/${mailboxId}/skipped-items`);
     expect(skipped.body).toMatchObject({ total: 1, items: [{ folder: 'Work', sourceUid: 7, subject: 'huge', reason: 'too large' }] });
@@ -422,7 +433,8 @@ describe('the command table at the API', () => {
         const res = await api.request(verb.method, verb.path(batchId), verb.json ? { json: verb.json } : {});
         const c = command as keyof typeof ALREADY_APPLIED;
         let want: string;
-        if (ALREADY_APPLIED[c].includes(status)) want = c === 'remove' ? '202 alreadyApplied' : '200 alreadyApplied';
+        if (c === 'remove' && status === 'Removing') want = '202 accepted'; // no workflow left: the API removes the rows
+        else if (ALREADY_APPLIED[c].includes(status)) want = '200 alreadyApplied';
         else if (!allowedCommands(status).includes(c)) want = `409 COMMAND_NOT_ALLOWED ${allowedCommands(status).join(',')}`;
         else if (c === 'remove') want = '202 accepted';
         else want = '409 WORKFLOW_NOT_RUNNING';
