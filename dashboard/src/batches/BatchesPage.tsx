@@ -31,24 +31,21 @@ export function BatchesPage({ selectedId }: Props) {
   const [refreshKey, setRefreshKey] = useState(0);
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | undefined>();
 
-  const statistics = usePolling(() => api.statistics(), [api], undefined, refreshKey);
+  const statistics = usePolling(() => api.statistics(), [api], { refreshKey });
   const list = usePolling(
     () => api.listBatches({ status: status || undefined, sort, order, page, pageSize: PAGE_SIZE }),
     [api, status, sort, order, page],
-    undefined,
-    refreshKey,
+    { refreshKey, keepPrevious: true },
   );
   const detail = usePolling(
     () => (selectedId ? api.getBatch(selectedId) : Promise.resolve(undefined)),
     [api, selectedId],
-    undefined,
-    refreshKey,
+    { refreshKey },
   );
   const progress = usePolling(
     () => (selectedId ? api.progress(selectedId) : Promise.resolve(undefined)),
     [api, selectedId],
-    undefined,
-    refreshKey,
+    { refreshKey },
   );
 
   const refresh = useCallback(() => setRefreshKey((key) => key + 1), []);
@@ -91,7 +88,7 @@ export function BatchesPage({ selectedId }: Props) {
       </div>
 
       <div className="split">
-        <section className="list-pane" aria-labelledby="list-title">
+        <section className="list-pane" aria-labelledby="list-title" aria-busy={list.loading}>
           <div className="list-toolbar">
             <h2 id="list-title">Migration queue</h2>
             <StatusFilter

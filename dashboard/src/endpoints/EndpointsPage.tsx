@@ -21,11 +21,11 @@ export function EndpointsPage({ selectedId }: Props) {
   const { api, canMutate } = useSession();
   const [mode, setMode] = useState<Mode>('view');
   const [notice, setNotice] = useState<string | undefined>();
-  const list = usePolling(() => api.listEndpoints(), [api], 10_000);
+  const list = usePolling(() => api.listEndpoints(), [api], { intervalMs: 10_000 });
   const selected = usePolling(
     () => (selectedId ? api.getEndpoint(selectedId) : Promise.resolve(undefined)),
     [api, selectedId],
-    5_000,
+    { intervalMs: 5_000 },
   );
   const gone = selected.error instanceof ApiError && selected.error.status === 404;
 

@@ -14,16 +14,24 @@ export interface Polled<T> {
   reload(): Promise<void>;
 }
 
+export interface PollingOptions {
+  /** Fetch again this often while the tab is visible; 0 fetches once. Default {@link POLL_INTERVAL_MS}. */
+  intervalMs?: number;
+  /** Changing it fetches at once (the Refresh button). */
+  refreshKey?: number;
+  /**
+   * Keep showing the previous answer while the answer for new inputs loads (a filter or page change), instead
+   * of going back to the loading state. Not for a different object, whose old data would mislead.
+   */
+  keepPrevious?: boolean;
+}
+
 /**
- * Loads `load()` now and then every `intervalMs` (0: once) while the tab is visible; `refreshKey` changes force
- * a reload (the Refresh button). Requests never overlap, and an answer for stale inputs is dropped.
+ * Loads `load()` now and then every `intervalMs` while the tab is visible. Requests never overlap, and an answer
+ * for stale inputs is dropped.
  */
-export function usePolling<T>(
-  load: () => Promise<T>,
-  deps: readonly unknown[],
-  intervalMs: number = POLL_INTERVAL_MS,
-  refreshKey = 0,
-): Polled<T> {
+export function usePolling<T>(load: () => Promise<T>, deps: readonly unknown[], options: PollingOptions = {}): Polled<T> {
+  const { intervalMs = POLL_INTERVAL_MS, refreshKey = 0, keepPrevious = false } = options;
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [loading, setLoading] = useState(true);
@@ -58,7 +66,7 @@ export function usePolling<T>(
     generation.current += 1;
     inFlight.current = false;
     setLoading(true);
-    setData(undefined);
+    if (!keepPrevious) setData(undefined);
     setError(undefined);
     void run(true);
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -35,6 +35,7 @@ export function MailboxReportPage({ batchId }: Props) {
   const rows = usePolling(
     () => api.mailboxes(batchId, { status: status || undefined, search: query || undefined, page, pageSize }),
     [api, batchId, status, query, page, pageSize],
+    { keepPrevious: true },
   );
 
   const name = batch.data?.name ?? '';
@@ -96,7 +97,7 @@ export function MailboxReportPage({ batchId }: Props) {
         <EmptyState title={query || status ? 'No migration users match.' : 'This batch has no migration users.'} />
       )}
       {rows.data && rows.data.items.length > 0 && (
-        <section className="list-pane" aria-label="Migration users">
+        <section className="list-pane" aria-label="Migration users" aria-busy={rows.loading}>
           <MailboxTable rows={rows.data.items} onShowSkipped={setSkippedOf} />
           <Pager page={page} pageSize={pageSize} total={rows.data.total} label="Migration users" onPage={setPage} />
           <p className="muted small">Times are in your time zone, {timeZoneName()}. The list refreshes every few seconds.</p>

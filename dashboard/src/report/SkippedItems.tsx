@@ -16,7 +16,7 @@ interface Props {
 /** The items one mailbox left behind (too large, refused by the destination), with why. */
 export function SkippedItems({ batchId, mailbox, onClose }: Props) {
   const { api } = useSession();
-  const items = usePolling(() => api.skippedItems(batchId, mailbox.id), [api, batchId, mailbox.id], 0);
+  const items = usePolling(() => api.skippedItems(batchId, mailbox.id), [api, batchId, mailbox.id], { intervalMs: 0 });
   return (
     <Modal labelledBy="skipped-title" onClose={onClose}>
       <div className="details-head">

@@ -1,0 +1,326 @@
+import { readFile } from 'node:fs/promises';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { allowedCommands, type BatchCommand, type BatchStatus } from '../../domain/batch-status';
+import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
+import { startLocalProduct as startProduct, type Product } from './local-product';
+import { createToken, ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
+
+/**
+ * The migration dashboard end to end, in headless Chromium, against the product on real Temporal, PostgreSQL and
+ * two Dovecot servers: sign in, create endpoints with a connection test, upload a CSV with an error and see it by
+ * line, fix it, start the batch and watch it reach Synced, open View details, complete it, delete it; the
+ * commands are enabled exactly per the status table; a viewer cannot mutate.
+ */
+
+const USERS = [
+  { email: 'alice@example.com', password: 'alice-source-pw', messages: 5 },
+  { email: 'bob@example.com', password: 'bob-source-pw', messages: 3 },
+];
+const MASTER = { user: 'migration-admin', password: 'destination-master-pw' };
+const BATCH = 'Wave 1';
+
+/** The command bar's buttons and the command each stands for. */
+const BUTTONS: [string, BatchCommand][] = [
+  ['Start migration', 'start'],
+  ['Stop migration', 'stop'],
+  ['Resume migration', 'resume'],
+  ['Complete migration', 'complete'],
+  ['Sync now', 'syncNow'],
+  ['Edit batch', 'edit'],
+  ['Delete', 'remove'],
+];
+
+jest.setTimeout(300_000);
+
+async function textEventually(locator: Locator, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = ((await locator.first().textContent().catch(() => null)) ?? '').trim();
+    if (pattern.test(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`expected ${pattern} within ${timeoutMs} ms; last text was "${last}"`);
+}
+
+async function countEventually(locator: Locator, count: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await locator.count()) !== count) {
+    if (Date.now() > deadline) throw new Error(`expected ${count} matches, found ${await locator.count()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Which command buttons are enabled right now, as commands. */
+async function enabledCommands(page: Page): Promise<BatchCommand[]> {
+  const enabled: BatchCommand[] = [];
+  const bar = page.getByRole('toolbar', { name: 'Batch commands' });
+  for (const [name, command] of BUTTONS) {
+    if (await bar.getByRole('button', { name, exact: true }).isEnabled()) enabled.push(command);
+  }
+  return enabled.sort();
+}
+
+async function expectCommandsFor(page: Page, status: BatchStatus): Promise<void> {
+  const expected = [...allowedCommands(status)].sort();
+  // The bar follows the polled details; give it a few polls to settle after a status change.
+  const deadline = Date.now() + 15_000;
+  let actual = await enabledCommands(page);
+  while (JSON.stringify(actual) !== JSON.stringify(expected) && Date.now() < deadline) {
+    await page.waitForTimeout(300);
+    actual = await enabledCommands(page);
+  }
+  expect(actual).toEqual(expected);
+}
+
+function csv(rows: string[]): Buffer {
+  return Buffer.from(['EmailAddress,UserName,Password', ...rows].join('\r\n') + '\r\n');
+}
+
+describe('migration dashboard in the browser', () => {
+  let source: DovecotServer;
+  let destination: DovecotServer;
+  let product: Product;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let pageErrors: string[];
+
+  beforeAll(async () => {
+    ensureDashboardBuilt();
+    [source, destination] = await Promise.all([
+      startDovecot({ separator: '/', prefix: '' }),
+      startDovecot({ separator: '.', prefix: 'INBOX.', masterUser: MASTER, users: [MASTER] }),
+    ]);
+    for (const user of USERS) {
+      await source.addUser(user.email, user.password);
+      await destination.addUser(user.email, `${user.email}-destination-only`);
+      await source.seed(
+        user.email,
+        Array.from({ length: user.messages }, (_, i) => ({
+          folder: i % 2 ? 'Work' : 'INBOX',
+          raw: buildMessage({ subject: `${user.email} message ${i}` }),
+        })),
+      );
+    }
+    product = await startProduct();
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    pageErrors = watchPageErrors(page);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await product?.stop();
+    await Promise.all([source?.close(), destination?.close()]);
+  });
+
+  afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('refuses an unknown token and signs in with the admin token', async () => {
+    await page.goto(product.baseUrl);
+    await screenshot(page, '01-sign-in');
+    await page.getByLabel('API token').fill('not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await textEventually(page.locator('#api-token-error'), /not accepted/);
+    await signIn(page, product.baseUrl, product.adminToken);
+    await page.getByText('No migration batches yet.').waitFor();
+    expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual(['mailferry.apiToken']);
+    expect(await page.evaluate('Object.keys(localStorage)')).toEqual([]);
+  });
+
+  it('tests connections and creates the source and destination endpoints', async () => {
+    await page.getByRole('link', { name: 'Migration endpoints' }).click();
+    await page.getByText('No migration endpoints yet.').waitFor();
+
+    const create = async (name: string, server: DovecotServer, admin?: typeof MASTER) => {
+      await page.getByRole('button', { name: 'New endpoint' }).click();
+      const form = page.locator('form.endpoint-form');
+      await form.getByLabel('Name').fill(name);
+      await form.getByLabel('Provider').selectOption('dovecot');
+      await form.getByLabel('IMAP server').fill(server.host);
+      await form.getByLabel('Encryption').selectOption('none');
+      await form.getByLabel('Port').fill(String(server.port));
+      if (admin) {
+        await form.getByLabel('Admin (master) user').fill(admin.user);
+        await form.getByLabel('Admin password').fill(admin.password);
+      }
+      await form.getByRole('button', { name: 'Test connection' }).click();
+      await textEventually(form.getByTestId('connection-test'), /Connection test passed/);
+      await form.getByRole('button', { name: 'Create endpoint' }).click();
+      await page.getByText(`Endpoint ${name} created.`).waitFor();
+      await page.locator(`tr[data-endpoint-name="${name}"]`).waitFor();
+    };
+
+    // A wrong port: the test fails and says so, and nothing is saved.
+    await page.getByRole('button', { name: 'New endpoint' }).click();
+    const form = page.locator('form.endpoint-form');
+    await form.getByLabel('Name').fill('Nowhere');
+    await form.getByLabel('IMAP server').fill('127.0.0.1');
+    await form.getByLabel('Encryption').selectOption('none');
+    await form.getByLabel('Port').fill('1');
+    await form.getByRole('button', { name: 'Create endpoint' }).click();
+    await textEventually(form.getByTestId('connection-test'), /Connection test failed/);
+    await screenshot(page, '02-endpoint-test-failed');
+    await form.getByRole('button', { name: 'Cancel' }).click();
+
+    await create('Source Dovecot', source);
+    await create('Destination Dovecot', destination, MASTER);
+    await page.locator('tr[data-endpoint-name="Destination Dovecot"] a').click();
+    await page.getByText('stored (never shown)').waitFor();
+    expect(await page.content()).not.toContain(MASTER.password);
+    await screenshot(page, '03-endpoints');
+  });
+
+  it('reports a bad CSV line next to the line, creates nothing, and creates the batch once fixed', async () => {
+    await page.getByRole('link', { name: 'Migration batches' }).click();
+    await page.getByRole('button', { name: 'New migration batch' }).click();
+    await page.getByLabel('Name', { exact: true }).fill(BATCH);
+    await page.getByLabel('Source endpoint').selectOption({ label: `Source Dovecot (${source.host}:${source.port})` });
+    await page
+      .getByLabel('Destination endpoint')
+      .selectOption({ label: `Destination Dovecot (${destination.host}:${destination.port})` });
+
+    const good = USERS.map((u) => `${u.email},${u.email},${u.password}`);
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'wave-1.csv',
+      mimeType: 'text/csv',
+      buffer: csv([good[0]!, 'not-an-address,carol,carol-pw', good[1]!]),
+    });
+    await page.getByRole('button', { name: 'Create batch' }).click();
+    const problem = page.locator('.csv-errors tr[data-csv-line="3"]');
+    await problem.waitFor();
+    expect(await problem.textContent()).toMatch(/not-an-address/);
+    expect(await problem.textContent()).toMatch(/EmailAddress/);
+    expect(await page.locator('.csv-errors').textContent()).not.toContain('carol-pw');
+    await screenshot(page, '04-csv-error-by-line');
+
+    const listed = await fetch(new URL('/api/v1/batches', product.baseUrl), {
+      headers: { Authorization: `Bearer ${product.adminToken}` },
+    });
+    expect(((await listed.json()) as { total: number }).total).toBe(0);
+
+    await page.getByLabel('CSV file').setInputFiles({ name: 'wave-1-fixed.csv', mimeType: 'text/csv', buffer: csv(good) });
+    await page.getByRole('button', { name: 'Create batch' }).click();
+    await page.locator(`tr[data-batch-name="${BATCH}"]`).waitFor();
+    await page.getByRole('heading', { name: BATCH, level: 2 }).waitFor();
+    await textEventually(page.locator(`tr[data-batch-name="${BATCH}"] .badge`), /^Created$/);
+    await expectCommandsFor(page, 'Created');
+  });
+
+  it('starts the batch and shows it reaching Synced with its counts, live', async () => {
+    const row = page.locator(`tr[data-batch-name="${BATCH}"]`);
+    await page.getByRole('button', { name: 'Start migration', exact: true }).click();
+    await textEventually(row.locator('.badge'), /^Synced$/, 180_000);
+    const cells = await row.locator('td.num').allTextContents();
+    expect(cells).toEqual(['2', '2', '0', '0']); // Total, Synced, Finalized, Failed
+    await textEventually(row.locator('.progress-text'), /^100%$/);
+    await expectCommandsFor(page, 'Synced');
+
+    const details = page.getByTestId('batch-details');
+    await textEventually(details, /Synced mailboxes\s*2 of 2/);
+    expect(await details.textContent()).toMatch(/Requested\s*2/);
+    expect(await details.textContent()).toMatch(/Type\s*IMAP/);
+    expect(await details.textContent()).toMatch(/Source endpointSource Dovecot/);
+    await textEventually(page.getByTestId('overall-synced'), /^2$/);
+    expect(await page.getByTestId('overall-total').textContent()).toBe('2');
+    await page.locator('figure.chart svg').waitFor();
+    await screenshot(page, '05-batch-synced');
+
+    // Both mailboxes really arrived.
+    for (const user of USERS) {
+      expect(await destination.readMailbox(user.email)).toHaveLength(user.messages);
+    }
+  });
+
+  it('View details lists every migration user, filters, searches and downloads the CSV', async () => {
+    await page.getByRole('link', { name: 'View details' }).click();
+    await page.getByRole('heading', { name: `Migration users: ${BATCH}` }).waitFor();
+    for (const user of USERS) {
+      const line = page.locator(`tr[data-mailbox="${user.email}"]`);
+      await line.waitFor();
+      await textEventually(line.locator('.badge'), /^Synced$/);
+      expect((await line.locator('td.num').first().textContent())?.startsWith(String(user.messages))).toBe(true);
+    }
+    await screenshot(page, '06-migration-users');
+
+    await page.getByLabel('Search').fill('bob');
+    await countEventually(page.locator('tr[data-mailbox]'), 1);
+    await page.locator('tr[data-mailbox="bob@example.com"]').waitFor();
+    await page.getByLabel('Search').fill('');
+    await page.getByLabel('Status').selectOption('Failed');
+    await page.getByText('No migration users match.').waitFor();
+    await page.getByLabel('Status').selectOption('');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: /Download CSV/ }).click(),
+    ]);
+    const text = await readFile((await download.path())!, 'utf8');
+    for (const user of USERS) expect(text).toContain(user.email);
+    for (const user of USERS) expect(text).not.toContain(user.password);
+    await page.getByRole('link', { name: /Back to/ }).click();
+  });
+
+  it('a viewer sees everything but no control that changes anything', async () => {
+    const viewerToken = product.viewerToken ?? (await createToken(product.baseUrl, product.adminToken, 'viewer'));
+    const viewerContext = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+    const viewer = await viewerContext.newPage();
+    const errors = watchPageErrors(viewer);
+    try {
+      await signIn(viewer, product.baseUrl, viewerToken);
+      await viewer.getByText('(viewer)').waitFor();
+      await viewer.locator(`tr[data-batch-name="${BATCH}"] a`).click();
+      await viewer.getByTestId('batch-details').waitFor();
+      for (const name of ['New migration batch', ...BUTTONS.map(([label]) => label)]) {
+        expect(await viewer.getByRole('button', { name, exact: true }).count()).toBe(0);
+      }
+      expect(await viewer.getByRole('button', { name: 'Refresh' }).isEnabled()).toBe(true);
+      await screenshot(viewer, '07-viewer-tablet');
+
+      await viewer.getByRole('link', { name: 'Migration endpoints' }).click();
+      await viewer.locator('tr[data-endpoint-name="Source Dovecot"] a').click();
+      await viewer.getByText('Batches using this endpoint').waitFor();
+      for (const name of ['New endpoint', 'Edit endpoint', 'Delete endpoint', 'Test connection']) {
+        expect(await viewer.getByRole('button', { name, exact: true }).count()).toBe(0);
+      }
+      await viewer.goto(`${product.baseUrl}#/batches/new`);
+      await viewer.getByText(/read-only \(viewer\)/).waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await viewerContext.close();
+    }
+  });
+
+  it('Complete asks first, then completes the batch', async () => {
+    const row = page.locator(`tr[data-batch-name="${BATCH}"]`);
+    await row.locator('a').click();
+    await page.getByRole('button', { name: 'Complete migration' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Complete migration batch?' });
+    await dialog.waitFor();
+    await screenshot(page, '08-confirm-complete');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await row.locator('.badge').textContent()).toBe('Synced');
+
+    await page.getByRole('button', { name: 'Complete migration' }).click();
+    await dialog.getByRole('button', { name: 'Complete' }).click();
+    await textEventually(row.locator('.badge'), /^Completed$/, 180_000);
+    await expectCommandsFor(page, 'Completed');
+    await textEventually(row.locator('td.num').nth(2), /^2$/); // Finalized
+    await screenshot(page, '09-batch-completed');
+  });
+
+  it('Delete asks first, then removes the batch', async () => {
+    const row = page.locator(`tr[data-batch-name="${BATCH}"]`);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete migration batch?' });
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached', timeout: 120_000 });
+    await page.getByText('No migration batches yet.').waitFor();
+    await screenshot(page, '10-batch-deleted');
+  });
+});
