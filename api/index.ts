@@ -1,0 +1,18 @@
+/**
+ * What the API process's entry point needs:
+ *
+ *   const { key, source, keyFile } = await loadOrCreateSecretKey({ key: config.secretKey, keyFile: `${dataDir}/secret.key` });
+ *   const secretBox = createSecretBox(key);
+ *   await migrate(pool);
+ *   const boot = await bootstrapAdminToken(pool, { dataDir });
+ *   if (boot.created) console.log(`initial admin token written to ${boot.tokenFile} (cat it; it is shown nowhere else)`);
+ *   const app = createApp({ pool, temporal: client, secretBox, taskQueue, temporalUiUrl, searchAttributes: true,
+ *                           logger: createJsonLogger({ component: 'api' }), testConnection: createImapConnectionTester() });
+ *   app.listen(port);
+ */
+export { createApp, apiRoutes, API_PREFIX } from './app';
+export type { ApiDeps, ConnectionTester, ConnectionTestResult, ConnectionTestSettings, Logger } from './deps';
+export { bootstrapAdminToken, type BootstrapResult } from './bootstrap';
+export { createImapConnectionTester } from './imap-tester';
+export { createJsonLogger } from './logger';
+export { loadOrCreateSecretKey, decodeSecretKey } from '../secrets/key-file';
