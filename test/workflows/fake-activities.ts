@@ -1,0 +1,119 @@
+import type { AuditEntry, BatchStatusRecord, MailboxFailure } from '../../activities/batch-activities';
+import type { MailboxCounts, PassKind } from '../../domain/batch-messages';
+import type { BatchActivities, SyncActivities, SyncMailboxInput } from '../../workflows/activity-types';
+
+type FakeStatus = 'Queued' | 'Syncing' | 'Synced' | 'Failed' | 'Stopped' | 'Completed';
+
+/**
+ * In-memory stand-ins for the batch activities, for workflow unit tests only (the end-to-end tests use the
+ * real ones). `hold(name)` makes the named activity wait until `release(name)`, which pins the batch in a
+ * transitional status (Starting, Stopping, Completing, Removing) long enough to test commands there.
+ */
+export class FakeActivities {
+  readonly mailboxes = new Map<string, FakeStatus>();
+  readonly published: BatchStatusRecord[] = [];
+  readonly audit: AuditEntry[] = [];
+  readonly syncCalls: SyncMailboxInput[] = [];
+  readonly failing = new Set<string>();
+  removed = false;
+  private readonly gates = new Map<string, { promise: Promise<void>; open: () => void }>();
+
+  constructor(mailboxCount: number) {
+    for (let i = 1; i <= mailboxCount; i++) this.mailboxes.set(String(i), 'Queued');
+  }
+
+  hold(name: string): void {
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.gates.set(name, { promise, open });
+  }
+
+  release(name: string): void {
+    this.gates.get(name)?.open();
+    this.gates.delete(name);
+  }
+
+  private async gate(name: string): Promise<void> {
+    await this.gates.get(name)?.promise;
+  }
+
+  counts(): MailboxCounts {
+    const all = [...this.mailboxes.values()];
+    const n = (...s: FakeStatus[]) => all.filter((x) => s.includes(x)).length;
+    return {
+      total: all.length,
+      queued: n('Queued'),
+      syncing: n('Syncing'),
+      synced: n('Synced', 'Completed'),
+      failed: n('Failed'),
+      stopped: n('Stopped'),
+      finalized: n('Completed'),
+    };
+  }
+
+  batch(): BatchActivities {
+    const visits: Record<PassKind, FakeStatus[]> = {
+      initial: ['Queued', 'Syncing', 'Stopped', 'Synced'],
+      incremental: ['Synced', 'Syncing'],
+      final: ['Synced', 'Syncing'],
+    };
+    return {
+      publishBatchStatus: async (record) => {
+        this.published.push(record);
+      },
+      recordAudit: async (entries) => {
+        this.audit.push(...entries);
+      },
+      prepareStart: async ({ retryFailed }) => {
+        await this.gate('prepareStart');
+        for (const [id, status] of this.mailboxes) {
+          if (status === 'Stopped' || status === 'Syncing' || (retryFailed && status === 'Failed')) {
+            this.mailboxes.set(id, 'Queued');
+          }
+        }
+        return this.counts();
+      },
+      nextMailboxes: async ({ pass, afterId, limit }) =>
+        [...this.mailboxes]
+          .filter(([id, status]) => visits[pass].includes(status) && Number(id) > Number(afterId ?? 0))
+          .map(([id]) => id)
+          .slice(0, limit),
+      refreshCounts: async () => this.counts(),
+      markMailboxesFailed: async (failures: MailboxFailure[]) => {
+        for (const f of failures) this.mailboxes.set(f.mailboxId, 'Failed');
+      },
+      markMailboxesStopped: async () => {
+        await this.gate('markMailboxesStopped');
+        for (const [id, status] of this.mailboxes) {
+          if (status === 'Queued' || status === 'Syncing') this.mailboxes.set(id, 'Stopped');
+        }
+        return this.counts();
+      },
+      applyEdit: async () => undefined,
+      removeBatch: async () => {
+        await this.gate('removeBatch');
+        this.removed = true;
+      },
+    };
+  }
+
+  sync(): SyncActivities {
+    return {
+      syncMailbox: async (input) => {
+        this.syncCalls.push(input);
+        await this.gate('syncMailbox');
+        if (this.failing.has(input.mailboxId)) {
+          this.mailboxes.set(input.mailboxId, 'Failed');
+          return { mailboxId: input.mailboxId, status: 'Failed', errorCode: 'AUTH_FAILED', error: 'wrong password' };
+        }
+        const status = input.pass === 'final' ? 'Completed' : 'Synced';
+        this.mailboxes.set(input.mailboxId, status);
+        return { mailboxId: input.mailboxId, status };
+      },
+    };
+  }
+
+  activities(): BatchActivities & SyncActivities {
+    return { ...this.batch(), ...this.sync() };
+  }
+}

@@ -1,0 +1,388 @@
+import {
+  ActivityCancellationType,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AuditEntry } from '../activities/batch-activities';
+import {
+  commandUpdate,
+  completeSignal,
+  editSignal,
+  removeSignal,
+  resumeSignal,
+  startSignal,
+  statusQuery,
+  stopSignal,
+  syncNowSignal,
+  type BatchEdit,
+  type CommandRequest,
+  type PassKind,
+} from '../domain/batch-messages';
+import { allowedCommands, BATCH_COMMANDS, isCommandAllowed, STATUS_LABELS, type BatchStatus } from '../domain/batch-status';
+import { batchNameAttribute, batchStatusAttribute } from '../domain/search-attributes';
+import type { BatchActivities, SyncActivities } from './activity-types';
+import { DEFAULT_POLICY, type BatchWorkflowInput, type QueuedCommand } from './batch-input';
+import { initialState, isoOrNull, nextDeadline, parseTime, remember, snapshot } from './batch-state';
+import { runPass } from './sync-pass';
+
+const batchActivities = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+const syncActivities = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 8 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
+/** The actor named in the audit log for what the lifecycle policies do on their own. */
+const POLICY_ACTOR = 'lifecycle-policy';
+
+/**
+ * One migration batch, from creation to removal. Commands arrive as signals or as the `command` update and are
+ * checked against the status table; timers run the 24-hour incremental syncs, StartAfter/CompleteAfter, the
+ * 60-day inactivity stop and the 90/60-day removals. The history is bounded by continue-as-new, carrying the
+ * whole state (absolute deadlines, unapplied commands, the cursor of a running pass).
+ */
+export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
+  const policy = { ...DEFAULT_POLICY, ...input.policy };
+  const s = input.carried ?? initialState(input, Date.now());
+  const audit: AuditEntry[] = [];
+  let dirty = input.carried === undefined;
+
+  const rollOverDue = (): boolean => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= policy.historyEventBudget;
+  };
+
+  const record = (req: CommandRequest, outcome: 'accepted' | 'rejected', status: BatchStatus): void => {
+    const at = new Date().toISOString();
+    const by = req.by ?? 'unknown';
+    remember(s, { command: req.command, by, at, outcome, ...(outcome === 'rejected' ? { status } : {}) });
+    audit.push({
+      batchId: input.batchId,
+      batchName: input.name,
+      actor: by,
+      command: req.command,
+      outcome,
+      at,
+      detail: outcome === 'rejected' ? { status } : req.edit ? { edit: req.edit } : {},
+    });
+  };
+
+  /** Queues an allowed command for the main loop; a command the status does not allow is recorded and dropped. */
+  const receive = (req: CommandRequest): number | undefined => {
+    if (!isCommandAllowed(s.status, req.command)) {
+      record(req, 'rejected', s.status);
+      return undefined;
+    }
+    const queued: QueuedCommand = { ...req, seq: s.nextSeq++, at: Date.now() };
+    s.inbox.push(queued);
+    return queued.seq;
+  };
+
+  const signalled = (command: CommandRequest['command']) => (actor?: { by?: string }) => {
+    receive({ command, by: actor?.by ?? 'temporal-ui' });
+  };
+  setHandler(startSignal, signalled('start'));
+  setHandler(stopSignal, signalled('stop'));
+  setHandler(resumeSignal, signalled('resume'));
+  setHandler(completeSignal, signalled('complete'));
+  setHandler(removeSignal, signalled('remove'));
+  setHandler(syncNowSignal, signalled('syncNow'));
+  setHandler(editSignal, (args) => {
+    const { by, ...edit } = args ?? {};
+    receive({ command: 'edit', by: by ?? 'temporal-ui', edit });
+  });
+  setHandler(
+    commandUpdate,
+    async (req) => {
+      const seq = receive(req);
+      if (seq !== undefined) await condition(() => s.processedSeq >= seq);
+      return snapshot(input, s, policy);
+    },
+    {
+      validator: (req) => {
+        if (!req || !(BATCH_COMMANDS as readonly string[]).includes(req.command)) {
+          throw ApplicationFailure.nonRetryable(`unknown command '${String(req?.command)}'`, 'UNKNOWN_COMMAND');
+        }
+        if (!isCommandAllowed(s.status, req.command)) {
+          throw ApplicationFailure.nonRetryable(
+            `'${req.command}' is not allowed while the batch is ${STATUS_LABELS[s.status]} ` +
+              `(allowed: ${allowedCommands(s.status).join(', ') || 'none'})`,
+            'COMMAND_NOT_ALLOWED',
+            { status: s.status, allowedCommands: allowedCommands(s.status) },
+          );
+        }
+      },
+    },
+  );
+  setHandler(statusQuery, () => snapshot(input, s, policy));
+
+  const setStatus = (status: BatchStatus): void => {
+    s.status = status;
+    s.statusSince = Date.now();
+    dirty = true;
+  };
+
+  const describe = (): void => {
+    const deadline = nextDeadline(s, policy);
+    const lines = [`**${STATUS_LABELS[s.status]}** · ${s.counts.synced}/${s.counts.total} synced, ${s.counts.failed} failed`];
+    if (s.pass) lines.push(`${s.pass.kind} pass: ${s.pass.finished}/${s.pass.scheduled} mailboxes done`);
+    if (deadline && s.pass === null) lines.push(`waiting for ${deadline.summary} at ${new Date(deadline.at).toISOString()}`);
+    if (s.lastError) lines.push(`last error: ${s.lastError}`);
+    setCurrentDetails(lines.join('\n\n'));
+  };
+
+  const flush = async (): Promise<void> => {
+    if (audit.length > 0) await batchActivities.recordAudit(audit.splice(0));
+    if (!dirty) return;
+    dirty = false;
+    if (input.searchAttributes) {
+      upsertSearchAttributes([
+        { key: batchNameAttribute, value: input.name },
+        { key: batchStatusAttribute, value: s.status },
+      ]);
+    }
+    await batchActivities.publishBatchStatus({
+      batchId: input.batchId,
+      status: s.status,
+      startedAt: isoOrNull(s.startedAt),
+      initialSyncAt: isoOrNull(s.initialSyncAt),
+      initialSyncDurationMs: s.initialSyncDurationMs,
+      lastSyncedAt: isoOrNull(s.lastSyncedAt),
+      startAfter: isoOrNull(s.startAfter),
+      completeAfter: isoOrNull(s.completeAfter),
+      autoComplete: s.autoComplete,
+      lastError: s.lastError,
+    });
+  };
+
+  const beginPass = (kind: PassKind): void => {
+    s.pass = { kind, startedAt: Date.now(), cursor: null, scheduled: 0, finished: 0 };
+    setStatus(kind === 'final' ? 'Completing' : 'Syncing');
+  };
+
+  const applyEdit = async (edit: BatchEdit): Promise<void> => {
+    if (edit.startAfter !== undefined) s.startAfter = parseTime(edit.startAfter);
+    if (edit.completeAfter !== undefined) s.completeAfter = parseTime(edit.completeAfter);
+    if (edit.autoComplete !== undefined) s.autoComplete = edit.autoComplete;
+    dirty = true;
+    try {
+      await batchActivities.applyEdit({ batchId: input.batchId, edit });
+    } catch (err) {
+      s.lastError = `edit not applied: ${failureMessage(err)}`;
+    }
+  };
+
+  /** Applies one queued command. The status may have moved since it was received, so it is checked again. */
+  const apply = async (cmd: QueuedCommand): Promise<void> => {
+    if (!isCommandAllowed(s.status, cmd.command)) {
+      record(cmd, 'rejected', s.status);
+      return;
+    }
+    record(cmd, 'accepted', s.status);
+    s.lastAdminActivityAt = Date.now();
+    switch (cmd.command) {
+      case 'start':
+      case 'resume':
+        s.retryFailed = cmd.command === 'resume';
+        s.lastError = null;
+        setStatus(s.startAfter !== null && s.startAfter > Date.now() ? 'Queued' : 'Starting');
+        break;
+      case 'stop':
+        setStatus(s.status === 'Queued' ? 'Stopped' : 'Stopping');
+        break;
+      case 'complete':
+        beginPass('final');
+        break;
+      case 'edit':
+        await applyEdit(cmd.edit ?? {});
+        break;
+      case 'remove':
+        setStatus('Removing');
+        break;
+      case 'syncNow':
+        s.nextIncrementalAt = Date.now();
+        break;
+    }
+  };
+
+  const drainInbox = async (): Promise<void> => {
+    for (let cmd = s.inbox.shift(); cmd; cmd = s.inbox.shift()) {
+      await apply(cmd);
+      s.processedSeq = cmd.seq;
+    }
+  };
+
+  const rollOver = async (): Promise<never> => {
+    // Updates wait for their command to be applied: keep applying until no handler is left running.
+    for (;;) {
+      await drainInbox();
+      await flush();
+      if (allHandlersFinished() && s.inbox.length === 0) break;
+      await condition(() => allHandlersFinished() || s.inbox.length > 0);
+    }
+    s.runs++;
+    return continueAsNew<typeof batchWorkflow>({ ...input, carried: s });
+  };
+
+  /** Runs (or resumes) the current pass while still taking commands; Stop cancels it. */
+  const runCurrentPass = async (): Promise<void> => {
+    const pass = s.pass!;
+    const scope = new CancellationScope();
+    let outcome: 'done' | 'rolledOver' | 'cancelled' | { error: unknown } | undefined;
+    const running = scope
+      .run(() =>
+        runPass({
+          batchId: input.batchId,
+          pass,
+          policy,
+          batchActivities,
+          syncActivities,
+          rollOverDue,
+          onCounts: (counts) => {
+            s.counts = counts;
+          },
+        }),
+      )
+      .then(
+        (result) => {
+          outcome = result;
+        },
+        (error: unknown) => {
+          outcome = isCancellation(error) ? 'cancelled' : { error };
+        },
+      );
+    while (outcome === undefined) {
+      await condition(() => outcome !== undefined || s.inbox.length > 0);
+      await drainInbox();
+      if (s.status === 'Stopping') scope.cancel();
+      await flush();
+    }
+    await running;
+    if (outcome === 'rolledOver') return rollOver();
+    if (outcome === 'cancelled') return;
+    if (outcome !== 'done') {
+      s.lastError = failureMessage(outcome.error);
+      s.pass = null;
+      setStatus('Failed');
+      return;
+    }
+    finishPass(pass.kind);
+  };
+
+  const finishPass = (kind: PassKind): void => {
+    const now = Date.now();
+    s.pass = null;
+    s.lastSyncedAt = now;
+    if (kind === 'final') {
+      setStatus('Completed');
+      return;
+    }
+    if (s.initialSyncAt === null) {
+      s.initialSyncAt = now;
+      s.initialSyncDurationMs = now - (s.startedAt ?? now);
+    }
+    s.nextIncrementalAt = now + policy.incrementalSyncIntervalMs;
+    const { total, failed } = s.counts;
+    const allFailed = total > 0 && failed === total;
+    setStatus(allFailed ? 'Failed' : failed > 0 ? 'SyncedWithErrors' : 'Synced');
+    if (allFailed) s.lastError = 'every mailbox in the batch failed; see the migration users report';
+    else if (s.autoComplete || (s.completeAfter !== null && s.completeAfter <= now)) beginPass('final');
+  };
+
+  const starting = async (): Promise<void> => {
+    try {
+      s.counts = await batchActivities.prepareStart({ batchId: input.batchId, retryFailed: s.retryFailed });
+    } catch (err) {
+      s.lastError = failureMessage(err);
+      setStatus('Failed');
+      return;
+    }
+    s.retryFailed = false;
+    s.startedAt ??= Date.now();
+    beginPass('initial');
+  };
+
+  const stopping = async (): Promise<void> => {
+    s.pass = null;
+    s.counts = await batchActivities.markMailboxesStopped(input.batchId);
+    setStatus('Stopped');
+  };
+
+  /** Waits for a command, a history roll-over, or the status's next deadline (timer), and acts on it. */
+  const idle = async (): Promise<void> => {
+    const deadline = nextDeadline(s, policy);
+    const woken = () => s.inbox.length > 0 || rollOverDue();
+    if (deadline === null) {
+      await condition(woken);
+      return;
+    }
+    const remaining = deadline.at - Date.now();
+    if (remaining > 0 && (await condition(woken, remaining, { summary: deadline.summary }))) return;
+    switch (deadline.action) {
+      case 'start':
+        setStatus('Starting');
+        break;
+      case 'incremental':
+        beginPass('incremental');
+        break;
+      case 'complete':
+        beginPass('final');
+        break;
+      case 'autoStop':
+        record({ command: 'stop', by: POLICY_ACTOR }, 'accepted', s.status);
+        setStatus('Stopping');
+        break;
+      case 'remove':
+        record({ command: 'remove', by: POLICY_ACTOR }, 'accepted', s.status);
+        setStatus('Removing');
+        break;
+    }
+  };
+
+  if (input.carried === undefined && input.autoStart) receive({ command: 'start', by: input.createdBy });
+
+  for (;;) {
+    await drainInbox();
+    describe();
+    await flush();
+    if (rollOverDue() && s.pass === null) await rollOver();
+    switch (s.status) {
+      case 'Starting':
+        await starting();
+        break;
+      case 'Syncing':
+      case 'Completing':
+        if (s.pass === null) beginPass(s.status === 'Completing' ? 'final' : 'initial');
+        await runCurrentPass();
+        break;
+      case 'Stopping':
+        await stopping();
+        break;
+      case 'Removing':
+        await batchActivities.removeBatch(input.batchId);
+        await condition(allHandlersFinished);
+        return;
+      default:
+        await idle();
+    }
+  }
+}
+
+function failureMessage(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
