@@ -91,6 +91,34 @@ describe('dashboard commands follow the status table', () => {
     expect(fake.state.requests.filter((r) => r === 'GET /batches').length).toBeGreaterThan(before);
   });
 
+  it('sorts by a column header and filters by status through the API', async () => {
+    const header = page.getByRole('columnheader', { name: /Failed/ });
+    await header.getByRole('button').click();
+    await page.waitForFunction(`document.querySelector('th[aria-sort="descending"]')?.textContent?.includes('Failed')`);
+    expect(fake.state.urls.some((u) => u.includes('sort=failed') && u.includes('order=desc'))).toBe(true);
+    await header.getByRole('button').click();
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    await page.getByLabel('Status', { exact: true }).selectOption('SyncedWithErrors');
+    await page.waitForTimeout(300);
+    expect(fake.state.urls.some((u) => u.includes('status=SyncedWithErrors'))).toBe(true);
+    await page.getByLabel('Status', { exact: true }).selectOption('');
+  });
+
+  it('confirms Delete in a dialog that works from the keyboard and gives focus back', async () => {
+    await page.locator('tr[data-batch-name="In Created"] a').click();
+    await page.getByRole('heading', { name: 'In Created', level: 2 }).waitFor();
+    const del = page.getByRole('button', { name: 'Delete', exact: true });
+    await del.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Delete migration batch?' });
+    await dialog.waitFor();
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Cancel');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Delete');
+    expect(fake.state.requests.filter((r) => r.startsWith('DELETE'))).toEqual([]);
+  });
+
   it('blocks editing an endpoint while a batch using it runs, and says which', async () => {
     fake.state.endpointBatches = [{ id: 'batch-3', name: 'In Syncing', status: RUNNING_STATUSES[2]! }];
     await page.getByRole('link', { name: 'Migration endpoints' }).click();

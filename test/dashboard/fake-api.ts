@@ -17,6 +17,8 @@ export interface FakeState {
   endpointBatches: { id: string; name: string; status: BatchStatus }[];
   /** Requests the page sent, as "METHOD path". */
   requests: string[];
+  /** The same with their query strings. */
+  urls: string[];
 }
 
 export interface FakeApi {
@@ -29,7 +31,7 @@ const TOKEN = 'fake-token';
 export const FAKE_TOKEN = TOKEN;
 
 export async function startFakeApi(): Promise<FakeApi> {
-  const state: FakeState = { role: 'admin', batches: [], endpointBatches: [], requests: [] };
+  const state: FakeState = { role: 'admin', batches: [], endpointBatches: [], requests: [], urls: [] };
   const app = express();
   const now = new Date('2026-01-05T10:00:00Z').toISOString();
   const summary = (b: FakeState['batches'][number]) => ({
@@ -70,6 +72,7 @@ export async function startFakeApi(): Promise<FakeApi> {
   const api = express.Router();
   api.use((req, res, next) => {
     state.requests.push(`${req.method} ${req.path}`);
+    state.urls.push(`${req.method} ${req.originalUrl}`);
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return void error(res, 401, 'UNAUTHENTICATED', 'unknown token');
     next();
   });

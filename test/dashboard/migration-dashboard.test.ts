@@ -236,6 +236,21 @@ describe('migration dashboard in the browser', () => {
     }
   });
 
+  it('Edit batch changes a setting and the details show it', async () => {
+    await page.getByRole('button', { name: 'Edit batch' }).click();
+    await page.getByRole('heading', { name: `Edit batch ${BATCH}` }).waitFor();
+    expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe(BATCH);
+    await page.getByLabel('Complete after').fill('2031-06-15T14:30');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const details = page.getByTestId('batch-details');
+    await details.waitFor();
+    const expected = await page.evaluate(
+      `new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date('2031-06-15T14:30'))`,
+    );
+    await textEventually(details, new RegExp(`Complete after\\s*${String(expected).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await expectCommandsFor(page, 'Synced');
+  });
+
   it('View details lists every migration user, filters, searches and downloads the CSV', async () => {
     await page.getByRole('link', { name: 'View details' }).click();
     await page.getByRole('heading', { name: `Migration users: ${BATCH}` }).waitFor();
