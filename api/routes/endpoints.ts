@@ -43,6 +43,7 @@ const testSavedBody = z.object({ testMailbox }).strict();
 const patchEndpointBody = z
   .object({
     name: plainText(100).optional(),
+    type: z.literal('imap').optional(),
     provider: settingsFields.provider.unwrap().optional(),
     host: settingsFields.host.optional(),
     port: settingsFields.port.optional(),
