@@ -52,7 +52,12 @@ export function createApp(deps: ApiDeps): Express {
     res.on('finish', () => {
       if (req.path.startsWith(API_PREFIX)) {
         // The path only: query strings may carry search terms; bodies and headers are never logged.
-        deps.logger.info('request', { method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - started });
+        deps.logger.info('request', {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Date.now() - started,
+        });
       }
     });
     next();

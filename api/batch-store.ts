@@ -167,7 +167,13 @@ export type BatchDetail = Awaited<ReturnType<typeof batchDetail>>;
 /** API-side refusals go to the audit log too (the workflow records the commands it receives). */
 export async function auditRejection(
   deps: ApiDeps,
-  entry: { batchId: string | null; batchName: string | null; actor: string; command: string; detail: Record<string, unknown> },
+  entry: {
+    batchId: string | null;
+    batchName: string | null;
+    actor: string;
+    command: string;
+    detail: Record<string, unknown>;
+  },
 ): Promise<void> {
   try {
     await deps.pool.query(

@@ -17,7 +17,10 @@ export interface BootstrapResult {
  * to `<dataDir>/initial-admin-token` with mode 0600. Safe when several processes start at once (advisory lock).
  * Later starts create nothing.
  */
-export async function bootstrapAdminToken(pool: Pool, options: { dataDir: string; owner?: string }): Promise<BootstrapResult> {
+export async function bootstrapAdminToken(
+  pool: Pool,
+  options: { dataDir: string; owner?: string },
+): Promise<BootstrapResult> {
   const client = await pool.connect();
   try {
     await client.query('begin');
@@ -27,7 +30,11 @@ export async function bootstrapAdminToken(pool: Pool, options: { dataDir: string
       await client.query('commit');
       return { created: false };
     }
-    const { token } = await insertToken(client, { name: 'initial-admin', owner: options.owner ?? 'admin', role: 'admin' });
+    const { token } = await insertToken(client, {
+      name: 'initial-admin',
+      owner: options.owner ?? 'admin',
+      role: 'admin',
+    });
     const tokenFile = path.resolve(options.dataDir, 'initial-admin-token');
     await mkdir(path.dirname(tokenFile), { recursive: true, mode: 0o700 });
     const handle = await open(tokenFile, 'w', 0o600);

@@ -98,7 +98,11 @@ export async function runCommand(
         [row.id, row.name, actor.owner],
       );
       deps.logger.warn('batch removed without its workflow', { batchId: row.id, workflowId: row.workflow_id });
-      return { command, outcome: 'accepted', batch: { ...detail, status: 'Removing', statusLabel: 'Removing', allowedCommands: [] } };
+      return {
+        command,
+        outcome: 'accepted',
+        batch: { ...detail, status: 'Removing', statusLabel: 'Removing', allowedCommands: [] },
+      };
     }
     throw err;
   }

@@ -88,7 +88,8 @@ function fromBodyParser(
 function fromPostgres(err: { code?: unknown; constraint?: unknown }): ApiError | undefined {
   if (typeof err.code !== 'string' || !/^[0-9A-Z]{5}$/.test(err.code)) return undefined;
   if (err.code === '23505') {
-    if (err.constraint === 'batches_name_key' || err.constraint === 'batches_workflow_id_key') return new ApiError('BATCH_NAME_TAKEN', 'a batch with this name exists');
+    if (err.constraint === 'batches_name_key' || err.constraint === 'batches_workflow_id_key')
+      return new ApiError('BATCH_NAME_TAKEN', 'a batch with this name exists');
     if (err.constraint === 'endpoints_name_key') {
       return new ApiError('ENDPOINT_NAME_TAKEN', 'an endpoint with this name exists');
     }

@@ -17,12 +17,17 @@ export function createImapConnectionTester(options: { timeoutMs?: number } = {})
       provider: settings.provider,
     };
     const admin =
-      settings.adminUser && settings.adminPassword ? { user: settings.adminUser, secret: settings.adminPassword } : undefined;
+      settings.adminUser && settings.adminPassword
+        ? { user: settings.adminUser, secret: settings.adminPassword }
+        : undefined;
     let credentials: Parameters<typeof testImapConnection>[1];
     if (settings.testMailbox) {
       credentials = admin
         ? { user: settings.testMailbox.userName, admin }
-        : { user: settings.testMailbox.userName, ...(settings.testMailbox.password ? { secret: settings.testMailbox.password } : {}) };
+        : {
+            user: settings.testMailbox.userName,
+            ...(settings.testMailbox.password ? { secret: settings.testMailbox.password } : {}),
+          };
     } else if (admin) {
       credentials = { user: admin.user, secret: admin.secret };
     }

@@ -8,13 +8,17 @@ const SECRET_FIELD = /pass(word)?|secret|token|authorization/i;
 
 function line(level: string, message: string, fields?: Record<string, unknown>): string {
   const safe: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields ?? {})) safe[k] = SECRET_FIELD.test(k) && k !== 'tokenId' ? '[redacted]' : v;
+  for (const [k, v] of Object.entries(fields ?? {}))
+    safe[k] = SECRET_FIELD.test(k) && k !== 'tokenId' ? '[redacted]' : v;
   return JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...safe }) + '\n';
 }
 
-export function createJsonLogger(options: { component?: string; write?: (text: string, level: string) => void } = {}): Logger {
+export function createJsonLogger(
+  options: { component?: string; write?: (text: string, level: string) => void } = {},
+): Logger {
   const write =
-    options.write ?? ((text: string, level: string) => (level === 'error' ? process.stderr : process.stdout).write(text));
+    options.write ??
+    ((text: string, level: string) => (level === 'error' ? process.stderr : process.stdout).write(text));
   const base = options.component ? { component: options.component } : {};
   return {
     info: (m, f) => write(line('info', m, { ...base, ...f }), 'info'),

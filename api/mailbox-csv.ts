@@ -46,8 +46,7 @@ export interface PositionedMailbox extends MailboxInput {
 }
 
 export type MailboxListResult =
-  | { ok: true; mailboxes: PositionedMailbox[] }
-  | { ok: false; problems: RowProblem[]; truncated: boolean };
+  { ok: true; mailboxes: PositionedMailbox[] } | { ok: false; problems: RowProblem[]; truncated: boolean };
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -70,32 +69,54 @@ function checkMailbox(
   const user = (raw.username ?? '').trim();
   const pass = raw.password ?? '';
   if (!email) problems.push(problem(at, 'MISSING_VALUE', 'EmailAddress is empty', 'EmailAddress'));
-  else if (email.length > 254) problems.push(problem(at, 'VALUE_TOO_LONG', 'EmailAddress is longer than 254 characters', 'EmailAddress'));
+  else if (email.length > 254)
+    problems.push(problem(at, 'VALUE_TOO_LONG', 'EmailAddress is longer than 254 characters', 'EmailAddress'));
   else if (CONTROL.test(email) || !emailCheck.safeParse(email).success) {
     problems.push(problem(at, 'INVALID_EMAIL', 'EmailAddress is not a valid email address', 'EmailAddress'));
   }
   if (!user) problems.push(problem(at, 'MISSING_VALUE', 'UserName is empty', 'UserName'));
-  else if (user.length > 256) problems.push(problem(at, 'VALUE_TOO_LONG', 'UserName is longer than 256 characters', 'UserName'));
-  else if (CONTROL.test(user)) problems.push(problem(at, 'CONTROL_CHARACTERS', 'UserName contains control characters', 'UserName'));
+  else if (user.length > 256)
+    problems.push(problem(at, 'VALUE_TOO_LONG', 'UserName is longer than 256 characters', 'UserName'));
+  else if (CONTROL.test(user))
+    problems.push(problem(at, 'CONTROL_CHARACTERS', 'UserName contains control characters', 'UserName'));
   if (!pass) problems.push(problem(at, 'MISSING_VALUE', 'Password is empty', 'Password'));
-  else if (pass.length > 1024) problems.push(problem(at, 'VALUE_TOO_LONG', 'Password is longer than 1024 characters', 'Password'));
+  else if (pass.length > 1024)
+    problems.push(problem(at, 'VALUE_TOO_LONG', 'Password is longer than 1024 characters', 'Password'));
   else if (PASSWORD_FORBIDDEN.test(pass)) {
     problems.push(problem(at, 'CONTROL_CHARACTERS', 'Password contains a NUL or a line break', 'Password'));
   }
   const destUser = raw.destinationusername?.trim() || undefined;
   const destPass = raw.destinationpassword || undefined;
   if (destUser !== undefined) {
-    if (destUser.length > 256) problems.push(problem(at, 'VALUE_TOO_LONG', 'DestinationUserName is longer than 256 characters', 'DestinationUserName'));
-    else if (CONTROL.test(destUser)) problems.push(problem(at, 'CONTROL_CHARACTERS', 'DestinationUserName contains control characters', 'DestinationUserName'));
+    if (destUser.length > 256)
+      problems.push(
+        problem(at, 'VALUE_TOO_LONG', 'DestinationUserName is longer than 256 characters', 'DestinationUserName'),
+      );
+    else if (CONTROL.test(destUser))
+      problems.push(
+        problem(at, 'CONTROL_CHARACTERS', 'DestinationUserName contains control characters', 'DestinationUserName'),
+      );
   }
   if (destPass !== undefined) {
-    if (destPass.length > 1024) problems.push(problem(at, 'VALUE_TOO_LONG', 'DestinationPassword is longer than 1024 characters', 'DestinationPassword'));
+    if (destPass.length > 1024)
+      problems.push(
+        problem(at, 'VALUE_TOO_LONG', 'DestinationPassword is longer than 1024 characters', 'DestinationPassword'),
+      );
     else if (PASSWORD_FORBIDDEN.test(destPass)) {
-      problems.push(problem(at, 'CONTROL_CHARACTERS', 'DestinationPassword contains a NUL or a line break', 'DestinationPassword'));
+      problems.push(
+        problem(at, 'CONTROL_CHARACTERS', 'DestinationPassword contains a NUL or a line break', 'DestinationPassword'),
+      );
     }
   }
   if (destPass !== undefined && destUser === undefined) {
-    problems.push(problem(at, 'MISSING_VALUE', 'DestinationPassword is set but DestinationUserName is empty', 'DestinationUserName'));
+    problems.push(
+      problem(
+        at,
+        'MISSING_VALUE',
+        'DestinationPassword is set but DestinationUserName is empty',
+        'DestinationUserName',
+      ),
+    );
   }
   if (problems.length > before) return undefined;
   return {
@@ -116,7 +137,14 @@ function finish(mailboxes: PositionedMailbox[], problems: RowProblem[]): Mailbox
     const first = seen.get(key);
     if (first) {
       const where = first.line !== undefined ? `line ${first.line}` : `item ${first.item}`;
-      problems.push(problem({ line: m.line, item: m.item }, 'DUPLICATE_ROW', `${m.emailAddress} is already listed on ${where}`, 'EmailAddress'));
+      problems.push(
+        problem(
+          { line: m.line, item: m.item },
+          'DUPLICATE_ROW',
+          `${m.emailAddress} is already listed on ${where}`,
+          'EmailAddress',
+        ),
+      );
     } else {
       seen.set(key, m);
     }
@@ -127,7 +155,11 @@ function finish(mailboxes: PositionedMailbox[], problems: RowProblem[]): Mailbox
 
 export function failed(problems: RowProblem[]): MailboxListResult & { ok: false } {
   const sorted = [...problems].sort((a, b) => (a.line ?? a.item ?? 0) - (b.line ?? b.item ?? 0));
-  return { ok: false, problems: sorted.slice(0, MAX_REPORTED_PROBLEMS), truncated: sorted.length > MAX_REPORTED_PROBLEMS };
+  return {
+    ok: false,
+    problems: sorted.slice(0, MAX_REPORTED_PROBLEMS),
+    truncated: sorted.length > MAX_REPORTED_PROBLEMS,
+  };
 }
 
 /** Parses and validates CSV text (a UTF-8 BOM is ignored). */
@@ -136,14 +168,24 @@ export function parseMailboxCsv(text: string): MailboxListResult {
     return failed([problem({ line: 1 }, 'CSV_TOO_LARGE', `the CSV is larger than ${MAX_CSV_BYTES} bytes`)]);
   }
   const body = text.replace(/^\uFEFF/, '');
-  if (body.trim() === '') return failed([problem({ line: 1 }, 'CSV_EMPTY', 'the CSV is empty; it needs a header line and at least one row')]);
+  if (body.trim() === '')
+    return failed([problem({ line: 1 }, 'CSV_EMPTY', 'the CSV is empty; it needs a header line and at least one row')]);
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(body, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as typeof records;
+    records = parse(body, {
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as unknown as typeof records;
   } catch (err) {
     const e = err as { code?: string; lines?: number; message?: string };
     return failed([
-      problem({ line: typeof e.lines === 'number' ? e.lines : 1 }, 'CSV_MALFORMED', `the CSV cannot be parsed: ${(e.message ?? 'syntax error').slice(0, 200)}`),
+      problem(
+        { line: typeof e.lines === 'number' ? e.lines : 1 },
+        'CSV_MALFORMED',
+        `the CSV cannot be parsed: ${(e.message ?? 'syntax error').slice(0, 200)}`,
+      ),
     ]);
   }
   // csv-parse reports the line a record ends on; a quoted field with line breaks starts it earlier.
@@ -161,11 +203,23 @@ export function parseMailboxCsv(text: string): MailboxListResult {
     const key = name.toLowerCase() as ColumnKey;
     if (!(key in CSV_COLUMNS)) {
       problems.push(
-        problem({ line: headerLine }, 'CSV_UNKNOWN_COLUMN', `unknown column "${name.slice(0, 100)}"; expected ${Object.values(CSV_COLUMNS).join(', ')}`, name.slice(0, 100)),
+        problem(
+          { line: headerLine },
+          'CSV_UNKNOWN_COLUMN',
+          `unknown column "${name.slice(0, 100)}"; expected ${Object.values(CSV_COLUMNS).join(', ')}`,
+          name.slice(0, 100),
+        ),
       );
       columns.push(undefined);
     } else if (seenColumns.has(key)) {
-      problems.push(problem({ line: headerLine }, 'CSV_DUPLICATE_COLUMN', `column ${CSV_COLUMNS[key]} appears twice`, CSV_COLUMNS[key]));
+      problems.push(
+        problem(
+          { line: headerLine },
+          'CSV_DUPLICATE_COLUMN',
+          `column ${CSV_COLUMNS[key]} appears twice`,
+          CSV_COLUMNS[key],
+        ),
+      );
       columns.push(undefined);
     } else {
       seenColumns.add(key);
@@ -174,21 +228,39 @@ export function parseMailboxCsv(text: string): MailboxListResult {
   }
   for (const key of REQUIRED) {
     if (!seenColumns.has(key)) {
-      problems.push(problem({ line: headerLine }, 'CSV_MISSING_COLUMN', `the header lacks the ${CSV_COLUMNS[key]} column`, CSV_COLUMNS[key]));
+      problems.push(
+        problem(
+          { line: headerLine },
+          'CSV_MISSING_COLUMN',
+          `the header lacks the ${CSV_COLUMNS[key]} column`,
+          CSV_COLUMNS[key],
+        ),
+      );
     }
   }
   if (problems.length > 0) return failed(problems);
-  if (rows.length === 0) return failed([problem({ line: headerLine }, 'CSV_EMPTY', 'the CSV has a header but no mailbox rows')]);
+  if (rows.length === 0)
+    return failed([problem({ line: headerLine }, 'CSV_EMPTY', 'the CSV has a header but no mailbox rows')]);
   if (rows.length > MAX_MAILBOXES) {
     return failed([
-      problem({ line: startLine(rows[MAX_MAILBOXES]!) }, 'TOO_MANY_ROWS', `a batch holds at most ${MAX_MAILBOXES} mailboxes; the CSV has ${rows.length} rows`),
+      problem(
+        { line: startLine(rows[MAX_MAILBOXES]!) },
+        'TOO_MANY_ROWS',
+        `a batch holds at most ${MAX_MAILBOXES} mailboxes; the CSV has ${rows.length} rows`,
+      ),
     ]);
   }
   const mailboxes: PositionedMailbox[] = [];
   for (const row of rows) {
     const line = startLine(row);
     if (row.record.length !== header.record.length) {
-      problems.push(problem({ line }, 'CSV_FIELD_COUNT', `the row has ${row.record.length} fields; the header has ${header.record.length}`));
+      problems.push(
+        problem(
+          { line },
+          'CSV_FIELD_COUNT',
+          `the row has ${row.record.length} fields; the header has ${header.record.length}`,
+        ),
+      );
       continue;
     }
     const raw: Partial<Record<ColumnKey, string>> = {};
@@ -217,7 +289,9 @@ export const mailboxJson = z
 export function validateMailboxList(items: z.infer<typeof mailboxJson>[]): MailboxListResult {
   if (items.length === 0) return failed([problem({ item: 0 }, 'EMPTY_LIST', 'the mailbox list is empty')]);
   if (items.length > MAX_MAILBOXES) {
-    return failed([problem({ item: MAX_MAILBOXES + 1 }, 'TOO_MANY_ROWS', `a batch holds at most ${MAX_MAILBOXES} mailboxes`)]);
+    return failed([
+      problem({ item: MAX_MAILBOXES + 1 }, 'TOO_MANY_ROWS', `a batch holds at most ${MAX_MAILBOXES} mailboxes`),
+    ]);
   }
   const problems: RowProblem[] = [];
   const mailboxes: PositionedMailbox[] = [];

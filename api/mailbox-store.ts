@@ -29,13 +29,16 @@ export async function resolveMailboxes(
 ): Promise<PositionedMailbox[]> {
   const isCsv = input.csv !== undefined;
   if (isCsv && Buffer.byteLength(input.csv!, 'utf8') > MAX_CSV_BYTES) {
-    throw new ApiError('CSV_TOO_LARGE', `the CSV is larger than ${MAX_CSV_BYTES} bytes (10 MB)`, { limitBytes: MAX_CSV_BYTES });
+    throw new ApiError('CSV_TOO_LARGE', `the CSV is larger than ${MAX_CSV_BYTES} bytes (10 MB)`, {
+      limitBytes: MAX_CSV_BYTES,
+    });
   }
   const result = isCsv ? parseMailboxCsv(input.csv!) : validateMailboxList(input.mailboxes ?? []);
   const code = isCsv ? 'CSV_INVALID' : 'MAILBOXES_INVALID';
   const reject = (problems: RowProblem[], truncated: boolean) => {
     const first = problems[0];
-    const where = first?.line !== undefined ? `line ${first.line}` : first?.item !== undefined ? `item ${first.item}` : '';
+    const where =
+      first?.line !== undefined ? `line ${first.line}` : first?.item !== undefined ? `item ${first.item}` : '';
     return new ApiError(
       code,
       `${problems.length}${truncated ? '+' : ''} problem(s) in the mailbox list; nothing was created. First: ${where}: ${first?.message ?? ''}`,
@@ -60,7 +63,12 @@ export async function resolveMailboxes(
       const at = m.line !== undefined ? { line: m.line } : { item: m.item };
       problems.push(
         other.batch_id === batchId
-          ? { ...at, column: 'EmailAddress', code: 'DUPLICATE_ROW', message: `${m.emailAddress} is already in this batch` }
+          ? {
+              ...at,
+              column: 'EmailAddress',
+              code: 'DUPLICATE_ROW',
+              message: `${m.emailAddress} is already in this batch`,
+            }
           : {
               ...at,
               column: 'EmailAddress',

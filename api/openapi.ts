@@ -62,18 +62,33 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { version: strin
       responses[status] = {
         description: doc.description,
         ...(doc.schema || doc.contentType
-          ? { content: { [doc.contentType ?? 'application/json']: { schema: doc.schema ? convert(doc.schema, 'output') : { type: 'string' } } } }
+          ? {
+              content: {
+                [doc.contentType ?? 'application/json']: {
+                  schema: doc.schema ? convert(doc.schema, 'output') : { type: 'string' },
+                },
+              },
+            }
           : {}),
       };
     }
     if (route.access !== 'public') {
-      responses['401'] ??= { description: 'UNAUTHENTICATED', content: { 'application/json': { schema: convert(errorSchema, 'output') } } };
+      responses['401'] ??= {
+        description: 'UNAUTHENTICATED',
+        content: { 'application/json': { schema: convert(errorSchema, 'output') } },
+      };
       if (route.access === 'admin') {
-        responses['403'] ??= { description: 'FORBIDDEN (viewer token)', content: { 'application/json': { schema: convert(errorSchema, 'output') } } };
+        responses['403'] ??= {
+          description: 'FORBIDDEN (viewer token)',
+          content: { 'application/json': { schema: convert(errorSchema, 'output') } },
+        };
       }
     }
     if (route.params || route.query || route.body) {
-      responses['400'] ??= { description: 'VALIDATION_FAILED', content: { 'application/json': { schema: convert(errorSchema, 'output') } } };
+      responses['400'] ??= {
+        description: 'VALIDATION_FAILED',
+        content: { 'application/json': { schema: convert(errorSchema, 'output') } },
+      };
     }
     const content: Record<string, unknown> = {};
     if (route.body) content['application/json'] = { schema: convert(route.body, 'input') };

@@ -35,7 +35,11 @@ export interface Ctx<P, Q, B> {
   actor: Actor;
 }
 
-export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface RouteDef<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
   method: HttpMethod;
   /** OpenAPI style: `/batches/{id}`. */
   path: string;
@@ -63,9 +67,11 @@ export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoute = RouteDef<any, any, any>;
 
-export function defineRoute<P extends z.ZodType = z.ZodObject, Q extends z.ZodType = z.ZodObject, B extends z.ZodType = z.ZodUndefined>(
-  def: RouteDef<P, Q, B>,
-): AnyRoute {
+export function defineRoute<
+  P extends z.ZodType = z.ZodObject,
+  Q extends z.ZodType = z.ZodObject,
+  B extends z.ZodType = z.ZodUndefined,
+>(def: RouteDef<P, Q, B>): AnyRoute {
   return def as AnyRoute;
 }
 
@@ -90,7 +96,11 @@ function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: str
   if (!result.success) {
     const first = result.error.issues[0];
     const at = first && first.path.length > 0 ? ` (${where} ${first.path.map(String).join('.')})` : ` (${where})`;
-    throw new ApiError('VALIDATION_FAILED', `invalid ${where}: ${first?.message ?? 'invalid value'}${at}`, zodDetails(result.error, where));
+    throw new ApiError(
+      'VALIDATION_FAILED',
+      `invalid ${where}: ${first?.message ?? 'invalid value'}${at}`,
+      zodDetails(result.error, where),
+    );
   }
   return result.data;
 }

@@ -20,7 +20,13 @@ export const uuid = z.uuid('must be a UUID');
 
 /** Batch ids in paths: the batch's UUID, or its name (the CLI and operators use names). */
 export const batchRef = z
-  .object({ id: z.string().min(1).max(200).refine((s) => !CONTROL.test(s), 'must not contain control characters') })
+  .object({
+    id: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine((s) => !CONTROL.test(s), 'must not contain control characters'),
+  })
   .strict();
 export const idParam = z.object({ id: uuid }).strict();
 
@@ -60,7 +66,12 @@ export const errorSchema = z
   .meta({ id: 'Error' });
 
 export function pageOf<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item), total: z.number().int(), page: z.number().int(), pageSize: z.number().int() });
+  return z.object({
+    items: z.array(item),
+    total: z.number().int(),
+    page: z.number().int(),
+    pageSize: z.number().int(),
+  });
 }
 
 export const emailAddress = z

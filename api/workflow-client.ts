@@ -64,7 +64,9 @@ export function isAlreadyStarted(err: unknown): boolean {
 export async function queryBatch(deps: ApiDeps, workflowId: string): Promise<BatchSnapshot | undefined> {
   try {
     const handle = deps.temporal.workflow.getHandle(workflowId);
-    return await deps.temporal.withDeadline(Date.now() + (deps.queryTimeoutMs ?? 3000), () => handle.query(statusQuery));
+    return await deps.temporal.withDeadline(Date.now() + (deps.queryTimeoutMs ?? 3000), () =>
+      handle.query(statusQuery),
+    );
   } catch {
     return undefined;
   }
@@ -88,12 +90,18 @@ export async function sendCommand(deps: ApiDeps, workflowId: string, request: Co
       return { kind: 'rejected', message: cause.slice(0, 300) };
     }
     if (err instanceof WorkflowNotFoundError || grpcCode(err) === GRPC_NOT_FOUND) {
-      throw new ApiError('WORKFLOW_NOT_RUNNING', 'the batch workflow is not running (it ended or was removed)', { workflowId });
-    }
-    if (isDeadline(err)) {
-      throw new ApiError('COMMAND_TIMEOUT', 'the batch workflow did not apply the command in time; is the worker running?', {
+      throw new ApiError('WORKFLOW_NOT_RUNNING', 'the batch workflow is not running (it ended or was removed)', {
         workflowId,
       });
+    }
+    if (isDeadline(err)) {
+      throw new ApiError(
+        'COMMAND_TIMEOUT',
+        'the batch workflow did not apply the command in time; is the worker running?',
+        {
+          workflowId,
+        },
+      );
     }
     if (grpcCode(err) === GRPC_UNAVAILABLE || err instanceof ServiceError) throw unavailable(err);
     throw err;

@@ -68,19 +68,41 @@ function int(value: string | undefined, flag: string): number | undefined {
   return Number(value);
 }
 
-const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = (v: string | undefined) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 
 function table(rows: Record<string, unknown>[], columns: string[]): string {
-  const cells = [columns, ...rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '' : String(r[c]))))];
+  const cells = [
+    columns,
+    ...rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '' : String(r[c])))),
+  ];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    cells
+      .map((row) =>
+        row
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 async function readCsv(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2, 'USAGE');
+    throw new CliError(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      2,
+      'USAGE',
+    );
   }
 }
 
@@ -140,14 +162,19 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
       token: values.token ?? io.env.MAILFERRY_TOKEN,
       fetch: io.fetch,
     });
-  const out = (json: boolean | undefined, value: unknown, human: () => string) => io.stdout(json ? JSON.stringify(value, null, 2) + '\n' : human());
+  const out = (json: boolean | undefined, value: unknown, human: () => string) =>
+    io.stdout(json ? JSON.stringify(value, null, 2) + '\n' : human());
 
   if (singles.includes(group)) {
     const { values } = parse(args, {});
     const api = client(values);
     if (group === 'health') {
       const res = await api.request('GET', '/health');
-      out(values.json, res, () => `ok: PostgreSQL ${res.checks.postgres.latencyMs} ms, Temporal ${res.checks.temporal.latencyMs} ms\n`);
+      out(
+        values.json,
+        res,
+        () => `ok: PostgreSQL ${res.checks.postgres.latencyMs} ms, Temporal ${res.checks.temporal.latencyMs} ms\n`,
+      );
     } else if (group === 'me') {
       const res = await api.request('GET', '/me');
       out(values.json, res, () => `${res.name} (${res.owner}), role ${res.role}\n`);
@@ -176,17 +203,23 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
       if (values.page) q.set('page', String(int(values.page, '--page')));
       if (values['page-size']) q.set('pageSize', String(int(values['page-size'], '--page-size')));
       const res = await client(values).request('GET', `/batches${q.size ? `?${q}` : ''}`);
-      out(values.json, res, () =>
-        table(
-          res.items.map((b: any) => ({ ...b, status: b.statusLabel, '%': b.percentageSynced })),
-          ['name', 'status', '%', 'total', 'synced', 'finalized', 'failed', 'createdAt'],
-        ) + `${res.total} batch(es), page ${res.page}\n`,
+      out(
+        values.json,
+        res,
+        () =>
+          table(
+            res.items.map((b: any) => ({ ...b, status: b.statusLabel, '%': b.percentageSynced })),
+            ['name', 'status', '%', 'total', 'synced', 'finalized', 'failed', 'createdAt'],
+          ) + `${res.total} batch(es), page ${res.page}\n`,
       );
       return;
     }
     if (command === 'show') {
       const { values, positionals } = parse(args, {});
-      const res = await client(values).request('GET', `/batches/${enc(positional(positionals, 0, 'batch name or id'))}`);
+      const res = await client(values).request(
+        'GET',
+        `/batches/${enc(positional(positionals, 0, 'batch name or id'))}`,
+      );
       if (values.json) out(true, res, () => '');
       else printBatch(io, res);
       return;
@@ -219,12 +252,18 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
         ...(values['start-after'] ? { startAfter: values['start-after'] } : {}),
         ...(values['complete-after'] ? { completeAfter: values['complete-after'] } : {}),
         ...(values['bad-item-limit'] ? { badItemLimit: int(values['bad-item-limit'], '--bad-item-limit') } : {}),
-        ...(values['large-item-limit'] ? { largeItemLimit: int(values['large-item-limit'], '--large-item-limit') } : {}),
+        ...(values['large-item-limit']
+          ? { largeItemLimit: int(values['large-item-limit'], '--large-item-limit') }
+          : {}),
         ...(values['folder-include'] ? { folderInclude: list(values['folder-include']) } : {}),
         ...(values['folder-exclude'] ? { folderExclude: list(values['folder-exclude']) } : {}),
       };
       const res = await api.request('POST', '/batches', { json: body });
-      out(values.json, res, () => `created batch "${res.name}" (${res.id}) with ${res.total} mailbox(es), status ${res.statusLabel}\n`);
+      out(
+        values.json,
+        res,
+        () => `created batch "${res.name}" (${res.id}) with ${res.total} mailbox(es), status ${res.statusLabel}\n`,
+      );
       return;
     }
     if (command && command in COMMAND_VERBS) {
@@ -268,9 +307,19 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
       if (values.page) q.set('page', String(int(values.page, '--page')));
       if (values['page-size']) q.set('pageSize', String(int(values['page-size'], '--page-size')));
       const res = await api.request('GET', `/batches/${ref}/mailboxes${q.size ? `?${q}` : ''}`);
-      out(values.json, res, () =>
-        table(res.items, ['emailAddress', 'status', 'itemsSynced', 'itemsSkipped', 'bytesSynced', 'lastSyncedAt', 'lastError']) +
-          `${res.total} mailbox(es), page ${res.page}\n`,
+      out(
+        values.json,
+        res,
+        () =>
+          table(res.items, [
+            'emailAddress',
+            'status',
+            'itemsSynced',
+            'itemsSkipped',
+            'bytesSynced',
+            'lastSyncedAt',
+            'lastError',
+          ]) + `${res.total} mailbox(es), page ${res.page}\n`,
       );
       return;
     }
@@ -289,7 +338,20 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
       const id = await endpointId(api, positional(positionals, 0, 'endpoint name or id'));
       if (command === 'show') {
         const res = await api.request('GET', `/endpoints/${id}`);
-        out(values.json, res, () => table([res], ['name', 'host', 'port', 'security', 'adminUser', 'maxConcurrentMigrations', 'maxConcurrentIncrementalSyncs']));
+        out(values.json, res, () =>
+          table(
+            [res],
+            [
+              'name',
+              'host',
+              'port',
+              'security',
+              'adminUser',
+              'maxConcurrentMigrations',
+              'maxConcurrentIncrementalSyncs',
+            ],
+          ),
+        );
       } else if (command === 'test') {
         const res = await api.request('POST', `/endpoints/${id}/test`);
         out(values.json, res, () => `${res.ok ? 'ok' : 'FAILED'}: ${res.message} (${res.code})\n`);
@@ -314,7 +376,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
         'skip-test': { type: 'boolean' },
       });
       let adminPassword: string | undefined;
-      if (values['admin-password-file']) adminPassword = (await readCsv(values['admin-password-file'])).replace(/\r?\n$/, '');
+      if (values['admin-password-file'])
+        adminPassword = (await readCsv(values['admin-password-file'])).replace(/\r?\n$/, '');
       else if (values['admin-password-stdin']) {
         if (!io.readStdin) throw new CliError('no standard input to read the password from', 2, 'USAGE');
         adminPassword = (await io.readStdin()).replace(/\r?\n$/, '');
@@ -329,7 +392,9 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
         ...(adminPassword ? { adminPassword } : {}),
         ...(values['accept-untrusted-certs'] ? { acceptUntrustedCerts: true } : {}),
       };
-      const res = await client(values).request('POST', `/endpoints${values['skip-test'] ? '?skipTest=true' : ''}`, { json: body });
+      const res = await client(values).request('POST', `/endpoints${values['skip-test'] ? '?skipTest=true' : ''}`, {
+        json: body,
+      });
       out(values.json, res, () => `created endpoint "${res.name}" (${res.id})\n`);
       return;
     }
@@ -339,15 +404,25 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
     if (command === 'list') {
       const { values } = parse(args, {});
       const res = await client(values).request('GET', '/tokens');
-      out(values.json, res, () => table(res.items, ['name', 'owner', 'role', 'createdAt', 'lastUsedAt', 'revokedAt', 'id']));
+      out(values.json, res, () =>
+        table(res.items, ['name', 'owner', 'role', 'createdAt', 'lastUsedAt', 'revokedAt', 'id']),
+      );
       return;
     }
     if (command === 'create') {
       const { values } = parse(args, { name: { type: 'string' }, owner: { type: 'string' }, role: { type: 'string' } });
       const res = await client(values).request('POST', '/tokens', {
-        json: { name: required(values.name, '--name'), owner: required(values.owner, '--owner'), role: required(values.role, '--role') },
+        json: {
+          name: required(values.name, '--name'),
+          owner: required(values.owner, '--owner'),
+          role: required(values.role, '--role'),
+        },
       });
-      out(values.json, res, () => `created ${res.role} token "${res.name}" for ${res.owner}; it is shown only now:\n${res.token}\n`);
+      out(
+        values.json,
+        res,
+        () => `created ${res.role} token "${res.name}" for ${res.owner}; it is shown only now:\n${res.token}\n`,
+      );
       return;
     }
     if (command === 'revoke') {
@@ -369,9 +444,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     if (err instanceof CliError) {
       io.stderr(`mailferry: ${err.message}\n`);
-      const details = err.details as { problems?: { line?: number; item?: number; code: string; message: string }[] } | undefined;
+      const details = err.details as
+        { problems?: { line?: number; item?: number; code: string; message: string }[] } | undefined;
       for (const p of details?.problems ?? []) {
-        io.stderr(`  ${p.line !== undefined ? `line ${p.line}` : p.item !== undefined ? `item ${p.item}` : ''}: ${p.message} (${p.code})\n`);
+        io.stderr(
+          `  ${p.line !== undefined ? `line ${p.line}` : p.item !== undefined ? `item ${p.item}` : ''}: ${p.message} (${p.code})\n`,
+        );
       }
       const allowed = (details as { allowedCommands?: string[] } | undefined)?.allowedCommands;
       if (allowed) io.stderr(`  allowed now: ${allowed.join(', ') || 'none'}\n`);

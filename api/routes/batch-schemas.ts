@@ -13,7 +13,10 @@ export const batchName = plainText(64).regex(
 const folderList = z.array(plainText(512)).max(1000);
 
 const settingsFields = {
-  startAfter: isoDateTime.nullable().optional().meta({ description: 'Start no earlier than this time (with AutoStart)' }),
+  startAfter: isoDateTime
+    .nullable()
+    .optional()
+    .meta({ description: 'Start no earlier than this time (with AutoStart)' }),
   completeAfter: isoDateTime.nullable().optional().meta({ description: 'Complete automatically after this time' }),
   autoStart: z.boolean().default(false),
   autoComplete: z.boolean().default(false),
@@ -28,7 +31,10 @@ export const createBatchBody = z
     name: batchName,
     sourceEndpointId: uuid,
     destinationEndpointId: uuid,
-    csv: z.string().optional().meta({ description: 'CSV text: EmailAddress,UserName,Password[,DestinationUserName,DestinationPassword]' }),
+    csv: z
+      .string()
+      .optional()
+      .meta({ description: 'CSV text: EmailAddress,UserName,Password[,DestinationUserName,DestinationPassword]' }),
     mailboxes: z.array(mailboxJson).optional(),
     ...settingsFields,
   })
@@ -42,7 +48,12 @@ export const createBatchBody = z
 const commaList = z
   .string()
   .max(100_000)
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  );
 
 /** With `Content-Type: text/csv`, the settings come as query parameters. */
 export const createBatchCsvQuery = z
@@ -70,7 +81,12 @@ export const editBatchBody = z
     destinationEndpointId: uuid.optional(),
     badItemLimit: z.number().int().min(0).max(1_000_000).optional(),
     largeItemLimit: z.number().int().min(0).max(1_000_000).optional(),
-    largeItemMaxBytes: z.number().int().min(1).max(10 * 1024 * 1024 * 1024).optional(),
+    largeItemMaxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(10 * 1024 * 1024 * 1024)
+      .optional(),
     folderInclude: folderList.optional(),
     folderExclude: folderList.optional(),
     deleteOnDestination: z.boolean().optional(),
@@ -87,12 +103,26 @@ export const addMailboxesBody = z
     path: ['csv'],
   });
 
-export const LIST_SORTS = ['name', 'status', 'createdAt', 'total', 'synced', 'finalized', 'failed', 'percentageSynced'] as const;
+export const LIST_SORTS = [
+  'name',
+  'status',
+  'createdAt',
+  'total',
+  'synced',
+  'finalized',
+  'failed',
+  'percentageSynced',
+] as const;
 
 const statusList = z
   .string()
   .max(1000)
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  )
   .pipe(z.array(z.enum(BATCH_STATUSES)));
 
 export const listBatchesQuery = z
@@ -184,7 +214,13 @@ export const batchDetailSchema = z
     lastError: z.string().nullable(),
     pass: z.object({ kind: z.string(), startedAt: z.string(), scheduled: z.number(), finished: z.number() }).nullable(),
     recentCommands: z.array(
-      z.object({ command: z.string(), by: z.string(), at: z.string(), outcome: z.string(), status: z.string().optional() }),
+      z.object({
+        command: z.string(),
+        by: z.string(),
+        at: z.string(),
+        outcome: z.string(),
+        status: z.string().optional(),
+      }),
     ),
     live: z.boolean().meta({ description: 'true when status and timers come from the running workflow' }),
   })

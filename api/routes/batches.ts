@@ -8,7 +8,13 @@ import { ApiError } from '../errors';
 import { insertMailboxes, resolveMailboxes } from '../mailbox-store';
 import { defineRoute, type AnyRoute } from '../route';
 import { batchRef, errorSchema, paging } from '../schemas';
-import { isAlreadyStarted, queryBatch, startBatchWorkflow, workflowIdFor, type BatchWorkflowInput } from '../workflow-client';
+import {
+  isAlreadyStarted,
+  queryBatch,
+  startBatchWorkflow,
+  workflowIdFor,
+  type BatchWorkflowInput,
+} from '../workflow-client';
 import {
   batchDetailSchema,
   batchList,
@@ -45,7 +51,10 @@ async function requireEndpoints(deps: ApiDeps, ids: { field: string; id: string 
 
 const commandErrors = {
   404: { description: 'BATCH_NOT_FOUND', schema: errorSchema },
-  409: { description: 'COMMAND_NOT_ALLOWED (details.status, details.allowedCommands) or WORKFLOW_NOT_RUNNING', schema: errorSchema },
+  409: {
+    description: 'COMMAND_NOT_ALLOWED (details.status, details.allowedCommands) or WORKFLOW_NOT_RUNNING',
+    schema: errorSchema,
+  },
   503: { description: 'TEMPORAL_UNAVAILABLE', schema: errorSchema },
   504: { description: 'COMMAND_TIMEOUT: the workflow did not apply the command in time', schema: errorSchema },
 };
@@ -63,7 +72,8 @@ export const batchRoutes: AnyRoute[] = [
     async handler({ deps, query }) {
       const { page, pageSize, offset } = paging(query, 50);
       const sort = SORT_SQL[query.sort ?? 'createdAt']!;
-      const order = (query.order ?? (query.sort && query.sort !== 'createdAt' ? 'asc' : 'desc')) === 'asc' ? 'asc' : 'desc';
+      const order =
+        (query.order ?? (query.sort && query.sort !== 'createdAt' ? 'asc' : 'desc')) === 'asc' ? 'asc' : 'desc';
       const search = query.search ? `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
       const params = [query.status ?? null, search, pageSize, offset];
       const { rows } = await deps.pool.query<
@@ -130,7 +140,10 @@ export const batchRoutes: AnyRoute[] = [
       409: { description: 'BATCH_NAME_TAKEN', schema: errorSchema },
       413: { description: 'CSV_TOO_LARGE / PAYLOAD_TOO_LARGE', schema: errorSchema },
       415: { description: 'UNSUPPORTED_MEDIA_TYPE', schema: errorSchema },
-      422: { description: 'CSV_INVALID / MAILBOXES_INVALID (details.problems with line numbers) or UNKNOWN_ENDPOINT', schema: errorSchema },
+      422: {
+        description: 'CSV_INVALID / MAILBOXES_INVALID (details.problems with line numbers) or UNKNOWN_ENDPOINT',
+        schema: errorSchema,
+      },
       503: { description: 'WORKFLOW_START_FAILED (nothing is left behind)', schema: errorSchema },
     },
     async handler({ deps, body, actor }) {
@@ -154,9 +167,20 @@ export const batchRoutes: AnyRoute[] = [
                                 folder_include, folder_exclude)
            values ($1, $2, $3, 'Created', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning *`,
           [
-            batchId, body.name, workflowId, body.sourceEndpointId, body.destinationEndpointId, actor.owner,
-            body.startAfter ?? null, body.completeAfter ?? null, body.autoStart, body.autoComplete, body.badItemLimit,
-            body.largeItemLimit, body.folderInclude, body.folderExclude,
+            batchId,
+            body.name,
+            workflowId,
+            body.sourceEndpointId,
+            body.destinationEndpointId,
+            actor.owner,
+            body.startAfter ?? null,
+            body.completeAfter ?? null,
+            body.autoStart,
+            body.autoComplete,
+            body.badItemLimit,
+            body.largeItemLimit,
+            body.folderInclude,
+            body.folderExclude,
           ],
         );
         row = inserted.rows[0]!;
@@ -189,9 +213,13 @@ export const batchRoutes: AnyRoute[] = [
       } catch (err) {
         await deps.pool.query('delete from batches where id = $1', [batchId]);
         if (isAlreadyStarted(err)) {
-          throw new ApiError('BATCH_NAME_TAKEN', `a workflow ${workflowId} is still running (a batch of this name is being removed)`, {
-            workflowId,
-          });
+          throw new ApiError(
+            'BATCH_NAME_TAKEN',
+            `a workflow ${workflowId} is still running (a batch of this name is being removed)`,
+            {
+              workflowId,
+            },
+          );
         }
         deps.logger.error('batch workflow did not start; batch rows deleted', {
           batchId,
@@ -210,7 +238,7 @@ export const batchRoutes: AnyRoute[] = [
     method: 'get',
     path: '/batches/{id}',
     operationId: 'getBatch',
-    summary: "Every statistic of one batch (id or name); live from the workflow when it answers",
+    summary: 'Every statistic of one batch (id or name); live from the workflow when it answers',
     tag: 'batches',
     access: 'viewer',
     params: batchRef,
@@ -232,7 +260,11 @@ export const batchRoutes: AnyRoute[] = [
     access: 'admin',
     params: batchRef,
     body: editBatchBody,
-    responses: { 200: { description: 'Applied', schema: commandResult }, ...commandErrors, 422: { description: 'UNKNOWN_ENDPOINT', schema: errorSchema } },
+    responses: {
+      200: { description: 'Applied', schema: commandResult },
+      ...commandErrors,
+      422: { description: 'UNKNOWN_ENDPOINT', schema: errorSchema },
+    },
     async handler({ deps, params, body, actor }) {
       const ids = [
         ...(body.sourceEndpointId ? [{ field: 'sourceEndpointId', id: body.sourceEndpointId }] : []),
@@ -258,14 +290,27 @@ export const batchRoutes: AnyRoute[] = [
             updated_at = now()
           where id = $1`,
         [
-          result.batch.id, body.startAfter !== undefined, body.startAfter ?? null, body.completeAfter !== undefined,
-          body.completeAfter ?? null, body.autoComplete ?? null, body.sourceEndpointId ?? null, body.destinationEndpointId ?? null,
-          body.badItemLimit ?? null, body.largeItemLimit ?? null, body.largeItemMaxBytes ?? null, body.folderInclude ?? null,
-          body.folderExclude ?? null, body.deleteOnDestination ?? null,
+          result.batch.id,
+          body.startAfter !== undefined,
+          body.startAfter ?? null,
+          body.completeAfter !== undefined,
+          body.completeAfter ?? null,
+          body.autoComplete ?? null,
+          body.sourceEndpointId ?? null,
+          body.destinationEndpointId ?? null,
+          body.badItemLimit ?? null,
+          body.largeItemLimit ?? null,
+          body.largeItemMaxBytes ?? null,
+          body.folderInclude ?? null,
+          body.folderExclude ?? null,
+          body.deleteOnDestination ?? null,
         ],
       );
       const row = await findBatch(deps.pool, result.batch.id);
-      return { status: 200, body: { ...result, batch: await batchDetail(deps, row, await queryBatch(deps, row.workflow_id)) } };
+      return {
+        status: 200,
+        body: { ...result, batch: await batchDetail(deps, row, await queryBatch(deps, row.workflow_id)) },
+      };
     },
   }),
   defineRoute({
@@ -276,7 +321,10 @@ export const batchRoutes: AnyRoute[] = [
     tag: 'batches',
     access: 'admin',
     params: batchRef,
-    responses: { 202: { description: 'Removal accepted (or already under way)', schema: commandResult }, ...commandErrors },
+    responses: {
+      202: { description: 'Removal accepted (or already under way)', schema: commandResult },
+      ...commandErrors,
+    },
     async handler({ deps, params, actor }) {
       return { status: 202, body: await runCommand(deps, actor, params.id, 'remove') };
     },
@@ -299,7 +347,10 @@ export const batchRoutes: AnyRoute[] = [
       access: 'admin',
       params: batchRef,
       responses: {
-        200: { description: 'Accepted, or alreadyApplied when the command had already taken effect', schema: commandResult },
+        200: {
+          description: 'Accepted, or alreadyApplied when the command had already taken effect',
+          schema: commandResult,
+        },
         ...commandErrors,
       },
       async handler({ deps, params, actor }) {

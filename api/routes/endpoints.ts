@@ -8,10 +8,15 @@ import { defineRoute, type AnyRoute } from '../route';
 import { errorSchema, idParam, plainText, queryBoolean } from '../schemas';
 
 /** Host names, IPv4 and IPv6 literals; nothing with spaces, slashes, schemes or control characters. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 
 // eslint-disable-next-line no-control-regex
-const password = z.string().min(1, 'must not be empty').max(1024).refine((s) => !/[\u0000\r\n]/.test(s), 'must not contain NUL or line breaks');
+const password = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(1024)
+  .refine((s) => !/[\u0000\r\n]/.test(s), 'must not contain NUL or line breaks');
 
 const settingsFields = {
   type: z.literal('imap').default('imap'),
@@ -21,7 +26,10 @@ const settingsFields = {
   security: z.enum(['none', 'starttls', 'tls']),
   acceptUntrustedCerts: z.boolean().default(false),
   authMethod: z.enum(['plain', 'login', 'xoauth2']).default('plain'),
-  adminUser: plainText(256).nullable().optional().meta({ description: 'Admin (master) user; null when each mailbox logs in itself' }),
+  adminUser: plainText(256)
+    .nullable()
+    .optional()
+    .meta({ description: 'Admin (master) user; null when each mailbox logs in itself' }),
   adminPassword: password.nullable().optional().meta({ description: 'Write-only; never returned', writeOnly: true }),
   maxConcurrentMigrations: z.number().int().min(1).max(10_000).default(100),
   maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
@@ -77,7 +85,9 @@ export const endpointSchema = z
   })
   .meta({ id: 'Endpoint' });
 
-const testResultSchema = z.object({ ok: z.boolean(), code: z.string(), message: z.string() }).meta({ id: 'ConnectionTestResult' });
+const testResultSchema = z
+  .object({ ok: z.boolean(), code: z.string(), message: z.string() })
+  .meta({ id: 'ConnectionTestResult' });
 
 export interface EndpointRow {
   id: string;
@@ -129,7 +139,11 @@ async function runTest(deps: ApiDeps, settings: ConnectionTestSettings): Promise
     const result = await deps.testConnection(settings);
     return { ok: result.ok, code: result.code, message: result.message };
   } catch (err) {
-    deps.logger.warn('connection test threw', { host: settings.host, port: settings.port, error: (err as Error).message });
+    deps.logger.warn('connection test threw', {
+      host: settings.host,
+      port: settings.port,
+      error: (err as Error).message,
+    });
     return { ok: false, code: 'TEST_ERROR', message: 'the connection test could not run' };
   }
 }
@@ -207,21 +221,36 @@ export const endpointRoutes: AnyRoute[] = [
       422: { description: 'ENDPOINT_TEST_FAILED (details.test)', schema: errorSchema },
     },
     async handler({ deps, body, query }) {
-      const { rows: taken } = await deps.pool.query('select 1 from endpoints where lower(name) = lower($1)', [body.name]);
+      const { rows: taken } = await deps.pool.query('select 1 from endpoints where lower(name) = lower($1)', [
+        body.name,
+      ]);
       if (taken.length > 0) throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
       if (!query.skipTest) {
         const result = await runTest(deps, settingsOf(body));
         if (!result.ok) throw testFailed(result);
       }
       const id = randomUUID();
-      const secret = body.adminPassword ? deps.secretBox.seal(body.adminPassword, secretContext.endpointAdmin(id)) : null;
+      const secret = body.adminPassword
+        ? deps.secretBox.seal(body.adminPassword, secretContext.endpointAdmin(id))
+        : null;
       const { rows } = await deps.pool.query<EndpointRow>(
         `insert into endpoints (id, name, type, provider, host, port, security, accept_untrusted_certs, auth_method,
                                 admin_user, admin_secret, max_concurrent_migrations, max_concurrent_incremental_syncs)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
         [
-          id, body.name, body.type, body.provider, body.host, body.port, body.security, body.acceptUntrustedCerts,
-          body.authMethod, body.adminUser ?? null, secret, body.maxConcurrentMigrations, body.maxConcurrentIncrementalSyncs,
+          id,
+          body.name,
+          body.type,
+          body.provider,
+          body.host,
+          body.port,
+          body.security,
+          body.acceptUntrustedCerts,
+          body.authMethod,
+          body.adminUser ?? null,
+          secret,
+          body.maxConcurrentMigrations,
+          body.maxConcurrentIncrementalSyncs,
         ],
       );
       deps.logger.info('endpoint created', { endpointId: id, name: body.name, host: body.host });
@@ -282,12 +311,19 @@ export const endpointRoutes: AnyRoute[] = [
       const row = await findEndpoint(deps, params.id);
       const running = await batchesUsing(deps, row.id, true);
       if (running.length > 0) {
-        throw new ApiError('ENDPOINT_IN_USE', `endpoint is used by running batches: ${running.map((b) => b.name).join(', ')}`, {
-          batches: running,
-        });
+        throw new ApiError(
+          'ENDPOINT_IN_USE',
+          `endpoint is used by running batches: ${running.map((b) => b.name).join(', ')}`,
+          {
+            batches: running,
+          },
+        );
       }
       if (body.name !== undefined) {
-        const { rows } = await deps.pool.query('select 1 from endpoints where lower(name) = lower($1) and id <> $2', [body.name, row.id]);
+        const { rows } = await deps.pool.query('select 1 from endpoints where lower(name) = lower($1) and id <> $2', [
+          body.name,
+          row.id,
+        ]);
         if (rows.length > 0) throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
       }
       const current = rowSettings(deps, row);
@@ -301,9 +337,18 @@ export const endpointRoutes: AnyRoute[] = [
         adminUser: body.adminUser === undefined ? current.adminUser : body.adminUser,
         adminPassword: body.adminPassword === undefined ? current.adminPassword : body.adminPassword,
       };
-      const connectionChanged = (['host', 'port', 'security', 'acceptUntrustedCerts', 'authMethod', 'provider', 'adminUser', 'adminPassword'] as const).some(
-        (k) => next[k] !== current[k],
-      );
+      const connectionChanged = (
+        [
+          'host',
+          'port',
+          'security',
+          'acceptUntrustedCerts',
+          'authMethod',
+          'provider',
+          'adminUser',
+          'adminPassword',
+        ] as const
+      ).some((k) => next[k] !== current[k]);
       if (connectionChanged && !query.skipTest) {
         const result = await runTest(deps, next);
         if (!result.ok) throw testFailed(result);
@@ -320,8 +365,17 @@ export const endpointRoutes: AnyRoute[] = [
                 max_concurrent_incremental_syncs = $12, updated_at = now()
           where id = $1 returning *`,
         [
-          row.id, body.name ?? row.name, next.provider, next.host, next.port, next.security, next.acceptUntrustedCerts,
-          next.authMethod, next.adminUser ?? null, secret, body.maxConcurrentMigrations ?? row.max_concurrent_migrations,
+          row.id,
+          body.name ?? row.name,
+          next.provider,
+          next.host,
+          next.port,
+          next.security,
+          next.acceptUntrustedCerts,
+          next.authMethod,
+          next.adminUser ?? null,
+          secret,
+          body.maxConcurrentMigrations ?? row.max_concurrent_migrations,
           body.maxConcurrentIncrementalSyncs ?? row.max_concurrent_incremental_syncs,
         ],
       );
@@ -345,9 +399,13 @@ export const endpointRoutes: AnyRoute[] = [
       const row = await findEndpoint(deps, params.id);
       const using = await batchesUsing(deps, row.id, false);
       if (using.length > 0) {
-        throw new ApiError('ENDPOINT_IN_USE', `endpoint is used by batches: ${using.map((b) => b.name).join(', ')}; delete them first`, {
-          batches: using,
-        });
+        throw new ApiError(
+          'ENDPOINT_IN_USE',
+          `endpoint is used by batches: ${using.map((b) => b.name).join(', ')}; delete them first`,
+          {
+            batches: using,
+          },
+        );
       }
       try {
         await deps.pool.query('delete from endpoints where id = $1', [row.id]);
@@ -373,7 +431,10 @@ export const endpointRoutes: AnyRoute[] = [
     responses: { 200: { description: 'The test result', schema: testResultSchema } },
     async handler({ deps, params, body }) {
       const row = await findEndpoint(deps, params.id);
-      return { status: 200, body: await runTest(deps, { ...rowSettings(deps, row), testMailbox: body.testMailbox ?? null }) };
+      return {
+        status: 200,
+        body: await runTest(deps, { ...rowSettings(deps, row), testMailbox: body.testMailbox ?? null }),
+      };
     },
   }),
 ];

@@ -93,7 +93,12 @@ const mailboxSchema = z
 const statusFilter = z
   .string()
   .max(500)
-  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  )
   .pipe(z.array(z.enum(MAILBOX_STATUSES)));
 
 const listQuery = z
@@ -149,7 +154,10 @@ export const mailboxRoutes: AnyRoute[] = [
     largeBody: true,
     responses: {
       201: { description: 'Added', schema: z.object({ added: z.number(), total: z.number() }) },
-      409: { description: 'BATCH_NOT_EDITABLE: the batch is completing, completed or being removed', schema: errorSchema },
+      409: {
+        description: 'BATCH_NOT_EDITABLE: the batch is completing, completed or being removed',
+        schema: errorSchema,
+      },
       422: { description: 'CSV_INVALID / MAILBOXES_INVALID', schema: errorSchema.extend({ details: problemsDetails }) },
     },
     async handler({ deps, params, body, actor }) {
@@ -160,7 +168,10 @@ export const mailboxRoutes: AnyRoute[] = [
         });
       }
       const mailboxes = await resolveMailboxes(deps.pool, body, batch.id);
-      const { rows: existing } = await deps.pool.query<{ n: number }>('select count(*)::int as n from mailboxes where batch_id = $1', [batch.id]);
+      const { rows: existing } = await deps.pool.query<{ n: number }>(
+        'select count(*)::int as n from mailboxes where batch_id = $1',
+        [batch.id],
+      );
       if (existing[0]!.n + mailboxes.length > 50_000) {
         throw new ApiError('MAILBOXES_INVALID', 'a batch holds at most 50000 mailboxes', {
           problems: [{ code: 'TOO_MANY_ROWS', message: `the batch has ${existing[0]!.n} mailboxes already` }],
@@ -202,18 +213,20 @@ export const mailboxRoutes: AnyRoute[] = [
     access: 'viewer',
     params: batchRef,
     query: listQuery,
-    responses: { 200: { description: 'One page', schema: pageOf(mailboxSchema) }, 404: { description: 'BATCH_NOT_FOUND', schema: errorSchema } },
+    responses: {
+      200: { description: 'One page', schema: pageOf(mailboxSchema) },
+      404: { description: 'BATCH_NOT_FOUND', schema: errorSchema },
+    },
     async handler({ deps, params, query }) {
       const batch = await findBatch(deps.pool, params.id);
       const { page, pageSize, offset } = paging(query, 100);
       const where = `batch_id = $1 and ($2::text[] is null or status = any($2)) and ($3::text is null or email ilike $3)`;
       const args = [batch.id, query.status ?? null, query.search ? likePattern(query.search) : null];
       const [items, count] = await Promise.all([
-        deps.pool.query<MailboxRow>(`select ${MAILBOX_COLUMNS} from mailboxes where ${where} order by id limit $4 offset $5`, [
-          ...args,
-          pageSize,
-          offset,
-        ]),
+        deps.pool.query<MailboxRow>(
+          `select ${MAILBOX_COLUMNS} from mailboxes where ${where} order by id limit $4 offset $5`,
+          [...args, pageSize, offset],
+        ),
         deps.pool.query<{ n: number }>(`select count(*)::int as n from mailboxes where ${where}`, args),
       ]);
       return { status: 200, body: { items: items.rows.map(mailboxView), total: count.rows[0]!.n, page, pageSize } };
@@ -232,7 +245,10 @@ export const mailboxRoutes: AnyRoute[] = [
       const batch = await findBatch(deps.pool, params.id);
       res.status(200);
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="${batch.name.replace(/[^A-Za-z0-9._-]/g, '_')}-mailboxes.csv"`);
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="${batch.name.replace(/[^A-Za-z0-9._-]/g, '_')}-mailboxes.csv"`,
+      );
       res.write(CSV_EXPORT_COLUMNS.map(([h]) => h).join(',') + '\r\n');
       let after = '0';
       for (;;) {
@@ -263,7 +279,9 @@ export const mailboxRoutes: AnyRoute[] = [
     summary: 'Items a mailbox left behind (too large, refused by the destination)',
     tag: 'mailboxes',
     access: 'viewer',
-    params: z.object({ id: z.string().min(1).max(200), mailboxId: z.string().regex(/^\d{1,18}$/, 'must be a mailbox id') }).strict(),
+    params: z
+      .object({ id: z.string().min(1).max(200), mailboxId: z.string().regex(/^\d{1,18}$/, 'must be a mailbox id') })
+      .strict(),
     query: z.object(pageQuery).strict(),
     responses: {
       200: {
@@ -285,7 +303,10 @@ export const mailboxRoutes: AnyRoute[] = [
     },
     async handler({ deps, params, query }) {
       const batch = await findBatch(deps.pool, params.id);
-      const { rows: found } = await deps.pool.query('select 1 from mailboxes where id = $1 and batch_id = $2', [params.mailboxId, batch.id]);
+      const { rows: found } = await deps.pool.query('select 1 from mailboxes where id = $1 and batch_id = $2', [
+        params.mailboxId,
+        batch.id,
+      ]);
       if (found.length === 0) throw new ApiError('MAILBOX_NOT_FOUND', 'no mailbox with this id in the batch');
       const { page, pageSize, offset } = paging(query, 100);
       const [items, count] = await Promise.all([
@@ -303,7 +324,9 @@ export const mailboxRoutes: AnyRoute[] = [
              from skipped_items where mailbox_id = $1 order by id limit $2 offset $3`,
           [params.mailboxId, pageSize, offset],
         ),
-        deps.pool.query<{ n: number }>('select count(*)::int as n from skipped_items where mailbox_id = $1', [params.mailboxId]),
+        deps.pool.query<{ n: number }>('select count(*)::int as n from skipped_items where mailbox_id = $1', [
+          params.mailboxId,
+        ]),
       ]);
       return {
         status: 200,
@@ -344,14 +367,26 @@ export const mailboxRoutes: AnyRoute[] = [
         description: 'Samples',
         schema: z.object({
           items: z.array(
-            z.object({ at: z.string(), synced: z.number(), failed: z.number(), finalized: z.number(), itemsSynced: z.number() }),
+            z.object({
+              at: z.string(),
+              synced: z.number(),
+              failed: z.number(),
+              finalized: z.number(),
+              itemsSynced: z.number(),
+            }),
           ),
         }),
       },
     },
     async handler({ deps, params, query }) {
       const batch = await findBatch(deps.pool, params.id);
-      const { rows } = await deps.pool.query<{ at: Date; synced: number; failed: number; finalized: number; items_synced: string }>(
+      const { rows } = await deps.pool.query<{
+        at: Date;
+        synced: number;
+        failed: number;
+        finalized: number;
+        items_synced: string;
+      }>(
         `select * from (
            select at, synced, failed, finalized, items_synced from batch_progress
             where batch_id = $1 and ($2::timestamptz is null or at >= $2) order by at desc limit $3
@@ -392,7 +427,13 @@ export const mailboxRoutes: AnyRoute[] = [
       },
     },
     async handler({ deps }) {
-      const { rows } = await deps.pool.query<{ total: number; synced: number; finalized: number; failed: number; batches: number }>(
+      const { rows } = await deps.pool.query<{
+        total: number;
+        synced: number;
+        finalized: number;
+        failed: number;
+        batches: number;
+      }>(
         `select count(*)::int as total,
                 count(*) filter (where status in ('Synced', 'Completing', 'Completed')
                                     or (status = 'Syncing' and initial_sync_at is not null))::int as synced,
@@ -404,7 +445,13 @@ export const mailboxRoutes: AnyRoute[] = [
       const r = rows[0]!;
       return {
         status: 200,
-        body: { totalMailboxes: r.total, syncedMailboxes: r.synced, finalizedMailboxes: r.finalized, failedMailboxes: r.failed, batches: r.batches },
+        body: {
+          totalMailboxes: r.total,
+          syncedMailboxes: r.synced,
+          finalizedMailboxes: r.finalized,
+          failedMailboxes: r.failed,
+          batches: r.batches,
+        },
       };
     },
   }),

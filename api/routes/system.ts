@@ -35,7 +35,10 @@ export const systemRoutes: AnyRoute[] = [
     responses: {
       200: {
         description: 'Both reachable',
-        schema: z.object({ status: z.literal('ok'), checks: z.object({ postgres: checkSchema, temporal: checkSchema }) }),
+        schema: z.object({
+          status: z.literal('ok'),
+          checks: z.object({ postgres: checkSchema, temporal: checkSchema }),
+        }),
       },
       503: { description: 'One of them is not reachable (code UNHEALTHY, details.checks)', schema: errorSchema },
     },
@@ -62,7 +65,12 @@ export const systemRoutes: AnyRoute[] = [
     responses: {
       200: {
         description: 'The token used',
-        schema: z.object({ name: z.string(), owner: z.string(), role: z.enum(['admin', 'viewer']), tokenId: z.string() }),
+        schema: z.object({
+          name: z.string(),
+          owner: z.string(),
+          role: z.enum(['admin', 'viewer']),
+          tokenId: z.string(),
+        }),
       },
     },
     async handler({ actor }) {

@@ -52,7 +52,16 @@ describe('bad input never makes a 500', () => {
   });
 
   it('refuses malformed query strings: repeated keys, out-of-range pages, unknown parameters', async () => {
-    for (const q of ['page=1&page=2', 'pageSize=100000', 'page=0', 'page=-1', 'page=1e3', 'order=sideways', 'colour=red', 'search=' + 'x'.repeat(300)]) {
+    for (const q of [
+      'page=1&page=2',
+      'pageSize=100000',
+      'page=0',
+      'page=-1',
+      'page=1e3',
+      'order=sideways',
+      'colour=red',
+      'search=' + 'x'.repeat(300),
+    ]) {
       const res = await api.request('GET', `/batches?${q}`);
       expect([q.slice(0, 30), res.status]).toEqual([q.slice(0, 30), 400]);
       expectErrorShape(res, 'VALIDATION_FAILED');
@@ -68,7 +77,13 @@ describe('bad input never makes a 500', () => {
   });
 
   it('refuses non-object JSON bodies and prototype tricks', async () => {
-    for (const body of ['[]', '"text"', '42', 'null', '{"__proto__":{"role":"admin"},"name":"x","owner":"o","role":"viewer"}']) {
+    for (const body of [
+      '[]',
+      '"text"',
+      '42',
+      'null',
+      '{"__proto__":{"role":"admin"},"name":"x","owner":"o","role":"viewer"}',
+    ]) {
       const res = await api.request('POST', '/tokens', { body, contentType: 'application/json' });
       expect([body.slice(0, 20), res.status]).toEqual([body.slice(0, 20), 400]);
     }
@@ -87,10 +102,14 @@ describe('bad input never makes a 500', () => {
        values ('66666666-6666-4666-8666-666666666666', 'Done', 'batch:Done', 'Completed', $1, $1, 'x')`,
       [src],
     );
-    const closed = await api.request('POST', '/batches/Done/mailboxes', { json: { mailboxes: [{ emailAddress: 'a@example.com', userName: 'a', password: 'p' }] } });
+    const closed = await api.request('POST', '/batches/Done/mailboxes', {
+      json: { mailboxes: [{ emailAddress: 'a@example.com', userName: 'a', password: 'p' }] },
+    });
     expect(closed.status).toBe(409);
     expectErrorShape(closed, 'BATCH_NOT_EDITABLE');
-    const unknown = await api.request('POST', '/batches/nope/mailboxes', { json: { csv: 'EmailAddress,UserName,Password\na@example.com,a,p' } });
+    const unknown = await api.request('POST', '/batches/nope/mailboxes', {
+      json: { csv: 'EmailAddress,UserName,Password\na@example.com,a,p' },
+    });
     expect(unknown.status).toBe(404);
     await api.db.pool.query('delete from batches');
   });
@@ -135,7 +154,15 @@ describe('JSON logger', () => {
     const logger = createJsonLogger({ component: 'api', write: (t) => lines.push(t) });
     logger.info('endpoint created', { host: 'h', adminPassword: 'leak-me', tokenId: 'abc', authorization: 'Bearer x' });
     const entry = JSON.parse(lines[0]!);
-    expect(entry).toMatchObject({ level: 'info', msg: 'endpoint created', component: 'api', host: 'h', adminPassword: '[redacted]', tokenId: 'abc', authorization: '[redacted]' });
+    expect(entry).toMatchObject({
+      level: 'info',
+      msg: 'endpoint created',
+      component: 'api',
+      host: 'h',
+      adminPassword: '[redacted]',
+      tokenId: 'abc',
+      authorization: '[redacted]',
+    });
     expect(lines[0]).not.toContain('leak-me');
   });
 });

@@ -24,7 +24,10 @@ describe('authentication', () => {
     expect((await api.request('GET', '/me', { token: 'mf_nottherightone' })).status).toBe(401);
     const malformed = await api.request('GET', '/me', { token: null, headers: { authorization: 'Bearer' } });
     expect(malformed.status).toBe(401);
-    const basic = await api.request('GET', '/me', { token: null, headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } });
+    const basic = await api.request('GET', '/me', {
+      token: null,
+      headers: { authorization: 'Basic YWRtaW46YWRtaW4=' },
+    });
     expect(basic.status).toBe(401);
     expect(basic.body.error.code).toBe('UNAUTHENTICATED');
   });
@@ -59,14 +62,18 @@ describe('authentication', () => {
   });
 
   it('creates a token, shows its value once, stores only its hash, and revokes it', async () => {
-    const created = await api.request('POST', '/tokens', { json: { name: 'ci', owner: 'ci@example.com', role: 'viewer' } });
+    const created = await api.request('POST', '/tokens', {
+      json: { name: 'ci', owner: 'ci@example.com', role: 'viewer' },
+    });
     expect(created.status).toBe(201);
     const token: string = created.body.token;
     expect(token).toMatch(/^mf_[A-Za-z0-9_-]{43}$/);
     const list = await api.request('GET', '/tokens');
     expect(list.text).not.toContain(token);
     expect(list.body.items.map((t: { name: string }) => t.name)).toContain('ci');
-    const stored = await api.db.pool.query<{ token_hash: Buffer }>('select token_hash from api_tokens where id = $1', [created.body.id]);
+    const stored = await api.db.pool.query<{ token_hash: Buffer }>('select token_hash from api_tokens where id = $1', [
+      created.body.id,
+    ]);
     expect(stored.rows[0]!.token_hash.toString('utf8')).not.toContain(token);
     expect(stored.rows[0]!.token_hash).toHaveLength(32);
 
@@ -119,9 +126,17 @@ describe('authentication', () => {
     );
     const res = await api.request('POST', '/batches/audited/start');
     expect(res.status).toBe(409);
-    const { rows } = await api.db.pool.query('select actor, command, outcome, detail from audit_log where batch_name = $1', ['audited']);
+    const { rows } = await api.db.pool.query(
+      'select actor, command, outcome, detail from audit_log where batch_name = $1',
+      ['audited'],
+    );
     expect(rows).toEqual([
-      { actor: 'admin@example.com', command: 'start', outcome: 'rejected', detail: expect.objectContaining({ status: 'Completed', source: 'api' }) },
+      {
+        actor: 'admin@example.com',
+        command: 'start',
+        outcome: 'rejected',
+        detail: expect.objectContaining({ status: 'Completed', source: 'api' }),
+      },
     ]);
   });
 });

@@ -50,7 +50,12 @@ beforeAll(async () => {
       { folder: 'Work', raw: buildMessage({ subject: `report for ${user}` }) },
     ]);
   }
-  api = await startApi({ temporal: env.client, taskQueue, temporalUiUrl: 'http://localhost:8233/', searchAttributes: true });
+  api = await startApi({
+    temporal: env.client,
+    taskQueue,
+    temporalUiUrl: 'http://localhost:8233/',
+    searchAttributes: true,
+  });
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -61,7 +66,12 @@ beforeAll(async () => {
     },
   });
   workerRun = worker.run();
-  sourceEndpoint = await createEndpoint(api, 'Source', { host: source.host, port: source.port, security: 'none', provider: 'dovecot' });
+  sourceEndpoint = await createEndpoint(api, 'Source', {
+    host: source.host,
+    port: source.port,
+    security: 'none',
+    provider: 'dovecot',
+  });
   destinationEndpoint = await createEndpoint(api, 'Destination', {
     host: destination.host,
     port: destination.port,
@@ -93,7 +103,8 @@ async function waitForStatus(ref: string, wanted: string[], timeoutMs = 60_000) 
   throw new Error(`batch ${ref} never reached ${wanted.join('/')}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
 }
 
-const csvOf = (emails: string[]) => ['EmailAddress,UserName,Password', ...emails.map((e) => `${e},${e},${PASSWORDS[e]}`)].join('\n');
+const csvOf = (emails: string[]) =>
+  ['EmailAddress,UserName,Password', ...emails.map((e) => `${e},${e},${PASSWORDS[e]}`)].join('\n');
 
 describe('a batch driven through the API', () => {
   let id: string;
@@ -130,9 +141,13 @@ describe('a batch driven through the API', () => {
       allowedCommands: ['start', 'edit', 'remove'],
       folderExclude: ['Junk'],
     });
-    const { rows } = await api.db.pool.query<{ source_secret: Buffer }>('select source_secret from mailboxes where batch_id = $1', [id]);
+    const { rows } = await api.db.pool.query<{ source_secret: Buffer }>(
+      'select source_secret from mailboxes where batch_id = $1',
+      [id],
+    );
     expect(rows).toHaveLength(2);
-    for (const r of rows) for (const p of Object.values(PASSWORDS)) expect(r.source_secret.toString('latin1')).not.toContain(p);
+    for (const r of rows)
+      for (const p of Object.values(PASSWORDS)) expect(r.source_secret.toString('latin1')).not.toContain(p);
     const description = await env.client.workflow.getHandle('batch:Wave 1').describe();
     expect(description.type).toBe('batchWorkflow');
     expect(description.taskQueue).toBe(taskQueue);
@@ -158,7 +173,10 @@ describe('a batch driven through the API', () => {
       message: 'complete is not allowed while the batch is Created',
       details: { status: 'Created', allowedCommands: ['start', 'edit', 'remove'] },
     });
-    const { rows } = await api.db.pool.query("select actor, outcome from audit_log where batch_id = $1 and command = 'complete'", [id]);
+    const { rows } = await api.db.pool.query(
+      "select actor, outcome from audit_log where batch_id = $1 and command = 'complete'",
+      [id],
+    );
     expect(rows).toContainEqual({ actor: 'admin@example.com', outcome: 'rejected' });
   });
 
@@ -183,9 +201,13 @@ describe('a batch driven through the API', () => {
   });
 
   it('lists batches with the seed columns, filtered, sorted and paged', async () => {
-    const list = await api.request('GET', '/batches?status=Synced,SyncedWithErrors&sort=name&order=asc&page=1&pageSize=10', {
-      token: api.viewerToken,
-    });
+    const list = await api.request(
+      'GET',
+      '/batches?status=Synced,SyncedWithErrors&sort=name&order=asc&page=1&pageSize=10',
+      {
+        token: api.viewerToken,
+      },
+    );
     expect(list.status).toBe(200);
     expect(list.body).toMatchObject({ total: 1, page: 1, pageSize: 10 });
     expect(list.body.items[0]).toEqual({
@@ -211,21 +233,38 @@ describe('a batch driven through the API', () => {
   });
 
   it('edits the batch through the workflow', async () => {
-    const res = await api.request('PATCH', `/batches/${id}`, { json: { autoComplete: false, badItemLimit: 3, folderInclude: ['INBOX', 'Work'] } });
+    const res = await api.request('PATCH', `/batches/${id}`, {
+      json: { autoComplete: false, badItemLimit: 3, folderInclude: ['INBOX', 'Work'] },
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ command: 'edit', outcome: 'accepted', batch: { badItemLimit: 3, folderInclude: ['INBOX', 'Work'] } });
+    expect(res.body).toMatchObject({
+      command: 'edit',
+      outcome: 'accepted',
+      batch: { badItemLimit: 3, folderInclude: ['INBOX', 'Work'] },
+    });
     const empty = await api.request('PATCH', `/batches/${id}`, { json: {} });
     expect(empty.status).toBe(400);
   });
 
   it('adds mailboxes to the batch (all or nothing) and reports them', async () => {
-    const dup = await api.request('POST', `/batches/${id}/mailboxes`, { body: csvOf(['alice@example.com']), contentType: 'text/csv' });
+    const dup = await api.request('POST', `/batches/${id}/mailboxes`, {
+      body: csvOf(['alice@example.com']),
+      contentType: 'text/csv',
+    });
     expect(dup.status).toBe(422);
     expect(dup.body.error.details.problems).toEqual([
       { line: 2, column: 'EmailAddress', code: 'DUPLICATE_ROW', message: 'alice@example.com is already in this batch' },
     ]);
     const added = await api.request('POST', `/batches/${id}/mailboxes`, {
-      json: { mailboxes: [{ emailAddress: 'carol@example.com', userName: 'carol@example.com', password: PASSWORDS['carol@example.com'] }] },
+      json: {
+        mailboxes: [
+          {
+            emailAddress: 'carol@example.com',
+            userName: 'carol@example.com',
+            password: PASSWORDS['carol@example.com'],
+          },
+        ],
+      },
     });
     expect(added.status).toBe(201);
     expect(added.body).toEqual({ added: 1, total: 3 });
@@ -261,28 +300,46 @@ describe('a batch driven through the API', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\r\n');
-    expect(lines[0]).toBe('EmailAddress,UserName,Status,ItemsSynced,ItemsSkipped,ItemsTotal,BytesSynced,FoldersSynced,FoldersTotal,StartedAt,InitialSyncAt,LastSyncedAt,FinalizedAt,ErrorCode,Error');
+    expect(lines[0]).toBe(
+      'EmailAddress,UserName,Status,ItemsSynced,ItemsSkipped,ItemsTotal,BytesSynced,FoldersSynced,FoldersTotal,StartedAt,InitialSyncAt,LastSyncedAt,FinalizedAt,ErrorCode,Error',
+    );
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(/^alice@example\.com,alice@example\.com,Synced,2,0,/);
     expect(lines[3]).toMatch(/^carol@example\.com,carol@example\.com,Queued,0,0,/);
 
-    const { rows } = await api.db.pool.query<{ id: string }>("select id from mailboxes where email = 'bob@example.com'");
+    const { rows } = await api.db.pool.query<{ id: string }>(
+      "select id from mailboxes where email = 'bob@example.com'",
+    );
     const mailboxId = rows[0]!.id;
     // A spreadsheet must not run an error text as a formula.
-    await api.db.pool.query(`update mailboxes set last_error = '=HYPERLINK("http://evil","x")' where email = 'carol@example.com'`);
+    await api.db.pool.query(
+      `update mailboxes set last_error = '=HYPERLINK("http://evil","x")' where email = 'carol@example.com'`,
+    );
     const defused = await api.request('GET', `/batches/${id}/mailboxes.csv`);
     expect(defused.text).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
     await api.db.pool.query(`update mailboxes set last_error = null where email = 'carol@example.com'`);
-    await api.db.pool.query(`insert into skipped_items (mailbox_id, folder, source_uid, subject, size_bytes, reason) values ($1, 'Work', 7, 'huge', 999999999, 'too large')`, [mailboxId]);
+    await api.db.pool.query(
+      `insert into skipped_items (mailbox_id, folder, source_uid, subject, size_bytes, reason) values ($1, 'Work', 7, 'huge', 999999999, 'too large')`,
+      [mailboxId],
+    );
     const skipped = await api.request('GET', `/batches/${id}/mailboxes/${mailboxId}/skipped-items`);
-    expect(skipped.body).toMatchObject({ total: 1, items: [{ folder: 'Work', sourceUid: 7, subject: 'huge', reason: 'too large' }] });
+    expect(skipped.body).toMatchObject({
+      total: 1,
+      items: [{ folder: 'Work', sourceUid: 7, subject: 'huge', reason: 'too large' }],
+    });
     const wrong = await api.request('GET', `/batches/${id}/mailboxes/999999/skipped-items`);
     expect([wrong.status, wrong.body.error.code]).toEqual([404, 'MAILBOX_NOT_FOUND']);
 
     const progress = await api.request('GET', `/batches/${id}/progress`);
     expect(progress.status).toBe(200);
     expect(progress.body.items.length).toBeGreaterThan(0);
-    expect(progress.body.items[0]).toEqual({ at: expect.any(String), synced: expect.any(Number), failed: 0, finalized: 0, itemsSynced: expect.any(Number) });
+    expect(progress.body.items[0]).toEqual({
+      at: expect.any(String),
+      synced: expect.any(Number),
+      failed: 0,
+      finalized: 0,
+      itemsSynced: expect.any(Number),
+    });
   });
 
   it('stops, treats a second stop as harmless, and resumes', async () => {
@@ -294,7 +351,10 @@ describe('a batch driven through the API', () => {
     expect(again.body).toMatchObject({ outcome: 'alreadyApplied', batch: { status: 'Stopped' } });
     const complete = await api.request('POST', `/batches/${id}/complete`);
     expect(complete.status).toBe(409);
-    expect(complete.body.error.details).toEqual({ status: 'Stopped', allowedCommands: ['start', 'resume', 'edit', 'remove'] });
+    expect(complete.body.error.details).toEqual({
+      status: 'Stopped',
+      allowedCommands: ['start', 'resume', 'edit', 'remove'],
+    });
     const resume = await api.request('POST', `/batches/${id}/resume`);
     expect(resume.status).toBe(200);
     // Resume also syncs the mailbox added while the batch was Synced.
@@ -310,18 +370,29 @@ describe('a batch driven through the API', () => {
     expect(done).toMatchObject({ finalized: 3, total: 3, allowedCommands: ['remove'] });
     expect(done.removeAt).toEqual(expect.any(String));
     const stats = await api.request('GET', '/statistics', { token: api.viewerToken });
-    expect(stats.body).toMatchObject({ totalMailboxes: 3, syncedMailboxes: 3, finalizedMailboxes: 3, failedMailboxes: 0 });
+    expect(stats.body).toMatchObject({
+      totalMailboxes: 3,
+      syncedMailboxes: 3,
+      finalizedMailboxes: 3,
+      failedMailboxes: 0,
+    });
     const again = await api.request('POST', `/batches/${id}/complete`);
     expect(again.body.outcome).toBe('alreadyApplied');
   });
 
   it('keeps every password out of the workflow histories, the responses and the logs', async () => {
-    const secrets = [...Object.values(PASSWORDS), ...Object.values(PASSWORDS).map((p) => `dest-${p}`), DEST_MASTER_PASSWORD];
+    const secrets = [
+      ...Object.values(PASSWORDS),
+      ...Object.values(PASSWORDS).map((p) => `dest-${p}`),
+      DEST_MASTER_PASSWORD,
+    ];
     const history = await env.client.workflow.getHandle('batch:Wave 1').fetchHistory();
     const text = JSON.stringify(history);
     expect(text.length).toBeGreaterThan(1000);
     // Payloads are base64 in the history: search the decoded form too.
-    const payloads = [...text.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
+    const payloads = [...text.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)]
+      .map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'))
+      .join('\n');
     expect(payloads).toContain('Wave 1');
     for (const secret of secrets) {
       expect(text).not.toContain(secret);
@@ -358,7 +429,13 @@ describe('a batch driven through the API', () => {
         name: 'Wave 1',
         sourceEndpointId: sourceEndpoint,
         destinationEndpointId: destinationEndpoint,
-        mailboxes: [{ emailAddress: 'alice@example.com', userName: 'alice@example.com', password: PASSWORDS['alice@example.com'] }],
+        mailboxes: [
+          {
+            emailAddress: 'alice@example.com',
+            userName: 'alice@example.com',
+            password: PASSWORDS['alice@example.com'],
+          },
+        ],
       },
     });
     expect(res.status).toBe(201);
@@ -383,8 +460,22 @@ describe('the CLI on a real batch', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-cli-e2e-'));
     const csvFile = path.join(dir, 'wave.csv');
     await writeFile(csvFile, csvOf(['bob@example.com']));
-    const created = await cli(['batches', 'create', '--name', 'CLI wave', '--source', 'Source', '--destination', 'destination', '--csv', csvFile]);
-    expect(created).toMatchObject({ code: 0, stdout: expect.stringMatching(/^created batch "CLI wave" \(.+\) with 1 mailbox\(es\), status Created\n$/) });
+    const created = await cli([
+      'batches',
+      'create',
+      '--name',
+      'CLI wave',
+      '--source',
+      'Source',
+      '--destination',
+      'destination',
+      '--csv',
+      csvFile,
+    ]);
+    expect(created).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^created batch "CLI wave" \(.+\) with 1 mailbox\(es\), status Created\n$/),
+    });
     const started = await cli(['batches', 'start', 'CLI wave']);
     expect(started).toMatchObject({ code: 0, stdout: expect.stringMatching(/^start: accepted; batch "CLI wave" is /) });
     await waitForStatus('CLI wave', ['Synced']);
@@ -433,9 +524,11 @@ describe('the command table at the API', () => {
         const res = await api.request(verb.method, verb.path(batchId), verb.json ? { json: verb.json } : {});
         const c = command as keyof typeof ALREADY_APPLIED;
         let want: string;
-        if (c === 'remove' && status === 'Removing') want = '202 accepted'; // no workflow left: the API removes the rows
+        if (c === 'remove' && status === 'Removing')
+          want = '202 accepted'; // no workflow left: the API removes the rows
         else if (ALREADY_APPLIED[c].includes(status)) want = '200 alreadyApplied';
-        else if (!allowedCommands(status).includes(c)) want = `409 COMMAND_NOT_ALLOWED ${allowedCommands(status).join(',')}`;
+        else if (!allowedCommands(status).includes(c))
+          want = `409 COMMAND_NOT_ALLOWED ${allowedCommands(status).join(',')}`;
         else if (c === 'remove') want = '202 accepted';
         else want = '409 WORKFLOW_NOT_RUNNING';
         const got =

@@ -65,9 +65,44 @@ describe('mailferry CLI', () => {
   it('creates, lists, tests and deletes endpoints, reading the admin password from a file or stdin', async () => {
     const pwFile = path.join(dir, 'pw');
     await writeFile(pwFile, 'Cli-Admin-Secret\n', { mode: 0o600 });
-    const created = await cli(['endpoints', 'create', '--name', 'Old server', '--host', 'imap.old.example', '--port', '993', '--security', 'tls', '--admin-user', 'admin', '--admin-password-file', pwFile]);
+    const created = await cli([
+      'endpoints',
+      'create',
+      '--name',
+      'Old server',
+      '--host',
+      'imap.old.example',
+      '--port',
+      '993',
+      '--security',
+      'tls',
+      '--admin-user',
+      'admin',
+      '--admin-password-file',
+      pwFile,
+    ]);
     expect(created).toMatchObject({ code: 0, stdout: expect.stringMatching(/^created endpoint "Old server"/) });
-    const viaStdin = await cli(['endpoints', 'create', '--name', 'New server', '--host', 'imap.new.example', '--port', '143', '--security', 'starttls', '--admin-user', 'admin', '--admin-password-stdin', '--skip-test', '--json'], {}, 'Cli-Stdin-Secret\n');
+    const viaStdin = await cli(
+      [
+        'endpoints',
+        'create',
+        '--name',
+        'New server',
+        '--host',
+        'imap.new.example',
+        '--port',
+        '143',
+        '--security',
+        'starttls',
+        '--admin-user',
+        'admin',
+        '--admin-password-stdin',
+        '--skip-test',
+        '--json',
+      ],
+      {},
+      'Cli-Stdin-Secret\n',
+    );
     expect(viaStdin.code).toBe(0);
     expect(JSON.parse(viaStdin.stdout)).toMatchObject({ name: 'New server', hasAdminPassword: true });
     const list = await cli(['endpoints', 'list']);
@@ -89,14 +124,36 @@ describe('mailferry CLI', () => {
   it('reports every CSV problem with its line, and creates nothing', async () => {
     const csvFile = path.join(dir, 'bad.csv');
     await writeFile(csvFile, 'EmailAddress,UserName,Password\nnot-an-address,a,pw\nb@example.com,,pw\n');
-    const res = await cli(['batches', 'create', '--name', 'cli-wave', '--source', 'Old server', '--destination', 'Old server', '--csv', csvFile]);
+    const res = await cli([
+      'batches',
+      'create',
+      '--name',
+      'cli-wave',
+      '--source',
+      'Old server',
+      '--destination',
+      'Old server',
+      '--csv',
+      csvFile,
+    ]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('(CSV_INVALID)');
     expect(res.stderr).toContain('  line 2: EmailAddress is not a valid email address (INVALID_EMAIL)');
     expect(res.stderr).toContain('  line 3: UserName is empty (MISSING_VALUE)');
     const { rows } = await api.db.pool.query('select count(*)::int as n from batches');
     expect(rows[0].n).toBe(0);
-    const noFile = await cli(['batches', 'create', '--name', 'x', '--source', 'a', '--destination', 'b', '--csv', path.join(dir, 'missing.csv')]);
+    const noFile = await cli([
+      'batches',
+      'create',
+      '--name',
+      'x',
+      '--source',
+      'a',
+      '--destination',
+      'b',
+      '--csv',
+      path.join(dir, 'missing.csv'),
+    ]);
     expect(noFile).toMatchObject({ code: 2, stderr: expect.stringContaining('ENOENT') });
   });
 
@@ -109,7 +166,9 @@ describe('mailferry CLI', () => {
     );
     const res = await cli(['batches', 'start', 'Done wave']);
     expect(res.code).toBe(1);
-    expect(res.stderr).toBe('mailferry: start is not allowed while the batch is Completed (COMMAND_NOT_ALLOWED)\n  allowed now: remove\n');
+    expect(res.stderr).toBe(
+      'mailferry: start is not allowed while the batch is Completed (COMMAND_NOT_ALLOWED)\n  allowed now: remove\n',
+    );
     const list = await cli(['batches', 'list', '--status', 'Completed']);
     expect(list.stdout).toMatch(/Done wave\s+Completed\s+0\s+0/);
     const unknown = await cli(['batches', 'stop', 'no such wave']);
@@ -118,7 +177,17 @@ describe('mailferry CLI', () => {
   });
 
   it('creates and revokes tokens, printing the value once', async () => {
-    const created = await cli(['tokens', 'create', '--name', 'robot', '--owner', 'ops@example.com', '--role', 'viewer', '--json']);
+    const created = await cli([
+      'tokens',
+      'create',
+      '--name',
+      'robot',
+      '--owner',
+      'ops@example.com',
+      '--role',
+      'viewer',
+      '--json',
+    ]);
     const token = JSON.parse(created.stdout);
     expect(token.token).toMatch(/^mf_/);
     expect((await cli(['me', '--token', token.token])).stdout).toContain('robot (ops@example.com), role viewer');
@@ -134,7 +203,11 @@ describe('mailferry CLI', () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        [path.resolve(__dirname, '../../node_modules/tsx/dist/cli.mjs'), path.resolve(__dirname, '../../cli/main.ts'), 'me'],
+        [
+          path.resolve(__dirname, '../../node_modules/tsx/dist/cli.mjs'),
+          path.resolve(__dirname, '../../cli/main.ts'),
+          'me',
+        ],
         { env: { ...process.env, MAILFERRY_URL: api.url, MAILFERRY_TOKEN: 'mf_wrong' } },
         (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }),
       );

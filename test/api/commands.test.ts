@@ -62,7 +62,10 @@ function deps(temporal: Client): ApiDeps {
 describe('commands racing the workflow', () => {
   it('answers 409 with the new status when the validator refuses (status moved to Syncing)', async () => {
     const temporal = scripted(['Synced', 'Syncing'], async () => {
-      throw new WorkflowUpdateFailedError('update failed', ApplicationFailure.nonRetryable('complete is not allowed while Syncing', 'COMMAND_NOT_ALLOWED'));
+      throw new WorkflowUpdateFailedError(
+        'update failed',
+        ApplicationFailure.nonRetryable('complete is not allowed while Syncing', 'COMMAND_NOT_ALLOWED'),
+      );
     });
     const err = await runCommand(deps(temporal), actor, 'Race', 'complete').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -76,7 +79,10 @@ describe('commands racing the workflow', () => {
 
   it('answers alreadyApplied when the refused command had meanwhile taken effect (a concurrent stop)', async () => {
     const temporal = scripted(['Synced', 'Stopping'], async () => {
-      throw new WorkflowUpdateFailedError('update failed', ApplicationFailure.nonRetryable('stop is not allowed while Stopping'));
+      throw new WorkflowUpdateFailedError(
+        'update failed',
+        ApplicationFailure.nonRetryable('stop is not allowed while Stopping'),
+      );
     });
     const result = await runCommand(deps(temporal), actor, 'Race', 'stop');
     expect(result).toMatchObject({ command: 'stop', outcome: 'alreadyApplied', batch: { status: 'Stopping' } });
@@ -86,10 +92,16 @@ describe('commands racing the workflow', () => {
     const timeout = scripted(['Synced'], async () => {
       throw new WorkflowUpdateRPCTimeoutOrCancelledError('timed out');
     });
-    await expect(runCommand(deps(timeout), actor, 'Race', 'syncNow')).rejects.toMatchObject({ code: 'COMMAND_TIMEOUT', status: 504 });
+    await expect(runCommand(deps(timeout), actor, 'Race', 'syncNow')).rejects.toMatchObject({
+      code: 'COMMAND_TIMEOUT',
+      status: 504,
+    });
     const down = scripted(['Synced'], async () => {
       throw new ServiceError('unavailable');
     });
-    await expect(runCommand(deps(down), actor, 'Race', 'syncNow')).rejects.toMatchObject({ code: 'TEMPORAL_UNAVAILABLE', status: 503 });
+    await expect(runCommand(deps(down), actor, 'Race', 'syncNow')).rejects.toMatchObject({
+      code: 'TEMPORAL_UNAVAILABLE',
+      status: 503,
+    });
   });
 });

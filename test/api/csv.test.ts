@@ -27,7 +27,9 @@ async function counts() {
 }
 
 async function createWithCsv(csv: string, name = 'wave-1') {
-  return api.request('POST', '/batches', { json: { name, sourceEndpointId: source, destinationEndpointId: destination, csv } });
+  return api.request('POST', '/batches', {
+    json: { name, sourceEndpointId: source, destinationEndpointId: destination, csv },
+  });
 }
 
 async function expectCsvProblems(csv: string, problems: unknown[]) {
@@ -44,7 +46,12 @@ const HEADER = 'EmailAddress,UserName,Password';
 describe('CSV validation (all or nothing, with line numbers)', () => {
   it('reports missing and unknown columns on the header line', async () => {
     await expectCsvProblems('EmailAddress,Password,Colour\na@example.com,pw,red\n', [
-      { line: 1, column: 'Colour', code: 'CSV_UNKNOWN_COLUMN', message: expect.stringContaining('unknown column "Colour"') },
+      {
+        line: 1,
+        column: 'Colour',
+        code: 'CSV_UNKNOWN_COLUMN',
+        message: expect.stringContaining('unknown column "Colour"'),
+      },
       { line: 1, column: 'UserName', code: 'CSV_MISSING_COLUMN', message: 'the header lacks the UserName column' },
     ]);
   });
@@ -52,11 +59,16 @@ describe('CSV validation (all or nothing, with line numbers)', () => {
   it('reports an empty file, a BOM-only file and a header without rows', async () => {
     await expectCsvProblems('', [{ line: 1, code: 'CSV_EMPTY', message: expect.any(String) }]);
     await expectCsvProblems('\uFEFF\n\n', [{ line: 1, code: 'CSV_EMPTY', message: expect.any(String) }]);
-    await expectCsvProblems(`${HEADER}\n`, [{ line: 1, code: 'CSV_EMPTY', message: 'the CSV has a header but no mailbox rows' }]);
+    await expectCsvProblems(`${HEADER}\n`, [
+      { line: 1, code: 'CSV_EMPTY', message: 'the CSV has a header but no mailbox rows' },
+    ]);
   });
 
   it('reads a BOM, case-insensitive headers, quoted commas and escaped quotes', () => {
-    const csv = '\uFEFFemailaddress,USERNAME,password\r\n' + 'a@example.com,"doe, jane","p,w"\r\n' + 'c@example.com,c,"pw ""quoted"""\r\n';
+    const csv =
+      '\uFEFFemailaddress,USERNAME,password\r\n' +
+      'a@example.com,"doe, jane","p,w"\r\n' +
+      'c@example.com,c,"pw ""quoted"""\r\n';
     expect(parseMailboxCsv(csv)).toEqual({
       ok: true,
       mailboxes: [
@@ -73,7 +85,12 @@ describe('CSV validation (all or nothing, with line numbers)', () => {
       truncated: false,
       problems: [
         { line: 3, column: 'UserName', code: 'CONTROL_CHARACTERS', message: 'UserName contains control characters' },
-        { line: 5, column: 'EmailAddress', code: 'INVALID_EMAIL', message: 'EmailAddress is not a valid email address' },
+        {
+          line: 5,
+          column: 'EmailAddress',
+          code: 'INVALID_EMAIL',
+          message: 'EmailAddress is not a valid email address',
+        },
       ],
     });
   });
@@ -100,7 +117,12 @@ describe('CSV validation (all or nothing, with line numbers)', () => {
       { line: 3, column: 'EmailAddress', code: 'INVALID_EMAIL', message: 'EmailAddress is not a valid email address' },
       { line: 4, column: 'UserName', code: 'MISSING_VALUE', message: 'UserName is empty' },
       { line: 5, code: 'CSV_FIELD_COUNT', message: 'the row has 2 fields; the header has 3' },
-      { line: 6, column: 'EmailAddress', code: 'DUPLICATE_ROW', message: 'GOOD@example.com is already listed on line 2' },
+      {
+        line: 6,
+        column: 'EmailAddress',
+        code: 'DUPLICATE_ROW',
+        message: 'GOOD@example.com is already listed on line 2',
+      },
       { line: 7, column: 'UserName', code: 'CONTROL_CHARACTERS', message: 'UserName contains control characters' },
     ]);
     expect(res.body.error.message).toMatch(/^5 problem\(s\).*nothing was created\. First: line 3/);
@@ -128,7 +150,12 @@ describe('CSV validation (all or nothing, with line numbers)', () => {
       const res = await createWithCsv(`${HEADER}\ndone@example.com,d,pw\nbusy@example.com,b,pw\n`);
       expect(res.status).toBe(422);
       expect(res.body.error.details.problems).toEqual([
-        { line: 3, column: 'EmailAddress', code: 'MAILBOX_IN_ACTIVE_BATCH', message: 'busy@example.com is already in the active batch "Running wave"' },
+        {
+          line: 3,
+          column: 'EmailAddress',
+          code: 'MAILBOX_IN_ACTIVE_BATCH',
+          message: 'busy@example.com is already in the active batch "Running wave"',
+        },
       ]);
       expect(await counts()).toEqual({ b: 2, m: 2 });
     } finally {
@@ -148,10 +175,14 @@ describe('CSV validation (all or nothing, with line numbers)', () => {
     expect(Buffer.byteLength(big)).toBeGreaterThan(10 * 1024 * 1024);
     const asJson = await createWithCsv(big);
     expect([asJson.status, asJson.body.error.code]).toEqual([413, 'CSV_TOO_LARGE']);
-    const asCsv = await api.request('POST', `/batches?name=x&sourceEndpointId=${source}&destinationEndpointId=${destination}`, {
-      body: big,
-      contentType: 'text/csv',
-    });
+    const asCsv = await api.request(
+      'POST',
+      `/batches?name=x&sourceEndpointId=${source}&destinationEndpointId=${destination}`,
+      {
+        body: big,
+        contentType: 'text/csv',
+      },
+    );
     expect([asCsv.status, asCsv.body.error.code]).toEqual([413, 'CSV_TOO_LARGE']);
     expect(await counts()).toEqual({ b: 0, m: 0 });
   });
@@ -180,7 +211,12 @@ describe('CSV validation (all or nothing, with line numbers)', () => {
 });
 
 describe('batch creation input', () => {
-  const valid = () => ({ name: 'wave-ok', sourceEndpointId: source, destinationEndpointId: destination, csv: `${HEADER}\na@example.com,a,pw\n` });
+  const valid = () => ({
+    name: 'wave-ok',
+    sourceEndpointId: source,
+    destinationEndpointId: destination,
+    csv: `${HEADER}\na@example.com,a,pw\n`,
+  });
 
   it('refuses bad settings, unknown fields and hostile names with 400, never a 500', async () => {
     const cases: Record<string, unknown>[] = [
@@ -214,7 +250,10 @@ describe('batch creation input', () => {
   it('refuses malformed JSON, a wrong content type, and an oversized JSON body', async () => {
     const malformed = await api.request('POST', '/batches', { body: '{"name": ', contentType: 'application/json' });
     expect([malformed.status, malformed.body.error.code]).toEqual([400, 'INVALID_JSON']);
-    const wrongType = await api.request('POST', '/batches', { body: 'name=x', contentType: 'application/x-www-form-urlencoded' });
+    const wrongType = await api.request('POST', '/batches', {
+      body: 'name=x',
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expect([wrongType.status, wrongType.body.error.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
     const xml = await api.request('POST', '/endpoints', { body: '<endpoint/>', contentType: 'application/xml' });
     expect([xml.status, xml.body.error.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
@@ -225,7 +264,9 @@ describe('batch creation input', () => {
   });
 
   it('answers 422 UNKNOWN_ENDPOINT for an endpoint that does not exist, and 409 for a taken name', async () => {
-    const res = await api.request('POST', '/batches', { json: { ...valid(), sourceEndpointId: '00000000-0000-4000-8000-000000000000' } });
+    const res = await api.request('POST', '/batches', {
+      json: { ...valid(), sourceEndpointId: '00000000-0000-4000-8000-000000000000' },
+    });
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'UNKNOWN_ENDPOINT', details: { fields: ['sourceEndpointId'] } });
     await api.db.pool.query(
@@ -239,10 +280,14 @@ describe('batch creation input', () => {
   });
 
   it('deletes the rows again when the workflow cannot be started (Temporal unreachable)', async () => {
-    const res = await api.request('POST', `/batches?name=csv-wave&sourceEndpointId=${source}&destinationEndpointId=${destination}&autoStart=true&folderExclude=Junk,Trash`, {
-      body: `${HEADER}\na@example.com,a,secret-pw-1\n`,
-      contentType: 'text/csv',
-    });
+    const res = await api.request(
+      'POST',
+      `/batches?name=csv-wave&sourceEndpointId=${source}&destinationEndpointId=${destination}&autoStart=true&folderExclude=Junk,Trash`,
+      {
+        body: `${HEADER}\na@example.com,a,secret-pw-1\n`,
+        contentType: 'text/csv',
+      },
+    );
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('WORKFLOW_START_FAILED');
     expect(await counts()).toEqual({ b: 0, m: 0 });
@@ -250,10 +295,14 @@ describe('batch creation input', () => {
   });
 
   it('validates text/csv settings given as query parameters', async () => {
-    const res = await api.request('POST', `/batches?name=x&sourceEndpointId=${source}&destinationEndpointId=${destination}&autoStart=maybe`, {
-      body: `${HEADER}\na@example.com,a,pw\n`,
-      contentType: 'text/csv',
-    });
+    const res = await api.request(
+      'POST',
+      `/batches?name=x&sourceEndpointId=${source}&destinationEndpointId=${destination}&autoStart=maybe`,
+      {
+        body: `${HEADER}\na@example.com,a,pw\n`,
+        contentType: 'text/csv',
+      },
+    );
     expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
     expect(res.body.error.details.issues[0].path).toBe('autoStart');
   });

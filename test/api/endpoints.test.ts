@@ -57,14 +57,22 @@ describe('endpoints against a real Dovecot', () => {
     expect(res.body).not.toHaveProperty('adminPassword');
     id = res.body.id;
     // Stored sealed, bound to the endpoint's id.
-    const { rows } = await api.db.pool.query<{ admin_secret: Buffer }>('select admin_secret from endpoints where id = $1', [id]);
+    const { rows } = await api.db.pool.query<{ admin_secret: Buffer }>(
+      'select admin_secret from endpoints where id = $1',
+      [id],
+    );
     expect(rows[0]!.admin_secret.toString('latin1')).not.toContain(ADMIN_PASSWORD);
     expect(api.secretBox.open(rows[0]!.admin_secret, secretContext.endpointAdmin(id))).toBe(ADMIN_PASSWORD);
   });
 
   it('refuses to create an endpoint whose test fails, with the test result, and creates nothing', async () => {
     const res = await api.request('POST', '/endpoints', {
-      json: { name: 'Wrong password', ...dovecotSettings(), adminPassword: 'wrong', testMailbox: { userName: 'alice@example.com' } },
+      json: {
+        name: 'Wrong password',
+        ...dovecotSettings(),
+        adminPassword: 'wrong',
+        testMailbox: { userName: 'alice@example.com' },
+      },
     });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('ENDPOINT_TEST_FAILED');
@@ -82,13 +90,20 @@ describe('endpoints against a real Dovecot', () => {
   });
 
   it('tests a saved endpoint and unsaved settings', async () => {
-    const saved = await api.request('POST', `/endpoints/${id}/test`, { json: { testMailbox: { userName: 'alice@example.com' } } });
+    const saved = await api.request('POST', `/endpoints/${id}/test`, {
+      json: { testMailbox: { userName: 'alice@example.com' } },
+    });
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({ ok: true, code: 'OK' });
     const noBody = await api.request('POST', `/endpoints/${id}/test`);
     expect(noBody.status).toBe(200);
     const unsaved = await api.request('POST', '/endpoints/test', {
-      json: { host: dovecot.host, port: dovecot.port, security: 'none', testMailbox: { userName: 'alice@example.com', password: USER_PASSWORD } },
+      json: {
+        host: dovecot.host,
+        port: dovecot.port,
+        security: 'none',
+        testMailbox: { userName: 'alice@example.com', password: USER_PASSWORD },
+      },
     });
     expect(unsaved.body).toMatchObject({ ok: true, code: 'OK' });
     const refused = await api.request('POST', '/endpoints/test', {
@@ -110,7 +125,9 @@ describe('endpoints against a real Dovecot', () => {
 
   it('edits an endpoint, re-testing when the connection changes', async () => {
     const before = tested.length;
-    const renamed = await api.request('PATCH', `/endpoints/${id}`, { json: { name: 'Dovecot primary', maxConcurrentMigrations: 5 } });
+    const renamed = await api.request('PATCH', `/endpoints/${id}`, {
+      json: { name: 'Dovecot primary', maxConcurrentMigrations: 5 },
+    });
     expect(renamed.status).toBe(200);
     expect(renamed.body).toMatchObject({ name: 'Dovecot primary', maxConcurrentMigrations: 5, hasAdminPassword: true });
     expect(tested.length).toBe(before); // nothing about the connection changed
@@ -163,7 +180,9 @@ describe('endpoints against a real Dovecot', () => {
       const res = await api.request('POST', '/endpoints?skipTest=true', { json });
       expect([json, res.status, res.body.error?.code]).toEqual([json, 400, 'VALIDATION_FAILED']);
     }
-    const badQuery = await api.request('POST', '/endpoints?skipTest=perhaps', { json: { name: 'q', host: 'h', port: 1, security: 'tls' } });
+    const badQuery = await api.request('POST', '/endpoints?skipTest=perhaps', {
+      json: { name: 'q', host: 'h', port: 1, security: 'tls' },
+    });
     expect(badQuery.status).toBe(400);
   });
 

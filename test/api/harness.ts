@@ -45,7 +45,13 @@ export interface ApiHarness {
   request<T = any>(
     method: string,
     path: string,
-    options?: { token?: string | null; json?: unknown; body?: string; contentType?: string; headers?: Record<string, string> },
+    options?: {
+      token?: string | null;
+      json?: unknown;
+      body?: string;
+      contentType?: string;
+      headers?: Record<string, string>;
+    },
   ): Promise<ApiResponse<T>>;
   close(): Promise<void>;
 }
@@ -53,11 +59,19 @@ export interface ApiHarness {
 /** A Temporal client whose server does not exist: for tests that must not reach Temporal (or must see it fail). */
 export async function unreachableTemporal(): Promise<Client> {
   // No retry interceptor: its backoff timers would outlive the test.
-  const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 1000, interceptors: [] });
+  const connection = Connection.lazy({
+    address: `127.0.0.1:${await freePort()}`,
+    connectTimeout: 1000,
+    interceptors: [],
+  });
   return new Client({ connection });
 }
 
-export const okTester: ConnectionTester = async (s) => ({ ok: true, code: 'OK', message: `connected to ${s.host}:${s.port}` });
+export const okTester: ConnectionTester = async (s) => ({
+  ok: true,
+  code: 'OK',
+  message: `connected to ${s.host}:${s.port}`,
+});
 
 export async function startApi(
   options: {
@@ -132,7 +146,11 @@ export async function startApi(
 }
 
 /** An endpoint row created through the API (connection test skipped). */
-export async function createEndpoint(api: ApiHarness, name: string, extra: Record<string, unknown> = {}): Promise<string> {
+export async function createEndpoint(
+  api: ApiHarness,
+  name: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const res = await api.request('POST', '/endpoints?skipTest=true', {
     json: { name, host: 'imap.example.com', port: 993, security: 'tls', ...extra },
   });

@@ -27,8 +27,11 @@ describe('OpenAPI document', () => {
       "import SwaggerParser from '@apidevtools/swagger-parser';" +
       "let t='';process.stdin.on('data',d=>t+=d).on('end',async()=>{try{await SwaggerParser.validate(JSON.parse(t));console.log('VALID')}catch(e){console.log('INVALID '+e.message);process.exitCode=1}})";
     const output = await new Promise<string>((resolve) => {
-      const child = execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: path.resolve(__dirname, '../..') }, (_err, stdout, stderr) =>
-        resolve(stdout + stderr),
+      const child = execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { cwd: path.resolve(__dirname, '../..') },
+        (_err, stdout, stderr) => resolve(stdout + stderr),
       );
       child.stdin!.end(JSON.stringify(doc));
     });
@@ -37,20 +40,47 @@ describe('OpenAPI document', () => {
 
   it('lists exactly the routes the app registers, with unique operation ids', () => {
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
-      Object.keys(ops as object).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`),
+      Object.keys(ops as object)
+        .filter((m) => METHODS.includes(m))
+        .map((m) => `${m.toUpperCase()} ${p}`),
     );
     const registered = apiRoutes().map((r) => `${r.method.toUpperCase()} ${r.path}`);
     expect(documented.sort()).toEqual(registered.sort());
-    const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops as Record<string, { operationId: string }>).map((o) => o.operationId));
+    const ids = Object.values(doc.paths).flatMap((ops) =>
+      Object.values(ops as Record<string, { operationId: string }>).map((o) => o.operationId),
+    );
     expect(new Set(ids).size).toBe(ids.length);
     // The routes the dashboard builds on.
     for (const route of [
-      'GET /health', 'GET /me', 'GET /tokens', 'POST /tokens', 'DELETE /tokens/{id}', 'GET /endpoints', 'POST /endpoints',
-      'GET /endpoints/{id}', 'PATCH /endpoints/{id}', 'DELETE /endpoints/{id}', 'POST /endpoints/{id}/test', 'POST /endpoints/test',
-      'GET /batches', 'POST /batches', 'GET /batches/{id}', 'PATCH /batches/{id}', 'DELETE /batches/{id}', 'POST /batches/{id}/start',
-      'POST /batches/{id}/stop', 'POST /batches/{id}/resume', 'POST /batches/{id}/complete', 'POST /batches/{id}/sync-now',
-      'POST /batches/{id}/mailboxes', 'GET /batches/{id}/mailboxes', 'GET /batches/{id}/mailboxes.csv',
-      'GET /batches/{id}/mailboxes/{mailboxId}/skipped-items', 'GET /batches/{id}/progress', 'GET /statistics', 'GET /openapi.json',
+      'GET /health',
+      'GET /me',
+      'GET /tokens',
+      'POST /tokens',
+      'DELETE /tokens/{id}',
+      'GET /endpoints',
+      'POST /endpoints',
+      'GET /endpoints/{id}',
+      'PATCH /endpoints/{id}',
+      'DELETE /endpoints/{id}',
+      'POST /endpoints/{id}/test',
+      'POST /endpoints/test',
+      'GET /batches',
+      'POST /batches',
+      'GET /batches/{id}',
+      'PATCH /batches/{id}',
+      'DELETE /batches/{id}',
+      'POST /batches/{id}/start',
+      'POST /batches/{id}/stop',
+      'POST /batches/{id}/resume',
+      'POST /batches/{id}/complete',
+      'POST /batches/{id}/sync-now',
+      'POST /batches/{id}/mailboxes',
+      'GET /batches/{id}/mailboxes',
+      'GET /batches/{id}/mailboxes.csv',
+      'GET /batches/{id}/mailboxes/{mailboxId}/skipped-items',
+      'GET /batches/{id}/progress',
+      'GET /statistics',
+      'GET /openapi.json',
     ]) {
       expect(documented).toContain(route);
     }
@@ -61,7 +91,12 @@ describe('OpenAPI document', () => {
       for (const method of Object.keys(ops as object)) {
         const url = p.replace('{id}', '00000000-0000-4000-8000-000000000000').replace('{mailboxId}', '1');
         const res = await api.request(method.toUpperCase(), url);
-        expect([method, p, res.body?.error?.code === 'ROUTE_NOT_FOUND', res.status >= 500 && p !== '/health']).toEqual([method, p, false, false]);
+        expect([method, p, res.body?.error?.code === 'ROUTE_NOT_FOUND', res.status >= 500 && p !== '/health']).toEqual([
+          method,
+          p,
+          false,
+          false,
+        ]);
       }
     }
   });
@@ -74,10 +109,28 @@ describe('OpenAPI document', () => {
     expect(resolved.required).toEqual(expect.arrayContaining(['name', 'sourceEndpointId', 'destinationEndpointId']));
     expect(resolved.additionalProperties).toBe(false);
     expect(Object.keys(resolved.properties)).toEqual(
-      expect.arrayContaining(['csv', 'mailboxes', 'startAfter', 'completeAfter', 'autoStart', 'autoComplete', 'badItemLimit', 'largeItemLimit', 'folderInclude', 'folderExclude']),
+      expect.arrayContaining([
+        'csv',
+        'mailboxes',
+        'startAfter',
+        'completeAfter',
+        'autoStart',
+        'autoComplete',
+        'badItemLimit',
+        'largeItemLimit',
+        'folderInclude',
+        'folderExclude',
+      ]),
     );
     const list = doc.paths['/batches'].get;
-    expect(list.parameters.map((x: { name: string }) => x.name)).toEqual(['status', 'search', 'sort', 'order', 'page', 'pageSize']);
+    expect(list.parameters.map((x: { name: string }) => x.name)).toEqual([
+      'status',
+      'search',
+      'sort',
+      'order',
+      'page',
+      'pageSize',
+    ]);
     expect(doc.paths['/health'].get.security).toEqual([]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
