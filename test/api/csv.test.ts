@@ -170,6 +170,15 @@ describe('CSV validation (all or nothing, with line numbers)', () => {
     ]);
   });
 
+  it('accepts exactly 50,000 rows (then, without Temporal here, undoes the insert)', async () => {
+    const rows = Array.from({ length: 50_000 }, (_, i) => `user${i}@example.com,u${i},pw-${i}`);
+    const started = Date.now();
+    const res = await createWithCsv(`${HEADER}\n${rows.join('\n')}\n`, 'big-wave');
+    expect([res.status, res.body.error.code]).toEqual([503, 'WORKFLOW_START_FAILED']);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(await counts()).toEqual({ b: 0, m: 0 });
+  });
+
   it('refuses a CSV over 10 MB with 413 CSV_TOO_LARGE, as JSON and as text/csv', async () => {
     const big = `${HEADER}\n` + `a@example.com,${'x'.repeat(200)},pw\n`.repeat(52_000);
     expect(Buffer.byteLength(big)).toBeGreaterThan(10 * 1024 * 1024);
