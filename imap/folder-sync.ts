@@ -84,9 +84,20 @@ export function folderUnchanged(cp: FolderCheckpoint | undefined, s: SourceState
   );
 }
 
+/**
+ * imapflow answers some failed commands (SEARCH, STORE, EXPUNGE) with `false` instead of rejecting; a sync must
+ * never read that as "nothing there".
+ */
+function failedCommand(client: ImapFlow, side: 'source' | 'destination', what: string): ImapSyncError {
+  return client.usable
+    ? new ImapSyncError('SERVER_ERROR', `${side} server failed ${what}`, { side })
+    : new ImapSyncError('CONNECTION_LOST', `${side} server connection lost during ${what}`, { side });
+}
+
 async function uidsAbove(client: ImapFlow, lastUid: number): Promise<number[]> {
   const found = await client.search({ uid: `${lastUid + 1}:*` }, { uid: true });
-  return (found || []).filter((u) => u > lastUid).sort((a, b) => a - b);
+  if (!found) throw failedCommand(client, 'source', 'UID SEARCH');
+  return found.filter((u) => u > lastUid).sort((a, b) => a - b);
 }
 
 /** Hashes every message of the selected folder (uid -> sha256, size), streaming. */
@@ -96,6 +107,8 @@ async function hashAll(client: ImapFlow, range: string): Promise<Array<{ uid: nu
     if (!m.source) continue;
     out.push({ uid: m.uid, sha256: sha256(m.source), size: m.source.length });
   }
+  // A partial answer would make copies look missing and have them appended twice.
+  if (!client.usable) throw failedCommand(client, 'destination', 'FETCH');
   return out;
 }
 
@@ -275,6 +288,9 @@ export async function syncFolder(
       checkCancelled(options.signal);
       result.deleted = await deleteRemoved();
     }
+    // Never mark a folder done on the word of a connection that has gone away meanwhile.
+    if (!source.usable) throw failedCommand(source, 'source', 'the folder sync');
+    if (!destination.usable) throw failedCommand(destination, 'destination', 'the folder sync');
     await store.completeFolder(srcPath, {
       highestModseq: state.highestModseq,
       sourceUidnext: state.uidNext,
@@ -303,6 +319,7 @@ export async function syncFolder(
       for await (const m of source.fetch(toSequenceSet(batch.map((p) => p.uid)), { uid: true, source: true }, { uid: true })) {
         if (m.source) bodies.set(m.uid, m.source);
       }
+      if (!source.usable) throw failedCommand(source, 'source', 'FETCH');
       return bodies;
     }
 
@@ -419,19 +436,24 @@ export async function syncFolder(
       let n = 0;
       for (const [key, uids] of groups) {
         const flags = key ? key.split(' ') : [];
-        await destination.messageFlagsSet(uids.join(','), flags, { uid: true, silent: true } as never);
+        const ok = await destination.messageFlagsSet(toSequenceSet(uids.sort((x, y) => x - y)), flags, { uid: true, silent: true } as never);
+        if (!ok && !destination.usable) throw failedCommand(destination, 'destination', 'UID STORE');
         n += uids.length;
       }
       return n;
     }
 
     async function deleteRemoved(): Promise<number> {
-      const present = new Set((await source.search({ all: true }, { uid: true })) || []);
+      const all = await source.search({ all: true }, { uid: true });
+      if (!all) throw failedCommand(source, 'source', 'UID SEARCH ALL');
+      const present = new Set(all);
       const map = await store.mapped(srcPath, state.uidvalidity, 0);
       const gone = [...map.values()].filter((m) => !present.has(m.sourceUid));
       if (!gone.length) return 0;
       const dst = gone.filter((m) => m.state === 'copied' && m.destinationUid !== null).map((m) => m.destinationUid as number);
-      if (dst.length) await destination.messageDelete(dst.join(','), { uid: true });
+      if (dst.length && !(await destination.messageDelete(toSequenceSet(dst.sort((x, y) => x - y)), { uid: true }))) {
+        throw failedCommand(destination, 'destination', 'UID EXPUNGE');
+      }
       await store.forget(srcPath, state.uidvalidity, gone.map((m) => m.sourceUid));
       return dst.length;
     }

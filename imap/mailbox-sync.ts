@@ -20,6 +20,8 @@ export interface MailboxSyncOptions extends ItemLimits {
   chunkMessages?: number;
   /** Bytes per MULTIAPPEND. Default 16 MiB. */
   chunkBytes?: number;
+  /** Folders synced at once, each on its own pair of connections. Default 2. */
+  folderConcurrency?: number;
   /** Times a throttled folder is retried (with growing pauses) before the sync gives up with THROTTLED. Default 5. */
   throttleRetries?: number;
   signal?: AbortSignal;
@@ -84,27 +86,40 @@ export async function syncMailboxOverImap(
     reconciledFolders: [],
   };
   const report = () => options.onProgress?.({ ...summary });
-  let src: ImapFlow | null = null;
-  let dst: ImapFlow | null = null;
-  const connectSource = async () => {
-    await closeImapConnection(src);
-    src = await openImapConnection(source.endpoint, source.credentials, { side: 'source' });
-    return src;
+  /** One source and one destination connection; a mailbox syncs several folders at once, one lane each. */
+  interface Lane {
+    src: ImapFlow | null;
+    dst: ImapFlow | null;
+  }
+  const lanes: Lane[] = [];
+  const openLane = (): Lane => {
+    const lane: Lane = { src: null, dst: null };
+    lanes.push(lane);
+    return lane;
   };
-  const connectDestination = async () => {
-    await closeImapConnection(dst);
-    dst = await openImapConnection(destination.endpoint, destination.credentials, { side: 'destination' });
-    return dst;
+  const sourceOf = async (lane: Lane) => {
+    if (lane.src?.usable) return lane.src;
+    await closeImapConnection(lane.src);
+    lane.src = await openImapConnection(source.endpoint, source.credentials, { side: 'source' });
+    return lane.src;
+  };
+  const destinationOf = async (lane: Lane) => {
+    if (lane.dst?.usable) return lane.dst;
+    await closeImapConnection(lane.dst);
+    lane.dst = await openImapConnection(destination.endpoint, destination.credentials, { side: 'destination' });
+    return lane.dst;
   };
   const onAbort = () => {
-    src?.close();
-    dst?.close();
+    for (const lane of lanes) {
+      lane.src?.close();
+      lane.dst?.close();
+    }
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (options.signal?.aborted) throw new ImapSyncError('CANCELLED', 'sync cancelled');
-    const s = await connectSource();
-    const d = await connectDestination();
+    const first = openLane();
+    const [s, d] = await Promise.all([sourceOf(first), destinationOf(first)]);
     const sourceList = await listFolders(s, 'source', true);
     const destinationList = await listFolders(d, 'destination');
     const checkpoints = await store.checkpoints();
@@ -122,29 +137,36 @@ export async function syncMailboxOverImap(
         p.exists = destinationList.folders.some((f) => f.path === cp.destinationFolder);
       }
     }
-    // Gmail's All Mail last: what the label folders copied is already there.
-    plans.sort((a, b) => Number(a.source.role === 'All') - Number(b.source.role === 'All'));
     summary.foldersTotal = plans.length;
     summary.itemsTotal = plans.reduce((n, p) => n + (p.source.status?.messages ?? 0), 0);
     const inFlight = await store.intentFolders();
     report();
 
+    // Parents are created before their children (one lane creates all folders first), then folders are synced
+    // by `folderConcurrency` lanes: appends into different folders do not contend for a lock, into one they do.
+    const work: FolderPlan[] = [];
     for (const plan of plans) {
-      summary.currentFolder = plan.source.path;
-      report();
       const cp = checkpoints.get(plan.source.path);
       const st = plan.source.status;
-      if (st && !inFlight.has(plan.source.path) && folderUnchanged(cp, { uidvalidity: st.uidvalidity, uidNext: st.uidNext, exists: st.messages, highestModseq: st.highestModseq })) {
-        // Nothing new, nothing changed, nothing deleted: no SELECT on either side.
-        summary.foldersSynced++;
+      if (cp && st && !inFlight.has(plan.source.path) && folderUnchanged(cp, { uidvalidity: st.uidvalidity, uidNext: st.uidNext, exists: st.messages, highestModseq: st.highestModseq })) {
+        summary.foldersSynced++; // nothing new, changed or deleted: no SELECT on either side
         continue;
       }
+      await withThrottleRetries(options, async () => ensureDestinationFolder(await destinationOf(first), plan));
+      if (plan.source.selectable) work.push(plan);
+      else summary.foldersSynced++;
+    }
+    // Largest folders first, so the lanes finish together; Gmail's All Mail strictly last (see planFolders).
+    work.sort((a, b) => (b.source.status?.messages ?? 0) - (a.source.status?.messages ?? 0));
+    const allMail = work.filter((p) => p.source.role === 'All');
+    const queue = work.filter((p) => p.source.role !== 'All');
+    report();
+
+    const syncOne = async (lane: Lane, plan: FolderPlan) => {
+      summary.currentFolder = plan.source.path;
+      report();
       await withThrottleRetries(options, async () => {
-        const s2 = src && src.usable ? src : await connectSource();
-        const d2 = dst && dst.usable ? dst : await connectDestination();
-        await ensureDestinationFolder(d2, plan);
-        if (!plan.source.selectable) return;
-        const r = await syncFolder(s2, d2, store, plan, checkpoints.get(plan.source.path), {
+        const r = await syncFolder(await sourceOf(lane), await destinationOf(lane), store, plan, checkpoints.get(plan.source.path), {
           limits: options,
           deleteOnDestination: options.deleteOnDestination,
           chunkMessages: options.chunkMessages ?? 100,
@@ -164,7 +186,25 @@ export async function syncMailboxOverImap(
       });
       summary.foldersSynced++;
       report();
-    }
+    };
+    const concurrency = Math.max(1, Math.min(options.folderConcurrency ?? 2, queue.length));
+    let failed = false;
+    const runLane = async (lane: Lane) => {
+      while (!failed) {
+        const plan = queue.shift();
+        if (!plan) return;
+        try {
+          await syncOne(lane, plan);
+        } catch (err) {
+          failed = true; // the other lanes stop after their current folder
+          throw err;
+        }
+      }
+    };
+    const results = await Promise.allSettled([runLane(first), ...Array.from({ length: concurrency - 1 }, () => runLane(openLane()))]);
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    for (const plan of allMail) await syncOne(first, plan);
     summary.currentFolder = null;
     return summary;
   } catch (err) {
@@ -173,7 +213,7 @@ export async function syncMailboxOverImap(
     throw err instanceof ImapSyncError || err instanceof DatabaseError ? err : classifyImapError(err, 'source');
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    await Promise.all([closeImapConnection(src), closeImapConnection(dst)]);
+    await Promise.all(lanes.flatMap((l) => [closeImapConnection(l.src), closeImapConnection(l.dst)]));
   }
 }
 

@@ -129,6 +129,11 @@ describe('errors: credentials, limits, servers going away', () => {
     await source.start();
     expect(await m.run()).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
     const { src, dst } = await m.same();
+    if (process.env.DEBUG_DOVECOT) {
+      console.log(JSON.stringify((await db.pool.query('select * from folder_checkpoints where mailbox_id = $1', [m.mailboxId])).rows));
+      console.log(JSON.stringify((await db.pool.query('select source_folder, state, count(*) from message_map where mailbox_id = $1 group by 1,2', [m.mailboxId])).rows));
+      console.log(src.length, dst.length, JSON.stringify(dst.slice(0, 3)));
+    }
     expect(dst).toEqual(src);
     expect(dst).toHaveLength(700);
   });
