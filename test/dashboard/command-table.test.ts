@@ -75,11 +75,13 @@ describe('dashboard commands follow the status table', () => {
 
   it('shows a status change on its own, without Refresh', async () => {
     await page.locator('tr[data-batch-name="In Syncing"] a').click();
+    await page.getByRole('heading', { name: 'In Syncing', level: 2 }).waitFor();
     const badge = page.locator('tr[data-batch-name="In Syncing"] .badge');
     expect(await badge.textContent()).toBe('Syncing');
     fake.state.batches.find((b) => b.name === 'In Syncing')!.status = 'Synced';
+    // Polling runs every 3 s; allow for a loaded machine.
     await page.waitForFunction(`document.querySelector('tr[data-batch-name="In Syncing"] .badge')?.textContent === 'Synced'`, undefined, {
-      timeout: 10_000,
+      timeout: 20_000,
     });
     expect(await page.getByRole('button', { name: 'Complete migration' }).isEnabled()).toBe(true);
   });
@@ -133,5 +135,17 @@ describe('dashboard commands follow the status table', () => {
     fake.state.endpointBatches = [{ id: 'batch-4', name: 'In Synced', status: 'Synced' }];
     await reason.waitFor({ state: 'detached', timeout: 10_000 });
     expect(await page.getByRole('button', { name: 'Edit endpoint' }).isEnabled()).toBe(true);
+  });
+
+  it('goes back to sign-in, saying why, when the token stops being accepted', async () => {
+    fake.state.rejectAll = true;
+    try {
+      await page.getByRole('link', { name: 'Migration batches' }).click();
+      await page.getByText('Your session ended: the token is no longer accepted.').waitFor({ timeout: 10_000 });
+      expect(await page.getByLabel('API token').isVisible()).toBe(true);
+      expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
+    } finally {
+      fake.state.rejectAll = false;
+    }
   });
 });

@@ -19,6 +19,8 @@ export interface FakeState {
   requests: string[];
   /** The same with their query strings. */
   urls: string[];
+  /** Answer every request 401, as after the token was revoked. */
+  rejectAll?: boolean;
 }
 
 export interface FakeApi {
@@ -73,7 +75,7 @@ export async function startFakeApi(): Promise<FakeApi> {
   api.use((req, res, next) => {
     state.requests.push(`${req.method} ${req.path}`);
     state.urls.push(`${req.method} ${req.originalUrl}`);
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return void error(res, 401, 'UNAUTHENTICATED', 'unknown token');
+    if (state.rejectAll || req.headers.authorization !== `Bearer ${TOKEN}`) return void error(res, 401, 'UNAUTHENTICATED', 'unknown token');
     next();
   });
   api.get('/me', (_req, res) => void res.json({ name: 'fake', owner: 'someone@fake.test', role: state.role, tokenId: 't' }));

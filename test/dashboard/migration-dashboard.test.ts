@@ -338,4 +338,22 @@ describe('migration dashboard in the browser', () => {
     await page.getByText('No migration batches yet.').waitFor();
     await screenshot(page, '10-batch-deleted');
   });
+
+  it('edits an endpoint no batch runs on, and deletes one after asking', async () => {
+    await page.getByRole('link', { name: 'Migration endpoints' }).click();
+    await page.locator('tr[data-endpoint-name="Source Dovecot"] a').click();
+    await page.getByRole('button', { name: 'Edit endpoint' }).click();
+    const form = page.locator('form.endpoint-form');
+    await form.getByLabel('Max concurrent migrations').fill('7');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Endpoint Source Dovecot saved.').waitFor();
+    await textEventually(page.locator('tr[data-endpoint-name="Source Dovecot"] td.num').first(), /^7$/);
+
+    await page.locator('tr[data-endpoint-name="Destination Dovecot"] a').click();
+    await page.getByRole('button', { name: 'Delete endpoint' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete migration endpoint?' });
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.locator('tr[data-endpoint-name="Destination Dovecot"]').waitFor({ state: 'detached' });
+    await page.getByText('Endpoint Destination Dovecot deleted.').waitFor();
+  });
 });
