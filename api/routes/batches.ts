@@ -36,6 +36,8 @@ const SORT_SQL: Record<string, string> = {
   percentageSynced: 'case when total = 0 then 0 else synced::float / total end',
 };
 
+const COUNT_SORTS = new Set(['total', 'synced', 'finalized', 'failed', 'percentageSynced']);
+
 async function requireEndpoints(deps: ApiDeps, ids: { field: string; id: string }[]): Promise<void> {
   const { rows } = await deps.pool.query<{ id: string }>('select id from endpoints where id = any($1::uuid[])', [
     ids.map((i) => i.id),
@@ -76,25 +78,28 @@ export const batchRoutes: AnyRoute[] = [
         (query.order ?? (query.sort && query.sort !== 'createdAt' ? 'asc' : 'desc')) === 'asc' ? 'asc' : 'desc';
       const search = query.search ? `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
       const params = [query.status ?? null, search, pageSize, offset];
+      const filter = `($1::text[] is null or b.status = any($1)) and ($2::text is null or b.name ilike $2)`;
+      const counted = `coalesce(c.total, 0) as total, coalesce(c.synced, 0) as synced,
+                coalesce(c.finalized, 0) as finalized, coalesce(c.failed, 0) as failed`;
+      const orderBy = `order by ${sort} ${order}, b.created_at desc, b.id`;
+      // Sorting by a count needs every batch's counts; otherwise only the page's batches are counted.
+      const sql = COUNT_SORTS.has(query.sort ?? 'createdAt')
+        ? `with counts as (select batch_id, ${COUNT_COLUMNS} from mailboxes group by batch_id)
+           select b.*, ${counted}, count(*) over () as full_count
+             from batches b left join counts c on c.batch_id = b.id
+            where ${filter} ${orderBy} limit $3 offset $4`
+        : `with page as (select b.*, count(*) over () as full_count from batches b where ${filter} ${orderBy} limit $3 offset $4),
+                counts as (select batch_id, ${COUNT_COLUMNS} from mailboxes where batch_id in (select id from page) group by batch_id)
+           select b.*, ${counted} from page b left join counts c on c.batch_id = b.id ${orderBy}`;
       const { rows } = await deps.pool.query<
         BatchRow & { total: number; synced: number; finalized: number; failed: number; full_count: string }
-      >(
-        `with counts as (select batch_id, ${COUNT_COLUMNS} from mailboxes group by batch_id)
-         select b.*, coalesce(c.total, 0) as total, coalesce(c.synced, 0) as synced,
-                coalesce(c.finalized, 0) as finalized, coalesce(c.failed, 0) as failed,
-                count(*) over () as full_count
-           from batches b left join counts c on c.batch_id = b.id
-          where ($1::text[] is null or b.status = any($1)) and ($2::text is null or b.name ilike $2)
-          order by ${sort} ${order}, b.created_at desc, b.id
-          limit $3 offset $4`,
-        params,
-      );
+      >(sql, params);
       let total = rows[0] ? Number(rows[0].full_count) : 0;
       if (rows.length === 0 && offset > 0) {
-        const counted = await deps.pool.query<{ n: string }>(
-          `select count(*) as n from batches b where ($1::text[] is null or b.status = any($1)) and ($2::text is null or b.name ilike $2)`,
-          [query.status ?? null, search],
-        );
+        const counted = await deps.pool.query<{ n: string }>(`select count(*) as n from batches b where ${filter}`, [
+          query.status ?? null,
+          search,
+        ]);
         total = Number(counted.rows[0]!.n);
       }
       return {

@@ -166,3 +166,68 @@ describe('JSON logger', () => {
     expect(lines[0]).not.toContain('leak-me');
   });
 });
+
+describe('batch list', () => {
+  it('sorts by name, time and counts, filters, searches and pages, with the seed columns', async () => {
+    const src = await createEndpoint(api, 'list-src');
+    const batches: [string, string, string[]][] = [
+      ['Alpha', 'Synced', ['Synced', 'Synced', 'Failed']],
+      ['beta', 'SyncedWithErrors', ['Synced', 'Failed', 'Failed', 'Queued']],
+      ['Gamma_1', 'Completed', ['Completed']],
+    ];
+    let minute = 0;
+    for (const [name, status, mailboxes] of batches) {
+      const { rows } = await api.db.pool.query<{ id: string }>(
+        `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by, created_at)
+         values (gen_random_uuid(), $1, $2, $3, $4, $4, 'ops', now() + make_interval(mins => $5)) returning id`,
+        [name, `batch:${name}`, status, src, minute++],
+      );
+      for (const [i, s] of mailboxes.entries()) {
+        await api.db.pool.query(
+          `insert into mailboxes (batch_id, email, source_user, status) values ($1, $2, 'u', $3)`,
+          [rows[0]!.id, `${name}${i}@example.com`, s],
+        );
+      }
+    }
+    const names = async (q: string) => {
+      const res = await api.request('GET', `/batches${q}`);
+      expect(res.status).toBe(200);
+      return res.body.items.map((b: { name: string }) => b.name);
+    };
+    expect(await names('')).toEqual(['Gamma_1', 'beta', 'Alpha']); // newest first
+    expect(await names('?sort=name')).toEqual(['Alpha', 'beta', 'Gamma_1']);
+    expect(await names('?sort=failed&order=desc')).toEqual(['beta', 'Alpha', 'Gamma_1']);
+    expect(await names('?sort=percentageSynced&order=desc')).toEqual(['Gamma_1', 'Alpha', 'beta']);
+    expect(await names('?sort=total')).toEqual(['Gamma_1', 'Alpha', 'beta']);
+    expect(await names('?status=Synced,Completed&sort=name')).toEqual(['Alpha', 'Gamma_1']);
+    expect(await names('?search=amm')).toEqual(['Gamma_1']);
+    expect(await names('?search=_')).toEqual(['Gamma_1']);
+    const page2 = await api.request('GET', '/batches?sort=name&page=2&pageSize=1');
+    expect(page2.body).toMatchObject({ total: 3, page: 2, pageSize: 1, items: [{ name: 'beta' }] });
+    const beyond = await api.request('GET', '/batches?page=9&pageSize=1');
+    expect(beyond.body).toMatchObject({ total: 3, items: [] });
+    expect(page2.body.items[0]).toEqual({
+      id: expect.any(String),
+      name: 'beta',
+      status: 'SyncedWithErrors',
+      statusLabel: 'Synced with errors',
+      percentageSynced: 25,
+      total: 4,
+      synced: 1,
+      finalized: 0,
+      failed: 2,
+      allowedCommands: ['stop', 'resume', 'complete', 'edit', 'remove', 'syncNow'],
+      createdAt: expect.any(String),
+      createdBy: 'ops',
+    });
+    const stats = await api.request('GET', '/statistics');
+    expect(stats.body).toEqual({
+      totalMailboxes: 8,
+      syncedMailboxes: 4,
+      finalizedMailboxes: 1,
+      failedMailboxes: 3,
+      batches: 3,
+    });
+    await api.db.pool.query('delete from batches');
+  });
+});
