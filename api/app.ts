@@ -48,6 +48,8 @@ export function createApp(deps: ApiDeps): Express {
 
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
     const started = Date.now();
     res.on('finish', () => {
       if (req.path.startsWith(API_PREFIX)) {
