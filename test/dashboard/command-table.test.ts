@@ -148,4 +148,33 @@ describe('dashboard commands follow the status table', () => {
       fake.state.rejectAll = false;
     }
   });
+
+  it('pages through 25,000 migration users from the server and shows the skipped items of a mailbox', async () => {
+    await signIn(page, fake.baseUrl, FAKE_TOKEN);
+    await page.goto(`${fake.baseUrl}#/batches/batch-4/users`);
+    await page.locator('tr[data-mailbox="user00000@fake.test"]').waitFor();
+    expect(await page.locator('tr[data-mailbox]').count()).toBe(50);
+    const pager = page.getByRole('navigation', { name: 'Migration users pages' });
+    expect(await pager.textContent()).toContain('1–50 of 25,000');
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await page.locator('tr[data-mailbox="user00050@fake.test"]').waitFor();
+    await pager.getByRole('button', { name: 'Last page' }).click();
+    await page.locator('tr[data-mailbox="user24999@fake.test"]').waitFor();
+    expect(await pager.textContent()).toContain('24,951–25,000 of 25,000');
+    expect(fake.state.urls.some((u) => u.includes('page=500') && u.includes('pageSize=50'))).toBe(true);
+
+    await page.getByLabel('Status', { exact: true }).selectOption('Failed');
+    await page.locator('tr[data-mailbox="user00007@fake.test"]').waitFor();
+    expect(await pager.textContent()).toContain('1–25 of 25');
+    expect(await page.locator('tr[data-mailbox="user00007@fake.test"]').textContent()).toContain('refused the login');
+
+    await page.getByLabel('Status', { exact: true }).selectOption('');
+    await page.getByRole('button', { name: /skipped items of user00000@fake.test/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Skipped items of user00000@fake.test' });
+    await dialog.getByText('Quarterly report').waitFor();
+    expect(await dialog.textContent()).toContain('larger than the 150 MB item limit');
+    await screenshot(page, 'fake-skipped-items');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  });
 });

@@ -113,6 +113,40 @@ export async function startFakeApi(): Promise<FakeApi> {
     });
   });
   api.get('/batches/:id/progress', (_req, res) => void res.json({ items: [] }));
+  // 25,000 migration users, generated per page: paging has to come from the server.
+  const USERS = 25_000;
+  const user = (i: number) => ({
+    id: String(i + 1),
+    emailAddress: `user${String(i).padStart(5, '0')}@fake.test`,
+    userName: `user${i}`,
+    status: i % 1000 === 7 ? 'Failed' : 'Synced',
+    itemsTotal: 10,
+    itemsSynced: i % 1000 === 7 ? 3 : 10,
+    itemsSkipped: i === 0 ? 1 : 0,
+    bytesSynced: 20_480,
+    currentFolder: null,
+    lastSyncedAt: now,
+    lastError: i % 1000 === 7 ? 'the source server refused the login' : null,
+  });
+  api.get('/batches/:id/mailboxes', (req, res) => {
+    const page = Number(req.query.page ?? 1);
+    const pageSize = Number(req.query.pageSize ?? 100);
+    const failedOnly = req.query.status === 'Failed';
+    const total = failedOnly ? USERS / 1000 : USERS;
+    const indexes = Array.from({ length: Math.max(0, Math.min(pageSize, total - (page - 1) * pageSize)) }, (_, k) => {
+      const n = (page - 1) * pageSize + k;
+      return failedOnly ? n * 1000 + 7 : n;
+    });
+    res.json({ items: indexes.map(user), total, page, pageSize });
+  });
+  api.get('/batches/:id/mailboxes/:mailboxId/skipped-items', (_req, res) =>
+    void res.json({
+      items: [{ id: '1', folder: 'INBOX', sourceUid: 4, internalDate: now, subject: 'Quarterly report', sizeBytes: 200_000_000, reason: 'larger than the 150 MB item limit', createdAt: now }],
+      total: 1,
+      page: 1,
+      pageSize: 500,
+    }),
+  );
   api.get('/endpoints', (_req, res) => void res.json({ items: [endpoint] }));
   api.get('/endpoints/:id', (_req, res) => void res.json({ ...endpoint, batches: state.endpointBatches }));
   api.use((req, res) => error(res, 404, 'ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`));
