@@ -8,9 +8,10 @@
  *   if (boot.created) console.log(`initial admin token written to ${boot.tokenFile} (cat it; it is shown nowhere else)`);
  *   const app = createApp({ pool, temporal: client, secretBox, taskQueue, temporalUiUrl, searchAttributes: true,
  *                           logger: createJsonLogger({ component: 'api' }), testConnection: createImapConnectionTester() });
- *   app.listen(port);
+ *   const api = await startApiServer(deps, { port });   // or createApp(deps).listen(port); api.close() on SIGTERM
  */
 export { createApp, apiRoutes, API_PREFIX } from './app';
+export { startApiServer, type RunningApi } from './server';
 export type { ApiDeps, ConnectionTester, ConnectionTestResult, ConnectionTestSettings, Logger } from './deps';
 export { bootstrapAdminToken, type BootstrapResult } from './bootstrap';
 export { createImapConnectionTester } from './imap-tester';

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../../api/app';
+import { startApiServer } from '../../api/server';
 import type { ConnectionTester, Logger } from '../../api/deps';
 import { insertToken } from '../../api/tokens-store';
 import { createSecretBox, type SecretBox } from '../../secrets/secret-box';
@@ -88,25 +86,25 @@ export async function startApi(
   const temporal = options.temporal ?? (await unreachableTemporal());
   const secretBox = createSecretBox(randomBytes(32));
   const logger = new CapturingLogger();
-  const app = createApp({
-    pool: db.pool,
-    temporal,
-    secretBox,
-    taskQueue: options.taskQueue ?? 'mailferry-api-test',
-    temporalUiUrl: options.temporalUiUrl,
-    logger,
-    testConnection: options.testConnection ?? okTester,
-    dashboardDir: options.dashboardDir ?? '/nonexistent-dashboard',
-    commandTimeoutMs: options.commandTimeoutMs,
-    searchAttributes: options.searchAttributes,
-    // Against the unreachable server, fail fast; a real one answers in milliseconds.
-    startTimeoutMs: options.temporal ? 10_000 : 1500,
-    queryTimeoutMs: options.temporal ? 3000 : 500,
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const running = await startApiServer(
+    {
+      pool: db.pool,
+      temporal,
+      secretBox,
+      taskQueue: options.taskQueue ?? 'mailferry-api-test',
+      temporalUiUrl: options.temporalUiUrl,
+      logger,
+      testConnection: options.testConnection ?? okTester,
+      dashboardDir: options.dashboardDir ?? '/nonexistent-dashboard',
+      commandTimeoutMs: options.commandTimeoutMs,
+      searchAttributes: options.searchAttributes,
+      // Against the unreachable server, fail fast; a real one answers in milliseconds.
+      startTimeoutMs: options.temporal ? 10_000 : 1500,
+      queryTimeoutMs: options.temporal ? 3000 : 500,
+    },
+    { port: 0, host: '127.0.0.1' },
+  );
+  const url = running.url;
   const admin = await insertToken(db.pool, { name: 'test-admin', owner: 'admin@example.com', role: 'admin' });
   const viewer = await insertToken(db.pool, { name: 'test-viewer', owner: 'viewer@example.com', role: 'viewer' });
   const responses: string[] = [];
@@ -136,9 +134,7 @@ export async function startApi(
       return { status: res.status, headers: res.headers, body: parsed as any, text };
     },
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await running.close(0);
       if (!options.temporal) await temporal.connection.close().catch(() => undefined);
       await db.drop();
     },
