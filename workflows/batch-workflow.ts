@@ -219,20 +219,25 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     }
   };
 
-  const drainInbox = async (): Promise<void> => {
+  /**
+   * Applies queued commands in order. Unless an update waits for them, it stops once the history is due to roll
+   * over: the rest stay queued and travel to the next run with the state.
+   */
+  const drainInbox = async (untilRollOver = true): Promise<void> => {
     for (let cmd = s.inbox.shift(); cmd; cmd = s.inbox.shift()) {
       await apply(cmd);
       s.processedSeq = cmd.seq;
+      if (untilRollOver && rollOverDue()) break;
     }
   };
 
   const rollOver = async (): Promise<never> => {
-    // Updates wait for their command to be applied: keep applying until no handler is left running.
+    // An update handler waits for its command to be applied, and every handler must finish before the run ends.
     for (;;) {
-      await drainInbox();
       await flush();
-      if (allHandlersFinished() && s.inbox.length === 0) break;
-      await condition(() => allHandlersFinished() || s.inbox.length > 0);
+      if (allHandlersFinished()) break;
+      await drainInbox(false);
+      await condition(() => allHandlersFinished() || s.inbox.length > 0 || audit.length > 0);
     }
     s.runs++;
     return continueAsNew<typeof batchWorkflow>({ ...input, carried: s });
@@ -266,7 +271,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         },
       );
     while (outcome === undefined) {
-      await condition(() => outcome !== undefined || s.inbox.length > 0);
+      await condition(() => outcome !== undefined || s.inbox.length > 0 || audit.length > 0);
       await drainInbox();
       if (s.status === 'Stopping') scope.cancel();
       await flush();
@@ -325,7 +330,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   /** Waits for a command, a history roll-over, or the status's next deadline (timer), and acts on it. */
   const idle = async (): Promise<void> => {
     const deadline = nextDeadline(s, policy);
-    const woken = () => s.inbox.length > 0 || rollOverDue();
+    const woken = () => s.inbox.length > 0 || audit.length > 0 || rollOverDue();
     if (deadline === null) {
       await condition(woken);
       return;

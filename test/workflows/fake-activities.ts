@@ -1,5 +1,5 @@
 import type { AuditEntry, BatchStatusRecord, MailboxFailure } from '../../activities/batch-activities';
-import type { MailboxCounts, PassKind } from '../../domain/batch-messages';
+import type { BatchEdit, MailboxCounts, PassKind } from '../../domain/batch-messages';
 import type { BatchActivities, SyncActivities, SyncMailboxInput } from '../../workflows/activity-types';
 
 type FakeStatus = 'Queued' | 'Syncing' | 'Synced' | 'Failed' | 'Stopped' | 'Completed';
@@ -15,6 +15,7 @@ export class FakeActivities {
   readonly audit: AuditEntry[] = [];
   readonly syncCalls: SyncMailboxInput[] = [];
   readonly failing = new Set<string>();
+  readonly edits: BatchEdit[] = [];
   removed = false;
   private readonly gates = new Map<string, { promise: Promise<void>; open: () => void }>();
 
@@ -26,6 +27,10 @@ export class FakeActivities {
     let open!: () => void;
     const promise = new Promise<void>((resolve) => (open = resolve));
     this.gates.set(name, { promise, open });
+  }
+
+  releaseAll(): void {
+    for (const name of [...this.gates.keys()]) this.release(name);
   }
 
   release(name: string): void {
@@ -89,7 +94,9 @@ export class FakeActivities {
         }
         return this.counts();
       },
-      applyEdit: async () => undefined,
+      applyEdit: async ({ edit }) => {
+        this.edits.push(edit);
+      },
       removeBatch: async () => {
         await this.gate('removeBatch');
         this.removed = true;

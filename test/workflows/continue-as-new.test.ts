@@ -1,0 +1,51 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { commandUpdate, editSignal } from '../../domain/batch-messages';
+import { devServerEnvironment } from '../fixtures/temporal';
+import { withBatch } from './harness';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await devServerEnvironment();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const by = 'admin@contoso.com';
+
+test('a pass that spans several runs syncs every mailbox exactly once', async () => {
+  await withBatch(
+    env,
+    { mailboxes: 40, input: { policy: { mailboxConcurrency: 3, pageSize: 7, historyEventBudget: 80 } } },
+    async ({ handle, fake, waitFor }) => {
+      await handle.executeUpdate(commandUpdate, { args: [{ command: 'start', by }] });
+      const synced = await waitFor('Synced');
+      const ids = fake.syncCalls.filter((c) => c.pass === 'initial').map((c) => c.mailboxId);
+      expect(ids).toHaveLength(40);
+      expect(new Set(ids).size).toBe(40);
+      expect(synced.counts.synced).toBe(40);
+      expect(synced.runs).toBeGreaterThanOrEqual(3);
+    },
+  );
+});
+
+test('signals sent while the workflow rolls over are all applied', async () => {
+  await withBatch(
+    env,
+    { mailboxes: 1, input: { autoStart: true, policy: { historyEventBudget: 30 } } },
+    async ({ handle, fake, waitFor, status }) => {
+      await waitFor('Synced');
+      const sent = 30;
+      for (let i = 0; i < sent; i++) {
+        await handle.signal(editSignal, { by, folderExclude: [`Folder ${i}`] });
+        await new Promise((r) => setTimeout(r, 20)); // keep signals arriving while runs roll over
+      }
+      for (let i = 0; i < 400 && fake.edits.length < sent; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(fake.edits.map((e) => e.folderExclude?.[0])).toEqual(Array.from({ length: sent }, (_, i) => `Folder ${i}`));
+      const snapshot = await status();
+      expect(snapshot.runs).toBeGreaterThanOrEqual(2);
+      expect(snapshot.status).toBe('Synced');
+      expect(fake.audit.filter((a) => a.command === 'edit' && a.outcome === 'accepted')).toHaveLength(sent);
+    },
+  );
+});
