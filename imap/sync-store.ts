@@ -210,6 +210,39 @@ export class SyncStore {
     skipped: SkippedRecord[],
     lastUid: number | null,
   ): Promise<void> {
+    if (!skipped.length) {
+      // The common case in one statement (one round trip, atomic like a transaction).
+      await this.pool.query(
+        `with ins as (
+           insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder,
+                                    destination_uidvalidity, destination_uid, sha256, size_bytes, state)
+           select $1, $2, $3, u.source_uid, $4, $5, u.destination_uid, u.sha256, u.size_bytes, 'copied'
+             from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[]) as u(source_uid, destination_uid, sha256, size_bytes)
+           on conflict (mailbox_id, source_folder, source_uidvalidity, source_uid) do update
+             set destination_uid = excluded.destination_uid, destination_uidvalidity = excluded.destination_uidvalidity,
+                 destination_folder = excluded.destination_folder, sha256 = excluded.sha256, state = 'copied'
+           returning 1),
+         cp as (
+           update folder_checkpoints set last_uid = greatest(last_uid, $10::bigint), updated_at = now()
+            where mailbox_id = $1 and source_folder = $2 and $10::bigint is not null
+           returning 1),
+         del as (delete from append_intents where mailbox_id = $1 and source_folder = $2 returning 1)
+         select (select count(*) from ins) as copied`,
+        [
+          this.mailboxId,
+          folder.sourceFolder,
+          folder.sourceUidvalidity,
+          folder.destinationFolder,
+          folder.destinationUidvalidity,
+          copied.map((m) => m.sourceUid),
+          copied.map((m) => m.destinationUid),
+          copied.map((m) => m.sha256),
+          copied.map((m) => m.size),
+          lastUid,
+        ],
+      );
+      return;
+    }
     await this.tx(async (c) => {
       if (copied.length) {
         await c.query(

@@ -1,0 +1,268 @@
+/**
+ * IMAP benchmark (`npm run bench`): one deterministic corpus on a source Dovecot, copied to a destination Dovecot by
+ * this engine, by mbsync (isync; IMAP on both sides, like this engine) and by `doveadm backup` with the imapc
+ * backend (Dovecot's own migration path: it writes the destination's storage directly, so it is a ceiling).
+ * For each tool: a full pass and a no-change incremental pass, messages/s, MB/s, peak memory (max RSS of the
+ * tool's process), whether the copy is byte-exact, and the ratios to mbsync.
+ *
+ * Environment: BENCH_MESSAGES (default 10000), BENCH_HUGE (10 MB messages, default 3), BENCH_TOOLS
+ * (comma list of engine,mbsync,doveadm; default all), BENCH_FOLDER_CONCURRENCY (engine lanes, default 2),
+ * DATABASE_URL (else an embedded PostgreSQL is started).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { migrate } from '../db/migrate';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../dev/embedded-postgres';
+import { startDovecot, type DovecotServer, type SeedMessage } from '../test/fixtures/dovecot';
+import { freePort } from '../test/fixtures/ports';
+import { generateCorpus } from './imap-corpus';
+
+const SOURCE_USER = 'bench@example.com';
+const PASSWORD = 'bench-pw';
+
+interface Measure {
+  tool: string;
+  pass: 'full' | 'no-change';
+  seconds: number;
+  maxRssMb: number;
+}
+
+/** Runs a command under /usr/bin/time and returns its wall time and peak memory. */
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; maxRssMb: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const rss = /MAXRSS (\d+)/.exec(stderr);
+      if (code !== 0) return reject(new Error(`${command} exited with ${code}: ${stderr.slice(-2000)}`));
+      resolve({ seconds, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, stdout });
+    });
+  });
+}
+
+async function seedCorpus(source: DovecotServer, messages: number, huge: number) {
+  let count = 0;
+  let bytes = 0;
+  let batch: SeedMessage[] = [];
+  let batchBytes = 0;
+  const folders = new Map<string, number>();
+  for (const m of generateCorpus({ messages, huge })) {
+    batch.push(m);
+    batchBytes += m.raw.length;
+    count++;
+    bytes += m.raw.length;
+    folders.set(m.folder, (folders.get(m.folder) ?? 0) + 1);
+    if (batch.length >= 500 || batchBytes > 64 * 1024 * 1024) {
+      // Sorted by folder so the fixture can use one MULTIAPPEND per folder run.
+      await source.seed(SOURCE_USER, batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)));
+      batch = [];
+      batchBytes = 0;
+    }
+  }
+  if (batch.length) await source.seed(SOURCE_USER, batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)));
+  return { count, bytes, folders };
+}
+
+/** Multiset of (folder, sha256) of a user's messages, and how many carry flags and dates as on the source. */
+async function fingerprint(server: DovecotServer, user: string) {
+  const all = await server.readMailbox(user);
+  const keys = all.map((m) => `${m.folder}\u0000${m.sha256}`).sort();
+  const meta = all.map((m) => `${m.folder}\u0000${m.internalDate}\u0000${m.flags.join(' ')}\u0000${m.size}`).sort();
+  return { count: all.length, content: createHash('sha256').update(keys.join('\n')).digest('hex'), metaKeys: meta };
+}
+
+function mbsyncConfig(dir: string, source: DovecotServer, destination: DovecotServer, user: string): string {
+  return `IMAPAccount far
+Host ${source.host}
+Port ${source.port}
+User ${SOURCE_USER}
+Pass ${PASSWORD}
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore far
+Account far
+
+IMAPAccount near
+Host ${destination.host}
+Port ${destination.port}
+User ${user}
+Pass ${PASSWORD}
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore near
+Account near
+
+Channel bench
+Far :far:
+Near :near:
+Patterns *
+Create Near
+Sync Pull
+CopyArrivalDate yes
+Expunge None
+SyncState ${dir}/mbsync-state/
+`;
+}
+
+async function main() {
+  const messages = Number(process.env.BENCH_MESSAGES ?? 10_000);
+  const huge = Number(process.env.BENCH_HUGE ?? 3);
+  const tools = (process.env.BENCH_TOOLS ?? 'engine,mbsync,doveadm').split(',');
+  const folderConcurrency = Number(process.env.BENCH_FOLDER_CONCURRENCY ?? 2);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'mf-bench-'));
+  let pg: EmbeddedPostgresHandle | undefined;
+  let source: DovecotServer | undefined;
+  let destination: DovecotServer | undefined;
+  const measures: Measure[] = [];
+  let pool: Pool | undefined;
+  try {
+    let adminUrl = process.env.DATABASE_URL;
+    if (!adminUrl) {
+      pg = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort() });
+      adminUrl = pg.url;
+    }
+    const dbName = `mailferry_bench_${process.pid}`;
+    const admin = new Pool({ connectionString: adminUrl, max: 1 });
+    await admin.query(`create database ${dbName}`);
+    await admin.end();
+    const dbUrl = new URL(adminUrl);
+    dbUrl.pathname = `/${dbName}`;
+    pool = new Pool({ connectionString: dbUrl.toString(), max: 2 });
+    pool.on('error', () => undefined);
+    await migrate(pool);
+
+    [source, destination] = await Promise.all([startDovecot(), startDovecot()]);
+    await source.addUser(SOURCE_USER, PASSWORD);
+    for (const t of tools) await destination.addUser(`${t}@example.com`, PASSWORD);
+
+    process.stderr.write(`seeding ${messages} messages ...\n`);
+    const seededAt = Date.now();
+    const corpus = await seedCorpus(source, messages, huge);
+    const mb = corpus.bytes / 1024 / 1024;
+    process.stderr.write(`seeded ${corpus.count} messages, ${mb.toFixed(1)} MB in ${((Date.now() - seededAt) / 1000).toFixed(1)} s\n`);
+    const reference = await fingerprint(source, SOURCE_USER);
+
+    const endpoint = (s: DovecotServer) => ({ host: s.host, port: s.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'plain' as const, provider: 'dovecot' as const });
+    const results: Record<string, { exact: boolean; metaExact: boolean; count: number }> = {};
+    // The engine runs as one bundled JavaScript file, as a worker would run it (no TypeScript loader at start).
+    const engineBundle = path.join(work, 'engine-run.js');
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        path.join(__dirname, '..', 'node_modules', '.bin', 'esbuild'),
+        [path.join(__dirname, 'imap-engine-run.ts'), '--bundle', '--platform=node', '--target=node20', `--outfile=${engineBundle}`, '--external:pg-native', '--log-level=error'],
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+    const syncSeconds = new Map<string, number>();
+
+    for (const tool of tools) {
+      const user = `${tool}@example.com`;
+      for (const pass of ['full', 'no-change'] as const) {
+        process.stderr.write(`${tool}: ${pass} pass ...\n`);
+        let r: { seconds: number; maxRssMb: number };
+        if (tool === 'engine') {
+          if (pass === 'full') {
+            const { rows: ep } = await pool.query<{ id: string }>(
+              `insert into endpoints (name, host, port, security) values ('bench-src', $1, $2, 'none'), ('bench-dst', $1, $3, 'none') returning id`,
+              [source.host, source.port, destination.port],
+            );
+            const batchId = (await pool.query<{ id: string }>(
+              `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
+               values (gen_random_uuid(), 'bench', 'batch:bench', 'Syncing', $1, $2, 'bench') returning id`,
+              [ep[0]!.id, ep[1]!.id],
+            )).rows[0]!.id;
+            await pool.query(`insert into mailboxes (batch_id, email, source_user) values ($1, $2, $2)`, [batchId, user]);
+          }
+          const mailboxId = (await pool.query<{ id: string }>('select id from mailboxes where email = $1', [user])).rows[0]!.id;
+          const run = {
+            databaseUrl: dbUrl.toString(),
+            mailboxId,
+            source: { endpoint: endpoint(source), credentials: { user: SOURCE_USER, secret: PASSWORD } },
+            destination: { endpoint: endpoint(destination), credentials: { user, secret: PASSWORD } },
+            folderConcurrency,
+            chunkMessages: process.env.BENCH_CHUNK_MESSAGES ? Number(process.env.BENCH_CHUNK_MESSAGES) : undefined,
+            chunkBytes: process.env.BENCH_CHUNK_MB ? Number(process.env.BENCH_CHUNK_MB) * 1024 * 1024 : undefined,
+          };
+          const t = await timed(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), engineBundle], {
+            ...process.env,
+            MAILFERRY_BENCH_RUN: JSON.stringify(run),
+          });
+          r = t;
+          syncSeconds.set(`${tool}:${pass}`, (JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { ms: number }).ms / 1000);
+        } else if (tool === 'mbsync') {
+          const cfg = path.join(work, 'mbsyncrc');
+          await mkdir(path.join(work, 'mbsync-state'), { recursive: true });
+          await writeFile(cfg, mbsyncConfig(work, source, destination, user), { mode: 0o600 });
+          r = await timed('mbsync', ['-c', cfg, '-q', 'bench']);
+        } else if (tool === 'doveadm') {
+          r = await timed('doveadm', [
+            '-c',
+            path.join(destination.dir, 'dovecot.conf'),
+            '-o', `imapc_host=${source.host}`,
+            '-o', `imapc_port=${source.port}`,
+            '-o', `imapc_user=${SOURCE_USER}`,
+            '-o', `imapc_password=${PASSWORD}`,
+            '-o', 'imapc_features=rfc822.size fetch-headers modseq',
+            '-o', 'mail_prefetch_count=20',
+            'backup', '-R', '-u', user, 'imapc:',
+          ]);
+        } else {
+          throw new Error(`unknown tool ${tool}`);
+        }
+        measures.push({ tool, pass, seconds: r.seconds, maxRssMb: r.maxRssMb });
+      }
+      const got = await fingerprint(destination, user);
+      results[tool] = {
+        count: got.count,
+        exact: got.content === reference.content,
+        metaExact: got.metaKeys.join('\n') === reference.metaKeys.join('\n'),
+      };
+    }
+
+    const full = (tool: string) => measures.find((m) => m.tool === tool && m.pass === 'full');
+    const lines: string[] = [];
+    lines.push(`Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}.`);
+    lines.push('');
+    lines.push('| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | peak RSS MB | copied | byte-exact | flags+dates exact | vs mbsync (time) |');
+    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |');
+    for (const m of measures) {
+      const base = measures.find((x) => x.tool === 'mbsync' && x.pass === m.pass);
+      const res = results[m.tool];
+      lines.push(
+        `| ${m.tool} | ${m.pass} | ${m.seconds.toFixed(2)} | ${syncSeconds.get(`${m.tool}:${m.pass}`)?.toFixed(2) ?? '–'} | ${m.pass === 'full' ? (corpus.count / m.seconds).toFixed(0) : '–'} | ${
+          m.pass === 'full' ? (mb / m.seconds).toFixed(1) : '–'
+        } | ${m.maxRssMb.toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${
+          base ? `${(base.seconds / m.seconds).toFixed(2)}×` : '–'
+        } |`,
+      );
+    }
+    void full;
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await pool?.end();
+    await Promise.all([source?.close(), destination?.close()]);
+    await pg?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function dovecotVersion(): Promise<string> {
+  return new Promise((resolve) => execFile('/usr/sbin/dovecot', ['--version'], (_e, out) => resolve(String(out).trim().split(' ')[0] ?? '?')));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+/**
+ * One run of the mailferry IMAP engine in its own process (so its peak memory can be measured on its own), for
+ * bench/imap-bench.ts. Configuration as JSON in MAILFERRY_BENCH_RUN; prints a JSON summary on stdout.
+ */
+import { Pool } from 'pg';
+import { syncMailboxOverImap, type SyncSide } from '../imap/mailbox-sync';
+
+interface RunConfig {
+  databaseUrl: string;
+  mailboxId: string;
+  source: SyncSide;
+  destination: SyncSide;
+  folderConcurrency?: number;
+  chunkMessages?: number;
+  chunkBytes?: number;
+}
+
+async function main() {
+  const config = JSON.parse(process.env.MAILFERRY_BENCH_RUN ?? '{}') as RunConfig;
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
+  const started = process.hrtime.bigint();
+  const summary = await syncMailboxOverImap(pool, config.mailboxId, config.source, config.destination, {
+    folderInclude: [],
+    folderExclude: [],
+    deleteOnDestination: false,
+    badItemLimit: 10,
+    largeItemLimit: 0,
+    largeItemMaxBytes: 150 * 1024 * 1024,
+    folderConcurrency: config.folderConcurrency,
+    chunkMessages: config.chunkMessages,
+    chunkBytes: config.chunkBytes,
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  await pool.end();
+  process.stdout.write(`${JSON.stringify({ ms, copied: summary.itemsCopied, bytes: summary.bytesCopied, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`engine run failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});
