@@ -170,8 +170,8 @@ export async function syncFolder(
       exists: smb.exists,
       highestModseq: smb.highestModseq ?? null,
     };
-    let intent = await store.intent(srcPath);
-    if (!intent && folderUnchanged(checkpoint, state)) {
+    let intents = await store.intents(srcPath);
+    if (!intents.length && folderUnchanged(checkpoint, state)) {
       result.unchanged = true;
       return result;
     }
@@ -209,20 +209,28 @@ export async function syncFolder(
         const src = state.exists ? await hashAll(source, '1:*') : [];
         const dst = dmb.exists ? await hashAll(destination, '1:*') : [];
         await store.replaceMap(folderKey, matchByContent(src, dst));
-        intent = null;
+        intents = [];
       }
     }
 
-    if (intent) {
-      // The last sync stopped during an APPEND. Whatever of it reached the destination has a UID at or above the
-      // UIDNEXT recorded before the append; match those copies by content.
-      if (intent.sourceUidvalidity === state.uidvalidity && intent.destinationUidvalidity === dstUidvalidity && intent.destinationFolder === dstPath) {
-        const candidates = dmb.exists ? (await hashAll(destination, `${intent.destinationUidnext}:*`)).filter((c) => c.uid >= intent!.destinationUidnext) : [];
-        const pending = intent.sourceUids.map((uid, i) => ({ uid, sha256: intent!.sha256s[i] ?? '', size: intent!.sizes[i] ?? 0 }));
+    if (intents.length) {
+      // The last sync stopped during APPENDs. Whatever of them reached the destination has a UID at or above the
+      // UIDNEXT recorded before the first of them and is not recorded yet; match those copies by content.
+      const usable = intents.every(
+        (i) => i.sourceUidvalidity === state.uidvalidity && i.destinationUidvalidity === dstUidvalidity && i.destinationFolder === dstPath,
+      );
+      if (usable) {
+        const from = Math.min(...intents.map((i) => i.destinationUidnext));
+        const taken = await store.mappedDestinationUids(srcPath, dstUidvalidity, from);
+        const candidates = dmb.exists ? (await hashAll(destination, `${from}:*`)).filter((c) => c.uid >= from && !taken.has(c.uid)) : [];
+        const firstPending = Math.min(...intents.flatMap((i) => i.sourceUids));
+        const done = await store.mapped(srcPath, state.uidvalidity, firstPending - 1);
+        const pending = intents
+          .flatMap((i) => i.sourceUids.map((uid, n) => ({ uid, sha256: i.sha256s[n] ?? '', size: i.sizes[n] ?? 0 })))
+          .filter((p) => !done.has(p.uid));
         await store.record(folderKey, matchByContent(pending, candidates), [], null);
-      } else {
-        await store.dropIntent(srcPath);
       }
+      await store.dropIntents(srcPath);
     }
 
     // Copy what is new since the checkpoint and not recorded yet: one FETCH of sizes, flags and dates for all
@@ -232,6 +240,8 @@ export async function syncFolder(
     const newUids = await uidsAbove(source, lastUid);
     const mapped = await store.mapped(srcPath, state.uidvalidity, lastUid);
     const pendingUids = newUids.filter((u) => !mapped.has(u));
+    let recording: Promise<void> = Promise.resolve();
+    let recordError: unknown = null;
     // Metadata in windows, so memory stays bounded whatever the folder's size.
     for (let w = 0; w < pendingUids.length; w += METADATA_WINDOW) {
       const window = pendingUids.slice(w, w + METADATA_WINDOW);
@@ -270,6 +280,7 @@ export async function syncFolder(
       let prefetch: Promise<Map<number, Buffer>> | null = batches[0] ? loadBodies(batches[0]) : null;
       for (let i = 0; i < batches.length; i++) {
         checkCancelled(options.signal);
+        if (recordError) throw recordError;
         const bodies = await prefetch!;
         prefetch = batches[i + 1] ? loadBodies(batches[i + 1]!) : null;
         // A failed prefetch surfaces when it is awaited; until then keep it from being an unhandled rejection.
@@ -277,6 +288,7 @@ export async function syncFolder(
         const batch = batches[i]!;
         dstUidNext = await appendBatch(batch, bodies, dstUidNext, batch[batch.length - 1]!.uid);
       }
+      await recording;
     }
 
     // Flags changed on the source since the last pass (only for messages copied in earlier passes).
@@ -385,22 +397,29 @@ export async function syncFolder(
         if (st && st.uidNext) next = Math.max(next, st.uidNext);
       }
       options.trace?.({ step: 'append-done', folder: srcPath, count: copied.length });
-      await store.record(folderKey, copied, [...skipped, ...bad], recordLastUid);
-      options.trace?.({ step: 'recorded', folder: srcPath, count: copied.length });
-      const bytes = copied.reduce((n, c) => n + c.size, 0);
-      result.copied += copied.length;
-      result.bytes += bytes;
-      result.skipped += bad.length;
-      options.onProgress?.({ copied: copied.length, skipped: bad.length, bytes });
-      if (bad.length) {
-        const counts = await store.skippedCounts();
-        if (counts.bad > options.limits.badItemLimit) {
-          throw new ImapSyncError(
-            'BAD_ITEM_LIMIT_EXCEEDED',
-            `the destination refused ${counts.bad} messages, more than the bad item limit of ${options.limits.badItemLimit}`,
-          );
+      // Recorded while the next batch is appended; records stay in order (each waits for the one before).
+      const intentUid = items[0]?.meta.uid ?? null;
+      recording = recording.then(async () => {
+        await store.record(folderKey, copied, [...skipped, ...bad], recordLastUid, intentUid);
+        options.trace?.({ step: 'recorded', folder: srcPath, count: copied.length });
+        const bytes = copied.reduce((n, c) => n + c.size, 0);
+        result.copied += copied.length;
+        result.bytes += bytes;
+        result.skipped += bad.length;
+        options.onProgress?.({ copied: copied.length, skipped: bad.length, bytes });
+        if (bad.length) {
+          const counts = await store.skippedCounts();
+          if (counts.bad > options.limits.badItemLimit) {
+            throw new ImapSyncError(
+              'BAD_ITEM_LIMIT_EXCEEDED',
+              `the destination refused ${counts.bad} messages, more than the bad item limit of ${options.limits.badItemLimit}`,
+            );
+          }
         }
-      }
+      });
+      recording.catch((err: unknown) => {
+        recordError = err;
+      });
       return next;
     }
 

@@ -138,7 +138,8 @@ export class SyncStore {
     );
   }
 
-  async intent(sourceFolder: string): Promise<AppendIntent | null> {
+  /** The append intents a crashed sync left for a folder (oldest batch first). */
+  async intents(sourceFolder: string): Promise<AppendIntent[]> {
     const { rows } = await this.pool.query<{
       source_uidvalidity: string;
       destination_folder: string;
@@ -149,12 +150,10 @@ export class SyncStore {
       sizes: string[];
     }>(
       `select source_uidvalidity, destination_folder, destination_uidvalidity, destination_uidnext, source_uids, sha256s, sizes
-         from append_intents where mailbox_id = $1 and source_folder = $2`,
+         from append_intents where mailbox_id = $1 and source_folder = $2 order by first_source_uid`,
       [this.mailboxId, sourceFolder],
     );
-    const r = rows[0];
-    if (!r) return null;
-    return {
+    return rows.map((r) => ({
       sourceFolder,
       sourceUidvalidity: Number(r.source_uidvalidity),
       destinationFolder: r.destination_folder,
@@ -163,7 +162,17 @@ export class SyncStore {
       sourceUids: r.source_uids.map(Number),
       sha256s: r.sha256s,
       sizes: r.sizes.map(Number),
-    };
+    }));
+  }
+
+  /** Destination UIDs already recorded for a folder (not candidates when a crashed append is recovered). */
+  async mappedDestinationUids(sourceFolder: string, destinationUidvalidity: number, fromUid: number): Promise<Set<number>> {
+    const { rows } = await this.pool.query<{ destination_uid: string }>(
+      `select destination_uid from message_map
+        where mailbox_id = $1 and source_folder = $2 and destination_uidvalidity = $3 and destination_uid >= $4`,
+      [this.mailboxId, sourceFolder, destinationUidvalidity, fromUid],
+    );
+    return new Set(rows.map((r) => Number(r.destination_uid)));
   }
 
   /** Folders with an append in flight (a crashed sync). */
@@ -175,9 +184,9 @@ export class SyncStore {
   async writeIntent(intent: AppendIntent): Promise<void> {
     await this.pool.query(
       `insert into append_intents (mailbox_id, source_folder, source_uidvalidity, destination_folder, destination_uidvalidity,
-                                   destination_uidnext, source_uids, sha256s, sizes)
-       values ($1, $2, $3, $4, $5, $6, $7::bigint[], $8::text[], $9::bigint[])
-       on conflict (mailbox_id, source_folder) do update
+                                   destination_uidnext, source_uids, sha256s, sizes, first_source_uid)
+       values ($1, $2, $3, $4, $5, $6, $7::bigint[], $8::text[], $9::bigint[], coalesce(($7::bigint[])[1], 0))
+       on conflict (mailbox_id, source_folder, first_source_uid) do update
          set source_uidvalidity = excluded.source_uidvalidity, destination_folder = excluded.destination_folder,
              destination_uidvalidity = excluded.destination_uidvalidity, destination_uidnext = excluded.destination_uidnext,
              source_uids = excluded.source_uids, sha256s = excluded.sha256s, sizes = excluded.sizes, created_at = now()`,
@@ -195,20 +204,22 @@ export class SyncStore {
     );
   }
 
-  async dropIntent(sourceFolder: string): Promise<void> {
+  /** Drops every intent of a folder (all recovered, or made meaningless by a UIDVALIDITY change). */
+  async dropIntents(sourceFolder: string): Promise<void> {
     await this.pool.query('delete from append_intents where mailbox_id = $1 and source_folder = $2', [this.mailboxId, sourceFolder]);
   }
 
   /**
    * Records copied and skipped messages of one folder, advances its checkpoint to `lastUid` and drops the
-   * folder's append intent, all in one transaction: after a crash either all of it happened or the intent
-   * is still there to be recovered.
+   * batch's append intent (`intentUid`: the first source UID of the batch; null for none), atomically: after a
+   * crash either all of it happened or the intent is still there to be recovered.
    */
   async record(
     folder: { sourceFolder: string; sourceUidvalidity: number; destinationFolder: string; destinationUidvalidity: number },
     copied: CopiedRecord[],
     skipped: SkippedRecord[],
     lastUid: number | null,
+    intentUid: number | null = null,
   ): Promise<void> {
     if (!skipped.length) {
       // The common case in one statement (one round trip, atomic like a transaction).
@@ -226,7 +237,7 @@ export class SyncStore {
            update folder_checkpoints set last_uid = greatest(last_uid, $10::bigint), updated_at = now()
             where mailbox_id = $1 and source_folder = $2 and $10::bigint is not null
            returning 1),
-         del as (delete from append_intents where mailbox_id = $1 and source_folder = $2 returning 1)
+         del as (delete from append_intents where mailbox_id = $1 and source_folder = $2 and first_source_uid = $11::bigint returning 1)
          select (select count(*) from ins) as copied`,
         [
           this.mailboxId,
@@ -239,6 +250,7 @@ export class SyncStore {
           copied.map((m) => m.sha256),
           copied.map((m) => m.size),
           lastUid,
+          intentUid,
         ],
       );
       return;
@@ -288,7 +300,13 @@ export class SyncStore {
           [this.mailboxId, folder.sourceFolder, lastUid],
         );
       }
-      await c.query('delete from append_intents where mailbox_id = $1 and source_folder = $2', [this.mailboxId, folder.sourceFolder]);
+      if (intentUid !== null) {
+        await c.query('delete from append_intents where mailbox_id = $1 and source_folder = $2 and first_source_uid = $3', [
+          this.mailboxId,
+          folder.sourceFolder,
+          intentUid,
+        ]);
+      }
     });
   }
 

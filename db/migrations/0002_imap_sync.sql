@@ -27,11 +27,13 @@ create table message_map (
 );
 create index message_map_sha_idx on message_map (mailbox_id, sha256);
 
--- At most one in-flight APPEND per folder of a mailbox. Written before the messages are sent, deleted in the
--- transaction that records them; a row found at the start of a sync means the last one stopped mid-append.
+-- In-flight APPENDs of a folder (one per batch of messages; the next batch is sent while the previous one is
+-- being recorded). Written before the messages are sent, deleted in the statement that records them; a row found
+-- at the start of a sync means the last one stopped mid-append.
 create table append_intents (
   mailbox_id bigint not null references mailboxes (id) on delete cascade,
   source_folder text not null,
+  first_source_uid bigint not null,
   source_uidvalidity bigint not null,
   destination_folder text not null,
   destination_uidvalidity bigint not null,
@@ -41,7 +43,7 @@ create table append_intents (
   sha256s text[] not null,
   sizes bigint[] not null,
   created_at timestamptz not null default now(),
-  primary key (mailbox_id, source_folder)
+  primary key (mailbox_id, source_folder, first_source_uid)
 );
 
 alter table skipped_items add column kind text not null default 'bad' check (kind in ('bad', 'large'));
