@@ -1,0 +1,19 @@
+import type { Pool } from 'pg';
+import type { SecretBox } from '../secrets/secret-box';
+import { createBatchActivities } from './batch-activities';
+import { createSyncMailboxActivities } from './sync-mailbox';
+
+export interface ActivityDeps {
+  pool: Pool;
+  secretBox: SecretBox;
+  /** Minimum time between progress writes of a running mailbox sync. */
+  progressIntervalMs?: number;
+}
+
+/** Every activity the worker registers, built from injected dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createBatchActivities({ pool: deps.pool }),
+    ...createSyncMailboxActivities(deps),
+  };
+}

@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+const schema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('mailferry'),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  /** Set to "false" where the MailferryBatchName/MailferryStatus search attributes are not registered. */
+  MAILFERRY_SEARCH_ATTRIBUTES: z.enum(['true', 'false']).default('true'),
+  MAILFERRY_DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
+  MAILFERRY_SECRET_KEY: z.string().optional(),
+  MAILFERRY_SECRET_KEY_FILE: z.string().optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  MAILFERRY_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+  MAILFERRY_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  MAILFERRY_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+});
+
+/** Configuration of the product's processes, from the environment. Only entry points call this. */
+export interface Settings {
+  /** External PostgreSQL; the start command runs an embedded one when unset. */
+  databaseUrl?: string;
+  /** External Temporal frontend (host:port); the start command runs `temporal server start-dev` when unset. */
+  temporalAddress?: string;
+  namespace: string;
+  taskQueue: string;
+  temporalUiUrl?: string;
+  searchAttributes: boolean;
+  dataDir: string;
+  secretKey?: string;
+  secretKeyFile: string;
+  apiPort: number;
+  apiHost: string;
+  embeddedPostgresPort: number;
+  devTemporalPort: number;
+  devTemporalUiPort: number;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.MAILFERRY_DATA_DIR);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    temporalUiUrl: e.TEMPORAL_UI_URL,
+    searchAttributes: e.MAILFERRY_SEARCH_ATTRIBUTES === 'true',
+    dataDir,
+    secretKey: e.MAILFERRY_SECRET_KEY,
+    secretKeyFile: e.MAILFERRY_SECRET_KEY_FILE ?? path.join(dataDir, 'secret.key'),
+    apiPort: e.PORT,
+    apiHost: e.HOST,
+    embeddedPostgresPort: e.MAILFERRY_POSTGRES_PORT,
+    devTemporalPort: e.MAILFERRY_TEMPORAL_PORT,
+    devTemporalUiPort: e.MAILFERRY_TEMPORAL_UI_PORT,
+  };
+}

@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+
+export interface BatchWorkerOptions extends ActivityDeps {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  /** A prebuilt workflow bundle (tests); otherwise the workflows are bundled from source at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Mailbox syncs one worker runs at once. Default 200. */
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+/** The worker that runs batch workflows and their activities. */
+export function createBatchWorker(options: BatchWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts') }),
+    activities: createActivities(options),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,
+  });
+}

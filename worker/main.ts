@@ -1,0 +1,27 @@
+/**
+ * The worker process (production): runs batch workflows and mailbox syncs against the PostgreSQL named by
+ * DATABASE_URL and the Temporal frontend named by TEMPORAL_ADDRESS. `npm start` runs the same worker in-process.
+ */
+import { loadSettings } from '../config/settings';
+import { connectTemporal, onShutdown, openFoundation, runWorker } from '../runtime/services';
+
+async function main(): Promise<void> {
+  const settings = loadSettings();
+  if (!settings.databaseUrl || !settings.temporalAddress) {
+    throw new Error('the worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything embedded)');
+  }
+  const foundation = await openFoundation(settings, settings.databaseUrl);
+  const temporal = await connectTemporal(settings.temporalAddress);
+  const worker = await runWorker(settings, foundation, temporal.native);
+  onShutdown(async () => worker.shutdown());
+  console.log(`mailferry worker: task queue ${settings.taskQueue} on ${settings.temporalAddress}`);
+  await worker.run();
+  await temporal.native.close();
+  await temporal.client.close();
+  await foundation.close();
+}
+
+main().catch((err: unknown) => {
+  console.error(`mailferry worker: ${(err as Error).message}`);
+  process.exit(1);
+});
