@@ -80,9 +80,9 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     const pending = await db.pool.query('select source_folder, cardinality(source_uids) as n from append_intents where mailbox_id = $1', [mailboxId]);
     expect(pending.rows.length).toBeGreaterThanOrEqual(1); // the append reached the destination, the record did not
 
-    expect((await runAndKill('append-start:3')).killed).toBe(true);
-    expect((await runAndKill('recorded:4')).killed).toBe(true);
-    expect((await runAndKill('append-done:5')).killed).toBe(true);
+    expect((await runAndKill('append-start:2')).killed).toBe(true);
+    expect((await runAndKill('recorded:2')).killed).toBe(true);
+    expect((await runAndKill('append-done:1')).killed).toBe(true);
 
     await syncMailboxOverImap(db.pool, mailboxId, sides.source, sides.destination, {
       folderInclude: [],
