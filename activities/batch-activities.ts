@@ -114,7 +114,12 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
     },
 
     /** The next page of mailbox ids a pass visits, in id order after `afterId`. */
-    async nextMailboxes(input: { batchId: string; pass: PassKind; afterId: string | null; limit: number }): Promise<string[]> {
+    async nextMailboxes(input: {
+      batchId: string;
+      pass: PassKind;
+      afterId: string | null;
+      limit: number;
+    }): Promise<string[]> {
       const { rows } = await pool.query<{ id: string }>(
         `select id::text from mailboxes
           where batch_id = $1 and status = any($2::text[]) and id > $3::bigint

@@ -48,9 +48,8 @@ export interface PositionedMailbox extends MailboxInput {
 export type MailboxListResult =
   { ok: true; mailboxes: PositionedMailbox[] } | { ok: false; problems: RowProblem[]; truncated: boolean };
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-// eslint-disable-next-line no-control-regex
+
 const PASSWORD_FORBIDDEN = /[\u0000\r\n]/;
 const emailCheck = z.email();
 

@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
-import { z } from 'zod';
+import { type z } from 'zod';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
 import { findActiveToken, type Actor } from './tokens-store';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** Schemas shared by several route groups. */
 
 // C0/C1 control characters and the Unicode line/paragraph separators: never accepted in names or hosts.
-// eslint-disable-next-line no-control-regex
+
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** A single-line, trimmed, human-readable text without control characters. */

@@ -27,6 +27,7 @@ export class ApiClient {
     this.fetchFn = options.fetch ?? fetch;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CLI prints the API's JSON as it comes (shapes: openapi.json)
   async request<T = any>(
     method: string,
     path: string,

@@ -116,6 +116,7 @@ async function endpointId(api: ApiClient, ref: string): Promise<string> {
   return found.id;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a batch as the API returns it (shape: openapi.json)
 function printBatch(io: CliIo, b: any): void {
   const lines: [string, unknown][] = [
     ['Name', b.name],
@@ -208,6 +209,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
         res,
         () =>
           table(
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any -- list rows as the API returns them
             res.items.map((b: any) => ({ ...b, status: b.statusLabel, '%': b.percentageSynced })),
             ['name', 'status', '%', 'total', 'synced', 'finalized', 'failed', 'createdAt'],
           ) + `${res.total} batch(es), page ${res.page}\n`,

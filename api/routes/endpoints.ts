@@ -11,7 +11,6 @@ import { errorSchema, idParam, plainText, queryBoolean } from '../schemas';
 const HOST =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 
-// eslint-disable-next-line no-control-regex
 const password = z
   .string()
   .min(1, 'must not be empty')

@@ -1,7 +1,13 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { commandUpdate, stopSignal } from '../../domain/batch-messages';
-import { allowedCommands, BATCH_COMMANDS, BATCH_STATUSES, type BatchCommand, type BatchStatus } from '../../domain/batch-status';
+import {
+  allowedCommands,
+  BATCH_COMMANDS,
+  BATCH_STATUSES,
+  type BatchCommand,
+  type BatchStatus,
+} from '../../domain/batch-status';
 import { timeSkippingEnvironment } from '../fixtures/temporal';
 import type { FakeActivities } from './fake-activities';
 import { DAY, withBatch, type BatchUnderTest } from './harness';
@@ -25,7 +31,10 @@ const EXPECTED: Record<BatchStatus, BatchCommand[]> = {
 const by = 'admin@contoso.com';
 
 /** How to bring a fresh batch (two mailboxes) into each status; transitional ones are held by a gated activity. */
-const ROUTES: Record<BatchStatus, { prepare?: (fake: FakeActivities) => void; drive: (b: BatchUnderTest) => Promise<void> }> = {
+const ROUTES: Record<
+  BatchStatus,
+  { prepare?: (fake: FakeActivities) => void; drive: (b: BatchUnderTest) => Promise<void> }
+> = {
   Created: { drive: async () => undefined },
   Queued: {
     drive: async (b) => {
@@ -98,9 +107,10 @@ describe.each(BATCH_STATUSES)('in status %s', (status) => {
         await route.drive(b);
         await b.waitFor(status);
         for (const command of refused) {
-          const error = await b.handle
-            .executeUpdate(commandUpdate, { args: [{ command, by }] })
-            .then(() => undefined, (e: unknown) => e);
+          const error = await b.handle.executeUpdate(commandUpdate, { args: [{ command, by }] }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
           expect(String((error as WorkflowUpdateFailedError).cause?.message)).toContain(`'${command}' is not allowed`);
           expect((await b.status()).status).toBe(status);
@@ -131,7 +141,9 @@ test('a signal the status does not allow is recorded as rejected and changes not
     let snapshot = await b.status();
     for (let i = 0; i < 100 && snapshot.recentCommands.length === 0; i++) snapshot = await b.status();
     expect(snapshot.status).toBe('Created');
-    expect(snapshot.recentCommands).toEqual([expect.objectContaining({ command: 'stop', outcome: 'rejected', status: 'Created', by })]);
+    expect(snapshot.recentCommands).toEqual([
+      expect.objectContaining({ command: 'stop', outcome: 'rejected', status: 'Created', by }),
+    ]);
     await b.waitFor('Created');
     expect(b.fake.audit).toEqual([expect.objectContaining({ command: 'stop', outcome: 'rejected', actor: by })]);
   });

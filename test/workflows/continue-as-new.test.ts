@@ -41,7 +41,9 @@ test('signals sent while the workflow rolls over are all applied', async () => {
         await new Promise((r) => setTimeout(r, 20)); // keep signals arriving while runs roll over
       }
       for (let i = 0; i < 400 && fake.edits.length < sent; i++) await new Promise((r) => setTimeout(r, 25));
-      expect(fake.edits.map((e) => e.folderExclude?.[0])).toEqual(Array.from({ length: sent }, (_, i) => `Folder ${i}`));
+      expect(fake.edits.map((e) => e.folderExclude?.[0])).toEqual(
+        Array.from({ length: sent }, (_, i) => `Folder ${i}`),
+      );
       const snapshot = await status();
       expect(snapshot.runs).toBeGreaterThanOrEqual(2);
       expect(snapshot.status).toBe('Synced');
