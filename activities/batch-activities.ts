@@ -36,8 +36,9 @@ export interface MailboxFailure {
 /** Which mailboxes each kind of pass visits. */
 const PASS_STATUSES: Record<PassKind, readonly string[]> = {
   initial: ['Queued', 'Syncing', 'Stopped', 'Synced'],
-  incremental: ['Synced', 'Syncing'],
-  final: ['Synced', 'Syncing', 'Completing'],
+  // Queued: mailboxes added to a batch after its initial sync get theirs in the next pass.
+  incremental: ['Queued', 'Synced', 'Syncing'],
+  final: ['Queued', 'Synced', 'Syncing', 'Completing'],
 };
 
 /** At most one progress sample per batch per this many seconds feeds the dashboard's chart. */

@@ -59,8 +59,8 @@ export class FakeActivities {
   batch(): BatchActivities {
     const visits: Record<PassKind, FakeStatus[]> = {
       initial: ['Queued', 'Syncing', 'Stopped', 'Synced'],
-      incremental: ['Synced', 'Syncing'],
-      final: ['Synced', 'Syncing'],
+      incremental: ['Queued', 'Synced', 'Syncing'],
+      final: ['Queued', 'Synced', 'Syncing'],
     };
     return {
       publishBatchStatus: async (record) => {
