@@ -367,7 +367,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     }
   };
 
-  if (input.carried === undefined && input.autoStart) receive({ command: 'start', by: input.createdBy });
+  if (input.carried === undefined) {
+    s.counts = await batchActivities.refreshCounts(input.batchId);
+    if (input.autoStart) receive({ command: 'start', by: input.createdBy });
+  }
 
   for (;;) {
     await drainInbox();
