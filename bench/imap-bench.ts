@@ -32,7 +32,7 @@ interface Measure {
 }
 
 /** Runs a command under /usr/bin/time and returns its wall time and peak memory. */
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; maxRssMb: number; stdout: string }> {
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; maxRssMb: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -45,7 +45,7 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const rss = /MAXRSS (\d+)/.exec(stderr);
       if (code !== 0) return reject(new Error(`${command} exited with ${code}: ${stderr.slice(-2000)}`));
-      resolve({ seconds, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, stdout });
+      resolve({ seconds, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, stdout, stderr: stderr.replace(/MAXRSS \d+\n?/, '') });
     });
   });
 }
@@ -200,6 +200,7 @@ async function main() {
             MAILFERRY_BENCH_RUN: JSON.stringify(run),
           });
           r = t;
+          if (process.env.BENCH_TIMING) process.stderr.write(t.stderr);
           syncSeconds.set(`${tool}:${pass}`, (JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { ms: number }).ms / 1000);
         } else if (tool === 'mbsync') {
           const cfg = path.join(work, 'mbsyncrc');

@@ -19,6 +19,10 @@ async function main() {
   const config = JSON.parse(process.env.MAILFERRY_BENCH_RUN ?? '{}') as RunConfig;
   const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
   const started = process.hrtime.bigint();
+  // Time spent inside MULTIAPPEND commands, summed over lanes (BENCH_TIMING=1 prints it).
+  const appendStart = new Map<string, number>();
+  let appendMs = 0;
+  let appends = 0;
   const summary = await syncMailboxOverImap(pool, config.mailboxId, config.source, config.destination, {
     folderInclude: [],
     folderExclude: [],
@@ -29,9 +33,17 @@ async function main() {
     folderConcurrency: config.folderConcurrency,
     chunkMessages: config.chunkMessages,
     chunkBytes: config.chunkBytes,
+    trace: (e) => {
+      if (e.step === 'append-start') appendStart.set(e.folder, performance.now());
+      if (e.step === 'append-done') {
+        appendMs += performance.now() - (appendStart.get(e.folder) ?? performance.now());
+        appends++;
+      }
+    },
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   await pool.end();
+  if (process.env.BENCH_TIMING) process.stderr.write(`appends: ${appends}, ${appendMs.toFixed(0)} ms inside MULTIAPPEND (all lanes)\n`);
   process.stdout.write(`${JSON.stringify({ ms, copied: summary.itemsCopied, bytes: summary.bytesCopied, maxRssKb: process.resourceUsage().maxRSS })}\n`);
 }
 
