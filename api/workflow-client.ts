@@ -7,7 +7,13 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { commandUpdate, statusQuery, type BatchSnapshot, type CommandRequest } from '../domain/batch-messages';
+import {
+  commandUpdate,
+  mailboxesChangedSignal,
+  statusQuery,
+  type BatchSnapshot,
+  type CommandRequest,
+} from '../domain/batch-messages';
 import { BATCH_WORKFLOW_TYPE, batchWorkflowId, type BatchWorkflowInput } from '../workflows/batch-input';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
@@ -58,6 +64,15 @@ export async function startBatchWorkflow(deps: ApiDeps, workflowId: string, inpu
 
 export function isAlreadyStarted(err: unknown): boolean {
   return err instanceof WorkflowExecutionAlreadyStartedError;
+}
+
+/** Tells the batch's workflow that its mailboxes changed; best effort (a later pass reloads the counts anyway). */
+export async function notifyMailboxesChanged(deps: ApiDeps, workflowId: string): Promise<void> {
+  try {
+    await deps.temporal.workflow.getHandle(workflowId).signal(mailboxesChangedSignal);
+  } catch (err) {
+    deps.logger.warn('could not tell the batch workflow about added mailboxes', { workflowId, error: String(err) });
+  }
 }
 
 /** The workflow's live snapshot, or undefined when it cannot answer (gone, no worker, Temporal down). */

@@ -40,6 +40,8 @@ export const completeSignal = defineSignal<[CommandActor?]>('complete');
 export const removeSignal = defineSignal<[CommandActor?]>('remove');
 export const syncNowSignal = defineSignal<[CommandActor?]>('syncNow');
 export const editSignal = defineSignal<[BatchEdit & CommandActor]>('edit');
+/** Not a command: tells the workflow its mailbox rows changed (the API added some), so it reloads the counts. */
+export const mailboxesChangedSignal = defineSignal('mailboxesChanged');
 
 /** Synchronous form of the signals above: resolves once the workflow has applied the command. */
 export const commandUpdate = defineUpdate<BatchSnapshot, [CommandRequest]>('command');

@@ -17,6 +17,7 @@ import {
   commandUpdate,
   completeSignal,
   editSignal,
+  mailboxesChangedSignal,
   removeSignal,
   resumeSignal,
   startSignal,
@@ -135,6 +136,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     },
   );
   setHandler(statusQuery, () => snapshot(input, s, policy));
+  let countsStale = false;
+  setHandler(mailboxesChangedSignal, () => {
+    countsStale = true;
+  });
 
   const setStatus = (status: BatchStatus): void => {
     s.status = status;
@@ -155,6 +160,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   };
 
   const flush = async (): Promise<void> => {
+    if (countsStale) {
+      countsStale = false;
+      s.counts = await batchActivities.refreshCounts(input.batchId);
+    }
     if (audit.length > 0) await batchActivities.recordAudit(audit.splice(0));
     if (!dirty) return;
     dirty = false;
@@ -339,7 +348,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   /** Waits for a command, a history roll-over, or the status's next deadline (timer), and acts on it. */
   const idle = async (): Promise<void> => {
     const deadline = nextDeadline(s, policy);
-    const woken = () => s.inbox.length > 0 || audit.length > 0 || rollOverDue();
+    const woken = () => s.inbox.length > 0 || audit.length > 0 || countsStale || rollOverDue();
     if (deadline === null) {
       await condition(woken);
       return;

@@ -3,6 +3,7 @@ import { MAILBOX_STATUSES } from '../../domain/batch-status';
 import { findBatch } from '../batch-store';
 import { ApiError } from '../errors';
 import { insertMailboxes, resolveMailboxes } from '../mailbox-store';
+import { notifyMailboxesChanged } from '../workflow-client';
 import { defineRoute, type AnyRoute } from '../route';
 import { batchRef, errorSchema, pageOf, pageQuery, paging, queryInt } from '../schemas';
 import { addMailboxesBody, problemsDetails } from './batch-schemas';
@@ -201,6 +202,7 @@ export const mailboxRoutes: AnyRoute[] = [
         client.release();
       }
       deps.logger.info('mailboxes added', { batchId: batch.id, added: mailboxes.length, by: actor.owner });
+      await notifyMailboxesChanged(deps, batch.workflow_id);
       return { status: 201, body: { added: mailboxes.length, total: existing[0]!.n + mailboxes.length } };
     },
   }),
