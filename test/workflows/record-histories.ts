@@ -1,0 +1,85 @@
+/**
+ * Records the workflow histories that test/workflows/replay.test.ts replays: `npm run record:histories`.
+ * Re-record only on purpose (a deliberate, versioned workflow change); the recordings kept in the repo are what
+ * running batches look like, so today's workflow code must replay them.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { commandUpdate, editSignal, stopSignal } from '../../domain/batch-messages';
+import { devServerEnvironment } from '../fixtures/temporal';
+import { withBatch, type BatchUnderTest } from './harness';
+
+const OUT = path.join(__dirname, 'histories');
+const by = 'admin@contoso.com';
+
+async function save(env: TestWorkflowEnvironment, b: BatchUnderTest, name: string): Promise<void> {
+  const runs: string[] = [];
+  // Every run of the chain, oldest first: continue-as-new starts a run that the next one follows.
+  const { runId } = await b.handle.describe();
+  let history = await env.client.workflow.getHandle(b.handle.workflowId, runId).fetchHistory();
+  runs.unshift(historyToJSON(history));
+  for (
+    let previous = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    previous;
+  ) {
+    history = await env.client.workflow.getHandle(b.handle.workflowId, previous).fetchHistory();
+    runs.unshift(historyToJSON(history));
+    previous = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+  }
+  for (const [i, json] of runs.entries()) {
+    await writeFile(path.join(OUT, `${name}.run${i + 1}.json`), json + '\n');
+  }
+  console.log(`${name}: ${runs.length} run(s)`);
+}
+
+async function main(): Promise<void> {
+  await mkdir(OUT, { recursive: true });
+  const env = await devServerEnvironment();
+  try {
+    // The whole lifecycle: start, sync, incremental, a rejected signal, stop, resume, edit, complete, remove.
+    await withBatch(env, { mailboxes: 4, prepare: (f) => f.failing.add('3') }, async (b) => {
+      const send = (command: 'start' | 'stop' | 'resume' | 'complete' | 'remove' | 'syncNow') =>
+        b.handle.executeUpdate(commandUpdate, { args: [{ command, by }] });
+      await send('start');
+      await b.waitFor('SyncedWithErrors');
+      await send('syncNow');
+      await b.waitFor('SyncedWithErrors');
+      await send('stop');
+      await b.waitFor('Stopped');
+      await b.handle.signal(stopSignal, { by }); // not allowed when Stopped: recorded as rejected
+      b.fake.failing.clear();
+      await send('resume');
+      await b.waitFor('Synced');
+      await b.handle.executeUpdate(commandUpdate, { args: [{ command: 'edit', by, edit: { badItemLimit: 3 } }] });
+      await send('complete');
+      await b.waitFor('Completed');
+      await send('remove');
+      await b.handle.result();
+      await save(env, b, 'lifecycle');
+    });
+    // A pass and a stream of signals across several continue-as-new runs.
+    await withBatch(
+      env,
+      {
+        mailboxes: 12,
+        input: { autoStart: true, policy: { mailboxConcurrency: 2, pageSize: 5, historyEventBudget: 60 } },
+      },
+      async (b) => {
+        await b.waitFor('Synced');
+        for (let i = 0; i < 5; i++) await b.handle.signal(editSignal, { by, folderExclude: [`Folder ${i}`] });
+        for (let i = 0; i < 200 && b.fake.edits.length < 5; i++) await new Promise((r) => setTimeout(r, 25));
+        await b.waitFor('Synced');
+        await save(env, b, 'continue-as-new');
+      },
+    );
+  } finally {
+    await env.teardown();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
