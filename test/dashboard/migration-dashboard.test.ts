@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { allowedCommands, type BatchCommand, type BatchStatus } from '../../domain/batch-status';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { startLocalProduct as startProduct, type Product } from './local-product';
-import { createToken, ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
+import { startProduct, type RunningProduct } from '../fixtures/product';
+import { ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
 
 /**
  * The migration dashboard end to end, in headless Chromium, against the product on real Temporal, PostgreSQL and
@@ -80,7 +80,9 @@ function csv(rows: string[]): Buffer {
 describe('migration dashboard in the browser', () => {
   let source: DovecotServer;
   let destination: DovecotServer;
-  let product: Product;
+  let running: RunningProduct;
+  /** What the browser needs of the product: where it is and its tokens. */
+  let product: { baseUrl: string; adminToken: string; viewerToken: string };
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -103,7 +105,8 @@ describe('migration dashboard in the browser', () => {
         })),
       );
     }
-    product = await startProduct();
+    running = await startProduct();
+    product = { baseUrl: `${running.api.url}/`, adminToken: running.api.adminToken, viewerToken: running.api.viewerToken };
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
@@ -112,7 +115,7 @@ describe('migration dashboard in the browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await product?.stop();
+    await running?.stop();
     await Promise.all([source?.close(), destination?.close()]);
   });
 
@@ -281,7 +284,7 @@ describe('migration dashboard in the browser', () => {
   });
 
   it('a viewer sees everything but no control that changes anything', async () => {
-    const viewerToken = product.viewerToken ?? (await createToken(product.baseUrl, product.adminToken, 'viewer'));
+    const viewerToken = product.viewerToken;
     const viewerContext = await browser.newContext({ viewport: { width: 900, height: 1000 } });
     const viewer = await viewerContext.newPage();
     const errors = watchPageErrors(viewer);

@@ -94,14 +94,3 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Migration batches', level: 1 }).waitFor();
 }
-
-/** Creates a token through the public API (the product fixture hands out the admin token only). */
-export async function createToken(baseUrl: string, adminToken: string, role: 'admin' | 'viewer'): Promise<string> {
-  const response = await fetch(new URL('/api/v1/tokens', baseUrl), {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: `dashboard-test-${role}`, owner: `${role}@dashboard.test`, role }),
-  });
-  if (response.status !== 201) throw new Error(`creating a ${role} token: HTTP ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { token: string }).token;
-}
