@@ -24,6 +24,11 @@ export interface FolderSyncOptions {
   signal?: AbortSignal;
   /** Called after each recorded chunk with what it added. */
   onProgress?: (delta: { copied: number; skipped: number; bytes: number }) => void;
+  /**
+   * Do not copy a message whose exact bytes were already copied from another folder of this mailbox; record it
+   * as linked instead. For Gmail's All Mail, synced after the label folders.
+   */
+  dedupeAcrossFolders?: boolean;
   /** Observes the steps of each append (for diagnostics and the crash tests). */
   trace?: (event: SyncTraceEvent) => void;
 }
@@ -336,18 +341,26 @@ export async function syncFolder(
     }
 
     async function appendBatch(part: FetchMessageObject[], bodies: Map<number, Buffer>, uidNextBefore: number, recordLastUid: number): Promise<number> {
-      const items: Array<{ meta: FetchMessageObject; raw: Buffer; sha256: string }> = [];
+      let items: Array<{ meta: FetchMessageObject; raw: Buffer; sha256: string }> = [];
       for (const meta of part) {
         const raw = bodies.get(meta.uid);
         if (raw) items.push({ meta, raw, sha256: sha256(raw) }); // missing: expunged since the listing
       }
       const skipped: SkippedRecord[] = [];
+      const linked: CopiedRecord[] = [];
+      if (options.dedupeAcrossFolders) {
+        const elsewhere = await store.copiedElsewhere(srcPath, items.map((x) => x.sha256));
+        for (const x of items) {
+          if (elsewhere.has(x.sha256)) linked.push({ sourceUid: x.meta.uid, destinationUid: null, sha256: x.sha256, size: x.raw.length, state: 'linked' });
+        }
+        items = items.filter((x) => !elsewhere.has(x.sha256));
+      }
       const toItem = (x: (typeof items)[number]): AppendItem => ({
         raw: x.raw,
         flags: appendableFlags(x.meta.flags ?? []),
         internalDate: x.meta.internalDate ? new Date(x.meta.internalDate) : null,
       });
-      await store.writeIntent({
+      if (items.length) await store.writeIntent({
         sourceFolder: srcPath,
         sourceUidvalidity: state.uidvalidity,
         destinationFolder: dstPath,
@@ -400,7 +413,7 @@ export async function syncFolder(
       // Recorded while the next batch is appended; records stay in order (each waits for the one before).
       const intentUid = items[0]?.meta.uid ?? null;
       recording = recording.then(async () => {
-        await store.record(folderKey, copied, [...skipped, ...bad], recordLastUid, intentUid);
+        await store.record(folderKey, [...copied, ...linked], [...skipped, ...bad], recordLastUid, intentUid);
         options.trace?.({ step: 'recorded', folder: srcPath, count: copied.length });
         const bytes = copied.reduce((n, c) => n + c.size, 0);
         result.copied += copied.length;

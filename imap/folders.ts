@@ -136,7 +136,12 @@ export function planFolders(
     if (!folderIncluded(filter, f.parts)) continue;
     if (opts.skipVirtual && (f.role === 'Flagged' || f.role === 'Important')) continue;
     let destinationPath: string;
-    const roleTarget = f.role && !usedRoles.has(f.role) ? destByRole.get(f.role) : undefined;
+    // Gmail's All Mail lands in the destination's Archive when it has no All Mail of its own: what is left to
+    // copy from it (after the labels) is exactly the archived mail.
+    const roleTarget =
+      f.role && !usedRoles.has(f.role)
+        ? (destByRole.get(f.role) ?? (f.role === 'All' && opts.skipVirtual ? destByRole.get('Archive') : undefined))
+        : undefined;
     if (f.parts.length === 1 && f.parts[0]?.toUpperCase() === 'INBOX') {
       destinationPath = 'INBOX';
     } else if (roleTarget && f.role) {

@@ -162,7 +162,7 @@ export async function syncMailboxOverImap(
     const queue = work.filter((p) => p.source.role !== 'All');
     report();
 
-    const syncOne = async (lane: Lane, plan: FolderPlan) => {
+    const syncOne = async (lane: Lane, plan: FolderPlan, dedupeAcrossFolders = false) => {
       summary.currentFolder = plan.source.path;
       report();
       await withThrottleRetries(options, async () => {
@@ -173,6 +173,7 @@ export async function syncMailboxOverImap(
           chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
           signal: options.signal,
           trace: options.trace,
+          dedupeAcrossFolders,
           onProgress: (delta) => {
             summary.itemsCopied += delta.copied;
             summary.itemsSkipped += delta.skipped;
@@ -204,7 +205,8 @@ export async function syncMailboxOverImap(
     const results = await Promise.allSettled([runLane(first), ...Array.from({ length: concurrency - 1 }, () => runLane(openLane()))]);
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
-    for (const plan of allMail) await syncOne(first, plan);
+    // All Mail holds every message of the label folders again: copy only what no label had (archived mail).
+    for (const plan of allMail) await syncOne(first, plan, source.endpoint.provider === 'gmail');
     summary.currentFolder = null;
     return summary;
   } catch (err) {

@@ -32,7 +32,7 @@ export interface MappedMessage {
   sourceUid: number;
   destinationUid: number | null;
   sha256: string | null;
-  state: 'copied' | 'skipped';
+  state: 'copied' | 'skipped' | 'linked';
 }
 
 export interface CopiedRecord {
@@ -40,6 +40,8 @@ export interface CopiedRecord {
   destinationUid: number | null;
   sha256: string;
   size: number;
+  /** 'linked': not appended, because the same message was copied from another folder (Gmail's All Mail). */
+  state?: 'copied' | 'linked';
 }
 
 export interface SkippedRecord {
@@ -125,7 +127,7 @@ export class SyncStore {
 
   /** Messages of a folder already handled with UID above `aboveUid` (all of them with 0). */
   async mapped(sourceFolder: string, uidvalidity: number, aboveUid = 0): Promise<Map<number, MappedMessage>> {
-    const { rows } = await this.pool.query<{ source_uid: string; destination_uid: string | null; sha256: string | null; state: 'copied' | 'skipped' }>(
+    const { rows } = await this.pool.query<{ source_uid: string; destination_uid: string | null; sha256: string | null; state: MappedMessage['state'] }>(
       `select source_uid, destination_uid, sha256, state from message_map
         where mailbox_id = $1 and source_folder = $2 and source_uidvalidity = $3 and source_uid > $4`,
       [this.mailboxId, sourceFolder, uidvalidity, aboveUid],
@@ -227,11 +229,11 @@ export class SyncStore {
         `with ins as (
            insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder,
                                     destination_uidvalidity, destination_uid, sha256, size_bytes, state)
-           select $1, $2, $3, u.source_uid, $4, $5, u.destination_uid, u.sha256, u.size_bytes, 'copied'
-             from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[]) as u(source_uid, destination_uid, sha256, size_bytes)
+           select $1, $2, $3, u.source_uid, $4, $5, u.destination_uid, u.sha256, u.size_bytes, u.state
+             from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $12::text[]) as u(source_uid, destination_uid, sha256, size_bytes, state)
            on conflict (mailbox_id, source_folder, source_uidvalidity, source_uid) do update
              set destination_uid = excluded.destination_uid, destination_uidvalidity = excluded.destination_uidvalidity,
-                 destination_folder = excluded.destination_folder, sha256 = excluded.sha256, state = 'copied'
+                 destination_folder = excluded.destination_folder, sha256 = excluded.sha256, state = excluded.state
            returning 1),
          cp as (
            update folder_checkpoints set last_uid = greatest(last_uid, $10::bigint), updated_at = now()
@@ -251,6 +253,7 @@ export class SyncStore {
           copied.map((m) => m.size),
           lastUid,
           intentUid,
+          copied.map((m) => m.state ?? 'copied'),
         ],
       );
       return;
@@ -260,11 +263,11 @@ export class SyncStore {
         await c.query(
           `insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder,
                                     destination_uidvalidity, destination_uid, sha256, size_bytes, state)
-           select $1, $2, $3, u.source_uid, $4, $5, u.destination_uid, u.sha256, u.size_bytes, 'copied'
-             from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[]) as u(source_uid, destination_uid, sha256, size_bytes)
+           select $1, $2, $3, u.source_uid, $4, $5, u.destination_uid, u.sha256, u.size_bytes, u.state
+             from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[]) as u(source_uid, destination_uid, sha256, size_bytes, state)
            on conflict (mailbox_id, source_folder, source_uidvalidity, source_uid) do update
              set destination_uid = excluded.destination_uid, destination_uidvalidity = excluded.destination_uidvalidity,
-                 destination_folder = excluded.destination_folder, sha256 = excluded.sha256, state = 'copied'`,
+                 destination_folder = excluded.destination_folder, sha256 = excluded.sha256, state = excluded.state`,
           [
             this.mailboxId,
             folder.sourceFolder,
@@ -275,6 +278,7 @@ export class SyncStore {
             copied.map((m) => m.destinationUid),
             copied.map((m) => m.sha256),
             copied.map((m) => m.size),
+            copied.map((m) => m.state ?? 'copied'),
           ],
         );
       }
@@ -327,6 +331,17 @@ export class SyncStore {
       `delete from message_map where mailbox_id = $1 and source_folder = $2 and source_uidvalidity = $3 and source_uid = any($4::bigint[])`,
       [this.mailboxId, sourceFolder, uidvalidity, sourceUids],
     );
+  }
+
+  /** Which of these contents were already copied into another folder of this mailbox (Gmail's labels). */
+  async copiedElsewhere(sourceFolder: string, sha256s: string[]): Promise<Set<string>> {
+    if (!sha256s.length) return new Set();
+    const { rows } = await this.pool.query<{ sha256: string }>(
+      `select distinct sha256 from message_map
+        where mailbox_id = $1 and sha256 = any($2::text[]) and source_folder <> $3 and state = 'copied'`,
+      [this.mailboxId, sha256s, sourceFolder],
+    );
+    return new Set(rows.map((r) => r.sha256));
   }
 
   async skippedCounts(): Promise<{ bad: number; large: number }> {

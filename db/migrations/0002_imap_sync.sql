@@ -10,7 +10,8 @@ alter table folder_checkpoints
   add column special_use text,
   add column completed_at timestamptz;
 
--- One row per source message handled: copied (destination_uid when the server reported it) or skipped.
+-- One row per source message handled: copied (destination_uid when the server reported it), skipped, or linked
+-- (Gmail's All Mail: the same message was already copied from a label folder, so it is not copied again).
 create table message_map (
   mailbox_id bigint not null references mailboxes (id) on delete cascade,
   source_folder text not null,
@@ -22,7 +23,7 @@ create table message_map (
   -- sha256 of the message as fetched (hex); matches copies after a crash or a UIDVALIDITY change
   sha256 text,
   size_bytes bigint,
-  state text not null check (state in ('copied', 'skipped')),
+  state text not null check (state in ('copied', 'skipped', 'linked')),
   primary key (mailbox_id, source_folder, source_uidvalidity, source_uid)
 );
 create index message_map_sha_idx on message_map (mailbox_id, sha256);

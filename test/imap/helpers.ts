@@ -5,11 +5,15 @@ import type { DovecotServer } from '../fixtures/dovecot';
 
 export const secretBox: SecretBox = createSecretBox(randomBytes(32));
 
-export async function insertEndpoint(pool: Pool, server: DovecotServer, opts: { admin?: { user: string; password: string }; name?: string } = {}): Promise<string> {
+export async function insertEndpoint(
+  pool: Pool,
+  server: DovecotServer,
+  opts: { admin?: { user: string; password: string }; name?: string; provider?: 'generic' | 'dovecot' | 'gmail' | 'm365' } = {},
+): Promise<string> {
   const id = randomUUID();
   await pool.query(
     `insert into endpoints (id, name, provider, host, port, security, admin_user, admin_secret)
-     values ($1, $2, 'dovecot', $3, $4, 'none', $5, $6)`,
+     values ($1, $2, $7, $3, $4, 'none', $5, $6)`,
     [
       id,
       opts.name ?? `dovecot-${server.port}-${id.slice(0, 6)}`,
@@ -17,6 +21,7 @@ export async function insertEndpoint(pool: Pool, server: DovecotServer, opts: { 
       server.port,
       opts.admin?.user ?? null,
       opts.admin ? secretBox.seal(opts.admin.password, secretContext.endpointAdmin(id)) : null,
+      opts.provider ?? 'dovecot',
     ],
   );
   return id;
