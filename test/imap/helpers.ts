@@ -8,12 +8,17 @@ export const secretBox: SecretBox = createSecretBox(randomBytes(32));
 export async function insertEndpoint(
   pool: Pool,
   server: DovecotServer,
-  opts: { admin?: { user: string; password: string }; name?: string; provider?: 'generic' | 'dovecot' | 'gmail' | 'm365' } = {},
+  opts: {
+    admin?: { user: string; password: string };
+    name?: string;
+    provider?: 'generic' | 'dovecot' | 'gmail' | 'm365';
+    authMethod?: 'plain' | 'login' | 'xoauth2';
+  } = {},
 ): Promise<string> {
   const id = randomUUID();
   await pool.query(
-    `insert into endpoints (id, name, provider, host, port, security, admin_user, admin_secret)
-     values ($1, $2, $7, $3, $4, 'none', $5, $6)`,
+    `insert into endpoints (id, name, provider, host, port, security, admin_user, admin_secret, auth_method)
+     values ($1, $2, $7, $3, $4, 'none', $5, $6, $8)`,
     [
       id,
       opts.name ?? `dovecot-${server.port}-${id.slice(0, 6)}`,
@@ -22,6 +27,7 @@ export async function insertEndpoint(
       opts.admin?.user ?? null,
       opts.admin ? secretBox.seal(opts.admin.password, secretContext.endpointAdmin(id)) : null,
       opts.provider ?? 'dovecot',
+      opts.authMethod ?? 'plain',
     ],
   );
   return id;

@@ -1,5 +1,8 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
+import { testImapConnection } from '../../imap/connection-test';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, secretBox } from './helpers';
@@ -70,5 +73,60 @@ describe('Gmail profile (Dovecot with a virtual \\All folder over the label fold
     const after = await subjects();
     expect(after.length).toBe(before.length + 1);
     expect(after.filter((x) => x.startsWith('Archive')).length).toBe(1);
+  });
+});
+
+describe('XOAUTH2 (Dovecot oauth2 passdb against a local token-introspection endpoint)', () => {
+  let db: TestDatabase;
+  let source: DovecotServer;
+  let destination: DovecotServer;
+  let introspection: Server;
+  const tokens = new Map([['good-token-for-erin', 'erin@example.com']]);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    introspection = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const token = new URLSearchParams(body).get('token') ?? '';
+        const user = tokens.get(token);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(user ? { active: true, username: user } : { active: false }));
+      });
+    });
+    await new Promise<void>((resolve) => introspection.listen(0, '127.0.0.1', resolve));
+    const { port } = introspection.address() as AddressInfo;
+    [source, destination] = await Promise.all([startDovecot({ oauth2: { introspectionUrl: `http://127.0.0.1:${port}/introspect` } }), startDovecot()]);
+    await source.addUser('erin@example.com', 'not-used-with-oauth');
+    await destination.addUser('erin@example.com', 'dst-pw');
+  });
+  afterAll(async () => {
+    await Promise.all([source?.close(), destination?.close()]);
+    await new Promise((resolve) => introspection?.close(resolve));
+    await db?.drop();
+  });
+
+  it('logs in with an access token (connection test and a sync), and a bad token fails with AUTH_FAILED', async () => {
+    const endpoint = { host: source.host, port: source.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'xoauth2' as const, provider: 'generic' as const };
+    expect(await testImapConnection(endpoint, { user: 'erin@example.com', secret: 'good-token-for-erin' })).toMatchObject({ ok: true, code: 'OK' });
+    const bad = await testImapConnection(endpoint, { user: 'erin@example.com', secret: 'expired-token' });
+    expect(bad).toMatchObject({ ok: false, code: 'AUTH_FAILED' });
+    expect(bad.message).not.toContain('expired-token');
+
+    await source.seed('erin@example.com', [{ folder: 'INBOX', raw: buildMessage({ subject: 'via oauth' }) }]);
+    const batchId = await insertBatch(
+      db.pool,
+      await insertEndpoint(db.pool, source, { provider: 'generic', authMethod: 'xoauth2' }),
+      await insertEndpoint(db.pool, destination),
+    );
+    const mailboxId = await insertMailbox(db.pool, batchId, { email: 'erin@example.com', sourcePassword: 'good-token-for-erin', destinationPassword: 'dst-pw' });
+    const result = await new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
+      batchId,
+      mailboxId,
+      pass: 'initial' as const,
+    });
+    expect(result).toEqual({ mailboxId, status: 'Synced' });
+    expect(await destination.readMailbox('erin@example.com')).toHaveLength(1);
   });
 });
