@@ -9,6 +9,7 @@ import { freePort } from './fixtures/ports';
 
 declare global {
   var __MAILFERRY_PG__: EmbeddedPostgresHandle | undefined;
+  var __MAILFERRY_PG_DIR__: string | undefined;
 }
 
 /**
@@ -21,6 +22,7 @@ export default async function globalSetup(): Promise<void> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-test-pg-'));
     const handle = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort() });
     globalThis.__MAILFERRY_PG__ = handle;
+    globalThis.__MAILFERRY_PG_DIR__ = dir;
     adminUrl = handle.url;
   }
   process.env.MAILFERRY_TEST_ADMIN_URL = adminUrl;
