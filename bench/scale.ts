@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createBatchActivities } from '../activities/batch-activities';
@@ -147,7 +147,7 @@ async function waitFor(handle: WorkflowHandle<typeof batchWorkflow>, statuses: B
 
 /** Events and bytes of every run of the batch's continue-as-new chain. */
 async function historyOfRuns(
-  client: import('@temporalio/client').Client,
+  client: Client,
   handle: WorkflowHandle,
 ): Promise<{ events: number; bytes: number }[]> {
   const runs: { events: number; bytes: number }[] = [];
