@@ -202,6 +202,11 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         )
         .catch(() => undefined); // progress is best effort; the final write is not
     };
+    let lastDetails: SyncHeartbeat | undefined = resumed ?? undefined;
+    // Heartbeat on a clock too, not only on progress: one MULTIAPPEND of a large batch, or hashing a folder after
+    // a UIDVALIDITY change, can outlast the heartbeat timeout while the sync is perfectly alive.
+    const ticker = ctx ? setInterval(() => ctx.heartbeat(lastDetails), 5_000) : null;
+    ticker?.unref();
     const onProgress = (p: MailboxSyncProgress) => {
       latest = p;
       const details: SyncHeartbeat = {
@@ -211,6 +216,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         bytesCopied: (resumed?.pass === input.pass ? resumed.bytesCopied : 0) + p.bytesCopied,
         currentFolder: p.currentFolder,
       };
+      lastDetails = details;
       ctx?.heartbeat(details);
       if (Date.now() - lastWrite >= progressIntervalMs) {
         lastWrite = Date.now();
@@ -248,6 +254,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         },
         run,
       );
+      if (ticker) clearInterval(ticker);
       await writing;
       const totals = await store.totals();
       const final = input.pass === 'final';
@@ -275,6 +282,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       );
       return { mailboxId: mb.id, status: final ? 'Completed' : 'Synced' };
     } catch (err) {
+      if (ticker) clearInterval(ticker);
       await writing;
       if (signal?.aborted || (err as { code?: string }).code === 'LEASE_ABORTED' || (err instanceof ImapSyncError && err.code === 'CANCELLED')) {
         throw new CancelledFailure('sync cancelled');

@@ -15,6 +15,7 @@
  * | `THROTTLED` | transient | the server asked us to slow down |
  * | `SERVER_ERROR` | transient | the server failed a command in a way that may pass on retry |
  * | `PROTOCOL_ERROR` | transient | the server's response could not be understood |
+ * | `MAILBOX_BUSY` | transient | another sync of the same mailbox is still running (a retry that overtook it) |
  * | `CANCELLED` | cancelled | the sync was cancelled |
  *
  * "mailbox" errors fail the mailbox at once (retrying cannot help); "transient" errors are retried with backoff.
@@ -32,6 +33,7 @@ export type ImapErrorCode =
   | 'THROTTLED'
   | 'SERVER_ERROR'
   | 'PROTOCOL_ERROR'
+  | 'MAILBOX_BUSY'
   | 'CANCELLED';
 
 export type RetryClass = 'mailbox' | 'transient' | 'cancelled';
@@ -48,6 +50,7 @@ const CLASS: Record<ImapErrorCode, RetryClass> = {
   THROTTLED: 'transient',
   SERVER_ERROR: 'transient',
   PROTOCOL_ERROR: 'transient',
+  MAILBOX_BUSY: 'transient',
   CANCELLED: 'cancelled',
 };
 

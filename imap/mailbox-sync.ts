@@ -20,6 +20,8 @@ export interface MailboxSyncOptions extends ItemLimits {
   chunkMessages?: number;
   /** Bytes per MULTIAPPEND. Default 16 MiB. */
   chunkBytes?: number;
+  /** How long to wait for another sync of the same mailbox to finish before failing with MAILBOX_BUSY. Default 30 s. */
+  busyWaitMs?: number;
   /** Folders synced at once, each on its own pair of connections. Default 2. */
   folderConcurrency?: number;
   /** Times a throttled folder is retried (with growing pauses) before the sync gives up with THROTTLED. Default 5. */
@@ -116,8 +118,10 @@ export async function syncMailboxOverImap(
     }
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  let exclusive: { release(): Promise<void> } | null = null;
   try {
     if (options.signal?.aborted) throw new ImapSyncError('CANCELLED', 'sync cancelled');
+    exclusive = await lockMailbox(pool, mailboxId, options);
     const first = openLane();
     const [s, d] = await Promise.all([sourceOf(first), destinationOf(first)]);
     const sourceList = await listFolders(s, 'source', true);
@@ -216,7 +220,46 @@ export async function syncMailboxOverImap(
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await Promise.all(lanes.flatMap((l) => [closeImapConnection(l.src), closeImapConnection(l.dst)]));
+    await exclusive?.release();
   }
+}
+
+/** Advisory-lock key space of mailbox syncs (the high bits), so it cannot meet other users of advisory locks. */
+const MAILBOX_LOCK_SPACE = 0x6d66n << 48n;
+
+/**
+ * One sync per mailbox at a time, across workers: a session-level advisory lock held on its own connection for
+ * the whole sync. A retry that overtakes a run still going (a heartbeat timeout on a slow command) waits for it,
+ * then fails with MAILBOX_BUSY (transient) rather than appending the same messages twice. A killed worker's
+ * session ends with its socket, which releases the lock.
+ */
+async function lockMailbox(pool: Pool, mailboxId: string, options: MailboxSyncOptions): Promise<{ release(): Promise<void> }> {
+  const key = (MAILBOX_LOCK_SPACE | BigInt(mailboxId)).toString();
+  const client = await pool.connect();
+  try {
+    const deadline = Date.now() + (options.busyWaitMs ?? 30_000);
+    for (;;) {
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [key]);
+      if (rows[0]?.ok) break;
+      if (Date.now() > deadline || options.signal?.aborted) {
+        throw new ImapSyncError('MAILBOX_BUSY', 'another sync of this mailbox is still running');
+      }
+      await sleep(500, options.signal);
+    }
+  } catch (err) {
+    client.release();
+    throw err;
+  }
+  return {
+    async release() {
+      try {
+        await client.query('select pg_advisory_unlock($1::bigint)', [key]);
+        client.release();
+      } catch (err) {
+        client.release(err as Error); // drop the connection: its session (and the lock) ends with it
+      }
+    },
+  };
 }
 
 async function withThrottleRetries(options: MailboxSyncOptions, fn: () => Promise<void>): Promise<void> {

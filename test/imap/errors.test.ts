@@ -2,6 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createSyncMailboxActivities, type SyncMailboxResult } from '../../activities/sync-mailbox';
 import { testImapConnection } from '../../imap/connection-test';
+import { syncMailboxOverImap } from '../../imap/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer, type SeedMessage } from '../fixtures/dovecot';
 import { freePort } from '../fixtures/ports';
@@ -136,6 +137,28 @@ describe('errors: credentials, limits, servers going away', () => {
     }
     expect(dst).toEqual(src);
     expect(dst).toHaveLength(700);
+  });
+
+  it('a second sync of a mailbox that is still being synced waits, then fails with MAILBOX_BUSY instead of copying twice', async () => {
+    const m = await mailbox(some(3));
+    const key = ((0x6d66n << 48n) | BigInt(m.mailboxId)).toString();
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('select pg_advisory_lock($1::bigint)', [key]);
+      const endpoint = (s: DovecotServer) => ({ host: s.host, port: s.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'plain' as const, provider: 'dovecot' as const });
+      const err = await syncMailboxOverImap(
+        db.pool,
+        m.mailboxId,
+        { endpoint: endpoint(source), credentials: { user: m.email, secret: 'right-password' } },
+        { endpoint: endpoint(destination), credentials: { user: m.email, secret: 'dst-password' } },
+        { folderInclude: [], folderExclude: [], deleteOnDestination: false, badItemLimit: 0, largeItemLimit: 0, largeItemMaxBytes: 1e9, busyWaitMs: 600 },
+      ).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'MAILBOX_BUSY', retryClass: 'transient' });
+    } finally {
+      await holder.query('select pg_advisory_unlock($1::bigint)', [key]);
+      holder.release();
+    }
+    expect(await m.run()).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
   });
 
   it('an unreachable destination throws a retryable CONNECTION_FAILED', async () => {
