@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { SecretBox } from '../secrets/secret-box';
+import type { LifecyclePolicy } from '../workflows/batch-input';
 
 /** Structured logger; fields never contain passwords or tokens. */
 export interface Logger {
@@ -47,6 +48,8 @@ export interface ApiDeps {
   temporalUiUrl?: string;
   /** True where the MailferryBatchName/MailferryStatus search attributes are registered (dev server, compose). */
   searchAttributes?: boolean;
+  /** Timers and limits given to every new batch; unset fields keep the seed's defaults. */
+  batchPolicy?: Partial<LifecyclePolicy>;
   logger: Logger;
   testConnection: ConnectionTester;
   /** Folder of the built dashboard; default `<repo>/dashboard/dist`. Served at `/` when it has `index.html`. */

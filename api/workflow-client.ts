@@ -57,7 +57,13 @@ export async function startBatchWorkflow(deps: ApiDeps, workflowId: string, inpu
     deps.temporal.workflow.start(BATCH_WORKFLOW_TYPE, {
       workflowId,
       taskQueue: deps.taskQueue,
-      args: [{ ...input, ...(deps.searchAttributes ? { searchAttributes: true } : {}) }],
+      args: [
+        {
+          ...input,
+          ...(deps.searchAttributes ? { searchAttributes: true } : {}),
+          ...(deps.batchPolicy ? { policy: deps.batchPolicy } : {}),
+        },
+      ],
     }),
   );
 }

@@ -1,7 +1,19 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { LifecyclePolicy } from '../workflows/batch-input';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as `24h`, `60d`, `90s` or `1500ms`, in milliseconds. */
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 24h, 60d or 90s')
+  .transform((text) => {
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text)!;
+    return Number(amount) * DURATION_UNITS[unit as keyof typeof DURATION_UNITS];
+  });
 
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -19,6 +31,11 @@ const schema = z.object({
   MAILFERRY_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
   MAILFERRY_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   MAILFERRY_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  MAILFERRY_INCREMENTAL_SYNC_INTERVAL: duration.optional(),
+  MAILFERRY_SYNCED_INACTIVITY_STOP: duration.optional(),
+  MAILFERRY_STOPPED_RETENTION: duration.optional(),
+  MAILFERRY_COMPLETED_RETENTION: duration.optional(),
+  MAILFERRY_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
 /** Configuration of the product's processes, from the environment. Only entry points call this. */
@@ -39,6 +56,8 @@ export interface Settings {
   embeddedPostgresPort: number;
   devTemporalPort: number;
   devTemporalUiPort: number;
+  /** Overrides of the seed's timers and the per-batch sync window for new batches. */
+  batchPolicy: Partial<LifecyclePolicy>;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -64,5 +83,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     embeddedPostgresPort: e.MAILFERRY_POSTGRES_PORT,
     devTemporalPort: e.MAILFERRY_TEMPORAL_PORT,
     devTemporalUiPort: e.MAILFERRY_TEMPORAL_UI_PORT,
+    batchPolicy: withoutUndefined({
+      incrementalSyncIntervalMs: e.MAILFERRY_INCREMENTAL_SYNC_INTERVAL,
+      syncedInactivityStopMs: e.MAILFERRY_SYNCED_INACTIVITY_STOP,
+      stoppedRetentionMs: e.MAILFERRY_STOPPED_RETENTION,
+      completedRetentionMs: e.MAILFERRY_COMPLETED_RETENTION,
+      mailboxConcurrency: e.MAILFERRY_BATCH_CONCURRENCY,
+    }),
   };
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -82,6 +82,7 @@ export async function runApi(settings: Settings, foundation: Foundation, connect
     taskQueue: settings.taskQueue,
     temporalUiUrl: settings.temporalUiUrl,
     searchAttributes: settings.searchAttributes,
+    batchPolicy: settings.batchPolicy,
     logger: createJsonLogger({ component: 'api' }),
     testConnection: createImapConnectionTester(),
   };
