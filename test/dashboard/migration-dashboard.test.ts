@@ -92,7 +92,7 @@ describe('migration dashboard in the browser', () => {
     ensureDashboardBuilt();
     [source, destination] = await Promise.all([
       startDovecot({ separator: '/', prefix: '' }),
-      startDovecot({ separator: '.', prefix: 'INBOX.', masterUser: MASTER, users: [MASTER] }),
+      startDovecot({ separator: '.', prefix: 'INBOX.', masterUser: MASTER }),
     ]);
     for (const user of USERS) {
       await source.addUser(user.email, user.password);
@@ -142,7 +142,7 @@ describe('migration dashboard in the browser', () => {
     const create = async (name: string, server: DovecotServer, admin?: typeof MASTER) => {
       await page.getByRole('button', { name: 'New endpoint' }).click();
       const form = page.locator('form.endpoint-form');
-      await form.getByLabel('Name').fill(name);
+      await form.getByLabel('Name', { exact: true }).fill(name);
       await form.getByLabel('Provider').selectOption('dovecot');
       await form.getByLabel('IMAP server').fill(server.host);
       await form.getByLabel('Encryption').selectOption('none');
@@ -150,9 +150,11 @@ describe('migration dashboard in the browser', () => {
       if (admin) {
         await form.getByLabel('Admin (master) user').fill(admin.user);
         await form.getByLabel('Admin password').fill(admin.password);
+        // Log in as a mailbox through the master user, as the sync will.
+        await form.getByLabel('Test mailbox user name').fill(USERS[0]!.email);
       }
       await form.getByRole('button', { name: 'Test connection' }).click();
-      await textEventually(form.getByTestId('connection-test'), /Connection test passed/);
+      await textEventually(form.getByTestId('connection-test'), admin ? /Connection test passed.*through admin/ : /Connection test passed/);
       await form.getByRole('button', { name: 'Create endpoint' }).click();
       await page.getByText(`Endpoint ${name} created.`).waitFor();
       await page.locator(`tr[data-endpoint-name="${name}"]`).waitFor();
@@ -161,7 +163,7 @@ describe('migration dashboard in the browser', () => {
     // A wrong port: the test fails and says so, and nothing is saved.
     await page.getByRole('button', { name: 'New endpoint' }).click();
     const form = page.locator('form.endpoint-form');
-    await form.getByLabel('Name').fill('Nowhere');
+    await form.getByLabel('Name', { exact: true }).fill('Nowhere');
     await form.getByLabel('IMAP server').fill('127.0.0.1');
     await form.getByLabel('Encryption').selectOption('none');
     await form.getByLabel('Port').fill('1');

@@ -13,6 +13,7 @@ import type {
   ProgressPoint,
   SkippedItem,
   Statistics,
+  TestMailbox,
 } from './types';
 
 const BASE = '/api/v1';
@@ -171,8 +172,8 @@ export class ApiClient {
   }
 
   /** Tests a saved endpoint. */
-  testEndpoint(id: string): Promise<ConnectionTestResult> {
-    return this.json('POST', `/endpoints/${encodeURIComponent(id)}/test`);
+  testEndpoint(id: string, testMailbox?: TestMailbox): Promise<ConnectionTestResult> {
+    return this.json('POST', `/endpoints/${encodeURIComponent(id)}/test`, testMailbox ? { testMailbox } : undefined);
   }
 }
 

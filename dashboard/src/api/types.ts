@@ -170,8 +170,16 @@ export interface EndpointInput {
   adminUser?: string | null;
   /** Write-only: sent to set or replace it, never returned. */
   adminPassword?: string | null;
+  /** Create and unsaved test only. */
+  testMailbox?: TestMailbox | null;
   maxConcurrentMigrations: number;
   maxConcurrentIncrementalSyncs: number;
+}
+
+/** A mailbox to log in as during a connection test; used for the test only, never stored. */
+export interface TestMailbox {
+  userName: string;
+  password?: string | null;
 }
 
 export interface ConnectionTestResult {

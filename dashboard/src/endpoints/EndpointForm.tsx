@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, errorText } from '../api/api-error';
 import { fieldErrorsFromApi } from '../api/field-errors';
-import type { ConnectionTestResult, Endpoint, Security } from '../api/types';
+import type { ConnectionTestResult, Endpoint, Security, TestMailbox } from '../api/types';
 import { useSession } from '../auth/session-context';
 import { describedBy, Field } from '../components/Field';
 import { ConnectionTestResultView } from './ConnectionTestResultView';
@@ -32,6 +32,11 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
   const [errors, setErrors] = useState<EndpointErrors>({});
   const [skipTest, setSkipTest] = useState(false);
   const [test, setTest] = useState<ConnectionTestResult | undefined>();
+  const [testUser, setTestUser] = useState('');
+  const [testPassword, setTestPassword] = useState('');
+  const testMailbox: TestMailbox | undefined = testUser.trim()
+    ? { userName: testUser.trim(), password: testPassword || null }
+    : undefined;
   const [submitError, setSubmitError] = useState<string | undefined>();
   const [busy, setBusy] = useState<'save' | 'test' | undefined>();
   const prefix = endpoint ? 'edit-endpoint' : 'new-endpoint';
@@ -60,7 +65,11 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
     setSubmitError(undefined);
     try {
       const unchanged = endpoint && Object.keys(endpointPatch(form, original)).length === 0;
-      setTest(unchanged && endpoint ? await api.testEndpoint(endpoint.id) : await api.testSettings(endpointInput(form)));
+      setTest(
+        unchanged && endpoint
+          ? await api.testEndpoint(endpoint.id, testMailbox)
+          : await api.testSettings({ ...endpointInput(form), testMailbox }),
+      );
     } catch (error) {
       setSubmitError(errorText(error));
     } finally {
@@ -76,7 +85,7 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
     try {
       const saved = endpoint
         ? await api.editEndpoint(endpoint.id, endpointPatch(form, original), skipTest)
-        : await api.createEndpoint(endpointInput(form), skipTest);
+        : await api.createEndpoint({ ...endpointInput(form), testMailbox: skipTest ? undefined : testMailbox }, skipTest);
       onSaved(saved);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'ENDPOINT_TEST_FAILED') {
@@ -203,6 +212,35 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
         />
         <label htmlFor={`${prefix}-untrusted`}>Accept untrusted certificates (self-signed or expired)</label>
       </div>
+      <fieldset className="test-mailbox">
+        <legend>Connection test</legend>
+        <p className="hint">
+          Without a mailbox the test connects{form.adminUser ? ' and logs in as the admin user' : ' and reads the greeting'}. Give a
+          mailbox to test a login as that user{form.adminUser ? ' through the admin user' : ''}; it is used for the test only and never
+          stored.
+        </p>
+        <div className="two-columns">
+          <Field id={`${prefix}-test-user`} label="Test mailbox user name">
+            <input
+              id={`${prefix}-test-user`}
+              value={testUser}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => setTestUser(e.target.value)}
+            />
+          </Field>
+          <Field id={`${prefix}-test-password`} label="Test mailbox password" hint={form.adminUser ? 'Not needed with an admin user.' : undefined}>
+            <input
+              id={`${prefix}-test-password`}
+              type="password"
+              autoComplete="new-password"
+              value={testPassword}
+              aria-describedby={form.adminUser ? `${prefix}-test-password-hint` : undefined}
+              onChange={(e) => setTestPassword(e.target.value)}
+            />
+          </Field>
+        </div>
+      </fieldset>
       <div className="checkbox">
         <input id={`${prefix}-skip-test`} type="checkbox" checked={skipTest} onChange={(e) => setSkipTest(e.target.checked)} />
         <label htmlFor={`${prefix}-skip-test`}>Save without testing the connection</label>
