@@ -122,9 +122,9 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
       limit: number;
     }): Promise<string[]> {
       const { rows } = await pool.query<{ id: string }>(
-        `select id::text from mailboxes
-          where batch_id = $1 and status = any($2::text[]) and id > $3::bigint
-          order by id limit $4`,
+        `select m.id::text as id from mailboxes m
+          where m.batch_id = $1 and m.status = any($2::text[]) and m.id > $3::bigint
+          order by m.id limit $4`,
         [input.batchId, PASS_STATUSES[input.pass], input.afterId ?? '0', input.limit],
       );
       return rows.map((r) => r.id);
