@@ -285,6 +285,24 @@ describe('migration dashboard in the browser', () => {
     await page.getByRole('link', { name: /Back to/ }).click();
   });
 
+  it('Stop, Resume and Sync now act on the batch, each enabled only where the table allows it', async () => {
+    const row = page.locator(`tr[data-batch-name="${BATCH}"]`);
+    await row.locator('a').click();
+    await page.getByRole('button', { name: 'Stop migration' }).click();
+    await textEventually(row.locator('.badge'), /^Stopped$/, 120_000);
+    await expectCommandsFor(page, 'Stopped');
+    await screenshot(page, '07-batch-stopped');
+
+    await page.getByRole('button', { name: 'Resume migration' }).click();
+    await textEventually(row.locator('.badge'), /^Synced$/, 120_000);
+    await expectCommandsFor(page, 'Synced');
+
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await page.getByText(`Incremental sync requested for ${BATCH}.`).waitFor();
+    await textEventually(row.locator('.badge'), /^Synced$/, 120_000);
+    await textEventually(row.locator('td.num').nth(1), /^2$/);
+  });
+
   it('a viewer sees everything but no control that changes anything', async () => {
     const viewerToken = product.viewerToken;
     const viewerContext = await browser.newContext({ viewport: { width: 900, height: 1000 } });
@@ -299,7 +317,7 @@ describe('migration dashboard in the browser', () => {
         expect(await viewer.getByRole('button', { name, exact: true }).count()).toBe(0);
       }
       expect(await viewer.getByRole('button', { name: 'Refresh' }).isEnabled()).toBe(true);
-      await screenshot(viewer, '07-viewer-tablet');
+      await screenshot(viewer, '08-viewer-tablet');
 
       await viewer.getByRole('link', { name: 'Migration endpoints' }).click();
       await viewer.locator('tr[data-endpoint-name="Source Dovecot"] a').click();
@@ -321,7 +339,7 @@ describe('migration dashboard in the browser', () => {
     await page.getByRole('button', { name: 'Complete migration' }).click();
     const dialog = page.getByRole('dialog', { name: 'Complete migration batch?' });
     await dialog.waitFor();
-    await screenshot(page, '08-confirm-complete');
+    await screenshot(page, '09-confirm-complete');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
     expect(await row.locator('.badge').textContent()).toBe('Synced');
@@ -331,7 +349,7 @@ describe('migration dashboard in the browser', () => {
     await textEventually(row.locator('.badge'), /^Completed$/, 180_000);
     await expectCommandsFor(page, 'Completed');
     await textEventually(row.locator('td.num').nth(2), /^2$/); // Finalized
-    await screenshot(page, '09-batch-completed');
+    await screenshot(page, '10-batch-completed');
   });
 
   it('Delete asks first, then removes the batch', async () => {
@@ -341,7 +359,7 @@ describe('migration dashboard in the browser', () => {
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await row.waitFor({ state: 'detached', timeout: 120_000 });
     await page.getByText('No migration batches yet.').waitFor();
-    await screenshot(page, '10-batch-deleted');
+    await screenshot(page, '11-batch-deleted');
   });
 
   it('edits an endpoint no batch runs on, and deletes one after asking', async () => {
