@@ -1,5 +1,6 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { classifyImapError, type Side } from './errors';
+import { PROVIDER_PROFILES } from './provider-profiles';
 
 /** How to reach an IMAP server: the `endpoints` row, without its admin secret. */
 export interface ImapEndpoint {
@@ -37,7 +38,7 @@ export const MASTER_USER_SEPARATOR = '*';
 export function imapFlowOptions(endpoint: ImapEndpoint, credentials: ImapCredentials, opts: ConnectOptions): ImapFlowOptions {
   let auth: ImapFlowOptions['auth'];
   if (credentials.admin) {
-    const masterStyle = endpoint.provider === 'generic' || endpoint.provider === 'dovecot';
+    const masterStyle = PROVIDER_PROFILES[endpoint.provider].adminLogin === 'separator';
     auth = masterStyle
       ? { user: `${credentials.user}${MASTER_USER_SEPARATOR}${credentials.admin.user}`, pass: credentials.admin.secret }
       : { user: credentials.admin.user, pass: credentials.admin.secret, authzid: credentials.user, loginMethod: 'AUTH=PLAIN' };
@@ -61,7 +62,7 @@ export function imapFlowOptions(endpoint: ImapEndpoint, credentials: ImapCredent
     logger: false,
     disableAutoIdle: true,
     // Compression costs CPU on both ends for little gain on a LAN; keep it for remote providers.
-    disableCompression: endpoint.provider === 'generic' || endpoint.provider === 'dovecot',
+    disableCompression: !PROVIDER_PROFILES[endpoint.provider].compression,
     socketTimeout: opts.socketTimeoutMs ?? 5 * 60_000,
     connectionTimeout: opts.connectionTimeoutMs ?? 30_000,
     greetingTimeout: 30_000,

@@ -3,6 +3,7 @@ import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import { classifyImapError, ImapSyncError, serverText } from './errors';
 import type { FolderPlan } from './folders';
 import { appendMessages, appendableFlags, type AppendItem } from './multiappend';
+import { exceedsDestinationLimits, type DestinationLimits } from './provider-profiles';
 import type { CopiedRecord, FolderCheckpoint, SkippedRecord, SyncStore } from './sync-store';
 
 /** Limits of a batch (the seed's BadItemLimit and LargeItemLimit). */
@@ -29,6 +30,8 @@ export interface FolderSyncOptions {
    * as linked instead. For Gmail's All Mail, synced after the label folders.
    */
   dedupeAcrossFolders?: boolean;
+  /** What the destination is known to refuse (provider profile, APPENDLIMIT): skipped as bad items unsent. */
+  destinationLimits?: DestinationLimits;
   /** Observes the steps of each append (for diagnostics and the crash tests). */
   trace?: (event: SyncTraceEvent) => void;
 }
@@ -348,6 +351,29 @@ export async function syncFolder(
       }
       const skipped: SkippedRecord[] = [];
       const linked: CopiedRecord[] = [];
+      const bad: SkippedRecord[] = [];
+      if (options.destinationLimits) {
+        const refused: typeof items = [];
+        for (const x of items) {
+          const why = exceedsDestinationLimits(x.raw, options.destinationLimits);
+          if (!why) continue;
+          refused.push(x);
+          bad.push({
+            sourceUid: x.meta.uid,
+            kind: 'bad',
+            internalDate: x.meta.internalDate ? new Date(x.meta.internalDate) : null,
+            subject: null,
+            size: x.raw.length,
+            reason: why,
+            sha256: x.sha256,
+          });
+        }
+        if (refused.length) {
+          const env = await source.fetchAll(toSequenceSet(refused.map((x) => x.meta.uid)), { uid: true, envelope: true }, { uid: true });
+          for (const b of bad) b.subject = env.find((e) => e.uid === b.sourceUid)?.envelope?.subject ?? null;
+          items = items.filter((x) => !refused.includes(x));
+        }
+      }
       if (options.dedupeAcrossFolders) {
         const elsewhere = await store.copiedElsewhere(srcPath, items.map((x) => x.sha256));
         for (const x of items) {
@@ -371,7 +397,6 @@ export async function syncFolder(
         sizes: items.map((x) => x.raw.length),
       });
       const copied: CopiedRecord[] = [];
-      const bad: SkippedRecord[] = [];
       let next = uidNextBefore;
       const noteUids = (uids: (number | null)[]) => {
         for (const u of uids) if (u !== null && u >= next) next = u + 1;

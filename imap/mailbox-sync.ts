@@ -4,6 +4,7 @@ import { closeImapConnection, openImapConnection, type ImapCredentials, type Ima
 import { classifyImapError, ImapSyncError } from './errors';
 import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';
 import { ensureDestinationFolder, listFolders, planFolders, type FolderInfo, type FolderPlan } from './folders';
+import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
 import { SyncStore } from './sync-store';
 
 /** One side of a sync: where and as whom. */
@@ -131,7 +132,7 @@ export async function syncMailboxOverImap(
       sourceList.folders.filter((f) => f.selectable || !sourceList.folders.some((o) => o.path.startsWith(f.path + f.delimiter))),
       destinationList,
       { include: options.folderInclude, exclude: options.folderExclude },
-      { skipVirtual: source.endpoint.provider === 'gmail' },
+      { skipVirtual: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders },
     );
     // A folder synced before keeps the destination it had, even if the destination's roles changed since.
     for (const p of plans) {
@@ -178,6 +179,7 @@ export async function syncMailboxOverImap(
           signal: options.signal,
           trace: options.trace,
           dedupeAcrossFolders,
+          destinationLimits: destinationLimits(destination.endpoint.provider, (await destinationOf(lane)).capabilities.get('APPENDLIMIT')),
           onProgress: (delta) => {
             summary.itemsCopied += delta.copied;
             summary.itemsSkipped += delta.skipped;
@@ -210,7 +212,7 @@ export async function syncMailboxOverImap(
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
     // All Mail holds every message of the label folders again: copy only what no label had (archived mail).
-    for (const plan of allMail) await syncOne(first, plan, source.endpoint.provider === 'gmail');
+    for (const plan of allMail) await syncOne(first, plan, PROVIDER_PROFILES[source.endpoint.provider].gmailFolders);
     summary.currentFolder = null;
     return summary;
   } catch (err) {

@@ -1,6 +1,7 @@
 import { classifyImapError } from '../../imap/errors';
 import { folderIncluded, matchesFolderPattern, planFolders, type FolderInfo } from '../../imap/folders';
 import { expandUidSet, formatInternalDate } from '../../imap/multiappend';
+import { destinationLimits, exceedsDestinationLimits } from '../../imap/provider-profiles';
 import { decodeModifiedUtf7, encodeModifiedUtf7 } from '../../imap/utf7';
 
 describe('modified UTF-7 folder names', () => {
@@ -60,5 +61,23 @@ describe('protocol details', () => {
       retryClass: 'mailbox',
     });
     expect(classifyImapError({ responseStatus: 'NO', responseText: '[LIMIT] Mail size is too large' }, 'destination')).toMatchObject({ code: 'SERVER_ERROR' });
+  });
+});
+
+describe('provider limits', () => {
+  it('takes the tighter of the profile and the advertised APPENDLIMIT', () => {
+    expect(destinationLimits('m365', 10_000_000)).toEqual({ maxMessageBytes: 10_000_000, maxHeaderFieldBytes: 32768 });
+    expect(destinationLimits('dovecot', true)).toEqual({ maxMessageBytes: null, maxHeaderFieldBytes: null });
+  });
+
+  it('finds messages over the size limit and header fields over the length limit (folded lines count)', () => {
+    const limits = { maxMessageBytes: 1000, maxHeaderFieldBytes: 100 };
+    const ok = Buffer.from(`Subject: short\r\nX-Folded: a\r\n b\r\n\r\n${'x'.repeat(500)}`);
+    expect(exceedsDestinationLimits(ok, limits)).toBeNull();
+    const longField = Buffer.from(`Subject: s\r\nX-Long: ${'a '.repeat(30)}\r\n ${'b '.repeat(30)}\r\nTo: t\r\n\r\nbody`);
+    expect(exceedsDestinationLimits(longField, limits)).toMatch(/header field/);
+    expect(exceedsDestinationLimits(Buffer.alloc(2000, 0x61), limits)).toMatch(/larger than/);
+    // A long line in the body is not a header field.
+    expect(exceedsDestinationLimits(Buffer.from(`Subject: s\r\n\r\n${'y'.repeat(900)}`), limits)).toBeNull();
   });
 });
