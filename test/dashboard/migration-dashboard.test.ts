@@ -108,7 +108,7 @@ describe('migration dashboard in the browser', () => {
     running = await startProduct();
     product = { baseUrl: `${running.api.url}/`, adminToken: running.api.adminToken, viewerToken: running.api.viewerToken };
     browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, reducedMotion: 'reduce' });
     page = await context.newPage();
     pageErrors = watchPageErrors(page);
   });

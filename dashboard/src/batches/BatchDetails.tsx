@@ -20,6 +20,17 @@ function EndpointLink({ endpoint }: { endpoint: EndpointRef | undefined }) {
   );
 }
 
+/**
+ * The recorded samples end where the read model last wrote one; the details were fetched just now, so the
+ * chart ends with the counts shown above (once the batch has started).
+ */
+function withCurrentCounts(points: ProgressPoint[], batch: BatchDetail): ProgressPoint[] {
+  if (!batch.startedAt) return points;
+  const last = points[points.length - 1];
+  const now = { at: new Date().toISOString(), synced: batch.synced, failed: batch.failed, finalized: batch.finalized };
+  return [...points, { ...now, itemsSynced: last?.itemsSynced ?? 0 }];
+}
+
 const PASS_NAMES: Record<string, string> = { initial: 'Initial sync', incremental: 'Incremental sync', final: 'Final sync' };
 
 function of(value: number, total: number): string {
@@ -92,7 +103,11 @@ export function BatchDetails({ batch, progress }: Props) {
       </dl>
       <p className="muted small">Times are in your time zone, {timeZoneName()}.</p>
       <h3>Progress</h3>
-      {progress ? <ProgressChart points={progress} total={batch.total} /> : <p className="muted">Loading progress…</p>}
+      {progress ? (
+        <ProgressChart points={withCurrentCounts(progress, batch)} total={batch.total} />
+      ) : (
+        <p className="muted">Loading progress…</p>
+      )}
     </section>
   );
 }

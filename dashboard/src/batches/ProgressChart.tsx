@@ -70,7 +70,6 @@ export function ProgressChart({ points, total }: Props) {
             {series.label} {formatCount(last[series.key])}
           </span>
         ))}
-        <span className="legend">Items synced {formatCount(last.itemsSynced)}</span>
       </figcaption>
     </figure>
   );
