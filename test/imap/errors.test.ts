@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createSyncMailboxActivities, type SyncMailboxResult } from '../../activities/sync-mailbox';
 import { testImapConnection } from '../../imap/connection-test';
 import { syncMailboxOverImap } from '../../imap/mailbox-sync';
@@ -125,7 +125,11 @@ describe('errors: credentials, limits, servers going away', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).nonRetryable).toBe(false);
     expect(['CONNECTION_LOST', 'CONNECTION_FAILED']).toContain((failure as ApplicationFailure).type);
-    expect((await mailboxRow(db.pool, m.mailboxId)).status).toBe('Syncing');
+    const during = await mailboxRow(db.pool, m.mailboxId);
+    expect(during).toMatchObject({ status: 'Syncing', last_error_code: (failure as ApplicationFailure).type });
+    // Progress reached the read model while the sync ran.
+    expect(Number(during.items_synced)).toBeGreaterThan(0);
+    expect(Number(during.folders_total)).toBeGreaterThan(0);
 
     await source.start();
     expect(await m.run()).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
@@ -137,6 +141,24 @@ describe('errors: credentials, limits, servers going away', () => {
     }
     expect(dst).toEqual(src);
     expect(dst).toHaveLength(700);
+  });
+
+  it('a cancelled sync stops with CancelledFailure, and the next run finishes exactly once', async () => {
+    const m = await mailbox([...some(300, 'INBOX'), ...some(200, 'Lists')]);
+    m.env.on('heartbeat', (details: { itemsCopied?: number }) => {
+      if ((details?.itemsCopied ?? 0) > 0) m.env.cancel();
+    });
+    const err = await m.run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledFailure);
+    const partial = (await destination.readMailbox(m.email)).length;
+    expect(partial).toBeLessThan(500);
+    const again = await new MockActivityEnvironment().run(
+      createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox,
+      { batchId: m.batchId, mailboxId: m.mailboxId, pass: 'initial' as const },
+    );
+    expect(again).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
+    const { src, dst } = await m.same();
+    expect(dst).toEqual(src);
   });
 
   it('a second sync of a mailbox that is still being synced waits, then fails with MAILBOX_BUSY instead of copying twice', async () => {

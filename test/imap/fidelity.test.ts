@@ -187,3 +187,45 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
     expect(dst).toEqual(src);
   });
 });
+
+describe('fidelity the other way round (source "." prefix "INBOX." -> destination "/" no prefix)', () => {
+  let db: TestDatabase;
+  let source: DovecotServer;
+  let destination: DovecotServer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    [source, destination] = await Promise.all([
+      startDovecot({ separator: '.', prefix: 'INBOX.', specialUse: { Sent: 'Sent Messages', Trash: 'Deleted Messages' } }),
+      startDovecot({ separator: '/', prefix: '' }),
+    ]);
+    await source.addUser(USER, 'src-pw');
+    await destination.addUser(USER, 'dst-pw');
+  });
+  afterAll(async () => {
+    await Promise.all([source?.close(), destination?.close()]);
+    await db?.drop();
+  });
+
+  it('strips the source prefix, changes the delimiter and maps roles back onto the destination names', async () => {
+    await source.seed(USER, [
+      { folder: 'INBOX', raw: buildMessage({ subject: 'top' }), flags: ['\\Seen'] },
+      { folder: 'INBOX.Work.Sub', raw: buildMessage({ subject: 'nested' }) },
+      { folder: 'INBOX.Sent Messages', raw: buildMessage({ subject: 'sent' }), flags: ['\\Seen'] },
+      { folder: 'INBOX.Deleted Messages', raw: buildMessage({ subject: 'gone' }) },
+      { folder: 'INBOX.Ünï & co', raw: buildMessage({ subject: 'utf7' }) },
+    ]);
+    const batchId = await insertBatch(db.pool, await insertEndpoint(db.pool, source), await insertEndpoint(db.pool, destination));
+    const mailboxId = await insertMailbox(db.pool, batchId, { email: USER, sourcePassword: 'src-pw', destinationPassword: 'dst-pw' });
+    const result = await new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
+      batchId,
+      mailboxId,
+      pass: 'initial' as const,
+    });
+    expect(result).toEqual({ mailboxId, status: 'Synced' });
+    const names: Record<string, string> = { 'Sent Messages': 'Sent', 'Deleted Messages': 'Trash' };
+    const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
+    expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source, (parts) => parts.map((p) => names[p] ?? p).join('/')));
+    expect(d.map((m) => m.folder).sort()).toEqual(['INBOX', 'Sent', 'Trash', 'Work/Sub', 'Ünï & co']);
+  });
+});
