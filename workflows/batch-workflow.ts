@@ -35,6 +35,7 @@ import {
   STATUS_LABELS,
   type BatchStatus,
 } from '../domain/batch-status';
+import { actorOf, parseEdit } from '../domain/batch-edit';
 import { batchNameAttribute, batchStatusAttribute } from '../domain/search-attributes';
 import type { BatchActivities, SyncActivities } from './activity-types';
 import { DEFAULT_POLICY, type BatchWorkflowInput, type QueuedCommand } from './batch-input';
@@ -55,6 +56,8 @@ const syncActivities = proxyActivities<SyncActivities>({
 
 /** The actor named in the audit log for what the lifecycle policies do on their own. */
 const POLICY_ACTOR = 'lifecycle-policy';
+/** The actor of a signal that names nobody (sent from the Temporal Web UI without an input). */
+const SIGNAL_ACTOR = 'temporal-ui';
 
 /**
  * One migration batch, from creation to removal. Commands arrive as signals or as the `command` update and are
@@ -73,7 +76,12 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     return info.continueAsNewSuggested || info.historyLength >= policy.historyEventBudget;
   };
 
-  const record = (req: CommandRequest, outcome: 'accepted' | 'rejected', status: BatchStatus): void => {
+  const record = (
+    req: CommandRequest,
+    outcome: 'accepted' | 'rejected',
+    status: BatchStatus,
+    reason?: string,
+  ): void => {
     const at = new Date().toISOString();
     const by = req.by ?? 'unknown';
     remember(s, { command: req.command, by, at, outcome, ...(outcome === 'rejected' ? { status } : {}) });
@@ -84,7 +92,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       command: req.command,
       outcome,
       at,
-      detail: outcome === 'rejected' ? { status } : req.edit ? { edit: req.edit } : {},
+      detail: outcome === 'rejected' ? { status, ...(reason ? { reason } : {}) } : req.edit ? { edit: req.edit } : {},
     });
   };
 
@@ -100,7 +108,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   };
 
   const signalled = (command: CommandRequest['command']) => (actor?: { by?: string }) => {
-    receive({ command, by: actor?.by ?? 'temporal-ui' });
+    receive({ command, by: actorOf(actor, SIGNAL_ACTOR) });
   };
   setHandler(startSignal, signalled('start'));
   setHandler(stopSignal, signalled('stop'));
@@ -109,8 +117,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   setHandler(removeSignal, signalled('remove'));
   setHandler(syncNowSignal, signalled('syncNow'));
   setHandler(editSignal, (args) => {
-    const { by, ...edit } = args ?? {};
-    receive({ command: 'edit', by: by ?? 'temporal-ui', edit });
+    const by = actorOf(args, SIGNAL_ACTOR);
+    const parsed = parseEdit(args ?? {});
+    if (parsed.ok) receive({ command: 'edit', by, edit: parsed.edit });
+    else record({ command: 'edit', by }, 'rejected', s.status, parsed.reason);
   });
   setHandler(
     commandUpdate,
@@ -123,6 +133,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       validator: (req) => {
         if (!req || !(BATCH_COMMANDS as readonly string[]).includes(req.command)) {
           throw ApplicationFailure.nonRetryable(`unknown command '${String(req?.command)}'`, 'UNKNOWN_COMMAND');
+        }
+        if (req.command === 'edit') {
+          const parsed = parseEdit(req.edit ?? {});
+          if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.reason, 'INVALID_EDIT');
         }
         if (!isCommandAllowed(s.status, req.command)) {
           throw ApplicationFailure.nonRetryable(
@@ -277,6 +291,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
           rollOverDue,
           onCounts: (counts) => {
             s.counts = counts;
+            describe();
           },
         }),
       )
@@ -292,6 +307,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       await condition(() => outcome !== undefined || s.inbox.length > 0 || audit.length > 0);
       await drainInbox();
       if (s.status === 'Stopping') scope.cancel();
+      describe();
       await flush();
     }
     await running;
