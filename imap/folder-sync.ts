@@ -30,6 +30,8 @@ export interface FolderSyncOptions {
    * as linked instead. For Gmail's All Mail, synced after the label folders.
    */
   dedupeAcrossFolders?: boolean;
+  /** Hash every copied message (SHA-256 in the map) as it is copied; needed by `dedupeAcrossFolders`. */
+  hashMessages?: boolean;
   /** What the destination is known to refuse (provider profile, APPENDLIMIT): skipped as bad items unsent. */
   destinationLimits?: DestinationLimits;
   /** Observes the steps of each append (for diagnostics and the crash tests). */
@@ -109,14 +111,14 @@ async function uidsAbove(client: ImapFlow, lastUid: number): Promise<number[]> {
 }
 
 /** Hashes every message of the selected folder (uid -> sha256, size), streaming. */
-async function hashAll(client: ImapFlow, range: string): Promise<Array<{ uid: number; sha256: string; size: number }>> {
+async function hashAll(client: ImapFlow, range: string, side: 'source' | 'destination' = 'destination'): Promise<Array<{ uid: number; sha256: string; size: number }>> {
   const out: Array<{ uid: number; sha256: string; size: number }> = [];
   for await (const m of client.fetch(range, { uid: true, source: true }, { uid: true })) {
     if (!m.source) continue;
     out.push({ uid: m.uid, sha256: sha256(m.source), size: m.source.length });
   }
   // A partial answer would make copies look missing and have them appended twice.
-  if (!client.usable) throw failedCommand(client, 'destination', 'FETCH');
+  if (!client.usable) throw failedCommand(client, side, 'FETCH');
   return out;
 }
 
@@ -214,7 +216,7 @@ export async function syncFolder(
         // UIDVALIDITY changed on one side (or the folder moved): the UIDs we stored mean nothing now. Match the
         // two folders by content so nothing already there is copied again.
         result.reconciled = true;
-        const src = state.exists ? await hashAll(source, '1:*') : [];
+        const src = state.exists ? await hashAll(source, '1:*', 'source') : [];
         const dst = dmb.exists ? await hashAll(destination, '1:*') : [];
         await store.replaceMap(folderKey, matchByContent(src, dst));
         intents = [];
@@ -233,9 +235,17 @@ export async function syncFolder(
         const candidates = dmb.exists ? (await hashAll(destination, `${from}:*`)).filter((c) => c.uid >= from && !taken.has(c.uid)) : [];
         const firstPending = Math.min(...intents.flatMap((i) => i.sourceUids));
         const done = await store.mapped(srcPath, state.uidvalidity, firstPending - 1);
-        const pending = intents
+        let pending = intents
           .flatMap((i) => i.sourceUids.map((uid, n) => ({ uid, sha256: i.sha256s[n] ?? '', size: i.sizes[n] ?? 0 })))
           .filter((p) => !done.has(p.uid));
+        // Batches appended without hashing (the usual case) are hashed now, from the source.
+        const unhashed = pending.filter((p) => !p.sha256).map((p) => p.uid).sort((x, y) => x - y);
+        if (unhashed.length) {
+          const hashed = new Map((await hashAll(source, toSequenceSet(unhashed), 'source')).map((h) => [h.uid, h]));
+          pending = pending.map((p) => (p.sha256 ? p : { uid: p.uid, sha256: hashed.get(p.uid)?.sha256 ?? '', size: hashed.get(p.uid)?.size ?? p.size }));
+          // A message expunged from the source since has no copy to find; what it left on the destination stays.
+          pending = pending.filter((p) => p.sha256);
+        }
         await store.record(folderKey, matchByContent(pending, candidates), [], null);
       }
       await store.dropIntents(srcPath);
@@ -347,7 +357,9 @@ export async function syncFolder(
       let items: Array<{ meta: FetchMessageObject; raw: Buffer; sha256: string }> = [];
       for (const meta of part) {
         const raw = bodies.get(meta.uid);
-        if (raw) items.push({ meta, raw, sha256: sha256(raw) }); // missing: expunged since the listing
+        // Missing: expunged since the listing. Hashes are only needed to match across folders (Gmail); a crashed
+        // append is matched by hashing its source messages again at recovery.
+        if (raw) items.push({ meta, raw, sha256: options.hashMessages ? sha256(raw) : '' });
       }
       const skipped: SkippedRecord[] = [];
       const linked: CopiedRecord[] = [];

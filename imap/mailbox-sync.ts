@@ -179,6 +179,7 @@ export async function syncMailboxOverImap(
           signal: options.signal,
           trace: options.trace,
           dedupeAcrossFolders,
+          hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,
           destinationLimits: destinationLimits(destination.endpoint.provider, (await destinationOf(lane)).capabilities.get('APPENDLIMIT')),
           onProgress: (delta) => {
             summary.itemsCopied += delta.copied;

@@ -229,7 +229,7 @@ export class SyncStore {
         `with ins as (
            insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder,
                                     destination_uidvalidity, destination_uid, sha256, size_bytes, state)
-           select $1, $2, $3, u.source_uid, $4, $5, u.destination_uid, u.sha256, u.size_bytes, u.state
+           select $1, $2, $3, u.source_uid, $4, $5, u.destination_uid, nullif(u.sha256, ''), u.size_bytes, u.state
              from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $12::text[]) as u(source_uid, destination_uid, sha256, size_bytes, state)
            on conflict (mailbox_id, source_folder, source_uidvalidity, source_uid) do update
              set destination_uid = excluded.destination_uid, destination_uidvalidity = excluded.destination_uidvalidity,
@@ -263,7 +263,7 @@ export class SyncStore {
         await c.query(
           `insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder,
                                     destination_uidvalidity, destination_uid, sha256, size_bytes, state)
-           select $1, $2, $3, u.source_uid, $4, $5, u.destination_uid, u.sha256, u.size_bytes, u.state
+           select $1, $2, $3, u.source_uid, $4, $5, u.destination_uid, nullif(u.sha256, ''), u.size_bytes, u.state
              from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[]) as u(source_uid, destination_uid, sha256, size_bytes, state)
            on conflict (mailbox_id, source_folder, source_uidvalidity, source_uid) do update
              set destination_uid = excluded.destination_uid, destination_uidvalidity = excluded.destination_uidvalidity,
@@ -287,7 +287,7 @@ export class SyncStore {
           `insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder, sha256, size_bytes, state)
            values ($1, $2, $3, $4, $5, $6, $7, 'skipped')
            on conflict do nothing`,
-          [this.mailboxId, folder.sourceFolder, folder.sourceUidvalidity, s.sourceUid, folder.destinationFolder, s.sha256 ?? null, s.size],
+          [this.mailboxId, folder.sourceFolder, folder.sourceUidvalidity, s.sourceUid, folder.destinationFolder, s.sha256 || null, s.size],
         );
         if (inserted.rowCount) {
           await c.query(
