@@ -29,7 +29,8 @@ export function App() {
 
   const token = state.kind === 'signed-out' ? undefined : state.token;
   const api = useMemo(
-    () => (token ? new ApiClient(token, () => signOut('Your session ended: the token is no longer accepted.')) : undefined),
+    () =>
+      token ? new ApiClient(token, () => signOut('Your session ended: the token is no longer accepted.')) : undefined,
     [token, signOut],
   );
 

@@ -1,5 +1,11 @@
 import type { Browser, Page } from 'playwright-core';
-import { allowedCommands, BATCH_STATUSES, RUNNING_STATUSES, STATUS_LABELS, type BatchCommand } from '../../domain/batch-status';
+import {
+  allowedCommands,
+  BATCH_STATUSES,
+  RUNNING_STATUSES,
+  STATUS_LABELS,
+  type BatchCommand,
+} from '../../domain/batch-status';
 import { FAKE_TOKEN, startFakeApi, type FakeApi } from './fake-api';
 import { ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
 
@@ -80,9 +86,13 @@ describe('dashboard commands follow the status table', () => {
     expect(await badge.textContent()).toBe('Syncing');
     fake.state.batches.find((b) => b.name === 'In Syncing')!.status = 'Synced';
     // Polling runs every 3 s; allow for a loaded machine.
-    await page.waitForFunction(`document.querySelector('tr[data-batch-name="In Syncing"] .badge')?.textContent === 'Synced'`, undefined, {
-      timeout: 20_000,
-    });
+    await page.waitForFunction(
+      `document.querySelector('tr[data-batch-name="In Syncing"] .badge')?.textContent === 'Synced'`,
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
     expect(await page.getByRole('button', { name: 'Complete migration' }).isEnabled()).toBe(true);
   });
 

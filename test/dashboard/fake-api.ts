@@ -75,13 +75,22 @@ export async function startFakeApi(): Promise<FakeApi> {
   api.use((req, res, next) => {
     state.requests.push(`${req.method} ${req.path}`);
     state.urls.push(`${req.method} ${req.originalUrl}`);
-    if (state.rejectAll || req.headers.authorization !== `Bearer ${TOKEN}`) return void error(res, 401, 'UNAUTHENTICATED', 'unknown token');
+    if (state.rejectAll || req.headers.authorization !== `Bearer ${TOKEN}`)
+      return void error(res, 401, 'UNAUTHENTICATED', 'unknown token');
     next();
   });
-  api.get('/me', (_req, res) => void res.json({ name: 'fake', owner: 'someone@fake.test', role: state.role, tokenId: 't' }));
+  api.get(
+    '/me',
+    (_req, res) => void res.json({ name: 'fake', owner: 'someone@fake.test', role: state.role, tokenId: 't' }),
+  );
   api.get('/statistics', (_req, res) => {
     const sum = (key: 'total' | 'synced' | 'failed') => state.batches.reduce((n, b) => n + b[key], 0);
-    res.json({ totalMailboxes: sum('total'), syncedMailboxes: sum('synced'), finalizedMailboxes: 0, failedMailboxes: sum('failed') });
+    res.json({
+      totalMailboxes: sum('total'),
+      syncedMailboxes: sum('synced'),
+      finalizedMailboxes: 0,
+      failedMailboxes: sum('failed'),
+    });
   });
   api.get('/batches', (_req, res) => {
     const items = state.batches.map(summary);
@@ -139,13 +148,26 @@ export async function startFakeApi(): Promise<FakeApi> {
     });
     res.json({ items: indexes.map(user), total, page, pageSize });
   });
-  api.get('/batches/:id/mailboxes/:mailboxId/skipped-items', (_req, res) =>
-    void res.json({
-      items: [{ id: '1', folder: 'INBOX', sourceUid: 4, internalDate: now, subject: 'Quarterly report', sizeBytes: 200_000_000, reason: 'larger than the 150 MB item limit', createdAt: now }],
-      total: 1,
-      page: 1,
-      pageSize: 500,
-    }),
+  api.get(
+    '/batches/:id/mailboxes/:mailboxId/skipped-items',
+    (_req, res) =>
+      void res.json({
+        items: [
+          {
+            id: '1',
+            folder: 'INBOX',
+            sourceUid: 4,
+            internalDate: now,
+            subject: 'Quarterly report',
+            sizeBytes: 200_000_000,
+            reason: 'larger than the 150 MB item limit',
+            createdAt: now,
+          },
+        ],
+        total: 1,
+        page: 1,
+        pageSize: 500,
+      }),
   );
   api.get('/endpoints', (_req, res) => void res.json({ items: [endpoint] }));
   api.get('/endpoints/:id', (_req, res) => void res.json({ ...endpoint, batches: state.endpointBatches }));

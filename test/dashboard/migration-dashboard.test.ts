@@ -36,7 +36,12 @@ async function textEventually(locator: Locator, pattern: RegExp, timeoutMs = 30_
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    last = ((await locator.first().textContent().catch(() => null)) ?? '').trim();
+    last = (
+      (await locator
+        .first()
+        .textContent()
+        .catch(() => null)) ?? ''
+    ).trim();
     if (pattern.test(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -106,9 +111,17 @@ describe('migration dashboard in the browser', () => {
       );
     }
     running = await startProduct();
-    product = { baseUrl: `${running.api.url}/`, adminToken: running.api.adminToken, viewerToken: running.api.viewerToken };
+    product = {
+      baseUrl: `${running.api.url}/`,
+      adminToken: running.api.adminToken,
+      viewerToken: running.api.viewerToken,
+    };
     browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, reducedMotion: 'reduce' });
+    context = await browser.newContext({
+      viewport: { width: 1400, height: 900 },
+      acceptDownloads: true,
+      reducedMotion: 'reduce',
+    });
     page = await context.newPage();
     pageErrors = watchPageErrors(page);
   });
@@ -154,7 +167,10 @@ describe('migration dashboard in the browser', () => {
         await form.getByLabel('Test mailbox user name').fill(USERS[0]!.email);
       }
       await form.getByRole('button', { name: 'Test connection' }).click();
-      await textEventually(form.getByTestId('connection-test'), admin ? /Connection test passed.*through admin/ : /Connection test passed/);
+      await textEventually(
+        form.getByTestId('connection-test'),
+        admin ? /Connection test passed.*through admin/ : /Connection test passed/,
+      );
       await form.getByRole('button', { name: 'Create endpoint' }).click();
       await page.getByText(`Endpoint ${name} created.`).waitFor();
       await page.locator(`tr[data-endpoint-name="${name}"]`).waitFor();
@@ -208,7 +224,9 @@ describe('migration dashboard in the browser', () => {
     });
     expect(((await listed.json()) as { total: number }).total).toBe(0);
 
-    await page.getByLabel('CSV file').setInputFiles({ name: 'wave-1-fixed.csv', mimeType: 'text/csv', buffer: csv(good) });
+    await page
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'wave-1-fixed.csv', mimeType: 'text/csv', buffer: csv(good) });
     await page.getByRole('button', { name: 'Create batch' }).click();
     await page.locator(`tr[data-batch-name="${BATCH}"]`).waitFor();
     await page.getByRole('heading', { name: BATCH, level: 2 }).waitFor();
@@ -252,7 +270,10 @@ describe('migration dashboard in the browser', () => {
     const expected = await page.evaluate(
       `new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date('2031-06-15T14:30'))`,
     );
-    await textEventually(details, new RegExp(`Complete after\\s*${String(expected).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await textEventually(
+      details,
+      new RegExp(`Complete after\\s*${String(expected).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
     await expectCommandsFor(page, 'Synced');
   });
 

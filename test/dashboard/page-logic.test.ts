@@ -28,21 +28,34 @@ describe('CSV lines shown next to their problems', () => {
 
 describe('batch form', () => {
   it('sends only what changed on Edit, with cleared times as null', () => {
-    const original = { ...EMPTY_FORM, name: 'Wave', sourceEndpointId: 's', destinationEndpointId: 'd', completeAfter: '2030-01-01T10:00' };
+    const original = {
+      ...EMPTY_FORM,
+      name: 'Wave',
+      sourceEndpointId: 's',
+      destinationEndpointId: 'd',
+      completeAfter: '2030-01-01T10:00',
+    };
     expect(editInput(original, original)).toEqual({});
     expect(editInput({ ...original, completeAfter: '' }, original)).toEqual({ completeAfter: null });
-    expect(editInput({ ...original, folderExclude: 'Junk\nTrash, Spam' }, original)).toEqual({ folderExclude: ['Junk', 'Trash', 'Spam'] });
+    expect(editInput({ ...original, folderExclude: 'Junk\nTrash, Spam' }, original)).toEqual({
+      folderExclude: ['Junk', 'Trash', 'Spam'],
+    });
     expect(editInput({ ...original, badItemLimit: '25' }, original)).toEqual({ badItemLimit: 25 });
   });
 
   it('asks for what is missing before calling the API', () => {
-    expect(Object.keys(validateForm(EMPTY_FORM, true)).sort()).toEqual(['csv', 'destinationEndpointId', 'name', 'sourceEndpointId']);
+    expect(Object.keys(validateForm(EMPTY_FORM, true)).sort()).toEqual([
+      'csv',
+      'destinationEndpointId',
+      'name',
+      'sourceEndpointId',
+    ]);
     const ready = { ...EMPTY_FORM, name: 'W', sourceEndpointId: 's', destinationEndpointId: 'd', csv: 'x' };
     expect(validateForm(ready, true)).toEqual({});
     expect(validateForm({ ...ready, badItemLimit: '-1' }, true)).toHaveProperty('badItemLimit');
-    expect(validateForm({ ...ready, startAfter: '2030-01-02T00:00', completeAfter: '2030-01-01T00:00' }, true)).toHaveProperty(
-      'completeAfter',
-    );
+    expect(
+      validateForm({ ...ready, startAfter: '2030-01-02T00:00', completeAfter: '2030-01-01T00:00' }, true),
+    ).toHaveProperty('completeAfter');
   });
 });
 
@@ -51,7 +64,10 @@ describe('endpoint form', () => {
     const original = { ...EMPTY_ENDPOINT, name: 'Src', host: 'imap.example.com', adminUser: 'admin' };
     expect(endpointPatch(original, original)).toEqual({});
     expect(endpointPatch({ ...original, adminPassword: 'new-pw' }, original)).toEqual({ adminPassword: 'new-pw' });
-    expect(endpointPatch({ ...original, port: '143', security: 'starttls' }, original)).toEqual({ port: 143, security: 'starttls' });
+    expect(endpointPatch({ ...original, port: '143', security: 'starttls' }, original)).toEqual({
+      port: 143,
+      security: 'starttls',
+    });
     expect(endpointPatch({ ...original, adminUser: '' }, original)).toEqual({ adminUser: null });
   });
 });

@@ -159,7 +159,12 @@ export class ApiClient {
   }
 
   editEndpoint(id: string, input: Partial<EndpointInput>, skipTest: boolean): Promise<Endpoint> {
-    return this.json('PATCH', `/endpoints/${encodeURIComponent(id)}`, input, skipTest ? { skipTest: 'true' } : undefined);
+    return this.json(
+      'PATCH',
+      `/endpoints/${encodeURIComponent(id)}`,
+      input,
+      skipTest ? { skipTest: 'true' } : undefined,
+    );
   }
 
   deleteEndpoint(id: string): Promise<unknown> {

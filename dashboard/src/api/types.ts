@@ -61,7 +61,16 @@ export interface BatchDetail extends BatchSummary {
   sourceEndpoint: EndpointRef;
   destinationEndpoint: EndpointRef;
   /** Mailboxes by status. */
-  counts?: { total: number; queued: number; syncing: number; synced: number; failed: number; stopped: number; completing: number; finalized: number };
+  counts?: {
+    total: number;
+    queued: number;
+    syncing: number;
+    synced: number;
+    failed: number;
+    stopped: number;
+    completing: number;
+    finalized: number;
+  };
   /** The pass running now (initial, incremental or final sync), if any. */
   pass?: { kind: string; startedAt: string; scheduled: number; finished: number } | null;
   recentCommands?: { command: string; by: string; at: string; outcome: string; status?: string }[];

@@ -31,7 +31,11 @@ function withCurrentCounts(points: ProgressPoint[], batch: BatchDetail): Progres
   return [...points, { ...now, itemsSynced: last?.itemsSynced ?? 0 }];
 }
 
-const PASS_NAMES: Record<string, string> = { initial: 'Initial sync', incremental: 'Incremental sync', final: 'Final sync' };
+const PASS_NAMES: Record<string, string> = {
+  initial: 'Initial sync',
+  incremental: 'Incremental sync',
+  final: 'Final sync',
+};
 
 function of(value: number, total: number): string {
   return `${formatCount(value)} of ${formatCount(total)}`;

@@ -98,7 +98,9 @@ export function BatchFormPage({ batchId }: Props) {
 
   const title = creating ? 'New migration batch' : `Edit batch ${original?.name ?? ''}`;
   if (!canMutate) {
-    return <p className="message message-info">Your token is read-only (viewer): batches cannot be created or edited.</p>;
+    return (
+      <p className="message message-info">Your token is read-only (viewer): batches cannot be created or edited.</p>
+    );
   }
   if (loadError) return <ErrorMessage error={loadError} title="Cannot open the form" />;
   if (!endpoints || !original) return <Loading what="the form" />;
@@ -120,7 +122,14 @@ export function BatchFormPage({ batchId }: Props) {
 
       <fieldset>
         <legend>Batch</legend>
-        <Field id="batch-name" label="Name" error={err.name} hint={creating ? 'Unique; letters, digits, spaces, dots, hyphens and underscores.' : 'A batch keeps its name.'}>
+        <Field
+          id="batch-name"
+          label="Name"
+          error={err.name}
+          hint={
+            creating ? 'Unique; letters, digits, spaces, dots, hyphens and underscores.' : 'A batch keeps its name.'
+          }
+        >
           <input
             id="batch-name"
             value={form.name}
@@ -172,7 +181,12 @@ export function BatchFormPage({ batchId }: Props) {
       <fieldset>
         <legend>Schedule</legend>
         <div className="two-columns">
-          <Field id="start-after" label="Start after" hint={`Optional; your time zone (${timeZoneName()}).`} error={err.startAfter}>
+          <Field
+            id="start-after"
+            label="Start after"
+            hint={`Optional; your time zone (${timeZoneName()}).`}
+            error={err.startAfter}
+          >
             <input
               id="start-after"
               type="datetime-local"
@@ -182,7 +196,12 @@ export function BatchFormPage({ batchId }: Props) {
               aria-describedby={describedBy('start-after', 'hint', err.startAfter)}
             />
           </Field>
-          <Field id="complete-after" label="Complete after" hint="Optional; the batch completes on its own after this time." error={err.completeAfter}>
+          <Field
+            id="complete-after"
+            label="Complete after"
+            hint="Optional; the batch completes on its own after this time."
+            error={err.completeAfter}
+          >
             <input
               id="complete-after"
               type="datetime-local"
@@ -195,7 +214,12 @@ export function BatchFormPage({ batchId }: Props) {
         </div>
         {creating && (
           <div className="checkbox">
-            <input id="auto-start" type="checkbox" checked={form.autoStart} onChange={(event) => set('autoStart', event.target.checked)} />
+            <input
+              id="auto-start"
+              type="checkbox"
+              checked={form.autoStart}
+              onChange={(event) => set('autoStart', event.target.checked)}
+            />
             <label htmlFor="auto-start">Start automatically (AutoStart)</label>
           </div>
         )}
@@ -213,7 +237,12 @@ export function BatchFormPage({ batchId }: Props) {
       <fieldset>
         <legend>Limits and folders</legend>
         <div className="two-columns">
-          <Field id="bad-item-limit" label="Bad item limit" hint="Items that may fail per mailbox before it fails." error={err.badItemLimit}>
+          <Field
+            id="bad-item-limit"
+            label="Bad item limit"
+            hint="Items that may fail per mailbox before it fails."
+            error={err.badItemLimit}
+          >
             <input
               id="bad-item-limit"
               inputMode="numeric"
@@ -223,7 +252,12 @@ export function BatchFormPage({ batchId }: Props) {
               aria-describedby={describedBy('bad-item-limit', 'hint', err.badItemLimit)}
             />
           </Field>
-          <Field id="large-item-limit" label="Large item limit" hint="Items over the size limit that may be skipped." error={err.largeItemLimit}>
+          <Field
+            id="large-item-limit"
+            label="Large item limit"
+            hint="Items over the size limit that may be skipped."
+            error={err.largeItemLimit}
+          >
             <input
               id="large-item-limit"
               inputMode="numeric"
@@ -233,7 +267,12 @@ export function BatchFormPage({ batchId }: Props) {
               aria-describedby={describedBy('large-item-limit', 'hint', err.largeItemLimit)}
             />
           </Field>
-          <Field id="folder-include" label="Include folders" hint="One per line; empty: all folders." error={err.folderInclude}>
+          <Field
+            id="folder-include"
+            label="Include folders"
+            hint="One per line; empty: all folders."
+            error={err.folderInclude}
+          >
             <textarea
               id="folder-include"
               rows={3}
@@ -242,7 +281,12 @@ export function BatchFormPage({ batchId }: Props) {
               aria-describedby={describedBy('folder-include', 'hint', err.folderInclude)}
             />
           </Field>
-          <Field id="folder-exclude" label="Exclude folders" hint="One per line, e.g. Junk or Trash." error={err.folderExclude}>
+          <Field
+            id="folder-exclude"
+            label="Exclude folders"
+            hint="One per line, e.g. Junk or Trash."
+            error={err.folderExclude}
+          >
             <textarea
               id="folder-exclude"
               rows={3}

@@ -42,7 +42,10 @@ export function BatchTable({ batches, selectedId, sort, order, onSort }: Props) 
                 onClick={() => navigate({ page: 'batches', batchId: batch.id })}
               >
                 <th scope="row">
-                  <a href={routeHref({ page: 'batches', batchId: batch.id })} aria-current={selected ? 'true' : undefined}>
+                  <a
+                    href={routeHref({ page: 'batches', batchId: batch.id })}
+                    aria-current={selected ? 'true' : undefined}
+                  >
                     {batch.name}
                   </a>
                 </th>

@@ -80,7 +80,12 @@ export function BatchesPage({ selectedId }: Props) {
         {notice && (
           <p className={`message ${notice.error ? 'message-error' : 'message-info'}`}>
             {notice.text}
-            <button type="button" className="link-button" onClick={() => setNotice(undefined)} aria-label="Dismiss message">
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => setNotice(undefined)}
+              aria-label="Dismiss message"
+            >
               ×
             </button>
           </p>
@@ -105,8 +110,8 @@ export function BatchesPage({ selectedId }: Props) {
             <EmptyState title={status ? 'No batches have this status.' : 'No migration batches yet.'}>
               {canMutate && !status && (
                 <p>
-                  Add a <a href="#/endpoints">migration endpoint</a> for the source and destination servers, then create a{' '}
-                  <a href="#/batches/new">new migration batch</a> from a CSV file.
+                  Add a <a href="#/endpoints">migration endpoint</a> for the source and destination servers, then create
+                  a <a href="#/batches/new">new migration batch</a> from a CSV file.
                 </p>
               )}
             </EmptyState>

@@ -54,7 +54,11 @@ export function CommandBar({ batch, onRefresh, refreshing, onDone, onError }: Pr
   }
 
   const reason = (command: string) =>
-    !batch ? 'Select a batch first' : allowed.has(command as never) ? undefined : `Not allowed while ${batch.statusLabel}`;
+    !batch
+      ? 'Select a batch first'
+      : allowed.has(command as never)
+        ? undefined
+        : `Not allowed while ${batch.statusLabel}`;
 
   const confirm =
     pending?.kind === 'delete' ? DELETE_CONFIRM : pending?.kind === 'verb' ? pending.command.confirm : undefined;

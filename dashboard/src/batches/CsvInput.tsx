@@ -40,10 +40,16 @@ export function CsvInput({ value, fileName, errors, onChange }: Props) {
       <legend>Migration users (CSV)</legend>
       <div className="field">
         <label htmlFor={`${id}-file`}>CSV file</label>
-        <input id={`${id}-file`} type="file" accept=".csv,text/csv,text/plain" onChange={onFile} aria-describedby={`${id}-hint`} />
+        <input
+          id={`${id}-file`}
+          type="file"
+          accept=".csv,text/csv,text/plain"
+          onChange={onFile}
+          aria-describedby={`${id}-hint`}
+        />
         <small id={`${id}-hint`} className="hint">
-          Columns EmailAddress, UserName, Password (header names in any case), one mailbox per line; at most 50,000
-          rows and 10 MB.
+          Columns EmailAddress, UserName, Password (header names in any case), one mailbox per line; at most 50,000 rows
+          and 10 MB.
         </small>
       </div>
       {readError && (

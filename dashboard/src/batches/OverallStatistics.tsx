@@ -22,7 +22,9 @@ export function OverallStatistics({ statistics }: Props) {
         {items.map(([label, value]) => (
           <div key={label} className={`stat-card${label.startsWith('Failed') && value ? ' stat-bad' : ''}`}>
             <dt>{label}</dt>
-            <dd data-testid={`overall-${label.split(' ')[0]!.toLowerCase()}`}>{statistics ? formatCount(value) : '…'}</dd>
+            <dd data-testid={`overall-${label.split(' ')[0]!.toLowerCase()}`}>
+              {statistics ? formatCount(value) : '…'}
+            </dd>
           </div>
         ))}
       </dl>

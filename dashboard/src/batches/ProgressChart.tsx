@@ -43,7 +43,13 @@ export function ProgressChart({ points, total }: Props) {
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="chart-caption">
         {[0, 0.5, 1].map((fraction) => (
           <g key={fraction}>
-            <line className="grid" x1={PAD.left} x2={WIDTH - PAD.right} y1={y(yMax * fraction)} y2={y(yMax * fraction)} />
+            <line
+              className="grid"
+              x1={PAD.left}
+              x2={WIDTH - PAD.right}
+              y1={y(yMax * fraction)}
+              y2={y(yMax * fraction)}
+            />
             <text className="axis" x={PAD.left - 6} y={y(yMax * fraction) + 4} textAnchor="end">
               {formatCount(Math.round(yMax * fraction))}
             </text>
@@ -60,7 +66,13 @@ export function ProgressChart({ points, total }: Props) {
         ))}
         {samples.length === 1 &&
           SERIES.map((series) => (
-            <circle key={series.key} className={`series-dot ${series.className}`} cx={x(first.time)} cy={y(first[series.key])} r={3} />
+            <circle
+              key={series.key}
+              className={`series-dot ${series.className}`}
+              cx={x(first.time)}
+              cy={y(first[series.key])}
+              r={3}
+            />
           ))}
       </svg>
       <figcaption id="chart-caption">

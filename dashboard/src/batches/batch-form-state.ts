@@ -102,7 +102,8 @@ export function createInput(state: BatchFormState): BatchInput {
 export function editInput(state: BatchFormState, original: BatchFormState): BatchEditInput {
   const input: BatchEditInput = {};
   if (state.sourceEndpointId !== original.sourceEndpointId) input.sourceEndpointId = state.sourceEndpointId;
-  if (state.destinationEndpointId !== original.destinationEndpointId) input.destinationEndpointId = state.destinationEndpointId;
+  if (state.destinationEndpointId !== original.destinationEndpointId)
+    input.destinationEndpointId = state.destinationEndpointId;
   if (state.startAfter !== original.startAfter) input.startAfter = fromLocalInput(state.startAfter);
   if (state.completeAfter !== original.completeAfter) input.completeAfter = fromLocalInput(state.completeAfter);
   if (state.autoComplete !== original.autoComplete) input.autoComplete = state.autoComplete;

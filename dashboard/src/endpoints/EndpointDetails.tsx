@@ -78,7 +78,12 @@ export function EndpointDetails({ endpoint, onEdit, onDeleted }: Props) {
       )}
       {canMutate && (
         <div className="command-bar" role="toolbar" aria-label="Endpoint commands">
-          <button type="button" onClick={onEdit} disabled={busy || Boolean(blocked)} aria-describedby={blocked ? 'endpoint-blocked' : undefined}>
+          <button
+            type="button"
+            onClick={onEdit}
+            disabled={busy || Boolean(blocked)}
+            aria-describedby={blocked ? 'endpoint-blocked' : undefined}
+          >
             Edit endpoint
           </button>
           <button
@@ -114,7 +119,8 @@ export function EndpointDetails({ endpoint, onEdit, onDeleted }: Props) {
         <ul className="plain-list">
           {endpoint.batches.map((batch) => (
             <li key={batch.id}>
-              <a href={routeHref({ page: 'batches', batchId: batch.id })}>{batch.name}</a> <StatusBadge status={batch.status} />
+              <a href={routeHref({ page: 'batches', batchId: batch.id })}>{batch.name}</a>{' '}
+              <StatusBadge status={batch.status} />
             </li>
           ))}
         </ul>

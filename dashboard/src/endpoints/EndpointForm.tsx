@@ -85,7 +85,10 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
     try {
       const saved = endpoint
         ? await api.editEndpoint(endpoint.id, endpointPatch(form, original), skipTest)
-        : await api.createEndpoint({ ...endpointInput(form), testMailbox: skipTest ? undefined : testMailbox }, skipTest);
+        : await api.createEndpoint(
+            { ...endpointInput(form), testMailbox: skipTest ? undefined : testMailbox },
+            skipTest,
+          );
       onSaved(saved);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'ENDPOINT_TEST_FAILED') {
@@ -134,10 +137,19 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
           />
         </Field>
         <Field id={`${prefix}-port`} label="Port" error={errors.port}>
-          <input {...input('port')} inputMode="numeric" value={form.port} onChange={(e) => set('port', e.target.value)} />
+          <input
+            {...input('port')}
+            inputMode="numeric"
+            value={form.port}
+            onChange={(e) => set('port', e.target.value)}
+          />
         </Field>
         <Field id={`${prefix}-security`} label="Encryption" error={errors.security}>
-          <select {...input('security')} value={form.security} onChange={(e) => setSecurity(e.target.value as Security)}>
+          <select
+            {...input('security')}
+            value={form.security}
+            onChange={(e) => setSecurity(e.target.value as Security)}
+          >
             <option value="tls">TLS (implicit, usually port 993)</option>
             <option value="starttls">STARTTLS (usually port 143)</option>
             <option value="none">None (unencrypted)</option>
@@ -182,7 +194,11 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
             onChange={(e) => set('adminPassword', e.target.value)}
           />
         </Field>
-        <Field id={`${prefix}-maxConcurrentMigrations`} label="Max concurrent migrations" error={errors.maxConcurrentMigrations}>
+        <Field
+          id={`${prefix}-maxConcurrentMigrations`}
+          label="Max concurrent migrations"
+          error={errors.maxConcurrentMigrations}
+        >
           <input
             {...input('maxConcurrentMigrations')}
             inputMode="numeric"
@@ -215,8 +231,9 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
       <fieldset className="test-mailbox">
         <legend>Connection test</legend>
         <p className="hint">
-          Without a mailbox the test connects{form.adminUser ? ' and logs in as the admin user' : ' and reads the greeting'}. Give a
-          mailbox to test a login as that user{form.adminUser ? ' through the admin user' : ''}; it is used for the test only and never
+          Without a mailbox the test connects
+          {form.adminUser ? ' and logs in as the admin user' : ' and reads the greeting'}. Give a mailbox to test a
+          login as that user{form.adminUser ? ' through the admin user' : ''}; it is used for the test only and never
           stored.
         </p>
         <div className="two-columns">
@@ -229,7 +246,11 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
               onChange={(e) => setTestUser(e.target.value)}
             />
           </Field>
-          <Field id={`${prefix}-test-password`} label="Test mailbox password" hint={form.adminUser ? 'Not needed with an admin user.' : undefined}>
+          <Field
+            id={`${prefix}-test-password`}
+            label="Test mailbox password"
+            hint={form.adminUser ? 'Not needed with an admin user.' : undefined}
+          >
             <input
               id={`${prefix}-test-password`}
               type="password"
@@ -242,7 +263,12 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
         </div>
       </fieldset>
       <div className="checkbox">
-        <input id={`${prefix}-skip-test`} type="checkbox" checked={skipTest} onChange={(e) => setSkipTest(e.target.checked)} />
+        <input
+          id={`${prefix}-skip-test`}
+          type="checkbox"
+          checked={skipTest}
+          onChange={(e) => setSkipTest(e.target.checked)}
+        />
         <label htmlFor={`${prefix}-skip-test`}>Save without testing the connection</label>
       </div>
       <ConnectionTestResultView result={test} />
@@ -253,7 +279,13 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
       )}
       <div className="form-actions">
         <button type="submit" className="primary" disabled={busy !== undefined}>
-          {busy === 'save' ? (skipTest ? 'Saving…' : 'Testing and saving…') : endpoint ? 'Save changes' : 'Create endpoint'}
+          {busy === 'save'
+            ? skipTest
+              ? 'Saving…'
+              : 'Testing and saving…'
+            : endpoint
+              ? 'Save changes'
+              : 'Create endpoint'}
         </button>
         <button type="button" onClick={runTest} disabled={busy !== undefined}>
           {busy === 'test' ? 'Testing…' : 'Test connection'}

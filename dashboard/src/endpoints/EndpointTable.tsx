@@ -29,7 +29,11 @@ export function EndpointTable({ endpoints, selectedId }: Props) {
         </thead>
         <tbody>
           {endpoints.map((endpoint) => (
-            <tr key={endpoint.id} className={endpoint.id === selectedId ? 'selected' : undefined} data-endpoint-name={endpoint.name}>
+            <tr
+              key={endpoint.id}
+              className={endpoint.id === selectedId ? 'selected' : undefined}
+              data-endpoint-name={endpoint.name}
+            >
               <th scope="row">
                 <a
                   href={routeHref({ page: 'endpoints', endpointId: endpoint.id })}

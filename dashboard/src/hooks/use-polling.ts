@@ -30,7 +30,11 @@ export interface PollingOptions {
  * Loads `load()` now and then every `intervalMs` while the tab is visible. Requests never overlap, and an answer
  * for stale inputs is dropped.
  */
-export function usePolling<T>(load: () => Promise<T>, deps: readonly unknown[], options: PollingOptions = {}): Polled<T> {
+export function usePolling<T>(
+  load: () => Promise<T>,
+  deps: readonly unknown[],
+  options: PollingOptions = {},
+): Polled<T> {
   const { intervalMs = POLL_INTERVAL_MS, refreshKey = 0, keepPrevious = false } = options;
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
@@ -62,6 +66,7 @@ export function usePolling<T>(load: () => Promise<T>, deps: readonly unknown[], 
     }
   }, []);
 
+  // The caller's `deps` decide when the inputs changed, as a useEffect dependency list would.
   useEffect(() => {
     generation.current += 1;
     inFlight.current = false;
@@ -69,7 +74,6 @@ export function usePolling<T>(load: () => Promise<T>, deps: readonly unknown[], 
     if (!keepPrevious) setData(undefined);
     setError(undefined);
     void run(true);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
 
   useEffect(() => {

@@ -100,7 +100,9 @@ export function MailboxReportPage({ batchId }: Props) {
         <section className="list-pane" aria-label="Migration users" aria-busy={rows.loading}>
           <MailboxTable rows={rows.data.items} onShowSkipped={setSkippedOf} />
           <Pager page={page} pageSize={pageSize} total={rows.data.total} label="Migration users" onPage={setPage} />
-          <p className="muted small">Times are in your time zone, {timeZoneName()}. The list refreshes every few seconds.</p>
+          <p className="muted small">
+            Times are in your time zone, {timeZoneName()}. The list refreshes every few seconds.
+          </p>
         </section>
       )}
       {skippedOf && <SkippedItems batchId={batchId} mailbox={skippedOf} onClose={() => setSkippedOf(undefined)} />}

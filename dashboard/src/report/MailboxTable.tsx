@@ -35,7 +35,9 @@ export function MailboxTable({ rows, onShowSkipped }: Props) {
             <tr key={row.id} data-mailbox={row.emailAddress}>
               <th scope="row">
                 {row.emailAddress}
-                {row.status === 'Syncing' && row.currentFolder ? <div className="muted small">{row.currentFolder}</div> : null}
+                {row.status === 'Syncing' && row.currentFolder ? (
+                  <div className="muted small">{row.currentFolder}</div>
+                ) : null}
               </th>
               <td>
                 <StatusBadge status={row.status} />
