@@ -168,7 +168,10 @@ export async function syncFolder(
   try {
     srcLock = await source.getMailboxLock(srcPath, { readOnly: true });
   } catch (err) {
-    throw classifyImapError(err, 'source');
+    const e = classifyImapError(err, 'source');
+    // Deleted on the source between LIST and SELECT: nothing to copy, and no reason to fail the mailbox.
+    if (e.code === 'MAILBOX_NOT_FOUND') return { ...result, unchanged: true };
+    throw e;
   }
   let dstLock: { release(): void } | undefined;
   try {
@@ -313,6 +316,10 @@ export async function syncFolder(
     if (incremental && lastUid > 0) {
       checkCancelled(options.signal);
       result.flagsUpdated = await syncFlags(lastUid);
+    } else if (result.reconciled && state.exists) {
+      // Messages matched by content after a UIDVALIDITY change may carry other flags than on the source.
+      checkCancelled(options.signal);
+      result.flagsUpdated = await syncFlags(state.uidNext - 1, true);
     }
     if (incremental && options.deleteOnDestination) {
       checkCancelled(options.signal);
@@ -473,8 +480,8 @@ export async function syncFolder(
       return next;
     }
 
-    async function syncFlags(upTo: number): Promise<number> {
-      const useModseq = state.highestModseq !== null && checkpoint?.highestModseq != null;
+    async function syncFlags(upTo: number, full = false): Promise<number> {
+      const useModseq = !full && state.highestModseq !== null && checkpoint?.highestModseq != null;
       if (useModseq && state.highestModseq === checkpoint?.highestModseq) return 0;
       const changed: Array<{ uid: number; flags: string[] }> = [];
       const opts = useModseq ? { uid: true, changedSince: checkpoint!.highestModseq! } : { uid: true };
@@ -482,7 +489,7 @@ export async function syncFolder(
         if (m.uid <= upTo) changed.push({ uid: m.uid, flags: appendableFlags(m.flags ?? []) });
       }
       if (!changed.length) return 0;
-      const map = await store.mapped(srcPath, state.uidvalidity, 0);
+      const map = await store.mappedUids(srcPath, state.uidvalidity, changed.map((c) => c.uid));
       const targets = new Map<number, string[]>();
       for (const c of changed) {
         const d = map.get(c.uid);
@@ -490,7 +497,7 @@ export async function syncFolder(
       }
       if (!targets.size) return 0;
       const current = new Map<number, string[]>();
-      for await (const m of destination.fetch([...targets.keys()].join(','), { uid: true, flags: true }, { uid: true })) {
+      for await (const m of destination.fetch(toSequenceSet([...targets.keys()].sort((x, y) => x - y)), { uid: true, flags: true }, { uid: true })) {
         current.set(m.uid, appendableFlags(m.flags ?? []));
       }
       const groups = new Map<string, number[]>();

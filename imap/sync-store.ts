@@ -141,6 +141,21 @@ export class SyncStore {
   }
 
   /** The append intents a crashed sync left for a folder (oldest batch first). */
+  /** The map entries of these source UIDs. */
+  async mappedUids(sourceFolder: string, uidvalidity: number, uids: number[]): Promise<Map<number, MappedMessage>> {
+    const { rows } = await this.pool.query<{ source_uid: string; destination_uid: string | null; sha256: string | null; state: MappedMessage['state'] }>(
+      `select source_uid, destination_uid, sha256, state from message_map
+        where mailbox_id = $1 and source_folder = $2 and source_uidvalidity = $3 and source_uid = any($4::bigint[])`,
+      [this.mailboxId, sourceFolder, uidvalidity, uids],
+    );
+    return new Map(
+      rows.map((r) => [
+        Number(r.source_uid),
+        { sourceUid: Number(r.source_uid), destinationUid: num(r.destination_uid), sha256: r.sha256, state: r.state },
+      ]),
+    );
+  }
+
   async intents(sourceFolder: string): Promise<AppendIntent[]> {
     const { rows } = await this.pool.query<{
       source_uidvalidity: string;
