@@ -265,7 +265,8 @@ async function lockMailbox(pool: Pool, mailboxId: string, options: MailboxSyncOp
   };
 }
 
-async function withThrottleRetries(options: MailboxSyncOptions, fn: () => Promise<void>): Promise<void> {
+/** Runs `fn`, pausing and running it again while it fails with THROTTLED (the server asks us to slow down). */
+export async function withThrottleRetries(options: MailboxSyncOptions, fn: () => Promise<void>): Promise<void> {
   const max = options.throttleRetries ?? 5;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -1,4 +1,5 @@
-import { classifyImapError } from '../../imap/errors';
+import { classifyImapError, ImapSyncError } from '../../imap/errors';
+import { withThrottleRetries, type MailboxSyncOptions } from '../../imap/mailbox-sync';
 import { folderIncluded, matchesFolderPattern, planFolders, type FolderInfo } from '../../imap/folders';
 import { expandUidSet, formatInternalDate } from '../../imap/multiappend';
 import { destinationLimits, exceedsDestinationLimits } from '../../imap/provider-profiles';
@@ -79,5 +80,32 @@ describe('provider limits', () => {
     expect(exceedsDestinationLimits(Buffer.alloc(2000, 0x61), limits)).toMatch(/larger than/);
     // A long line in the body is not a header field.
     expect(exceedsDestinationLimits(Buffer.from(`Subject: s\r\n\r\n${'y'.repeat(900)}`), limits)).toBeNull();
+  });
+});
+
+describe('throttling', () => {
+  it('slows down and tries again while the server throttles, up to the retry budget', async () => {
+    let calls = 0;
+    await withThrottleRetries({ throttleRetries: 3 } as MailboxSyncOptions, async () => {
+      calls++;
+      if (calls < 3) throw new ImapSyncError('THROTTLED', 'slow down', { retryAfterMs: 5 });
+    });
+    expect(calls).toBe(3);
+    calls = 0;
+    const err = await withThrottleRetries({ throttleRetries: 2 } as MailboxSyncOptions, async () => {
+      calls++;
+      throw new ImapSyncError('THROTTLED', 'slow down', { retryAfterMs: 5 });
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'THROTTLED', retryClass: 'transient' });
+    expect(calls).toBe(3);
+    // Anything else is not retried here.
+    calls = 0;
+    await expect(
+      withThrottleRetries({} as MailboxSyncOptions, async () => {
+        calls++;
+        throw new ImapSyncError('AUTH_FAILED', 'no');
+      }),
+    ).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect(calls).toBe(1);
   });
 });
