@@ -23,6 +23,38 @@ interface Exec {
   exec(command: string, attributes: unknown[], options?: Record<string, unknown>): Promise<ExecResponse>;
 }
 
+/**
+ * imapflow sends a literal over 4 KB as a synchronizing literal even when the server has LITERAL+ (it only ever
+ * asks its command compiler for LITERAL- behaviour), so every message of a MULTIAPPEND waits for the server's
+ * "+" before it is sent: one round trip, and a stall of the server's pipeline, per message. For the APPENDs this
+ * module sends, and only on servers that advertise LITERAL+ (RFC 7888), the compiler is asked for
+ * non-synchronizing literals: the whole command goes out in one write. Marked by a symbol on the command's first
+ * attribute; if imapflow's internals ever move, the wrapper is simply not installed and appends stay correct,
+ * only slower.
+ */
+const LITERAL_PLUS = Symbol.for('mailferry.literalPlus');
+type Compiler = (data: { attributes?: unknown }, options?: Record<string, unknown>) => unknown;
+let literalPlusInstalled: boolean | null = null;
+
+function installLiteralPlus(): boolean {
+  if (literalPlusInstalled !== null) return literalPlusInstalled;
+  literalPlusInstalled = false;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const handler = require('imapflow/lib/handler/imap-handler.js') as { compiler?: Compiler };
+    const original = handler.compiler;
+    if (typeof original !== 'function') return false;
+    handler.compiler = function compilerWithLiteralPlus(data, options) {
+      const first = Array.isArray(data?.attributes) ? (data.attributes[0] as Record<symbol, unknown> | undefined) : undefined;
+      return original(data, first?.[LITERAL_PLUS] ? { ...options, literalPlus: true } : options);
+    };
+    literalPlusInstalled = true;
+  } catch {
+    // keep imapflow's own behaviour
+  }
+  return literalPlusInstalled;
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** IMAP date-time (RFC 3501): `06-May-2023 07:08:09 +0000`, always in UTC. */
@@ -79,7 +111,9 @@ export async function appendMessages(client: ImapFlow, path: string, items: Appe
     return { uidvalidity, uids };
   }
   const binary = client.capabilities.has('BINARY');
-  const attributes: unknown[] = [{ type: 'STRING', value: mailboxArgument(client, path) }];
+  const first: Record<string | symbol, unknown> = { type: 'STRING', value: mailboxArgument(client, path) };
+  if (client.capabilities.has('LITERAL+') && installLiteralPlus()) first[LITERAL_PLUS] = true;
+  const attributes: unknown[] = [first];
   for (const item of items) {
     attributes.push(appendableFlags(item.flags).map((f) => ({ type: 'ATOM', value: f })));
     if (item.internalDate && !Number.isNaN(item.internalDate.getTime())) {
