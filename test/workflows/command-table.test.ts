@@ -8,7 +8,7 @@ import {
   type BatchCommand,
   type BatchStatus,
 } from '../../domain/batch-status';
-import { timeSkippingEnvironment } from '../fixtures/temporal';
+import { devServerEnvironment } from '../fixtures/temporal';
 import type { FakeActivities } from './fake-activities';
 import { DAY, withBatch, type BatchUnderTest } from './harness';
 
@@ -85,9 +85,11 @@ async function synced(b: BatchUnderTest, status: BatchStatus = 'Synced'): Promis
   await b.waitFor(status);
 }
 
+// The real dev server: the time-skipping test server sometimes never delivers an update that arrives while an
+// activity completion is pending, which is exactly the situation of a command sent to a running batch.
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  env = await timeSkippingEnvironment();
+  env = await devServerEnvironment();
 });
 afterAll(async () => {
   await env?.teardown();
