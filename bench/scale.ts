@@ -146,10 +146,7 @@ async function waitFor(handle: WorkflowHandle<typeof batchWorkflow>, statuses: B
 }
 
 /** Events and bytes of every run of the batch's continue-as-new chain. */
-async function historyOfRuns(
-  client: Client,
-  handle: WorkflowHandle,
-): Promise<{ events: number; bytes: number }[]> {
+async function historyOfRuns(client: Client, handle: WorkflowHandle): Promise<{ events: number; bytes: number }[]> {
   const runs: { events: number; bytes: number }[] = [];
   for await (const execution of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
     const d = await client.workflow.getHandle(handle.workflowId, execution.runId).describe();
