@@ -7,6 +7,7 @@
  *
  * Environment: BENCH_MESSAGES (default 10000), BENCH_HUGE (10 MB messages, default 3), BENCH_TOOLS
  * (comma list of engine,mbsync,doveadm; default all), BENCH_FOLDER_CONCURRENCY (engine lanes, default 2),
+ * BENCH_REPEAT (runs per tool, reported as the median; default 3),
  * DATABASE_URL (else an embedded PostgreSQL is started).
  */
 import { execFile, spawn } from 'node:child_process';
@@ -121,11 +122,11 @@ async function main() {
   const huge = Number(process.env.BENCH_HUGE ?? 3);
   const tools = (process.env.BENCH_TOOLS ?? 'engine,mbsync,doveadm').split(',');
   const folderConcurrency = Number(process.env.BENCH_FOLDER_CONCURRENCY ?? 2);
+  const repeats = Number(process.env.BENCH_REPEAT ?? 3);
   const work = await mkdtemp(path.join(os.tmpdir(), 'mf-bench-'));
   let pg: EmbeddedPostgresHandle | undefined;
   let source: DovecotServer | undefined;
   let destination: DovecotServer | undefined;
-  const measures: Measure[] = [];
   let pool: Pool | undefined;
   try {
     let adminUrl = process.env.DATABASE_URL;
@@ -145,8 +146,9 @@ async function main() {
 
     [source, destination] = await Promise.all([startDovecot(), startDovecot()]);
     await source.addUser(SOURCE_USER, PASSWORD);
-    for (const t of tools) await destination.addUser(`${t}@example.com`, PASSWORD);
 
+
+    for (let rep = 1; rep <= repeats; rep++) for (const t of tools) await destination.addUser(`${t}-${rep}@example.com`, PASSWORD);
     process.stderr.write(`seeding ${messages} messages ...\n`);
     const seededAt = Date.now();
     const corpus = await seedCorpus(source, messages, huge);
@@ -165,91 +167,110 @@ async function main() {
         (err) => (err ? reject(err) : resolve()),
       ),
     );
-    const syncSeconds = new Map<string, number>();
 
-    for (const tool of tools) {
-      const user = `${tool}@example.com`;
-      for (const pass of ['full', 'no-change'] as const) {
-        process.stderr.write(`${tool}: ${pass} pass ...\n`);
-        let r: { seconds: number; maxRssMb: number };
-        if (tool === 'engine') {
-          if (pass === 'full') {
-            const { rows: ep } = await pool.query<{ id: string }>(
-              `insert into endpoints (name, host, port, security) values ('bench-src', $1, $2, 'none'), ('bench-dst', $1, $3, 'none') returning id`,
-              [source.host, source.port, destination.port],
-            );
-            const batchId = (await pool.query<{ id: string }>(
-              `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
-               values (gen_random_uuid(), 'bench', 'batch:bench', 'Syncing', $1, $2, 'bench') returning id`,
-              [ep[0]!.id, ep[1]!.id],
-            )).rows[0]!.id;
-            await pool.query(`insert into mailboxes (batch_id, email, source_user) values ($1, $2, $2)`, [batchId, user]);
-          }
-          const mailboxId = (await pool.query<{ id: string }>('select id from mailboxes where email = $1', [user])).rows[0]!.id;
-          const run = {
-            databaseUrl: dbUrl.toString(),
-            mailboxId,
-            source: { endpoint: endpoint(source), credentials: { user: SOURCE_USER, secret: PASSWORD } },
-            destination: { endpoint: endpoint(destination), credentials: { user, secret: PASSWORD } },
-            folderConcurrency,
-            chunkMessages: process.env.BENCH_CHUNK_MESSAGES ? Number(process.env.BENCH_CHUNK_MESSAGES) : undefined,
-            chunkBytes: process.env.BENCH_CHUNK_MB ? Number(process.env.BENCH_CHUNK_MB) * 1024 * 1024 : undefined,
-          };
-          const t = await timed(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), engineBundle], {
-            ...process.env,
-            MAILFERRY_BENCH_RUN: JSON.stringify(run),
-          });
-          r = t;
-          if (process.env.BENCH_TIMING) process.stderr.write(t.stderr);
-          syncSeconds.set(`${tool}:${pass}`, (JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { ms: number }).ms / 1000);
-        } else if (tool === 'mbsync') {
-          const cfg = path.join(work, 'mbsyncrc');
-          await mkdir(path.join(work, 'mbsync-state'), { recursive: true });
-          await writeFile(cfg, mbsyncConfig(work, source, destination, user), { mode: 0o600 });
-          r = await timed('mbsync', ['-c', cfg, '-q', 'bench']);
-        } else if (tool === 'doveadm') {
-          r = await timed('doveadm', [
-            '-c',
-            path.join(destination.dir, 'dovecot.conf'),
-            '-o', `imapc_host=${source.host}`,
-            '-o', `imapc_port=${source.port}`,
-            '-o', `imapc_user=${SOURCE_USER}`,
-            '-o', `imapc_password=${PASSWORD}`,
-            '-o', 'imapc_features=rfc822.size fetch-headers modseq',
-            '-o', 'mail_prefetch_count=20',
-            'backup', '-R', '-u', user, 'imapc:',
-          ]);
-        } else {
-          throw new Error(`unknown tool ${tool}`);
-        }
-        measures.push({ tool, pass, seconds: r.seconds, maxRssMb: r.maxRssMb });
+    const { rows: ep } = await pool.query<{ id: string }>(
+      `insert into endpoints (name, host, port, security) values ('bench-src', $1, $2, 'none'), ('bench-dst', $1, $3, 'none') returning id`,
+      [source.host, source.port, destination.port],
+    );
+    const batchId = (await pool.query<{ id: string }>(
+      `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
+       values (gen_random_uuid(), 'bench', 'batch:bench', 'Syncing', $1, $2, 'bench') returning id`,
+      [ep[0]!.id, ep[1]!.id],
+    )).rows[0]!.id;
+
+    const runTool = async (tool: string, user: string, pass: 'full' | 'no-change', rep: number): Promise<{ seconds: number; maxRssMb: number; syncSeconds?: number }> => {
+      if (tool === 'engine') {
+        if (pass === 'full') await pool!.query(`insert into mailboxes (batch_id, email, source_user) values ($1, $2, $2)`, [batchId, user]);
+        const mailboxId = (await pool!.query<{ id: string }>('select id from mailboxes where email = $1', [user])).rows[0]!.id;
+        const run = {
+          databaseUrl: dbUrl.toString(),
+          mailboxId,
+          source: { endpoint: endpoint(source!), credentials: { user: SOURCE_USER, secret: PASSWORD } },
+          destination: { endpoint: endpoint(destination!), credentials: { user, secret: PASSWORD } },
+          folderConcurrency,
+          chunkMessages: process.env.BENCH_CHUNK_MESSAGES ? Number(process.env.BENCH_CHUNK_MESSAGES) : undefined,
+          chunkBytes: process.env.BENCH_CHUNK_MB ? Number(process.env.BENCH_CHUNK_MB) * 1024 * 1024 : undefined,
+        };
+        const t = await timed(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), engineBundle], {
+          ...process.env,
+          MAILFERRY_BENCH_RUN: JSON.stringify(run),
+        });
+        if (process.env.BENCH_TIMING) process.stderr.write(t.stderr);
+        return { ...t, syncSeconds: (JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { ms: number }).ms / 1000 };
       }
-      const got = await fingerprint(destination, user);
-      results[tool] = {
-        count: got.count,
-        exact: got.content === reference.content,
-        metaExact: got.metaKeys.join('\n') === reference.metaKeys.join('\n'),
-      };
+      if (tool === 'mbsync') {
+        const cfg = path.join(work, `mbsyncrc-${rep}`);
+        await mkdir(path.join(work, `mbsync-state-${rep}`), { recursive: true });
+        await writeFile(cfg, mbsyncConfig(work, source!, destination!, user).replace('/mbsync-state/', `/mbsync-state-${rep}/`), { mode: 0o600 });
+        return timed('mbsync', ['-c', cfg, '-q', 'bench']);
+      }
+      if (tool === 'doveadm') {
+        return timed('doveadm', [
+          '-c',
+          path.join(destination!.dir, 'dovecot.conf'),
+          '-o', `imapc_host=${source!.host}`,
+          '-o', `imapc_port=${source!.port}`,
+          '-o', `imapc_user=${SOURCE_USER}`,
+          '-o', `imapc_password=${PASSWORD}`,
+          '-o', 'imapc_features=rfc822.size fetch-headers modseq',
+          '-o', 'mail_prefetch_count=20',
+          'backup', '-R', '-u', user, 'imapc:',
+        ]);
+      }
+      throw new Error(`unknown tool ${tool}`);
+    };
+
+    // Every repetition copies into fresh destination users; the tools take turns going first, so a change in the
+    // machine's load falls on all of them.
+    const runs: Array<Measure & { rep: number; syncSeconds?: number }> = [];
+    for (let rep = 1; rep <= repeats; rep++) {
+      const order = tools.map((_, i) => tools[(i + rep - 1) % tools.length]!);
+      for (const tool of order) {
+        const user = `${tool}-${rep}@example.com`;
+        for (const pass of ['full', 'no-change'] as const) {
+          process.stderr.write(`${tool} (run ${rep}): ${pass} pass ...\n`);
+          const r = await runTool(tool, user, pass, rep);
+          runs.push({ tool, pass, rep, seconds: r.seconds, maxRssMb: r.maxRssMb, syncSeconds: r.syncSeconds });
+        }
+        const got = await fingerprint(destination, user);
+        const prev = results[tool];
+        results[tool] = {
+          count: got.count,
+          exact: (prev?.exact ?? true) && got.content === reference.content,
+          metaExact: (prev?.metaExact ?? true) && got.metaKeys.join('\n') === reference.metaKeys.join('\n'),
+        };
+      }
     }
 
-    const full = (tool: string) => measures.find((m) => m.tool === tool && m.pass === 'full');
+    const median = (xs: number[]) => {
+      const v = [...xs].sort((x, y) => x - y);
+      return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+    };
     const lines: string[] = [];
-    lines.push(`Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}.`);
+    lines.push(
+      `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
+    );
     lines.push('');
-    lines.push('| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | peak RSS MB | copied | byte-exact | flags+dates exact | vs mbsync (time) |');
+    lines.push('| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | peak RSS MB | copied | byte-exact | flags+dates exact | mbsync time ÷ tool time |');
     lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |');
-    for (const m of measures) {
-      const base = measures.find((x) => x.tool === 'mbsync' && x.pass === m.pass);
-      const res = results[m.tool];
-      lines.push(
-        `| ${m.tool} | ${m.pass} | ${m.seconds.toFixed(2)} | ${syncSeconds.get(`${m.tool}:${m.pass}`)?.toFixed(2) ?? '–'} | ${m.pass === 'full' ? (corpus.count / m.seconds).toFixed(0) : '–'} | ${
-          m.pass === 'full' ? (mb / m.seconds).toFixed(1) : '–'
-        } | ${m.maxRssMb.toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${
-          base ? `${(base.seconds / m.seconds).toFixed(2)}×` : '–'
-        } |`,
-      );
+    for (const tool of tools) {
+      for (const pass of ['full', 'no-change'] as const) {
+        const mine = runs.filter((r) => r.tool === tool && r.pass === pass);
+        const secs = mine.map((r) => r.seconds);
+        const med = median(secs);
+        const sync = mine.map((r) => r.syncSeconds).filter((x): x is number => x !== undefined);
+        const base = runs.filter((r) => r.tool === 'mbsync' && r.pass === pass).map((r) => r.seconds);
+        const res = results[tool];
+        const range = secs.length > 1 ? ` (${Math.min(...secs).toFixed(2)}–${Math.max(...secs).toFixed(2)})` : '';
+        lines.push(
+          `| ${tool} | ${pass} | ${med.toFixed(2)}${range} | ${sync.length ? median(sync).toFixed(2) : '–'} | ${pass === 'full' ? (corpus.count / med).toFixed(0) : '–'} | ${
+            pass === 'full' ? (mb / med).toFixed(1) : '–'
+          } | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${
+            base.length ? `${(median(base) / med).toFixed(2)}×` : '–'
+          } |`,
+        );
+      }
     }
-    void full;
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await pool?.end();
