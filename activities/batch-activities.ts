@@ -165,11 +165,15 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
       return countMailboxes(pool, batchId);
     },
 
+    /** Writes an accepted edit to the batch's row before the command's update returns, so reads see it at once. */
     async applyEdit(input: { batchId: string; edit: BatchEdit }): Promise<void> {
       const e = input.edit;
       try {
         await pool.query(
           `update batches set
+             start_after = case when $10 then $11::timestamptz else start_after end,
+             complete_after = case when $12 then $13::timestamptz else complete_after end,
+             auto_complete = coalesce($14, auto_complete),
              source_endpoint_id = coalesce($2, source_endpoint_id),
              destination_endpoint_id = coalesce($3, destination_endpoint_id),
              bad_item_limit = coalesce($4, bad_item_limit),
@@ -190,6 +194,11 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
             e.folderInclude ?? null,
             e.folderExclude ?? null,
             e.deleteOnDestination ?? null,
+            e.startAfter !== undefined,
+            e.startAfter ?? null,
+            e.completeAfter !== undefined,
+            e.completeAfter ?? null,
+            e.autoComplete ?? null,
           ],
         );
       } catch (err) {

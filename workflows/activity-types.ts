@@ -1,22 +1,9 @@
 import type { createBatchActivities } from '../activities/batch-activities';
-import type { PassKind } from '../domain/batch-messages';
+import type { createSyncMailboxActivities } from '../activities/sync-mailbox';
 
-/** What the workflow needs from the per-mailbox sync activity (activities/sync-mailbox.ts implements it). */
-export interface SyncMailboxInput {
-  batchId: string;
-  mailboxId: string;
-  pass: PassKind;
-}
+export type { SyncMailboxInput, SyncMailboxResult } from '../activities/sync-mailbox';
 
-export interface SyncMailboxResult {
-  mailboxId: string;
-  status: 'Synced' | 'Failed' | 'Completed';
-  errorCode?: string;
-  error?: string;
-}
-
-export interface SyncActivities {
-  syncMailbox(input: SyncMailboxInput): Promise<SyncMailboxResult>;
-}
+/** The per-mailbox sync activity, as the workflow calls it. */
+export type SyncActivities = Pick<ReturnType<typeof createSyncMailboxActivities>, 'syncMailbox'>;
 
 export type BatchActivities = ReturnType<typeof createBatchActivities>;

@@ -278,39 +278,7 @@ export const batchRoutes: AnyRoute[] = [
       if (ids.length > 0) await requireEndpoints(deps, ids);
       const edit: BatchEdit = body;
       const result = await runCommand(deps, actor, params.id, 'edit', edit);
-      // Keep the read model's settings in step with what the workflow accepted.
-      await deps.pool.query(
-        `update batches set
-            start_after = case when $2 then $3::timestamptz else start_after end,
-            complete_after = case when $4 then $5::timestamptz else complete_after end,
-            auto_complete = coalesce($6, auto_complete),
-            source_endpoint_id = coalesce($7, source_endpoint_id),
-            destination_endpoint_id = coalesce($8, destination_endpoint_id),
-            bad_item_limit = coalesce($9, bad_item_limit),
-            large_item_limit = coalesce($10, large_item_limit),
-            large_item_max_bytes = coalesce($11, large_item_max_bytes),
-            folder_include = coalesce($12, folder_include),
-            folder_exclude = coalesce($13, folder_exclude),
-            delete_on_destination = coalesce($14, delete_on_destination),
-            updated_at = now()
-          where id = $1`,
-        [
-          result.batch.id,
-          body.startAfter !== undefined,
-          body.startAfter ?? null,
-          body.completeAfter !== undefined,
-          body.completeAfter ?? null,
-          body.autoComplete ?? null,
-          body.sourceEndpointId ?? null,
-          body.destinationEndpointId ?? null,
-          body.badItemLimit ?? null,
-          body.largeItemLimit ?? null,
-          body.largeItemMaxBytes ?? null,
-          body.folderInclude ?? null,
-          body.folderExclude ?? null,
-          body.deleteOnDestination ?? null,
-        ],
-      );
+      // The workflow's applyEdit activity has written the settings before the update returned.
       const row = await findBatch(deps.pool, result.batch.id);
       return {
         status: 200,
