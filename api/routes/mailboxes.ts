@@ -110,6 +110,16 @@ const listQuery = z
   })
   .strict();
 
+const exportQuery = z
+  .object({
+    status: statusFilter.optional().meta({ description: 'Only mailboxes in these statuses, comma-separated' }),
+    search: z.string().max(254).optional().meta({ description: 'Part of the email address' }),
+  })
+  .strict();
+
+/** The report's filter (status, part of the address) as SQL; the list and the CSV export share it. */
+const REPORT_FILTER = `batch_id = $1 and ($2::text[] is null or status = any($2)) and ($3::text is null or email ilike $3)`;
+
 const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** A CSV cell: quoted when needed; a leading = + - @ is defused so spreadsheets do not run it as a formula. */
@@ -222,7 +232,7 @@ export const mailboxRoutes: AnyRoute[] = [
     async handler({ deps, params, query }) {
       const batch = await findBatch(deps.pool, params.id);
       const { page, pageSize, offset } = paging(query, 100);
-      const where = `batch_id = $1 and ($2::text[] is null or status = any($2)) and ($3::text is null or email ilike $3)`;
+      const where = REPORT_FILTER;
       const args = [batch.id, query.status ?? null, query.search ? likePattern(query.search) : null];
       const [items, count] = await Promise.all([
         deps.pool.query<MailboxRow>(
@@ -238,12 +248,13 @@ export const mailboxRoutes: AnyRoute[] = [
     method: 'get',
     path: '/batches/{id}/mailboxes.csv',
     operationId: 'exportMailboxes',
-    summary: 'Migration users report as CSV',
+    summary: 'Migration users report as CSV (optionally filtered like the list)',
     tag: 'mailboxes',
     access: 'viewer',
     params: batchRef,
+    query: exportQuery,
     responses: { 200: { description: 'CSV, one line per mailbox', contentType: 'text/csv' } },
-    async handler({ deps, params, res }) {
+    async handler({ deps, params, query, res }) {
       const batch = await findBatch(deps.pool, params.id);
       res.status(200);
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
@@ -255,8 +266,8 @@ export const mailboxRoutes: AnyRoute[] = [
       let after = '0';
       for (;;) {
         const { rows } = await deps.pool.query<MailboxRow>(
-          `select ${MAILBOX_COLUMNS} from mailboxes where batch_id = $1 and id > $2 order by id limit 2000`,
-          [batch.id, after],
+          `select ${MAILBOX_COLUMNS} from mailboxes where ${REPORT_FILTER} and id > $4 order by id limit 2000`,
+          [batch.id, query.status ?? null, query.search ? likePattern(query.search) : null, after],
         );
         if (rows.length === 0) break;
         let chunk = '';

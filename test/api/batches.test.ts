@@ -307,6 +307,11 @@ describe('a batch driven through the API', () => {
     expect(lines[1]).toMatch(/^alice@example\.com,alice@example\.com,Synced,2,0,/);
     // Carol was added after the initial sync; sync-now's incremental pass synced her too.
     expect(lines[3]).toMatch(/^carol@example\.com,carol@example\.com,Synced,2,0,/);
+    const filtered = await api.request('GET', `/batches/${id}/mailboxes.csv?status=Synced&search=CAR`);
+    expect(filtered.text.trim().split('\r\n').slice(1)).toEqual([expect.stringMatching(/^carol@example\.com,/)]);
+    const nothing = await api.request('GET', `/batches/${id}/mailboxes.csv?status=Failed`);
+    expect(nothing.text.trim().split('\r\n')).toHaveLength(1);
+    expect((await api.request('GET', `/batches/${id}/mailboxes.csv?status=Bogus`)).status).toBe(400);
 
     const { rows } = await api.db.pool.query<{ id: string }>(
       "select id from mailboxes where email = 'bob@example.com'",

@@ -140,8 +140,8 @@ export class ApiClient {
   }
 
   /** The report as CSV; fetched with the token (a plain link could not send it) and handed over as a Blob. */
-  async mailboxesCsv(id: string): Promise<Blob> {
-    const response = await this.raw('GET', `/batches/${encodeURIComponent(id)}/mailboxes.csv`);
+  async mailboxesCsv(id: string, filter: { status?: string; search?: string } = {}): Promise<Blob> {
+    const response = await this.raw('GET', `/batches/${encodeURIComponent(id)}/mailboxes.csv`, undefined, filter);
     return response.blob();
   }
 
