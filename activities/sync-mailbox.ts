@@ -92,10 +92,22 @@ class CredentialsMissing extends Error {
   readonly code = 'CREDENTIALS_MISSING';
 }
 
-function credentialsFor(secretBox: SecretBox, endpoint: EndpointRow, user: string, sealed: Buffer | null, context: string): ImapCredentials {
+function credentialsFor(
+  secretBox: SecretBox,
+  endpoint: EndpointRow,
+  user: string,
+  sealed: Buffer | null,
+  context: string,
+): ImapCredentials {
   if (sealed) return { user, secret: secretBox.open(sealed, context) };
   if (endpoint.admin_user && endpoint.admin_secret) {
-    return { user, admin: { user: endpoint.admin_user, secret: secretBox.open(endpoint.admin_secret, secretContext.endpointAdmin(endpoint.id)) } };
+    return {
+      user,
+      admin: {
+        user: endpoint.admin_user,
+        secret: secretBox.open(endpoint.admin_secret, secretContext.endpointAdmin(endpoint.id)),
+      },
+    };
   }
   throw new CredentialsMissing(`no password for ${user} and no admin login on the endpoint`);
 }
@@ -148,14 +160,29 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       [input.mailboxId, input.batchId],
     );
     const mb = rows[0];
-    if (!mb) return { mailboxId: input.mailboxId, status: 'Failed', errorCode: 'MAILBOX_NOT_FOUND', error: 'the mailbox is not part of the batch (removed?)' };
-    const [srcEp, dstEp] = await Promise.all([loadEndpoint(pool, mb.source_endpoint_id), loadEndpoint(pool, mb.destination_endpoint_id)]);
+    if (!mb)
+      return {
+        mailboxId: input.mailboxId,
+        status: 'Failed',
+        errorCode: 'MAILBOX_NOT_FOUND',
+        error: 'the mailbox is not part of the batch (removed?)',
+      };
+    const [srcEp, dstEp] = await Promise.all([
+      loadEndpoint(pool, mb.source_endpoint_id),
+      loadEndpoint(pool, mb.destination_endpoint_id),
+    ]);
     if (!srcEp || !dstEp) return fail(mb.id, 'ENDPOINT_NOT_FOUND', 'the batch endpoint no longer exists');
 
     let source: ImapCredentials;
     let destination: ImapCredentials;
     try {
-      source = credentialsFor(secretBox, srcEp, mb.source_user, mb.source_secret, secretContext.mailboxSource(mb.batch_id, mb.email));
+      source = credentialsFor(
+        secretBox,
+        srcEp,
+        mb.source_user,
+        mb.source_secret,
+        secretContext.mailboxSource(mb.batch_id, mb.email),
+      );
       destination = credentialsFor(
         secretBox,
         dstEp,
@@ -268,23 +295,27 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
                 finalized_at = case when $9::boolean then now() else finalized_at end,
                 last_error = null, last_error_code = null, updated_at = now()
           where id = $1`,
-          [
-            mb.id,
-            final ? 'Completed' : 'Synced',
-            summary.foldersTotal,
-            summary.itemsTotal,
-            totals.copied,
-            totals.skipped,
-            totals.bytes,
-            summary.itemsCopied / Math.max((Date.now() - passStarted) / 1000, 0.001),
-            final,
-          ],
+        [
+          mb.id,
+          final ? 'Completed' : 'Synced',
+          summary.foldersTotal,
+          summary.itemsTotal,
+          totals.copied,
+          totals.skipped,
+          totals.bytes,
+          summary.itemsCopied / Math.max((Date.now() - passStarted) / 1000, 0.001),
+          final,
+        ],
       );
       return { mailboxId: mb.id, status: final ? 'Completed' : 'Synced' };
     } catch (err) {
       if (ticker) clearInterval(ticker);
       await writing;
-      if (signal?.aborted || (err as { code?: string }).code === 'LEASE_ABORTED' || (err instanceof ImapSyncError && err.code === 'CANCELLED')) {
+      if (
+        signal?.aborted ||
+        (err as { code?: string }).code === 'LEASE_ABORTED' ||
+        (err instanceof ImapSyncError && err.code === 'CANCELLED')
+      ) {
         throw new CancelledFailure('sync cancelled');
       }
       if (err instanceof ImapSyncError && err.retryClass === 'mailbox') {
@@ -293,7 +324,11 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       const code = err instanceof ImapSyncError ? err.code : 'SYNC_ERROR';
       const message = err instanceof Error ? err.message : String(err);
       await pool
-        .query('update mailboxes set last_error = $2, last_error_code = $3, updated_at = now() where id = $1', [mb.id, message, code])
+        .query('update mailboxes set last_error = $2, last_error_code = $3, updated_at = now() where id = $1', [
+          mb.id,
+          message,
+          code,
+        ])
         .catch(() => undefined);
       void latest;
       throw ApplicationFailure.retryable(message, code);
@@ -313,8 +348,20 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         if (!mb) return { ok: false, code: 'MAILBOX_NOT_FOUND', message: 'no such mailbox' };
         const creds =
           input.side === 'destination'
-            ? credentialsFor(secretBox, ep, mb.destination_user ?? mb.email, mb.destination_secret, secretContext.mailboxDestination(mb.batch_id, mb.email))
-            : credentialsFor(secretBox, ep, mb.source_user, mb.source_secret, secretContext.mailboxSource(mb.batch_id, mb.email));
+            ? credentialsFor(
+                secretBox,
+                ep,
+                mb.destination_user ?? mb.email,
+                mb.destination_secret,
+                secretContext.mailboxDestination(mb.batch_id, mb.email),
+              )
+            : credentialsFor(
+                secretBox,
+                ep,
+                mb.source_user,
+                mb.source_secret,
+                secretContext.mailboxSource(mb.batch_id, mb.email),
+              );
         return await testImapConnection(endpointOf(ep), creds);
       }
       if (ep.admin_user && ep.admin_secret) {
@@ -323,7 +370,11 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       }
       return await testImapConnection(endpointOf(ep));
     } catch (err) {
-      return { ok: false, code: (err as { code?: string }).code ?? 'SECRET_UNREADABLE', message: (err as Error).message };
+      return {
+        ok: false,
+        code: (err as { code?: string }).code ?? 'SECRET_UNREADABLE',
+        message: (err as Error).message,
+      };
     }
   }
 

@@ -33,10 +33,17 @@ interface Measure {
 }
 
 /** Runs a command under /usr/bin/time and returns its wall time and peak memory. */
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; maxRssMb: number; stdout: string; stderr: string }> {
+function timed(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ seconds: number; maxRssMb: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', command, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -46,7 +53,12 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const rss = /MAXRSS (\d+)/.exec(stderr);
       if (code !== 0) return reject(new Error(`${command} exited with ${code}: ${stderr.slice(-2000)}`));
-      resolve({ seconds, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN, stdout, stderr: stderr.replace(/MAXRSS \d+\n?/, '') });
+      resolve({
+        seconds,
+        maxRssMb: rss ? Number(rss[1]) / 1024 : NaN,
+        stdout,
+        stderr: stderr.replace(/MAXRSS \d+\n?/, ''),
+      });
     });
   });
 }
@@ -65,12 +77,19 @@ async function seedCorpus(source: DovecotServer, messages: number, huge: number)
     folders.set(m.folder, (folders.get(m.folder) ?? 0) + 1);
     if (batch.length >= 500 || batchBytes > 64 * 1024 * 1024) {
       // Sorted by folder so the fixture can use one MULTIAPPEND per folder run.
-      await source.seed(SOURCE_USER, batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)));
+      await source.seed(
+        SOURCE_USER,
+        batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)),
+      );
       batch = [];
       batchBytes = 0;
     }
   }
-  if (batch.length) await source.seed(SOURCE_USER, batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)));
+  if (batch.length)
+    await source.seed(
+      SOURCE_USER,
+      batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)),
+    );
   return { count, bytes, folders };
 }
 
@@ -147,23 +166,40 @@ async function main() {
     [source, destination] = await Promise.all([startDovecot(), startDovecot()]);
     await source.addUser(SOURCE_USER, PASSWORD);
 
-
-    for (let rep = 1; rep <= repeats; rep++) for (const t of tools) await destination.addUser(`${t}-${rep}@example.com`, PASSWORD);
+    for (let rep = 1; rep <= repeats; rep++)
+      for (const t of tools) await destination.addUser(`${t}-${rep}@example.com`, PASSWORD);
     process.stderr.write(`seeding ${messages} messages ...\n`);
     const seededAt = Date.now();
     const corpus = await seedCorpus(source, messages, huge);
     const mb = corpus.bytes / 1024 / 1024;
-    process.stderr.write(`seeded ${corpus.count} messages, ${mb.toFixed(1)} MB in ${((Date.now() - seededAt) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `seeded ${corpus.count} messages, ${mb.toFixed(1)} MB in ${((Date.now() - seededAt) / 1000).toFixed(1)} s\n`,
+    );
     const reference = await fingerprint(source, SOURCE_USER);
 
-    const endpoint = (s: DovecotServer) => ({ host: s.host, port: s.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'plain' as const, provider: 'dovecot' as const });
+    const endpoint = (s: DovecotServer) => ({
+      host: s.host,
+      port: s.port,
+      security: 'none' as const,
+      acceptUntrustedCerts: false,
+      authMethod: 'plain' as const,
+      provider: 'dovecot' as const,
+    });
     const results: Record<string, { exact: boolean; metaExact: boolean; count: number }> = {};
     // The engine runs as one bundled JavaScript file, as a worker would run it (no TypeScript loader at start).
     const engineBundle = path.join(work, 'engine-run.js');
     await new Promise<void>((resolve, reject) =>
       execFile(
         path.join(__dirname, '..', 'node_modules', '.bin', 'esbuild'),
-        [path.join(__dirname, 'imap-engine-run.ts'), '--bundle', '--platform=node', '--target=node20', `--outfile=${engineBundle}`, '--external:pg-native', '--log-level=error'],
+        [
+          path.join(__dirname, 'imap-engine-run.ts'),
+          '--bundle',
+          '--platform=node',
+          '--target=node20',
+          `--outfile=${engineBundle}`,
+          '--external:pg-native',
+          '--log-level=error',
+        ],
         (err) => (err ? reject(err) : resolve()),
       ),
     );
@@ -172,16 +208,28 @@ async function main() {
       `insert into endpoints (name, host, port, security) values ('bench-src', $1, $2, 'none'), ('bench-dst', $1, $3, 'none') returning id`,
       [source.host, source.port, destination.port],
     );
-    const batchId = (await pool.query<{ id: string }>(
-      `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
+    const batchId = (
+      await pool.query<{ id: string }>(
+        `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
        values (gen_random_uuid(), 'bench', 'batch:bench', 'Syncing', $1, $2, 'bench') returning id`,
-      [ep[0]!.id, ep[1]!.id],
-    )).rows[0]!.id;
+        [ep[0]!.id, ep[1]!.id],
+      )
+    ).rows[0]!.id;
 
-    const runTool = async (tool: string, user: string, pass: 'full' | 'no-change', rep: number): Promise<{ seconds: number; maxRssMb: number; syncSeconds?: number }> => {
+    const runTool = async (
+      tool: string,
+      user: string,
+      pass: 'full' | 'no-change',
+      rep: number,
+    ): Promise<{ seconds: number; maxRssMb: number; syncSeconds?: number }> => {
       if (tool === 'engine') {
-        if (pass === 'full') await pool!.query(`insert into mailboxes (batch_id, email, source_user) values ($1, $2, $2)`, [batchId, user]);
-        const mailboxId = (await pool!.query<{ id: string }>('select id from mailboxes where email = $1', [user])).rows[0]!.id;
+        if (pass === 'full')
+          await pool!.query(`insert into mailboxes (batch_id, email, source_user) values ($1, $2, $2)`, [
+            batchId,
+            user,
+          ]);
+        const mailboxId = (await pool!.query<{ id: string }>('select id from mailboxes where email = $1', [user]))
+          .rows[0]!.id;
         const run = {
           databaseUrl: dbUrl.toString(),
           mailboxId,
@@ -191,30 +239,54 @@ async function main() {
           chunkMessages: process.env.BENCH_CHUNK_MESSAGES ? Number(process.env.BENCH_CHUNK_MESSAGES) : undefined,
           chunkBytes: process.env.BENCH_CHUNK_MB ? Number(process.env.BENCH_CHUNK_MB) * 1024 * 1024 : undefined,
         };
-        const t = await timed(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), engineBundle], {
-          ...process.env,
-          MAILFERRY_BENCH_RUN: JSON.stringify(run),
-        });
+        const t = await timed(
+          process.execPath,
+          [
+            ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+            engineBundle,
+          ],
+          {
+            ...process.env,
+            MAILFERRY_BENCH_RUN: JSON.stringify(run),
+          },
+        );
         if (process.env.BENCH_TIMING) process.stderr.write(t.stderr);
-        return { ...t, syncSeconds: (JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { ms: number }).ms / 1000 };
+        return {
+          ...t,
+          syncSeconds: (JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { ms: number }).ms / 1000,
+        };
       }
       if (tool === 'mbsync') {
         const cfg = path.join(work, `mbsyncrc-${rep}`);
         await mkdir(path.join(work, `mbsync-state-${rep}`), { recursive: true });
-        await writeFile(cfg, mbsyncConfig(work, source!, destination!, user).replace('/mbsync-state/', `/mbsync-state-${rep}/`), { mode: 0o600 });
+        await writeFile(
+          cfg,
+          mbsyncConfig(work, source!, destination!, user).replace('/mbsync-state/', `/mbsync-state-${rep}/`),
+          { mode: 0o600 },
+        );
         return timed('mbsync', ['-c', cfg, '-q', 'bench']);
       }
       if (tool === 'doveadm') {
         return timed('doveadm', [
           '-c',
           path.join(destination!.dir, 'dovecot.conf'),
-          '-o', `imapc_host=${source!.host}`,
-          '-o', `imapc_port=${source!.port}`,
-          '-o', `imapc_user=${SOURCE_USER}`,
-          '-o', `imapc_password=${PASSWORD}`,
-          '-o', 'imapc_features=rfc822.size fetch-headers modseq',
-          '-o', 'mail_prefetch_count=20',
-          'backup', '-R', '-u', user, 'imapc:',
+          '-o',
+          `imapc_host=${source!.host}`,
+          '-o',
+          `imapc_port=${source!.port}`,
+          '-o',
+          `imapc_user=${SOURCE_USER}`,
+          '-o',
+          `imapc_password=${PASSWORD}`,
+          '-o',
+          'imapc_features=rfc822.size fetch-headers modseq',
+          '-o',
+          'mail_prefetch_count=20',
+          'backup',
+          '-R',
+          '-u',
+          user,
+          'imapc:',
         ]);
       }
       throw new Error(`unknown tool ${tool}`);
@@ -251,7 +323,9 @@ async function main() {
       `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
     );
     lines.push('');
-    lines.push('| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | peak RSS MB | copied | byte-exact | flags+dates exact | mbsync time ÷ tool time |');
+    lines.push(
+      '| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | peak RSS MB | copied | byte-exact | flags+dates exact | mbsync time ÷ tool time |',
+    );
     lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |');
     for (const tool of tools) {
       for (const pass of ['full', 'no-change'] as const) {
@@ -281,7 +355,9 @@ async function main() {
 }
 
 function dovecotVersion(): Promise<string> {
-  return new Promise((resolve) => execFile('/usr/sbin/dovecot', ['--version'], (_e, out) => resolve(String(out).trim().split(' ')[0] ?? '?')));
+  return new Promise((resolve) =>
+    execFile('/usr/sbin/dovecot', ['--version'], (_e, out) => resolve(String(out).trim().split(' ')[0] ?? '?')),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -43,8 +43,11 @@ async function main() {
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   await pool.end();
-  if (process.env.BENCH_TIMING) process.stderr.write(`appends: ${appends}, ${appendMs.toFixed(0)} ms inside MULTIAPPEND (all lanes)\n`);
-  process.stdout.write(`${JSON.stringify({ ms, copied: summary.itemsCopied, bytes: summary.bytesCopied, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  if (process.env.BENCH_TIMING)
+    process.stderr.write(`appends: ${appends}, ${appendMs.toFixed(0)} ms inside MULTIAPPEND (all lanes)\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ms, copied: summary.itemsCopied, bytes: summary.bytesCopied, maxRssKb: process.resourceUsage().maxRSS })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

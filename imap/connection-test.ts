@@ -1,5 +1,11 @@
 import { ImapFlow } from 'imapflow';
-import { closeImapConnection, imapFlowOptions, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
+import {
+  closeImapConnection,
+  imapFlowOptions,
+  openImapConnection,
+  type ImapCredentials,
+  type ImapEndpoint,
+} from './connection';
 import { classifyImapError, ImapSyncError } from './errors';
 
 /**

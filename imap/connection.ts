@@ -35,13 +35,22 @@ export interface ConnectOptions {
 /** Separator of Dovecot's master-user login (`auth_master_user_separator`). */
 export const MASTER_USER_SEPARATOR = '*';
 
-export function imapFlowOptions(endpoint: ImapEndpoint, credentials: ImapCredentials, opts: ConnectOptions): ImapFlowOptions {
+export function imapFlowOptions(
+  endpoint: ImapEndpoint,
+  credentials: ImapCredentials,
+  opts: ConnectOptions,
+): ImapFlowOptions {
   let auth: ImapFlowOptions['auth'];
   if (credentials.admin) {
     const masterStyle = PROVIDER_PROFILES[endpoint.provider].adminLogin === 'separator';
     auth = masterStyle
       ? { user: `${credentials.user}${MASTER_USER_SEPARATOR}${credentials.admin.user}`, pass: credentials.admin.secret }
-      : { user: credentials.admin.user, pass: credentials.admin.secret, authzid: credentials.user, loginMethod: 'AUTH=PLAIN' };
+      : {
+          user: credentials.admin.user,
+          pass: credentials.admin.secret,
+          authzid: credentials.user,
+          loginMethod: 'AUTH=PLAIN',
+        };
     if (endpoint.authMethod === 'xoauth2') auth = { user: credentials.user, accessToken: credentials.admin.secret };
   } else if (endpoint.authMethod === 'xoauth2') {
     auth = { user: credentials.user, accessToken: credentials.secret ?? '' };
@@ -74,7 +83,11 @@ export function imapFlowOptions(endpoint: ImapEndpoint, credentials: ImapCredent
  * Opens and logs in an imapflow connection. Errors are classified ({@link classifyImapError}); the connection's
  * own `error` events are swallowed (the pending command rejects with the same error).
  */
-export async function openImapConnection(endpoint: ImapEndpoint, credentials: ImapCredentials, opts: ConnectOptions): Promise<ImapFlow> {
+export async function openImapConnection(
+  endpoint: ImapEndpoint,
+  credentials: ImapCredentials,
+  opts: ConnectOptions,
+): Promise<ImapFlow> {
   const client = new ImapFlow(imapFlowOptions(endpoint, credentials, opts));
   client.on('error', () => undefined);
   try {

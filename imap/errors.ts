@@ -63,7 +63,11 @@ export class ImapSyncError extends Error {
   /** For THROTTLED: how long the server asked us to wait, when it said. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(code: ImapErrorCode, message: string, opts: { side?: Side; retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ImapErrorCode,
+    message: string,
+    opts: { side?: Side; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'ImapSyncError';
     this.code = code;
@@ -101,7 +105,13 @@ const NETWORK_CODES = new Set([
   'ProxyError',
   'EPROXY',
 ]);
-const LOST_CODES = new Set(['NoConnection', 'EConnectionClosed', 'StateLogout', 'ClosedAfterConnectText', 'ClosedAfterConnectTLS']);
+const LOST_CODES = new Set([
+  'NoConnection',
+  'EConnectionClosed',
+  'StateLogout',
+  'ClosedAfterConnectText',
+  'ClosedAfterConnectTLS',
+]);
 
 /** Server response codes (RFC 5530) that mean "slow down" or "try later". */
 const THROTTLE_RESPONSE = /\b(THROTTLED|INUSE|UNAVAILABLE)\b|too many|try again later|rate limit/i;
@@ -122,13 +132,27 @@ export function classifyImapError(err: unknown, side: Side, connecting = false):
   const e = (err ?? {}) as ImapFlowLikeError;
   const code = e.code ?? '';
   const where = `${side} server`;
-  if (e.authenticationFailed || e.serverResponseCode === 'AUTHENTICATIONFAILED' || e.serverResponseCode === 'AUTHORIZATIONFAILED') {
+  if (
+    e.authenticationFailed ||
+    e.serverResponseCode === 'AUTHENTICATIONFAILED' ||
+    e.serverResponseCode === 'AUTHORIZATIONFAILED'
+  ) {
     return new ImapSyncError('AUTH_FAILED', `${where} refused the login: ${serverText(err)}`, { side, cause: err });
   }
-  if (e.tlsFailed || /certificate|self[- ]signed|SSL|TLS/i.test(code) || code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE') {
+  if (
+    e.tlsFailed ||
+    /certificate|self[- ]signed|SSL|TLS/i.test(code) ||
+    code.startsWith('ERR_TLS') ||
+    code.startsWith('CERT_') ||
+    code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+    code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'
+  ) {
     return new ImapSyncError('TLS_FAILED', `${where} TLS failed: ${serverText(err)}`, { side, cause: err });
   }
-  if (code === 'ETHROTTLE' || (e.responseStatus === 'NO' && THROTTLE_RESPONSE.test(`${e.serverResponseCode ?? ''} ${e.responseText ?? ''}`))) {
+  if (
+    code === 'ETHROTTLE' ||
+    (e.responseStatus === 'NO' && THROTTLE_RESPONSE.test(`${e.serverResponseCode ?? ''} ${e.responseText ?? ''}`))
+  ) {
     return new ImapSyncError('THROTTLED', `${where} is throttling: ${serverText(err)}`, {
       side,
       retryAfterMs: e.throttleReset,
@@ -136,22 +160,37 @@ export function classifyImapError(err: unknown, side: Side, connecting = false):
     });
   }
   if (e.mailboxMissing || e.serverResponseCode === 'NONEXISTENT') {
-    return new ImapSyncError('MAILBOX_NOT_FOUND', `${where}: folder does not exist: ${serverText(err)}`, { side, cause: err });
+    return new ImapSyncError('MAILBOX_NOT_FOUND', `${where}: folder does not exist: ${serverText(err)}`, {
+      side,
+      cause: err,
+    });
   }
   if (NETWORK_CODES.has(code)) {
-    return new ImapSyncError(connecting ? 'CONNECTION_FAILED' : 'CONNECTION_LOST', `${where} unreachable: ${code} ${serverText(err)}`, {
-      side,
-      cause: err,
-    });
+    return new ImapSyncError(
+      connecting ? 'CONNECTION_FAILED' : 'CONNECTION_LOST',
+      `${where} unreachable: ${code} ${serverText(err)}`,
+      {
+        side,
+        cause: err,
+      },
+    );
   }
   if (LOST_CODES.has(code) || /closed|socket|BYE/i.test(e.message ?? '')) {
-    return new ImapSyncError(connecting ? 'CONNECTION_FAILED' : 'CONNECTION_LOST', `${where} connection lost: ${serverText(err)}`, {
-      side,
-      cause: err,
-    });
+    return new ImapSyncError(
+      connecting ? 'CONNECTION_FAILED' : 'CONNECTION_LOST',
+      `${where} connection lost: ${serverText(err)}`,
+      {
+        side,
+        cause: err,
+      },
+    );
   }
   if (code.startsWith('ParserError') || code === 'InvalidResponse' || code === 'UnexpectedTag') {
-    return new ImapSyncError('PROTOCOL_ERROR', `${where} sent a response that could not be parsed: ${serverText(err)}`, { side, cause: err });
+    return new ImapSyncError(
+      'PROTOCOL_ERROR',
+      `${where} sent a response that could not be parsed: ${serverText(err)}`,
+      { side, cause: err },
+    );
   }
   return new ImapSyncError('SERVER_ERROR', `${where} error: ${serverText(err)}`, { side, cause: err });
 }

@@ -65,7 +65,7 @@ const METADATA_WINDOW = 2000;
 /** `[1,2,3,7,9,10]` -> `1:3,7,9:10`. */
 export function toSequenceSet(sorted: number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     out.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
@@ -111,7 +111,11 @@ async function uidsAbove(client: ImapFlow, lastUid: number): Promise<number[]> {
 }
 
 /** Hashes every message of the selected folder (uid -> sha256, size), streaming. */
-async function hashAll(client: ImapFlow, range: string, side: 'source' | 'destination' = 'destination'): Promise<Array<{ uid: number; sha256: string; size: number }>> {
+async function hashAll(
+  client: ImapFlow,
+  range: string,
+  side: 'source' | 'destination' = 'destination',
+): Promise<Array<{ uid: number; sha256: string; size: number }>> {
   const out: Array<{ uid: number; sha256: string; size: number }> = [];
   for await (const m of client.fetch(range, { uid: true, source: true }, { uid: true })) {
     if (!m.source) continue;
@@ -161,7 +165,15 @@ export async function syncFolder(
   checkpoint: FolderCheckpoint | undefined,
   options: FolderSyncOptions,
 ): Promise<FolderSyncResult> {
-  const result: FolderSyncResult = { copied: 0, skipped: 0, bytes: 0, flagsUpdated: 0, deleted: 0, unchanged: false, reconciled: false };
+  const result: FolderSyncResult = {
+    copied: 0,
+    skipped: 0,
+    bytes: 0,
+    flagsUpdated: 0,
+    deleted: 0,
+    unchanged: false,
+    reconciled: false,
+  };
   const srcPath = plan.source.path;
   const dstPath = plan.destinationPath;
   let srcLock;
@@ -176,7 +188,8 @@ export async function syncFolder(
   let dstLock: { release(): void } | undefined;
   try {
     const smb = source.mailbox;
-    if (!smb) throw new ImapSyncError('SERVER_ERROR', `source folder "${srcPath}" could not be selected`, { side: 'source' });
+    if (!smb)
+      throw new ImapSyncError('SERVER_ERROR', `source folder "${srcPath}" could not be selected`, { side: 'source' });
     const state: SourceState = {
       uidvalidity: Number(smb.uidValidity),
       uidNext: smb.uidNext,
@@ -195,15 +208,25 @@ export async function syncFolder(
       throw classifyImapError(err, 'destination');
     }
     const dmb = destination.mailbox;
-    if (!dmb) throw new ImapSyncError('SERVER_ERROR', `destination folder "${dstPath}" could not be selected`, { side: 'destination' });
+    if (!dmb)
+      throw new ImapSyncError('SERVER_ERROR', `destination folder "${dstPath}" could not be selected`, {
+        side: 'destination',
+      });
     const dstUidvalidity = Number(dmb.uidValidity);
     let dstUidNext = dmb.uidNext;
-    const folderKey = { sourceFolder: srcPath, sourceUidvalidity: state.uidvalidity, destinationFolder: dstPath, destinationUidvalidity: dstUidvalidity };
+    const folderKey = {
+      sourceFolder: srcPath,
+      sourceUidvalidity: state.uidvalidity,
+      destinationFolder: dstPath,
+      destinationUidvalidity: dstUidvalidity,
+    };
 
     let lastUid = checkpoint?.lastUid ?? 0;
     const sameSource = !!checkpoint && checkpoint.uidvalidity === state.uidvalidity;
     const sameDestination =
-      !!checkpoint && checkpoint.destinationFolder === dstPath && (checkpoint.destinationUidvalidity ?? dstUidvalidity) === dstUidvalidity;
+      !!checkpoint &&
+      checkpoint.destinationFolder === dstPath &&
+      (checkpoint.destinationUidvalidity ?? dstUidvalidity) === dstUidvalidity;
     const incremental = sameSource && sameDestination;
     if (!incremental) {
       await store.resetCheckpoint({
@@ -230,22 +253,34 @@ export async function syncFolder(
       // The last sync stopped during APPENDs. Whatever of them reached the destination has a UID at or above the
       // UIDNEXT recorded before the first of them and is not recorded yet; match those copies by content.
       const usable = intents.every(
-        (i) => i.sourceUidvalidity === state.uidvalidity && i.destinationUidvalidity === dstUidvalidity && i.destinationFolder === dstPath,
+        (i) =>
+          i.sourceUidvalidity === state.uidvalidity &&
+          i.destinationUidvalidity === dstUidvalidity &&
+          i.destinationFolder === dstPath,
       );
       if (usable) {
         const from = Math.min(...intents.map((i) => i.destinationUidnext));
         const taken = await store.mappedDestinationUids(srcPath, dstUidvalidity, from);
-        const candidates = dmb.exists ? (await hashAll(destination, `${from}:*`)).filter((c) => c.uid >= from && !taken.has(c.uid)) : [];
+        const candidates = dmb.exists
+          ? (await hashAll(destination, `${from}:*`)).filter((c) => c.uid >= from && !taken.has(c.uid))
+          : [];
         const firstPending = Math.min(...intents.flatMap((i) => i.sourceUids));
         const done = await store.mapped(srcPath, state.uidvalidity, firstPending - 1);
         let pending = intents
           .flatMap((i) => i.sourceUids.map((uid, n) => ({ uid, sha256: i.sha256s[n] ?? '', size: i.sizes[n] ?? 0 })))
           .filter((p) => !done.has(p.uid));
         // Batches appended without hashing (the usual case) are hashed now, from the source.
-        const unhashed = pending.filter((p) => !p.sha256).map((p) => p.uid).sort((x, y) => x - y);
+        const unhashed = pending
+          .filter((p) => !p.sha256)
+          .map((p) => p.uid)
+          .sort((x, y) => x - y);
         if (unhashed.length) {
           const hashed = new Map((await hashAll(source, toSequenceSet(unhashed), 'source')).map((h) => [h.uid, h]));
-          pending = pending.map((p) => (p.sha256 ? p : { uid: p.uid, sha256: hashed.get(p.uid)?.sha256 ?? '', size: hashed.get(p.uid)?.size ?? p.size }));
+          pending = pending.map((p) =>
+            p.sha256
+              ? p
+              : { uid: p.uid, sha256: hashed.get(p.uid)?.sha256 ?? '', size: hashed.get(p.uid)?.size ?? p.size },
+          );
           // A message expunged from the source since has no copy to find; what it left on the destination stays.
           pending = pending.filter((p) => p.sha256);
         }
@@ -267,9 +302,13 @@ export async function syncFolder(
     for (let w = 0; w < pendingUids.length; w += METADATA_WINDOW) {
       const window = pendingUids.slice(w, w + METADATA_WINDOW);
       checkCancelled(options.signal);
-      const meta = (await source.fetchAll(toSequenceSet(window), { uid: true, size: true, flags: true, internalDate: true }, { uid: true })).sort(
-        (x, y) => x.uid - y.uid,
-      );
+      const meta = (
+        await source.fetchAll(
+          toSequenceSet(window),
+          { uid: true, size: true, flags: true, internalDate: true },
+          { uid: true },
+        )
+      ).sort((x, y) => x.uid - y.uid);
       const batches: FetchMessageObject[][] = [];
       const large: SkippedRecord[] = [];
       let current: FetchMessageObject[] = [];
@@ -337,7 +376,11 @@ export async function syncFolder(
     return result;
 
     async function recordLarge(skipped: SkippedRecord[]): Promise<void> {
-      const env = await source.fetchAll(skipped.map((x) => x.sourceUid).join(','), { uid: true, envelope: true }, { uid: true });
+      const env = await source.fetchAll(
+        skipped.map((x) => x.sourceUid).join(','),
+        { uid: true, envelope: true },
+        { uid: true },
+      );
       for (const x of skipped) x.subject = env.find((e) => e.uid === x.sourceUid)?.envelope?.subject ?? null;
       await store.record(folderKey, [], skipped, null);
       result.skipped += skipped.length;
@@ -353,14 +396,23 @@ export async function syncFolder(
 
     async function loadBodies(batch: FetchMessageObject[]): Promise<Map<number, Buffer>> {
       const bodies = new Map<number, Buffer>();
-      for await (const m of source.fetch(toSequenceSet(batch.map((p) => p.uid)), { uid: true, source: true }, { uid: true })) {
+      for await (const m of source.fetch(
+        toSequenceSet(batch.map((p) => p.uid)),
+        { uid: true, source: true },
+        { uid: true },
+      )) {
         if (m.source) bodies.set(m.uid, m.source);
       }
       if (!source.usable) throw failedCommand(source, 'source', 'FETCH');
       return bodies;
     }
 
-    async function appendBatch(part: FetchMessageObject[], bodies: Map<number, Buffer>, uidNextBefore: number, recordLastUid: number): Promise<number> {
+    async function appendBatch(
+      part: FetchMessageObject[],
+      bodies: Map<number, Buffer>,
+      uidNextBefore: number,
+      recordLastUid: number,
+    ): Promise<number> {
       let items: Array<{ meta: FetchMessageObject; raw: Buffer; sha256: string }> = [];
       for (const meta of part) {
         const raw = bodies.get(meta.uid);
@@ -388,15 +440,29 @@ export async function syncFolder(
           });
         }
         if (refused.length) {
-          const env = await source.fetchAll(toSequenceSet(refused.map((x) => x.meta.uid)), { uid: true, envelope: true }, { uid: true });
+          const env = await source.fetchAll(
+            toSequenceSet(refused.map((x) => x.meta.uid)),
+            { uid: true, envelope: true },
+            { uid: true },
+          );
           for (const b of bad) b.subject = env.find((e) => e.uid === b.sourceUid)?.envelope?.subject ?? null;
           items = items.filter((x) => !refused.includes(x));
         }
       }
       if (options.dedupeAcrossFolders) {
-        const elsewhere = await store.copiedElsewhere(srcPath, items.map((x) => x.sha256));
+        const elsewhere = await store.copiedElsewhere(
+          srcPath,
+          items.map((x) => x.sha256),
+        );
         for (const x of items) {
-          if (elsewhere.has(x.sha256)) linked.push({ sourceUid: x.meta.uid, destinationUid: null, sha256: x.sha256, size: x.raw.length, state: 'linked' });
+          if (elsewhere.has(x.sha256))
+            linked.push({
+              sourceUid: x.meta.uid,
+              destinationUid: null,
+              sha256: x.sha256,
+              size: x.raw.length,
+              state: 'linked',
+            });
         }
         items = items.filter((x) => !elsewhere.has(x.sha256));
       }
@@ -405,16 +471,17 @@ export async function syncFolder(
         flags: appendableFlags(x.meta.flags ?? []),
         internalDate: x.meta.internalDate ? new Date(x.meta.internalDate) : null,
       });
-      if (items.length) await store.writeIntent({
-        sourceFolder: srcPath,
-        sourceUidvalidity: state.uidvalidity,
-        destinationFolder: dstPath,
-        destinationUidvalidity: dstUidvalidity,
-        destinationUidnext: uidNextBefore,
-        sourceUids: items.map((x) => x.meta.uid),
-        sha256s: items.map((x) => x.sha256),
-        sizes: items.map((x) => x.raw.length),
-      });
+      if (items.length)
+        await store.writeIntent({
+          sourceFolder: srcPath,
+          sourceUidvalidity: state.uidvalidity,
+          destinationFolder: dstPath,
+          destinationUidvalidity: dstUidvalidity,
+          destinationUidnext: uidNextBefore,
+          sourceUids: items.map((x) => x.meta.uid),
+          sha256s: items.map((x) => x.sha256),
+          sizes: items.map((x) => x.raw.length),
+        });
       const copied: CopiedRecord[] = [];
       let next = uidNextBefore;
       const noteUids = (uids: (number | null)[]) => {
@@ -423,7 +490,14 @@ export async function syncFolder(
       options.trace?.({ step: 'append-start', folder: srcPath, count: items.length });
       try {
         const r = await appendMessages(destination, dstPath, items.map(toItem));
-        items.forEach((x, i) => copied.push({ sourceUid: x.meta.uid, destinationUid: r.uids[i] ?? null, sha256: x.sha256, size: x.raw.length }));
+        items.forEach((x, i) =>
+          copied.push({
+            sourceUid: x.meta.uid,
+            destinationUid: r.uids[i] ?? null,
+            sha256: x.sha256,
+            size: x.raw.length,
+          }),
+        );
         noteUids(r.uids);
       } catch (err) {
         if (!isRefusal(err)) throw classifyImapError(err, 'destination');
@@ -431,7 +505,12 @@ export async function syncFolder(
         for (const x of items) {
           try {
             const r = await appendMessages(destination, dstPath, [toItem(x)]);
-            copied.push({ sourceUid: x.meta.uid, destinationUid: r.uids[0] ?? null, sha256: x.sha256, size: x.raw.length });
+            copied.push({
+              sourceUid: x.meta.uid,
+              destinationUid: r.uids[0] ?? null,
+              sha256: x.sha256,
+              size: x.raw.length,
+            });
             noteUids(r.uids);
           } catch (one) {
             if (!isRefusal(one)) throw classifyImapError(one, 'destination');
@@ -489,7 +568,11 @@ export async function syncFolder(
         if (m.uid <= upTo) changed.push({ uid: m.uid, flags: appendableFlags(m.flags ?? []) });
       }
       if (!changed.length) return 0;
-      const map = await store.mappedUids(srcPath, state.uidvalidity, changed.map((c) => c.uid));
+      const map = await store.mappedUids(
+        srcPath,
+        state.uidvalidity,
+        changed.map((c) => c.uid),
+      );
       const targets = new Map<number, string[]>();
       for (const c of changed) {
         const d = map.get(c.uid);
@@ -497,7 +580,11 @@ export async function syncFolder(
       }
       if (!targets.size) return 0;
       const current = new Map<number, string[]>();
-      for await (const m of destination.fetch(toSequenceSet([...targets.keys()].sort((x, y) => x - y)), { uid: true, flags: true }, { uid: true })) {
+      for await (const m of destination.fetch(
+        toSequenceSet([...targets.keys()].sort((x, y) => x - y)),
+        { uid: true, flags: true },
+        { uid: true },
+      )) {
         current.set(m.uid, appendableFlags(m.flags ?? []));
       }
       const groups = new Map<string, number[]>();
@@ -512,7 +599,10 @@ export async function syncFolder(
       let n = 0;
       for (const [key, uids] of groups) {
         const flags = key ? key.split(' ') : [];
-        const ok = await destination.messageFlagsSet(toSequenceSet(uids.sort((x, y) => x - y)), flags, { uid: true, silent: true } as never);
+        const ok = await destination.messageFlagsSet(toSequenceSet(uids.sort((x, y) => x - y)), flags, {
+          uid: true,
+          silent: true,
+        } as never);
         if (!ok && !destination.usable) throw failedCommand(destination, 'destination', 'UID STORE');
         n += uids.length;
       }
@@ -526,11 +616,17 @@ export async function syncFolder(
       const map = await store.mapped(srcPath, state.uidvalidity, 0);
       const gone = [...map.values()].filter((m) => !present.has(m.sourceUid));
       if (!gone.length) return 0;
-      const dst = gone.filter((m) => m.state === 'copied' && m.destinationUid !== null).map((m) => m.destinationUid as number);
+      const dst = gone
+        .filter((m) => m.state === 'copied' && m.destinationUid !== null)
+        .map((m) => m.destinationUid as number);
       if (dst.length && !(await destination.messageDelete(toSequenceSet(dst.sort((x, y) => x - y)), { uid: true }))) {
         throw failedCommand(destination, 'destination', 'UID EXPUNGE');
       }
-      await store.forget(srcPath, state.uidvalidity, gone.map((m) => m.sourceUid));
+      await store.forget(
+        srcPath,
+        state.uidvalidity,
+        gone.map((m) => m.sourceUid),
+      );
       return dst.length;
     }
   } finally {

@@ -37,11 +37,17 @@ function roleOf(f: ListResponse): FolderRole | null {
 }
 
 /** Every folder of the personal namespace (other users' and shared namespaces are not part of the mailbox). */
-export async function listFolders(client: ImapFlow, side: Side, withStatus = false): Promise<{ namespace: Namespace; folders: FolderInfo[] }> {
+export async function listFolders(
+  client: ImapFlow,
+  side: Side,
+  withStatus = false,
+): Promise<{ namespace: Namespace; folders: FolderInfo[] }> {
   let list: ListResponse[];
   try {
     list = await client.list(
-      withStatus ? { statusQuery: { messages: true, uidNext: true, uidValidity: true, highestModseq: true } } : undefined,
+      withStatus
+        ? { statusQuery: { messages: true, uidNext: true, uidValidity: true, highestModseq: true } }
+        : undefined,
     );
   } catch (err) {
     throw classifyImapError(err, side);
@@ -102,7 +108,10 @@ export interface FolderFilter {
  */
 export function matchesFolderPattern(pattern: string, parts: string[]): boolean {
   const name = parts.join('/');
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/%/g, '[^/]*');
+  const escaped = pattern
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/%/g, '[^/]*');
   const wild = /[*%]/.test(pattern);
   return new RegExp(`^${escaped}${wild ? '' : '(/.*)?'}$`, 'i').test(name);
 }
@@ -170,10 +179,14 @@ export async function ensureDestinationFolder(client: ImapFlow, plan: FolderPlan
       if (e.code === 'SERVER_ERROR' && /ALREADYEXISTS|already exists/i.test(e.message)) {
         // created meanwhile
       } else if (e.code === 'SERVER_ERROR') {
-        throw new ImapSyncError('FOLDER_CREATE_FAILED', `destination refused to create folder "${plan.destinationPath}": ${e.message}`, {
-          side: 'destination',
-          cause: err,
-        });
+        throw new ImapSyncError(
+          'FOLDER_CREATE_FAILED',
+          `destination refused to create folder "${plan.destinationPath}": ${e.message}`,
+          {
+            side: 'destination',
+            cause: err,
+          },
+        );
       } else {
         throw e;
       }

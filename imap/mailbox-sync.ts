@@ -56,10 +56,14 @@ export interface MailboxSyncSummary extends MailboxSyncProgress {
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /**
@@ -129,7 +133,9 @@ export async function syncMailboxOverImap(
     const destinationList = await listFolders(d, 'destination');
     const checkpoints = await store.checkpoints();
     const plans = planFolders(
-      sourceList.folders.filter((f) => f.selectable || !sourceList.folders.some((o) => o.path.startsWith(f.path + f.delimiter))),
+      sourceList.folders.filter(
+        (f) => f.selectable || !sourceList.folders.some((o) => o.path.startsWith(f.path + f.delimiter)),
+      ),
       destinationList,
       { include: options.folderInclude, exclude: options.folderExclude },
       { skipVirtual: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders },
@@ -153,7 +159,17 @@ export async function syncMailboxOverImap(
     for (const plan of plans) {
       const cp = checkpoints.get(plan.source.path);
       const st = plan.source.status;
-      if (cp && st && !inFlight.has(plan.source.path) && folderUnchanged(cp, { uidvalidity: st.uidvalidity, uidNext: st.uidNext, exists: st.messages, highestModseq: st.highestModseq })) {
+      if (
+        cp &&
+        st &&
+        !inFlight.has(plan.source.path) &&
+        folderUnchanged(cp, {
+          uidvalidity: st.uidvalidity,
+          uidNext: st.uidNext,
+          exists: st.messages,
+          highestModseq: st.highestModseq,
+        })
+      ) {
         summary.foldersSynced++; // nothing new, changed or deleted: no SELECT on either side
         continue;
       }
@@ -171,23 +187,33 @@ export async function syncMailboxOverImap(
       summary.currentFolder = plan.source.path;
       report();
       await withThrottleRetries(options, async () => {
-        const r = await syncFolder(await sourceOf(lane), await destinationOf(lane), store, plan, checkpoints.get(plan.source.path), {
-          limits: options,
-          deleteOnDestination: options.deleteOnDestination,
-          chunkMessages: options.chunkMessages ?? 100,
-          chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
-          signal: options.signal,
-          trace: options.trace,
-          dedupeAcrossFolders,
-          hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,
-          destinationLimits: destinationLimits(destination.endpoint.provider, (await destinationOf(lane)).capabilities.get('APPENDLIMIT')),
-          onProgress: (delta) => {
-            summary.itemsCopied += delta.copied;
-            summary.itemsSkipped += delta.skipped;
-            summary.bytesCopied += delta.bytes;
-            report();
+        const r = await syncFolder(
+          await sourceOf(lane),
+          await destinationOf(lane),
+          store,
+          plan,
+          checkpoints.get(plan.source.path),
+          {
+            limits: options,
+            deleteOnDestination: options.deleteOnDestination,
+            chunkMessages: options.chunkMessages ?? 100,
+            chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
+            signal: options.signal,
+            trace: options.trace,
+            dedupeAcrossFolders,
+            hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,
+            destinationLimits: destinationLimits(
+              destination.endpoint.provider,
+              (await destinationOf(lane)).capabilities.get('APPENDLIMIT'),
+            ),
+            onProgress: (delta) => {
+              summary.itemsCopied += delta.copied;
+              summary.itemsSkipped += delta.skipped;
+              summary.bytesCopied += delta.bytes;
+              report();
+            },
           },
-        });
+        );
         summary.flagsUpdated += r.flagsUpdated;
         summary.deleted += r.deleted;
         if (r.reconciled) summary.reconciledFolders.push(plan.source.path);
@@ -209,7 +235,10 @@ export async function syncMailboxOverImap(
         }
       }
     };
-    const results = await Promise.allSettled([runLane(first), ...Array.from({ length: concurrency - 1 }, () => runLane(openLane()))]);
+    const results = await Promise.allSettled([
+      runLane(first),
+      ...Array.from({ length: concurrency - 1 }, () => runLane(openLane())),
+    ]);
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) throw rejected.reason;
     // All Mail holds every message of the label folders again: copy only what no label had (archived mail).
@@ -236,7 +265,11 @@ const MAILBOX_LOCK_SPACE = 0x6d66n << 48n;
  * then fails with MAILBOX_BUSY (transient) rather than appending the same messages twice. A killed worker's
  * session ends with its socket, which releases the lock.
  */
-async function lockMailbox(pool: Pool, mailboxId: string, options: MailboxSyncOptions): Promise<{ release(): Promise<void> }> {
+async function lockMailbox(
+  pool: Pool,
+  mailboxId: string,
+  options: MailboxSyncOptions,
+): Promise<{ release(): Promise<void> }> {
   const key = (MAILBOX_LOCK_SPACE | BigInt(mailboxId)).toString();
   const client = await pool.connect();
   try {

@@ -45,7 +45,9 @@ function installLiteralPlus(): boolean {
     const original = handler.compiler;
     if (typeof original !== 'function') return false;
     handler.compiler = function compilerWithLiteralPlus(data, options) {
-      const first = Array.isArray(data?.attributes) ? (data.attributes[0] as Record<symbol, unknown> | undefined) : undefined;
+      const first = Array.isArray(data?.attributes)
+        ? (data.attributes[0] as Record<symbol, unknown> | undefined)
+        : undefined;
       return original(data, first?.[LITERAL_PLUS] ? { ...options, literalPlus: true } : options);
     };
     literalPlusInstalled = true;

@@ -21,13 +21,37 @@ export interface ProviderProfile {
 const MiB = 1024 * 1024;
 
 export const PROVIDER_PROFILES: Record<ImapEndpoint['provider'], ProviderProfile> = {
-  generic: { maxMessageBytes: null, maxHeaderFieldBytes: null, adminLogin: 'separator', compression: false, gmailFolders: false },
-  dovecot: { maxMessageBytes: null, maxHeaderFieldBytes: null, adminLogin: 'separator', compression: false, gmailFolders: false },
+  generic: {
+    maxMessageBytes: null,
+    maxHeaderFieldBytes: null,
+    adminLogin: 'separator',
+    compression: false,
+    gmailFolders: false,
+  },
+  dovecot: {
+    maxMessageBytes: null,
+    maxHeaderFieldBytes: null,
+    adminLogin: 'separator',
+    compression: false,
+    gmailFolders: false,
+  },
   // Google documents IMAP uploads up to about 50 MB per message (after encoding).
-  gmail: { maxMessageBytes: 50 * MiB, maxHeaderFieldBytes: null, adminLogin: 'authzid', compression: true, gmailFolders: true },
+  gmail: {
+    maxMessageBytes: 50 * MiB,
+    maxHeaderFieldBytes: null,
+    adminLogin: 'authzid',
+    compression: true,
+    gmailFolders: true,
+  },
   // Exchange Online: 150 MB per migrated message (a mailbox's MaxReceiveSize may be lower: then the refusal is a
   // bad item), and header fields of at most 32 KB.
-  m365: { maxMessageBytes: 150 * MiB, maxHeaderFieldBytes: 32 * 1024, adminLogin: 'authzid', compression: true, gmailFolders: false },
+  m365: {
+    maxMessageBytes: 150 * MiB,
+    maxHeaderFieldBytes: 32 * 1024,
+    adminLogin: 'authzid',
+    compression: true,
+    gmailFolders: false,
+  },
 };
 
 export interface DestinationLimits {
@@ -36,7 +60,10 @@ export interface DestinationLimits {
 }
 
 /** The limits of a destination: its provider's profile, tightened by the APPENDLIMIT it advertises. */
-export function destinationLimits(provider: ImapEndpoint['provider'], appendLimit: number | boolean | undefined): DestinationLimits {
+export function destinationLimits(
+  provider: ImapEndpoint['provider'],
+  appendLimit: number | boolean | undefined,
+): DestinationLimits {
   const p = PROVIDER_PROFILES[provider];
   const advertised = typeof appendLimit === 'number' && appendLimit > 0 ? appendLimit : null;
   const max = [p.maxMessageBytes, advertised].filter((x): x is number => x !== null);
@@ -56,7 +83,8 @@ export function exceedsDestinationLimits(raw: Buffer, limits: DestinationLimits)
       const atLineStart = i === end || (raw[i - 2] === 0x0d && raw[i - 1] === 0x0a);
       // A field ends where a line starts that is not a continuation (space or tab).
       if (i > 0 && atLineStart && (i === end || (raw[i] !== 0x20 && raw[i] !== 0x09))) {
-        if (i - fieldStart > limits.maxHeaderFieldBytes) return `a header field is longer than the destination's limit of ${limits.maxHeaderFieldBytes} bytes`;
+        if (i - fieldStart > limits.maxHeaderFieldBytes)
+          return `a header field is longer than the destination's limit of ${limits.maxHeaderFieldBytes} bytes`;
         fieldStart = i;
       }
     }

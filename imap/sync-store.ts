@@ -100,7 +100,14 @@ export class SyncStore {
   }
 
   /** Creates or resets a folder's checkpoint (new folder, or UIDVALIDITY changed on either side). */
-  async resetCheckpoint(cp: { sourceFolder: string; destinationFolder: string; uidvalidity: number; destinationUidvalidity: number; subscribed: boolean; specialUse: string | null }): Promise<void> {
+  async resetCheckpoint(cp: {
+    sourceFolder: string;
+    destinationFolder: string;
+    uidvalidity: number;
+    destinationUidvalidity: number;
+    subscribed: boolean;
+    specialUse: string | null;
+  }): Promise<void> {
     await this.pool.query(
       `insert into folder_checkpoints (mailbox_id, source_folder, destination_folder, uidvalidity, last_uid, highest_modseq,
                                        destination_uidvalidity, subscribed, special_use, updated_at)
@@ -110,24 +117,47 @@ export class SyncStore {
              highest_modseq = null, destination_uidvalidity = excluded.destination_uidvalidity,
              source_uidnext = null, source_messages = null, subscribed = excluded.subscribed,
              special_use = excluded.special_use, completed_at = null, updated_at = now()`,
-      [this.mailboxId, cp.sourceFolder, cp.destinationFolder, cp.uidvalidity, cp.destinationUidvalidity, cp.subscribed, cp.specialUse],
+      [
+        this.mailboxId,
+        cp.sourceFolder,
+        cp.destinationFolder,
+        cp.uidvalidity,
+        cp.destinationUidvalidity,
+        cp.subscribed,
+        cp.specialUse,
+      ],
     );
   }
 
   /** Marks a folder done for this pass: what the source looked like when it was read. */
-  async completeFolder(sourceFolder: string, state: { highestModseq: bigint | null; sourceUidnext: number; sourceMessages: number; lastUid: number }): Promise<void> {
+  async completeFolder(
+    sourceFolder: string,
+    state: { highestModseq: bigint | null; sourceUidnext: number; sourceMessages: number; lastUid: number },
+  ): Promise<void> {
     await this.pool.query(
       `update folder_checkpoints
           set highest_modseq = $3, source_uidnext = $4, source_messages = $5, last_uid = greatest(last_uid, $6),
               completed_at = now(), updated_at = now()
         where mailbox_id = $1 and source_folder = $2`,
-      [this.mailboxId, sourceFolder, state.highestModseq === null ? null : state.highestModseq.toString(), state.sourceUidnext, state.sourceMessages, state.lastUid],
+      [
+        this.mailboxId,
+        sourceFolder,
+        state.highestModseq === null ? null : state.highestModseq.toString(),
+        state.sourceUidnext,
+        state.sourceMessages,
+        state.lastUid,
+      ],
     );
   }
 
   /** Messages of a folder already handled with UID above `aboveUid` (all of them with 0). */
   async mapped(sourceFolder: string, uidvalidity: number, aboveUid = 0): Promise<Map<number, MappedMessage>> {
-    const { rows } = await this.pool.query<{ source_uid: string; destination_uid: string | null; sha256: string | null; state: MappedMessage['state'] }>(
+    const { rows } = await this.pool.query<{
+      source_uid: string;
+      destination_uid: string | null;
+      sha256: string | null;
+      state: MappedMessage['state'];
+    }>(
       `select source_uid, destination_uid, sha256, state from message_map
         where mailbox_id = $1 and source_folder = $2 and source_uidvalidity = $3 and source_uid > $4`,
       [this.mailboxId, sourceFolder, uidvalidity, aboveUid],
@@ -143,7 +173,12 @@ export class SyncStore {
   /** The append intents a crashed sync left for a folder (oldest batch first). */
   /** The map entries of these source UIDs. */
   async mappedUids(sourceFolder: string, uidvalidity: number, uids: number[]): Promise<Map<number, MappedMessage>> {
-    const { rows } = await this.pool.query<{ source_uid: string; destination_uid: string | null; sha256: string | null; state: MappedMessage['state'] }>(
+    const { rows } = await this.pool.query<{
+      source_uid: string;
+      destination_uid: string | null;
+      sha256: string | null;
+      state: MappedMessage['state'];
+    }>(
       `select source_uid, destination_uid, sha256, state from message_map
         where mailbox_id = $1 and source_folder = $2 and source_uidvalidity = $3 and source_uid = any($4::bigint[])`,
       [this.mailboxId, sourceFolder, uidvalidity, uids],
@@ -183,7 +218,11 @@ export class SyncStore {
   }
 
   /** Destination UIDs already recorded for a folder (not candidates when a crashed append is recovered). */
-  async mappedDestinationUids(sourceFolder: string, destinationUidvalidity: number, fromUid: number): Promise<Set<number>> {
+  async mappedDestinationUids(
+    sourceFolder: string,
+    destinationUidvalidity: number,
+    fromUid: number,
+  ): Promise<Set<number>> {
     const { rows } = await this.pool.query<{ destination_uid: string }>(
       `select destination_uid from message_map
         where mailbox_id = $1 and source_folder = $2 and destination_uidvalidity = $3 and destination_uid >= $4`,
@@ -194,7 +233,10 @@ export class SyncStore {
 
   /** Folders with an append in flight (a crashed sync). */
   async intentFolders(): Promise<Set<string>> {
-    const { rows } = await this.pool.query<{ source_folder: string }>('select source_folder from append_intents where mailbox_id = $1', [this.mailboxId]);
+    const { rows } = await this.pool.query<{ source_folder: string }>(
+      'select source_folder from append_intents where mailbox_id = $1',
+      [this.mailboxId],
+    );
     return new Set(rows.map((r) => r.source_folder));
   }
 
@@ -223,7 +265,10 @@ export class SyncStore {
 
   /** Drops every intent of a folder (all recovered, or made meaningless by a UIDVALIDITY change). */
   async dropIntents(sourceFolder: string): Promise<void> {
-    await this.pool.query('delete from append_intents where mailbox_id = $1 and source_folder = $2', [this.mailboxId, sourceFolder]);
+    await this.pool.query('delete from append_intents where mailbox_id = $1 and source_folder = $2', [
+      this.mailboxId,
+      sourceFolder,
+    ]);
   }
 
   /**
@@ -232,7 +277,12 @@ export class SyncStore {
    * crash either all of it happened or the intent is still there to be recovered.
    */
   async record(
-    folder: { sourceFolder: string; sourceUidvalidity: number; destinationFolder: string; destinationUidvalidity: number },
+    folder: {
+      sourceFolder: string;
+      sourceUidvalidity: number;
+      destinationFolder: string;
+      destinationUidvalidity: number;
+    },
     copied: CopiedRecord[],
     skipped: SkippedRecord[],
     lastUid: number | null,
@@ -302,7 +352,15 @@ export class SyncStore {
           `insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder, sha256, size_bytes, state)
            values ($1, $2, $3, $4, $5, $6, $7, 'skipped')
            on conflict do nothing`,
-          [this.mailboxId, folder.sourceFolder, folder.sourceUidvalidity, s.sourceUid, folder.destinationFolder, s.sha256 || null, s.size],
+          [
+            this.mailboxId,
+            folder.sourceFolder,
+            folder.sourceUidvalidity,
+            s.sourceUid,
+            folder.destinationFolder,
+            s.sha256 || null,
+            s.size,
+          ],
         );
         if (inserted.rowCount) {
           await c.query(
@@ -320,23 +378,33 @@ export class SyncStore {
         );
       }
       if (intentUid !== null) {
-        await c.query('delete from append_intents where mailbox_id = $1 and source_folder = $2 and first_source_uid = $3', [
-          this.mailboxId,
-          folder.sourceFolder,
-          intentUid,
-        ]);
+        await c.query(
+          'delete from append_intents where mailbox_id = $1 and source_folder = $2 and first_source_uid = $3',
+          [this.mailboxId, folder.sourceFolder, intentUid],
+        );
       }
     });
   }
 
   /** Replaces a folder's map after a UIDVALIDITY change was reconciled by content. */
   async replaceMap(
-    folder: { sourceFolder: string; sourceUidvalidity: number; destinationFolder: string; destinationUidvalidity: number },
+    folder: {
+      sourceFolder: string;
+      sourceUidvalidity: number;
+      destinationFolder: string;
+      destinationUidvalidity: number;
+    },
     copied: CopiedRecord[],
   ): Promise<void> {
     await this.tx(async (c) => {
-      await c.query('delete from message_map where mailbox_id = $1 and source_folder = $2', [this.mailboxId, folder.sourceFolder]);
-      await c.query('delete from append_intents where mailbox_id = $1 and source_folder = $2', [this.mailboxId, folder.sourceFolder]);
+      await c.query('delete from message_map where mailbox_id = $1 and source_folder = $2', [
+        this.mailboxId,
+        folder.sourceFolder,
+      ]);
+      await c.query('delete from append_intents where mailbox_id = $1 and source_folder = $2', [
+        this.mailboxId,
+        folder.sourceFolder,
+      ]);
     });
     await this.record(folder, copied, [], null);
   }
@@ -377,7 +445,11 @@ export class SyncStore {
          from message_map where mailbox_id = $1`,
       [this.mailboxId],
     );
-    return { copied: Number(rows[0]?.copied ?? 0), bytes: Number(rows[0]?.bytes ?? 0), skipped: Number(rows[0]?.skipped ?? 0) };
+    return {
+      copied: Number(rows[0]?.copied ?? 0),
+      bytes: Number(rows[0]?.bytes ?? 0),
+      skipped: Number(rows[0]?.skipped ?? 0),
+    };
   }
 
   private async tx(fn: (c: PoolClient) => Promise<void>): Promise<void> {

@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
-import { buildMessage, comparableMessages, startDovecot, type DovecotServer, type SeedMessage } from '../fixtures/dovecot';
+import {
+  buildMessage,
+  comparableMessages,
+  startDovecot,
+  type DovecotServer,
+  type SeedMessage,
+} from '../fixtures/dovecot';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
 import { insertBatch, insertEndpoint, insertMailbox } from './helpers';
 
@@ -20,9 +26,24 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     [source, destination] = await Promise.all([startDovecot(), startDovecot({ separator: '.', prefix: 'INBOX.' })]);
     await source.addUser(USER, 'src-pw');
     await destination.addUser(USER, 'dst-pw');
-    const batchId = await insertBatch(db.pool, await insertEndpoint(db.pool, source), await insertEndpoint(db.pool, destination));
-    mailboxId = await insertMailbox(db.pool, batchId, { email: USER, sourcePassword: 'src-pw', destinationPassword: 'dst-pw' });
-    const endpoint = (s: DovecotServer) => ({ host: s.host, port: s.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'plain' as const, provider: 'dovecot' as const });
+    const batchId = await insertBatch(
+      db.pool,
+      await insertEndpoint(db.pool, source),
+      await insertEndpoint(db.pool, destination),
+    );
+    mailboxId = await insertMailbox(db.pool, batchId, {
+      email: USER,
+      sourcePassword: 'src-pw',
+      destinationPassword: 'dst-pw',
+    });
+    const endpoint = (s: DovecotServer) => ({
+      host: s.host,
+      port: s.port,
+      security: 'none' as const,
+      acceptUntrustedCerts: false,
+      authMethod: 'plain' as const,
+      provider: 'dovecot' as const,
+    });
     sides = {
       source: { endpoint: endpoint(source), credentials: { user: USER, secret: 'src-pw' } },
       destination: { endpoint: endpoint(destination), credentials: { user: USER, secret: 'dst-pw' } },
@@ -33,7 +54,11 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
         // Every tenth message has a byte-identical twin, and some have no Message-ID: matching by content must
         // still give each source message exactly one copy.
         const subject = `${folder} ${i - (i % 10 === 1 ? 1 : 0)}`;
-        seed.push({ folder, raw: buildMessage({ subject, messageId: i % 7 === 0 ? null : undefined }), flags: i % 2 ? ['\\Seen'] : [] });
+        seed.push({
+          folder,
+          raw: buildMessage({ subject, messageId: i % 7 === 0 ? null : undefined }),
+          flags: i % 2 ? ['\\Seen'] : [],
+        });
       }
     }
     await source.seed(USER, seed);
@@ -77,7 +102,10 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     // Killed: before an append is sent, after the server stored it but before PostgreSQL knew, after recording.
     const first = await runAndKill('append-done:2');
     expect(first.killed).toBe(true);
-    const pending = await db.pool.query('select source_folder, cardinality(source_uids) as n from append_intents where mailbox_id = $1', [mailboxId]);
+    const pending = await db.pool.query(
+      'select source_folder, cardinality(source_uids) as n from append_intents where mailbox_id = $1',
+      [mailboxId],
+    );
     expect(pending.rows.length).toBeGreaterThanOrEqual(1); // the append reached the destination, the record did not
 
     expect((await runAndKill('append-start:2')).killed).toBe(true);

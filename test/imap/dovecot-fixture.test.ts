@@ -7,7 +7,11 @@ describe('Dovecot fixture', () => {
   });
 
   it('starts, seeds, reads back, logs in as master, and comes back after a stop on the same port', async () => {
-    dovecot = await startDovecot({ separator: '.', prefix: 'INBOX.', masterUser: { user: 'admin', password: 'master-pw' } });
+    dovecot = await startDovecot({
+      separator: '.',
+      prefix: 'INBOX.',
+      masterUser: { user: 'admin', password: 'master-pw' },
+    });
     await dovecot.addUser('alice@example.com', 'secret');
     const date = new Date('2023-05-06T07:08:09Z');
     await dovecot.seed('alice@example.com', [

@@ -4,7 +4,13 @@ import { createSyncMailboxActivities, type SyncMailboxResult } from '../../activ
 import { testImapConnection } from '../../imap/connection-test';
 import { syncMailboxOverImap } from '../../imap/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
-import { buildMessage, comparableMessages, startDovecot, type DovecotServer, type SeedMessage } from '../fixtures/dovecot';
+import {
+  buildMessage,
+  comparableMessages,
+  startDovecot,
+  type DovecotServer,
+  type SeedMessage,
+} from '../fixtures/dovecot';
 import { freePort } from '../fixtures/ports';
 import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, secretBox, type BatchSettings } from './helpers';
 
@@ -43,19 +49,33 @@ describe('errors: credentials, limits, servers going away', () => {
   });
 
   /** A fresh user on both servers with `messages` on the source, and its batch and mailbox rows. */
-  async function mailbox(messages: SeedMessage[], settings: BatchSettings = {}, opts: { sourcePassword?: string | null; viaMaster?: boolean } = {}) {
+  async function mailbox(
+    messages: SeedMessage[],
+    settings: BatchSettings = {},
+    opts: { sourcePassword?: string | null; viaMaster?: boolean } = {},
+  ) {
     const email = `user${++n}@example.com`;
     await source.addUser(email, 'right-password');
     await destination.addUser(email, 'dst-password');
     await source.seed(email, messages);
-    const batchId = await insertBatch(db.pool, opts.viaMaster ? masterEndpoint : sourceEndpoint, destinationEndpoint, settings);
+    const batchId = await insertBatch(
+      db.pool,
+      opts.viaMaster ? masterEndpoint : sourceEndpoint,
+      destinationEndpoint,
+      settings,
+    );
     const mailboxId = await insertMailbox(db.pool, batchId, {
       email,
       sourcePassword: opts.sourcePassword === undefined ? 'right-password' : opts.sourcePassword,
       destinationPassword: 'dst-password',
     });
     const env = new MockActivityEnvironment();
-    const run = (): Promise<SyncMailboxResult> => env.run(createSyncMailboxActivities({ pool: db.pool, secretBox, progressIntervalMs: 0 }).syncMailbox, { batchId, mailboxId, pass: 'initial' as const });
+    const run = (): Promise<SyncMailboxResult> =>
+      env.run(createSyncMailboxActivities({ pool: db.pool, secretBox, progressIntervalMs: 0 }).syncMailbox, {
+        batchId,
+        mailboxId,
+        pass: 'initial' as const,
+      });
     const same = async () => {
       const [s, d] = await Promise.all([source.readMailbox(email), destination.readMailbox(email)]);
       return { src: comparableMessages(s, source), dst: comparableMessages(d, destination) };
@@ -63,7 +83,11 @@ describe('errors: credentials, limits, servers going away', () => {
     return { email, batchId, mailboxId, env, run, same };
   }
   const some = (count: number, folder = 'INBOX', size?: number): SeedMessage[] =>
-    Array.from({ length: count }, (_, i) => ({ folder, raw: buildMessage({ subject: `${folder} ${i} ${size ?? ''}`, size }), flags: i % 2 ? ['\\Seen'] : [] }));
+    Array.from({ length: count }, (_, i) => ({
+      folder,
+      raw: buildMessage({ subject: `${folder} ${i} ${size ?? ''}`, size }),
+      flags: i % 2 ? ['\\Seen'] : [],
+    }));
 
   it('a wrong password fails the mailbox at once with AUTH_FAILED (returned, not retried) and no secret in the error', async () => {
     const m = await mailbox(some(2), {}, { sourcePassword: 'wrong-password' });
@@ -85,15 +109,26 @@ describe('errors: credentials, limits, servers going away', () => {
   it('messages over the size limit are skipped and reported; more of them than LargeItemLimit fail the mailbox', async () => {
     const m = await mailbox([...some(3), ...some(1, 'Big', 80_000)], { largeItemMaxBytes: 50_000, largeItemLimit: 1 });
     expect(await m.run()).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
-    const { rows } = await db.pool.query('select folder, subject, size_bytes, reason, kind, internal_date from skipped_items where mailbox_id = $1', [m.mailboxId]);
+    const { rows } = await db.pool.query(
+      'select folder, subject, size_bytes, reason, kind, internal_date from skipped_items where mailbox_id = $1',
+      [m.mailboxId],
+    );
     expect(rows).toEqual([
-      expect.objectContaining({ folder: 'Big', subject: 'Big 0 80000', kind: 'large', reason: expect.stringContaining('larger than') }),
+      expect.objectContaining({
+        folder: 'Big',
+        subject: 'Big 0 80000',
+        kind: 'large',
+        reason: expect.stringContaining('larger than'),
+      }),
     ]);
     expect(Number(rows[0].size_bytes)).toBeGreaterThan(50_000);
     expect(rows[0].internal_date).not.toBeNull();
     expect(await mailboxRow(db.pool, m.mailboxId)).toMatchObject({ items_skipped: '1', items_synced: '3' });
 
-    const over = await mailbox([...some(2), ...some(2, 'Big', 80_000)], { largeItemMaxBytes: 50_000, largeItemLimit: 1 });
+    const over = await mailbox([...some(2), ...some(2, 'Big', 80_000)], {
+      largeItemMaxBytes: 50_000,
+      largeItemLimit: 1,
+    });
     expect(await over.run()).toMatchObject({ status: 'Failed', errorCode: 'LARGE_ITEM_LIMIT_EXCEEDED' });
   });
 
@@ -104,8 +139,12 @@ describe('errors: credentials, limits, servers going away', () => {
     const { src, dst } = await m.same();
     expect(dst).toEqual(src.filter((x) => !dst.every((d) => d.sha256 !== x.sha256) || false));
     expect(dst).toHaveLength(10);
-    const { rows } = await db.pool.query('select kind, reason, subject from skipped_items where mailbox_id = $1', [m.mailboxId]);
-    expect(rows).toEqual([expect.objectContaining({ kind: 'bad', reason: expect.stringContaining('refused by the destination') })]);
+    const { rows } = await db.pool.query('select kind, reason, subject from skipped_items where mailbox_id = $1', [
+      m.mailboxId,
+    ]);
+    expect(rows).toEqual([
+      expect.objectContaining({ kind: 'bad', reason: expect.stringContaining('refused by the destination') }),
+    ]);
 
     const over = await mailbox([...some(2), ...some(2, 'INBOX', 150_000)], { badItemLimit: 1 });
     expect(await over.run()).toMatchObject({ status: 'Failed', errorCode: 'BAD_ITEM_LIMIT_EXCEEDED' });
@@ -135,8 +174,21 @@ describe('errors: credentials, limits, servers going away', () => {
     expect(await m.run()).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
     const { src, dst } = await m.same();
     if (process.env.DEBUG_DOVECOT) {
-      console.log(JSON.stringify((await db.pool.query('select * from folder_checkpoints where mailbox_id = $1', [m.mailboxId])).rows));
-      console.log(JSON.stringify((await db.pool.query('select source_folder, state, count(*) from message_map where mailbox_id = $1 group by 1,2', [m.mailboxId])).rows));
+      console.log(
+        JSON.stringify(
+          (await db.pool.query('select * from folder_checkpoints where mailbox_id = $1', [m.mailboxId])).rows,
+        ),
+      );
+      console.log(
+        JSON.stringify(
+          (
+            await db.pool.query(
+              'select source_folder, state, count(*) from message_map where mailbox_id = $1 group by 1,2',
+              [m.mailboxId],
+            )
+          ).rows,
+        ),
+      );
       console.log(src.length, dst.length, JSON.stringify(dst.slice(0, 3)));
     }
     expect(dst).toEqual(src);
@@ -167,13 +219,28 @@ describe('errors: credentials, limits, servers going away', () => {
     const holder = await db.pool.connect();
     try {
       await holder.query('select pg_advisory_lock($1::bigint)', [key]);
-      const endpoint = (s: DovecotServer) => ({ host: s.host, port: s.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'plain' as const, provider: 'dovecot' as const });
+      const endpoint = (s: DovecotServer) => ({
+        host: s.host,
+        port: s.port,
+        security: 'none' as const,
+        acceptUntrustedCerts: false,
+        authMethod: 'plain' as const,
+        provider: 'dovecot' as const,
+      });
       const err = await syncMailboxOverImap(
         db.pool,
         m.mailboxId,
         { endpoint: endpoint(source), credentials: { user: m.email, secret: 'right-password' } },
         { endpoint: endpoint(destination), credentials: { user: m.email, secret: 'dst-password' } },
-        { folderInclude: [], folderExclude: [], deleteOnDestination: false, badItemLimit: 0, largeItemLimit: 0, largeItemMaxBytes: 1e9, busyWaitMs: 600 },
+        {
+          folderInclude: [],
+          folderExclude: [],
+          deleteOnDestination: false,
+          badItemLimit: 0,
+          largeItemLimit: 0,
+          largeItemMaxBytes: 1e9,
+          busyWaitMs: 600,
+        },
       ).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'MAILBOX_BUSY', retryClass: 'transient' });
     } finally {
@@ -192,9 +259,17 @@ describe('errors: credentials, limits, servers going away', () => {
     const email = `user${++n}@example.com`;
     await source.addUser(email, 'right-password');
     const batchId = await insertBatch(db.pool, sourceEndpoint, rows[0]!.id);
-    const mailboxId = await insertMailbox(db.pool, batchId, { email, sourcePassword: 'right-password', destinationPassword: 'x' });
+    const mailboxId = await insertMailbox(db.pool, batchId, {
+      email,
+      sourcePassword: 'right-password',
+      destinationPassword: 'x',
+    });
     const err = await new MockActivityEnvironment()
-      .run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, { batchId, mailboxId, pass: 'initial' as const })
+      .run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
+        batchId,
+        mailboxId,
+        pass: 'initial' as const,
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe('CONNECTION_FAILED');
@@ -203,12 +278,22 @@ describe('errors: credentials, limits, servers going away', () => {
 
   it('the connection test reports OK with capabilities, a wrong password, and an unreachable server', async () => {
     await source.addUser('probe@example.com', 'probe-pw');
-    const endpoint = { host: source.host, port: source.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'plain' as const, provider: 'dovecot' as const };
+    const endpoint = {
+      host: source.host,
+      port: source.port,
+      security: 'none' as const,
+      acceptUntrustedCerts: false,
+      authMethod: 'plain' as const,
+      provider: 'dovecot' as const,
+    };
     const ok = await testImapConnection(endpoint, { user: 'probe@example.com', secret: 'probe-pw' });
     expect(ok).toMatchObject({ ok: true, code: 'OK' });
     expect(ok.capabilities).toEqual(expect.arrayContaining(['IMAP4rev1']));
     expect(await testImapConnection(endpoint)).toMatchObject({ ok: true, code: 'OK' });
-    const master = await testImapConnection(endpoint, { user: 'probe@example.com', admin: { user: 'migrator', secret: 'master-secret' } });
+    const master = await testImapConnection(endpoint, {
+      user: 'probe@example.com',
+      admin: { user: 'migrator', secret: 'master-secret' },
+    });
     expect(master).toMatchObject({ ok: true, code: 'OK' });
     const bad = await testImapConnection(endpoint, { user: 'probe@example.com', secret: 'nope-pw' });
     expect(bad).toMatchObject({ ok: false, code: 'AUTH_FAILED' });

@@ -1,12 +1,23 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
-import { buildMessage, comparableMessages, startDovecot, type DovecotServer, type SeedMessage } from '../fixtures/dovecot';
+import {
+  buildMessage,
+  comparableMessages,
+  startDovecot,
+  type DovecotServer,
+  type SeedMessage,
+} from '../fixtures/dovecot';
 import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, secretBox } from './helpers';
 
 const USER = 'bob@example.com';
 /** Destination names of the special-use folders, and the one name the destination delimiter forced to change. */
-const BACK_TO_SOURCE: Record<string, string> = { 'Sent Items': 'Sent', 'Deleted Items': 'Trash', 'Junk Email': 'Junk', 'a_b': 'a.b' };
+const BACK_TO_SOURCE: Record<string, string> = {
+  'Sent Items': 'Sent',
+  'Deleted Items': 'Trash',
+  'Junk Email': 'Junk',
+  a_b: 'a.b',
+};
 
 describe('fidelity: folders, names, roles, messages (source "/" no prefix -> destination "." prefix "INBOX.")', () => {
   let db: TestDatabase;
@@ -22,15 +33,30 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
       startDovecot({
         separator: '.',
         prefix: 'INBOX.',
-        specialUse: { Sent: 'Sent Items', Trash: 'Deleted Items', Junk: 'Junk Email', Drafts: 'Drafts', Archive: 'Archive' },
+        specialUse: {
+          Sent: 'Sent Items',
+          Trash: 'Deleted Items',
+          Junk: 'Junk Email',
+          Drafts: 'Drafts',
+          Archive: 'Archive',
+        },
       }),
     ]);
     await source.addUser(USER, 'src-pw');
     await destination.addUser(USER, 'dst-pw');
-    batchId = await insertBatch(db.pool, await insertEndpoint(db.pool, source), await insertEndpoint(db.pool, destination), {
-      folderExclude: ['Old Spam', 'Work/Private*'],
+    batchId = await insertBatch(
+      db.pool,
+      await insertEndpoint(db.pool, source),
+      await insertEndpoint(db.pool, destination),
+      {
+        folderExclude: ['Old Spam', 'Work/Private*'],
+      },
+    );
+    mailboxId = await insertMailbox(db.pool, batchId, {
+      email: USER,
+      sourcePassword: 'src-pw',
+      destinationPassword: 'dst-pw',
     });
-    mailboxId = await insertMailbox(db.pool, batchId, { email: USER, sourcePassword: 'src-pw', destinationPassword: 'dst-pw' });
   });
   afterAll(async () => {
     await Promise.all([source?.close(), destination?.close()]);
@@ -38,7 +64,11 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
   });
 
   const run = (pass: 'initial' | 'incremental' | 'final') =>
-    new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, { batchId, mailboxId, pass });
+    new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
+      batchId,
+      mailboxId,
+      pass,
+    });
   const snapshot = async () => {
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
     const excluded = (f: string) => f === 'Old Spam' || f.startsWith('Work/Private');
@@ -47,7 +77,12 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
       dst: comparableMessages(d, destination, (parts) => parts.map((p) => BACK_TO_SOURCE[p] ?? p).join('/')),
     };
   };
-  const msg = (folder: string, subject: string, extra: Partial<SeedMessage> = {}, spec: Parameters<typeof buildMessage>[0] = { subject }): SeedMessage => ({
+  const msg = (
+    folder: string,
+    subject: string,
+    extra: Partial<SeedMessage> = {},
+    spec: Parameters<typeof buildMessage>[0] = { subject },
+  ): SeedMessage => ({
     folder,
     raw: buildMessage(spec),
     internalDate: new Date(Date.UTC(2021, 5, (subject.length % 28) + 1, 12, subject.length % 60, 7)),
@@ -108,7 +143,10 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
   });
 
   it('an incremental pass copies new mail and changed flags, and nothing else', async () => {
-    await source.seed(USER, [msg('Work/Projects/2024', 'later one'), msg('INBOX', 'later inbox', { flags: ['\\Answered'] })]);
+    await source.seed(USER, [
+      msg('Work/Projects/2024', 'later one'),
+      msg('INBOX', 'later inbox', { flags: ['\\Answered'] }),
+    ]);
     const client = await source.connect(USER);
     const lock = await client.getMailboxLock('INBOX');
     try {
@@ -126,9 +164,15 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
 
   it('a no-change pass selects no folder and copies nothing', async () => {
     const before = (await destination.readMailbox(USER)).length;
-    const { rows } = await db.pool.query<{ updated_at: Date }>('select max(updated_at) as updated_at from folder_checkpoints where mailbox_id = $1', [mailboxId]);
+    const { rows } = await db.pool.query<{ updated_at: Date }>(
+      'select max(updated_at) as updated_at from folder_checkpoints where mailbox_id = $1',
+      [mailboxId],
+    );
     expect(await run('incremental')).toEqual({ mailboxId, status: 'Synced' });
-    const after = await db.pool.query<{ updated_at: Date }>('select max(updated_at) as updated_at from folder_checkpoints where mailbox_id = $1', [mailboxId]);
+    const after = await db.pool.query<{ updated_at: Date }>(
+      'select max(updated_at) as updated_at from folder_checkpoints where mailbox_id = $1',
+      [mailboxId],
+    );
     expect(after.rows[0]?.updated_at).toEqual(rows[0]?.updated_at);
     expect((await destination.readMailbox(USER)).length).toBe(before);
   });
@@ -139,7 +183,12 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
     const kept: SeedMessage[] = [];
     try {
       for await (const m of client.fetch('1:*', { source: true, flags: true, internalDate: true })) {
-        kept.push({ folder: 'Work/Projects/2024', raw: m.source!, flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent'), internalDate: new Date(m.internalDate!) });
+        kept.push({
+          folder: 'Work/Projects/2024',
+          raw: m.source!,
+          flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent'),
+          internalDate: new Date(m.internalDate!),
+        });
       }
     } finally {
       lock.release();
@@ -198,7 +247,11 @@ describe('fidelity the other way round (source "." prefix "INBOX." -> destinatio
   beforeAll(async () => {
     db = await createTestDatabase();
     [source, destination] = await Promise.all([
-      startDovecot({ separator: '.', prefix: 'INBOX.', specialUse: { Sent: 'Sent Messages', Trash: 'Deleted Messages' } }),
+      startDovecot({
+        separator: '.',
+        prefix: 'INBOX.',
+        specialUse: { Sent: 'Sent Messages', Trash: 'Deleted Messages' },
+      }),
       startDovecot({ separator: '/', prefix: '' }),
     ]);
     await source.addUser(USER, 'src-pw');
@@ -217,17 +270,30 @@ describe('fidelity the other way round (source "." prefix "INBOX." -> destinatio
       { folder: 'INBOX.Deleted Messages', raw: buildMessage({ subject: 'gone' }) },
       { folder: 'INBOX.Ünï & co', raw: buildMessage({ subject: 'utf7' }) },
     ]);
-    const batchId = await insertBatch(db.pool, await insertEndpoint(db.pool, source), await insertEndpoint(db.pool, destination));
-    const mailboxId = await insertMailbox(db.pool, batchId, { email: USER, sourcePassword: 'src-pw', destinationPassword: 'dst-pw' });
-    const result = await new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
-      batchId,
-      mailboxId,
-      pass: 'initial' as const,
+    const batchId = await insertBatch(
+      db.pool,
+      await insertEndpoint(db.pool, source),
+      await insertEndpoint(db.pool, destination),
+    );
+    const mailboxId = await insertMailbox(db.pool, batchId, {
+      email: USER,
+      sourcePassword: 'src-pw',
+      destinationPassword: 'dst-pw',
     });
+    const result = await new MockActivityEnvironment().run(
+      createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox,
+      {
+        batchId,
+        mailboxId,
+        pass: 'initial' as const,
+      },
+    );
     expect(result).toEqual({ mailboxId, status: 'Synced' });
     const names: Record<string, string> = { 'Sent Messages': 'Sent', 'Deleted Messages': 'Trash' };
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
-    expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source, (parts) => parts.map((p) => names[p] ?? p).join('/')));
+    expect(comparableMessages(d, destination)).toEqual(
+      comparableMessages(s, source, (parts) => parts.map((p) => names[p] ?? p).join('/')),
+    );
     expect(d.map((m) => m.folder).sort()).toEqual(['INBOX', 'Sent', 'Trash', 'Work/Sub', 'Ünï & co']);
   });
 });

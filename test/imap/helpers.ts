@@ -42,7 +42,12 @@ export interface BatchSettings {
   deleteOnDestination?: boolean;
 }
 
-export async function insertBatch(pool: Pool, sourceEndpointId: string, destinationEndpointId: string, s: BatchSettings = {}): Promise<string> {
+export async function insertBatch(
+  pool: Pool,
+  sourceEndpointId: string,
+  destinationEndpointId: string,
+  s: BatchSettings = {},
+): Promise<string> {
   const id = randomUUID();
   await pool.query(
     `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by,
@@ -68,7 +73,13 @@ export async function insertBatch(pool: Pool, sourceEndpointId: string, destinat
 export async function insertMailbox(
   pool: Pool,
   batchId: string,
-  m: { email: string; sourceUser?: string; sourcePassword?: string | null; destinationUser?: string; destinationPassword?: string | null },
+  m: {
+    email: string;
+    sourceUser?: string;
+    sourcePassword?: string | null;
+    destinationUser?: string;
+    destinationPassword?: string | null;
+  },
 ): Promise<string> {
   const { rows } = await pool.query<{ id: string }>(
     `insert into mailboxes (batch_id, email, source_user, source_secret, destination_user, destination_secret)
@@ -79,7 +90,9 @@ export async function insertMailbox(
       m.sourceUser ?? m.email,
       m.sourcePassword ? secretBox.seal(m.sourcePassword, secretContext.mailboxSource(batchId, m.email)) : null,
       m.destinationUser ?? m.email,
-      m.destinationPassword ? secretBox.seal(m.destinationPassword, secretContext.mailboxDestination(batchId, m.email)) : null,
+      m.destinationPassword
+        ? secretBox.seal(m.destinationPassword, secretContext.mailboxDestination(batchId, m.email))
+        : null,
     ],
   );
   return rows[0]!.id;

@@ -44,7 +44,11 @@ describe('Gmail profile (Dovecot with a virtual \\All folder over the label fold
       await insertEndpoint(db.pool, destination),
       { folderExclude: ['Hidden'] },
     );
-    const mailboxId = await insertMailbox(db.pool, batchId, { email: USER, sourcePassword: 'src-pw', destinationPassword: 'dst-pw' });
+    const mailboxId = await insertMailbox(db.pool, batchId, {
+      email: USER,
+      sourcePassword: 'src-pw',
+      destinationPassword: 'dst-pw',
+    });
     const run = () =>
       new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
         batchId,
@@ -54,9 +58,7 @@ describe('Gmail profile (Dovecot with a virtual \\All folder over the label fold
     expect(await run()).toEqual({ mailboxId, status: 'Synced' });
 
     const subjects = async () =>
-      (await destination.readMailbox(USER))
-        .map((m) => `${m.folder}: ${m.messageId ? 'id' : 'no id'} ${m.size}`)
-        .sort();
+      (await destination.readMailbox(USER)).map((m) => `${m.folder}: ${m.messageId ? 'id' : 'no id'} ${m.size}`).sort();
     const byFolder = (await destination.readMailbox(USER)).reduce<Record<string, number>>((acc, m) => {
       acc[m.folder] = (acc[m.folder] ?? 0) + 1;
       return acc;
@@ -97,7 +99,10 @@ describe('XOAUTH2 (Dovecot oauth2 passdb against a local token-introspection end
     });
     await new Promise<void>((resolve) => introspection.listen(0, '127.0.0.1', resolve));
     const { port } = introspection.address() as AddressInfo;
-    [source, destination] = await Promise.all([startDovecot({ oauth2: { introspectionUrl: `http://127.0.0.1:${port}/introspect` } }), startDovecot()]);
+    [source, destination] = await Promise.all([
+      startDovecot({ oauth2: { introspectionUrl: `http://127.0.0.1:${port}/introspect` } }),
+      startDovecot(),
+    ]);
     await source.addUser('erin@example.com', 'not-used-with-oauth');
     await destination.addUser('erin@example.com', 'dst-pw');
   });
@@ -108,8 +113,17 @@ describe('XOAUTH2 (Dovecot oauth2 passdb against a local token-introspection end
   });
 
   it('logs in with an access token (connection test and a sync), and a bad token fails with AUTH_FAILED', async () => {
-    const endpoint = { host: source.host, port: source.port, security: 'none' as const, acceptUntrustedCerts: false, authMethod: 'xoauth2' as const, provider: 'generic' as const };
-    expect(await testImapConnection(endpoint, { user: 'erin@example.com', secret: 'good-token-for-erin' })).toMatchObject({ ok: true, code: 'OK' });
+    const endpoint = {
+      host: source.host,
+      port: source.port,
+      security: 'none' as const,
+      acceptUntrustedCerts: false,
+      authMethod: 'xoauth2' as const,
+      provider: 'generic' as const,
+    };
+    expect(
+      await testImapConnection(endpoint, { user: 'erin@example.com', secret: 'good-token-for-erin' }),
+    ).toMatchObject({ ok: true, code: 'OK' });
     const bad = await testImapConnection(endpoint, { user: 'erin@example.com', secret: 'expired-token' });
     expect(bad).toMatchObject({ ok: false, code: 'AUTH_FAILED' });
     expect(bad.message).not.toContain('expired-token');
@@ -120,12 +134,19 @@ describe('XOAUTH2 (Dovecot oauth2 passdb against a local token-introspection end
       await insertEndpoint(db.pool, source, { provider: 'generic', authMethod: 'xoauth2' }),
       await insertEndpoint(db.pool, destination),
     );
-    const mailboxId = await insertMailbox(db.pool, batchId, { email: 'erin@example.com', sourcePassword: 'good-token-for-erin', destinationPassword: 'dst-pw' });
-    const result = await new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
-      batchId,
-      mailboxId,
-      pass: 'initial' as const,
+    const mailboxId = await insertMailbox(db.pool, batchId, {
+      email: 'erin@example.com',
+      sourcePassword: 'good-token-for-erin',
+      destinationPassword: 'dst-pw',
     });
+    const result = await new MockActivityEnvironment().run(
+      createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox,
+      {
+        batchId,
+        mailboxId,
+        pass: 'initial' as const,
+      },
+    );
     expect(result).toEqual({ mailboxId, status: 'Synced' });
     expect(await destination.readMailbox('erin@example.com')).toHaveLength(1);
   });

@@ -1,7 +1,13 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
-import { buildMessage, comparableMessages, startDovecot, type DovecotServer, type SeedMessage } from '../fixtures/dovecot';
+import {
+  buildMessage,
+  comparableMessages,
+  startDovecot,
+  type DovecotServer,
+  type SeedMessage,
+} from '../fixtures/dovecot';
 import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, secretBox } from './helpers';
 
 const USER = 'alice@example.com';
@@ -24,7 +30,11 @@ describe('syncMailbox activity against two Dovecots', () => {
     const src = await insertEndpoint(db.pool, source);
     const dst = await insertEndpoint(db.pool, destination);
     batchId = await insertBatch(db.pool, src, dst);
-    mailboxId = await insertMailbox(db.pool, batchId, { email: USER, sourcePassword: 'src-pw', destinationPassword: 'dst-pw' });
+    mailboxId = await insertMailbox(db.pool, batchId, {
+      email: USER,
+      sourcePassword: 'src-pw',
+      destinationPassword: 'dst-pw',
+    });
   });
   afterAll(async () => {
     await Promise.all([source?.close(), destination?.close()]);
@@ -32,7 +42,11 @@ describe('syncMailbox activity against two Dovecots', () => {
   });
 
   const run = (pass: 'initial' | 'incremental' | 'final') =>
-    new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, { batchId, mailboxId, pass });
+    new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
+      batchId,
+      mailboxId,
+      pass,
+    });
 
   const compare = async () => {
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
@@ -58,7 +72,9 @@ describe('syncMailbox activity against two Dovecots', () => {
     expect(row).toMatchObject({ status: 'Synced', items_synced: '30', items_total: '30', last_error: null });
     expect(row.initial_sync_at).not.toBeNull();
 
-    await source.seed(USER, [{ folder: 'Work', raw: buildMessage({ subject: 'new one' }), internalDate: new Date('2024-02-03T04:05:06Z') }]);
+    await source.seed(USER, [
+      { folder: 'Work', raw: buildMessage({ subject: 'new one' }), internalDate: new Date('2024-02-03T04:05:06Z') },
+    ]);
     expect(await run('incremental')).toEqual({ mailboxId, status: 'Synced' });
     const second = await compare();
     expect(second.dst).toEqual(second.src);

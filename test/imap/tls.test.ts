@@ -23,13 +23,23 @@ describe('TLS: implicit TLS and STARTTLS, certificates verified unless the endpo
   });
 
   it('refuses a self-signed certificate by default, on both TLS kinds', async () => {
-    expect(await testImapConnection(endpoint({ security: 'tls', port: server.tlsPort }), creds)).toMatchObject({ ok: false, code: 'TLS_FAILED' });
-    expect(await testImapConnection(endpoint({ security: 'starttls' }), creds)).toMatchObject({ ok: false, code: 'TLS_FAILED' });
+    expect(await testImapConnection(endpoint({ security: 'tls', port: server.tlsPort }), creds)).toMatchObject({
+      ok: false,
+      code: 'TLS_FAILED',
+    });
+    expect(await testImapConnection(endpoint({ security: 'starttls' }), creds)).toMatchObject({
+      ok: false,
+      code: 'TLS_FAILED',
+    });
   });
 
   it('connects over implicit TLS and STARTTLS when the endpoint accepts untrusted certificates', async () => {
-    expect(await testImapConnection(endpoint({ security: 'tls', port: server.tlsPort, acceptUntrustedCerts: true }), creds)).toMatchObject({ ok: true });
-    expect(await testImapConnection(endpoint({ security: 'starttls', acceptUntrustedCerts: true }), creds)).toMatchObject({ ok: true });
+    expect(
+      await testImapConnection(endpoint({ security: 'tls', port: server.tlsPort, acceptUntrustedCerts: true }), creds),
+    ).toMatchObject({ ok: true });
+    expect(
+      await testImapConnection(endpoint({ security: 'starttls', acceptUntrustedCerts: true }), creds),
+    ).toMatchObject({ ok: true });
     // 'none' stays in cleartext even though the server offers STARTTLS.
     expect(await testImapConnection(endpoint({ security: 'none' }), creds)).toMatchObject({ ok: true });
   });

@@ -25,15 +25,27 @@ describe('folder patterns and mapping', () => {
     expect(matchesFolderPattern('%/Old', ['Work', 'Old'])).toBe(true);
     expect(matchesFolderPattern('%/Old', ['Work', 'Deep', 'Old'])).toBe(false);
     expect(matchesFolderPattern('Arch', ['Archive'])).toBe(false);
-    expect(folderIncluded({ include: ['INBOX', 'Work'], exclude: ['Work/Private'] }, ['Work', 'Private', 'x'])).toBe(false);
+    expect(folderIncluded({ include: ['INBOX', 'Work'], exclude: ['Work/Private'] }, ['Work', 'Private', 'x'])).toBe(
+      false,
+    );
     expect(folderIncluded({ include: ['INBOX', 'Work'], exclude: [] }, ['Sent'])).toBe(false);
   });
 
-  it('maps roles, INBOX, prefixes and the other side\'s delimiter', () => {
-    const f = (path: string, parts: string[], role: FolderInfo['role'] = null): FolderInfo => ({ path, parts, delimiter: '/', role, subscribed: true, selectable: true });
+  it("maps roles, INBOX, prefixes and the other side's delimiter", () => {
+    const f = (path: string, parts: string[], role: FolderInfo['role'] = null): FolderInfo => ({
+      path,
+      parts,
+      delimiter: '/',
+      role,
+      subscribed: true,
+      selectable: true,
+    });
     const plans = planFolders(
       [f('INBOX', ['INBOX']), f('Sent', ['Sent'], 'Sent'), f('Sent2', ['Sent2'], 'Sent'), f('a.b/c', ['a.b', 'c'])],
-      { namespace: { prefix: 'INBOX.', delimiter: '.' }, folders: [{ ...f('INBOX.Sent Items', ['Sent Items'], 'Sent'), delimiter: '.' }] },
+      {
+        namespace: { prefix: 'INBOX.', delimiter: '.' },
+        folders: [{ ...f('INBOX.Sent Items', ['Sent Items'], 'Sent'), delimiter: '.' }],
+      },
       { include: [], exclude: [] },
     );
     expect(plans.map((p) => [p.source.path, p.destinationPath, p.exists])).toEqual([
@@ -52,16 +64,37 @@ describe('protocol details', () => {
   });
 
   it('classifies errors into codes and retry classes', () => {
-    expect(classifyImapError({ authenticationFailed: true, message: 'x' }, 'source')).toMatchObject({ code: 'AUTH_FAILED', retryClass: 'mailbox' });
-    expect(classifyImapError({ code: 'ECONNREFUSED' }, 'source', true)).toMatchObject({ code: 'CONNECTION_FAILED', retryClass: 'transient' });
-    expect(classifyImapError({ code: 'NoConnection' }, 'destination')).toMatchObject({ code: 'CONNECTION_LOST', retryClass: 'transient' });
-    expect(classifyImapError({ code: 'ETHROTTLE', throttleReset: 5000 }, 'source')).toMatchObject({ code: 'THROTTLED', retryAfterMs: 5000 });
-    expect(classifyImapError({ responseStatus: 'NO', responseText: '[UNAVAILABLE] Try again later' }, 'source')).toMatchObject({ code: 'THROTTLED' });
-    expect(classifyImapError({ responseStatus: 'NO', serverResponseCode: 'NONEXISTENT', responseText: 'Mailbox does not exist' }, 'source')).toMatchObject({
+    expect(classifyImapError({ authenticationFailed: true, message: 'x' }, 'source')).toMatchObject({
+      code: 'AUTH_FAILED',
+      retryClass: 'mailbox',
+    });
+    expect(classifyImapError({ code: 'ECONNREFUSED' }, 'source', true)).toMatchObject({
+      code: 'CONNECTION_FAILED',
+      retryClass: 'transient',
+    });
+    expect(classifyImapError({ code: 'NoConnection' }, 'destination')).toMatchObject({
+      code: 'CONNECTION_LOST',
+      retryClass: 'transient',
+    });
+    expect(classifyImapError({ code: 'ETHROTTLE', throttleReset: 5000 }, 'source')).toMatchObject({
+      code: 'THROTTLED',
+      retryAfterMs: 5000,
+    });
+    expect(
+      classifyImapError({ responseStatus: 'NO', responseText: '[UNAVAILABLE] Try again later' }, 'source'),
+    ).toMatchObject({ code: 'THROTTLED' });
+    expect(
+      classifyImapError(
+        { responseStatus: 'NO', serverResponseCode: 'NONEXISTENT', responseText: 'Mailbox does not exist' },
+        'source',
+      ),
+    ).toMatchObject({
       code: 'MAILBOX_NOT_FOUND',
       retryClass: 'mailbox',
     });
-    expect(classifyImapError({ responseStatus: 'NO', responseText: '[LIMIT] Mail size is too large' }, 'destination')).toMatchObject({ code: 'SERVER_ERROR' });
+    expect(
+      classifyImapError({ responseStatus: 'NO', responseText: '[LIMIT] Mail size is too large' }, 'destination'),
+    ).toMatchObject({ code: 'SERVER_ERROR' });
   });
 });
 
@@ -75,7 +108,9 @@ describe('provider limits', () => {
     const limits = { maxMessageBytes: 1000, maxHeaderFieldBytes: 100 };
     const ok = Buffer.from(`Subject: short\r\nX-Folded: a\r\n b\r\n\r\n${'x'.repeat(500)}`);
     expect(exceedsDestinationLimits(ok, limits)).toBeNull();
-    const longField = Buffer.from(`Subject: s\r\nX-Long: ${'a '.repeat(30)}\r\n ${'b '.repeat(30)}\r\nTo: t\r\n\r\nbody`);
+    const longField = Buffer.from(
+      `Subject: s\r\nX-Long: ${'a '.repeat(30)}\r\n ${'b '.repeat(30)}\r\nTo: t\r\n\r\nbody`,
+    );
     expect(exceedsDestinationLimits(longField, limits)).toMatch(/header field/);
     expect(exceedsDestinationLimits(Buffer.alloc(2000, 0x61), limits)).toMatch(/larger than/);
     // A long line in the body is not a header field.
