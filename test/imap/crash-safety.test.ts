@@ -69,14 +69,22 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
   });
 
   /** Runs the sync in a child process and kills it with SIGKILL when `hold` (step:n) is reached. */
-  function runAndKill(hold: string): Promise<{ killed: boolean; output: string }> {
+  function runAndKill(
+    hold: string,
+    opts: { mailboxId?: string; sides?: typeof sides; afterSteps?: number } = {},
+  ): Promise<{ killed: boolean; output: string }> {
     return new Promise((resolve, reject) => {
       // One process (node with the tsx loader), so SIGKILL hits the process that does the work.
       const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
         cwd: path.join(__dirname, '..', '..'),
         env: {
           ...process.env,
-          MAILFERRY_CRASH_CONFIG: JSON.stringify({ databaseUrl: db.url, mailboxId, ...sides, chunkMessages: 25 }),
+          MAILFERRY_CRASH_CONFIG: JSON.stringify({
+            databaseUrl: db.url,
+            mailboxId: opts.mailboxId ?? mailboxId,
+            ...(opts.sides ?? sides),
+            chunkMessages: 25,
+          }),
           MAILFERRY_CRASH_HOLD: hold,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,7 +93,8 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
       let killed = false;
       child.stdout.on('data', (d: Buffer) => {
         output += d.toString();
-        if (!killed && output.includes('holding')) {
+        const steps = output.split('\n').filter((l) => l.startsWith('step ')).length;
+        if (!killed && (output.includes('holding') || (opts.afterSteps !== undefined && steps >= opts.afterSteps))) {
           killed = true;
           child.kill('SIGKILL');
         }
@@ -125,5 +134,44 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     expect(d).toHaveLength(360);
     const left = await db.pool.query('select 1 from append_intents where mailbox_id = $1', [mailboxId]);
     expect(left.rows).toHaveLength(0);
+  });
+
+  it('finishes exactly once after kills that land wherever the worker happens to be (mid-append included)', async () => {
+    const user = 'dave@example.com';
+    await source.addUser(user, 'src-pw');
+    await destination.addUser(user, 'dst-pw');
+    const seed: SeedMessage[] = [];
+    for (const folder of ['INBOX', 'Big']) {
+      for (let i = 0; i < 150; i++)
+        seed.push({ folder, raw: buildMessage({ subject: `${folder} ${i}`, size: 30_000 + ((i * 7919) % 60_000) }) });
+    }
+    await source.seed(user, seed);
+    const { rows } = await db.pool.query<{ batch_id: string }>('select batch_id from mailboxes where id = $1', [
+      mailboxId,
+    ]);
+    const other = await insertMailbox(db.pool, rows[0]!.batch_id, {
+      email: user,
+      sourcePassword: 'src-pw',
+      destinationPassword: 'dst-pw',
+    });
+    const otherSides = {
+      source: { ...sides.source, credentials: { user, secret: 'src-pw' } },
+      destination: { ...sides.destination, credentials: { user, secret: 'dst-pw' } },
+    };
+    // No freeze: the kill arrives while the worker goes on, so where it lands varies from run to run.
+    for (const afterSteps of [2, 5, 3, 7, 4]) {
+      expect((await runAndKill('', { mailboxId: other, sides: otherSides, afterSteps })).killed).toBe(true);
+    }
+    await syncMailboxOverImap(db.pool, other, otherSides.source, otherSides.destination, {
+      folderInclude: [],
+      folderExclude: [],
+      deleteOnDestination: false,
+      badItemLimit: 10,
+      largeItemLimit: 0,
+      largeItemMaxBytes: 150 * 1024 * 1024,
+    });
+    const [s, d] = await Promise.all([source.readMailbox(user), destination.readMailbox(user)]);
+    expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source));
+    expect(d).toHaveLength(300);
   });
 });
