@@ -140,6 +140,7 @@ export function planFolders(
   for (const f of destination.folders) if (f.role && !destByRole.has(f.role)) destByRole.set(f.role, f);
   const destPaths = new Set(destination.folders.map((f) => f.path));
   const usedRoles = new Set<FolderRole>();
+  const planned = new Set<string>();
   const plans: FolderPlan[] = [];
   for (const f of source) {
     if (!folderIncluded(filter, f.parts)) continue;
@@ -159,10 +160,25 @@ export function planFolders(
     } else {
       const d = destination.namespace.delimiter;
       const sub = DELIMITER_SUBSTITUTE[d] ?? '_';
-      const parts = f.parts.map((p) => (d ? p.split(d).join(sub) : p));
-      // A folder under INBOX on a server whose prefix is "INBOX." lands at the same place on a prefix-less one.
+      let parts = f.parts.map((p) => (d ? p.split(d).join(sub) : p));
+      // A child of INBOX on a prefix-less source ("INBOX/Sub") stays a child of INBOX on a destination whose
+      // prefix is "INBOX." ("INBOX.Sub", not "INBOX.INBOX.Sub").
+      if (
+        parts.length > 1 &&
+        parts[0]?.toUpperCase() === 'INBOX' &&
+        destination.namespace.prefix.toUpperCase() === `INBOX${d}`
+      ) {
+        parts = parts.slice(1);
+      }
       destinationPath = destination.namespace.prefix + parts.join(d);
     }
+    // Two source folders never share a destination folder ("Sub" and "INBOX/Sub" onto an "INBOX." server).
+    if (planned.has(destinationPath.toLowerCase())) {
+      let n = 2;
+      while (planned.has(`${destinationPath}_${n}`.toLowerCase())) n++;
+      destinationPath = `${destinationPath}_${n}`;
+    }
+    planned.add(destinationPath.toLowerCase());
     plans.push({ source: f, destinationPath, exists: destPaths.has(destinationPath) });
   }
   return plans;

@@ -41,7 +41,14 @@ describe('folder patterns and mapping', () => {
       selectable: true,
     });
     const plans = planFolders(
-      [f('INBOX', ['INBOX']), f('Sent', ['Sent'], 'Sent'), f('Sent2', ['Sent2'], 'Sent'), f('a.b/c', ['a.b', 'c'])],
+      [
+        f('INBOX', ['INBOX']),
+        f('Sent', ['Sent'], 'Sent'),
+        f('Sent2', ['Sent2'], 'Sent'),
+        f('a.b/c', ['a.b', 'c']),
+        f('INBOX/Sub', ['INBOX', 'Sub']),
+        f('Sub', ['Sub']),
+      ],
       {
         namespace: { prefix: 'INBOX.', delimiter: '.' },
         folders: [{ ...f('INBOX.Sent Items', ['Sent Items'], 'Sent'), delimiter: '.' }],
@@ -53,6 +60,8 @@ describe('folder patterns and mapping', () => {
       ['Sent', 'INBOX.Sent Items', true],
       ['Sent2', 'INBOX.Sent2', false],
       ['a.b/c', 'INBOX.a_b.c', false],
+      ['INBOX/Sub', 'INBOX.Sub', false],
+      ['Sub', 'INBOX.Sub_2', false],
     ]);
   });
 });
