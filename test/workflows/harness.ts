@@ -2,8 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import { statusQuery, type BatchSnapshot } from '../../domain/batch-messages';
-import type { BatchStatus } from '../../domain/batch-status';
+import {
+  completeSignal,
+  editSignal,
+  removeSignal,
+  resumeSignal,
+  startSignal,
+  statusQuery,
+  stopSignal,
+  syncNowSignal,
+  type BatchEdit,
+  type BatchSnapshot,
+} from '../../domain/batch-messages';
+import type { BatchCommand, BatchStatus } from '../../domain/batch-status';
 import { batchWorkflow } from '../../workflows';
 import { batchWorkflowId, type BatchWorkflowInput } from '../../workflows/batch-input';
 import { workflowBundle } from '../fixtures/temporal';
@@ -17,7 +28,21 @@ export interface BatchUnderTest {
   input: BatchWorkflowInput;
   status(): Promise<BatchSnapshot>;
   waitFor(status: BatchStatus): Promise<BatchSnapshot>;
+  /**
+   * Sends a command as a signal and waits until the workflow has recorded it. The time-skipping test server
+   * sometimes loses an update that races an activity completion, so tests on it command by signal.
+   */
+  signal(command: BatchCommand, edit?: BatchEdit): Promise<void>;
 }
+
+const SIGNALS = {
+  start: startSignal,
+  stop: stopSignal,
+  resume: resumeSignal,
+  complete: completeSignal,
+  remove: removeSignal,
+  syncNow: syncNowSignal,
+} as const;
 
 /**
  * Runs `fn` with a worker on the test environment whose activities are `FakeActivities`, and one started batch
@@ -65,8 +90,18 @@ export async function withBatch(
       }
       throw new Error(`batch never reached ${wanted}; last status ${last?.status}`);
     };
+    const signal = async (command: BatchCommand, edit?: BatchEdit): Promise<void> => {
+      const before = fake.audit.length;
+      if (command === 'edit') await handle.signal(editSignal, { by: 'admin@contoso.com', ...edit });
+      else await handle.signal(SIGNALS[command], { by: 'admin@contoso.com' });
+      for (let i = 0; i < 400 && !fake.audit.slice(before).some((a) => a.command === command); i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      if (!fake.audit.slice(before).some((a) => a.command === command))
+        throw new Error(`${command} was never recorded`);
+    };
     try {
-      await fn({ handle, fake, input, status, waitFor });
+      await fn({ handle, fake, input, status, waitFor, signal });
     } finally {
       // A batch left running would keep firing timers on a task queue with no worker, which stalls time skipping.
       await handle.terminate('test finished').catch(() => undefined);

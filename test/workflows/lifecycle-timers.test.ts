@@ -1,21 +1,20 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { commandUpdate } from '../../domain/batch-messages';
 import { timeSkippingEnvironment } from '../fixtures/temporal';
 import { DAY, HOUR, withBatch } from './harness';
 
+// A fresh time-skipping server per test: when a test ends while one of its activities is still running, the
+// server can keep time skipping locked for good, and the next test's env.sleep would wait in real time.
 let env: TestWorkflowEnvironment;
-beforeAll(async () => {
+beforeEach(async () => {
   env = await timeSkippingEnvironment();
 });
-afterAll(async () => {
+afterEach(async () => {
   await env?.teardown();
 });
 
-const by = 'admin@contoso.com';
-
 test('a started batch syncs every mailbox once and reaches Synced', async () => {
-  await withBatch(env, { mailboxes: 5 }, async ({ handle, fake, waitFor }) => {
-    await handle.executeUpdate(commandUpdate, { args: [{ command: 'start', by }] });
+  await withBatch(env, { mailboxes: 5 }, async ({ fake, waitFor, signal }) => {
+    await signal('start');
     const synced = await waitFor('Synced');
     expect(synced.counts).toMatchObject({ total: 5, synced: 5, failed: 0 });
     expect(synced.percentageSynced).toBe(100);
@@ -53,11 +52,11 @@ test('a Synced batch with no admin activity is stopped at day 60, not before', a
 });
 
 test('an admin command at day 59 moves the inactivity stop to day 119', async () => {
-  await withBatch(env, { mailboxes: 1, input: { autoStart: true } }, async ({ handle, waitFor, status }) => {
+  await withBatch(env, { mailboxes: 1, input: { autoStart: true } }, async ({ waitFor, status, signal }) => {
     await waitFor('Synced');
     await env.sleep(59 * DAY);
     await waitFor('Synced');
-    await handle.executeUpdate(commandUpdate, { args: [{ command: 'edit', by, edit: { badItemLimit: 20 } }] });
+    await signal('edit', { badItemLimit: 20 });
     await env.sleep(59 * DAY + 23 * HOUR); // day 118 + 23h
     expect((await status()).status).not.toBe('Stopped');
     await env.sleep(2 * HOUR);
@@ -66,9 +65,9 @@ test('an admin command at day 59 moves the inactivity stop to day 119', async ()
 });
 
 test('a Stopped batch is removed after 90 days', async () => {
-  await withBatch(env, { mailboxes: 1, input: { autoStart: true } }, async ({ handle, fake, waitFor }) => {
+  await withBatch(env, { mailboxes: 1, input: { autoStart: true } }, async ({ handle, fake, waitFor, signal }) => {
     await waitFor('Synced');
-    await handle.executeUpdate(commandUpdate, { args: [{ command: 'stop', by }] });
+    await signal('stop');
     await waitFor('Stopped');
     await env.sleep(89 * DAY);
     expect(fake.removed).toBe(false);
@@ -96,9 +95,9 @@ test('a Failed batch is removed after 90 days', async () => {
 });
 
 test('a Completed batch is removed after 60 days', async () => {
-  await withBatch(env, { mailboxes: 2, input: { autoStart: true } }, async ({ handle, fake, waitFor }) => {
+  await withBatch(env, { mailboxes: 2, input: { autoStart: true } }, async ({ handle, fake, waitFor, signal }) => {
     await waitFor('Synced');
-    await handle.executeUpdate(commandUpdate, { args: [{ command: 'complete', by }] });
+    await signal('complete');
     const completed = await waitFor('Completed');
     expect(completed.counts.finalized).toBe(2);
     expect(fake.syncCalls.filter((c) => c.pass === 'final')).toHaveLength(2);
@@ -111,12 +110,10 @@ test('a Completed batch is removed after 60 days', async () => {
 });
 
 test('StartAfter queues a started batch until its time', async () => {
-  await withBatch(env, { mailboxes: 1 }, async ({ handle, fake, waitFor }) => {
+  await withBatch(env, { mailboxes: 1 }, async ({ fake, waitFor, signal }) => {
     const now = await env.currentTimeMs();
-    await handle.executeUpdate(commandUpdate, {
-      args: [{ command: 'edit', by, edit: { startAfter: new Date(now + 2 * DAY).toISOString() } }],
-    });
-    await handle.executeUpdate(commandUpdate, { args: [{ command: 'start', by }] });
+    await signal('edit', { startAfter: new Date(now + 2 * DAY).toISOString() });
+    await signal('start');
     await waitFor('Queued');
     await env.sleep(DAY);
     expect(fake.syncCalls).toHaveLength(0);
@@ -127,12 +124,10 @@ test('StartAfter queues a started batch until its time', async () => {
 });
 
 test('CompleteAfter completes a Synced batch at its time', async () => {
-  await withBatch(env, { mailboxes: 2 }, async ({ handle, waitFor }) => {
+  await withBatch(env, { mailboxes: 2 }, async ({ waitFor, signal }) => {
     const now = await env.currentTimeMs();
-    await handle.executeUpdate(commandUpdate, {
-      args: [{ command: 'edit', by, edit: { completeAfter: new Date(now + 3 * DAY).toISOString() } }],
-    });
-    await handle.executeUpdate(commandUpdate, { args: [{ command: 'start', by }] });
+    await signal('edit', { completeAfter: new Date(now + 3 * DAY).toISOString() });
+    await signal('start');
     await waitFor('Synced');
     await env.sleep(2 * DAY);
     await waitFor('Synced');
@@ -146,10 +141,10 @@ test('Resume retries the failed mailboxes of a batch Synced with errors', async 
   await withBatch(
     env,
     { mailboxes: 3, input: { autoStart: true }, prepare: (f) => f.failing.add('2') },
-    async ({ handle, fake, waitFor }) => {
+    async ({ fake, waitFor, signal }) => {
       await waitFor('SyncedWithErrors');
       fake.failing.clear();
-      await handle.executeUpdate(commandUpdate, { args: [{ command: 'resume', by }] });
+      await signal('resume');
       const synced = await waitFor('Synced');
       expect(synced.counts).toMatchObject({ synced: 3, failed: 0 });
     },

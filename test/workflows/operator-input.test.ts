@@ -2,12 +2,12 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseEdit } from '../../domain/batch-edit';
 import { commandUpdate, editSignal, startSignal } from '../../domain/batch-messages';
-import { timeSkippingEnvironment } from '../fixtures/temporal';
+import { devServerEnvironment } from '../fixtures/temporal';
 import { withBatch } from './harness';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  env = await timeSkippingEnvironment();
+  env = await devServerEnvironment();
 });
 afterAll(async () => {
   await env?.teardown();
