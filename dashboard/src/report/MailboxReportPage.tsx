@@ -88,7 +88,7 @@ export function MailboxReportPage({ batchId }: Props) {
             ))}
           </select>
         </div>
-        <DownloadCsvButton batchId={batchId} batchName={name || batchId} status={status} search={query} />
+        <DownloadCsvButton batchId={batchId} batchName={name || batchId} status={status} search={search.trim()} />
       </div>
 
       <ErrorMessage error={rows.error} title="Migration users" onRetry={() => void rows.reload()} />
