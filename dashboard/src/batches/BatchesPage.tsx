@@ -13,7 +13,10 @@ import { BatchDetails } from './BatchDetails';
 import { BatchTable } from './BatchTable';
 import { CommandBar } from './CommandBar';
 import { OverallStatistics } from './OverallStatistics';
-import { StatusFilter } from './StatusFilter';
+import { StatusFilter } from '../components/StatusFilter';
+import { BATCH_STATUSES, STATUS_LABELS } from '../../../domain/batch-status';
+
+const BATCH_STATUS_OPTIONS = BATCH_STATUSES.map((status) => ({ value: status, label: STATUS_LABELS[status] }));
 
 const PAGE_SIZE = 25;
 
@@ -97,6 +100,8 @@ export function BatchesPage({ selectedId }: Props) {
           <div className="list-toolbar">
             <h2 id="list-title">Migration queue</h2>
             <StatusFilter
+              id="status-filter"
+              options={BATCH_STATUS_OPTIONS}
               value={status}
               onChange={(value) => {
                 setStatus(value);

@@ -11,9 +11,12 @@ import { useDebounced } from '../hooks/use-debounced';
 import { usePolling } from '../hooks/use-polling';
 import { routeHref } from '../hooks/use-route';
 import { DownloadCsvButton } from './DownloadCsvButton';
-import { MailboxStatusFilter } from './MailboxStatusFilter';
+import { StatusFilter } from '../components/StatusFilter';
+import { MAILBOX_STATUSES } from '../../../domain/batch-status';
 import { MailboxTable } from './MailboxTable';
 import { SkippedItems } from './SkippedItems';
+
+const MAILBOX_STATUS_OPTIONS = MAILBOX_STATUSES.map((status) => ({ value: status, label: status }));
 
 const PAGE_SIZES = [25, 50, 100, 250];
 
@@ -64,7 +67,9 @@ export function MailboxReportPage({ batchId }: Props) {
             }}
           />
         </div>
-        <MailboxStatusFilter
+        <StatusFilter
+          id="mailbox-status"
+          options={MAILBOX_STATUS_OPTIONS}
           value={status}
           onChange={(value) => {
             setStatus(value);
