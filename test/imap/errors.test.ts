@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { createSyncMailboxActivities, type SyncMailboxResult } from '../../activities/sync-mailbox';
+import type { SyncMailboxResult } from '../../activities/sync-mailbox';
 import { testImapConnection } from '../../imap/connection-test';
 import { syncMailboxOverImap } from '../../imap/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
@@ -12,7 +12,7 @@ import {
   type SeedMessage,
 } from '../fixtures/dovecot';
 import { freePort } from '../fixtures/ports';
-import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, secretBox, type BatchSettings } from './helpers';
+import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync, type BatchSettings } from './helpers';
 
 const QUOTA = `
 mail_plugins = $mail_plugins quota
@@ -71,11 +71,7 @@ describe('errors: credentials, limits, servers going away', () => {
     });
     const env = new MockActivityEnvironment();
     const run = (): Promise<SyncMailboxResult> =>
-      env.run(createSyncMailboxActivities({ pool: db.pool, secretBox, progressIntervalMs: 0 }).syncMailbox, {
-        batchId,
-        mailboxId,
-        pass: 'initial' as const,
-      });
+      runSync(db.pool, { batchId, mailboxId, pass: 'initial' }, { progressIntervalMs: 0, env });
     const same = async () => {
       const [s, d] = await Promise.all([source.readMailbox(email), destination.readMailbox(email)]);
       return { src: comparableMessages(s, source), dst: comparableMessages(d, destination) };
@@ -204,10 +200,7 @@ describe('errors: credentials, limits, servers going away', () => {
     expect(err).toBeInstanceOf(CancelledFailure);
     const partial = (await destination.readMailbox(m.email)).length;
     expect(partial).toBeLessThan(500);
-    const again = await new MockActivityEnvironment().run(
-      createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox,
-      { batchId: m.batchId, mailboxId: m.mailboxId, pass: 'initial' as const },
-    );
+    const again = await runSync(db.pool, { batchId: m.batchId, mailboxId: m.mailboxId, pass: 'initial' });
     expect(again).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
     const { src, dst } = await m.same();
     expect(dst).toEqual(src);
@@ -264,13 +257,7 @@ describe('errors: credentials, limits, servers going away', () => {
       sourcePassword: 'right-password',
       destinationPassword: 'x',
     });
-    const err = await new MockActivityEnvironment()
-      .run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
-        batchId,
-        mailboxId,
-        pass: 'initial' as const,
-      })
-      .catch((e: unknown) => e);
+    const err = await runSync(db.pool, { batchId, mailboxId, pass: 'initial' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe('CONNECTION_FAILED');
     expect((err as ApplicationFailure).nonRetryable).toBe(false);

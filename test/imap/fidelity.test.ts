@@ -1,5 +1,3 @@
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import {
   buildMessage,
@@ -8,7 +6,7 @@ import {
   type DovecotServer,
   type SeedMessage,
 } from '../fixtures/dovecot';
-import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, secretBox } from './helpers';
+import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync } from './helpers';
 
 const USER = 'bob@example.com';
 /** Destination names of the special-use folders, and the one name the destination delimiter forced to change. */
@@ -63,12 +61,7 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
     await db?.drop();
   });
 
-  const run = (pass: 'initial' | 'incremental' | 'final') =>
-    new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
-      batchId,
-      mailboxId,
-      pass,
-    });
+  const run = (pass: 'initial' | 'incremental' | 'final') => runSync(db.pool, { batchId, mailboxId, pass });
   const snapshot = async () => {
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
     const excluded = (f: string) => f === 'Old Spam' || f.startsWith('Work/Private');
@@ -280,14 +273,7 @@ describe('fidelity the other way round (source "." prefix "INBOX." -> destinatio
       sourcePassword: 'src-pw',
       destinationPassword: 'dst-pw',
     });
-    const result = await new MockActivityEnvironment().run(
-      createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox,
-      {
-        batchId,
-        mailboxId,
-        pass: 'initial' as const,
-      },
-    );
+    const result = await runSync(db.pool, { batchId, mailboxId, pass: 'initial' });
     expect(result).toEqual({ mailboxId, status: 'Synced' });
     const names: Record<string, string> = { 'Sent Messages': 'Sent', 'Deleted Messages': 'Trash' };
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);

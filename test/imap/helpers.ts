@@ -1,9 +1,29 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Pool } from 'pg';
+import {
+  createSyncMailboxActivities,
+  type SyncMailboxInput,
+  type SyncMailboxResult,
+} from '../../activities/sync-mailbox';
 import { createSecretBox, secretContext, type SecretBox } from '../../secrets/secret-box';
 import type { DovecotServer } from '../fixtures/dovecot';
 
 export const secretBox: SecretBox = createSecretBox(randomBytes(32));
+
+/** Runs the real `syncMailbox` activity once, outside a worker, with this file's secret box. */
+export function runSync(
+  pool: Pool,
+  input: SyncMailboxInput,
+  options: { progressIntervalMs?: number; env?: MockActivityEnvironment } = {},
+): Promise<SyncMailboxResult> {
+  const { syncMailbox } = createSyncMailboxActivities({
+    pool,
+    secretBox,
+    progressIntervalMs: options.progressIntervalMs,
+  });
+  return (options.env ?? new MockActivityEnvironment()).run(syncMailbox, input);
+}
 
 export async function insertEndpoint(
   pool: Pool,

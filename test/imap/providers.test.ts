@@ -1,11 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { testImapConnection } from '../../imap/connection-test';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, secretBox } from './helpers';
+import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync } from './helpers';
 
 const USER = 'dana@example.com';
 
@@ -49,12 +47,7 @@ describe('Gmail profile (Dovecot with a virtual \\All folder over the label fold
       sourcePassword: 'src-pw',
       destinationPassword: 'dst-pw',
     });
-    const run = () =>
-      new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
-        batchId,
-        mailboxId,
-        pass: 'initial' as const,
-      });
+    const run = () => runSync(db.pool, { batchId, mailboxId, pass: 'initial' });
     expect(await run()).toEqual({ mailboxId, status: 'Synced' });
 
     const subjects = async () =>
@@ -139,14 +132,7 @@ describe('XOAUTH2 (Dovecot oauth2 passdb against a local token-introspection end
       sourcePassword: 'good-token-for-erin',
       destinationPassword: 'dst-pw',
     });
-    const result = await new MockActivityEnvironment().run(
-      createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox,
-      {
-        batchId,
-        mailboxId,
-        pass: 'initial' as const,
-      },
-    );
+    const result = await runSync(db.pool, { batchId, mailboxId, pass: 'initial' });
     expect(result).toEqual({ mailboxId, status: 'Synced' });
     expect(await destination.readMailbox('erin@example.com')).toHaveLength(1);
   });

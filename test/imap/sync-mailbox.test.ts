@@ -1,4 +1,3 @@
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import {
@@ -8,7 +7,7 @@ import {
   type DovecotServer,
   type SeedMessage,
 } from '../fixtures/dovecot';
-import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, secretBox } from './helpers';
+import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync, secretBox } from './helpers';
 
 const USER = 'alice@example.com';
 
@@ -41,12 +40,7 @@ describe('syncMailbox activity against two Dovecots', () => {
     await db?.drop();
   });
 
-  const run = (pass: 'initial' | 'incremental' | 'final') =>
-    new MockActivityEnvironment().run(createSyncMailboxActivities({ pool: db.pool, secretBox }).syncMailbox, {
-      batchId,
-      mailboxId,
-      pass,
-    });
+  const run = (pass: 'initial' | 'incremental' | 'final') => runSync(db.pool, { batchId, mailboxId, pass });
 
   const compare = async () => {
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
