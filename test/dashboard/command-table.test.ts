@@ -7,7 +7,7 @@ import {
   type BatchCommand,
 } from '../../domain/batch-status';
 import { FAKE_TOKEN, startFakeApi, type FakeApi } from './fake-api';
-import { ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
+import { BUTTONS, ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
 
 /**
  * What the page does with the API's answers in every status, which the product only passes through briefly:
@@ -16,16 +16,6 @@ import { ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageError
  * batch shows why it cannot be edited. The API here is a stand-in serving the built page; the end-to-end test
  * (`migration-dashboard.test.ts`) covers the same page against the real product.
  */
-
-const BUTTONS: [string, BatchCommand][] = [
-  ['Start migration', 'start'],
-  ['Stop migration', 'stop'],
-  ['Resume migration', 'resume'],
-  ['Complete migration', 'complete'],
-  ['Sync now', 'syncNow'],
-  ['Edit batch', 'edit'],
-  ['Delete', 'remove'],
-];
 
 describe('dashboard commands follow the status table', () => {
   let fake: FakeApi;

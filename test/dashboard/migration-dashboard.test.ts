@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { allowedCommands, type BatchCommand, type BatchStatus } from '../../domain/batch-status';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startProduct, type RunningProduct } from '../fixtures/product';
-import { ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
+import { BUTTONS, ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
 
 /**
  * The migration dashboard end to end, in headless Chromium, against the product on real Temporal, PostgreSQL and
@@ -18,17 +18,6 @@ const USERS = [
 ];
 const MASTER = { user: 'migration-admin', password: 'destination-master-pw' };
 const BATCH = 'Wave 1';
-
-/** The command bar's buttons and the command each stands for. */
-const BUTTONS: [string, BatchCommand][] = [
-  ['Start migration', 'start'],
-  ['Stop migration', 'stop'],
-  ['Resume migration', 'resume'],
-  ['Complete migration', 'complete'],
-  ['Sync now', 'syncNow'],
-  ['Edit batch', 'edit'],
-  ['Delete', 'remove'],
-];
 
 jest.setTimeout(300_000);
 

@@ -1,3 +1,4 @@
+import type { BatchCommand } from '../../domain/batch-status';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,3 +95,14 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Migration batches', level: 1 }).waitFor();
 }
+
+/** The command bar's buttons and the command each stands for. */
+export const BUTTONS: [string, BatchCommand][] = [
+  ['Start migration', 'start'],
+  ['Stop migration', 'stop'],
+  ['Resume migration', 'resume'],
+  ['Complete migration', 'complete'],
+  ['Sync now', 'syncNow'],
+  ['Edit batch', 'edit'],
+  ['Delete', 'remove'],
+];
