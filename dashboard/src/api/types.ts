@@ -167,23 +167,26 @@ export interface Endpoint {
   updatedAt: string;
 }
 
-export interface EndpointInput {
-  name: string;
-  type: 'imap';
-  provider: string;
-  host: string;
-  port: number;
-  security: Security;
-  acceptUntrustedCerts: boolean;
-  authMethod: AuthMethod;
+/** The settings an admin sends to create or edit an endpoint: the endpoint's own fields, plus write-only ones. */
+export type EndpointInput = Pick<
+  Endpoint,
+  | 'name'
+  | 'type'
+  | 'provider'
+  | 'host'
+  | 'port'
+  | 'security'
+  | 'acceptUntrustedCerts'
+  | 'authMethod'
+  | 'maxConcurrentMigrations'
+  | 'maxConcurrentIncrementalSyncs'
+> & {
   adminUser?: string | null;
   /** Write-only: sent to set or replace it, never returned. */
   adminPassword?: string | null;
   /** Create and unsaved test only. */
   testMailbox?: TestMailbox | null;
-  maxConcurrentMigrations: number;
-  maxConcurrentIncrementalSyncs: number;
-}
+};
 
 /** A mailbox to log in as during a connection test; used for the test only, never stored. */
 export interface TestMailbox {
