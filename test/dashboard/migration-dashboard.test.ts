@@ -3,13 +3,15 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { allowedCommands, type BatchCommand, type BatchStatus } from '../../domain/batch-status';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startProduct, type RunningProduct } from '../fixtures/product';
+import { expectNoSeriousViolations } from './accessibility';
 import { BUTTONS, ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
 
 /**
  * The migration dashboard end to end, in headless Chromium, against the product on real Temporal, PostgreSQL and
  * two Dovecot servers: sign in, create endpoints with a connection test, upload a CSV with an error and see it by
  * line, fix it, start the batch and watch it reach Synced, open View details, complete it, delete it; the
- * commands are enabled exactly per the status table; a viewer cannot mutate.
+ * commands are enabled exactly per the status table; a viewer cannot mutate. The main screens pass an axe-core
+ * scan with no serious or critical violation.
  */
 
 const USERS = [
@@ -131,6 +133,7 @@ describe('migration dashboard in the browser', () => {
     await page.getByLabel('API token').fill('not-a-real-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await textEventually(page.locator('#api-token-error'), /not accepted/);
+    await expectNoSeriousViolations(page, 'sign-in with a refused token');
     await signIn(page, product.baseUrl, product.adminToken);
     await page.getByText('No migration batches yet.').waitFor();
     expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual(['mailferry.apiToken']);
@@ -175,6 +178,7 @@ describe('migration dashboard in the browser', () => {
     await form.getByRole('button', { name: 'Create endpoint' }).click();
     await textEventually(form.getByTestId('connection-test'), /Connection test failed/);
     await screenshot(page, '02-endpoint-test-failed');
+    await expectNoSeriousViolations(page, 'new endpoint form with a failed connection test');
     await form.getByRole('button', { name: 'Cancel' }).click();
 
     await create('Source Dovecot', source);
@@ -183,6 +187,7 @@ describe('migration dashboard in the browser', () => {
     await page.getByText('stored (never shown)').waitFor();
     expect(await page.content()).not.toContain(MASTER.password);
     await screenshot(page, '03-endpoints');
+    await expectNoSeriousViolations(page, 'endpoints with the details of one');
   });
 
   it('reports a bad CSV line next to the line, creates nothing, and creates the batch once fixed', async () => {
@@ -207,6 +212,7 @@ describe('migration dashboard in the browser', () => {
     expect(await problem.textContent()).toMatch(/EmailAddress/);
     expect(await page.locator('.csv-errors').textContent()).not.toContain('carol-pw');
     await screenshot(page, '04-csv-error-by-line');
+    await expectNoSeriousViolations(page, 'new batch form with a CSV problem');
 
     const listed = await fetch(new URL('/api/v1/batches', product.baseUrl), {
       headers: { Authorization: `Bearer ${product.adminToken}` },
@@ -241,6 +247,7 @@ describe('migration dashboard in the browser', () => {
     expect(await page.getByTestId('overall-total').textContent()).toBe('2');
     await page.locator('figure.chart svg').waitFor();
     await screenshot(page, '05-batch-synced');
+    await expectNoSeriousViolations(page, 'batch list with the details pane');
 
     // Both mailboxes really arrived.
     for (const user of USERS) {
@@ -276,6 +283,7 @@ describe('migration dashboard in the browser', () => {
       expect((await line.locator('td.num').first().textContent())?.startsWith(String(user.messages))).toBe(true);
     }
     await screenshot(page, '06-migration-users');
+    await expectNoSeriousViolations(page, 'View details (migration users)');
 
     await page.getByLabel('Search').fill('bob');
     await countEventually(page.locator('tr[data-mailbox]'), 1);
@@ -350,6 +358,7 @@ describe('migration dashboard in the browser', () => {
     const dialog = page.getByRole('dialog', { name: 'Complete migration batch?' });
     await dialog.waitFor();
     await screenshot(page, '09-confirm-complete');
+    await expectNoSeriousViolations(page, 'Complete confirmation dialog');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
     expect(await row.locator('.badge').textContent()).toBe('Synced');
