@@ -10,8 +10,9 @@ import { BUTTONS, ensureDashboardBuilt, launchBrowser, screenshot, signIn, watch
  * The migration dashboard end to end, in headless Chromium, against the product on real Temporal, PostgreSQL and
  * two Dovecot servers: sign in, create endpoints with a connection test, upload a CSV with an error and see it by
  * line, fix it, start the batch and watch it reach Synced, open View details, complete it, delete it; the
- * commands are enabled exactly per the status table; a viewer cannot mutate. The main screens pass an axe-core
- * scan with no serious or critical violation.
+ * commands are enabled exactly per the status table; a viewer cannot mutate. One of Alice's messages is over the
+ * batch's large item size, so the real sync skips it and View details shows it among her skipped items. The main
+ * screens pass an axe-core scan with no serious or critical violation.
  */
 
 const USERS = [
@@ -20,6 +21,11 @@ const USERS = [
 ];
 const MASTER = { user: 'migration-admin', password: 'destination-master-pw' };
 const BATCH = 'Wave 1';
+/** Messages over this many bytes are large items; the batch allows one per mailbox (LargeItemLimit 1). */
+const LARGE_ITEM_MAX_BYTES = 16 * 1024;
+/** One message of Alice's over that size: skipped and reported, and the mailbox still reaches Synced. */
+const LARGE = { owner: USERS[0]!.email, folder: 'Work', subject: 'Scanned contract (large)', size: 40 * 1024 };
+const LARGE_RAW = buildMessage({ subject: LARGE.subject, size: LARGE.size });
 
 jest.setTimeout(300_000);
 
@@ -101,6 +107,7 @@ describe('migration dashboard in the browser', () => {
         })),
       );
     }
+    await source.seed(LARGE.owner, [{ folder: LARGE.folder, raw: LARGE_RAW }]);
     running = await startProduct();
     product = {
       baseUrl: `${running.api.url}/`,
@@ -194,6 +201,7 @@ describe('migration dashboard in the browser', () => {
     await page.getByRole('link', { name: 'Migration batches' }).click();
     await page.getByRole('button', { name: 'New migration batch' }).click();
     await page.getByLabel('Name', { exact: true }).fill(BATCH);
+    await page.getByLabel('Large item limit').fill('1');
     await page.getByLabel('Source endpoint').selectOption({ label: `Source Dovecot (${source.host}:${source.port})` });
     await page
       .getByLabel('Destination endpoint')
@@ -227,6 +235,18 @@ describe('migration dashboard in the browser', () => {
     await page.getByRole('heading', { name: BATCH, level: 2 }).waitFor();
     await textEventually(page.locator(`tr[data-batch-name="${BATCH}"] .badge`), /^Created$/);
     await expectCommandsFor(page, 'Created');
+
+    // The size over which a message is a large item is an API setting the form does not offer.
+    const batchId = /#\/batches\/([^/]+)$/.exec(page.url())?.[1];
+    expect(batchId).toBeDefined();
+    const edited = await fetch(new URL(`/api/v1/batches/${batchId}`, product.baseUrl), {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${product.adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ largeItemMaxBytes: LARGE_ITEM_MAX_BYTES }),
+    });
+    expect(edited.status).toBe(200);
+    const { batch } = (await edited.json()) as { batch: { largeItemLimit: number; largeItemMaxBytes: number } };
+    expect(batch).toMatchObject({ largeItemLimit: 1, largeItemMaxBytes: LARGE_ITEM_MAX_BYTES });
   });
 
   it('starts the batch and shows it reaching Synced with its counts, live', async () => {
@@ -249,7 +269,7 @@ describe('migration dashboard in the browser', () => {
     await screenshot(page, '05-batch-synced');
     await expectNoSeriousViolations(page, 'batch list with the details pane');
 
-    // Both mailboxes really arrived.
+    // Both mailboxes really arrived, all but the large item.
     for (const user of USERS) {
       expect(await destination.readMailbox(user.email)).toHaveLength(user.messages);
     }
@@ -284,6 +304,27 @@ describe('migration dashboard in the browser', () => {
     }
     await screenshot(page, '06-migration-users');
     await expectNoSeriousViolations(page, 'View details (migration users)');
+
+    // Alice's large message was skipped, not copied, and her mailbox is Synced all the same.
+    const skippedCell = (email: string) => page.locator(`tr[data-mailbox="${email}"] td.num`).nth(1);
+    expect((await skippedCell(USERS[1]!.email).textContent())?.trim()).toBe('0');
+    await textEventually(skippedCell(LARGE.owner), /^1\b/);
+    await page.getByRole('button', { name: `skipped items of ${LARGE.owner}: show` }).click();
+    const skipped = page.getByRole('dialog', { name: `Skipped items of ${LARGE.owner}` });
+    await countEventually(skipped.locator('tbody tr'), 1);
+    const [folder, subject, , size, reason] = (await skipped.locator('tbody tr td').allTextContents()).map((cell) =>
+      cell.trim(),
+    );
+    expect({ folder, subject, size, reason }).toEqual({
+      folder: LARGE.folder,
+      subject: LARGE.subject,
+      size: `${(LARGE_RAW.length / 1024).toFixed(1)} KB`,
+      reason: `larger than the limit of ${LARGE_ITEM_MAX_BYTES} bytes`,
+    });
+    await screenshot(page, '06b-skipped-items');
+    await expectNoSeriousViolations(page, 'skipped items of a mailbox');
+    await skipped.getByRole('button', { name: 'Close' }).click();
+    await skipped.waitFor({ state: 'hidden' });
 
     await page.getByLabel('Search').fill('bob');
     await countEventually(page.locator('tr[data-mailbox]'), 1);
