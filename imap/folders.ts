@@ -184,8 +184,19 @@ export function planFolders(
   return plans;
 }
 
-/** Creates a destination folder (and its parents) unless it exists; subscribes it when asked. */
-export async function ensureDestinationFolder(client: ImapFlow, plan: FolderPlan): Promise<void> {
+/**
+ * Creates a destination folder (and its parents) unless it exists; subscribes it when asked. With `materialize`
+ * (a folder's first sync), a folder that was already listed is opened once with STATUS: a server may list
+ * folders that do not exist yet (Dovecot's `auto =` special-use folders) and create them on first access.
+ * Doing that here, on the one connection that prepares every folder, keeps those creations out of the
+ * parallel folder lanes, where two sessions of one user creating folders can deadlock on Dovecot's
+ * mailbox-list locks until a lock times out.
+ */
+export async function ensureDestinationFolder(
+  client: ImapFlow,
+  plan: FolderPlan,
+  options: { materialize: boolean },
+): Promise<void> {
   let created = false;
   if (!plan.exists && plan.destinationPath.toUpperCase() !== 'INBOX') {
     try {
@@ -209,10 +220,21 @@ export async function ensureDestinationFolder(client: ImapFlow, plan: FolderPlan
     }
     plan.exists = true;
   }
+  // A refusal here is not the folder's end: its SELECT later reports what is wrong with it, if anything.
+  if (options.materialize && !created) {
+    await unlessRefused(() => client.status(plan.destinationPath, { uidValidity: true }));
+  }
   // imapflow subscribes what it creates; the destination's subscription follows the source either way.
-  try {
+  await unlessRefused(async () => {
     if (plan.source.subscribed) await client.mailboxSubscribe(plan.destinationPath);
     else if (created) await client.mailboxUnsubscribe(plan.destinationPath);
+  });
+}
+
+/** Runs `fn`, ignoring a server's NO/BAD to it; connection and other errors still throw. */
+async function unlessRefused(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
   } catch (err) {
     const e = classifyImapError(err, 'destination');
     if (e.code !== 'SERVER_ERROR') throw e;

@@ -173,7 +173,9 @@ export async function syncMailboxOverImap(
         summary.foldersSynced++; // nothing new, changed or deleted: no SELECT on either side
         continue;
       }
-      await withThrottleRetries(options, async () => ensureDestinationFolder(await destinationOf(first), plan));
+      await withThrottleRetries(options, async () =>
+        ensureDestinationFolder(await destinationOf(first), plan, { materialize: !cp && plan.source.selectable }),
+      );
       if (plan.source.selectable) work.push(plan);
       else summary.foldersSynced++;
     }
