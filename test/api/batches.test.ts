@@ -100,7 +100,17 @@ async function waitForStatus(ref: string, wanted: string[], timeoutMs = 60_000) 
     if (res.status === 200 && wanted.includes(res.body.status)) return res.body;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`batch ${ref} never reached ${wanted.join('/')}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+  // Say why: each mailbox's row (status, error, folder) and the endpoint leases held, not only the batch summary.
+  const { rows: mailboxes } = await api.db.pool.query(
+    `select email, status, last_error_code, last_error, current_folder, items_synced, updated_at
+       from mailboxes where batch_id = $1 order by email`,
+    [last?.id ?? ref],
+  );
+  const { rows: leases } = await api.db.pool.query('select mailbox_id, kind, expires_at from endpoint_leases');
+  throw new Error(
+    `batch ${ref} never reached ${wanted.join('/')}; last: ${JSON.stringify(last)?.slice(0, 500)}; ` +
+      `mailboxes: ${JSON.stringify(mailboxes)}; leases: ${JSON.stringify(leases)}`,
+  );
 }
 
 const csvOf = (emails: string[]) =>

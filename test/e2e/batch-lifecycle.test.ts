@@ -80,7 +80,7 @@ async function expectAgreement(batch: any): Promise<void> {
     };
   };
   let seen = await view();
-  for (let i = 0; i < 50 && JSON.stringify(seen.readModel) !== JSON.stringify(seen.workflow); i++) {
+  for (let i = 0; i < 150 && JSON.stringify(seen.readModel) !== JSON.stringify(seen.workflow); i++) {
     await new Promise((r) => setTimeout(r, 100));
     seen = await view();
   }
@@ -150,9 +150,7 @@ test('a batch moves real mail from start to removal, and the read model follows 
   // A mailbox added to the Synced batch is counted at once and synced by the next pass.
   await api('POST', `/batches/${id}/mailboxes`, { csv: csvOf(['dave@contoso.com']) });
   const grown = await waitForBatch(id, (b) => b.total === 4, 'counted the added mailbox');
-  await expect(workflowStatus(grown.workflowId)).resolves.toMatchObject({
-    counts: expect.objectContaining({ total: 4 }),
-  });
+  await expectAgreement(grown); // the workflow counts it too, once its count refresh has landed
   await api('POST', `/batches/${id}/sync-now`);
   const withDave = await waitForBatch(id, (b) => b.status === 'Synced' && b.synced === 4, 'synced the added mailbox');
   await expectMailboxesCopied();
