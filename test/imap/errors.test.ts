@@ -1,4 +1,3 @@
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { SyncMailboxResult } from '../../activities/sync-mailbox';
 import { testImapConnection } from '../../imap/connection-test';
@@ -12,7 +11,15 @@ import {
   type SeedMessage,
 } from '../fixtures/dovecot';
 import { freePort } from '../fixtures/ports';
-import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync, type BatchSettings } from './helpers';
+import {
+  activityEnvironment,
+  insertBatch,
+  insertEndpoint,
+  insertMailbox,
+  mailboxRow,
+  runSync,
+  type BatchSettings,
+} from './helpers';
 
 const QUOTA = `
 mail_plugins = $mail_plugins quota
@@ -69,7 +76,7 @@ describe('errors: credentials, limits, servers going away', () => {
       sourcePassword: opts.sourcePassword === undefined ? 'right-password' : opts.sourcePassword,
       destinationPassword: 'dst-password',
     });
-    const env = new MockActivityEnvironment();
+    const env = activityEnvironment();
     const run = (): Promise<SyncMailboxResult> =>
       runSync(db.pool, { batchId, mailboxId, pass: 'initial' }, { progressIntervalMs: 0, env });
     const same = async () => {
