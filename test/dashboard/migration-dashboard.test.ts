@@ -11,8 +11,10 @@ import { BUTTONS, ensureDashboardBuilt, launchBrowser, screenshot, signIn, watch
  * two Dovecot servers: sign in, create endpoints with a connection test, upload a CSV with an error and see it by
  * line, fix it, start the batch and watch it reach Synced, open View details, complete it, delete it; the
  * commands are enabled exactly per the status table; a viewer cannot mutate. One of Alice's messages is over the
- * batch's large item size, so the real sync skips it and View details shows it among her skipped items. The main
- * screens pass an axe-core scan with no serious or critical violation.
+ * batch's large item size, so the real sync skips it and View details shows it among her skipped items. An endpoint
+ * that a running batch uses (one whose source refuses connections, so its sync keeps retrying) cannot be edited or
+ * deleted, in the dashboard or the API, and both name the batch; stopped, it can be edited, and once the batch is
+ * deleted, deleted. The main screens pass an axe-core scan with no serious or critical violation.
  */
 
 const USERS = [
@@ -21,6 +23,9 @@ const USERS = [
 ];
 const MASTER = { user: 'migration-admin', password: 'destination-master-pw' };
 const BATCH = 'Wave 1';
+/** An endpoint on a port nothing listens on, and the batch that syncs from it and so stays running. */
+const DEAD_SOURCE = 'Unreachable source';
+const STUCK_BATCH = 'Wave unreachable';
 /** Messages over this many bytes are large items; the batch allows one per mailbox (LargeItemLimit 1). */
 const LARGE_ITEM_MAX_BYTES = 16 * 1024;
 /** One message of Alice's over that size: skipped and reported, and the mailbox still reaches Synced. */
@@ -123,6 +128,38 @@ describe('migration dashboard in the browser', () => {
     page = await context.newPage();
     pageErrors = watchPageErrors(page);
   });
+
+  /** One API request as the admin, with a JSON body when given. */
+  function api(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(new URL(`/api/v1${path}`, product.baseUrl), {
+      method,
+      headers: {
+        Authorization: `Bearer ${product.adminToken}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  /** Polls a GET until `done` holds for its JSON body (and status), or fails with the last answer. */
+  async function apiEventually<T>(
+    path: string,
+    done: (body: T, status: number) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await api('GET', path);
+      const body = (await response.json()) as T;
+      if (done(body, response.status)) return body;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `GET ${path} not as expected within ${timeoutMs} ms: ${response.status} ${JSON.stringify(body)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 
   afterAll(async () => {
     await browser?.close();
@@ -420,6 +457,112 @@ describe('migration dashboard in the browser', () => {
     await row.waitFor({ state: 'detached', timeout: 120_000 });
     await page.getByText('No migration batches yet.').waitFor();
     await screenshot(page, '11-batch-deleted');
+  });
+
+  it('blocks editing and deleting an endpoint a running batch uses, names the batch, and frees it once stopped', async () => {
+    // A source nothing listens on: every sync attempt is refused, a transient error, so the sync activity
+    // waits in retry backoff and the batch stays Syncing until it is stopped.
+    const endpointsBefore = (await (await api('GET', '/endpoints')).json()) as {
+      items: { id: string; name: string }[];
+    };
+    const destinationId = endpointsBefore.items.find((e) => e.name === 'Destination Dovecot')!.id;
+    const createdEndpoint = await api('POST', '/endpoints?skipTest=true', {
+      name: DEAD_SOURCE,
+      provider: 'dovecot',
+      host: '127.0.0.1',
+      port: 1, // as the refused 'Nowhere' above: nothing listens on 127.0.0.1:1
+      security: 'none',
+    });
+    expect(createdEndpoint.status).toBe(201);
+    const endpointId = ((await createdEndpoint.json()) as { id: string }).id;
+    const createdBatch = await api('POST', '/batches', {
+      name: STUCK_BATCH,
+      sourceEndpointId: endpointId,
+      destinationEndpointId: destinationId,
+      csv: csv([`${USERS[1]!.email},${USERS[1]!.email},${USERS[1]!.password}`]).toString(),
+    });
+    expect(createdBatch.status).toBe(201);
+    const batchId = ((await createdBatch.json()) as { id: string }).id;
+    expect((await api('POST', `/batches/${batchId}/start`)).status).toBe(200);
+    // Running, and its one mailbox's sync has been refused at least once: the activity is retrying.
+    await apiEventually(`/batches/${batchId}`, (b: { status: string }) => b.status === 'Syncing');
+    await apiEventually(
+      `/batches/${batchId}/mailboxes`,
+      (m: { items: { lastErrorCode: string | null }[] }) => m.items[0]?.lastErrorCode === 'CONNECTION_FAILED',
+    );
+
+    await page.getByRole('link', { name: 'Migration endpoints' }).click();
+    await page.locator(`tr[data-endpoint-name="${DEAD_SOURCE}"] a`).click();
+    await page.getByRole('heading', { name: DEAD_SOURCE, level: 2 }).waitFor();
+    const reason = page.locator('#endpoint-blocked');
+    expect(await textEventually(reason, /cannot be edited or deleted/)).toContain(`${STUCK_BATCH} (Syncing)`);
+    const editButton = page.getByRole('button', { name: 'Edit endpoint' });
+    const deleteButton = page.getByRole('button', { name: 'Delete endpoint' });
+    expect(await editButton.isDisabled()).toBe(true);
+    expect(await deleteButton.isDisabled()).toBe(true);
+    expect(await editButton.getAttribute('aria-describedby')).toBe('endpoint-blocked');
+    await textEventually(page.locator('.plain-list li'), new RegExp(`^${STUCK_BATCH}\\s*Syncing$`));
+    await screenshot(page, '12-endpoint-blocked-by-running-batch');
+    await expectNoSeriousViolations(page, 'endpoint blocked by a running batch');
+    // The destination the batch writes to is blocked the same way.
+    await page.locator('tr[data-endpoint-name="Destination Dovecot"] a').click();
+    await textEventually(reason, new RegExp(`${STUCK_BATCH} \\(Syncing\\)`));
+    expect(await deleteButton.isDisabled()).toBe(true);
+
+    // The API refuses both, naming the batch.
+    const inUse = {
+      code: 'ENDPOINT_IN_USE',
+      details: { batches: [{ id: batchId, name: STUCK_BATCH, status: 'Syncing' }] },
+    };
+    const patched = await api('PATCH', `/endpoints/${endpointId}`, { maxConcurrentMigrations: 7 });
+    expect(patched.status).toBe(409);
+    const patchError = ((await patched.json()) as { error: { message: string } }).error;
+    expect(patchError).toMatchObject(inUse);
+    expect(patchError.message).toContain(STUCK_BATCH);
+    const deleted = await api('DELETE', `/endpoints/${endpointId}`);
+    expect(deleted.status).toBe(409);
+    expect(((await deleted.json()) as { error: unknown }).error).toMatchObject(inUse);
+
+    // Stop: the sync waits in retry backoff, so the cancellation is quick.
+    const stopAsked = Date.now();
+    expect((await api('POST', `/batches/${batchId}/stop`)).status).toBe(200);
+    await apiEventually(`/batches/${batchId}`, (b: { status: string }) => b.status === 'Stopped', 20_000);
+    expect(Date.now() - stopAsked).toBeLessThan(20_000);
+
+    // Stopped, the endpoint can be edited from the dashboard (the details poll every 5 s).
+    await page.locator(`tr[data-endpoint-name="${DEAD_SOURCE}"] a`).click();
+    await page.getByRole('heading', { name: DEAD_SOURCE, level: 2 }).waitFor();
+    await reason.waitFor({ state: 'detached', timeout: 15_000 });
+    await textEventually(page.locator('.plain-list li'), new RegExp(`^${STUCK_BATCH}\\s*Stopped$`));
+    await editButton.click();
+    const form = page.locator('form.endpoint-form');
+    await form.getByLabel('Name', { exact: true }).fill(`${DEAD_SOURCE} (renamed)`);
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText(`Endpoint ${DEAD_SOURCE} (renamed) saved.`).waitFor();
+    await page.locator(`tr[data-endpoint-name="${DEAD_SOURCE} (renamed)"]`).waitFor();
+
+    // A stopped batch still uses it, so it cannot be deleted yet; once the batch is gone it can.
+    const stillUsed = await api('DELETE', `/endpoints/${endpointId}`);
+    expect(stillUsed.status).toBe(409);
+    expect(((await stillUsed.json()) as { error: unknown }).error).toMatchObject({
+      code: 'ENDPOINT_IN_USE',
+      details: { batches: [{ id: batchId, name: STUCK_BATCH, status: 'Stopped' }] },
+    });
+    expect((await api('DELETE', `/batches/${batchId}`)).status).toBe(202);
+    await apiEventually(`/batches/${batchId}`, (_body, status) => status === 404, 30_000);
+
+    await page.getByRole('heading', { name: `${DEAD_SOURCE} (renamed)`, level: 2 }).waitFor();
+    await page.getByText('No batch uses this endpoint.').waitFor({ timeout: 15_000 });
+    await deleteButton.click();
+    const [removal] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().endsWith(`/endpoints/${endpointId}`)),
+      page.getByRole('dialog', { name: 'Delete migration endpoint?' }).getByRole('button', { name: 'Delete' }).click(),
+    ]);
+    expect(removal.status()).toBe(204);
+    await page.locator(`tr[data-endpoint-name="${DEAD_SOURCE} (renamed)"]`).waitFor({ state: 'detached' });
+    expect((await api('GET', `/endpoints/${endpointId}`)).status).toBe(404);
+    const left = (await (await api('GET', '/batches')).json()) as { total: number };
+    expect(left.total).toBe(0);
   });
 
   it('edits an endpoint no batch runs on, and deletes one after asking', async () => {
