@@ -4,7 +4,11 @@ import path from 'node:path';
 import { createJsonLogger } from '../../api/logger';
 import { createEndpoint, startApi, type ApiHarness } from './harness';
 
-/** Hostile and malformed requests get the right 4xx in the one error shape; health; the dashboard's files. */
+/**
+ * Hostile and malformed requests get the right 4xx in the one error shape; health; the dashboard's files.
+ * Temporal is deliberately unreachable here: health must say so, and a batch whose workflow cannot be started
+ * must leave nothing behind. Batch creation against a real Temporal is in csv.test.ts and batches.test.ts.
+ */
 let api: ApiHarness;
 let dashboard: ApiHarness;
 let dashboardDir: string;
@@ -26,11 +30,17 @@ function expectErrorShape(res: { body: any; text: string }, code: string) {
 }
 
 describe('bad input never makes a 500', () => {
-  it('answers unknown routes and methods with 404 ROUTE_NOT_FOUND', async () => {
+  it('answers unknown routes with 404 ROUTE_NOT_FOUND, and a wrong method on a known path with 405', async () => {
     const res = await api.request('GET', '/nothing-here');
     expect(res.status).toBe(404);
     expectErrorShape(res, 'ROUTE_NOT_FOUND');
-    expect((await api.request('PUT', '/batches')).status).toBe(404);
+    // A known path with a method it does not have is 405, with the methods it does have.
+    const put = await api.request('PUT', '/batches');
+    expect([put.status, put.body.error.code, put.headers.get('allow')]).toEqual([
+      405,
+      'METHOD_NOT_ALLOWED',
+      'GET, HEAD, POST',
+    ]);
   });
 
   it('refuses hostile path parameters', async () => {
@@ -94,25 +104,6 @@ describe('bad input never makes a 500', () => {
     expect(res.status).toBe(404);
     expectErrorShape(res, 'BATCH_NOT_FOUND');
   });
-
-  it('adds mailboxes only through a valid list, and never to an unknown batch', async () => {
-    const src = await createEndpoint(api, 'app-src');
-    await api.db.pool.query(
-      `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
-       values ('66666666-6666-4666-8666-666666666666', 'Done', 'batch:Done', 'Completed', $1, $1, 'x')`,
-      [src],
-    );
-    const closed = await api.request('POST', '/batches/Done/mailboxes', {
-      json: { mailboxes: [{ emailAddress: 'a@example.com', userName: 'a', password: 'p' }] },
-    });
-    expect(closed.status).toBe(409);
-    expectErrorShape(closed, 'BATCH_NOT_EDITABLE');
-    const unknown = await api.request('POST', '/batches/nope/mailboxes', {
-      json: { csv: 'EmailAddress,UserName,Password\na@example.com,a,p' },
-    });
-    expect(unknown.status).toBe(404);
-    await api.db.pool.query('delete from batches');
-  });
 });
 
 describe('health', () => {
@@ -123,6 +114,29 @@ describe('health', () => {
     expect(res.body.error.message).toBe('Temporal not reachable');
     expect(res.body.error.details.checks.postgres.ok).toBe(true);
     expect(res.body.error.details.checks.temporal.ok).toBe(false);
+  });
+});
+
+describe('Temporal unreachable at batch creation', () => {
+  it('deletes the rows again when the workflow cannot be started: 503 WORKFLOW_START_FAILED', async () => {
+    const src = await createEndpoint(api, 'rollback-src');
+    const res = await api.request(
+      'POST',
+      `/batches?name=csv-wave&sourceEndpointId=${src}&destinationEndpointId=${src}&autoStart=true&folderExclude=Junk,Trash`,
+      {
+        body: 'EmailAddress,UserName,Password\na@example.com,a,secret-pw-1\n',
+        contentType: 'text/csv',
+      },
+    );
+    expect([res.status, res.body.error.code]).toEqual([503, 'WORKFLOW_START_FAILED']);
+    expectErrorShape(res, 'WORKFLOW_START_FAILED');
+    const { rows } = await api.db.pool.query(
+      `select (select count(*)::int from batches) as b, (select count(*)::int from mailboxes) as m,
+              (select count(*)::int from audit_log where command = 'create') as a`,
+    );
+    expect(rows[0]).toEqual({ b: 0, m: 0, a: 0 });
+    expect(res.text).not.toContain('secret-pw-1');
+    expect(api.logger.text()).not.toContain('secret-pw-1');
   });
 });
 

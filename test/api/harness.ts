@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { startApiServer } from '../../api/server';
 import type { ConnectionTester, Logger } from '../../api/deps';
 import { insertToken } from '../../api/tokens-store';
@@ -63,6 +63,20 @@ export async function unreachableTemporal(): Promise<Client> {
     interceptors: [],
   });
   return new Client({ connection });
+}
+
+/**
+ * Whether the workflow `workflowId` exists on the server: `describe()` answers, or rejects with
+ * WorkflowNotFoundError (false). Any other error (the server unreachable) is thrown, never read as "absent".
+ */
+export async function workflowExists(temporal: Client, workflowId: string): Promise<boolean> {
+  try {
+    await temporal.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 export const okTester: ConnectionTester = async (s) => ({
