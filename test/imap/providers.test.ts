@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { testImapConnection } from '../../imap/connection-test';
+import type { ImapEndpoint } from '../../imap/connection';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync } from './helpers';
@@ -117,9 +118,6 @@ describe('XOAUTH2 (Dovecot oauth2 passdb against a local token-introspection end
     expect(
       await testImapConnection(endpoint, { user: 'erin@example.com', secret: 'good-token-for-erin' }),
     ).toMatchObject({ ok: true, code: 'OK' });
-    const bad = await testImapConnection(endpoint, { user: 'erin@example.com', secret: 'expired-token' });
-    expect(bad).toMatchObject({ ok: false, code: 'AUTH_FAILED' });
-    expect(bad.message).not.toContain('expired-token');
 
     await source.seed('erin@example.com', [{ folder: 'INBOX', raw: buildMessage({ subject: 'via oauth' }) }]);
     const batchId = await insertBatch(
@@ -135,5 +133,78 @@ describe('XOAUTH2 (Dovecot oauth2 passdb against a local token-introspection end
     const result = await runSync(db.pool, { batchId, mailboxId, pass: 'initial' });
     expect(result).toEqual({ mailboxId, status: 'Synced' });
     expect(await destination.readMailbox('erin@example.com')).toHaveLength(1);
+    // A refusal last: after a failed login Dovecot delays the next ones from this address for a few seconds.
+    const bad = await testImapConnection(endpoint, { user: 'erin@example.com', secret: 'expired-token' });
+    expect(bad).toMatchObject({ ok: false, code: 'AUTH_FAILED' });
+    expect(bad.message).not.toContain('expired-token');
+  });
+});
+
+describe('login forms (Dovecot): AUTH=LOGIN, and an admin logging in through the SASL authorization identity', () => {
+  let db: TestDatabase;
+  let source: DovecotServer;
+  let destination: DovecotServer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    [source, destination] = await Promise.all([
+      startDovecot(),
+      startDovecot({ masterUser: { user: 'migrator', password: 'admin-pw' } }),
+    ]);
+    await source.addUser('frank@example.com', 'src-pw');
+    await destination.addUser('frank@example.com', 'frank-own-pw');
+  });
+  afterAll(async () => {
+    await Promise.all([source?.close(), destination?.close()]);
+    await db?.drop();
+  });
+
+  const endpointOf = (server: DovecotServer, more: Partial<ImapEndpoint>): ImapEndpoint => ({
+    host: server.host,
+    port: server.port,
+    security: 'none',
+    acceptUntrustedCerts: false,
+    authMethod: 'plain',
+    provider: 'generic',
+    ...more,
+  });
+
+  it('the Microsoft 365 profile logs the admin in on behalf of the mailbox (PLAIN authzid), and mail lands there', async () => {
+    // Gmail and Microsoft 365 take the admin as the SASL PLAIN authentication identity and the mailbox as the
+    // authorization identity; Dovecot's master users accept the same form.
+    const endpoint = endpointOf(destination, { provider: 'm365' });
+    const admin = { user: 'migrator', secret: 'admin-pw' };
+    expect(await testImapConnection(endpoint, { user: 'frank@example.com', admin })).toMatchObject({ ok: true });
+
+    await source.seed('frank@example.com', [{ folder: 'INBOX', raw: buildMessage({ subject: 'via authzid' }) }]);
+    const batchId = await insertBatch(
+      db.pool,
+      await insertEndpoint(db.pool, source, { authMethod: 'login' }),
+      await insertEndpoint(db.pool, destination, {
+        provider: 'm365',
+        admin: { user: 'migrator', password: 'admin-pw' },
+      }),
+    );
+    const mailboxId = await insertMailbox(db.pool, batchId, { email: 'frank@example.com', sourcePassword: 'src-pw' });
+    expect(await runSync(db.pool, { batchId, mailboxId, pass: 'initial' })).toEqual({ mailboxId, status: 'Synced' });
+    const arrived = await destination.readMailbox('frank@example.com');
+    expect(arrived.map((m) => m.folder)).toEqual(['INBOX']);
+    // Refusals last: after a failed login Dovecot delays the next ones from this address for a few seconds.
+    const wrong = await testImapConnection(endpoint, {
+      user: 'frank@example.com',
+      admin: { ...admin, secret: 'nope' },
+    });
+    expect(wrong).toMatchObject({ ok: false, code: 'AUTH_FAILED' });
+  });
+
+  it('logs in with AUTH=LOGIN, and a wrong password fails with AUTH_FAILED', async () => {
+    const endpoint = endpointOf(source, { authMethod: 'login' });
+    expect(await testImapConnection(endpoint, { user: 'frank@example.com', secret: 'src-pw' })).toMatchObject({
+      ok: true,
+      code: 'OK',
+    });
+    const bad = await testImapConnection(endpoint, { user: 'frank@example.com', secret: 'not-it' });
+    expect(bad).toMatchObject({ ok: false, code: 'AUTH_FAILED' });
+    expect(bad.message).not.toContain('not-it');
   });
 });
