@@ -1,13 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bootstrapAdminToken } from '../../api/bootstrap';
 import { loadOrCreateSecretKey } from '../../secrets/key-file';
-import { startApi, type ApiHarness } from './harness';
+import { apiRoutes } from '../../api/app';
+import type { AnyRoute } from '../../api/route';
+import { createEndpoint, okTester, startApi, type ApiHarness } from './harness';
 
 let api: ApiHarness;
+/** Connection tests the API ran (a viewer must not be able to make the server connect anywhere). */
+let connectionTests = 0;
 beforeAll(async () => {
-  api = await startApi();
+  api = await startApi({
+    testConnection: async (settings) => {
+      connectionTests++;
+      return okTester(settings);
+    },
+  });
 });
 afterAll(async () => {
   await api.close();
@@ -40,25 +50,119 @@ describe('authentication', () => {
     expect(viewer.body).toMatchObject({ owner: 'viewer@example.com', role: 'viewer' });
   });
 
-  it('lets a viewer read but not mutate (403 FORBIDDEN on every write)', async () => {
-    expect((await api.request('GET', '/batches', { token: api.viewerToken })).status).toBe(200);
-    expect((await api.request('GET', '/endpoints', { token: api.viewerToken })).status).toBe(200);
-    expect((await api.request('GET', '/statistics', { token: api.viewerToken })).status).toBe(200);
-    const writes: [string, string, unknown?][] = [
-      ['POST', '/endpoints', { name: 'x', host: 'h', port: 1, security: 'tls' }],
-      ['POST', '/endpoints/test', { host: 'h', port: 1, security: 'tls' }],
-      ['POST', '/batches', { name: 'b' }],
-      ['POST', '/batches/anything/start'],
-      ['POST', '/batches/anything/stop'],
-      ['DELETE', '/batches/anything'],
-      ['PATCH', '/batches/anything', { autoComplete: true }],
-      ['POST', '/tokens', { name: 't', owner: 'o', role: 'admin' }],
-      ['GET', '/tokens'],
-    ];
-    for (const [method, p, json] of writes) {
-      const res = await api.request(method, p, { token: api.viewerToken, ...(json ? { json } : {}) });
-      expect([method, p, res.status, res.body.error?.code]).toEqual([method, p, 403, 'FORBIDDEN']);
+  it('lets a viewer read', async () => {
+    for (const p of ['/batches', '/endpoints', '/statistics', '/me']) {
+      const res = await api.request('GET', p, { token: api.viewerToken });
+      expect([p, res.status]).toEqual([p, 200]);
     }
+  });
+
+  it('refuses a viewer every admin route of the route table with 403 FORBIDDEN, and nothing changes', async () => {
+    const routes = apiRoutes();
+    // Every write is an admin route; the only admin read is the token list.
+    const writes = routes.filter((r) => r.method !== 'get');
+    expect(writes.filter((r) => r.access !== 'admin').map((r) => r.operationId)).toEqual([]);
+    const adminRoutes = routes.filter((r) => r.access === 'admin');
+    expect(adminRoutes.filter((r) => r.method === 'get').map((r) => r.operationId)).toEqual(['listTokens']);
+    expect(adminRoutes.length).toBeGreaterThanOrEqual(16);
+
+    // Real targets, so that a route that skipped the role check would change something visible.
+    const endpointId = await createEndpoint(api, 'viewer-target', { adminUser: 'migrator', adminPassword: 'pw-1' });
+    const batchId = randomUUID();
+    await api.db.pool.query(
+      `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
+       values ($1, 'viewer-target', 'batch:viewer-target', 'Created', $2, $2, 'admin@example.com')`,
+      [batchId, endpointId],
+    );
+    const { rows: mb } = await api.db.pool.query<{ id: string }>(
+      `insert into mailboxes (batch_id, email, source_user) values ($1, 'target@example.com', 'target') returning id`,
+      [batchId],
+    );
+    const spare = await api.request('POST', '/tokens', {
+      json: { name: 'spare', owner: 'o@example.com', role: 'admin' },
+    });
+    expect(spare.status).toBe(201);
+    // An endpoint no batch uses, so that deleting it would succeed.
+    const unusedEndpointId = await createEndpoint(api, 'viewer-unused');
+    const ids: Record<string, string> = {
+      batch: batchId,
+      endpoint: endpointId,
+      token: spare.body.id,
+      mailbox: mb[0]!.id,
+    };
+    const pathFor = (route: AnyRoute) =>
+      route.path
+        .replace(/^\/(batches|endpoints|tokens)\/\{id\}/, (_, kind: string) => {
+          if (route.operationId === 'deleteEndpoint') return `/endpoints/${unusedEndpointId}`;
+          return `/${kind}/${ids[kind.replace(/e?s$/, '')]}`;
+        })
+        .replace('{mailboxId}', ids.mailbox!);
+    const csv = 'EmailAddress,UserName,Password\nnew@example.com,new,pw-new\n';
+    const endpoint = { name: 'by-viewer', host: 'imap.example.com', port: 993, security: 'tls' };
+    // A body each route would act on; a new admin route needs one here.
+    const bodies: Record<string, unknown> = {
+      createToken: { name: 'by-viewer', owner: 'viewer@example.com', role: 'admin' },
+      revokeToken: undefined,
+      createEndpoint: endpoint,
+      testUnsavedEndpoint: { host: 'imap.example.com', port: 993, security: 'tls' },
+      updateEndpoint: { name: 'renamed-by-viewer' },
+      deleteEndpoint: undefined,
+      testEndpoint: {},
+      createBatch: { name: 'by-viewer', sourceEndpointId: endpointId, destinationEndpointId: endpointId, csv },
+      editBatch: { autoComplete: true, badItemLimit: 99 },
+      deleteBatch: undefined,
+      startBatch: undefined,
+      stopBatch: undefined,
+      resumeBatch: undefined,
+      completeBatch: undefined,
+      syncNowBatch: undefined,
+      addMailboxes: { csv },
+      listTokens: undefined,
+    };
+
+    const snapshot = async () => {
+      const tables: Record<string, string> = {
+        batches: 'select * from batches order by id',
+        mailboxes: 'select * from mailboxes order by id',
+        endpoints: 'select * from endpoints order by id',
+        tokens: 'select id, name, owner, role, token_hash, created_at, revoked_at from api_tokens order by id',
+        audit: 'select * from audit_log order by id',
+      };
+      const out: Record<string, unknown[]> = {};
+      for (const [name, sql] of Object.entries(tables)) out[name] = (await api.db.pool.query(sql)).rows;
+      return out;
+    };
+    const before = await snapshot();
+    const testsBefore = connectionTests;
+    const results: string[] = [];
+    for (const route of adminRoutes) {
+      expect([route.operationId, route.operationId in bodies]).toEqual([route.operationId, true]);
+      const body = bodies[route.operationId];
+      const p = pathFor(route);
+      expect(p).not.toMatch(/[{}]/);
+      const res = await api.request(route.method.toUpperCase(), p, {
+        token: api.viewerToken,
+        ...(body !== undefined ? { json: body } : {}),
+      });
+      results.push(`${route.method.toUpperCase()} ${route.path}: ${res.status} ${res.body.error?.code}`);
+    }
+    expect(results).toEqual(adminRoutes.map((r) => `${r.method.toUpperCase()} ${r.path}: 403 FORBIDDEN`));
+    // The same CSV routes refused as text/csv too.
+    for (const p of [
+      `/batches?name=by-viewer&sourceEndpointId=${endpointId}&destinationEndpointId=${endpointId}`,
+      `/batches/${batchId}/mailboxes`,
+    ]) {
+      const res = await api.request('POST', p, { token: api.viewerToken, body: csv, contentType: 'text/csv' });
+      expect([p, res.status, res.body.error?.code]).toEqual([p, 403, 'FORBIDDEN']);
+    }
+    expect(await snapshot()).toEqual(before);
+    expect(connectionTests).toBe(testsBefore);
+    // The admin token does reach these rows (the refusals above were not for want of a target).
+    expect((await api.request('GET', `/batches/${batchId}`)).body.name).toBe('viewer-target');
+    expect((await api.request('GET', `/endpoints/${endpointId}`)).body.name).toBe('viewer-target');
+    await api.request('DELETE', `/tokens/${spare.body.id}`);
+    await api.db.pool.query('delete from batches where id = $1', [batchId]);
+    await api.db.pool.query('delete from endpoints where id = any($1::uuid[])', [[endpointId, unusedEndpointId]]);
   });
 
   it('creates a token, shows its value once, stores only its hash, and revokes it', async () => {
