@@ -36,6 +36,10 @@ const schema = z.object({
   MAILFERRY_STOPPED_RETENTION: duration.optional(),
   MAILFERRY_COMPLETED_RETENTION: duration.optional(),
   MAILFERRY_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
+  /** The activity heartbeats every 5 s, and the SDK sends at most every 0.8 × the timeout: below 10 s is unsafe. */
+  MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: duration
+    .refine((ms) => ms >= 10_000, 'at least 10s (a live sync heartbeats every 5 s)')
+    .optional(),
 });
 
 /** Configuration of the product's processes, from the environment. Only entry points call this. */
@@ -89,6 +93,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       stoppedRetentionMs: e.MAILFERRY_STOPPED_RETENTION,
       completedRetentionMs: e.MAILFERRY_COMPLETED_RETENTION,
       mailboxConcurrency: e.MAILFERRY_BATCH_CONCURRENCY,
+      syncHeartbeatTimeoutMs: e.MAILFERRY_SYNC_HEARTBEAT_TIMEOUT,
     }),
   };
 }

@@ -27,6 +27,12 @@ export interface LifecyclePolicy {
   pageSize: number;
   /** Continue as new once the history holds this many events (or when the server suggests it). Default 10,000. */
   historyEventBudget: number;
+  /**
+   * Heartbeat timeout of a mailbox sync: a worker that dies mid-sync (kill -9, lost host) is noticed after this
+   * long, and the sync is retried on another worker. The activity heartbeats every 5 s and the SDK sends them at
+   * most every 0.8 × this timeout, so keep it at 10 s or more. Default 2 minutes.
+   */
+  syncHeartbeatTimeoutMs: number;
 }
 
 export const DEFAULT_POLICY: LifecyclePolicy = {
@@ -37,6 +43,7 @@ export const DEFAULT_POLICY: LifecyclePolicy = {
   mailboxConcurrency: 100,
   pageSize: 500,
   historyEventBudget: 10_000,
+  syncHeartbeatTimeoutMs: 2 * 60_000,
 };
 
 /**

@@ -38,7 +38,7 @@ import {
 import { actorOf, parseEdit } from '../domain/batch-edit';
 import { batchNameAttribute, batchStatusAttribute } from '../domain/search-attributes';
 import type { BatchActivities, SyncActivities } from './activity-types';
-import { DEFAULT_POLICY, type BatchWorkflowInput, type QueuedCommand } from './batch-input';
+import { DEFAULT_POLICY, type BatchWorkflowInput, type LifecyclePolicy, type QueuedCommand } from './batch-input';
 import { initialState, isoOrNull, nextDeadline, parseTime, remember, snapshot } from './batch-state';
 import { runPass } from './sync-pass';
 
@@ -47,12 +47,18 @@ const batchActivities = proxyActivities<BatchActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-const syncActivities = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 8 },
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
+/**
+ * The mailbox syncs, with the batch's heartbeat timeout. Activity options are not part of replay's determinism
+ * check, so a running batch that picks up another timeout (continue-as-new, a new deployment) replays fine.
+ */
+function syncActivitiesFor(policy: LifecyclePolicy): SyncActivities {
+  return proxyActivities<SyncActivities>({
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: policy.syncHeartbeatTimeoutMs,
+    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 8 },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+}
 
 /** The actor named in the audit log for what the lifecycle policies do on their own. */
 const POLICY_ACTOR = 'lifecycle-policy';
@@ -67,6 +73,7 @@ const SIGNAL_ACTOR = 'temporal-ui';
  */
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   const policy = { ...DEFAULT_POLICY, ...input.policy };
+  const syncActivities = syncActivitiesFor(policy);
   const s = input.carried ?? initialState(input, Date.now());
   const audit: AuditEntry[] = [];
   let dirty = input.carried === undefined;
