@@ -101,4 +101,46 @@ describe('syncMailbox activity against two Dovecots', () => {
       code: 'AUTH_FAILED',
     });
   });
+  it('writes progress to the read model at a bounded rate, not once per message', async () => {
+    const user = 'paced@example.com';
+    await source.addUser(user, 'src-pw');
+    await destination.addUser(user, 'dst-pw');
+    await source.seed(
+      user,
+      Array.from({ length: 400 }, (_, i) => ({
+        folder: i % 2 ? 'INBOX' : 'Work',
+        raw: buildMessage({ subject: `paced ${i}` }),
+      })),
+    );
+    const id = await insertMailbox(db.pool, batchId, {
+      email: user,
+      sourcePassword: 'src-pw',
+      destinationPassword: 'dst-pw',
+    });
+    // Count every update of this mailbox's row: the activity's only way to the read model.
+    await db.pool.query(`
+      create table progress_writes (mailbox_id bigint, items_synced bigint);
+      create function note_progress_write() returns trigger language plpgsql as $$
+        begin insert into progress_writes values (new.id, new.items_synced); return new; end $$;
+      create trigger note_progress_write after update on mailboxes for each row execute function note_progress_write();
+    `);
+    // Four MULTIAPPEND batches of 100 land progress four times; an interval longer than the sync lets one through.
+    const intervalMs = 60_000;
+    const started = Date.now();
+    expect(
+      await runSync(db.pool, { batchId, mailboxId: id, pass: 'initial' }, { progressIntervalMs: intervalMs }),
+    ).toEqual({
+      mailboxId: id,
+      status: 'Synced',
+    });
+    const elapsedMs = Date.now() - started;
+    const { rows } = await db.pool.query<{ items_synced: string }>(
+      'select items_synced from progress_writes where mailbox_id = $1',
+      [id],
+    );
+    // The write that marks the start, at most one per interval while it runs, and the final one.
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / intervalMs) + 2);
+    expect(Number(rows[rows.length - 1]!.items_synced)).toBe(400);
+  });
 });
