@@ -33,6 +33,8 @@ export function BatchFormPage({ batchId }: Props) {
   const [original, setOriginal] = useState<BatchFormState | undefined>(creating ? EMPTY_FORM : undefined);
   const [form, setForm] = useState<BatchFormState>(EMPTY_FORM);
   const [loadError, setLoadError] = useState<unknown>();
+  /** Changing it loads the endpoints (and the batch) again: Try again after a failed load. */
+  const [loadKey, setLoadKey] = useState(0);
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   const [csvErrors, setCsvErrors] = useState<CsvLineError[]>([]);
   const [submitError, setSubmitError] = useState<unknown>();
@@ -40,6 +42,7 @@ export function BatchFormPage({ batchId }: Props) {
 
   useEffect(() => {
     let live = true;
+    setLoadError(undefined);
     Promise.all([api.listEndpoints(), batchId ? api.getBatch(batchId) : Promise.resolve(undefined)]).then(
       ([list, batch]) => {
         if (!live) return;
@@ -55,7 +58,7 @@ export function BatchFormPage({ batchId }: Props) {
     return () => {
       live = false;
     };
-  }, [api, batchId]);
+  }, [api, batchId, loadKey]);
 
   const set = <K extends keyof BatchFormState>(key: K, value: BatchFormState[K]) =>
     setForm((current) => ({ ...current, [key]: value }));
@@ -102,7 +105,9 @@ export function BatchFormPage({ batchId }: Props) {
       <p className="message message-info">Your token is read-only (viewer): batches cannot be created or edited.</p>
     );
   }
-  if (loadError) return <ErrorMessage error={loadError} title="Cannot open the form" />;
+  if (loadError) {
+    return <ErrorMessage error={loadError} title="Cannot open the form" onRetry={() => setLoadKey((key) => key + 1)} />;
+  }
   if (!endpoints || !original) return <Loading what="the form" />;
 
   const err = fieldErrors;
