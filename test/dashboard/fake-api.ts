@@ -11,21 +11,50 @@ import { ROOT } from './support';
  * dashboard and answers from `state`, which a test changes between polls. `allowedCommands` comes from the same
  * table the real API uses.
  */
+/**
+ * How the stand-in answers one route for a while: slowly (`delayMs`, or until `until` settles) and then, with a
+ * `status`, as the API answers an error (`{"error":{"code","message","details"}}`) instead of the real answer.
+ */
+export interface Fault {
+  delayMs?: number;
+  until?: Promise<unknown>;
+  status?: number;
+  code?: string;
+  message?: string;
+}
+
+export interface FakeBatch {
+  id: string;
+  name: string;
+  status: BatchStatus;
+  total: number;
+  synced: number;
+  failed: number;
+  /** Fields of `GET /batches/:id` to answer instead of the defaults (times, `temporalUiUrl`, ...). */
+  detail?: Record<string, unknown>;
+}
+
 export interface FakeState {
   role: 'admin' | 'viewer';
-  batches: { id: string; name: string; status: BatchStatus; total: number; synced: number; failed: number }[];
+  batches: FakeBatch[];
   endpointBatches: { id: string; name: string; status: BatchStatus }[];
   /** Requests the page sent, as "METHOD path". */
   requests: string[];
   /** The same with their query strings. */
   urls: string[];
+  /** Bodies of the PATCH requests, as "path" and body. */
+  patches: { path: string; body: unknown }[];
   /** Answer every request 401, as after the token was revoked. */
   rejectAll?: boolean;
+  /** Faults by route, keyed as in `requests` ("GET /batches", "GET /batches/batch-4/mailboxes"). */
+  faults: Record<string, Fault>;
 }
 
 export interface FakeApi {
   baseUrl: string;
   state: FakeState;
+  /** Holds the answers to `route` until the returned function is called (a loading state that lasts). */
+  hold(route: string): () => void;
   close(): Promise<void>;
 }
 
@@ -33,10 +62,18 @@ const TOKEN = 'fake-token';
 export const FAKE_TOKEN = TOKEN;
 
 export async function startFakeApi(): Promise<FakeApi> {
-  const state: FakeState = { role: 'admin', batches: [], endpointBatches: [], requests: [], urls: [] };
+  const state: FakeState = {
+    role: 'admin',
+    batches: [],
+    endpointBatches: [],
+    requests: [],
+    urls: [],
+    patches: [],
+    faults: {},
+  };
   const app = express();
   const now = new Date('2026-01-05T10:00:00Z').toISOString();
-  const summary = (b: FakeState['batches'][number]) => ({
+  const summary = (b: FakeBatch) => ({
     id: b.id,
     name: b.name,
     status: b.status,
@@ -47,7 +84,7 @@ export async function startFakeApi(): Promise<FakeApi> {
     finalized: 0,
     failed: b.failed,
     allowedCommands: allowedCommands(b.status),
-    createdAt: now,
+    createdAt: b.detail?.createdAt ?? now,
     createdBy: 'admin@fake.test',
   });
   const endpoint = {
@@ -77,7 +114,14 @@ export async function startFakeApi(): Promise<FakeApi> {
     state.urls.push(`${req.method} ${req.originalUrl}`);
     if (state.rejectAll || req.headers.authorization !== `Bearer ${TOKEN}`)
       return void error(res, 401, 'UNAUTHENTICATED', 'unknown token');
-    next();
+    const fault = state.faults[`${req.method} ${req.path}`];
+    if (!fault) return next();
+    void (async () => {
+      if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (fault.until) await fault.until;
+      if (fault.status) error(res, fault.status, fault.code ?? 'INTERNAL', fault.message ?? 'something went wrong');
+      else next();
+    })();
   });
   api.get(
     '/me',
@@ -96,30 +140,38 @@ export async function startFakeApi(): Promise<FakeApi> {
     const items = state.batches.map(summary);
     res.json({ items, total: items.length, page: 1, pageSize: 25 });
   });
+  const detail = (batch: FakeBatch) => ({
+    ...summary(batch),
+    type: 'IMAP',
+    direction: 'Onboarding',
+    requested: batch.total,
+    startedAt: null,
+    initialSyncAt: null,
+    initialSyncDurationMs: null,
+    lastSyncedAt: null,
+    startAfter: null,
+    completeAfter: null,
+    sourceEndpoint: ref,
+    destinationEndpoint: ref,
+    workflowId: `batch:${batch.name}`,
+    temporalUiUrl: null,
+    nextIncrementalSyncAt: null,
+    autoStopAt: null,
+    removeAt: null,
+    lastError: null,
+    pass: null,
+    ...batch.detail,
+  });
   api.get('/batches/:id', (req, res) => {
     const batch = state.batches.find((b) => b.id === req.params.id);
     if (!batch) return void error(res, 404, 'BATCH_NOT_FOUND', 'no batch with this id');
-    res.json({
-      ...summary(batch),
-      type: 'IMAP',
-      direction: 'Onboarding',
-      requested: batch.total,
-      startedAt: null,
-      initialSyncAt: null,
-      initialSyncDurationMs: null,
-      lastSyncedAt: null,
-      startAfter: null,
-      completeAfter: null,
-      sourceEndpoint: ref,
-      destinationEndpoint: ref,
-      workflowId: `batch:${batch.name}`,
-      temporalUiUrl: null,
-      nextIncrementalSyncAt: null,
-      autoStopAt: null,
-      removeAt: null,
-      lastError: null,
-      pass: null,
-    });
+    res.json(detail(batch));
+  });
+  api.patch('/batches/:id', express.json(), (req, res) => {
+    const batch = state.batches.find((b) => b.id === req.params.id);
+    if (!batch) return void error(res, 404, 'BATCH_NOT_FOUND', 'no batch with this id');
+    state.patches.push({ path: req.path, body: req.body as unknown });
+    res.json({ batch: detail(batch) });
   });
   api.get('/batches/:id/progress', (_req, res) => void res.json({ items: [] }));
   // 25,000 migration users, generated per page: paging has to come from the server.
@@ -174,6 +226,13 @@ export async function startFakeApi(): Promise<FakeApi> {
   api.use((req, res) => error(res, 404, 'ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`));
 
   app.use('/api/v1', api);
+  // Stands in for the Temporal Web UI, so a test can follow the details pane's link to a workflow page.
+  app.use('/temporal', (req, res) => {
+    const workflowId = decodeURIComponent(req.path.split('/workflows/')[1] ?? '');
+    res
+      .type('html')
+      .send(`<!doctype html><title>Workflow ${escapeHtml(workflowId)}</title><h1>${escapeHtml(workflowId)}</h1>`);
+  });
   app.use(express.static(join(ROOT, 'dashboard', 'dist')));
 
   const server: Server = await new Promise((resolve) => {
@@ -183,8 +242,24 @@ export async function startFakeApi(): Promise<FakeApi> {
   return {
     baseUrl: `http://127.0.0.1:${port}/`,
     state,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    hold(route) {
+      let release!: () => void;
+      state.faults[route] = { until: new Promise<void>((resolve) => (release = resolve)) };
+      return () => {
+        delete state.faults[route];
+        release();
+      };
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export { BATCH_STATUSES };
