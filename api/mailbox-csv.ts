@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { CONTROL_CHARS, showInvisible, unsafeTextProblem } from './unsafe-text';
 
 /**
  * The mailboxes (migration users) of a batch, from a CSV file or a JSON array. Validation is all or nothing:
@@ -48,8 +49,6 @@ export interface PositionedMailbox extends MailboxInput {
 export type MailboxListResult =
   { ok: true; mailboxes: PositionedMailbox[] } | { ok: false; problems: RowProblem[]; truncated: boolean };
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
 const PASSWORD_FORBIDDEN = /[\u0000\r\n]/;
 const emailCheck = z.email();
 
@@ -70,14 +69,24 @@ function checkMailbox(
   if (!email) problems.push(problem(at, 'MISSING_VALUE', 'EmailAddress is empty', 'EmailAddress'));
   else if (email.length > 254)
     problems.push(problem(at, 'VALUE_TOO_LONG', 'EmailAddress is longer than 254 characters', 'EmailAddress'));
-  else if (CONTROL.test(email) || !emailCheck.safeParse(email).success) {
-    problems.push(problem(at, 'INVALID_EMAIL', 'EmailAddress is not a valid email address', 'EmailAddress'));
+  else if (CONTROL_CHARS.test(email) || !emailCheck.safeParse(email).success) {
+    const unsafe = unsafeTextProblem(email);
+    problems.push(
+      problem(
+        at,
+        'INVALID_EMAIL',
+        unsafe ? `EmailAddress contains ${unsafe}` : 'EmailAddress is not a valid email address',
+        'EmailAddress',
+      ),
+    );
   }
   if (!user) problems.push(problem(at, 'MISSING_VALUE', 'UserName is empty', 'UserName'));
   else if (user.length > 256)
     problems.push(problem(at, 'VALUE_TOO_LONG', 'UserName is longer than 256 characters', 'UserName'));
-  else if (CONTROL.test(user))
-    problems.push(problem(at, 'CONTROL_CHARACTERS', 'UserName contains control characters', 'UserName'));
+  else {
+    const unsafe = unsafeTextProblem(user);
+    if (unsafe) problems.push(problem(at, 'CONTROL_CHARACTERS', `UserName contains ${unsafe}`, 'UserName'));
+  }
   if (!pass) problems.push(problem(at, 'MISSING_VALUE', 'Password is empty', 'Password'));
   else if (pass.length > 1024)
     problems.push(problem(at, 'VALUE_TOO_LONG', 'Password is longer than 1024 characters', 'Password'));
@@ -91,10 +100,14 @@ function checkMailbox(
       problems.push(
         problem(at, 'VALUE_TOO_LONG', 'DestinationUserName is longer than 256 characters', 'DestinationUserName'),
       );
-    else if (CONTROL.test(destUser))
-      problems.push(
-        problem(at, 'CONTROL_CHARACTERS', 'DestinationUserName contains control characters', 'DestinationUserName'),
-      );
+    else {
+      const unsafe = unsafeTextProblem(destUser);
+      if (unsafe) {
+        problems.push(
+          problem(at, 'CONTROL_CHARACTERS', `DestinationUserName contains ${unsafe}`, 'DestinationUserName'),
+        );
+      }
+    }
   }
   if (destPass !== undefined) {
     if (destPass.length > 1024)
@@ -205,8 +218,8 @@ export function parseMailboxCsv(text: string): MailboxListResult {
         problem(
           { line: headerLine },
           'CSV_UNKNOWN_COLUMN',
-          `unknown column "${name.slice(0, 100)}"; expected ${Object.values(CSV_COLUMNS).join(', ')}`,
-          name.slice(0, 100),
+          `unknown column "${showInvisible(name.slice(0, 100))}"; expected ${Object.values(CSV_COLUMNS).join(', ')}`,
+          showInvisible(name.slice(0, 100)),
         ),
       );
       columns.push(undefined);

@@ -1,19 +1,23 @@
 import { z } from 'zod';
+import { CONTROL_CHARS, INVISIBLE_CHARS, invisibleCodePoints } from './unsafe-text';
 
 /** Schemas shared by several route groups. */
 
-// C0/C1 control characters and the Unicode line/paragraph separators: never accepted in names or hosts.
-
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
-/** A single-line, trimmed, human-readable text without control characters. */
+/**
+ * A single-line, trimmed, human-readable text (a name shown to admins): no control characters, and no invisible
+ * or bidirectional formatting characters (api/unsafe-text.ts says which and why).
+ */
 export function plainText(max: number) {
   return z
     .string()
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+    .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters')
+    .refine((s) => !INVISIBLE_CHARS.test(s), {
+      error: (issue) =>
+        `must not contain invisible or bidirectional formatting characters (${invisibleCodePoints(String(issue.input))})`,
+    });
 }
 
 export const uuid = z.uuid('must be a UUID');
@@ -25,7 +29,8 @@ export const batchRef = z
       .string()
       .min(1)
       .max(200)
-      .refine((s) => !CONTROL.test(s), 'must not contain control characters'),
+      // A lookup key, not a name shown to anyone: an invisible character only makes it match nothing (404).
+      .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters'),
   })
   .strict();
 export const idParam = z.object({ id: uuid }).strict();
