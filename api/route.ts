@@ -192,3 +192,45 @@ export function registerRoutes(router: Router, routes: readonly AnyRoute[], deps
     router[route.method](expressPath(route.path), authFor(route, deps), ...parsersFor(route), handlerFor(route, deps));
   }
 }
+
+/**
+ * Answers a request whose path is an operation's but whose method is not: 405 METHOD_NOT_ALLOWED with an `Allow`
+ * header and `details.allowed`, derived from the route table. Paths no operation has fall through (404).
+ */
+export function methodNotAllowed(routes: readonly AnyRoute[]): RequestHandler {
+  const byPath = new Map<string, { pattern: RegExp; methods: string[] }>();
+  for (const route of routes) {
+    let entry = byPath.get(route.path);
+    if (!entry) {
+      // Like Express with `strict: false`: a `{param}` is one non-empty segment; a trailing slash is allowed.
+      const source = route.path
+        .split(/\{\w+\}/)
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]+');
+      entry = { pattern: new RegExp(`^${source}/?$`), methods: [] };
+      byPath.set(route.path, entry);
+    }
+    const method = route.method.toUpperCase();
+    if (!entry.methods.includes(method)) entry.methods.push(method);
+  }
+  return (req, res, next) => {
+    const allowed = new Set<string>();
+    for (const { pattern, methods } of byPath.values()) {
+      if (pattern.test(req.path)) methods.forEach((m) => allowed.add(m));
+    }
+    // Express answers HEAD with the GET route.
+    if (allowed.has('GET')) allowed.add('HEAD');
+    if (allowed.size === 0 || allowed.has(req.method)) return next();
+    const list = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'].filter((m) => allowed.has(m));
+    res.setHeader('Allow', list.join(', '));
+    next(
+      new ApiError(
+        'METHOD_NOT_ALLOWED',
+        `${req.method} is not allowed on ${req.path.slice(0, 200)}; use ${list.join(', ')}`,
+        {
+          allowed: list,
+        },
+      ),
+    );
+  };
+}
