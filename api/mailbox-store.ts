@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import type { z } from 'zod';
 import type { BatchStatus } from '../domain/batch-status';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
@@ -18,15 +18,30 @@ export const INACTIVE_BATCH_STATUSES: readonly BatchStatus[] = ['Completed', 'Re
 
 const INSERT_CHUNK = 2000;
 
+type ListErrorCode = 'CSV_INVALID' | 'MAILBOXES_INVALID';
+
+/** A validated mailbox list, and the error code its problems are reported under. */
+export interface MailboxList {
+  mailboxes: PositionedMailbox[];
+  code: ListErrorCode;
+}
+
+function listRejection(code: ListErrorCode, problems: RowProblem[], truncated: boolean): ApiError {
+  const first = problems[0];
+  const where =
+    first?.line !== undefined ? `line ${first.line}` : first?.item !== undefined ? `item ${first.item}` : '';
+  return new ApiError(
+    code,
+    `${problems.length}${truncated ? '+' : ''} problem(s) in the mailbox list; nothing was created. First: ${where}: ${first?.message ?? ''}`,
+    { problems, truncated },
+  );
+}
+
 /**
- * Validates the mailboxes of a request (CSV text or JSON list), then checks that none is already in another
- * active batch (or, with `batchId`, already in this one). Throws 422 with every problem and its line.
+ * Validates the mailboxes of a request (CSV text or JSON list) on their own, without the database. Throws 422
+ * with every problem and its line (or item).
  */
-export async function resolveMailboxes(
-  db: Pool | PoolClient,
-  input: { csv?: string; mailboxes?: z.infer<typeof mailboxJson>[] },
-  batchId?: string,
-): Promise<PositionedMailbox[]> {
+export function validateMailboxes(input: { csv?: string; mailboxes?: z.infer<typeof mailboxJson>[] }): MailboxList {
   const isCsv = input.csv !== undefined;
   if (isCsv && Buffer.byteLength(input.csv!, 'utf8') > MAX_CSV_BYTES) {
     throw new ApiError('CSV_TOO_LARGE', `the CSV is larger than ${MAX_CSV_BYTES} bytes (10 MB)`, {
@@ -35,52 +50,56 @@ export async function resolveMailboxes(
   }
   const result = isCsv ? parseMailboxCsv(input.csv!) : validateMailboxList(input.mailboxes ?? []);
   const code = isCsv ? 'CSV_INVALID' : 'MAILBOXES_INVALID';
-  const reject = (problems: RowProblem[], truncated: boolean) => {
-    const first = problems[0];
-    const where =
-      first?.line !== undefined ? `line ${first.line}` : first?.item !== undefined ? `item ${first.item}` : '';
-    return new ApiError(
-      code,
-      `${problems.length}${truncated ? '+' : ''} problem(s) in the mailbox list; nothing was created. First: ${where}: ${first?.message ?? ''}`,
-      { problems, truncated },
-    );
-  };
-  if (!result.ok) throw reject(result.problems, result.truncated);
+  if (!result.ok) throw listRejection(code, result.problems, result.truncated);
+  return { mailboxes: result.mailboxes, code };
+}
 
-  const emails = result.mailboxes.map((m) => m.emailAddress.toLowerCase());
-  const { rows } = await db.query<{ email: string; batch_id: string; batch_name: string }>(
+/**
+ * Advisory-lock key that serializes every assignment of mailboxes to batches (creating a batch, adding
+ * mailboxes), so "is this mailbox free?" and the insert that takes it cannot interleave with another request's.
+ */
+const MAILBOX_ASSIGNMENT_LOCK = `hashtext('mailferry.mailbox_assignment')`;
+
+/**
+ * Claims the mailboxes for a batch: takes the mailbox-assignment lock, then checks that none is already in
+ * another active batch (or, with `batchId`, already in this one); throws 422 naming each mailbox otherwise.
+ * Call it inside the transaction that inserts them (`begin` first): the lock is held until that transaction
+ * ends, so a concurrent request waits and then sees these mailboxes as taken.
+ */
+export async function claimMailboxes(client: PoolClient, list: MailboxList, batchId?: string): Promise<void> {
+  await client.query(`select pg_advisory_xact_lock(${MAILBOX_ASSIGNMENT_LOCK})`);
+  const emails = list.mailboxes.map((m) => m.emailAddress.toLowerCase());
+  const { rows } = await client.query<{ email: string; batch_id: string; batch_name: string }>(
     `select lower(m.email) as email, b.id as batch_id, b.name as batch_name
        from mailboxes m join batches b on b.id = m.batch_id
       where lower(m.email) = any($1::text[]) and (b.status <> all($2::text[]) or b.id = $3)`,
     [emails, INACTIVE_BATCH_STATUSES, batchId ?? null],
   );
-  if (rows.length > 0) {
-    const holder = new Map(rows.map((r) => [r.email, r]));
-    const problems: RowProblem[] = [];
-    for (const m of result.mailboxes) {
-      const other = holder.get(m.emailAddress.toLowerCase());
-      if (!other) continue;
-      const at = m.line !== undefined ? { line: m.line } : { item: m.item };
-      problems.push(
-        other.batch_id === batchId
-          ? {
-              ...at,
-              column: 'EmailAddress',
-              code: 'DUPLICATE_ROW',
-              message: `${m.emailAddress} is already in this batch`,
-            }
-          : {
-              ...at,
-              column: 'EmailAddress',
-              code: 'MAILBOX_IN_ACTIVE_BATCH',
-              message: `${m.emailAddress} is already in the active batch "${other.batch_name}"`,
-            },
-      );
-    }
-    const f = failed(problems);
-    throw reject(f.problems, f.truncated);
+  if (rows.length === 0) return;
+  const holder = new Map(rows.map((r) => [r.email, r]));
+  const problems: RowProblem[] = [];
+  for (const m of list.mailboxes) {
+    const other = holder.get(m.emailAddress.toLowerCase());
+    if (!other) continue;
+    const at = m.line !== undefined ? { line: m.line } : { item: m.item };
+    problems.push(
+      other.batch_id === batchId
+        ? {
+            ...at,
+            column: 'EmailAddress',
+            code: 'DUPLICATE_ROW',
+            message: `${m.emailAddress} is already in this batch`,
+          }
+        : {
+            ...at,
+            column: 'EmailAddress',
+            code: 'MAILBOX_IN_ACTIVE_BATCH',
+            message: `${m.emailAddress} is already in the active batch "${other.batch_name}"`,
+          },
+    );
   }
-  return result.mailboxes;
+  const f = failed(problems);
+  throw listRejection(list.code, f.problems, f.truncated);
 }
 
 /** Inserts mailboxes with sealed passwords, in chunks, inside the caller's transaction. */

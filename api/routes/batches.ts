@@ -5,7 +5,7 @@ import { batchDetail, COUNT_COLUMNS, findBatch, percentage, type BatchRow } from
 import { runCommand } from '../commands';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
-import { insertMailboxes, resolveMailboxes } from '../mailbox-store';
+import { claimMailboxes, insertMailboxes, validateMailboxes } from '../mailbox-store';
 import { defineRoute, type AnyRoute } from '../route';
 import { batchRef, errorSchema, paging } from '../schemas';
 import {
@@ -48,6 +48,32 @@ async function requireEndpoints(deps: ApiDeps, ids: { field: string; id: string 
     throw new ApiError('UNKNOWN_ENDPOINT', `no endpoint with id ${missing[0]!.id} (${missing[0]!.field})`, {
       fields: missing.map((m) => m.field),
     });
+  }
+}
+
+/**
+ * Undoes a creation whose workflow did not start: the batch, its mailboxes (cascade) and its `create accepted`
+ * audit row go in one transaction. The audit row goes too rather than staying as a record of a failed attempt:
+ * the answer (503, "nothing was created") tells the admin the batch does not exist, and an `accepted` entry for
+ * a batch that never existed would say otherwise (the audit log has no "failed" outcome; a removed batch's entries
+ * are deleted with it in the same way). The attempt and its cause are in the server log.
+ */
+async function undoCreate(deps: ApiDeps, batchId: string): Promise<void> {
+  const client = await deps.pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('delete from audit_log where batch_id = $1', [batchId]);
+    await client.query('delete from batches where id = $1', [batchId]);
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    deps.logger.error('could not delete the rows of a batch whose workflow did not start', {
+      batchId,
+      error: (err as Error).message,
+    });
+    throw err;
+  } finally {
+    client.release();
   }
 }
 
@@ -158,7 +184,8 @@ export const batchRoutes: AnyRoute[] = [
         { field: 'sourceEndpointId', id: body.sourceEndpointId },
         { field: 'destinationEndpointId', id: body.destinationEndpointId },
       ]);
-      const mailboxes = await resolveMailboxes(deps.pool, body);
+      const list = validateMailboxes(body);
+      const { mailboxes } = list;
 
       const batchId = randomUUID();
       const workflowId = workflowIdFor(body.name);
@@ -166,6 +193,8 @@ export const batchRoutes: AnyRoute[] = [
       let row: BatchRow;
       try {
         await client.query('begin');
+        // Under the mailbox-assignment lock until commit: a concurrent creation cannot take the same mailboxes.
+        await claimMailboxes(client, list);
         const inserted = await client.query<BatchRow>(
           `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by,
                                 start_after, complete_after, auto_start, auto_complete, bad_item_limit, large_item_limit,
@@ -216,7 +245,7 @@ export const batchRoutes: AnyRoute[] = [
       try {
         await startBatchWorkflow(deps, workflowId, input);
       } catch (err) {
-        await deps.pool.query('delete from batches where id = $1', [batchId]);
+        await undoCreate(deps, batchId);
         if (isAlreadyStarted(err)) {
           throw new ApiError(
             'BATCH_NAME_TAKEN',
@@ -229,6 +258,8 @@ export const batchRoutes: AnyRoute[] = [
         deps.logger.error('batch workflow did not start; batch rows deleted', {
           batchId,
           workflowId,
+          name: body.name,
+          by: actor.owner,
           error: (err as Error).message,
         });
         throw new ApiError('WORKFLOW_START_FAILED', 'the batch workflow could not be started; nothing was created', {

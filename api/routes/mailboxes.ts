@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MAILBOX_STATUSES } from '../../domain/batch-status';
 import { findBatch } from '../batch-store';
 import { ApiError } from '../errors';
-import { insertMailboxes, resolveMailboxes } from '../mailbox-store';
+import { claimMailboxes, insertMailboxes, validateMailboxes } from '../mailbox-store';
 import { notifyMailboxesChanged } from '../workflow-client';
 import { defineRoute, type AnyRoute } from '../route';
 import { batchRef, errorSchema, pageOf, pageQuery, paging, queryInt } from '../schemas';
@@ -178,20 +178,25 @@ export const mailboxRoutes: AnyRoute[] = [
           status: batch.status,
         });
       }
-      const mailboxes = await resolveMailboxes(deps.pool, body, batch.id);
-      const { rows: existing } = await deps.pool.query<{ n: number }>(
-        'select count(*)::int as n from mailboxes where batch_id = $1',
-        [batch.id],
-      );
-      if (existing[0]!.n + mailboxes.length > 50_000) {
-        throw new ApiError('MAILBOXES_INVALID', 'a batch holds at most 50000 mailboxes', {
-          problems: [{ code: 'TOO_MANY_ROWS', message: `the batch has ${existing[0]!.n} mailboxes already` }],
-          truncated: false,
-        });
-      }
+      const list = validateMailboxes(body);
+      const { mailboxes } = list;
       const client = await deps.pool.connect();
+      let existing: number;
       try {
         await client.query('begin');
+        // Under the mailbox-assignment lock until commit: the checks below and the insert are one step.
+        await claimMailboxes(client, list, batch.id);
+        const { rows } = await client.query<{ n: number }>(
+          'select count(*)::int as n from mailboxes where batch_id = $1',
+          [batch.id],
+        );
+        existing = rows[0]!.n;
+        if (existing + mailboxes.length > 50_000) {
+          throw new ApiError('MAILBOXES_INVALID', 'a batch holds at most 50000 mailboxes', {
+            problems: [{ code: 'TOO_MANY_ROWS', message: `the batch has ${existing} mailboxes already` }],
+            truncated: false,
+          });
+        }
         await insertMailboxes(client, deps.secretBox, batch.id, mailboxes);
         await client.query(
           `insert into audit_log (batch_id, batch_name, actor, command, outcome, detail)
@@ -213,7 +218,7 @@ export const mailboxRoutes: AnyRoute[] = [
       }
       deps.logger.info('mailboxes added', { batchId: batch.id, added: mailboxes.length, by: actor.owner });
       await notifyMailboxesChanged(deps, batch.workflow_id);
-      return { status: 201, body: { added: mailboxes.length, total: existing[0]!.n + mailboxes.length } };
+      return { status: 201, body: { added: mailboxes.length, total: existing + mailboxes.length } };
     },
   }),
   defineRoute({
