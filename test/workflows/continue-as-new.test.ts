@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { commandUpdate, editSignal } from '../../domain/batch-messages';
+import { commandUpdate, editSignal, mailboxesChangedSignal } from '../../domain/batch-messages';
 import { devServerEnvironment } from '../fixtures/temporal';
 import { withBatch } from './harness';
 
@@ -41,14 +41,47 @@ test('signals sent while the workflow rolls over are all applied', async () => {
         await handle.signal(editSignal, { by, folderExclude: [`Folder ${i}`] });
         await new Promise((r) => setTimeout(r, 20)); // keep signals arriving while runs roll over
       }
-      for (let i = 0; i < 400 && fake.edits.length < sent; i++) await new Promise((r) => setTimeout(r, 25));
+      const accepted = () => fake.audit.filter((a) => a.command === 'edit' && a.outcome === 'accepted');
+      // Each edit is applied, then audited: wait for both to land (a loaded machine runs activities late).
+      for (let i = 0; i < 400 && (fake.edits.length < sent || accepted().length < sent); i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
       expect(fake.edits.map((e) => e.folderExclude?.[0])).toEqual(
         Array.from({ length: sent }, (_, i) => `Folder ${i}`),
       );
       const snapshot = await status();
       expect(snapshot.runs).toBeGreaterThanOrEqual(2);
       expect(snapshot.status).toBe('Synced');
-      expect(fake.audit.filter((a) => a.command === 'edit' && a.outcome === 'accepted')).toHaveLength(sent);
+      expect(accepted()).toHaveLength(sent);
+    },
+  );
+});
+
+test('deadlines carried across runs stay absolute: a roll-over moves neither the next sync nor the auto-stop', async () => {
+  await withBatch(
+    env,
+    { mailboxes: 1, input: { autoStart: true, policy: { historyEventBudget: 30 } } },
+    async ({ handle, waitFor, status }) => {
+      const before = await waitFor('Synced');
+      expect(before.nextIncrementalSyncAt).toEqual(expect.any(String));
+      expect(before.autoStopAt).toEqual(expect.any(String));
+      // Mailbox-count refreshes are not admin activity; enough of them fill the run's history budget.
+      for (let i = 0; i < 15; i++) {
+        await handle.signal(mailboxesChangedSignal);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      let after = await status();
+      for (let i = 0; i < 200 && after.runs < 1; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        after = await status();
+      }
+      expect(after.runs).toBeGreaterThanOrEqual(1);
+      expect(after).toMatchObject({
+        status: 'Synced',
+        nextIncrementalSyncAt: before.nextIncrementalSyncAt,
+        autoStopAt: before.autoStopAt,
+        lastAdminActivityAt: before.lastAdminActivityAt,
+      });
     },
   );
 });
