@@ -1,0 +1,52 @@
+/**
+ * A mailferry worker in its own process, for the kill -9 end-to-end test (worker-crash.test.ts): the real
+ * `createBatchWorker` (workflows and activities) against the test's Temporal dev server and PostgreSQL, with the
+ * prebuilt workflow bundle. Configuration comes as JSON in MAILFERRY_WORKER_CHILD. It prints `worker ready` once
+ * it polls, and shuts down gracefully on SIGTERM; SIGKILL is the point of the test.
+ */
+import { writeSync } from 'node:fs';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { Pool } from 'pg';
+import { createSecretBox } from '../../secrets/secret-box';
+import { createBatchWorker } from '../../worker/create-worker';
+import { workflowBundle } from '../fixtures/temporal';
+
+export interface WorkerChildConfig {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  databaseUrl: string;
+  /** The secret box key, base64 (32 bytes), the same the API sealed the passwords with. */
+  secretKey: string;
+  progressIntervalMs: number;
+}
+
+const config = JSON.parse(process.env.MAILFERRY_WORKER_CHILD ?? '{}') as WorkerChildConfig;
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
+  pool.on('error', () => undefined);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createBatchWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    workflowBundle: await workflowBundle(),
+    pool,
+    secretBox: createSecretBox(Buffer.from(config.secretKey, 'base64')),
+    progressIntervalMs: config.progressIntervalMs,
+  });
+  process.once('SIGTERM', () => worker.shutdown());
+  const running = worker.run();
+  writeSync(1, `worker ready ${process.pid}\n`);
+  await running;
+  await connection.close();
+  await pool.end();
+  writeSync(1, 'worker stopped\n');
+}
+
+main().catch((err: unknown) => {
+  writeSync(2, `worker failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,361 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createImapConnectionTester } from '../../api/imap-tester';
+import { silentLogger } from '../../api/deps';
+import { startApiServer, type RunningApi } from '../../api/server';
+import { insertToken } from '../../api/tokens-store';
+import { createSecretBox } from '../../secrets/secret-box';
+import { createTestDatabase, type TestDatabase } from '../fixtures/database';
+import {
+  buildMessage,
+  comparableMessages,
+  startDovecot,
+  type DovecotServer,
+  type SeedMessage,
+} from '../fixtures/dovecot';
+import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
+import type { WorkerChildConfig } from './worker-child';
+
+/**
+ * Crash safety end to end: the worker process is killed with SIGKILL in the middle of a batch's initial sync, at
+ * the worst moment (the destination has stored a MULTIAPPEND, the worker has not heard back, PostgreSQL holds
+ * the append intent), and a new worker process takes over. Nothing tells Temporal the first worker died: the
+ * sync activities time out on their heartbeat (the batch's `syncHeartbeatTimeoutMs`, set through the API's batch
+ * policy as `MAILFERRY_SYNC_HEARTBEAT_TIMEOUT` would), Temporal retries them on the new worker, the engine
+ * recovers from the intents, and the batch reaches Synced with every message exactly once on the destination.
+ */
+const CHILD = path.join(__dirname, 'worker-child.ts');
+const USERS = ['erin@fabrikam.com', 'frank@fabrikam.com'];
+const PASSWORD = (user: string) => `pw-${user.split('@')[0]}-S3cret!`;
+const MASTER = { user: 'migrator', password: 'master-Pa55word' };
+const HEARTBEAT_TIMEOUT_MS = 10_000;
+/** The destination's answer to this MULTIAPPEND (counted across all connections) is never delivered. */
+const HOLD_AT_APPEND = 3;
+/** Per user: INBOX 150, Archive 100, Lists.Dev 50; at 100 messages per MULTIAPPEND, 4 appends per mailbox. */
+const FOLDERS: [string, number][] = [
+  ['INBOX', 150],
+  ['INBOX.Archive', 100],
+  ['INBOX.Lists.Dev', 50],
+];
+const PER_USER = FOLDERS.reduce((n, [, count]) => n + count, 0);
+
+/**
+ * A TCP proxy in front of the destination IMAP server that counts the tagged APPENDUID answers going back to the
+ * worker and, from the `holdAt`-th on, stops delivering anything from the server: the worker then sits waiting for
+ * an answer to an APPEND the server has already stored. `release()` drops every proxied connection and lets new
+ * ones through untouched.
+ */
+interface AppendHoldingProxy {
+  port: number;
+  /** Resolves when the hold starts. */
+  held: Promise<void>;
+  release(): void;
+  close(): Promise<void>;
+}
+
+async function appendHoldingProxy(target: { host: string; port: number }, holdAt: number): Promise<AppendHoldingProxy> {
+  let mode: 'counting' | 'holding' | 'passing' = 'counting';
+  let answered = 0;
+  let onHeld!: () => void;
+  const held = new Promise<void>((resolve) => (onHeld = resolve));
+  const pairs = new Set<[Socket, Socket]>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(target.port, target.host);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.on('data', (chunk: Buffer) => upstream.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (mode === 'holding') return;
+      if (mode === 'counting') {
+        answered += chunk.toString('latin1').match(/\[APPENDUID /g)?.length ?? 0;
+        if (answered >= holdAt) {
+          mode = 'holding';
+          onHeld();
+          return;
+        }
+      }
+      client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const dropAll = () => {
+    for (const [a, b] of pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    pairs.clear();
+  };
+  return {
+    port,
+    held,
+    release() {
+      dropAll();
+      mode = 'passing';
+    },
+    async close() {
+      dropAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+interface WorkerProcess {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  ready: Promise<void>;
+  exited: Promise<NodeJS.Signals | number | null>;
+}
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let api: RunningApi;
+let adminToken: string;
+let source: DovecotServer;
+let destination: DovecotServer;
+let proxy: AppendHoldingProxy;
+const secretKey = randomBytes(32);
+const taskQueue = `worker-crash-${randomUUID()}`;
+const workers: WorkerProcess[] = [];
+
+function startWorker(): WorkerProcess {
+  const config: WorkerChildConfig = {
+    temporalAddress: env.address,
+    namespace: 'default',
+    taskQueue,
+    databaseUrl: db.url,
+    secretKey: secretKey.toString('base64'),
+    progressIntervalMs: 200,
+  };
+  // One process (node with the tsx loader), so SIGKILL hits the process that runs the worker.
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    cwd: path.join(__dirname, '..', '..'),
+    env: { ...process.env, MAILFERRY_WORKER_CHILD: JSON.stringify(config) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('worker ready')) resolve();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.once('exit', () => reject(new Error(`worker exited before it was ready:\n${output}`)));
+  });
+  ready.catch(() => undefined);
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? code)),
+  );
+  const worker = { child, output: () => output, ready, exited };
+  workers.push(worker);
+  return worker;
+}
+
+async function request<T = any>(method: string, urlPath: string, json?: unknown): Promise<T> {
+  const res = await fetch(`${api.url}/api/v1${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken}`, ...(json ? { 'content-type': 'application/json' } : {}) },
+    body: json ? JSON.stringify(json) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 400) throw new Error(`${method} ${urlPath}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+async function count(sql: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(`select count(*)::int as n from ${sql}`, params);
+  return rows[0]!.n;
+}
+
+function timedOut(what: string): Error {
+  const logs = workers.map((w, i) => `--- worker ${i + 1} (pid ${w.child.pid}) ---\n${w.output()}`).join('\n');
+  return new Error(`timed out waiting until ${what}\n${logs}`);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw timedOut(what);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function within(what: string, promise: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(timedOut(what)), timeoutMs)));
+  try {
+    await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  [env, db, source, destination] = await Promise.all([
+    devServerEnvironment(),
+    createTestDatabase(),
+    startDovecot({ separator: '.', prefix: 'INBOX.', users: USERS.map((u) => ({ user: u, password: PASSWORD(u) })) }),
+    startDovecot({ separator: '/', masterUser: MASTER, users: USERS.map((u) => ({ user: u, password: 'unused' })) }),
+    workflowBundle(), // built (or found) once here, so each worker process only reads it from the cache
+  ]);
+  // The first worker starts (node, tsx, the SDK, the bundle: seconds on a busy machine) while the mail is seeded.
+  const first = startWorker();
+  await Promise.all(
+    USERS.map((user) => {
+      const seed: SeedMessage[] = [];
+      for (const [folder, n] of FOLDERS) {
+        for (let i = 0; i < n; i++) {
+          seed.push({
+            folder,
+            raw: buildMessage({ subject: `${user} ${folder} ${i}`, size: i % 5 === 0 ? 12_000 + i * 40 : undefined }),
+            flags: i % 3 === 0 ? ['\\Seen'] : i % 3 === 1 ? ['\\Seen', '\\Flagged'] : [],
+            internalDate: new Date(Date.UTC(2024, 2, 1 + (i % 28), 9, i % 60)),
+          });
+        }
+      }
+      return source.seed(user, seed);
+    }),
+  );
+  proxy = await appendHoldingProxy(destination, HOLD_AT_APPEND);
+  adminToken = (await insertToken(db.pool, { name: 'test-admin', owner: 'admin@fabrikam.com', role: 'admin' })).token;
+  api = await startApiServer(
+    {
+      pool: db.pool,
+      temporal: env.client,
+      secretBox: createSecretBox(secretKey),
+      taskQueue,
+      searchAttributes: true,
+      // What MAILFERRY_SYNC_HEARTBEAT_TIMEOUT=10s gives every new batch (runtime/services.ts → the API's deps).
+      batchPolicy: { syncHeartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS },
+      logger: silentLogger,
+      testConnection: createImapConnectionTester({ timeoutMs: 5000 }),
+    },
+    { port: 0, host: '127.0.0.1' },
+  );
+  await first.ready;
+});
+
+afterAll(async () => {
+  for (const w of workers) {
+    if (w.child.exitCode === null && w.child.signalCode === null) {
+      w.child.kill('SIGTERM');
+      const timer = setTimeout(() => w.child.kill('SIGKILL'), 10_000);
+      await w.exited;
+      clearTimeout(timer);
+    }
+  }
+  await api?.close(0);
+  await Promise.allSettled([proxy?.close(), source?.close(), destination?.close()]);
+  await db?.drop();
+  await env?.teardown();
+});
+
+test('a worker killed with SIGKILL mid-sync: a new worker finishes the batch with every message exactly once', async () => {
+  const sourceEndpoint = await request('POST', '/endpoints', {
+    name: 'Fabrikam old',
+    type: 'imap',
+    host: source.host,
+    port: source.port,
+    security: 'none',
+  });
+  const destinationEndpoint = await request('POST', '/endpoints', {
+    name: 'Fabrikam new',
+    type: 'imap',
+    host: '127.0.0.1',
+    port: proxy.port,
+    security: 'none',
+    adminUser: MASTER.user,
+    adminPassword: MASTER.password,
+    testMailbox: { userName: USERS[0] },
+  });
+  const csv = ['EmailAddress,UserName,Password', ...USERS.map((u) => `${u},${u},${PASSWORD(u)}`)].join('\n');
+  const created = await request('POST', '/batches', {
+    name: 'Fabrikam crash',
+    sourceEndpointId: sourceEndpoint.id,
+    destinationEndpointId: destinationEndpoint.id,
+    csv,
+  });
+  const batchId: string = created.id;
+  const first = workers[0]!;
+  await request('POST', `/batches/${batchId}/start`);
+
+  // Mid-way: some messages recorded, one MULTIAPPEND stored by the server but unknown to PostgreSQL.
+  await within('the destination has stored an append the worker has not heard back from', proxy.held, 30_000);
+  const total = USERS.length * PER_USER;
+  const recorded = await until(
+    'the answered appends are recorded',
+    async () => {
+      const n = await count('message_map m join mailboxes b on b.id = m.mailbox_id where b.batch_id = $1', [batchId]);
+      return n > 0 ? n : undefined;
+    },
+    10_000,
+  );
+  expect(recorded).toBeLessThan(total);
+  expect(
+    await count('append_intents i join mailboxes b on b.id = i.mailbox_id where b.batch_id = $1', [batchId]),
+  ).toBeGreaterThanOrEqual(1);
+  expect(await count(`mailboxes where batch_id = $1 and status = 'Syncing'`, [batchId])).toBeGreaterThanOrEqual(1);
+
+  first.child.kill('SIGKILL');
+  expect(await first.exited).toBe('SIGKILL');
+  proxy.release();
+  // The dead worker's leases are still there: nobody released them.
+  expect(await count('endpoint_leases')).toBeGreaterThanOrEqual(2);
+
+  const second = startWorker();
+  await within('the new worker is ready', second.ready, 30_000);
+  // Well within the 2 minutes a sync's heartbeat timeout defaults to: the batch's 10 s, then the 10 s retry backoff.
+  const synced = await until(
+    'the batch is Synced',
+    async () => {
+      const b = await request('GET', `/batches/${batchId}`);
+      if (b.status === 'Failed' || b.status === 'SyncedWithErrors') throw new Error(`batch ${b.status}`);
+      return b.status === 'Synced' ? b : undefined;
+    },
+    50_000,
+  );
+  expect(synced).toMatchObject({ total: USERS.length, synced: USERS.length, failed: 0 });
+
+  // Every source message exactly once on the destination, byte for byte, with flags and dates.
+  for (const user of USERS) {
+    const [from, to] = await Promise.all([source.readMailbox(user), destination.readMailbox(user)]);
+    expect(to).toHaveLength(PER_USER);
+    expect(comparableMessages(to, destination)).toEqual(comparableMessages(from, source));
+  }
+  expect(await count('append_intents')).toBe(0);
+  expect(await count('endpoint_leases')).toBe(0);
+  const { rows } = await db.pool.query<{ status: string; items_synced: string; items_total: string }>(
+    'select status, items_synced, items_total from mailboxes where batch_id = $1',
+    [batchId],
+  );
+  expect(rows.map((r) => [r.status, Number(r.items_synced), Number(r.items_total)])).toEqual(
+    USERS.map(() => ['Synced', PER_USER, PER_USER]),
+  );
+
+  // Temporal retried the syncs that died with the first worker on the second one, after a heartbeat timeout.
+  const history = await env.client.workflow.getHandle(synced.workflowId).fetchHistory();
+  const retried = (history.events ?? [])
+    .map((e) => e.activityTaskStartedEventAttributes)
+    .filter((a) => a && (a.attempt ?? 1) > 1);
+  expect(retried.length).toBeGreaterThanOrEqual(1);
+  for (const a of retried) {
+    expect(a!.identity).toMatch(new RegExp(`^${second.child.pid}@`));
+    expect(a!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(4); // TIMEOUT_TYPE_HEARTBEAT
+  }
+});
