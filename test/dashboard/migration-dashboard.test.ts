@@ -80,6 +80,16 @@ async function expectCommandsFor(page: Page, status: BatchStatus): Promise<void>
   expect(actual).toEqual(expected);
 }
 
+/** The times of `GET /batches/:id` the details pane shows. */
+interface BatchTimes {
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  initialSyncAt: string | null;
+  initialSyncDurationMs: number | null;
+  lastSyncedAt: string | null;
+}
+
 function csv(rows: string[]): Buffer {
   return Buffer.from(['EmailAddress,UserName,Password', ...rows].join('\r\n') + '\r\n');
 }
@@ -300,6 +310,50 @@ describe('migration dashboard in the browser', () => {
     expect(await details.textContent()).toMatch(/Requested\s*2/);
     expect(await details.textContent()).toMatch(/Type\s*IMAP/);
     expect(await details.textContent()).toMatch(/Source endpointSource Dovecot/);
+
+    // The seed's statistics, each with a value: the times are the API's instants as this browser shows them.
+    const batchId = /#\/batches\/([^/]+)$/.exec(page.url())![1]!;
+    const shown = await apiEventually(
+      `/batches/${batchId}`,
+      (b: BatchTimes) => b.startedAt !== null && b.initialSyncAt !== null && b.initialSyncDurationMs !== null,
+    );
+    const value = (label: string) => details.locator(`xpath=./div[dt="${label}"]/dd`);
+    const local = (iso: string) =>
+      page.evaluate(
+        (at) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(at)),
+        iso,
+      );
+    const exactly = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    expect(await value('Direction').textContent()).toBe('Onboarding');
+    expect(await value('Created by').textContent()).toBe(shown.createdBy);
+    expect(shown.createdBy).toBeTruthy();
+    await textEventually(value('Created time'), exactly(await local(shown.createdAt)));
+    await textEventually(value('Start time'), exactly(await local(shown.startedAt!)));
+    await textEventually(value('Initial sync time'), exactly(await local(shown.initialSyncAt!)));
+    await textEventually(value('Initial sync duration'), /^(under 1 s|\d+ s|\d+ min \d+ s)$/);
+    // The last sync moves on with each incremental sync: compare with the API's value as of each look.
+    await apiEventually(`/batches/${batchId}`, (b: BatchTimes) => b.lastSyncedAt !== null);
+    const lastSynced = async () =>
+      [
+        ((await value('Last synced time').textContent()) ?? '').trim(),
+        await local(((await (await api('GET', `/batches/${batchId}`)).json()) as BatchTimes).lastSyncedAt!),
+      ] as const;
+    let [lastShown, lastExpected] = await lastSynced();
+    for (const deadline = Date.now() + 15_000; lastShown !== lastExpected && Date.now() < deadline;) {
+      await page.waitForTimeout(500);
+      [lastShown, lastExpected] = await lastSynced();
+    }
+    expect(lastShown).toBe(lastExpected);
+    // The workflow's link is the product's Temporal Web UI (test/fixtures/product.ts) at workflow batch:<name>.
+    const workflowLink = details.getByRole('link', {
+      name: `Open batch:${BATCH} in Temporal Web UI (opens in a new tab)`,
+    });
+    const namespace = encodeURIComponent(running.env.client.options.namespace);
+    expect(await workflowLink.getAttribute('href')).toBe(
+      `http://localhost:8233/namespaces/${namespace}/workflows/${encodeURIComponent(`batch:${BATCH}`)}`,
+    );
+    expect(await workflowLink.getAttribute('target')).toBe('_blank');
+
     await textEventually(page.getByTestId('overall-synced'), /^2$/);
     expect(await page.getByTestId('overall-total').textContent()).toBe('2');
     await page.locator('figure.chart svg').waitFor();
