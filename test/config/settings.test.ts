@@ -15,6 +15,7 @@ test('lifecycle durations and the batch window come from the environment', () =>
     MAILFERRY_STOPPED_RETENTION: '90d',
     MAILFERRY_COMPLETED_RETENTION: '1500ms',
     MAILFERRY_BATCH_CONCURRENCY: '50',
+    MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: '30s',
   });
   expect(s.batchPolicy).toEqual({
     incrementalSyncIntervalMs: 12 * 3_600_000,
@@ -22,6 +23,7 @@ test('lifecycle durations and the batch window come from the environment', () =>
     stoppedRetentionMs: 90 * 86_400_000,
     completedRetentionMs: 1500,
     mailboxConcurrency: 50,
+    syncHeartbeatTimeoutMs: 30_000,
   });
 });
 
@@ -29,6 +31,8 @@ test('a malformed setting is refused with its name and what was expected', () =>
   expect(() => loadSettings({ MAILFERRY_STOPPED_RETENTION: 'ninety days' })).toThrow(
     /MAILFERRY_STOPPED_RETENTION: a duration such as 24h, 60d or 90s/,
   );
+  // The sync heartbeats every 5 s: a shorter timeout would fail healthy syncs.
+  expect(() => loadSettings({ MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: '5s' })).toThrow(/MAILFERRY_SYNC_HEARTBEAT_TIMEOUT/);
   expect(() => loadSettings({ PORT: '99999' })).toThrow(/invalid configuration: PORT/);
   expect(() => loadSettings({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
 });
