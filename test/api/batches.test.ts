@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { createBatchActivities } from '../../activities/batch-activities';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
-import { ALREADY_APPLIED } from '../../api/commands';
 import { runCli } from '../../cli/run';
-import { allowedCommands, BATCH_STATUSES } from '../../domain/batch-status';
+import { BATCH_STATUSES, type BatchCommand, type BatchStatus } from '../../domain/batch-status';
+import { secretContext } from '../../secrets/secret-box';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
 import { createEndpoint, startApi, type ApiHarness } from './harness';
@@ -17,7 +18,22 @@ import { createEndpoint, startApi, type ApiHarness } from './harness';
  * The API driving real batches end to end: `temporal server start-dev`, the real batch workflow and
  * activities, PostgreSQL, and two Dovecot servers that mail actually moves between.
  */
-Runtime.install({ logger: new DefaultLogger('WARN') });
+/**
+ * Everything the worker logs (workflow and activity loggers at DEBUG, and the SDK core's own lines, forwarded), kept
+ * so the secrets check can search it; warnings and errors are printed as before. Runtime.install is allowed once,
+ * before the first worker: jest gives each test file its own module registry, so this file's install is its own.
+ */
+const workerLog: string[] = [];
+Runtime.install({
+  logger: new DefaultLogger('DEBUG', (entry: LogEntry) => {
+    const line = `${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {}, (_k, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : v,
+    )}`;
+    workerLog.push(line);
+    if (entry.level === 'WARN' || entry.level === 'ERROR') console.error(line);
+  }),
+  telemetryOptions: { logging: { filter: { core: 'INFO', other: 'WARN' }, forward: {} } },
+});
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -34,6 +50,22 @@ const PASSWORDS: Record<string, string> = {
   'bob@example.com': 'Bob-Src-Pass-3c4d',
   'carol@example.com': 'Carol-Src-Pass-5e6f',
 };
+/**
+ * Bob's row in Wave 1 overrides the destination login (CSV columns DestinationUserName/DestinationPassword): his
+ * mail goes to robert@example.com on the destination, logged in with robert's own password, not the master login.
+ */
+const BOB_OVERRIDE = { userName: 'robert@example.com', password: 'Robert,Dest "Pass" 7g8h' };
+/** A destination override whose password the destination refuses: the login it names must fail. */
+const WRONG_OVERRIDE = { userName: 'robert@example.com', password: 'Wrong-Dest-Pass-9z9z' };
+/** Every password the tests send to the API: none may come back in a response, a log or a workflow history. */
+const SENT_SECRETS = [
+  ...Object.values(PASSWORDS),
+  BOB_OVERRIDE.password,
+  WRONG_OVERRIDE.password,
+  DEST_MASTER_PASSWORD,
+];
+/** What the CLI printed (its requests bypass the harness, so its answers are not in api.responses). */
+const cliOutput: string[] = [];
 const taskQueue = `api-test-${randomUUID()}`;
 
 beforeAll(async () => {
@@ -45,11 +77,14 @@ beforeAll(async () => {
   for (const [user, password] of Object.entries(PASSWORDS)) {
     await source.addUser(user, password);
     await destination.addUser(user, `dest-${password}`);
+    // Not sent to the API (the master login acts for these users); checked all the same.
+    SENT_SECRETS.push(`dest-${password}`);
     await source.seed(user, [
       { folder: 'INBOX', raw: buildMessage({ subject: `hello ${user}` }) },
       { folder: 'Work', raw: buildMessage({ subject: `report for ${user}` }) },
     ]);
   }
+  await destination.addUser(BOB_OVERRIDE.userName, BOB_OVERRIDE.password);
   api = await startApi({
     temporal: env.client,
     taskQueue,
@@ -113,8 +148,20 @@ async function waitForStatus(ref: string, wanted: string[], timeoutMs = 60_000) 
   );
 }
 
-const csvOf = (emails: string[]) =>
-  ['EmailAddress,UserName,Password', ...emails.map((e) => `${e},${e},${PASSWORDS[e]}`)].join('\n');
+/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
+const field = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/** A mailbox CSV; `overrides` adds the destination columns, filled for the addresses it names. */
+const csvOf = (emails: string[], overrides: Record<string, { userName: string; password: string }> = {}) => {
+  const withOverrides = Object.keys(overrides).length > 0;
+  const header = `EmailAddress,UserName,Password${withOverrides ? ',DestinationUserName,DestinationPassword' : ''}`;
+  const rows = emails.map((e) => {
+    const row = [e, e, PASSWORDS[e]!];
+    if (withOverrides) row.push(overrides[e]?.userName ?? '', overrides[e]?.password ?? '');
+    return row.map(field).join(',');
+  });
+  return [header, ...rows].join('\n');
+};
 
 describe('a batch driven through the API', () => {
   let id: string;
@@ -125,7 +172,7 @@ describe('a batch driven through the API', () => {
         name: 'Wave 1',
         sourceEndpointId: sourceEndpoint,
         destinationEndpointId: destinationEndpoint,
-        csv: csvOf(['alice@example.com', 'bob@example.com']),
+        csv: csvOf(['alice@example.com', 'bob@example.com'], { 'bob@example.com': BOB_OVERRIDE }),
         folderExclude: ['Junk'],
       },
     });
@@ -151,13 +198,27 @@ describe('a batch driven through the API', () => {
       allowedCommands: ['start', 'edit', 'remove'],
       folderExclude: ['Junk'],
     });
-    const { rows } = await api.db.pool.query<{ source_secret: Buffer }>(
-      'select source_secret from mailboxes where batch_id = $1',
-      [id],
-    );
+    const { rows } = await api.db.pool.query<{
+      email: string;
+      source_secret: Buffer;
+      destination_user: string | null;
+      destination_secret: Buffer | null;
+    }>('select email, source_secret, destination_user, destination_secret from mailboxes where batch_id = $1', [id]);
     expect(rows).toHaveLength(2);
-    for (const r of rows)
-      for (const p of Object.values(PASSWORDS)) expect(r.source_secret.toString('latin1')).not.toContain(p);
+    for (const r of rows) {
+      for (const p of SENT_SECRETS) {
+        expect(r.source_secret.toString('latin1')).not.toContain(p);
+        expect(r.destination_secret?.toString('latin1') ?? '').not.toContain(p);
+      }
+    }
+    // The override is stored as given: the user name in clear, the password sealed for bob's destination side.
+    const bob = rows.find((r) => r.email === 'bob@example.com')!;
+    expect(bob.destination_user).toBe(BOB_OVERRIDE.userName);
+    expect(api.secretBox.open(bob.destination_secret!, secretContext.mailboxDestination(id, bob.email))).toBe(
+      BOB_OVERRIDE.password,
+    );
+    const alice = rows.find((r) => r.email === 'alice@example.com')!;
+    expect([alice.destination_user, alice.destination_secret]).toEqual([null, null]);
     const description = await env.client.workflow.getHandle('batch:Wave 1').describe();
     expect(description.type).toBe('batchWorkflow');
     expect(description.taskQueue).toBe(taskQueue);
@@ -202,6 +263,9 @@ describe('a batch driven through the API', () => {
     expect(synced.autoStopAt).toEqual(expect.any(String));
     const arrived = await destination.readMailbox('alice@example.com');
     expect(arrived.length).toBe(2);
+    // Bob's mail went where his CSV row's override said, under that login; his own destination mailbox is empty.
+    expect((await destination.readMailbox(BOB_OVERRIDE.userName)).length).toBe(2);
+    expect(await destination.readMailbox('bob@example.com')).toEqual([]);
   });
 
   it('treats a repeated start as harmless: 200 alreadyApplied with the current state', async () => {
@@ -395,28 +459,6 @@ describe('a batch driven through the API', () => {
     expect(again.body.outcome).toBe('alreadyApplied');
   });
 
-  it('keeps every password out of the workflow histories, the responses and the logs', async () => {
-    const secrets = [
-      ...Object.values(PASSWORDS),
-      ...Object.values(PASSWORDS).map((p) => `dest-${p}`),
-      DEST_MASTER_PASSWORD,
-    ];
-    const history = await env.client.workflow.getHandle('batch:Wave 1').fetchHistory();
-    const text = JSON.stringify(history);
-    expect(text.length).toBeGreaterThan(1000);
-    // Payloads are base64 in the history: search the decoded form too.
-    const payloads = [...text.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)]
-      .map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'))
-      .join('\n');
-    expect(payloads).toContain('Wave 1');
-    for (const secret of secrets) {
-      expect(text).not.toContain(secret);
-      expect(payloads).not.toContain(secret);
-      for (const body of api.responses) expect(body).not.toContain(secret);
-      expect(api.logger.text()).not.toContain(secret);
-    }
-  });
-
   it('deletes the batch: the workflow removes every row and ends; a second delete is 404', async () => {
     const res = await api.request('DELETE', `/batches/${id}`);
     expect(res.status).toBe(202);
@@ -468,6 +510,7 @@ describe('the CLI on a real batch', () => {
       stdout: (t) => (stdout += t),
       stderr: (t) => (stderr += t),
     });
+    cliOutput.push(stdout, stderr);
     return { code, stdout, stderr };
   }
 
@@ -508,14 +551,64 @@ describe('the CLI on a real batch', () => {
   });
 });
 
+describe('a destination override in the CSV', () => {
+  it('is the login used: a wrong DestinationPassword fails that mailbox with AUTH_FAILED (the master login would have worked)', async () => {
+    const created = await api.request('POST', '/batches', {
+      json: {
+        name: 'Override wave',
+        sourceEndpointId: sourceEndpoint,
+        destinationEndpointId: destinationEndpoint,
+        csv: csvOf(['carol@example.com'], { 'carol@example.com': WRONG_OVERRIDE }),
+        autoStart: true,
+      },
+    });
+    expect(created.status).toBe(201);
+    const failed = await waitForStatus('Override wave', ['Failed', 'Synced', 'SyncedWithErrors']);
+    expect(failed).toMatchObject({ status: 'Failed', failed: 1, synced: 0 });
+    const report = await api.request('GET', '/batches/Override wave/mailboxes');
+    expect(report.body.items).toEqual([
+      expect.objectContaining({ emailAddress: 'carol@example.com', status: 'Failed', lastErrorCode: 'AUTH_FAILED' }),
+    ]);
+    expect(report.body.items[0].lastError).toContain('destination');
+    const del = await api.request('DELETE', '/batches/Override wave');
+    expect(del.status).toBe(202);
+  });
+});
+
 describe('the command table at the API', () => {
+  /** The seed's table, spelled out here (not read from the code under test) so that a change is deliberate. */
+  const ALLOWED: Record<BatchStatus, BatchCommand[]> = {
+    Created: ['start', 'edit', 'remove'],
+    Queued: ['stop', 'edit', 'remove'],
+    Starting: ['stop'],
+    Syncing: ['stop'],
+    Synced: ['stop', 'complete', 'edit', 'remove', 'syncNow'],
+    SyncedWithErrors: ['stop', 'resume', 'complete', 'edit', 'remove', 'syncNow'],
+    Stopping: [],
+    Stopped: ['start', 'resume', 'edit', 'remove'],
+    Completing: [],
+    Completed: ['remove'],
+    Removing: [],
+    Failed: ['start', 'resume', 'edit', 'remove'],
+  };
+  /** Where a repeated command has already taken effect (docs/api.md, "Commands and idempotency"). */
+  const ALREADY_IN_EFFECT: Record<BatchCommand, BatchStatus[]> = {
+    start: ['Queued', 'Starting', 'Syncing', 'Synced', 'SyncedWithErrors'],
+    stop: ['Stopping', 'Stopped'],
+    resume: ['Queued', 'Starting', 'Syncing', 'Synced'],
+    complete: ['Completing', 'Completed'],
+    syncNow: ['Queued', 'Starting', 'Syncing'],
+    remove: ['Removing'],
+    edit: [],
+  };
+
   /**
    * For every (status, command) pair: a batch row in that status whose workflow does not exist, so the answer
    * is the API's own check. Not allowed → 409 with the status and the allowed commands; already in effect →
    * 200 alreadyApplied; allowed → handed to the workflow, which is not running (409 WORKFLOW_NOT_RUNNING), except
    * remove, which deletes the orphaned rows itself.
    */
-  const verbs: Record<string, { method: string; path: (id: string) => string; json?: unknown }> = {
+  const verbs: Record<BatchCommand, { method: string; path: (id: string) => string; json?: unknown }> = {
     start: { method: 'POST', path: (i) => `/batches/${i}/start` },
     stop: { method: 'POST', path: (i) => `/batches/${i}/stop` },
     resume: { method: 'POST', path: (i) => `/batches/${i}/resume` },
@@ -525,11 +618,15 @@ describe('the command table at the API', () => {
     remove: { method: 'DELETE', path: (i) => `/batches/${i}` },
   };
 
+  it('covers every status', () => {
+    expect(Object.keys(ALLOWED).sort()).toEqual([...BATCH_STATUSES].sort());
+  });
+
   it('answers every pair as the table says', async () => {
     const results: string[] = [];
     const expected: string[] = [];
     for (const status of BATCH_STATUSES) {
-      for (const [command, verb] of Object.entries(verbs)) {
+      for (const [command, verb] of Object.entries(verbs) as [BatchCommand, (typeof verbs)[BatchCommand]][]) {
         const batchId = randomUUID();
         await api.db.pool.query(
           `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by)
@@ -537,14 +634,12 @@ describe('the command table at the API', () => {
           [batchId, `t-${batchId}`, `batch:t-${batchId}`, status, sourceEndpoint],
         );
         const res = await api.request(verb.method, verb.path(batchId), verb.json ? { json: verb.json } : {});
-        const c = command as keyof typeof ALREADY_APPLIED;
         let want: string;
-        if (c === 'remove' && status === 'Removing')
+        if (command === 'remove' && status === 'Removing')
           want = '202 accepted'; // no workflow left: the API removes the rows
-        else if (ALREADY_APPLIED[c].includes(status)) want = '200 alreadyApplied';
-        else if (!allowedCommands(status).includes(c))
-          want = `409 COMMAND_NOT_ALLOWED ${allowedCommands(status).join(',')}`;
-        else if (c === 'remove') want = '202 accepted';
+        else if (ALREADY_IN_EFFECT[command].includes(status)) want = '200 alreadyApplied';
+        else if (!ALLOWED[status].includes(command)) want = `409 COMMAND_NOT_ALLOWED ${ALLOWED[status].join(',')}`;
+        else if (command === 'remove') want = '202 accepted';
         else want = '409 WORKFLOW_NOT_RUNNING';
         const got =
           res.status === 409 && res.body.error.code === 'COMMAND_NOT_ALLOWED'
@@ -559,5 +654,89 @@ describe('the command table at the API', () => {
       }
     }
     expect(results).toEqual(expected);
+  });
+});
+
+describe('secrets', () => {
+  /** Every run of every workflow on the server, its history as JSON with each payload's data decoded next to it. */
+  async function allHistories(): Promise<Map<string, { workflowId: string; text: string; decoded: string }>> {
+    const runs = new Map<string, { workflowId: string; text: string; decoded: string; next?: string; prev?: string }>();
+    const fetchRun = async (workflowId: string, runId: string) => {
+      const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const decoded: string[] = [];
+      const walk = (v: unknown): void => {
+        if (v instanceof Uint8Array) decoded.push(Buffer.from(v).toString('utf8'));
+        else if (Array.isArray(v)) v.forEach(walk);
+        else if (v && typeof v === 'object') {
+          for (const [k, child] of Object.entries(v)) {
+            if (k === 'data' && typeof child === 'string') decoded.push(Buffer.from(child, 'base64').toString('utf8'));
+            else walk(child);
+          }
+        }
+      };
+      walk(history);
+      const events = history.events ?? [];
+      runs.set(runId, {
+        workflowId,
+        text: JSON.stringify(history),
+        decoded: decoded.join('\n'),
+        next: events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined,
+        prev: events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined,
+      });
+    };
+    const listed: WorkflowExecutionInfo[] = [];
+    for await (const execution of env.client.workflow.list()) listed.push(execution);
+    for (const e of listed) await fetchRun(e.workflowId, e.runId);
+    // Follow continue-as-new both ways from every listed run, so no run of a chain is missed.
+    for (let added = true; added;) {
+      added = false;
+      for (const run of [...runs.values()]) {
+        for (const linked of [run.next, run.prev]) {
+          if (linked && !runs.has(linked)) {
+            await fetchRun(run.workflowId, linked);
+            added = true;
+          }
+        }
+      }
+    }
+    return runs;
+  }
+
+  it('keeps every password sent out of the responses, the API log, the CLI output, the worker log and every workflow history', async () => {
+    // Wave 1's first incarnation and its re-creation, the CLI's batch and the override batch: each has a run listed.
+    let runs = await allHistories();
+    const deadline = Date.now() + 10_000;
+    const ids = () => new Set([...runs.values()].map((r) => r.workflowId));
+    const wanted = ['batch:Wave 1', 'batch:CLI wave', 'batch:Override wave'];
+    while (!wanted.every((w) => ids().has(w)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      runs = await allHistories();
+    }
+    const wave1 = [...runs.values()].filter((r) => r.workflowId === 'batch:Wave 1');
+    expect(wave1.length).toBeGreaterThanOrEqual(2);
+    expect(ids().has('batch:CLI wave')).toBe(true);
+    expect(ids().has('batch:Override wave')).toBe(true);
+    // The histories are real: they name the batch and its mailboxes' ids, not their passwords.
+    expect(wave1.map((r) => r.decoded).join('\n')).toContain('Wave 1');
+    // The worker's log was captured: the sync activity ran under it.
+    expect(workerLog.join('\n')).toContain('syncMailbox');
+    expect(api.responses.length).toBeGreaterThan(50);
+    expect(cliOutput.join('')).toContain('CLI wave');
+
+    expect(SENT_SECRETS).toHaveLength(3 + 2 * Object.keys(PASSWORDS).length);
+    // A secret is searched as written and as it appears inside a JSON string (quotes escaped).
+    const has = (text: string, secret: string) =>
+      text.includes(secret) || text.includes(JSON.stringify(secret).slice(1, -1));
+    const leaks: string[] = [];
+    for (const secret of SENT_SECRETS) {
+      for (const [runId, run] of runs) {
+        if (has(run.text, secret) || has(run.decoded, secret)) leaks.push(`${secret} in ${run.workflowId} ${runId}`);
+      }
+      api.responses.forEach((body, i) => has(body, secret) && leaks.push(`${secret} in response #${i}`));
+      if (has(api.logger.text(), secret)) leaks.push(`${secret} in the API log`);
+      if (has(cliOutput.join(''), secret)) leaks.push(`${secret} in the CLI output`);
+      if (has(workerLog.join('\n'), secret)) leaks.push(`${secret} in the worker log`);
+    }
+    expect(leaks).toEqual([]);
   });
 });
