@@ -95,6 +95,8 @@ export interface BatchSnapshot {
   startAfter: string | null;
   completeAfter: string | null;
   autoComplete: boolean;
+  /** The associated endpoints, by id; null for a batch started before the workflow carried them. */
+  endpoints: { sourceEndpointId: string; destinationEndpointId: string } | null;
   lastAdminActivityAt: string;
   /** What the batch waits for next, and when (absolute times). */
   nextIncrementalSyncAt: string | null;

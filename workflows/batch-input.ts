@@ -62,6 +62,8 @@ export interface BatchWorkflowInput {
   /** ISO 8601 or null: a Synced batch is completed at this time. */
   completeAfter: string | null;
   autoComplete: boolean;
+  /** The batch's migration endpoints, by id (their settings and secrets stay in PostgreSQL). */
+  endpoints?: BatchEndpoints;
   policy?: Partial<LifecyclePolicy>;
   /** True where the MailferryBatchName/MailferryStatus search attributes are registered. */
   searchAttributes?: boolean;
@@ -83,6 +85,11 @@ export interface QueuedCommand extends CommandRequest {
 }
 
 /** Workflow state carried across continue-as-new. Times are absolute (epoch ms), never remaining durations. */
+export interface BatchEndpoints {
+  sourceEndpointId: string;
+  destinationEndpointId: string;
+}
+
 export interface CarriedState {
   status: BatchStatus;
   statusSince: number;
@@ -95,6 +102,8 @@ export interface CarriedState {
   startAfter: number | null;
   completeAfter: number | null;
   autoComplete: boolean;
+  /** Absent in runs recorded before the workflow knew its endpoints. */
+  endpoints?: BatchEndpoints | null;
   retryFailed: boolean;
   counts: MailboxCounts;
   pass: PassState | null;

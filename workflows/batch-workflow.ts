@@ -217,6 +217,12 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     if (edit.startAfter !== undefined) s.startAfter = parseTime(edit.startAfter);
     if (edit.completeAfter !== undefined) s.completeAfter = parseTime(edit.completeAfter);
     if (edit.autoComplete !== undefined) s.autoComplete = edit.autoComplete;
+    if (s.endpoints && (edit.sourceEndpointId || edit.destinationEndpointId)) {
+      s.endpoints = {
+        sourceEndpointId: edit.sourceEndpointId ?? s.endpoints.sourceEndpointId,
+        destinationEndpointId: edit.destinationEndpointId ?? s.endpoints.destinationEndpointId,
+      };
+    }
     dirty = true;
     try {
       await batchActivities.applyEdit({ batchId: input.batchId, edit });

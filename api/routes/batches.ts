@@ -241,6 +241,7 @@ export const batchRoutes: AnyRoute[] = [
         startAfter: row.start_after?.toISOString() ?? null,
         completeAfter: row.complete_after?.toISOString() ?? null,
         autoComplete: body.autoComplete,
+        endpoints: { sourceEndpointId: body.sourceEndpointId, destinationEndpointId: body.destinationEndpointId },
       };
       try {
         await startBatchWorkflow(deps, workflowId, input);

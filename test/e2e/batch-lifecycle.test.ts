@@ -75,8 +75,11 @@ async function expectAgreement(batch: any): Promise<void> {
       initialSyncAt,
     });
     return {
-      readModel: pick(fresh.status, fresh, fresh.lastSyncedAt, fresh.initialSyncAt),
-      workflow: pick(wf.status, wf.counts, wf.lastSyncedAt, wf.initialSyncAt),
+      readModel: {
+        ...pick(fresh.status, fresh, fresh.lastSyncedAt, fresh.initialSyncAt),
+        endpoints: { sourceEndpointId: fresh.sourceEndpoint.id, destinationEndpointId: fresh.destinationEndpoint.id },
+      },
+      workflow: { ...pick(wf.status, wf.counts, wf.lastSyncedAt, wf.initialSyncAt), endpoints: wf.endpoints },
     };
   };
   let seen = await view();
