@@ -8,6 +8,7 @@ import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worke
 import { createBatchActivities } from '../../activities/batch-activities';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { runCli } from '../../cli/run';
+import { statusQuery } from '../../domain/batch-messages';
 import { BATCH_STATUSES, type BatchCommand, type BatchStatus } from '../../domain/batch-status';
 import { secretContext } from '../../secrets/secret-box';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
@@ -318,6 +319,30 @@ describe('a batch driven through the API', () => {
     });
     const empty = await api.request('PATCH', `/batches/${id}`, { json: {} });
     expect(empty.status).toBe(400);
+  });
+
+  it('moves the batch to another endpoint by edit, in the read model and the workflow alike', async () => {
+    const spare = await createEndpoint(api, 'Destination spare', {
+      host: destination.host,
+      port: destination.port,
+      security: 'none',
+      provider: 'dovecot',
+      adminUser: 'migrator',
+      adminPassword: DEST_MASTER_PASSWORD,
+    });
+    const workflowEndpoints = async () =>
+      (await env.client.workflow.getHandle('batch:Wave 1').query(statusQuery)).endpoints;
+    const moved = await api.request('PATCH', `/batches/${id}`, { json: { destinationEndpointId: spare } });
+    expect(moved.status).toBe(200);
+    expect(moved.body.batch.destinationEndpoint).toMatchObject({ id: spare, name: 'Destination spare' });
+    expect(await workflowEndpoints()).toEqual({ sourceEndpointId: sourceEndpoint, destinationEndpointId: spare });
+    const back = await api.request('PATCH', `/batches/${id}`, { json: { destinationEndpointId: destinationEndpoint } });
+    expect(back.body.batch.destinationEndpoint).toMatchObject({ id: destinationEndpoint });
+    expect(await workflowEndpoints()).toEqual({
+      sourceEndpointId: sourceEndpoint,
+      destinationEndpointId: destinationEndpoint,
+    });
+    expect((await api.request('DELETE', `/endpoints/${spare}`)).status).toBe(204);
   });
 
   it('adds mailboxes to the batch (all or nothing) and reports them', async () => {
