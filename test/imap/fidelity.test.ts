@@ -1,3 +1,7 @@
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import {
   buildMessage,
@@ -17,6 +21,32 @@ const BACK_TO_SOURCE: Record<string, string> = {
   a_b: 'a.b',
 };
 
+/** Dovecot writes each session's raw traffic into `<root>/<user>/` when that folder exists. */
+const RAWLOG_ROOT = mkdtempSync(path.join(os.tmpdir(), 'mf-rawlog-'));
+chmodSync(RAWLOG_ROOT, 0o755); // Dovecot's mail processes, which may run as another user, pass through it
+const rawlogConfig = (side: string) => `rawlog_dir = ${RAWLOG_ROOT}/${side}/%u`;
+
+/** The commands the engine sent to one side for USER while `fn` ran, from Dovecot's raw logs. */
+async function commandsSent(side: string, fn: () => Promise<unknown>): Promise<string[]> {
+  const dir = path.join(RAWLOG_ROOT, side, USER);
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o777); // written by Dovecot's mail processes, which may run as another user
+  try {
+    await fn();
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.in'));
+    const lines = (await Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')))).flatMap((t) =>
+      t.split('\r\n'),
+    );
+    // Each line: a timestamp, the tag, the command (after UID for UID commands). Login is not in the log.
+    return lines.flatMap((l) => {
+      const m = /^\d+\.\d+ \S+ (UID )?([A-Z]+)/i.exec(l);
+      return m ? [`${m[1] ?? ''}${m[2]!.toUpperCase()}`] : [];
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('fidelity: folders, names, roles, messages (source "/" no prefix -> destination "." prefix "INBOX.")', () => {
   let db: TestDatabase;
   let source: DovecotServer;
@@ -27,10 +57,11 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
   beforeAll(async () => {
     db = await createTestDatabase();
     [source, destination] = await Promise.all([
-      startDovecot({ separator: '/', prefix: '' }),
+      startDovecot({ separator: '/', prefix: '', extraConfig: rawlogConfig('source') }),
       startDovecot({
         separator: '.',
         prefix: 'INBOX.',
+        extraConfig: rawlogConfig('destination'),
         specialUse: {
           Sent: 'Sent Items',
           Trash: 'Deleted Items',
@@ -59,6 +90,7 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
   afterAll(async () => {
     await Promise.all([source?.close(), destination?.close()]);
     await db?.drop();
+    await rm(RAWLOG_ROOT, { recursive: true, force: true });
   });
 
   const run = (pass: 'initial' | 'incremental' | 'final') => runSync(db.pool, { batchId, mailboxId, pass });
@@ -161,7 +193,21 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
       'select max(updated_at) as updated_at from folder_checkpoints where mailbox_id = $1',
       [mailboxId],
     );
-    expect(await run('incremental')).toEqual({ mailboxId, status: 'Synced' });
+    let sourceCommands: string[] = [];
+    const destinationCommands = await commandsSent('destination', async () => {
+      sourceCommands = await commandsSent('source', async () => {
+        expect(await run('incremental')).toEqual({ mailboxId, status: 'Synced' });
+      });
+    });
+    // A handful of commands in all, whatever the number of folders: one LIST-STATUS on the source, one LIST on
+    // the destination, no SELECT, EXAMINE or FETCH.
+    const folders = (await source.listFolders(USER)).length;
+    expect(folders).toBeGreaterThan(8);
+    for (const sent of [sourceCommands, destinationCommands]) {
+      expect(sent.filter((c) => /^(SELECT|EXAMINE|UID FETCH|FETCH|STATUS)$/.test(c))).toEqual([]);
+      expect(sent.length).toBeLessThanOrEqual(8);
+    }
+    expect(sourceCommands.filter((c) => c === 'LIST')).toHaveLength(1);
     const after = await db.pool.query<{ updated_at: Date }>(
       'select max(updated_at) as updated_at from folder_checkpoints where mailbox_id = $1',
       [mailboxId],
