@@ -1,5 +1,5 @@
 /**
- * Records the workflow histories that test/workflows/replay.test.ts replays: `npm run record:histories`.
+ * Records the workflow histories that test/workflows/replay.test.ts replays: `npm run record:histories [-- name…]`.
  * Re-record only on purpose (a deliberate, versioned workflow change); the recordings kept in the repo are what
  * running batches look like, so today's workflow code must replay them.
  */
@@ -34,12 +34,12 @@ async function save(env: TestWorkflowEnvironment, b: BatchUnderTest, name: strin
   console.log(`${name}: ${runs.length} run(s)`);
 }
 
-async function main(): Promise<void> {
-  await mkdir(OUT, { recursive: true });
-  const env = await devServerEnvironment();
-  try {
-    // The whole lifecycle: start, sync, incremental, a rejected signal, stop, resume, edit, complete, remove.
-    await withBatch(env, { mailboxes: 4, prepare: (f) => f.failing.add('3') }, async (b) => {
+type Scenario = (env: TestWorkflowEnvironment) => Promise<void>;
+
+const SCENARIOS: Record<string, Scenario> = {
+  // The whole lifecycle: start, sync, incremental, a rejected signal, stop, resume, edit, complete, remove.
+  lifecycle: (env) =>
+    withBatch(env, { mailboxes: 4, prepare: (f) => f.failing.add('3') }, async (b) => {
       const send = (command: 'start' | 'stop' | 'resume' | 'complete' | 'remove' | 'syncNow') =>
         b.handle.executeUpdate(commandUpdate, { args: [{ command, by }] });
       await send('start');
@@ -58,9 +58,10 @@ async function main(): Promise<void> {
       await send('remove');
       await b.handle.result();
       await save(env, b, 'lifecycle');
-    });
-    // A pass and a stream of signals across several continue-as-new runs.
-    await withBatch(
+    }),
+  // A pass and a stream of signals across several continue-as-new runs.
+  'continue-as-new': (env) =>
+    withBatch(
       env,
       {
         mailboxes: 12,
@@ -73,7 +74,48 @@ async function main(): Promise<void> {
         await b.waitFor('Synced');
         await save(env, b, 'continue-as-new');
       },
-    );
+    ),
+  // What production runs: search attributes upserted, the endpoints in the input, operators' signals from the
+  // Web UI (an edit moving the batch to another endpoint, an input-less stop), then a start and a removal.
+  operator: (env) =>
+    withBatch(
+      env,
+      {
+        mailboxes: 3,
+        input: {
+          autoStart: true,
+          searchAttributes: true,
+          endpoints: {
+            sourceEndpointId: '00000000-0000-4000-8000-000000000001',
+            destinationEndpointId: '00000000-0000-4000-8000-000000000002',
+          },
+        },
+      },
+      async (b) => {
+        await b.waitFor('Synced');
+        await b.handle.signal(editSignal, { by, destinationEndpointId: '00000000-0000-4000-8000-000000000003' });
+        for (let i = 0; i < 200 && b.fake.edits.length < 1; i++) await new Promise((r) => setTimeout(r, 25));
+        await b.handle.signal(stopSignal);
+        await b.waitFor('Stopped');
+        await b.handle.executeUpdate(commandUpdate, { args: [{ command: 'start', by }] });
+        await b.waitFor('Synced');
+        await b.handle.executeUpdate(commandUpdate, { args: [{ command: 'remove', by }] });
+        await b.handle.result();
+        await save(env, b, 'operator');
+      },
+    ),
+};
+
+/** Records the scenarios named on the command line (all of them without a name). */
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !(n in SCENARIOS));
+  if (unknown.length)
+    throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  await mkdir(OUT, { recursive: true });
+  const env = await devServerEnvironment();
+  try {
+    for (const name of names.length ? names : Object.keys(SCENARIOS)) await SCENARIOS[name]!(env);
   } finally {
     await env.teardown();
   }
