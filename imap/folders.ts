@@ -30,10 +30,20 @@ export function personalNamespace(client: ImapFlow, list: ListResponse[]): Names
   return { prefix: ns?.prefix ?? '', delimiter };
 }
 
+/**
+ * The role the server gives a folder in LIST (never one guessed from its name). imapflow knows only RFC 6154's
+ * attributes, so RFC 8457's \\Important (Gmail's Important view) is read from the LIST flags themselves.
+ */
 function roleOf(f: ListResponse): FolderRole | null {
-  if (!f.specialUse || f.specialUseSource !== 'extension') return null;
-  const name = f.specialUse.replace(/^\\/, '');
-  return (ROLES as readonly string[]).includes(name) ? (name as FolderRole) : null;
+  const advertised = [
+    ...(f.specialUseSource === 'extension' && f.specialUse ? [f.specialUse] : []),
+    ...(f.flags ?? []),
+  ];
+  for (const flag of advertised) {
+    const name = flag.replace(/^\\/, '');
+    if ((ROLES as readonly string[]).includes(name)) return name as FolderRole;
+  }
+  return null;
 }
 
 /** Every folder of the personal namespace (other users' and shared namespaces are not part of the mailbox). */

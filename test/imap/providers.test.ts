@@ -31,7 +31,7 @@ describe('Gmail profile (Dovecot with a virtual \\All folder over the label fold
     const d = buildMessage({ subject: 'archived, no label' });
     await source.seed(USER, [
       { folder: 'INBOX', raw: a },
-      { folder: 'INBOX', raw: b, flags: ['\\Seen'] },
+      { folder: 'INBOX', raw: b, flags: ['\\Seen', '\\Flagged', '$Important'] },
       { folder: 'Work', raw: b, flags: ['\\Seen'] },
       { folder: 'Work', raw: c },
       // Gmail keeps archived mail only in All Mail; here it sits in a folder the batch does not copy.
@@ -57,7 +57,12 @@ describe('Gmail profile (Dovecot with a virtual \\All folder over the label fold
       acc[m.folder] = (acc[m.folder] ?? 0) + 1;
       return acc;
     }, {});
+    // Starred and Important are views of labelled mail: listed on the source, neither copied nor created.
+    const sourceFolders = (await source.listFolders(USER)).map((f) => f.path);
+    expect(sourceFolders).toEqual(expect.arrayContaining(['[Gmail]/Starred', '[Gmail]/Important']));
     expect(byFolder).toEqual({ INBOX: 2, Work: 2, Archive: 1 });
+    const destinationFolders = (await destination.listFolders(USER)).map((f) => f.path);
+    expect(destinationFolders.filter((p) => /Starred|Important|Gmail/.test(p))).toEqual([]);
     const archived = (await destination.readMailbox(USER)).find((m) => m.folder === 'Archive');
     expect(archived?.sha256).toBe((await source.readMailbox(USER)).find((m) => m.folder === 'Hidden')?.sha256);
     expect(await mailboxRow(db.pool, mailboxId)).toMatchObject({ items_synced: '5' });
