@@ -18,6 +18,8 @@ const BACK_TO_SOURCE: Record<string, string> = {
   'Sent Items': 'Sent',
   'Deleted Items': 'Trash',
   'Junk Email': 'Junk',
+  Brouillons: 'Drafts',
+  Archives: 'Archive',
   a_b: 'a.b',
 };
 
@@ -66,8 +68,8 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
           Sent: 'Sent Items',
           Trash: 'Deleted Items',
           Junk: 'Junk Email',
-          Drafts: 'Drafts',
-          Archive: 'Archive',
+          Drafts: 'Brouillons',
+          Archive: 'Archives',
         },
       }),
     ]);
@@ -124,6 +126,7 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
       msg('Trash', 'deleted mail', { flags: ['\\Seen', '\\Deleted'] }),
       msg('Junk', 'junk mail'),
       msg('Drafts', 'a draft', { flags: ['\\Draft'] }),
+      msg('Archive', 'archived mail', { flags: ['\\Seen'] }),
       msg('Old Spam', 'excluded'),
       msg('Work/Private/Secret', 'excluded too'),
       // No Message-ID; two different messages with one Message-ID; two byte-identical copies.
@@ -155,8 +158,14 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
       'INBOX.Unsubscribed',
       'INBOX.Sent Items',
       'INBOX.Deleted Items',
+      'INBOX.Brouillons',
+      'INBOX.Archives',
     ]) {
       expect(byPath.has(p)).toBe(true);
+    }
+    // Every role lands on the destination's folder of that role; none is created under the source's name.
+    for (const p of ['INBOX.Sent', 'INBOX.Trash', 'INBOX.Junk', 'INBOX.Drafts', 'INBOX.Archive']) {
+      expect(byPath.has(p)).toBe(false);
     }
     expect(byPath.get('INBOX.Empty')?.subscribed).toBe(true);
     expect(byPath.get('INBOX.Unsubscribed')?.subscribed).toBe(false);
