@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
+import { deleteBatchRows } from '../db/batch-rows';
 import type { BatchEdit, MailboxCounts, PassKind } from '../domain/batch-messages';
 import type { BatchCommand, BatchStatus } from '../domain/batch-status';
 
@@ -211,18 +212,7 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
 
     /** Deletes every row of the batch (mailboxes, checkpoints, reports, audit entries, progress). */
     async removeBatch(batchId: string): Promise<void> {
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
-        await client.query('delete from audit_log where batch_id = $1', [batchId]);
-        await client.query('delete from batches where id = $1', [batchId]);
-        await client.query('commit');
-      } catch (err) {
-        await client.query('rollback');
-        throw err;
-      } finally {
-        client.release();
-      }
+      await deleteBatchRows(pool, batchId);
     },
   };
 }

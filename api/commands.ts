@@ -1,3 +1,4 @@
+import { deleteBatchRows } from '../db/batch-rows';
 import { allowedCommands, isCommandAllowed, type BatchCommand, type BatchStatus } from '../domain/batch-status';
 import type { BatchEdit, BatchSnapshot } from '../domain/batch-messages';
 import { auditRejection, batchDetail, findBatch, type BatchDetail, type BatchRow } from './batch-store';
@@ -89,15 +90,14 @@ export async function runCommand(
     snapshot = outcome.snapshot;
   } catch (err) {
     if (command === 'remove' && err instanceof ApiError && err.code === 'WORKFLOW_NOT_RUNNING') {
-      // No workflow is left to clean up: delete the rows here so the batch does not linger.
+      // No workflow is left to clean up: delete the rows here, as its removal would, so the batch does not linger.
       const detail = await batchDetail(deps, row, undefined);
-      await deps.pool.query('delete from batches where id = $1', [row.id]);
-      await deps.pool.query(
-        `insert into audit_log (batch_id, batch_name, actor, command, outcome, detail)
-         values ($1, $2, $3, 'remove', 'accepted', '{"source":"api","workflow":"not running"}')`,
-        [row.id, row.name, actor.owner],
-      );
-      deps.logger.warn('batch removed without its workflow', { batchId: row.id, workflowId: row.workflow_id });
+      await deleteBatchRows(deps.pool, row.id);
+      deps.logger.warn('batch removed without its workflow', {
+        batchId: row.id,
+        workflowId: row.workflow_id,
+        by: actor.owner,
+      });
       return {
         command,
         outcome: 'accepted',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { deleteBatchRows } from '../../db/batch-rows';
 import { allowedCommands, STATUS_LABELS, type BatchCommand } from '../../domain/batch-status';
 import type { BatchEdit } from '../../domain/batch-messages';
 import { batchDetail, COUNT_COLUMNS, findBatch, percentage, type BatchRow } from '../batch-store';
@@ -59,21 +60,14 @@ async function requireEndpoints(deps: ApiDeps, ids: { field: string; id: string 
  * are deleted with it in the same way). The attempt and its cause are in the server log.
  */
 async function undoCreate(deps: ApiDeps, batchId: string): Promise<void> {
-  const client = await deps.pool.connect();
   try {
-    await client.query('begin');
-    await client.query('delete from audit_log where batch_id = $1', [batchId]);
-    await client.query('delete from batches where id = $1', [batchId]);
-    await client.query('commit');
+    await deleteBatchRows(deps.pool, batchId);
   } catch (err) {
-    await client.query('rollback').catch(() => undefined);
     deps.logger.error('could not delete the rows of a batch whose workflow did not start', {
       batchId,
       error: (err as Error).message,
     });
     throw err;
-  } finally {
-    client.release();
   }
 }
 
