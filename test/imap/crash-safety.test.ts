@@ -9,7 +9,7 @@ import {
   type SeedMessage,
 } from '../fixtures/dovecot';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
-import { insertBatch, insertEndpoint, insertMailbox } from './helpers';
+import { imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
 
 const USER = 'carol@example.com';
 const CHILD = path.join(__dirname, 'crash-child.ts');
@@ -36,17 +36,9 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
       sourcePassword: 'src-pw',
       destinationPassword: 'dst-pw',
     });
-    const endpoint = (s: DovecotServer) => ({
-      host: s.host,
-      port: s.port,
-      security: 'none' as const,
-      acceptUntrustedCerts: false,
-      authMethod: 'plain' as const,
-      provider: 'dovecot' as const,
-    });
     sides = {
-      source: { endpoint: endpoint(source), credentials: { user: USER, secret: 'src-pw' } },
-      destination: { endpoint: endpoint(destination), credentials: { user: USER, secret: 'dst-pw' } },
+      source: { endpoint: imapEndpointOf(source), credentials: { user: USER, secret: 'src-pw' } },
+      destination: { endpoint: imapEndpointOf(destination), credentials: { user: USER, secret: 'dst-pw' } },
     };
     const seed: SeedMessage[] = [];
     for (const folder of ['INBOX', 'Lists/Dev', 'Archive']) {

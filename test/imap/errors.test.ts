@@ -14,6 +14,7 @@ import {
 import { freePort } from '../fixtures/ports';
 import {
   activityEnvironment,
+  imapEndpointOf,
   insertBatch,
   insertEndpoint,
   insertMailbox,
@@ -224,19 +225,11 @@ describe('errors: credentials, limits, servers going away', () => {
     const holder = await db.pool.connect();
     try {
       await holder.query('select pg_advisory_lock($1::bigint)', [key]);
-      const endpoint = (s: DovecotServer) => ({
-        host: s.host,
-        port: s.port,
-        security: 'none' as const,
-        acceptUntrustedCerts: false,
-        authMethod: 'plain' as const,
-        provider: 'dovecot' as const,
-      });
       const err = await syncMailboxOverImap(
         db.pool,
         m.mailboxId,
-        { endpoint: endpoint(source), credentials: { user: m.email, secret: 'right-password' } },
-        { endpoint: endpoint(destination), credentials: { user: m.email, secret: 'dst-password' } },
+        { endpoint: imapEndpointOf(source), credentials: { user: m.email, secret: 'right-password' } },
+        { endpoint: imapEndpointOf(destination), credentials: { user: m.email, secret: 'dst-password' } },
         {
           folderInclude: [],
           folderExclude: [],
@@ -277,14 +270,7 @@ describe('errors: credentials, limits, servers going away', () => {
 
   it('the connection test reports OK with capabilities, a wrong password, and an unreachable server', async () => {
     await source.addUser('probe@example.com', 'probe-pw');
-    const endpoint = {
-      host: source.host,
-      port: source.port,
-      security: 'none' as const,
-      acceptUntrustedCerts: false,
-      authMethod: 'plain' as const,
-      provider: 'dovecot' as const,
-    };
+    const endpoint = imapEndpointOf(source);
     const ok = await testImapConnection(endpoint, { user: 'probe@example.com', secret: 'probe-pw' });
     expect(ok).toMatchObject({ ok: true, code: 'OK' });
     expect(ok.capabilities).toEqual(expect.arrayContaining(['IMAP4rev1']));

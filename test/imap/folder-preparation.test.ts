@@ -3,7 +3,7 @@ import path from 'node:path';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { insertBatch, insertEndpoint, insertMailbox } from './helpers';
+import { imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
 
 const USER = 'erin@example.com';
 
@@ -46,14 +46,7 @@ describe('folder preparation on the destination', () => {
     expect(folders.filter(onDisk)).toEqual([]);
 
     const side = (server: DovecotServer, secret: string): SyncSide => ({
-      endpoint: {
-        host: server.host,
-        port: server.port,
-        security: 'none',
-        acceptUntrustedCerts: false,
-        authMethod: 'plain',
-        provider: 'dovecot',
-      },
+      endpoint: imapEndpointOf(server),
       credentials: { user: USER, secret },
     });
     let presentAtFirstAppend: string[] | null = null;

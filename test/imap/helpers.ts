@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import type { ImapEndpoint } from '../../imap/connection';
 import {
   createSyncMailboxActivities,
   type SyncMailboxInput,
@@ -33,6 +34,19 @@ export function runSync(
     progressIntervalMs: options.progressIntervalMs,
   });
   return (options.env ?? activityEnvironment()).run(syncMailbox, input);
+}
+
+/** How the engine reaches a test Dovecot: cleartext, PLAIN, Dovecot profile, unless `more` says otherwise. */
+export function imapEndpointOf(server: { host: string; port: number }, more: Partial<ImapEndpoint> = {}): ImapEndpoint {
+  return {
+    host: server.host,
+    port: server.port,
+    security: 'none',
+    acceptUntrustedCerts: false,
+    authMethod: 'plain',
+    provider: 'dovecot',
+    ...more,
+  };
 }
 
 export async function insertEndpoint(

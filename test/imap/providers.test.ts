@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { testImapConnection } from '../../imap/connection-test';
-import type { ImapEndpoint } from '../../imap/connection';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync } from './helpers';
+import { imapEndpointOf, insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync } from './helpers';
 
 const USER = 'dana@example.com';
 
@@ -112,14 +111,7 @@ describe('XOAUTH2 (Dovecot oauth2 passdb against a local token-introspection end
   });
 
   it('logs in with an access token (connection test and a sync), and a bad token fails with AUTH_FAILED', async () => {
-    const endpoint = {
-      host: source.host,
-      port: source.port,
-      security: 'none' as const,
-      acceptUntrustedCerts: false,
-      authMethod: 'xoauth2' as const,
-      provider: 'generic' as const,
-    };
+    const endpoint = imapEndpointOf(source, { authMethod: 'xoauth2', provider: 'generic' });
     expect(
       await testImapConnection(endpoint, { user: 'erin@example.com', secret: 'good-token-for-erin' }),
     ).toMatchObject({ ok: true, code: 'OK' });
@@ -164,20 +156,10 @@ describe('login forms (Dovecot): AUTH=LOGIN, and an admin logging in through the
     await db?.drop();
   });
 
-  const endpointOf = (server: DovecotServer, more: Partial<ImapEndpoint>): ImapEndpoint => ({
-    host: server.host,
-    port: server.port,
-    security: 'none',
-    acceptUntrustedCerts: false,
-    authMethod: 'plain',
-    provider: 'generic',
-    ...more,
-  });
-
   it('the Microsoft 365 profile logs the admin in on behalf of the mailbox (PLAIN authzid), and mail lands there', async () => {
     // Gmail and Microsoft 365 take the admin as the SASL PLAIN authentication identity and the mailbox as the
     // authorization identity; Dovecot's master users accept the same form.
-    const endpoint = endpointOf(destination, { provider: 'm365' });
+    const endpoint = imapEndpointOf(destination, { provider: 'm365' });
     const admin = { user: 'migrator', secret: 'admin-pw' };
     expect(await testImapConnection(endpoint, { user: 'frank@example.com', admin })).toMatchObject({ ok: true });
 
@@ -203,7 +185,7 @@ describe('login forms (Dovecot): AUTH=LOGIN, and an admin logging in through the
   });
 
   it('logs in with AUTH=LOGIN, and a wrong password fails with AUTH_FAILED', async () => {
-    const endpoint = endpointOf(source, { authMethod: 'login' });
+    const endpoint = imapEndpointOf(source, { authMethod: 'login', provider: 'generic' });
     expect(await testImapConnection(endpoint, { user: 'frank@example.com', secret: 'src-pw' })).toMatchObject({
       ok: true,
       code: 'OK',

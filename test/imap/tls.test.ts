@@ -1,6 +1,7 @@
 import { testImapConnection } from '../../imap/connection-test';
 import type { ImapEndpoint } from '../../imap/connection';
 import { startDovecot, type DovecotServer } from '../fixtures/dovecot';
+import { imapEndpointOf } from './helpers';
 
 describe('TLS: implicit TLS and STARTTLS, certificates verified unless the endpoint accepts untrusted ones', () => {
   let server: DovecotServer;
@@ -12,15 +13,7 @@ describe('TLS: implicit TLS and STARTTLS, certificates verified unless the endpo
     await server?.close();
   });
   const creds = { user: 'frank@example.com', secret: 'tls-pw' };
-  const endpoint = (e: Partial<ImapEndpoint>): ImapEndpoint => ({
-    host: '127.0.0.1',
-    port: server.port,
-    security: 'none',
-    acceptUntrustedCerts: false,
-    authMethod: 'plain',
-    provider: 'dovecot',
-    ...e,
-  });
+  const endpoint = (e: Partial<ImapEndpoint>): ImapEndpoint => imapEndpointOf(server, e);
 
   it('refuses a self-signed certificate by default, on both TLS kinds', async () => {
     expect(await testImapConnection(endpoint({ security: 'tls', port: server.tlsPort }), creds)).toMatchObject({
