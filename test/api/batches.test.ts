@@ -69,6 +69,16 @@ const SENT_SECRETS = [
 const cliOutput: string[] = [];
 const taskQueue = `api-test-${randomUUID()}`;
 
+/** The destination Dovecot as an endpoint: its master user logs in on behalf of each mailbox. */
+const destinationSettings = () => ({
+  host: destination.host,
+  port: destination.port,
+  security: 'none',
+  provider: 'dovecot',
+  adminUser: 'migrator',
+  adminPassword: DEST_MASTER_PASSWORD,
+});
+
 beforeAll(async () => {
   [env, source, destination] = await Promise.all([
     devServerEnvironment(),
@@ -108,14 +118,7 @@ beforeAll(async () => {
     security: 'none',
     provider: 'dovecot',
   });
-  destinationEndpoint = await createEndpoint(api, 'Destination', {
-    host: destination.host,
-    port: destination.port,
-    security: 'none',
-    provider: 'dovecot',
-    adminUser: 'migrator',
-    adminPassword: DEST_MASTER_PASSWORD,
-  });
+  destinationEndpoint = await createEndpoint(api, 'Destination', destinationSettings());
 }, 180_000);
 
 afterAll(async () => {
@@ -322,14 +325,7 @@ describe('a batch driven through the API', () => {
   });
 
   it('moves the batch to another endpoint by edit, in the read model and the workflow alike', async () => {
-    const spare = await createEndpoint(api, 'Destination spare', {
-      host: destination.host,
-      port: destination.port,
-      security: 'none',
-      provider: 'dovecot',
-      adminUser: 'migrator',
-      adminPassword: DEST_MASTER_PASSWORD,
-    });
+    const spare = await createEndpoint(api, 'Destination spare', destinationSettings());
     const workflowEndpoints = async () =>
       (await env.client.workflow.getHandle('batch:Wave 1').query(statusQuery)).endpoints;
     const moved = await api.request('PATCH', `/batches/${id}`, { json: { destinationEndpointId: spare } });
