@@ -87,6 +87,19 @@ interface ImapFlowLikeError {
   responseStatus?: string;
   throttleReset?: number;
   mailboxMissing?: boolean;
+  /** The parsed tagged response (imapflow's raw `exec`), or its text once imapflow has enhanced the error. */
+  response?: unknown;
+}
+
+/**
+ * The response code of a failed command (`NO [UNAVAILABLE] ...` → `UNAVAILABLE`). imapflow's own commands set
+ * `serverResponseCode`; a command sent through its raw `exec` (our MULTIAPPEND) only carries the parsed response.
+ */
+function responseCodeOf(e: ImapFlowLikeError): string {
+  if (e.serverResponseCode) return e.serverResponseCode;
+  const response = e.response as { attributes?: Array<{ section?: Array<{ value?: unknown }> }> } | undefined;
+  const code = typeof response === 'object' && response ? response.attributes?.[0]?.section?.[0]?.value : undefined;
+  return typeof code === 'string' ? code.trim().toUpperCase() : '';
 }
 
 const NETWORK_CODES = new Set([
@@ -131,12 +144,9 @@ export function classifyImapError(err: unknown, side: Side, connecting = false):
   if (err instanceof ImapSyncError) return err;
   const e = (err ?? {}) as ImapFlowLikeError;
   const code = e.code ?? '';
+  const responseCode = responseCodeOf(e);
   const where = `${side} server`;
-  if (
-    e.authenticationFailed ||
-    e.serverResponseCode === 'AUTHENTICATIONFAILED' ||
-    e.serverResponseCode === 'AUTHORIZATIONFAILED'
-  ) {
+  if (e.authenticationFailed || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED') {
     return new ImapSyncError('AUTH_FAILED', `${where} refused the login: ${serverText(err)}`, { side, cause: err });
   }
   if (
@@ -151,7 +161,7 @@ export function classifyImapError(err: unknown, side: Side, connecting = false):
   }
   if (
     code === 'ETHROTTLE' ||
-    (e.responseStatus === 'NO' && THROTTLE_RESPONSE.test(`${e.serverResponseCode ?? ''} ${e.responseText ?? ''}`))
+    (e.responseStatus === 'NO' && THROTTLE_RESPONSE.test(`${responseCode} ${e.responseText ?? ''}`))
   ) {
     return new ImapSyncError('THROTTLED', `${where} is throttling: ${serverText(err)}`, {
       side,
@@ -159,7 +169,7 @@ export function classifyImapError(err: unknown, side: Side, connecting = false):
       cause: err,
     });
   }
-  if (e.mailboxMissing || e.serverResponseCode === 'NONEXISTENT') {
+  if (e.mailboxMissing || responseCode === 'NONEXISTENT') {
     return new ImapSyncError('MAILBOX_NOT_FOUND', `${where}: folder does not exist: ${serverText(err)}`, {
       side,
       cause: err,
