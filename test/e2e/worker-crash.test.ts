@@ -1,6 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -17,6 +16,7 @@ import {
   type DovecotServer,
   type SeedMessage,
 } from '../fixtures/dovecot';
+import { startImapProxy } from '../fixtures/imap-proxy';
 import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
 import type { WorkerChildConfig } from './worker-child';
 
@@ -44,10 +44,10 @@ const FOLDERS: [string, number][] = [
 const PER_USER = FOLDERS.reduce((n, [, count]) => n + count, 0);
 
 /**
- * A TCP proxy in front of the destination IMAP server that counts the tagged APPENDUID answers going back to the
- * worker and, from the `holdAt`-th on, stops delivering anything from the server: the worker then sits waiting for
- * an answer to an APPEND the server has already stored. `release()` drops every proxied connection and lets new
- * ones through untouched.
+ * The proxy in front of the destination IMAP server counts the tagged APPENDUID answers going back to the worker
+ * and, from the `holdAt`-th on, stops delivering anything from the server: the worker then sits waiting for an
+ * answer to an APPEND the server has already stored. `release()` drops every proxied connection and lets new ones
+ * through untouched.
  */
 interface AppendHoldingProxy {
   port: number;
@@ -62,52 +62,28 @@ async function appendHoldingProxy(target: { host: string; port: number }, holdAt
   let answered = 0;
   let onHeld!: () => void;
   const held = new Promise<void>((resolve) => (onHeld = resolve));
-  const pairs = new Set<[Socket, Socket]>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(target.port, target.host);
-    const pair: [Socket, Socket] = [client, upstream];
-    pairs.add(pair);
-    const end = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-    client.on('data', (chunk: Buffer) => upstream.write(chunk));
-    upstream.on('data', (chunk: Buffer) => {
-      if (mode === 'holding') return;
+  const proxy = await startImapProxy(target, {
+    fromServer(lines) {
+      if (mode === 'holding') return null;
       if (mode === 'counting') {
-        answered += chunk.toString('latin1').match(/\[APPENDUID /g)?.length ?? 0;
+        answered += lines.match(/\[APPENDUID /g)?.length ?? 0;
         if (answered >= holdAt) {
           mode = 'holding';
           onHeld();
-          return;
+          return null;
         }
       }
-      client.write(chunk);
-    });
+      return lines;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  const dropAll = () => {
-    for (const [a, b] of pairs) {
-      a.destroy();
-      b.destroy();
-    }
-    pairs.clear();
-  };
   return {
-    port,
+    port: proxy.port,
     held,
     release() {
-      dropAll();
+      proxy.dropAll();
       mode = 'passing';
     },
-    async close() {
-      dropAll();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => proxy.close(),
   };
 }
 
