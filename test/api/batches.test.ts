@@ -4,16 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worker';
-import { createBatchActivities } from '../../activities/batch-activities';
-import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
+import { DefaultLogger, Runtime, type Worker, type LogEntry } from '@temporalio/worker';
 import { runCli } from '../../cli/run';
 import { statusQuery } from '../../domain/batch-messages';
 import { BATCH_STATUSES, type BatchCommand, type BatchStatus } from '../../domain/batch-status';
 import { secretContext } from '../../secrets/secret-box';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
-import { createEndpoint, startApi, type ApiHarness } from './harness';
+import { devServerEnvironment } from '../fixtures/temporal';
+import { createEndpoint, createRealWorker, startApi, type ApiHarness } from './harness';
 
 /**
  * The API driving real batches end to end: `temporal server start-dev`, the real batch workflow and
@@ -102,15 +100,7 @@ beforeAll(async () => {
     temporalUiUrl: 'http://localhost:8233/',
     searchAttributes: true,
   });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: {
-      ...createBatchActivities({ pool: api.db.pool }),
-      ...createSyncMailboxActivities({ pool: api.db.pool, secretBox: api.secretBox, progressIntervalMs: 100 }),
-    },
-  });
+  worker = await createRealWorker(env, api, taskQueue);
   workerRun = worker.run();
   sourceEndpoint = await createEndpoint(api, 'Source', {
     host: source.host,

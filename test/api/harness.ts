@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createBatchActivities } from '../../activities/batch-activities';
+import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { startApiServer } from '../../api/server';
 import type { ConnectionTester, Logger } from '../../api/deps';
 import { insertToken } from '../../api/tokens-store';
 import { createSecretBox, type SecretBox } from '../../secrets/secret-box';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { freePort } from '../fixtures/ports';
+import { workflowBundle } from '../fixtures/temporal';
 
 /** Every log line the app wrote, as JSON text, so tests can search it for secrets. */
 export class CapturingLogger implements Logger {
@@ -166,4 +171,24 @@ export async function createEndpoint(
   });
   if (res.status !== 201) throw new Error(`endpoint not created: ${res.status} ${res.text}`);
   return res.body.id;
+}
+
+/**
+ * A worker on `taskQueue` running the real batch workflow and activities against the harness's PostgreSQL and
+ * secret box (progress written every 100 ms, so tests see it). The caller runs and shuts it down.
+ */
+export async function createRealWorker(
+  env: TestWorkflowEnvironment,
+  api: ApiHarness,
+  taskQueue: string,
+): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: {
+      ...createBatchActivities({ pool: api.db.pool }),
+      ...createSyncMailboxActivities({ pool: api.db.pool, secretBox: api.secretBox, progressIntervalMs: 100 }),
+    },
+  });
 }

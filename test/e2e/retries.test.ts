@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worker';
-import { createBatchActivities } from '../../activities/batch-activities';
-import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
-import { createEndpoint, startApi, type ApiHarness } from '../api/harness';
+import { DefaultLogger, Runtime, type Worker, type LogEntry } from '@temporalio/worker';
+import { createEndpoint, createRealWorker, startApi, type ApiHarness } from '../api/harness';
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startImapProxy, type ImapProxy } from '../fixtures/imap-proxy';
-import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
+import { devServerEnvironment } from '../fixtures/temporal';
 
 /**
  * How failures are retried, end to end: the real batch workflow on `temporal server start-dev`, the real activities
@@ -104,15 +102,7 @@ beforeAll(async () => {
     },
   });
   api = await startApi({ temporal: env.client, taskQueue, searchAttributes: true });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: {
-      ...createBatchActivities({ pool: api.db.pool }),
-      ...createSyncMailboxActivities({ pool: api.db.pool, secretBox: api.secretBox, progressIntervalMs: 100 }),
-    },
-  });
+  worker = await createRealWorker(env, api, taskQueue);
   workerRun = worker.run();
   const imap = { security: 'none', provider: 'dovecot' };
   const admin = { adminUser: MASTER.user, adminPassword: MASTER.password };
