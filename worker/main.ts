@@ -3,7 +3,7 @@
  * DATABASE_URL and the Temporal frontend named by TEMPORAL_ADDRESS. `npm start` runs the same worker in-process.
  */
 import { loadSettings } from '../config/settings';
-import { connectTemporal, onShutdown, openFoundation, runWorker } from '../runtime/services';
+import { connectTemporal, openFoundation, runWorker } from '../runtime/services';
 
 async function main(): Promise<void> {
   const settings = loadSettings();
@@ -13,12 +13,17 @@ async function main(): Promise<void> {
   const foundation = await openFoundation(settings, settings.databaseUrl);
   const temporal = await connectTemporal(settings.temporalAddress);
   const worker = await runWorker(settings, foundation, temporal.native);
-  onShutdown(async () => worker.shutdown());
+  // The Temporal SDK shuts its workers down on SIGINT/SIGTERM; run() returns once this one has drained (its
+  // running syncs end or are cancelled, and Temporal retries them elsewhere). Exiting earlier would cut them off.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => console.log(`mailferry worker: ${signal} received, draining`));
+  }
   console.log(`mailferry worker: task queue ${settings.taskQueue} on ${settings.temporalAddress}`);
   await worker.run();
   await temporal.native.close();
   await temporal.client.close();
   await foundation.close();
+  console.log('mailferry worker: stopped');
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createTestDatabase, type TestDatabase } from '../fixtures/database';
+import { devServerEnvironment } from '../fixtures/temporal';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let dataDir: string;
+beforeAll(async () => {
+  [env, db, dataDir] = await Promise.all([
+    devServerEnvironment(),
+    createTestDatabase(),
+    mkdtemp(path.join(os.tmpdir(), 'mf-worker-')),
+  ]);
+});
+afterAll(async () => {
+  await env?.teardown();
+  await db?.drop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** The production worker process (`worker/main.ts`), on external PostgreSQL and Temporal as in docker-compose. */
+test('the worker process starts on external servers and drains on SIGTERM, exiting 0', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.url,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_TASK_QUEUE: `worker-process-${randomUUID()}`,
+      MAILFERRY_SECRET_KEY: randomBytes(32).toString('base64'),
+      MAILFERRY_DATA_DIR: dataDir,
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  try {
+    for (let i = 0; i < 600 && !output.includes('mailferry worker: task queue'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(output).toContain('mailferry worker: task queue');
+    child.kill('SIGTERM');
+    const result = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+    expect({ result, output }).toMatchObject({ result: { code: 0, signal: null } });
+    expect(output).toContain('mailferry worker: SIGTERM received, draining');
+    expect(output).toContain('mailferry worker: stopped');
+    expect(output).not.toContain('shutdown failed');
+  } finally {
+    child.kill('SIGKILL');
+  }
+}, 120_000);
