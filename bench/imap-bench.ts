@@ -5,9 +5,12 @@
  * For each tool: a full pass and a no-change incremental pass, messages/s, MB/s, peak memory (max RSS of the
  * tool's process), whether the copy is byte-exact, and the ratios to mbsync.
  *
- * Environment: BENCH_MESSAGES (default 10000), BENCH_HUGE (10 MB messages, default 3), BENCH_TOOLS
- * (comma list of engine,mbsync,doveadm; default all), BENCH_FOLDER_CONCURRENCY (engine lanes, default 2),
- * BENCH_REPEAT (runs per tool, reported as the median; default 3),
+ * Environment: BENCH_MESSAGES (default 10000; a comma list such as 2500,10000 runs the whole bench at each size in
+ * turn, each on fresh servers, and ends with each tool's peak RSS per size and the ratio), BENCH_HUGE (10 MB
+ * messages, default 3, the same at every size), BENCH_TOOLS (comma list of engine,mbsync,doveadm; default all),
+ * BENCH_FOLDER_CONCURRENCY (engine lanes, default 2),
+ * BENCH_REPEAT (runs per tool, reported as the median; default 3), BENCH_TIMING (the engine's time inside
+ * MULTIAPPEND and the peaks of its JS heap and buffers),
  * DATABASE_URL (else an embedded PostgreSQL is started).
  */
 import { execFile, spawn } from 'node:child_process';
@@ -136,8 +139,8 @@ SyncState ${dir}/mbsync-state/
 `;
 }
 
-async function main() {
-  const messages = Number(process.env.BENCH_MESSAGES ?? 10_000);
+/** Runs the bench on a corpus of `messages`; returns the peak RSS (MB) of each tool and pass, over the runs. */
+async function benchAt(messages: number): Promise<Map<string, number>> {
   const huge = Number(process.env.BENCH_HUGE ?? 3);
   const tools = (process.env.BENCH_TOOLS ?? 'engine,mbsync,doveadm').split(',');
   const folderConcurrency = Number(process.env.BENCH_FOLDER_CONCURRENCY ?? 2);
@@ -153,7 +156,7 @@ async function main() {
       pg = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort() });
       adminUrl = pg.url;
     }
-    const dbName = `mailferry_bench_${process.pid}`;
+    const dbName = `mailferry_bench_${process.pid}_${messages}`;
     const admin = new Pool({ connectionString: adminUrl, max: 1 });
     await admin.query(`create database ${dbName}`);
     await admin.end();
@@ -303,6 +306,7 @@ async function main() {
           process.stderr.write(`${tool} (run ${rep}): ${pass} pass ...\n`);
           const r = await runTool(tool, user, pass, rep);
           runs.push({ tool, pass, rep, seconds: r.seconds, maxRssMb: r.maxRssMb, syncSeconds: r.syncSeconds });
+          process.stderr.write(`  ${r.seconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`);
         }
         const got = await fingerprint(destination, user);
         const prev = results[tool];
@@ -346,12 +350,37 @@ async function main() {
       }
     }
     process.stdout.write(`${lines.join('\n')}\n`);
+    const peaks = new Map<string, number>();
+    for (const r of runs) peaks.set(`${r.tool} ${r.pass}`, Math.max(peaks.get(`${r.tool} ${r.pass}`) ?? 0, r.maxRssMb));
+    return peaks;
   } finally {
     await pool?.end();
     await Promise.all([source?.close(), destination?.close()]);
     await pg?.stop();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+async function main() {
+  const sizes = (process.env.BENCH_MESSAGES ?? '10000').split(',').map(Number);
+  const peaks: Array<Map<string, number>> = [];
+  for (const [i, messages] of sizes.entries()) {
+    if (i) process.stdout.write('\n');
+    peaks.push(await benchAt(messages));
+  }
+  if (sizes.length < 2) return;
+  // Peak memory against mailbox size: the same 10 MB messages (BENCH_HUGE) at every size, so only the count grows.
+  const lines = ['', `Peak RSS MB by corpus size (max over runs; ${sizes.length} sizes):`, ''];
+  lines.push(`| tool | pass | ${sizes.join(' | ')} | last ÷ first |`);
+  lines.push(`| --- | --- | ${sizes.map(() => '---:').join(' | ')} | ---: |`);
+  for (const key of peaks[0]!.keys()) {
+    const mb = peaks.map((p) => p.get(key) ?? NaN);
+    const [tool, pass] = key.split(' ');
+    lines.push(
+      `| ${tool} | ${pass} | ${mb.map((x) => x.toFixed(0)).join(' | ')} | ${(mb[mb.length - 1]! / mb[0]!).toFixed(2)}× |`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function dovecotVersion(): Promise<string> {

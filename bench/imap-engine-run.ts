@@ -19,6 +19,13 @@ async function main() {
   const config = JSON.parse(process.env.MAILFERRY_BENCH_RUN ?? '{}') as RunConfig;
   const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
   const started = process.hrtime.bigint();
+  // Peaks of the parts of memory, sampled every 50 ms (BENCH_TIMING=1 prints them): what the peak RSS is made of.
+  const peak = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    for (const k of Object.keys(peak) as Array<keyof typeof peak>) peak[k] = Math.max(peak[k], m[k]);
+  }, 50);
+  sampler.unref();
   // Time spent inside MULTIAPPEND commands, summed over lanes (BENCH_TIMING=1 prints it).
   const appendStart = new Map<string, number>();
   let appendMs = 0;
@@ -43,8 +50,14 @@ async function main() {
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   await pool.end();
-  if (process.env.BENCH_TIMING)
+  clearInterval(sampler);
+  if (process.env.BENCH_TIMING) {
     process.stderr.write(`appends: ${appends}, ${appendMs.toFixed(0)} ms inside MULTIAPPEND (all lanes)\n`);
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+    process.stderr.write(
+      `peak heap used ${mb(peak.heapUsed)}, heap total ${mb(peak.heapTotal)}, external ${mb(peak.external)} (buffers ${mb(peak.arrayBuffers)})\n`,
+    );
+  }
   process.stdout.write(
     `${JSON.stringify({ ms, copied: summary.itemsCopied, bytes: summary.bytesCopied, maxRssKb: process.resourceUsage().maxRSS })}\n`,
   );
