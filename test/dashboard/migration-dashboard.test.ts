@@ -447,8 +447,13 @@ describe('migration dashboard in the browser', () => {
     await textEventually(row.locator('.badge'), /^Synced$/, 120_000);
     await expectCommandsFor(page, 'Synced');
 
+    // The badge may still say Synced from before the pass: wait for the pass itself to have ended.
+    const path = `/batches/${encodeURIComponent(BATCH)}`;
+    type Sync = { status: string; lastSyncedAt: string | null };
+    const before = ((await (await api('GET', path)).json()) as Sync).lastSyncedAt;
     await page.getByRole('button', { name: 'Sync now' }).click();
     await page.getByText(`Incremental sync requested for ${BATCH}.`).waitFor();
+    await apiEventually(path, (b: Sync) => b.status === 'Synced' && b.lastSyncedAt !== before, 120_000);
     await textEventually(row.locator('.badge'), /^Synced$/, 120_000);
     await textEventually(row.locator('td.num').nth(1), /^2$/);
   });
