@@ -3,7 +3,7 @@ import path from 'node:path';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
+import { ENGINE_DEFAULTS, imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
 
 const USER = 'erin@example.com';
 
@@ -51,12 +51,8 @@ describe('folder preparation on the destination', () => {
     });
     let presentAtFirstAppend: string[] | null = null;
     await syncMailboxOverImap(db.pool, mailboxId, side(source, 'src-pw'), side(destination, 'dst-pw'), {
-      folderInclude: [],
-      folderExclude: [],
-      deleteOnDestination: false,
+      ...ENGINE_DEFAULTS,
       badItemLimit: 0,
-      largeItemLimit: 0,
-      largeItemMaxBytes: 150 * 1024 * 1024,
       // One lane, largest folder (INBOX) first: without the preparation, Sent and the others would not exist yet.
       folderConcurrency: 1,
       trace: (e) => {

@@ -3,6 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { ImapEndpoint } from '../../imap/connection';
+import type { MailboxSyncOptions } from '../../imap/mailbox-sync';
 import {
   createSyncMailboxActivities,
   type SyncMailboxInput,
@@ -35,6 +36,16 @@ export function runSync(
   });
   return (options.env ?? activityEnvironment()).run(syncMailbox, input);
 }
+
+/** Batch settings for calling the engine directly: every folder, no deletions, the product's default limits. */
+export const ENGINE_DEFAULTS: Omit<MailboxSyncOptions, 'signal' | 'onProgress'> = {
+  folderInclude: [],
+  folderExclude: [],
+  deleteOnDestination: false,
+  badItemLimit: 10,
+  largeItemLimit: 0,
+  largeItemMaxBytes: 150 * 1024 * 1024,
+};
 
 /** How the engine reaches a test Dovecot: cleartext, PLAIN, Dovecot profile, unless `more` says otherwise. */
 export function imapEndpointOf(server: { host: string; port: number }, more: Partial<ImapEndpoint> = {}): ImapEndpoint {
