@@ -1,10 +1,12 @@
 import type { Pool } from 'pg';
+import type { MailboxLocks } from '../db/mailbox-locks';
 import type { SecretBox } from '../secrets/secret-box';
 import { createBatchActivities } from './batch-activities';
 import { createSyncMailboxActivities } from './sync-mailbox';
 
 export interface ActivityDeps {
   pool: Pool;
+  locks: MailboxLocks;
   secretBox: SecretBox;
   /** Minimum time between progress writes of a running mailbox sync. */
   progressIntervalMs?: number;

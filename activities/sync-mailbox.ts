@@ -1,6 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
+import { classifyDatabaseError } from '../db/errors';
+import type { MailboxLocks } from '../db/mailbox-locks';
 import type { PassKind } from '../domain/batch-messages';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { testImapConnection, type ConnectionTestResult } from '../imap/connection-test';
@@ -34,6 +36,8 @@ export interface TestEndpointConnectionInput {
 
 export interface SyncMailboxDeps {
   pool: Pool;
+  /** This process's mailbox locks (one dedicated connection, see db/mailbox-locks.ts). */
+  locks: MailboxLocks;
   secretBox: SecretBox;
   /** Minimum time between progress writes to the mailbox row. Default 2 seconds. */
   progressIntervalMs?: number;
@@ -135,7 +139,7 @@ function currentContext(): Context | null {
  * `testEndpointConnection`.
  */
 export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
-  const { pool, secretBox } = deps;
+  const { pool, locks, secretBox } = deps;
   const progressIntervalMs = deps.progressIntervalMs ?? 2000;
 
   async function fail(mailboxId: string, code: string, message: string): Promise<SyncMailboxResult> {
@@ -205,7 +209,6 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     );
 
     let lastWrite = 0;
-    let latest: MailboxSyncProgress | null = null;
     let writing: Promise<unknown> = Promise.resolve();
     const writeProgress = (p: MailboxSyncProgress) => {
       const seconds = (Date.now() - passStarted) / 1000;
@@ -235,7 +238,6 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     const ticker = ctx ? setInterval(() => ctx.heartbeat(lastDetails), 5_000) : null;
     ticker?.unref();
     const onProgress = (p: MailboxSyncProgress) => {
-      latest = p;
       const details: SyncHeartbeat = {
         pass: input.pass,
         foldersSynced: p.foldersSynced,
@@ -253,7 +255,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
 
     const run = () =>
       syncMailboxOverImap(
-        pool,
+        { pool, locks },
         mb.id,
         { endpoint: endpointOf(srcEp), credentials: source },
         { endpoint: endpointOf(dstEp), credentials: destination },
@@ -265,6 +267,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
           largeItemLimit: mb.large_item_limit,
           largeItemMaxBytes: Number(mb.large_item_max_bytes),
           signal,
+          onLockWait: () => ctx?.heartbeat(lastDetails),
           onProgress,
         },
       );
@@ -321,8 +324,9 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       if (err instanceof ImapSyncError && err.retryClass === 'mailbox') {
         return fail(mb.id, err.code, err.message);
       }
-      const code = err instanceof ImapSyncError ? err.code : 'SYNC_ERROR';
-      const message = err instanceof Error ? err.message : String(err);
+      const database = classifyDatabaseError(err);
+      const code = err instanceof ImapSyncError ? err.code : (database?.code ?? 'SYNC_ERROR');
+      const message = database?.message ?? (err instanceof Error ? err.message : String(err));
       await pool
         .query('update mailboxes set last_error = $2, last_error_code = $3, updated_at = now() where id = $1', [
           mb.id,
@@ -330,7 +334,6 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
           code,
         ])
         .catch(() => undefined);
-      void latest;
       throw ApplicationFailure.retryable(message, code);
     }
   }

@@ -3,6 +3,7 @@
  * bench/imap-bench.ts. Configuration as JSON in MAILFERRY_BENCH_RUN; prints a JSON summary on stdout.
  */
 import { Pool } from 'pg';
+import { createMailboxLocks } from '../db/mailbox-locks';
 import { syncMailboxOverImap, type SyncSide } from '../imap/mailbox-sync';
 
 interface RunConfig {
@@ -18,6 +19,7 @@ interface RunConfig {
 async function main() {
   const config = JSON.parse(process.env.MAILFERRY_BENCH_RUN ?? '{}') as RunConfig;
   const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
+  const locks = createMailboxLocks(config.databaseUrl);
   const started = process.hrtime.bigint();
   // Peaks of the parts of memory, sampled every 50 ms (BENCH_TIMING=1 prints them): what the peak RSS is made of.
   const peak = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
@@ -30,7 +32,7 @@ async function main() {
   const appendStart = new Map<string, number>();
   let appendMs = 0;
   let appends = 0;
-  const summary = await syncMailboxOverImap(pool, config.mailboxId, config.source, config.destination, {
+  const summary = await syncMailboxOverImap({ pool, locks }, config.mailboxId, config.source, config.destination, {
     folderInclude: [],
     folderExclude: [],
     deleteOnDestination: false,
@@ -49,6 +51,7 @@ async function main() {
     },
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  await locks.close();
   await pool.end();
   clearInterval(sampler);
   if (process.env.BENCH_TIMING) {

@@ -15,6 +15,23 @@ const duration = z
     return Number(amount) * DURATION_UNITS[unit as keyof typeof DURATION_UNITS];
   });
 
+/** Below this a pool cannot serve a sync's checkpoint write beside a progress write and a lease renewal. */
+const MIN_POOL_SIZE = 4;
+
+/**
+ * Activity slots a worker keeps beyond its syncs, for the batch workflows' bookkeeping (read model, audit,
+ * counts): a worker full of syncs still runs them.
+ */
+export const BOOKKEEPING_ACTIVITY_SLOTS = 20;
+
+/**
+ * The worker's pool when MAILFERRY_DB_POOL_SIZE is unset: a sync holds a connection only for one statement or one
+ * short transaction (never across IMAP I/O), so a fifth of the syncs plus a margin is ample.
+ */
+export function defaultWorkerPoolSize(maxConcurrentSyncs: number): number {
+  return Math.max(MIN_POOL_SIZE, 10 + Math.ceil(maxConcurrentSyncs / 5));
+}
+
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
@@ -36,6 +53,9 @@ const schema = z.object({
   MAILFERRY_STOPPED_RETENTION: duration.optional(),
   MAILFERRY_COMPLETED_RETENTION: duration.optional(),
   MAILFERRY_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
+  MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: z.coerce.number().int().min(1).max(1000).default(100),
+  MAILFERRY_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).optional(),
+  MAILFERRY_API_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).default(10),
   /** The activity heartbeats every 5 s, and the SDK sends at most every 0.8 × the timeout: below 10 s is unsafe. */
   MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: duration
     .refine((ms) => ms >= 10_000, 'at least 10s (a live sync heartbeats every 5 s)')
@@ -62,6 +82,13 @@ export interface Settings {
   devTemporalUiPort: number;
   /** Overrides of the seed's timers and the per-batch sync window for new batches. */
   batchPolicy: Partial<LifecyclePolicy>;
+  /**
+   * The worker's size, derived from one number (MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS): its mailbox syncs at once,
+   * its activity slots (those plus {@link BOOKKEEPING_ACTIVITY_SLOTS}), its pool, and the default batch window.
+   */
+  worker: { maxConcurrentSyncs: number; activitySlots: number; poolSize: number };
+  /** Connections of the API's own pool (MAILFERRY_API_DB_POOL_SIZE): never shared with the worker's. */
+  apiPoolSize: number;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -72,6 +99,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.MAILFERRY_DATA_DIR);
+  const syncs = e.MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS;
   return {
     databaseUrl: e.DATABASE_URL,
     temporalAddress: e.TEMPORAL_ADDRESS,
@@ -92,9 +120,15 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       syncedInactivityStopMs: e.MAILFERRY_SYNCED_INACTIVITY_STOP,
       stoppedRetentionMs: e.MAILFERRY_STOPPED_RETENTION,
       completedRetentionMs: e.MAILFERRY_COMPLETED_RETENTION,
-      mailboxConcurrency: e.MAILFERRY_BATCH_CONCURRENCY,
+      mailboxConcurrency: e.MAILFERRY_BATCH_CONCURRENCY ?? syncs,
       syncHeartbeatTimeoutMs: e.MAILFERRY_SYNC_HEARTBEAT_TIMEOUT,
     }),
+    worker: {
+      maxConcurrentSyncs: syncs,
+      activitySlots: syncs + BOOKKEEPING_ACTIVITY_SLOTS,
+      poolSize: e.MAILFERRY_DB_POOL_SIZE ?? defaultWorkerPoolSize(syncs),
+    },
+    apiPoolSize: e.MAILFERRY_API_DB_POOL_SIZE,
   };
 }
 

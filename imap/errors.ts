@@ -16,6 +16,7 @@
  * | `SERVER_ERROR` | transient | the server failed a command in a way that may pass on retry |
  * | `PROTOCOL_ERROR` | transient | the server's response could not be understood |
  * | `MAILBOX_BUSY` | transient | another sync of the same mailbox is still running (a retry that overtook it) |
+ * | `MAILBOX_LOCK_LOST` | transient | the mailbox lock's database connection dropped mid-sync, so the sync stopped |
  * | `CANCELLED` | cancelled | the sync was cancelled |
  *
  * "mailbox" errors fail the mailbox at once (retrying cannot help); "transient" errors are retried with backoff.
@@ -34,6 +35,7 @@ export type ImapErrorCode =
   | 'SERVER_ERROR'
   | 'PROTOCOL_ERROR'
   | 'MAILBOX_BUSY'
+  | 'MAILBOX_LOCK_LOST'
   | 'CANCELLED';
 
 export type RetryClass = 'mailbox' | 'transient' | 'cancelled';
@@ -51,6 +53,7 @@ const CLASS: Record<ImapErrorCode, RetryClass> = {
   SERVER_ERROR: 'transient',
   PROTOCOL_ERROR: 'transient',
   MAILBOX_BUSY: 'transient',
+  MAILBOX_LOCK_LOST: 'transient',
   CANCELLED: 'cancelled',
 };
 

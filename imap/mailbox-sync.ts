@@ -1,5 +1,6 @@
 import type { ImapFlow } from 'imapflow';
 import { DatabaseError, type Pool } from 'pg';
+import { MailboxLockError, type MailboxLock, type MailboxLocks } from '../db/mailbox-locks';
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
 import { classifyImapError, ImapSyncError } from './errors';
 import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';
@@ -11,6 +12,12 @@ import { SyncStore } from './sync-store';
 export interface SyncSide {
   endpoint: ImapEndpoint;
   credentials: ImapCredentials;
+}
+
+/** What the engine keeps in PostgreSQL: its checkpoints (through the pool) and the per-mailbox exclusion. */
+export interface SyncDatabase {
+  pool: Pool;
+  locks: MailboxLocks;
 }
 
 export interface MailboxSyncOptions extends ItemLimits {
@@ -28,6 +35,8 @@ export interface MailboxSyncOptions extends ItemLimits {
   /** Times a throttled folder is retried (with growing pauses) before the sync gives up with THROTTLED. Default 5. */
   throttleRetries?: number;
   signal?: AbortSignal;
+  /** Called while waiting for another sync of the same mailbox to end (the activity heartbeats). */
+  onLockWait?: () => void;
   onProgress?: (progress: MailboxSyncProgress) => void;
   trace?: (event: SyncTraceEvent) => void;
 }
@@ -73,13 +82,13 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * 'transient' for one worth retrying, 'cancelled' when `signal` aborted.
  */
 export async function syncMailboxOverImap(
-  pool: Pool,
+  db: SyncDatabase,
   mailboxId: string,
   source: SyncSide,
   destination: SyncSide,
   options: MailboxSyncOptions,
 ): Promise<MailboxSyncSummary> {
-  const store = new SyncStore(pool, mailboxId);
+  const store = new SyncStore(db.pool, mailboxId);
   const summary: MailboxSyncSummary = {
     foldersTotal: 0,
     foldersSynced: 0,
@@ -122,11 +131,15 @@ export async function syncMailboxOverImap(
       lane.dst?.close();
     }
   };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  let exclusive: { release(): Promise<void> } | null = null;
+  let exclusive: MailboxLock | null = null;
+  /** Cancellation, or the loss of the mailbox lock: either way every connection closes at once. */
+  let stopped: AbortSignal | undefined = options.signal;
   try {
     if (options.signal?.aborted) throw new ImapSyncError('CANCELLED', 'sync cancelled');
-    exclusive = await lockMailbox(pool, mailboxId, options);
+    exclusive = await lockMailbox(db.locks, mailboxId, options);
+    stopped = options.signal ? AbortSignal.any([options.signal, exclusive.lost]) : exclusive.lost;
+    stopped.addEventListener('abort', onAbort, { once: true });
+    options = { ...options, signal: stopped };
     const first = openLane();
     const [s, d] = await Promise.all([sourceOf(first), destinationOf(first)]);
     const sourceList = await listFolders(s, 'source', true);
@@ -248,56 +261,41 @@ export async function syncMailboxOverImap(
     summary.currentFolder = null;
     return summary;
   } catch (err) {
-    if (options.signal?.aborted) throw new ImapSyncError('CANCELLED', 'sync cancelled', { cause: err });
+    if (exclusive?.lost.aborted) {
+      throw new ImapSyncError(
+        'MAILBOX_LOCK_LOST',
+        'the sync stopped: its mailbox lock was lost with its database connection',
+        {
+          cause: err,
+        },
+      );
+    }
+    if (stopped?.aborted) throw new ImapSyncError('CANCELLED', 'sync cancelled', { cause: err });
     // Database errors stay what they are (the activity retries them); everything else came from a server.
     throw err instanceof ImapSyncError || err instanceof DatabaseError ? err : classifyImapError(err, 'source');
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    stopped?.removeEventListener('abort', onAbort);
     await Promise.all(lanes.flatMap((l) => [closeImapConnection(l.src), closeImapConnection(l.dst)]));
     await exclusive?.release();
   }
 }
 
-/** Advisory-lock key space of mailbox syncs (the high bits), so it cannot meet other users of advisory locks. */
-const MAILBOX_LOCK_SPACE = 0x6d66n << 48n;
-
 /**
- * One sync per mailbox at a time, across workers: a session-level advisory lock held on its own connection for
- * the whole sync. A retry that overtakes a run still going (a heartbeat timeout on a slow command) waits for it,
- * then fails with MAILBOX_BUSY (transient) rather than appending the same messages twice. A killed worker's
- * session ends with its socket, which releases the lock.
+ * One sync per mailbox at a time, across workers (see `db/mailbox-locks.ts`). A retry that overtakes a run still
+ * going (a heartbeat timeout on a slow command) waits for it, then fails with MAILBOX_BUSY (transient) rather
+ * than appending the same messages twice.
  */
-async function lockMailbox(
-  pool: Pool,
-  mailboxId: string,
-  options: MailboxSyncOptions,
-): Promise<{ release(): Promise<void> }> {
-  const key = (MAILBOX_LOCK_SPACE | BigInt(mailboxId)).toString();
-  const client = await pool.connect();
+async function lockMailbox(locks: MailboxLocks, mailboxId: string, options: MailboxSyncOptions): Promise<MailboxLock> {
   try {
-    const deadline = Date.now() + (options.busyWaitMs ?? 30_000);
-    for (;;) {
-      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [key]);
-      if (rows[0]?.ok) break;
-      if (Date.now() > deadline || options.signal?.aborted) {
-        throw new ImapSyncError('MAILBOX_BUSY', 'another sync of this mailbox is still running');
-      }
-      await sleep(500, options.signal);
-    }
+    return await locks.acquire(mailboxId, {
+      waitMs: options.busyWaitMs ?? 30_000,
+      signal: options.signal,
+      onWait: options.onLockWait,
+    });
   } catch (err) {
-    client.release();
+    if (err instanceof MailboxLockError) throw new ImapSyncError(err.code, err.message);
     throw err;
   }
-  return {
-    async release() {
-      try {
-        await client.query('select pg_advisory_unlock($1::bigint)', [key]);
-        client.release();
-      } catch (err) {
-        client.release(err as Error); // drop the connection: its session (and the lock) ends with it
-      }
-    },
-  };
 }
 
 /** Runs `fn`, pausing and running it again while it fails with THROTTLED (the server asks us to slow down). */

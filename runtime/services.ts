@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import {
   bootstrapAdminToken,
   createImapConnectionTester,
@@ -9,29 +9,49 @@ import {
   startApiServer,
   type RunningApi,
 } from '../api';
+import { createMailboxLocks, type MailboxLocks } from '../db/mailbox-locks';
 import { migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box';
 import type { Settings } from '../config/settings';
 import { createBatchWorker } from '../worker/create-worker';
 
-/** The pieces every mailferry process shares: the database (migrated) and the secret box. */
+/**
+ * The pieces every mailferry process shares: the database (migrated) and the secret key. The worker and the API
+ * each get a pool of their own, opened on first use, so that inside `npm start` a worker busy with a hundred
+ * syncs can never take the connections the API needs to answer (or the reverse).
+ */
 export interface Foundation {
-  pool: Pool;
   secretBox: SecretBox;
+  /** The worker's pool and its mailbox locks (one dedicated connection). */
+  worker(): { pool: Pool; locks: MailboxLocks };
+  /** The API's pool. */
+  api(): Pool;
   close(): Promise<void>;
 }
 
 export async function openFoundation(settings: Settings, databaseUrl: string): Promise<Foundation> {
-  const pool = new Pool({ connectionString: databaseUrl, max: 20 });
-  pool.on('error', () => undefined); // an idle client's lost connection is replaced on next use
+  const migrator = createPool(databaseUrl, 'migrate', { size: 1 });
   try {
-    await migrate(pool);
-  } catch (err) {
-    await pool.end();
-    throw err;
+    await migrate(migrator);
+  } finally {
+    await migrator.end();
   }
   const { key } = await loadOrCreateSecretKey({ key: settings.secretKey, keyFile: settings.secretKeyFile });
-  return { pool, secretBox: createSecretBox(key), close: () => pool.end() };
+  let worker: { pool: Pool; locks: MailboxLocks } | undefined;
+  let api: Pool | undefined;
+  return {
+    secretBox: createSecretBox(key),
+    worker: () =>
+      (worker ??= {
+        pool: createPool(databaseUrl, 'worker', { size: settings.worker.poolSize }),
+        locks: createMailboxLocks(databaseUrl),
+      }),
+    api: () => (api ??= createPool(databaseUrl, 'api', { size: settings.apiPoolSize })),
+    async close() {
+      await Promise.all([worker?.locks.close(), worker?.pool.end(), api?.end()]);
+    },
+  };
 }
 
 /** Connects to Temporal, retrying while a server that is still starting refuses connections. */
@@ -62,8 +82,9 @@ export async function runWorker(
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    pool: foundation.pool,
+    ...foundation.worker(),
     secretBox: foundation.secretBox,
+    maxConcurrentActivityTaskExecutions: settings.worker.activitySlots,
   });
 }
 
@@ -74,9 +95,10 @@ export interface StartedApi {
 }
 
 export async function runApi(settings: Settings, foundation: Foundation, connection: Connection): Promise<StartedApi> {
-  const boot = await bootstrapAdminToken(foundation.pool, { dataDir: settings.dataDir });
+  const pool = foundation.api();
+  const boot = await bootstrapAdminToken(pool, { dataDir: settings.dataDir });
   const deps = {
-    pool: foundation.pool,
+    pool,
     temporal: new Client({ connection, namespace: settings.namespace }),
     secretBox: foundation.secretBox,
     taskQueue: settings.taskQueue,

@@ -8,7 +8,10 @@ export interface BatchWorkerOptions extends ActivityDeps {
   taskQueue: string;
   /** A prebuilt workflow bundle (tests); otherwise the workflows are bundled from source at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Mailbox syncs one worker runs at once. Default 200. */
+  /**
+   * Activities one worker runs at once: its mailbox syncs plus the bookkeeping slots (config/settings.ts derives
+   * it from MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS). Default 120.
+   */
   maxConcurrentActivityTaskExecutions?: number;
 }
 
@@ -22,6 +25,6 @@ export function createBatchWorker(options: BatchWorkerOptions): Promise<Worker> 
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts') }),
     activities: createActivities(options),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 200,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 120,
   });
 }

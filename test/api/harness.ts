@@ -188,7 +188,12 @@ export async function createRealWorker(
     workflowBundle: await workflowBundle(),
     activities: {
       ...createBatchActivities({ pool: api.db.pool }),
-      ...createSyncMailboxActivities({ pool: api.db.pool, secretBox: api.secretBox, progressIntervalMs: 100 }),
+      ...createSyncMailboxActivities({
+        pool: api.db.pool,
+        locks: api.db.locks,
+        secretBox: api.secretBox,
+        progressIntervalMs: 100,
+      }),
     },
   });
 }

@@ -5,7 +5,32 @@ test('defaults run everything embedded with the seed’s timers', () => {
   expect(s).toMatchObject({ namespace: 'default', taskQueue: 'mailferry', apiPort: 8080, searchAttributes: true });
   expect(s.databaseUrl).toBeUndefined();
   expect(s.temporalAddress).toBeUndefined();
-  expect(s.batchPolicy).toEqual({});
+  // The batch window follows the worker's sync capacity (100) unless MAILFERRY_BATCH_CONCURRENCY says otherwise.
+  expect(s.batchPolicy).toEqual({ mailboxConcurrency: 100 });
+});
+
+test('the worker is sized from one number: syncs, activity slots, pool and batch window agree', () => {
+  expect(loadSettings({})).toMatchObject({
+    worker: { maxConcurrentSyncs: 100, activitySlots: 120, poolSize: 30 },
+    apiPoolSize: 10,
+  });
+  const small = loadSettings({ MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: '8' });
+  expect(small.worker).toEqual({ maxConcurrentSyncs: 8, activitySlots: 28, poolSize: 12 });
+  expect(small.batchPolicy.mailboxConcurrency).toBe(8);
+  const tuned = loadSettings({
+    MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: '300',
+    MAILFERRY_DB_POOL_SIZE: '40',
+    MAILFERRY_API_DB_POOL_SIZE: '5',
+  });
+  expect(tuned).toMatchObject({
+    worker: { maxConcurrentSyncs: 300, activitySlots: 320, poolSize: 40 },
+    apiPoolSize: 5,
+  });
+  // A pool too small to serve one sync's writes beside its lease renewal is refused, with the setting named.
+  expect(() => loadSettings({ MAILFERRY_DB_POOL_SIZE: '2' })).toThrow(/MAILFERRY_DB_POOL_SIZE/);
+  expect(() => loadSettings({ MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: '0' })).toThrow(
+    /MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS/,
+  );
 });
 
 test('lifecycle durations and the batch window come from the environment', () => {

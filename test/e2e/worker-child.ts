@@ -7,6 +7,7 @@
 import { writeSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Pool } from 'pg';
+import { createMailboxLocks } from '../../db/mailbox-locks';
 import { createSecretBox } from '../../secrets/secret-box';
 import { createBatchWorker } from '../../worker/create-worker';
 import { workflowBundle } from '../fixtures/temporal';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
   pool.on('error', () => undefined);
+  const locks = createMailboxLocks(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createBatchWorker({
     connection,
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     workflowBundle: await workflowBundle(),
     pool,
+    locks,
     secretBox: createSecretBox(Buffer.from(config.secretKey, 'base64')),
     progressIntervalMs: config.progressIntervalMs,
   });
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
   writeSync(1, `worker ready ${process.pid}\n`);
   await running;
   await connection.close();
+  await locks.close();
   await pool.end();
   writeSync(1, 'worker stopped\n');
 }

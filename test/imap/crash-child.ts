@@ -6,6 +6,7 @@
  */
 import { writeSync } from 'node:fs';
 import { Pool } from 'pg';
+import { createMailboxLocks } from '../../db/mailbox-locks';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
 
 interface Config {
@@ -23,7 +24,8 @@ const freeze = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer
 
 async function main() {
   const pool = new Pool({ connectionString: config.databaseUrl, max: 2 });
-  await syncMailboxOverImap(pool, config.mailboxId, config.source, config.destination, {
+  const locks = createMailboxLocks(config.databaseUrl);
+  await syncMailboxOverImap({ pool, locks }, config.mailboxId, config.source, config.destination, {
     folderInclude: [],
     folderExclude: [],
     deleteOnDestination: false,
@@ -42,6 +44,7 @@ async function main() {
     },
   });
   writeSync(1, 'done\n');
+  await locks.close();
   await pool.end();
 }
 

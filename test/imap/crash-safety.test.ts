@@ -113,7 +113,7 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     expect((await runAndKill('recorded:2')).killed).toBe(true);
     expect((await runAndKill('append-done:1')).killed).toBe(true);
 
-    await syncMailboxOverImap(db.pool, mailboxId, sides.source, sides.destination, ENGINE_DEFAULTS);
+    await syncMailboxOverImap(db, mailboxId, sides.source, sides.destination, ENGINE_DEFAULTS);
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
     expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source));
     expect(d).toHaveLength(360);
@@ -147,7 +147,7 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     for (const afterSteps of [2, 5, 3, 7, 4]) {
       expect((await runAndKill('', { mailboxId: other, sides: otherSides, afterSteps })).killed).toBe(true);
     }
-    await syncMailboxOverImap(db.pool, other, otherSides.source, otherSides.destination, ENGINE_DEFAULTS);
+    await syncMailboxOverImap(db, other, otherSides.source, otherSides.destination, ENGINE_DEFAULTS);
     const [s, d] = await Promise.all([source.readMailbox(user), destination.readMailbox(user)]);
     expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source));
     expect(d).toHaveLength(300);

@@ -80,7 +80,7 @@ describe('errors: credentials, limits, servers going away', () => {
     });
     const env = activityEnvironment();
     const run = (): Promise<SyncMailboxResult> =>
-      runSync(db.pool, { batchId, mailboxId, pass: 'initial' }, { progressIntervalMs: 0, env });
+      runSync(db, { batchId, mailboxId, pass: 'initial' }, { progressIntervalMs: 0, env });
     const same = async () => {
       const [s, d] = await Promise.all([source.readMailbox(email), destination.readMailbox(email)]);
       return { src: comparableMessages(s, source), dst: comparableMessages(d, destination) };
@@ -213,7 +213,7 @@ describe('errors: credentials, limits, servers going away', () => {
     expect(err).toBeInstanceOf(CancelledFailure);
     const partial = (await destination.readMailbox(m.email)).length;
     expect(partial).toBeLessThan(500);
-    const again = await runSync(db.pool, { batchId: m.batchId, mailboxId: m.mailboxId, pass: 'initial' });
+    const again = await runSync(db, { batchId: m.batchId, mailboxId: m.mailboxId, pass: 'initial' });
     expect(again).toEqual({ mailboxId: m.mailboxId, status: 'Synced' });
     const { src, dst } = await m.same();
     expect(dst).toEqual(src);
@@ -226,7 +226,7 @@ describe('errors: credentials, limits, servers going away', () => {
     try {
       await holder.query('select pg_advisory_lock($1::bigint)', [key]);
       const err = await syncMailboxOverImap(
-        db.pool,
+        db,
         m.mailboxId,
         { endpoint: imapEndpointOf(source), credentials: { user: m.email, secret: 'right-password' } },
         { endpoint: imapEndpointOf(destination), credentials: { user: m.email, secret: 'dst-password' } },
@@ -262,7 +262,7 @@ describe('errors: credentials, limits, servers going away', () => {
       sourcePassword: 'right-password',
       destinationPassword: 'x',
     });
-    const err = await runSync(db.pool, { batchId, mailboxId, pass: 'initial' }).catch((e: unknown) => e);
+    const err = await runSync(db, { batchId, mailboxId, pass: 'initial' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe('CONNECTION_FAILED');
     expect((err as ApplicationFailure).nonRetryable).toBe(false);

@@ -95,7 +95,7 @@ describe('fidelity: folders, names, roles, messages (source "/" no prefix -> des
     await rm(RAWLOG_ROOT, { recursive: true, force: true });
   });
 
-  const run = (pass: 'initial' | 'incremental' | 'final') => runSync(db.pool, { batchId, mailboxId, pass });
+  const run = (pass: 'initial' | 'incremental' | 'final') => runSync(db, { batchId, mailboxId, pass });
   const snapshot = async () => {
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
     const excluded = (f: string) => f === 'Old Spam' || f.startsWith('Work/Private');
@@ -328,7 +328,7 @@ describe('fidelity the other way round (source "." prefix "INBOX." -> destinatio
       sourcePassword: 'src-pw',
       destinationPassword: 'dst-pw',
     });
-    const result = await runSync(db.pool, { batchId, mailboxId, pass: 'initial' });
+    const result = await runSync(db, { batchId, mailboxId, pass: 'initial' });
     expect(result).toEqual({ mailboxId, status: 'Synced' });
     const names: Record<string, string> = { 'Sent Messages': 'Sent', 'Deleted Messages': 'Trash' };
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);

@@ -50,7 +50,7 @@ describe('folder preparation on the destination', () => {
       credentials: { user: USER, secret },
     });
     let presentAtFirstAppend: string[] | null = null;
-    await syncMailboxOverImap(db.pool, mailboxId, side(source, 'src-pw'), side(destination, 'dst-pw'), {
+    await syncMailboxOverImap(db, mailboxId, side(source, 'src-pw'), side(destination, 'dst-pw'), {
       ...ENGINE_DEFAULTS,
       badItemLimit: 0,
       // One lane, largest folder (INBOX) first: without the preparation, Sent and the others would not exist yet.

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import type { MailboxLocks } from '../../db/mailbox-locks';
 import type { ImapEndpoint } from '../../imap/connection';
 import type { MailboxSyncOptions } from '../../imap/mailbox-sync';
 import {
@@ -25,12 +26,12 @@ export function activityEnvironment(): MockActivityEnvironment {
 
 /** Runs the real `syncMailbox` activity once, outside a worker, with this file's secret box. */
 export function runSync(
-  pool: Pool,
+  db: { pool: Pool; locks: MailboxLocks },
   input: SyncMailboxInput,
   options: { progressIntervalMs?: number; env?: MockActivityEnvironment } = {},
 ): Promise<SyncMailboxResult> {
   const { syncMailbox } = createSyncMailboxActivities({
-    pool,
+    ...db,
     secretBox,
     progressIntervalMs: options.progressIntervalMs,
   });

@@ -47,7 +47,7 @@ describe('Gmail profile (Dovecot with a virtual \\All folder over the label fold
       sourcePassword: 'src-pw',
       destinationPassword: 'dst-pw',
     });
-    const run = () => runSync(db.pool, { batchId, mailboxId, pass: 'initial' });
+    const run = () => runSync(db, { batchId, mailboxId, pass: 'initial' });
     expect(await run()).toEqual({ mailboxId, status: 'Synced' });
 
     const subjects = async () =>
@@ -127,7 +127,7 @@ describe('XOAUTH2 (Dovecot oauth2 passdb against a local token-introspection end
       sourcePassword: 'good-token-for-erin',
       destinationPassword: 'dst-pw',
     });
-    const result = await runSync(db.pool, { batchId, mailboxId, pass: 'initial' });
+    const result = await runSync(db, { batchId, mailboxId, pass: 'initial' });
     expect(result).toEqual({ mailboxId, status: 'Synced' });
     expect(await destination.readMailbox('erin@example.com')).toHaveLength(1);
     // A refusal last: after a failed login Dovecot delays the next ones from this address for a few seconds.
@@ -173,7 +173,7 @@ describe('login forms (Dovecot): AUTH=LOGIN, and an admin logging in through the
       }),
     );
     const mailboxId = await insertMailbox(db.pool, batchId, { email: 'frank@example.com', sourcePassword: 'src-pw' });
-    expect(await runSync(db.pool, { batchId, mailboxId, pass: 'initial' })).toEqual({ mailboxId, status: 'Synced' });
+    expect(await runSync(db, { batchId, mailboxId, pass: 'initial' })).toEqual({ mailboxId, status: 'Synced' });
     const arrived = await destination.readMailbox('frank@example.com');
     expect(arrived.map((m) => m.folder)).toEqual(['INBOX']);
     // Refusals last: after a failed login Dovecot delays the next ones from this address for a few seconds.

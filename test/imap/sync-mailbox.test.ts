@@ -40,7 +40,7 @@ describe('syncMailbox activity against two Dovecots', () => {
     await db?.drop();
   });
 
-  const run = (pass: 'initial' | 'incremental' | 'final') => runSync(db.pool, { batchId, mailboxId, pass });
+  const run = (pass: 'initial' | 'incremental' | 'final') => runSync(db, { batchId, mailboxId, pass });
 
   const compare = async () => {
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
@@ -80,7 +80,7 @@ describe('syncMailbox activity against two Dovecots', () => {
   });
 
   it("testEndpointConnection checks an endpoint, and one mailbox's credentials on either side", async () => {
-    const { testEndpointConnection } = createSyncMailboxActivities({ pool: db.pool, secretBox });
+    const { testEndpointConnection } = createSyncMailboxActivities({ ...db, secretBox });
     const { rows } = await db.pool.query<{ source_endpoint_id: string; destination_endpoint_id: string }>(
       'select source_endpoint_id, destination_endpoint_id from batches where id = $1',
       [batchId],
@@ -127,9 +127,7 @@ describe('syncMailbox activity against two Dovecots', () => {
     // Four MULTIAPPEND batches of 100 land progress four times; an interval longer than the sync lets one through.
     const intervalMs = 60_000;
     const started = Date.now();
-    expect(
-      await runSync(db.pool, { batchId, mailboxId: id, pass: 'initial' }, { progressIntervalMs: intervalMs }),
-    ).toEqual({
+    expect(await runSync(db, { batchId, mailboxId: id, pass: 'initial' }, { progressIntervalMs: intervalMs })).toEqual({
       mailboxId: id,
       status: 'Synced',
     });

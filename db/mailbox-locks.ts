@@ -1,0 +1,160 @@
+import { Client } from 'pg';
+import { boundedConnectionConfig } from './pool';
+
+/** Advisory-lock key space of mailbox syncs (the high bits), so it cannot meet other users of advisory locks. */
+const MAILBOX_LOCK_SPACE = 0x6d66n << 48n;
+
+/** The advisory-lock key of one mailbox's sync. */
+export function mailboxLockKey(mailboxId: string): string {
+  return (MAILBOX_LOCK_SPACE | BigInt(mailboxId)).toString();
+}
+
+/** Thrown by {@link MailboxLocks.acquire}: `MAILBOX_BUSY` after the wait, `CANCELLED` when the signal aborted. */
+export class MailboxLockError extends Error {
+  constructor(
+    readonly code: 'MAILBOX_BUSY' | 'CANCELLED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MailboxLockError';
+  }
+}
+
+export interface MailboxLock {
+  /**
+   * Aborts when the lock is lost: its connection dropped (the database restarted, the network failed), so another
+   * worker may take the mailbox. The sync holding it must stop at once.
+   */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+export interface AcquireOptions {
+  /** How long to wait for another sync of the mailbox to end. */
+  waitMs: number;
+  signal?: AbortSignal;
+  /** Called between attempts (the activity heartbeats here, and sees cancellation). */
+  onWait?: () => void;
+}
+
+/**
+ * One sync per mailbox at a time, across every worker process, without pinning a pooled connection: each process
+ * holds all its mailbox locks as session-level advisory locks on one dedicated connection outside its pools.
+ * A killed process's locks end with its socket at once (a restarted worker resumes without waiting out a lease);
+ * two attempts in one process exclude each other in memory (session locks are re-entrant). When the lock
+ * connection drops, every lock it held is reported lost, and the next acquire opens a new connection. A probe
+ * while locks are held notices a connection that went silent.
+ */
+export interface MailboxLocks {
+  acquire(mailboxId: string, options: AcquireOptions): Promise<MailboxLock>;
+  /** Mailbox ids this process holds. */
+  held(): string[];
+  close(): Promise<void>;
+}
+
+interface Held {
+  controller: AbortController;
+  client: Client;
+}
+
+export function createMailboxLocks(
+  connectionString: string,
+  options: { probeIntervalMs?: number; pollMs?: number } = {},
+): MailboxLocks {
+  const probeIntervalMs = options.probeIntervalMs ?? 10_000;
+  const pollMs = options.pollMs ?? 500;
+  const held = new Map<string, Held>();
+  let current: Promise<Client> | null = null;
+  let closed = false;
+
+  const drop = (client: Client, reason: string) => {
+    void client.end().catch(() => undefined);
+    for (const [id, h] of held) {
+      if (h.client !== client) continue;
+      held.delete(id);
+      h.controller.abort(new Error(`lost the lock of mailbox ${id}: ${reason}`));
+    }
+  };
+
+  const connection = (): Promise<Client> => {
+    if (closed) return Promise.reject(new Error('mailbox locks are closed'));
+    if (current) return current;
+    const client = new Client(boundedConnectionConfig(connectionString, 'locks', { statementTimeoutMs: 10_000 }));
+    const forget = (reason: string) => {
+      if (current === opening) current = null;
+      clearInterval(probe);
+      drop(client, reason);
+    };
+    client.on('error', (err) => forget(err.message));
+    client.on('end', () => forget('the lock connection closed'));
+    const probe = setInterval(() => {
+      if (![...held.values()].some((h) => h.client === client)) return;
+      client.query('select 1').catch((err: Error) => forget(`the lock connection stopped answering (${err.message})`));
+    }, probeIntervalMs);
+    probe.unref();
+    const opening = client.connect().then(
+      () => client,
+      (err: unknown) => {
+        forget(String((err as Error)?.message ?? err));
+        throw err;
+      },
+    );
+    current = opening;
+    return opening;
+  };
+
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+
+  return {
+    async acquire(mailboxId, { waitMs, signal, onWait }) {
+      const key = mailboxLockKey(mailboxId);
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        if (signal?.aborted) throw new MailboxLockError('CANCELLED', 'cancelled while waiting for the mailbox lock');
+        if (!held.has(mailboxId)) {
+          const client = await connection();
+          const entry: Held = { controller: new AbortController(), client };
+          held.set(mailboxId, entry); // claimed in memory first: a concurrent attempt here sees it as busy
+          let ok = false;
+          try {
+            const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [
+              key,
+            ]);
+            ok = rows[0]?.ok === true;
+          } finally {
+            if (!ok && held.get(mailboxId) === entry) held.delete(mailboxId);
+          }
+          if (ok) {
+            return {
+              lost: entry.controller.signal,
+              async release() {
+                if (held.get(mailboxId) !== entry) return; // lost already: the session that held it is gone
+                held.delete(mailboxId);
+                await client.query('select pg_advisory_unlock($1::bigint)', [key]).catch(() => {
+                  drop(client, 'unlock failed'); // the session (and its locks) ends with the connection
+                });
+              },
+            };
+          }
+        }
+        if (Date.now() >= deadline) {
+          throw new MailboxLockError('MAILBOX_BUSY', 'another sync of this mailbox is still running');
+        }
+        onWait?.();
+        await sleep(pollMs, signal);
+      }
+    },
+    held: () => [...held.keys()],
+    async close() {
+      closed = true;
+      const open = current;
+      current = null;
+      const client = await open?.catch(() => null);
+      if (client) drop(client, 'closed');
+    },
+  };
+}
