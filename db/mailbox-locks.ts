@@ -52,9 +52,27 @@ export interface MailboxLocks {
   close(): Promise<void>;
 }
 
+/** The dedicated connection, with its statements run one after another (pg's own queueing is deprecated). */
+interface LockSession {
+  client: Client;
+  query<R extends object>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
+function lockSession(client: Client): LockSession {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    client,
+    query<R extends object>(sql: string, params?: unknown[]) {
+      const run = tail.then(() => client.query<R>(sql, params)).then((r) => r.rows);
+      tail = run.catch(() => undefined);
+      return run;
+    },
+  };
+}
+
 interface Held {
   controller: AbortController;
-  client: Client;
+  session: LockSession;
 }
 
 export function createMailboxLocks(
@@ -64,36 +82,37 @@ export function createMailboxLocks(
   const probeIntervalMs = options.probeIntervalMs ?? 10_000;
   const pollMs = options.pollMs ?? 500;
   const held = new Map<string, Held>();
-  let current: Promise<Client> | null = null;
+  let current: Promise<LockSession> | null = null;
   let closed = false;
 
-  const drop = (client: Client, reason: string) => {
-    void client.end().catch(() => undefined);
+  const drop = (session: LockSession, reason: string) => {
+    void session.client.end().catch(() => undefined);
     for (const [id, h] of held) {
-      if (h.client !== client) continue;
+      if (h.session !== session) continue;
       held.delete(id);
       h.controller.abort(new Error(`lost the lock of mailbox ${id}: ${reason}`));
     }
   };
 
-  const connection = (): Promise<Client> => {
+  const connection = (): Promise<LockSession> => {
     if (closed) return Promise.reject(new Error('mailbox locks are closed'));
     if (current) return current;
     const client = new Client(boundedConnectionConfig(connectionString, 'locks', { statementTimeoutMs: 10_000 }));
+    const session = lockSession(client);
     const forget = (reason: string) => {
       if (current === opening) current = null;
       clearInterval(probe);
-      drop(client, reason);
+      drop(session, reason);
     };
     client.on('error', (err) => forget(err.message));
     client.on('end', () => forget('the lock connection closed'));
     const probe = setInterval(() => {
-      if (![...held.values()].some((h) => h.client === client)) return;
-      client.query('select 1').catch((err: Error) => forget(`the lock connection stopped answering (${err.message})`));
+      if (![...held.values()].some((h) => h.session === session)) return;
+      session.query('select 1').catch((err: Error) => forget(`the lock connection stopped answering (${err.message})`));
     }, probeIntervalMs);
     probe.unref();
     const opening = client.connect().then(
-      () => client,
+      () => session,
       (err: unknown) => {
         forget(String((err as Error)?.message ?? err));
         throw err;
@@ -116,14 +135,12 @@ export function createMailboxLocks(
       for (;;) {
         if (signal?.aborted) throw new MailboxLockError('CANCELLED', 'cancelled while waiting for the mailbox lock');
         if (!held.has(mailboxId)) {
-          const client = await connection();
-          const entry: Held = { controller: new AbortController(), client };
+          const session = await connection();
+          const entry: Held = { controller: new AbortController(), session };
           held.set(mailboxId, entry); // claimed in memory first: a concurrent attempt here sees it as busy
           let ok = false;
           try {
-            const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [
-              key,
-            ]);
+            const rows = await session.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [key]);
             ok = rows[0]?.ok === true;
           } finally {
             if (!ok && held.get(mailboxId) === entry) held.delete(mailboxId);
@@ -134,8 +151,8 @@ export function createMailboxLocks(
               async release() {
                 if (held.get(mailboxId) !== entry) return; // lost already: the session that held it is gone
                 held.delete(mailboxId);
-                await client.query('select pg_advisory_unlock($1::bigint)', [key]).catch(() => {
-                  drop(client, 'unlock failed'); // the session (and its locks) ends with the connection
+                await session.query('select pg_advisory_unlock($1::bigint)', [key]).catch(() => {
+                  drop(session, 'unlock failed'); // the session (and its locks) ends with the connection
                 });
               },
             };
@@ -153,8 +170,8 @@ export function createMailboxLocks(
       closed = true;
       const open = current;
       current = null;
-      const client = await open?.catch(() => null);
-      if (client) drop(client, 'closed');
+      const session = await open?.catch(() => null);
+      if (session) drop(session, 'closed');
     },
   };
 }

@@ -1,0 +1,66 @@
+import { createPool } from '../../db/pool';
+import { createTestDatabase, type TestDatabase } from '../fixtures/database';
+import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../fixtures/dovecot';
+import { insertBatch, insertEndpoint, insertMailbox, runSync } from './helpers';
+
+/**
+ * The risk: a sync that holds a pooled connection while it waits for another one. Eight times more real syncs
+ * than the pool has connections run at once, and every one must finish, exactly once. When each sync pinned a
+ * pooled connection for its lock, the first three took the pool and then waited forever for a fourth.
+ */
+const SYNCS = 24;
+const POOL_SIZE = 3;
+const USERS = Array.from({ length: SYNCS }, (_, i) => `crowd${i}@example.com`);
+
+let db: TestDatabase;
+let source: DovecotServer;
+let destination: DovecotServer;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  [source, destination] = await Promise.all([
+    startDovecot({ users: USERS.map((user) => ({ user, password: 'src-pw' })) }),
+    startDovecot({ users: USERS.map((user) => ({ user, password: 'dst-pw' })) }),
+  ]);
+  for (const user of USERS) {
+    await source.writeMaildir(
+      user,
+      Array.from({ length: 5 }, (_, n) => ({
+        folder: n % 2 ? 'Archive' : 'INBOX',
+        raw: buildMessage({ subject: `${user} ${n}` }),
+        flags: ['\\Seen'],
+      })),
+    );
+  }
+});
+afterAll(async () => {
+  await Promise.all([source?.close(), destination?.close()]);
+  await db?.drop();
+});
+
+test(`${SYNCS} syncs at once on a pool of ${POOL_SIZE} connections all finish, every message once`, async () => {
+  const small = createPool(db.url, 'worker', { size: POOL_SIZE });
+  try {
+    const batchId = await insertBatch(
+      db.pool,
+      await insertEndpoint(db.pool, source),
+      await insertEndpoint(db.pool, destination),
+    );
+    const ids = await Promise.all(
+      USERS.map((email) =>
+        insertMailbox(db.pool, batchId, { email, sourcePassword: 'src-pw', destinationPassword: 'dst-pw' }),
+      ),
+    );
+    const results = await Promise.all(
+      ids.map((mailboxId) => runSync({ pool: small, locks: db.locks }, { batchId, mailboxId, pass: 'initial' })),
+    );
+    expect(results.map((r) => r.status)).toEqual(ids.map(() => 'Synced'));
+  } finally {
+    await small.end();
+  }
+  for (const user of USERS) {
+    const from = comparableMessages(await source.readMailbox(user), source);
+    const to = comparableMessages(await destination.readMailbox(user), destination);
+    expect({ user, to }).toEqual({ user, to: from });
+  }
+});
