@@ -9,6 +9,7 @@ import {
   type BatchStatus,
 } from '../../domain/batch-status';
 import { SEED_COMMAND_TABLE } from '../fixtures/seed-command-table';
+import { waitFor } from '../fixtures/wait-for';
 import { devServerEnvironment } from '../fixtures/temporal';
 import type { FakeActivities } from './fake-activities';
 import { DAY, withBatch, type BatchUnderTest } from './harness';
@@ -131,7 +132,9 @@ test('a signal the status does not allow is recorded as rejected and changes not
     expect(snapshot.recentCommands).toEqual([
       expect.objectContaining({ command: 'stop', outcome: 'rejected', status: 'Created', by }),
     ]);
-    await b.waitFor('Created');
+    // The audit entry is written by an activity after the status changed: wait for the entry itself.
+    await waitFor(() => b.fake.audit.length > 0, 'the audit entry of the rejected stop');
     expect(b.fake.audit).toEqual([expect.objectContaining({ command: 'stop', outcome: 'rejected', actor: by })]);
+    expect((await b.status()).status).toBe('Created');
   });
 });

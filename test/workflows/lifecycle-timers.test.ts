@@ -1,6 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { timeSkippingEnvironment } from '../fixtures/temporal';
 import { DAY, HOUR, withBatch } from './harness';
+import { waitFor as waitUntil } from '../fixtures/wait-for';
 
 // A fresh time-skipping server per test: when a test ends while one of its activities is still running, the
 // server can keep time skipping locked for good, and the next test's env.sleep would wait in real time.
@@ -47,7 +48,10 @@ test('a Synced batch with no admin activity is stopped at day 60, not before', a
     expect((await status()).status).not.toBe('Stopped');
     await env.sleep(2 * HOUR);
     await waitFor('Stopped');
-    expect(fake.audit.filter((a) => a.actor === 'lifecycle-policy' && a.command === 'stop')).toHaveLength(1);
+    // The audit is written by an activity after the status changed: wait for the entry, then check it is one.
+    const policyStops = () => fake.audit.filter((a) => a.actor === 'lifecycle-policy' && a.command === 'stop');
+    await waitUntil(() => policyStops().length > 0, 'the audit entry of the policy stop');
+    expect(policyStops()).toHaveLength(1);
   });
 });
 
