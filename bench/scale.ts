@@ -1,7 +1,12 @@
 /**
  * `npm run bench:scale [-- --mailboxes 50000]`: one batch of many mailboxes on a real `temporal server start-dev`
- * and PostgreSQL, with a no-op mailbox sync, from Start through Synced and Complete. Shows that a batch that size
- * stays inside Temporal's limits (pending activities, history length and size) and what it costs.
+ * and PostgreSQL, with a no-op mailbox sync, from Start through Synced and Complete. It measures orchestration
+ * only (the workflow, its activities' bookkeeping, the read model; no IMAP): that a batch that size stays inside
+ * Temporal's limits (pending activities, history length and size), and what it costs.
+ *
+ * `npm run bench:scale -- --imap [--mailboxes 1000 --messages 20]`: the real thing (bench/scale-imap.ts): the
+ * product as `npm start` runs it, real mail between two Dovecots. Without --mailboxes/--messages it runs both
+ * profiles of record, 1,000 mailboxes × 20 messages and 20 × 1,000.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,11 +26,18 @@ import { batchWorkflowId, type BatchWorkflowInput } from '../workflows/batch-inp
 import type { SyncActivities } from '../workflows/activity-types';
 import { devServerEnvironment, workflowBundle } from '../test/fixtures/temporal';
 import { freePort } from '../test/fixtures/ports';
+import { runImapScale, type ImapScaleProfile } from './scale-imap';
 
 const { values } = parseArgs({
-  options: { mailboxes: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '200' } },
+  options: {
+    mailboxes: { type: 'string' },
+    concurrency: { type: 'string', default: '200' },
+    imap: { type: 'boolean', default: false },
+    messages: { type: 'string' },
+    fsync: { type: 'string', default: 'optimized' },
+  },
 });
-const MAILBOXES = Number(values.mailboxes);
+const MAILBOXES = Number(values.mailboxes ?? 5000);
 const CONCURRENCY = Number(values.concurrency);
 
 /** The mailbox sync reduced to its bookkeeping: what the workflow and the read model see, without IMAP. */
@@ -155,7 +167,20 @@ async function historyOfRuns(client: Client, handle: WorkflowHandle): Promise<{ 
   return runs;
 }
 
-main().catch((err: unknown) => {
+async function imapProfiles(): Promise<void> {
+  const profiles: Omit<ImapScaleProfile, 'fsync'>[] =
+    values.mailboxes || values.messages
+      ? [{ mailboxes: Number(values.mailboxes ?? 20), messagesPerMailbox: Number(values.messages ?? 1000) }]
+      : [
+          { mailboxes: 1000, messagesPerMailbox: 20 },
+          { mailboxes: 20, messagesPerMailbox: 1000 },
+        ];
+  if (values.fsync !== 'optimized' && values.fsync !== 'never') throw new Error('--fsync is optimized or never');
+  const fsync = values.fsync;
+  for (const profile of profiles) console.log(`${await runImapScale({ ...profile, fsync })}\n`);
+}
+
+(values.imap ? imapProfiles() : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
