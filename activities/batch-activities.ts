@@ -103,7 +103,7 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
       const batch = rows[0];
       if (!batch) throw ApplicationFailure.nonRetryable(`batch ${input.batchId} has no row`, 'BATCH_NOT_FOUND');
       if (!batch.source || !batch.destination) {
-        throw ApplicationFailure.nonRetryable('the batch has no source or destination endpoint', 'ENDPOINT_MISSING');
+        throw ApplicationFailure.nonRetryable('the batch has no source or destination endpoint', 'ENDPOINT_NOT_FOUND');
       }
       const requeue = input.retryFailed ? ['Stopped', 'Syncing', 'Failed'] : ['Stopped', 'Syncing'];
       await pool.query(
@@ -204,7 +204,7 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
         );
       } catch (err) {
         if ((err as { code?: string }).code === '23503') {
-          throw ApplicationFailure.nonRetryable('the edit names an endpoint that does not exist', 'ENDPOINT_MISSING');
+          throw ApplicationFailure.nonRetryable('the edit names an endpoint that does not exist', 'ENDPOINT_NOT_FOUND');
         }
         throw err;
       }

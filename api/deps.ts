@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { SecretBox } from '../secrets/secret-box';
-import type { LifecyclePolicy } from '../workflows/batch-input';
+import type { LifecyclePolicy } from '../domain/batch-workflow-input';
 
 /** Structured logger; fields never contain passwords or tokens. */
 export interface Logger {

@@ -14,7 +14,8 @@ import {
   type BatchSnapshot,
   type CommandRequest,
 } from '../domain/batch-messages';
-import { BATCH_WORKFLOW_TYPE, batchWorkflowId, type BatchWorkflowInput } from '../workflows/batch-input';
+import { batchWorkflowId, type BatchWorkflowInput } from '../domain/batch-workflow-input';
+import { batchWorkflow } from '../workflows';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
 
@@ -23,7 +24,7 @@ import { ApiError } from './errors';
  * failure becomes an ApiError with a stable code.
  */
 
-export { BATCH_WORKFLOW_TYPE, batchWorkflowId as workflowIdFor, type BatchWorkflowInput };
+export { batchWorkflowId as workflowIdFor, type BatchWorkflowInput };
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_UNAVAILABLE = 14;
@@ -54,7 +55,8 @@ export function unavailable(err: unknown): ApiError {
 
 export async function startBatchWorkflow(deps: ApiDeps, workflowId: string, input: BatchWorkflowInput): Promise<void> {
   await deps.temporal.withDeadline(Date.now() + (deps.startTimeoutMs ?? 10_000), () =>
-    deps.temporal.workflow.start(BATCH_WORKFLOW_TYPE, {
+    // By the function, not its name: the arguments are type-checked against the workflow's signature.
+    deps.temporal.workflow.start(batchWorkflow, {
       workflowId,
       taskQueue: deps.taskQueue,
       args: [

@@ -22,7 +22,7 @@ import { startEmbeddedPostgres } from '../dev/embedded-postgres';
 import { commandUpdate, statusQuery, type BatchSnapshot } from '../domain/batch-messages';
 import type { BatchStatus } from '../domain/batch-status';
 import { batchWorkflow } from '../workflows';
-import { batchWorkflowId, type BatchWorkflowInput } from '../workflows/batch-input';
+import { batchWorkflowId, type BatchWorkflowInput } from '../domain/batch-workflow-input';
 import type { SyncActivities } from '../workflows/activity-types';
 import { devServerEnvironment, workflowBundle } from '../test/fixtures/temporal';
 import { freePort } from '../test/fixtures/ports';

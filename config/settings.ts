@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { LifecyclePolicy } from '../workflows/batch-input';
+import type { LifecyclePolicy } from '../domain/batch-workflow-input';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 

@@ -1,6 +1,6 @@
 import type { BatchSnapshot, CommandRecord, MailboxCounts } from '../domain/batch-messages';
 import { allowedCommands, STATUS_LABELS } from '../domain/batch-status';
-import type { BatchWorkflowInput, CarriedState, LifecyclePolicy } from './batch-input';
+import type { BatchWorkflowInput, CarriedState, LifecyclePolicy } from '../domain/batch-workflow-input';
 
 export const EMPTY_COUNTS: MailboxCounts = {
   total: 0,

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import type { MailboxCounts } from '../domain/batch-messages';
 import type { MailboxFailure } from '../activities/batch-activities';
-import type { LifecyclePolicy, PassState } from './batch-input';
+import type { LifecyclePolicy, PassState } from '../domain/batch-workflow-input';
 import type { BatchActivities, SyncActivities } from './activity-types';
 
 export interface PassContext {

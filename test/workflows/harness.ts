@@ -16,7 +16,7 @@ import {
 } from '../../domain/batch-messages';
 import type { BatchCommand, BatchStatus } from '../../domain/batch-status';
 import { batchWorkflow } from '../../workflows';
-import { batchWorkflowId, type BatchWorkflowInput } from '../../workflows/batch-input';
+import { batchWorkflowId, type BatchWorkflowInput } from '../../domain/batch-workflow-input';
 import { workflowBundle } from '../fixtures/temporal';
 import { FakeActivities } from './fake-activities';
 

@@ -1,7 +1,5 @@
-import type { BatchSnapshot, CommandRequest, MailboxCounts, PassKind } from '../domain/batch-messages';
-import type { BatchStatus } from '../domain/batch-status';
-
-export const BATCH_WORKFLOW_TYPE = 'batchWorkflow';
+import type { BatchSnapshot, CommandRequest, MailboxCounts, PassKind } from './batch-messages';
+import type { BatchStatus } from './batch-status';
 
 /** The workflow id of a batch: readable in the Web UI, unique while the batch exists. */
 export function batchWorkflowId(batchName: string): string {
