@@ -1,4 +1,4 @@
-import { deleteBatchRows } from '../db/batch-rows';
+import { deleteBatchRows } from '../db/batches';
 import { allowedCommands, isCommandAllowed, type BatchCommand, type BatchStatus } from '../domain/batch-status';
 import type { BatchEdit, BatchSnapshot } from '../domain/batch-messages';
 import { auditRejection, batchDetail, findBatch, type BatchDetail, type BatchRow } from './batch-store';

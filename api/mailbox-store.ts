@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { z } from 'zod';
-import type { BatchStatus } from '../domain/batch-status';
+import { insertMailboxRows, lockMailboxAssignment, mailboxesHeld } from '../db/mailboxes';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
 import { ApiError } from './errors';
 import {
@@ -14,10 +14,6 @@ import {
 } from './mailbox-csv';
 
 /** A mailbox may be in one active batch at a time; a Completed (or Removing) batch no longer holds it. */
-export const INACTIVE_BATCH_STATUSES: readonly BatchStatus[] = ['Completed', 'Removing'];
-
-const INSERT_CHUNK = 2000;
-
 type ListErrorCode = 'CSV_INVALID' | 'MAILBOXES_INVALID';
 
 /** A validated mailbox list, and the error code its problems are reported under. */
@@ -58,8 +54,6 @@ export function validateMailboxes(input: { csv?: string; mailboxes?: z.infer<typ
  * Advisory-lock key that serializes every assignment of mailboxes to batches (creating a batch, adding
  * mailboxes), so "is this mailbox free?" and the insert that takes it cannot interleave with another request's.
  */
-const MAILBOX_ASSIGNMENT_LOCK = `hashtext('mailferry.mailbox_assignment')`;
-
 /**
  * Claims the mailboxes for a batch: takes the mailbox-assignment lock, then checks that none is already in
  * another active batch (or, with `batchId`, already in this one); throws 422 naming each mailbox otherwise.
@@ -67,14 +61,9 @@ const MAILBOX_ASSIGNMENT_LOCK = `hashtext('mailferry.mailbox_assignment')`;
  * ends, so a concurrent request waits and then sees these mailboxes as taken.
  */
 export async function claimMailboxes(client: PoolClient, list: MailboxList, batchId?: string): Promise<void> {
-  await client.query(`select pg_advisory_xact_lock(${MAILBOX_ASSIGNMENT_LOCK})`);
+  await lockMailboxAssignment(client);
   const emails = list.mailboxes.map((m) => m.emailAddress.toLowerCase());
-  const { rows } = await client.query<{ email: string; batch_id: string; batch_name: string }>(
-    `select lower(m.email) as email, b.id as batch_id, b.name as batch_name
-       from mailboxes m join batches b on b.id = m.batch_id
-      where lower(m.email) = any($1::text[]) and (b.status <> all($2::text[]) or b.id = $3)`,
-    [emails, INACTIVE_BATCH_STATUSES, batchId ?? null],
-  );
+  const rows = await mailboxesHeld(client, emails, batchId ?? null);
   if (rows.length === 0) return;
   const holder = new Map(rows.map((r) => [r.email, r]));
   const problems: RowProblem[] = [];
@@ -109,23 +98,18 @@ export async function insertMailboxes(
   batchId: string,
   mailboxes: PositionedMailbox[],
 ): Promise<void> {
-  for (let i = 0; i < mailboxes.length; i += INSERT_CHUNK) {
-    const chunk = mailboxes.slice(i, i + INSERT_CHUNK);
-    await client.query(
-      `insert into mailboxes (batch_id, email, source_user, source_secret, destination_user, destination_secret)
-       select $1, * from unnest($2::text[], $3::text[], $4::bytea[], $5::text[], $6::bytea[])`,
-      [
-        batchId,
-        chunk.map((m) => m.emailAddress),
-        chunk.map((m) => m.userName),
-        chunk.map((m) => secretBox.seal(m.password, secretContext.mailboxSource(batchId, m.emailAddress))),
-        chunk.map((m) => m.destinationUserName ?? null),
-        chunk.map((m) =>
-          m.destinationPassword === undefined
-            ? null
-            : secretBox.seal(m.destinationPassword, secretContext.mailboxDestination(batchId, m.emailAddress)),
-        ),
-      ],
-    );
-  }
+  await insertMailboxRows(
+    client,
+    batchId,
+    mailboxes.map((m) => ({
+      email: m.emailAddress,
+      sourceUser: m.userName,
+      sourceSecret: secretBox.seal(m.password, secretContext.mailboxSource(batchId, m.emailAddress)),
+      destinationUser: m.destinationUserName ?? null,
+      destinationSecret:
+        m.destinationPassword === undefined
+          ? null
+          : secretBox.seal(m.destinationPassword, secretContext.mailboxDestination(batchId, m.emailAddress)),
+    })),
+  );
 }

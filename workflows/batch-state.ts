@@ -1,6 +1,7 @@
 import type { BatchSnapshot, CommandRecord, MailboxCounts } from '../domain/batch-messages';
 import { allowedCommands, STATUS_LABELS } from '../domain/batch-status';
 import type { BatchWorkflowInput, CarriedState, LifecyclePolicy } from '../domain/batch-workflow-input';
+import { percentageSynced } from '../domain/batch-counts';
 
 export const EMPTY_COUNTS: MailboxCounts = {
   total: 0,
@@ -93,9 +94,6 @@ export function nextDeadline(s: CarriedState, policy: LifecyclePolicy): Deadline
   }
 }
 
-export function percentageSynced(counts: MailboxCounts): number {
-  return counts.total === 0 ? 0 : Math.round((counts.synced / counts.total) * 1000) / 10;
-}
 
 export function snapshot(input: BatchWorkflowInput, s: CarriedState, policy: LifecyclePolicy): BatchSnapshot {
   const synced = s.status === 'Synced' || s.status === 'SyncedWithErrors';
@@ -126,7 +124,7 @@ export function snapshot(input: BatchWorkflowInput, s: CarriedState, policy: Lif
     autoStopAt: synced ? new Date(s.lastAdminActivityAt + policy.syncedInactivityStopMs).toISOString() : null,
     removeAt: retention === null ? null : new Date(s.statusSince + retention).toISOString(),
     counts: s.counts,
-    percentageSynced: percentageSynced(s.counts),
+    percentageSynced: percentageSynced(s.counts.synced, s.counts.total),
     pass: s.pass && {
       kind: s.pass.kind,
       startedAt: new Date(s.pass.startedAt).toISOString(),

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { deleteBatchRows } from '../../db/batch-rows';
+import { insertAuditEntries } from '../../db/audit';
+import { batchNameTaken, deleteBatchRows, insertBatchRow, listBatchRows } from '../../db/batches';
+import { existingEndpointIds } from '../../db/endpoints';
+import { withTransaction } from '../../db/transaction';
+import { percentageSynced } from '../../domain/batch-counts';
 import { allowedCommands, STATUS_LABELS, type BatchCommand } from '../../domain/batch-status';
 import type { BatchEdit } from '../../domain/batch-messages';
-import { batchDetail, COUNT_COLUMNS, findBatch, percentage, type BatchRow } from '../batch-store';
+import { batchDetail, findBatch } from '../batch-store';
 import { runCommand } from '../commands';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
@@ -26,24 +30,11 @@ import {
   listBatchesQuery,
 } from './batch-schemas';
 
-const SORT_SQL: Record<string, string> = {
-  name: 'lower(b.name)',
-  status: 'b.status',
-  createdAt: 'b.created_at',
-  total: 'total',
-  synced: 'synced',
-  finalized: 'finalized',
-  failed: 'failed',
-  percentageSynced: 'case when total = 0 then 0 else synced::float / total end',
-};
-
-const COUNT_SORTS = new Set(['total', 'synced', 'finalized', 'failed', 'percentageSynced']);
-
 async function requireEndpoints(deps: ApiDeps, ids: { field: string; id: string }[]): Promise<void> {
-  const { rows } = await deps.pool.query<{ id: string }>('select id from endpoints where id = any($1::uuid[])', [
+  const known = await existingEndpointIds(
+    deps.pool,
     ids.map((i) => i.id),
-  ]);
-  const known = new Set(rows.map((r) => r.id));
+  );
   const missing = ids.filter((i) => !known.has(i.id));
   if (missing.length > 0) {
     throw new ApiError('UNKNOWN_ENDPOINT', `no endpoint with id ${missing[0]!.id} (${missing[0]!.field})`, {
@@ -93,35 +84,17 @@ export const batchRoutes: AnyRoute[] = [
     responses: { 200: { description: 'One page of batches', schema: batchList } },
     async handler({ deps, query }) {
       const { page, pageSize, offset } = paging(query, 50);
-      const sort = SORT_SQL[query.sort ?? 'createdAt']!;
+      const sort = query.sort ?? 'createdAt';
       const order =
         (query.order ?? (query.sort && query.sort !== 'createdAt' ? 'asc' : 'desc')) === 'asc' ? 'asc' : 'desc';
-      const search = query.search ? `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-      const params = [query.status ?? null, search, pageSize, offset];
-      const filter = `($1::text[] is null or b.status = any($1)) and ($2::text is null or b.name ilike $2)`;
-      const counted = `coalesce(c.total, 0) as total, coalesce(c.synced, 0) as synced,
-                coalesce(c.finalized, 0) as finalized, coalesce(c.failed, 0) as failed`;
-      const orderBy = `order by ${sort} ${order}, b.created_at desc, b.id`;
-      // Sorting by a count needs every batch's counts; otherwise only the page's batches are counted.
-      const sql = COUNT_SORTS.has(query.sort ?? 'createdAt')
-        ? `with counts as (select batch_id, ${COUNT_COLUMNS} from mailboxes group by batch_id)
-           select b.*, ${counted}, count(*) over () as full_count
-             from batches b left join counts c on c.batch_id = b.id
-            where ${filter} ${orderBy} limit $3 offset $4`
-        : `with page as (select b.*, count(*) over () as full_count from batches b where ${filter} ${orderBy} limit $3 offset $4),
-                counts as (select batch_id, ${COUNT_COLUMNS} from mailboxes where batch_id in (select id from page) group by batch_id)
-           select b.*, ${counted} from page b left join counts c on c.batch_id = b.id ${orderBy}`;
-      const { rows } = await deps.pool.query<
-        BatchRow & { total: number; synced: number; finalized: number; failed: number; full_count: string }
-      >(sql, params);
-      let total = rows[0] ? Number(rows[0].full_count) : 0;
-      if (rows.length === 0 && offset > 0) {
-        const counted = await deps.pool.query<{ n: string }>(`select count(*) as n from batches b where ${filter}`, [
-          query.status ?? null,
-          search,
-        ]);
-        total = Number(counted.rows[0]!.n);
-      }
+      const { rows, total } = await listBatchRows(deps.pool, {
+        statuses: query.status ?? null,
+        search: query.search ?? null,
+        sort,
+        order,
+        limit: pageSize,
+        offset,
+      });
       return {
         status: 200,
         body: {
@@ -130,7 +103,7 @@ export const batchRoutes: AnyRoute[] = [
             name: r.name,
             status: r.status,
             statusLabel: STATUS_LABELS[r.status] ?? r.status,
-            percentageSynced: percentage(r.synced, r.total),
+            percentageSynced: percentageSynced(r.synced, r.total),
             total: r.total,
             synced: r.synced,
             finalized: r.finalized,
@@ -172,8 +145,9 @@ export const batchRoutes: AnyRoute[] = [
       503: { description: 'WORKFLOW_START_FAILED (nothing is left behind)', schema: errorSchema },
     },
     async handler({ deps, body, actor }) {
-      const { rows: taken } = await deps.pool.query('select 1 from batches where lower(name) = lower($1)', [body.name]);
-      if (taken.length > 0) throw new ApiError('BATCH_NAME_TAKEN', `a batch named "${body.name}" exists`);
+      if (await batchNameTaken(deps.pool, body.name)) {
+        throw new ApiError('BATCH_NAME_TAKEN', `a batch named "${body.name}" exists`);
+      }
       await requireEndpoints(deps, [
         { field: 'sourceEndpointId', id: body.sourceEndpointId },
         { field: 'destinationEndpointId', id: body.destinationEndpointId },
@@ -183,48 +157,38 @@ export const batchRoutes: AnyRoute[] = [
 
       const batchId = randomUUID();
       const workflowId = workflowIdFor(body.name);
-      const client = await deps.pool.connect();
-      let row: BatchRow;
-      try {
-        await client.query('begin');
+      const row = await withTransaction(deps.pool, async (client) => {
         // Under the mailbox-assignment lock until commit: a concurrent creation cannot take the same mailboxes.
         await claimMailboxes(client, list);
-        const inserted = await client.query<BatchRow>(
-          `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by,
-                                start_after, complete_after, auto_start, auto_complete, bad_item_limit, large_item_limit,
-                                folder_include, folder_exclude)
-           values ($1, $2, $3, 'Created', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning *`,
-          [
-            batchId,
-            body.name,
-            workflowId,
-            body.sourceEndpointId,
-            body.destinationEndpointId,
-            actor.owner,
-            body.startAfter ?? null,
-            body.completeAfter ?? null,
-            body.autoStart,
-            body.autoComplete,
-            body.badItemLimit,
-            body.largeItemLimit,
-            body.folderInclude,
-            body.folderExclude,
-          ],
-        );
-        row = inserted.rows[0]!;
+        const inserted = await insertBatchRow(client, {
+          id: batchId,
+          name: body.name,
+          workflowId,
+          sourceEndpointId: body.sourceEndpointId,
+          destinationEndpointId: body.destinationEndpointId,
+          createdBy: actor.owner,
+          startAfter: body.startAfter ?? null,
+          completeAfter: body.completeAfter ?? null,
+          autoStart: body.autoStart,
+          autoComplete: body.autoComplete,
+          badItemLimit: body.badItemLimit,
+          largeItemLimit: body.largeItemLimit,
+          folderInclude: body.folderInclude,
+          folderExclude: body.folderExclude,
+        });
         await insertMailboxes(client, deps.secretBox, batchId, mailboxes);
-        await client.query(
-          `insert into audit_log (batch_id, batch_name, actor, command, outcome, detail)
-           values ($1, $2, $3, 'create', 'accepted', $4)`,
-          [batchId, body.name, actor.owner, JSON.stringify({ source: 'api', mailboxes: mailboxes.length })],
-        );
-        await client.query('commit');
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+        await insertAuditEntries(client, [
+          {
+            batchId,
+            batchName: body.name,
+            actor: actor.owner,
+            command: 'create',
+            outcome: 'accepted',
+            detail: { source: 'api', mailboxes: mailboxes.length },
+          },
+        ]);
+        return inserted;
+      });
 
       const input: BatchWorkflowInput = {
         batchId,

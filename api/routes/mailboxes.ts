@@ -1,4 +1,16 @@
 import { z } from 'zod';
+import { insertAuditEntries } from '../../db/audit';
+import { progressSamples } from '../../db/batches';
+import { countAllMailboxes } from '../../db/mailbox-counts';
+import {
+  countBatchMailboxes,
+  mailboxInBatch,
+  mailboxReportAfter,
+  mailboxReportPage,
+  skippedItemsPage,
+  type MailboxReportRow,
+} from '../../db/mailbox-report';
+import { withTransaction } from '../../db/transaction';
 import { MAILBOX_STATUSES } from '../../domain/batch-status';
 import { findBatch } from '../batch-store';
 import { ApiError } from '../errors';
@@ -8,38 +20,10 @@ import { defineRoute, type AnyRoute } from '../route';
 import { batchRef, errorSchema, pageOf, pageQuery, paging, queryInt } from '../schemas';
 import { addMailboxesBody, problemsDetails } from './batch-schemas';
 
-interface MailboxRow {
-  id: string;
-  email: string;
-  source_user: string;
-  destination_user: string | null;
-  status: string;
-  folders_total: number;
-  folders_synced: number;
-  items_total: string;
-  items_synced: string;
-  items_skipped: string;
-  bytes_synced: string;
-  current_folder: string | null;
-  items_per_second: number | null;
-  started_at: Date | null;
-  initial_sync_at: Date | null;
-  initial_sync_duration_ms: string | null;
-  last_synced_at: Date | null;
-  finalized_at: Date | null;
-  last_error: string | null;
-  last_error_code: string | null;
-  updated_at: Date;
-}
-
-const MAILBOX_COLUMNS = `id, email, source_user, destination_user, status, folders_total, folders_synced, items_total,
-  items_synced, items_skipped, bytes_synced, current_folder, items_per_second, started_at, initial_sync_at,
-  initial_sync_duration_ms, last_synced_at, finalized_at, last_error, last_error_code, updated_at`;
-
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const num = (v: string | null) => (v === null ? null : Number(v));
 
-function mailboxView(r: MailboxRow) {
+function mailboxView(r: MailboxReportRow) {
   return {
     id: r.id,
     emailAddress: r.email,
@@ -117,11 +101,6 @@ const exportQuery = z
   })
   .strict();
 
-/** The report's filter (status, part of the address) as SQL; the list and the CSV export share it. */
-const REPORT_FILTER = `batch_id = $1 and ($2::text[] is null or status = any($2)) and ($3::text is null or email ilike $3)`;
-
-const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
 /** A CSV cell: quoted when needed; a leading = + - @ is defused so spreadsheets do not run it as a formula. */
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -180,32 +159,32 @@ export const mailboxRoutes: AnyRoute[] = [
       }
       const list = validateMailboxes(body);
       const { mailboxes } = list;
-      const client = await deps.pool.connect();
       let existing: number;
       try {
-        await client.query('begin');
-        // Under the mailbox-assignment lock until commit: the checks below and the insert are one step.
-        await claimMailboxes(client, list, batch.id);
-        const { rows } = await client.query<{ n: number }>(
-          'select count(*)::int as n from mailboxes where batch_id = $1',
-          [batch.id],
-        );
-        existing = rows[0]!.n;
-        if (existing + mailboxes.length > 50_000) {
-          throw new ApiError('MAILBOXES_INVALID', 'a batch holds at most 50000 mailboxes', {
-            problems: [{ code: 'TOO_MANY_ROWS', message: `the batch has ${existing} mailboxes already` }],
-            truncated: false,
-          });
-        }
-        await insertMailboxes(client, deps.secretBox, batch.id, mailboxes);
-        await client.query(
-          `insert into audit_log (batch_id, batch_name, actor, command, outcome, detail)
-           values ($1, $2, $3, 'addMailboxes', 'accepted', $4)`,
-          [batch.id, batch.name, actor.owner, JSON.stringify({ source: 'api', mailboxes: mailboxes.length })],
-        );
-        await client.query('commit');
+        existing = await withTransaction(deps.pool, async (client) => {
+          // Under the mailbox-assignment lock until commit: the checks below and the insert are one step.
+          await claimMailboxes(client, list, batch.id);
+          const before = await countBatchMailboxes(client, batch.id);
+          if (before + mailboxes.length > 50_000) {
+            throw new ApiError('MAILBOXES_INVALID', 'a batch holds at most 50000 mailboxes', {
+              problems: [{ code: 'TOO_MANY_ROWS', message: `the batch has ${before} mailboxes already` }],
+              truncated: false,
+            });
+          }
+          await insertMailboxes(client, deps.secretBox, batch.id, mailboxes);
+          await insertAuditEntries(client, [
+            {
+              batchId: batch.id,
+              batchName: batch.name,
+              actor: actor.owner,
+              command: 'addMailboxes',
+              outcome: 'accepted',
+              detail: { source: 'api', mailboxes: mailboxes.length },
+            },
+          ]);
+          return before;
+        });
       } catch (err) {
-        await client.query('rollback').catch(() => undefined);
         if ((err as { code?: string }).code === '23505') {
           throw new ApiError('MAILBOXES_INVALID', 'a mailbox was added to this batch at the same time', {
             problems: [],
@@ -213,8 +192,6 @@ export const mailboxRoutes: AnyRoute[] = [
           });
         }
         throw err;
-      } finally {
-        client.release();
       }
       deps.logger.info('mailboxes added', { batchId: batch.id, added: mailboxes.length, by: actor.owner });
       await notifyMailboxesChanged(deps, batch.workflow_id);
@@ -237,16 +214,12 @@ export const mailboxRoutes: AnyRoute[] = [
     async handler({ deps, params, query }) {
       const batch = await findBatch(deps.pool, params.id);
       const { page, pageSize, offset } = paging(query, 100);
-      const where = REPORT_FILTER;
-      const args = [batch.id, query.status ?? null, query.search ? likePattern(query.search) : null];
-      const [items, count] = await Promise.all([
-        deps.pool.query<MailboxRow>(
-          `select ${MAILBOX_COLUMNS} from mailboxes where ${where} order by id limit $4 offset $5`,
-          [...args, pageSize, offset],
-        ),
-        deps.pool.query<{ n: number }>(`select count(*)::int as n from mailboxes where ${where}`, args),
-      ]);
-      return { status: 200, body: { items: items.rows.map(mailboxView), total: count.rows[0]!.n, page, pageSize } };
+      const report = await mailboxReportPage(
+        deps.pool,
+        { batchId: batch.id, statuses: query.status ?? null, search: query.search ?? null },
+        { limit: pageSize, offset },
+      );
+      return { status: 200, body: { items: report.rows.map(mailboxView), total: report.total, page, pageSize } };
     },
   }),
   defineRoute({
@@ -270,9 +243,11 @@ export const mailboxRoutes: AnyRoute[] = [
       res.write(CSV_EXPORT_COLUMNS.map(([h]) => h).join(',') + '\r\n');
       let after = '0';
       for (;;) {
-        const { rows } = await deps.pool.query<MailboxRow>(
-          `select ${MAILBOX_COLUMNS} from mailboxes where ${REPORT_FILTER} and id > $4 order by id limit 2000`,
-          [batch.id, query.status ?? null, query.search ? likePattern(query.search) : null, after],
+        const rows = await mailboxReportAfter(
+          deps.pool,
+          { batchId: batch.id, statuses: query.status ?? null, search: query.search ?? null },
+          after,
+          2000,
         );
         if (rows.length === 0) break;
         let chunk = '';
@@ -321,31 +296,11 @@ export const mailboxRoutes: AnyRoute[] = [
     },
     async handler({ deps, params, query }) {
       const batch = await findBatch(deps.pool, params.id);
-      const { rows: found } = await deps.pool.query('select 1 from mailboxes where id = $1 and batch_id = $2', [
-        params.mailboxId,
-        batch.id,
-      ]);
-      if (found.length === 0) throw new ApiError('MAILBOX_NOT_FOUND', 'no mailbox with this id in the batch');
+      if (!(await mailboxInBatch(deps.pool, params.mailboxId, batch.id))) {
+        throw new ApiError('MAILBOX_NOT_FOUND', 'no mailbox with this id in the batch');
+      }
       const { page, pageSize, offset } = paging(query, 100);
-      const [items, count] = await Promise.all([
-        deps.pool.query<{
-          id: string;
-          folder: string;
-          source_uid: string | null;
-          internal_date: Date | null;
-          subject: string | null;
-          size_bytes: string | null;
-          reason: string;
-          created_at: Date;
-        }>(
-          `select id, folder, source_uid, internal_date, subject, size_bytes, reason, created_at
-             from skipped_items where mailbox_id = $1 order by id limit $2 offset $3`,
-          [params.mailboxId, pageSize, offset],
-        ),
-        deps.pool.query<{ n: number }>('select count(*)::int as n from skipped_items where mailbox_id = $1', [
-          params.mailboxId,
-        ]),
-      ]);
+      const items = await skippedItemsPage(deps.pool, params.mailboxId, { limit: pageSize, offset });
       return {
         status: 200,
         body: {
@@ -359,7 +314,7 @@ export const mailboxRoutes: AnyRoute[] = [
             reason: r.reason,
             createdAt: r.created_at.toISOString(),
           })),
-          total: count.rows[0]!.n,
+          total: items.total,
           page,
           pageSize,
         },
@@ -398,19 +353,7 @@ export const mailboxRoutes: AnyRoute[] = [
     },
     async handler({ deps, params, query }) {
       const batch = await findBatch(deps.pool, params.id);
-      const { rows } = await deps.pool.query<{
-        at: Date;
-        synced: number;
-        failed: number;
-        finalized: number;
-        items_synced: string;
-      }>(
-        `select * from (
-           select at, synced, failed, finalized, items_synced from batch_progress
-            where batch_id = $1 and ($2::timestamptz is null or at >= $2) order by at desc limit $3
-         ) recent order by at`,
-        [batch.id, query.since ?? null, query.limit ?? 1000],
-      );
+      const rows = await progressSamples(deps.pool, batch.id, query.since ?? null, query.limit ?? 1000);
       return {
         status: 200,
         body: {
@@ -445,22 +388,7 @@ export const mailboxRoutes: AnyRoute[] = [
       },
     },
     async handler({ deps }) {
-      const { rows } = await deps.pool.query<{
-        total: number;
-        synced: number;
-        finalized: number;
-        failed: number;
-        batches: number;
-      }>(
-        `select count(*)::int as total,
-                count(*) filter (where status in ('Synced', 'Completing', 'Completed')
-                                    or (status = 'Syncing' and initial_sync_at is not null))::int as synced,
-                count(*) filter (where status = 'Completed')::int as finalized,
-                count(*) filter (where status = 'Failed')::int as failed,
-                (select count(*)::int from batches) as batches
-           from mailboxes`,
-      );
-      const r = rows[0]!;
+      const r = await countAllMailboxes(deps.pool);
       return {
         status: 200,
         body: {

@@ -1,0 +1,117 @@
+import type { Queryable } from './transaction';
+
+/** A mailbox as the migration users report shows it (secrets are never selected). */
+export interface MailboxReportRow {
+  id: string;
+  email: string;
+  source_user: string;
+  destination_user: string | null;
+  status: string;
+  folders_total: number;
+  folders_synced: number;
+  items_total: string;
+  items_synced: string;
+  items_skipped: string;
+  bytes_synced: string;
+  current_folder: string | null;
+  items_per_second: number | null;
+  started_at: Date | null;
+  initial_sync_at: Date | null;
+  initial_sync_duration_ms: string | null;
+  last_synced_at: Date | null;
+  finalized_at: Date | null;
+  last_error: string | null;
+  last_error_code: string | null;
+  updated_at: Date;
+}
+
+const REPORT_COLUMNS = `id, email, source_user, destination_user, status, folders_total, folders_synced, items_total,
+  items_synced, items_skipped, bytes_synced, current_folder, items_per_second, started_at, initial_sync_at,
+  initial_sync_duration_ms, last_synced_at, finalized_at, last_error, last_error_code, updated_at`;
+
+/** Which of a batch's mailboxes the report shows: some statuses, a part of the address. */
+export interface ReportFilter {
+  batchId: string;
+  statuses: string[] | null;
+  search: string | null;
+}
+
+/** The report's filter as SQL ($1 batch, $2 statuses, $3 pattern); the list and the CSV export share it. */
+const REPORT_WHERE = `batch_id = $1 and ($2::text[] is null or status = any($2)) and ($3::text is null or email ilike $3)`;
+
+const filterArgs = (f: ReportFilter) => [
+  f.batchId,
+  f.statuses,
+  f.search ? `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null,
+];
+
+/** One page of the report, and how many mailboxes match in all. */
+export async function mailboxReportPage(
+  db: Queryable,
+  filter: ReportFilter,
+  page: { limit: number; offset: number },
+): Promise<{ rows: MailboxReportRow[]; total: number }> {
+  const args = filterArgs(filter);
+  const [items, count] = await Promise.all([
+    db.query<MailboxReportRow>(
+      `select ${REPORT_COLUMNS} from mailboxes where ${REPORT_WHERE} order by id limit $4 offset $5`,
+      [...args, page.limit, page.offset],
+    ),
+    db.query<{ n: number }>(`select count(*)::int as n from mailboxes where ${REPORT_WHERE}`, args),
+  ]);
+  return { rows: items.rows, total: count.rows[0]!.n };
+}
+
+/** The next rows of the report after mailbox id `afterId`, for an export that streams the whole batch. */
+export async function mailboxReportAfter(
+  db: Queryable,
+  filter: ReportFilter,
+  afterId: string,
+  limit: number,
+): Promise<MailboxReportRow[]> {
+  const { rows } = await db.query<MailboxReportRow>(
+    `select ${REPORT_COLUMNS} from mailboxes where ${REPORT_WHERE} and id > $4 order by id limit $5`,
+    [...filterArgs(filter), afterId, limit],
+  );
+  return rows;
+}
+
+export async function countBatchMailboxes(db: Queryable, batchId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('select count(*)::int as n from mailboxes where batch_id = $1', [
+    batchId,
+  ]);
+  return rows[0]!.n;
+}
+
+export async function mailboxInBatch(db: Queryable, mailboxId: string, batchId: string): Promise<boolean> {
+  const { rows } = await db.query('select 1 from mailboxes where id = $1 and batch_id = $2', [mailboxId, batchId]);
+  return rows.length > 0;
+}
+
+export interface SkippedItemRow {
+  id: string;
+  folder: string;
+  source_uid: string | null;
+  internal_date: Date | null;
+  subject: string | null;
+  size_bytes: string | null;
+  reason: string;
+  created_at: Date;
+}
+
+/** One page of the items a mailbox left behind, and how many there are. */
+export async function skippedItemsPage(
+  db: Queryable,
+  mailboxId: string,
+  page: { limit: number; offset: number },
+): Promise<{ rows: SkippedItemRow[]; total: number }> {
+  const [items, count] = await Promise.all([
+    db.query<SkippedItemRow>(
+      `select id, folder, source_uid, internal_date, subject, size_bytes, reason, created_at
+         from skipped_items where mailbox_id = $1 order by id limit $2 offset $3`,
+      [mailboxId, page.limit, page.offset],
+    ),
+    db.query<{ n: number }>('select count(*)::int as n from skipped_items where mailbox_id = $1', [mailboxId]),
+  ]);
+  return { rows: items.rows, total: count.rows[0]!.n };
+}
