@@ -1,16 +1,25 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
+import { withEndpointLease } from '../db/endpoint-leases';
 import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
+import {
+  loadSyncEndpoint,
+  loadSyncTarget,
+  markMailboxFailed,
+  markMailboxSyncing,
+  recordSyncError,
+  writeSyncFinished,
+  writeSyncProgress,
+  type SyncEndpointRow,
+} from '../db/mailbox-sync-rows';
 import type { PassKind } from '../domain/batch-messages';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
-import { testImapConnection, type ConnectionTestResult } from '../imap/connection-test';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
 import { SyncStore } from '../imap/sync-store';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
-import { withEndpointLease } from './endpoint-leases';
 
 export interface SyncMailboxInput {
   batchId: string;
@@ -26,14 +35,6 @@ export interface SyncMailboxResult {
   error?: string;
 }
 
-/** Test of one endpoint (its admin login when it has one), or of one mailbox's credentials on one side. */
-export interface TestEndpointConnectionInput {
-  endpointId: string;
-  /** With a mailbox: log in as that mailbox's user on this endpoint (its own secret, or the admin on its behalf). */
-  mailboxId?: string;
-  side?: 'source' | 'destination';
-}
-
 export interface SyncMailboxDeps {
   pool: Pool;
   /** This process's mailbox locks (one dedicated connection, see db/mailbox-locks.ts). */
@@ -41,37 +42,6 @@ export interface SyncMailboxDeps {
   secretBox: SecretBox;
   /** Minimum time between progress writes to the mailbox row. Default 2 seconds. */
   progressIntervalMs?: number;
-}
-
-interface EndpointRow {
-  id: string;
-  host: string;
-  port: number;
-  security: ImapEndpoint['security'];
-  accept_untrusted_certs: boolean;
-  auth_method: ImapEndpoint['authMethod'];
-  provider: ImapEndpoint['provider'];
-  admin_user: string | null;
-  admin_secret: Buffer | null;
-}
-
-interface MailboxRow {
-  id: string;
-  batch_id: string;
-  email: string;
-  source_user: string;
-  source_secret: Buffer | null;
-  destination_user: string | null;
-  destination_secret: Buffer | null;
-  started_at: Date | null;
-  source_endpoint_id: string;
-  destination_endpoint_id: string;
-  bad_item_limit: number;
-  large_item_limit: number;
-  large_item_max_bytes: string;
-  folder_include: string[];
-  folder_exclude: string[];
-  delete_on_destination: boolean;
 }
 
 /** Heartbeat details: where the last attempt of this activity got to (counters only, never a secret). */
@@ -83,7 +53,7 @@ interface SyncHeartbeat {
   currentFolder: string | null;
 }
 
-const endpointOf = (e: EndpointRow): ImapEndpoint => ({
+const endpointOf = (e: SyncEndpointRow): ImapEndpoint => ({
   host: e.host,
   port: e.port,
   security: e.security,
@@ -98,7 +68,7 @@ class CredentialsMissing extends Error {
 
 function credentialsFor(
   secretBox: SecretBox,
-  endpoint: EndpointRow,
+  endpoint: SyncEndpointRow,
   user: string,
   sealed: Buffer | null,
   context: string,
@@ -116,15 +86,6 @@ function credentialsFor(
   throw new CredentialsMissing(`no password for ${user} and no admin login on the endpoint`);
 }
 
-async function loadEndpoint(pool: Pool, id: string): Promise<EndpointRow | null> {
-  const { rows } = await pool.query<EndpointRow>(
-    `select id, host, port, security, accept_untrusted_certs, auth_method, provider, admin_user, admin_secret
-       from endpoints where id = $1`,
-    [id],
-  );
-  return rows[0] ?? null;
-}
-
 function currentContext(): Context | null {
   try {
     return Context.current();
@@ -134,36 +95,22 @@ function currentContext(): Context | null {
 }
 
 /**
- * The activities that move one mailbox: `syncMailbox` (one pass over one mailbox; permanent failures of the
- * mailbox are returned as status Failed, transient ones thrown so Temporal retries) and
- * `testEndpointConnection`.
+ * The activity that moves one mailbox: `syncMailbox`, one pass over one mailbox; permanent failures of the
+ * mailbox are returned as status Failed, transient ones thrown so Temporal retries.
  */
 export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
   const { pool, locks, secretBox } = deps;
   const progressIntervalMs = deps.progressIntervalMs ?? 2000;
 
   async function fail(mailboxId: string, code: string, message: string): Promise<SyncMailboxResult> {
-    await pool.query(
-      `update mailboxes set status = 'Failed', last_error = $2, last_error_code = $3, current_folder = null,
-              items_per_second = null, updated_at = now()
-        where id = $1`,
-      [mailboxId, message, code],
-    );
+    await markMailboxFailed(pool, mailboxId, code, message);
     return { mailboxId, status: 'Failed', errorCode: code, error: message };
   }
 
   async function syncMailbox(input: SyncMailboxInput): Promise<SyncMailboxResult> {
     const ctx = currentContext();
     const signal = ctx?.cancellationSignal;
-    const { rows } = await pool.query<MailboxRow>(
-      `select m.id, m.batch_id, m.email, m.source_user, m.source_secret, m.destination_user, m.destination_secret, m.started_at,
-              b.source_endpoint_id, b.destination_endpoint_id, b.bad_item_limit, b.large_item_limit, b.large_item_max_bytes,
-              b.folder_include, b.folder_exclude, b.delete_on_destination
-         from mailboxes m join batches b on b.id = m.batch_id
-        where m.id = $1 and m.batch_id = $2`,
-      [input.mailboxId, input.batchId],
-    );
-    const mb = rows[0];
+    const mb = await loadSyncTarget(pool, input.mailboxId, input.batchId);
     if (!mb)
       return {
         mailboxId: input.mailboxId,
@@ -172,8 +119,8 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         error: 'the mailbox is not part of the batch (removed?)',
       };
     const [srcEp, dstEp] = await Promise.all([
-      loadEndpoint(pool, mb.source_endpoint_id),
-      loadEndpoint(pool, mb.destination_endpoint_id),
+      loadSyncEndpoint(pool, mb.source_endpoint_id),
+      loadSyncEndpoint(pool, mb.destination_endpoint_id),
     ]);
     if (!srcEp || !dstEp) return fail(mb.id, 'ENDPOINT_NOT_FOUND', 'the batch endpoint no longer exists');
 
@@ -203,34 +150,22 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     const before = await store.totals();
     const resumed = (ctx?.info.heartbeatDetails ?? null) as SyncHeartbeat | null;
     const passStarted = Date.now();
-    await pool.query(
-      `update mailboxes set status = 'Syncing', started_at = coalesce(started_at, now()), updated_at = now() where id = $1`,
-      [mb.id],
-    );
+    await markMailboxSyncing(pool, mb.id);
 
     let lastWrite = 0;
     let writing: Promise<unknown> = Promise.resolve();
     const writeProgress = (p: MailboxSyncProgress) => {
       const seconds = (Date.now() - passStarted) / 1000;
-      writing = pool
-        .query(
-          `update mailboxes set status = 'Syncing', folders_total = $2, folders_synced = $3, items_total = greatest($4::bigint, $5::bigint),
-                  items_synced = $5::bigint, items_skipped = $6::bigint, bytes_synced = $7::bigint, current_folder = $8, items_per_second = $9::real,
-                  updated_at = now()
-            where id = $1 and status = 'Syncing'`,
-          [
-            mb.id,
-            p.foldersTotal,
-            p.foldersSynced,
-            p.itemsTotal,
-            before.copied + p.itemsCopied,
-            before.skipped + p.itemsSkipped,
-            before.bytes + p.bytesCopied,
-            p.currentFolder,
-            seconds > 0 ? p.itemsCopied / seconds : null,
-          ],
-        )
-        .catch(() => undefined); // progress is best effort; the final write is not
+      writing = writeSyncProgress(pool, mb.id, {
+        foldersTotal: p.foldersTotal,
+        foldersSynced: p.foldersSynced,
+        itemsTotal: p.itemsTotal,
+        itemsSynced: before.copied + p.itemsCopied,
+        itemsSkipped: before.skipped + p.itemsSkipped,
+        bytesSynced: before.bytes + p.bytesCopied,
+        currentFolder: p.currentFolder,
+        itemsPerSecond: seconds > 0 ? p.itemsCopied / seconds : null,
+      }).catch(() => undefined); // progress is best effort; the final write is not
     };
     let lastDetails: SyncHeartbeat | undefined = resumed ?? undefined;
     // Heartbeat on a clock too, not only on progress: one MULTIAPPEND of a large batch, or hashing a folder after
@@ -288,28 +223,15 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       await writing;
       const totals = await store.totals();
       const final = input.pass === 'final';
-      await pool.query(
-        `update mailboxes
-            set status = $2, folders_total = $3, folders_synced = $3, items_total = greatest($4::bigint, $5::bigint), items_synced = $5,
-                items_skipped = $6::bigint, bytes_synced = $7::bigint, current_folder = null, items_per_second = $8::real,
-                last_synced_at = now(), initial_sync_at = coalesce(initial_sync_at, now()),
-                initial_sync_duration_ms = coalesce(initial_sync_duration_ms,
-                  (extract(epoch from (now() - coalesce(started_at, now()))) * 1000)::bigint),
-                finalized_at = case when $9::boolean then now() else finalized_at end,
-                last_error = null, last_error_code = null, updated_at = now()
-          where id = $1`,
-        [
-          mb.id,
-          final ? 'Completed' : 'Synced',
-          summary.foldersTotal,
-          summary.itemsTotal,
-          totals.copied,
-          totals.skipped,
-          totals.bytes,
-          summary.itemsCopied / Math.max((Date.now() - passStarted) / 1000, 0.001),
-          final,
-        ],
-      );
+      await writeSyncFinished(pool, mb.id, {
+        final,
+        foldersTotal: summary.foldersTotal,
+        itemsTotal: summary.itemsTotal,
+        itemsSynced: totals.copied,
+        itemsSkipped: totals.skipped,
+        bytesSynced: totals.bytes,
+        itemsPerSecond: summary.itemsCopied / Math.max((Date.now() - passStarted) / 1000, 0.001),
+      });
       return { mailboxId: mb.id, status: final ? 'Completed' : 'Synced' };
     } catch (err) {
       if (ticker) clearInterval(ticker);
@@ -327,59 +249,10 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       const database = classifyDatabaseError(err);
       const code = err instanceof ImapSyncError ? err.code : (database?.code ?? 'SYNC_ERROR');
       const message = database?.message ?? (err instanceof Error ? err.message : String(err));
-      await pool
-        .query('update mailboxes set last_error = $2, last_error_code = $3, updated_at = now() where id = $1', [
-          mb.id,
-          message,
-          code,
-        ])
-        .catch(() => undefined);
+      await recordSyncError(pool, mb.id, code, message).catch(() => undefined);
       throw ApplicationFailure.retryable(message, code);
     }
   }
 
-  async function testEndpointConnection(input: TestEndpointConnectionInput): Promise<ConnectionTestResult> {
-    const ep = await loadEndpoint(pool, input.endpointId);
-    if (!ep) return { ok: false, code: 'ENDPOINT_NOT_FOUND', message: 'no such endpoint' };
-    try {
-      if (input.mailboxId) {
-        const { rows } = await pool.query<MailboxRow>(
-          'select id, batch_id, email, source_user, source_secret, destination_user, destination_secret from mailboxes where id = $1',
-          [input.mailboxId],
-        );
-        const mb = rows[0];
-        if (!mb) return { ok: false, code: 'MAILBOX_NOT_FOUND', message: 'no such mailbox' };
-        const creds =
-          input.side === 'destination'
-            ? credentialsFor(
-                secretBox,
-                ep,
-                mb.destination_user ?? mb.email,
-                mb.destination_secret,
-                secretContext.mailboxDestination(mb.batch_id, mb.email),
-              )
-            : credentialsFor(
-                secretBox,
-                ep,
-                mb.source_user,
-                mb.source_secret,
-                secretContext.mailboxSource(mb.batch_id, mb.email),
-              );
-        return await testImapConnection(endpointOf(ep), creds);
-      }
-      if (ep.admin_user && ep.admin_secret) {
-        const secret = secretBox.open(ep.admin_secret, secretContext.endpointAdmin(ep.id));
-        return await testImapConnection(endpointOf(ep), { user: ep.admin_user, secret });
-      }
-      return await testImapConnection(endpointOf(ep));
-    } catch (err) {
-      return {
-        ok: false,
-        code: (err as { code?: string }).code ?? 'SECRET_UNREADABLE',
-        message: (err as Error).message,
-      };
-    }
-  }
-
-  return { syncMailbox, testEndpointConnection };
+  return { syncMailbox };
 }

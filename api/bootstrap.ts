@@ -1,6 +1,8 @@
 import { open, mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from 'pg';
+import { liveAdminTokenExists, lockTokens } from '../db/tokens';
+import { withTransaction } from '../db/transaction';
 import { insertToken } from './tokens-store';
 
 export interface BootstrapResult {
@@ -21,15 +23,10 @@ export async function bootstrapAdminToken(
   pool: Pool,
   options: { dataDir: string; owner?: string },
 ): Promise<BootstrapResult> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    await client.query(`select pg_advisory_xact_lock(hashtext('mailferry.api_tokens'))`);
-    const { rows } = await client.query(`select 1 from api_tokens where role = 'admin' and revoked_at is null limit 1`);
-    if (rows.length > 0) {
-      await client.query('commit');
-      return { created: false };
-    }
+  // The token file is written inside the transaction: if the write fails, no token exists that nobody can read.
+  return withTransaction(pool, async (client) => {
+    await lockTokens(client);
+    if (await liveAdminTokenExists(client, null)) return { created: false };
     const { token } = await insertToken(client, {
       name: 'initial-admin',
       owner: options.owner ?? 'admin',
@@ -44,12 +41,6 @@ export async function bootstrapAdminToken(
       await handle.close();
     }
     await chmod(tokenFile, 0o600);
-    await client.query('commit');
     return { created: true, tokenFile, token };
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import { insertTokenRow, useTokenByHash, type TokenRole, type TokenRow } from '../db/tokens';
+import type { Queryable } from '../db/transaction';
 
-export type TokenRole = 'admin' | 'viewer';
+export type { TokenRole, TokenRow };
 
 /** Who is calling: the token's owner is recorded as "created by" and in the audit log. */
 export interface Actor {
@@ -9,16 +10,6 @@ export interface Actor {
   name: string;
   owner: string;
   role: TokenRole;
-}
-
-export interface TokenRow {
-  id: string;
-  name: string;
-  owner: string;
-  role: TokenRole;
-  created_at: Date;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
 }
 
 const TOKEN_PREFIX = 'mf_';
@@ -33,27 +24,16 @@ export function hashToken(token: string): Buffer {
 }
 
 export async function insertToken(
-  db: Pool | PoolClient,
+  db: Queryable,
   input: { name: string; owner: string; role: TokenRole },
 ): Promise<{ row: TokenRow; token: string }> {
   const token = generateToken();
-  const { rows } = await db.query<TokenRow>(
-    `insert into api_tokens (name, owner, role, token_hash) values ($1, $2, $3, $4)
-     returning id, name, owner, role, created_at, last_used_at, revoked_at`,
-    [input.name, input.owner, input.role, hashToken(token)],
-  );
-  return { row: rows[0]!, token };
+  return { row: await insertTokenRow(db, { ...input, hash: hashToken(token) }), token };
 }
 
 /** The actor of a live (not revoked) token, or undefined. */
-export async function findActiveToken(pool: Pool, token: string): Promise<Actor | undefined> {
-  const { rows } = await pool.query<TokenRow>(
-    `update api_tokens set last_used_at = now()
-      where token_hash = $1 and revoked_at is null
-      returning id, name, owner, role, created_at, last_used_at, revoked_at`,
-    [hashToken(token)],
-  );
-  const row = rows[0];
+export async function findActiveToken(db: Queryable, token: string): Promise<Actor | undefined> {
+  const row = await useTokenByHash(db, hashToken(token));
   return row ? { tokenId: row.id, name: row.name, owner: row.owner, role: row.role } : undefined;
 }
 

@@ -19,3 +19,116 @@ export async function existingEndpointIds(db: Queryable, ids: string[]): Promise
   const { rows } = await db.query<{ id: string }>('select id from endpoints where id = any($1::uuid[])', [ids]);
   return new Set(rows.map((r) => r.id));
 }
+
+/** The `endpoints` row (db/migrations/0001_init.sql). `admin_secret` is sealed (secrets/secret-box.ts). */
+export interface EndpointRow {
+  id: string;
+  name: string;
+  type: 'imap';
+  provider: 'generic' | 'dovecot' | 'gmail' | 'm365';
+  host: string;
+  port: number;
+  security: 'tls' | 'starttls' | 'none';
+  accept_untrusted_certs: boolean;
+  auth_method: 'plain' | 'login' | 'xoauth2';
+  admin_user: string | null;
+  admin_secret: Buffer | null;
+  max_concurrent_migrations: number;
+  max_concurrent_incremental_syncs: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The columns an endpoint is created or updated with. */
+export type EndpointFields = Omit<EndpointRow, 'id' | 'created_at' | 'updated_at'>;
+
+export async function findEndpointRow(db: Queryable, id: string): Promise<EndpointRow | null> {
+  const { rows } = await db.query<EndpointRow>('select * from endpoints where id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+export async function listEndpointRows(db: Queryable): Promise<EndpointRow[]> {
+  const { rows } = await db.query<EndpointRow>('select * from endpoints order by lower(name)');
+  return rows;
+}
+
+/** Whether another endpoint (not `exceptId`) has this name, case-insensitively. */
+export async function endpointNameTaken(db: Queryable, name: string, exceptId: string | null): Promise<boolean> {
+  const { rows } = await db.query('select 1 from endpoints where lower(name) = lower($1) and id is distinct from $2', [
+    name,
+    exceptId,
+  ]);
+  return rows.length > 0;
+}
+
+export async function insertEndpointRow(db: Queryable, id: string, e: EndpointFields): Promise<EndpointRow> {
+  const { rows } = await db.query<EndpointRow>(
+    `insert into endpoints (id, name, type, provider, host, port, security, accept_untrusted_certs, auth_method,
+                            admin_user, admin_secret, max_concurrent_migrations, max_concurrent_incremental_syncs)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
+    [
+      id,
+      e.name,
+      e.type,
+      e.provider,
+      e.host,
+      e.port,
+      e.security,
+      e.accept_untrusted_certs,
+      e.auth_method,
+      e.admin_user,
+      e.admin_secret,
+      e.max_concurrent_migrations,
+      e.max_concurrent_incremental_syncs,
+    ],
+  );
+  return rows[0]!;
+}
+
+export async function updateEndpointRow(
+  db: Queryable,
+  id: string,
+  e: Omit<EndpointFields, 'type'>,
+): Promise<EndpointRow> {
+  const { rows } = await db.query<EndpointRow>(
+    `update endpoints set name = $2, provider = $3, host = $4, port = $5, security = $6, accept_untrusted_certs = $7,
+            auth_method = $8, admin_user = $9, admin_secret = $10, max_concurrent_migrations = $11,
+            max_concurrent_incremental_syncs = $12, updated_at = now()
+      where id = $1 returning *`,
+    [
+      id,
+      e.name,
+      e.provider,
+      e.host,
+      e.port,
+      e.security,
+      e.accept_untrusted_certs,
+      e.auth_method,
+      e.admin_user,
+      e.admin_secret,
+      e.max_concurrent_migrations,
+      e.max_concurrent_incremental_syncs,
+    ],
+  );
+  return rows[0]!;
+}
+
+/** Deletes an endpoint; PostgreSQL refuses (23503) while a batch references it. */
+export async function deleteEndpointRow(db: Queryable, id: string): Promise<void> {
+  await db.query('delete from endpoints where id = $1', [id]);
+}
+
+/** Batches that use the endpoint (at most 100), only those in `statuses` when given. */
+export async function batchesUsingEndpoint(
+  db: Queryable,
+  id: string,
+  statuses: readonly string[] | null,
+): Promise<{ id: string; name: string; status: string }[]> {
+  const { rows } = await db.query<{ id: string; name: string; status: string }>(
+    `select id, name, status from batches
+      where (source_endpoint_id = $1 or destination_endpoint_id = $1) and ($2::text[] is null or status = any($2))
+      order by name limit 100`,
+    [id, statuses],
+  );
+  return rows;
+}

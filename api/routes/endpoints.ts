@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import {
+  batchesUsingEndpoint,
+  deleteEndpointRow,
+  endpointNameTaken,
+  findEndpointRow,
+  insertEndpointRow,
+  listEndpointRows,
+  updateEndpointRow,
+  type EndpointRow,
+} from '../../db/endpoints';
 import { RUNNING_STATUSES } from '../../domain/batch-status';
 import { secretContext } from '../../secrets/secret-box';
 import type { ApiDeps, ConnectionTestResult, ConnectionTestSettings } from '../deps';
@@ -88,23 +98,7 @@ const testResultSchema = z
   .object({ ok: z.boolean(), code: z.string(), message: z.string() })
   .meta({ id: 'ConnectionTestResult' });
 
-export interface EndpointRow {
-  id: string;
-  name: string;
-  type: 'imap';
-  provider: ConnectionTestSettings['provider'];
-  host: string;
-  port: number;
-  security: ConnectionTestSettings['security'];
-  accept_untrusted_certs: boolean;
-  auth_method: ConnectionTestSettings['authMethod'];
-  admin_user: string | null;
-  admin_secret: Buffer | null;
-  max_concurrent_migrations: number;
-  max_concurrent_incremental_syncs: number;
-  created_at: Date;
-  updated_at: Date;
-}
+export type { EndpointRow };
 
 export function endpointView(row: EndpointRow): z.infer<typeof endpointSchema> {
   return {
@@ -127,9 +121,9 @@ export function endpointView(row: EndpointRow): z.infer<typeof endpointSchema> {
 }
 
 export async function findEndpoint(deps: ApiDeps, id: string): Promise<EndpointRow> {
-  const { rows } = await deps.pool.query<EndpointRow>('select * from endpoints where id = $1', [id]);
-  if (!rows[0]) throw new ApiError('ENDPOINT_NOT_FOUND', 'no endpoint with this id', { id });
-  return rows[0];
+  const row = await findEndpointRow(deps.pool, id);
+  if (!row) throw new ApiError('ENDPOINT_NOT_FOUND', 'no endpoint with this id', { id });
+  return row;
 }
 
 /** Runs the injected connection test; a tester that throws counts as a failed test, never a 500. */
@@ -176,13 +170,7 @@ function rowSettings(deps: ApiDeps, row: EndpointRow): ConnectionTestSettings {
 
 /** Batches that use the endpoint, optionally only the running ones. */
 async function batchesUsing(deps: ApiDeps, id: string, runningOnly: boolean) {
-  const { rows } = await deps.pool.query<{ id: string; name: string; status: string }>(
-    `select id, name, status from batches
-      where (source_endpoint_id = $1 or destination_endpoint_id = $1) and ($2::text[] is null or status = any($2))
-      order by name limit 100`,
-    [id, runningOnly ? RUNNING_STATUSES : null],
-  );
-  return rows;
+  return batchesUsingEndpoint(deps.pool, id, runningOnly ? RUNNING_STATUSES : null);
 }
 
 function testFailed(result: ConnectionTestResult): ApiError {
@@ -201,7 +189,7 @@ export const endpointRoutes: AnyRoute[] = [
     access: 'viewer',
     responses: { 200: { description: 'All endpoints by name', schema: z.object({ items: z.array(endpointSchema) }) } },
     async handler({ deps }) {
-      const { rows } = await deps.pool.query<EndpointRow>('select * from endpoints order by lower(name)');
+      const rows = await listEndpointRows(deps.pool);
       return { status: 200, body: { items: rows.map(endpointView) } };
     },
   }),
@@ -220,10 +208,8 @@ export const endpointRoutes: AnyRoute[] = [
       422: { description: 'ENDPOINT_TEST_FAILED (details.test)', schema: errorSchema },
     },
     async handler({ deps, body, query }) {
-      const { rows: taken } = await deps.pool.query('select 1 from endpoints where lower(name) = lower($1)', [
-        body.name,
-      ]);
-      if (taken.length > 0) throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
+      if (await endpointNameTaken(deps.pool, body.name, null))
+        throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
       if (!query.skipTest) {
         const result = await runTest(deps, settingsOf(body));
         if (!result.ok) throw testFailed(result);
@@ -232,28 +218,22 @@ export const endpointRoutes: AnyRoute[] = [
       const secret = body.adminPassword
         ? deps.secretBox.seal(body.adminPassword, secretContext.endpointAdmin(id))
         : null;
-      const { rows } = await deps.pool.query<EndpointRow>(
-        `insert into endpoints (id, name, type, provider, host, port, security, accept_untrusted_certs, auth_method,
-                                admin_user, admin_secret, max_concurrent_migrations, max_concurrent_incremental_syncs)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
-        [
-          id,
-          body.name,
-          body.type,
-          body.provider,
-          body.host,
-          body.port,
-          body.security,
-          body.acceptUntrustedCerts,
-          body.authMethod,
-          body.adminUser ?? null,
-          secret,
-          body.maxConcurrentMigrations,
-          body.maxConcurrentIncrementalSyncs,
-        ],
-      );
+      const row = await insertEndpointRow(deps.pool, id, {
+        name: body.name,
+        type: body.type,
+        provider: body.provider,
+        host: body.host,
+        port: body.port,
+        security: body.security,
+        accept_untrusted_certs: body.acceptUntrustedCerts,
+        auth_method: body.authMethod,
+        admin_user: body.adminUser ?? null,
+        admin_secret: secret,
+        max_concurrent_migrations: body.maxConcurrentMigrations,
+        max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs,
+      });
       deps.logger.info('endpoint created', { endpointId: id, name: body.name, host: body.host });
-      return { status: 201, body: endpointView(rows[0]!) };
+      return { status: 201, body: endpointView(row) };
     },
   }),
   defineRoute({
@@ -319,11 +299,8 @@ export const endpointRoutes: AnyRoute[] = [
         );
       }
       if (body.name !== undefined) {
-        const { rows } = await deps.pool.query('select 1 from endpoints where lower(name) = lower($1) and id <> $2', [
-          body.name,
-          row.id,
-        ]);
-        if (rows.length > 0) throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
+        if (await endpointNameTaken(deps.pool, body.name, row.id))
+          throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
       }
       const current = rowSettings(deps, row);
       const next: ConnectionTestSettings = {
@@ -358,28 +335,21 @@ export const endpointRoutes: AnyRoute[] = [
           : body.adminPassword === null
             ? null
             : deps.secretBox.seal(body.adminPassword, secretContext.endpointAdmin(row.id));
-      const { rows } = await deps.pool.query<EndpointRow>(
-        `update endpoints set name = $2, provider = $3, host = $4, port = $5, security = $6, accept_untrusted_certs = $7,
-                auth_method = $8, admin_user = $9, admin_secret = $10, max_concurrent_migrations = $11,
-                max_concurrent_incremental_syncs = $12, updated_at = now()
-          where id = $1 returning *`,
-        [
-          row.id,
-          body.name ?? row.name,
-          next.provider,
-          next.host,
-          next.port,
-          next.security,
-          next.acceptUntrustedCerts,
-          next.authMethod,
-          next.adminUser ?? null,
-          secret,
-          body.maxConcurrentMigrations ?? row.max_concurrent_migrations,
-          body.maxConcurrentIncrementalSyncs ?? row.max_concurrent_incremental_syncs,
-        ],
-      );
+      const updated = await updateEndpointRow(deps.pool, row.id, {
+        name: body.name ?? row.name,
+        provider: next.provider,
+        host: next.host,
+        port: next.port,
+        security: next.security,
+        accept_untrusted_certs: next.acceptUntrustedCerts,
+        auth_method: next.authMethod,
+        admin_user: next.adminUser ?? null,
+        admin_secret: secret,
+        max_concurrent_migrations: body.maxConcurrentMigrations ?? row.max_concurrent_migrations,
+        max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs ?? row.max_concurrent_incremental_syncs,
+      });
       deps.logger.info('endpoint updated', { endpointId: row.id });
-      return { status: 200, body: endpointView(rows[0]!) };
+      return { status: 200, body: endpointView(updated) };
     },
   }),
   defineRoute({
@@ -407,7 +377,7 @@ export const endpointRoutes: AnyRoute[] = [
         );
       }
       try {
-        await deps.pool.query('delete from endpoints where id = $1', [row.id]);
+        await deleteEndpointRow(deps.pool, row.id);
       } catch (err) {
         if ((err as { code?: string }).code === '23503') {
           throw new ApiError('ENDPOINT_IN_USE', 'endpoint is used by a batch created just now', { batches: [] });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pingDatabase } from '../../db/health';
 import { ApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
 import { errorSchema } from '../schemas';
@@ -44,7 +45,7 @@ export const systemRoutes: AnyRoute[] = [
     },
     async handler({ deps }) {
       const [postgres, temporal] = await Promise.all([
-        timed(() => deps.pool.query('select 1'), 3000),
+        timed(() => pingDatabase(deps.pool), 3000),
         timed(() => deps.temporal.workflowService.getSystemInfo({}), 3000),
       ]);
       const checks = { postgres, temporal };

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { findTokenRow, listTokenRows, liveAdminTokenExists, lockTokens, revokeTokenRow } from '../../db/tokens';
+import { withTransaction } from '../../db/transaction';
 import { ApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
 import { idParam, plainText } from '../schemas';
-import { insertToken, tokenView, type TokenRow } from '../tokens-store';
+import { insertToken, tokenView } from '../tokens-store';
 
 const tokenSchema = z
   .object({
@@ -24,8 +26,6 @@ const createTokenBody = z
   })
   .strict();
 
-const ROW = 'id, name, owner, role, created_at, last_used_at, revoked_at';
-
 export const tokenRoutes: AnyRoute[] = [
   defineRoute({
     method: 'get',
@@ -36,7 +36,7 @@ export const tokenRoutes: AnyRoute[] = [
     access: 'admin',
     responses: { 200: { description: 'Tokens, newest first', schema: z.object({ items: z.array(tokenSchema) }) } },
     async handler({ deps }) {
-      const { rows } = await deps.pool.query<TokenRow>(`select ${ROW} from api_tokens order by created_at desc, id`);
+      const rows = await listTokenRows(deps.pool);
       return { status: 200, body: { items: rows.map(tokenView) } };
     },
   }),
@@ -67,40 +67,19 @@ export const tokenRoutes: AnyRoute[] = [
     params: idParam,
     responses: { 200: { description: 'Revoked (or already revoked)', schema: tokenSchema } },
     async handler({ deps, params }) {
-      const client = await deps.pool.connect();
-      try {
-        await client.query('begin');
+      const outcome = await withTransaction(deps.pool, async (client) => {
         // Serialise revocations so two requests cannot revoke the last two admin tokens at once.
-        await client.query(`select pg_advisory_xact_lock(hashtext('mailferry.api_tokens'))`);
-        const { rows } = await client.query<TokenRow>(`select ${ROW} from api_tokens where id = $1`, [params.id]);
-        const row = rows[0];
+        await lockTokens(client);
+        const row = await findTokenRow(client, params.id);
         if (!row) throw new ApiError('TOKEN_NOT_FOUND', 'no token with this id');
-        if (row.revoked_at) {
-          await client.query('commit');
-          return { status: 200, body: tokenView(row) };
+        if (row.revoked_at) return { row, revokedNow: false };
+        if (row.role === 'admin' && !(await liveAdminTokenExists(client, params.id))) {
+          throw new ApiError('LAST_ADMIN_TOKEN', 'this is the last admin token; create another admin token first');
         }
-        if (row.role === 'admin') {
-          const { rows: others } = await client.query(
-            `select 1 from api_tokens where role = 'admin' and revoked_at is null and id <> $1 limit 1`,
-            [params.id],
-          );
-          if (others.length === 0) {
-            throw new ApiError('LAST_ADMIN_TOKEN', 'this is the last admin token; create another admin token first');
-          }
-        }
-        const { rows: revoked } = await client.query<TokenRow>(
-          `update api_tokens set revoked_at = now() where id = $1 returning ${ROW}`,
-          [params.id],
-        );
-        await client.query('commit');
-        deps.logger.info('api token revoked', { tokenId: params.id });
-        return { status: 200, body: tokenView(revoked[0]!) };
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+        return { row: await revokeTokenRow(client, params.id), revokedNow: true };
+      });
+      if (outcome.revokedNow) deps.logger.info('api token revoked', { tokenId: params.id });
+      return { status: 200, body: tokenView(outcome.row) };
     },
   }),
 ];

@@ -1,4 +1,3 @@
-import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import {
   buildMessage,
@@ -7,7 +6,7 @@ import {
   type DovecotServer,
   type SeedMessage,
 } from '../fixtures/dovecot';
-import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync, secretBox } from './helpers';
+import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync } from './helpers';
 
 const USER = 'alice@example.com';
 
@@ -79,28 +78,6 @@ describe('syncMailbox activity against two Dovecots', () => {
     expect(await mailboxRow(db.pool, mailboxId)).toMatchObject({ status: 'Completed', items_synced: '31' });
   });
 
-  it("testEndpointConnection checks an endpoint, and one mailbox's credentials on either side", async () => {
-    const { testEndpointConnection } = createSyncMailboxActivities({ ...db, secretBox });
-    const { rows } = await db.pool.query<{ source_endpoint_id: string; destination_endpoint_id: string }>(
-      'select source_endpoint_id, destination_endpoint_id from batches where id = $1',
-      [batchId],
-    );
-    const { source_endpoint_id: src, destination_endpoint_id: dst } = rows[0]!;
-    expect(await testEndpointConnection({ endpointId: src })).toMatchObject({ ok: true, code: 'OK' });
-    expect(await testEndpointConnection({ endpointId: src, mailboxId, side: 'source' })).toMatchObject({
-      ok: true,
-      code: 'OK',
-    });
-    expect(await testEndpointConnection({ endpointId: dst, mailboxId, side: 'destination' })).toMatchObject({
-      ok: true,
-      code: 'OK',
-    });
-    // The source password does not open the destination.
-    expect(await testEndpointConnection({ endpointId: dst, mailboxId, side: 'source' })).toMatchObject({
-      ok: false,
-      code: 'AUTH_FAILED',
-    });
-  });
   it('writes progress to the read model at a bounded rate, not once per message', async () => {
     const user = 'paced@example.com';
     await source.addUser(user, 'src-pw');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { withEndpointLease, LeaseAbortedError } from '../../activities/endpoint-leases';
+import { withEndpointLease, LeaseAbortedError } from '../../db/endpoint-leases';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 
 let db: TestDatabase;

@@ -1,0 +1,152 @@
+import type { Queryable } from './transaction';
+
+/**
+ * The rows a mailbox sync reads and writes: what to sync (the mailbox with its batch's settings), the endpoints,
+ * and the mailbox's row in the read model as the sync moves it through Syncing to Synced, Completed or Failed.
+ */
+
+/** A mailbox with its batch's sync settings. Secrets are sealed (secrets/secret-box.ts). */
+export interface SyncTargetRow {
+  id: string;
+  batch_id: string;
+  email: string;
+  source_user: string;
+  source_secret: Buffer | null;
+  destination_user: string | null;
+  destination_secret: Buffer | null;
+  source_endpoint_id: string;
+  destination_endpoint_id: string;
+  bad_item_limit: number;
+  large_item_limit: number;
+  large_item_max_bytes: string;
+  folder_include: string[];
+  folder_exclude: string[];
+  delete_on_destination: boolean;
+}
+
+export async function loadSyncTarget(db: Queryable, mailboxId: string, batchId: string): Promise<SyncTargetRow | null> {
+  const { rows } = await db.query<SyncTargetRow>(
+    `select m.id, m.batch_id, m.email, m.source_user, m.source_secret, m.destination_user, m.destination_secret,
+            b.source_endpoint_id, b.destination_endpoint_id, b.bad_item_limit, b.large_item_limit, b.large_item_max_bytes,
+            b.folder_include, b.folder_exclude, b.delete_on_destination
+       from mailboxes m join batches b on b.id = m.batch_id
+      where m.id = $1 and m.batch_id = $2`,
+    [mailboxId, batchId],
+  );
+  return rows[0] ?? null;
+}
+
+/** How to reach an endpoint's server, with its sealed admin secret. */
+export interface SyncEndpointRow {
+  id: string;
+  host: string;
+  port: number;
+  security: 'tls' | 'starttls' | 'none';
+  accept_untrusted_certs: boolean;
+  auth_method: 'plain' | 'login' | 'xoauth2';
+  provider: 'generic' | 'dovecot' | 'gmail' | 'm365';
+  admin_user: string | null;
+  admin_secret: Buffer | null;
+}
+
+export async function loadSyncEndpoint(db: Queryable, id: string): Promise<SyncEndpointRow | null> {
+  const { rows } = await db.query<SyncEndpointRow>(
+    `select id, host, port, security, accept_untrusted_certs, auth_method, provider, admin_user, admin_secret
+       from endpoints where id = $1`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+export async function markMailboxFailed(
+  db: Queryable,
+  mailboxId: string,
+  code: string,
+  message: string,
+): Promise<void> {
+  await db.query(
+    `update mailboxes set status = 'Failed', last_error = $2, last_error_code = $3, current_folder = null,
+            items_per_second = null, updated_at = now()
+      where id = $1`,
+    [mailboxId, message, code],
+  );
+}
+
+export async function markMailboxSyncing(db: Queryable, mailboxId: string): Promise<void> {
+  await db.query(
+    `update mailboxes set status = 'Syncing', started_at = coalesce(started_at, now()), updated_at = now() where id = $1`,
+    [mailboxId],
+  );
+}
+
+/** Where a sync stands, over the whole mailbox (all passes) for the item and byte counts. */
+export interface SyncProgressRecord {
+  foldersTotal: number;
+  foldersSynced: number;
+  itemsTotal: number;
+  itemsSynced: number;
+  itemsSkipped: number;
+  bytesSynced: number;
+  currentFolder: string | null;
+  itemsPerSecond: number | null;
+}
+
+/** Progress of a running sync; only while the row still says Syncing (a Stop may have moved it on). */
+export async function writeSyncProgress(db: Queryable, mailboxId: string, p: SyncProgressRecord): Promise<void> {
+  await db.query(
+    `update mailboxes set status = 'Syncing', folders_total = $2, folders_synced = $3, items_total = greatest($4::bigint, $5::bigint),
+            items_synced = $5::bigint, items_skipped = $6::bigint, bytes_synced = $7::bigint, current_folder = $8, items_per_second = $9::real,
+            updated_at = now()
+      where id = $1 and status = 'Syncing'`,
+    [
+      mailboxId,
+      p.foldersTotal,
+      p.foldersSynced,
+      p.itemsTotal,
+      p.itemsSynced,
+      p.itemsSkipped,
+      p.bytesSynced,
+      p.currentFolder,
+      p.itemsPerSecond,
+    ],
+  );
+}
+
+/** A finished pass: Synced, or Completed after the final one; the first also sets the initial-sync statistics. */
+export async function writeSyncFinished(
+  db: Queryable,
+  mailboxId: string,
+  p: Omit<SyncProgressRecord, 'foldersSynced' | 'currentFolder'> & { final: boolean },
+): Promise<void> {
+  await db.query(
+    `update mailboxes
+        set status = $2, folders_total = $3, folders_synced = $3, items_total = greatest($4::bigint, $5::bigint), items_synced = $5,
+            items_skipped = $6::bigint, bytes_synced = $7::bigint, current_folder = null, items_per_second = $8::real,
+            last_synced_at = now(), initial_sync_at = coalesce(initial_sync_at, now()),
+            initial_sync_duration_ms = coalesce(initial_sync_duration_ms,
+              (extract(epoch from (now() - coalesce(started_at, now()))) * 1000)::bigint),
+            finalized_at = case when $9::boolean then now() else finalized_at end,
+            last_error = null, last_error_code = null, updated_at = now()
+      where id = $1`,
+    [
+      mailboxId,
+      p.final ? 'Completed' : 'Synced',
+      p.foldersTotal,
+      p.itemsTotal,
+      p.itemsSynced,
+      p.itemsSkipped,
+      p.bytesSynced,
+      p.itemsPerSecond,
+      p.final,
+    ],
+  );
+}
+
+/** The reason of a failed attempt that Temporal will retry; the status stays. */
+export async function recordSyncError(db: Queryable, mailboxId: string, code: string, message: string): Promise<void> {
+  await db.query('update mailboxes set last_error = $2, last_error_code = $3, updated_at = now() where id = $1', [
+    mailboxId,
+    message,
+    code,
+  ]);
+}
