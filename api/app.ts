@@ -28,7 +28,7 @@ export function apiRoutes(): AnyRoute[] {
     access: 'public',
     responses: { 200: { description: 'OpenAPI 3.1 document' } },
     async handler() {
-      return { status: 200, body: document };
+      return { status: 200 as const, body: document };
     },
   });
   const all = [...routes, openApiRoute];

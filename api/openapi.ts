@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AnyRoute } from './route';
+import type { AnyRoute, Responses } from './route';
 import { errorSchema } from './schemas';
 
 type JsonSchema = Record<string, unknown>;
@@ -58,7 +58,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { version: strin
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const responses: Record<string, unknown> = {};
-    for (const [status, doc] of Object.entries(route.responses)) {
+    for (const [status, doc] of Object.entries(route.responses as Responses)) {
       responses[status] = {
         description: doc.description,
         ...(doc.schema || doc.contentType

@@ -24,6 +24,20 @@ export interface Reply {
   body?: unknown;
 }
 
+/** Responses of one operation, by status code. */
+export type Responses = Record<number, ResponseDoc>;
+
+/**
+ * What a handler may return: for each documented status, a body of that status's schema (its input type: dates
+ * as strings, as the JSON carries them); a status documented without a schema (the OpenAPI document itself, a
+ * 204) takes any body or none. The compiler refuses a status or a body the OpenAPI document does not describe.
+ */
+export type ReplyOf<R extends Responses> = {
+  [K in keyof R & number]: R[K] extends { schema: infer S extends z.ZodType }
+    ? { status: K; body: z.input<S> }
+    : { status: K; body?: unknown };
+}[keyof R & number];
+
 export interface Ctx<P, Q, B> {
   req: Request;
   res: Response;
@@ -39,6 +53,7 @@ export interface RouteDef<
   P extends z.ZodType = z.ZodType,
   Q extends z.ZodType = z.ZodType,
   B extends z.ZodType = z.ZodType,
+  R extends Responses = Responses,
 > {
   method: HttpMethod;
   /** OpenAPI style: `/batches/{id}`. */
@@ -58,20 +73,21 @@ export interface RouteDef<
   csvQuery?: z.ZodType;
   /** Route accepts a large body (CSV uploads). */
   largeBody?: boolean;
-  responses: Record<number, ResponseDoc>;
+  responses: R;
   /** Returns the reply, or undefined when it wrote the response itself (streams). */
-  handler(ctx: Ctx<z.output<P>, z.output<Q>, z.output<B>>): Promise<Reply | undefined>;
+  handler(ctx: Ctx<z.output<P>, z.output<Q>, z.output<B>>): Promise<ReplyOf<R> | undefined>;
 }
 
 // The route list is heterogeneous; each definition is checked where it is written (defineRoute).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = RouteDef<any, any, any>;
+export type AnyRoute = RouteDef<any, any, any, any>;
 
 export function defineRoute<
   P extends z.ZodType = z.ZodObject,
   Q extends z.ZodType = z.ZodObject,
   B extends z.ZodType = z.ZodUndefined,
->(def: RouteDef<P, Q, B>): AnyRoute {
+  const R extends Responses = Responses,
+>(def: RouteDef<P, Q, B, R>): AnyRoute {
   return def as AnyRoute;
 }
 
@@ -177,7 +193,7 @@ function handlerFor(route: AnyRoute, deps: ApiDeps): RequestHandler {
       } else if (route.query) {
         query = parseOrThrow(route.query, req.query, 'query parameter');
       }
-      const reply = await route.handler({ req, res, deps, params, query, body, actor });
+      const reply: Reply | undefined = await route.handler({ req, res, deps, params, query, body, actor });
       if (!reply) return;
       if (reply.body === undefined) res.status(reply.status).end();
       else res.status(reply.status).json(reply.body);

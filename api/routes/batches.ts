@@ -96,7 +96,7 @@ export const batchRoutes: AnyRoute[] = [
         offset,
       });
       return {
-        status: 200,
+        status: 200 as const,
         body: {
           items: rows.map((r) => ({
             id: r.id,
@@ -226,7 +226,7 @@ export const batchRoutes: AnyRoute[] = [
         });
       }
       deps.logger.info('batch created', { batchId, name: body.name, mailboxes: mailboxes.length, by: actor.owner });
-      return { status: 201, body: await batchDetail(deps, row, undefined) };
+      return { status: 201 as const, body: await batchDetail(deps, row, undefined) };
     },
   }),
   defineRoute({
@@ -243,7 +243,7 @@ export const batchRoutes: AnyRoute[] = [
     },
     async handler({ deps, params }) {
       const row = await findBatch(deps.pool, params.id);
-      return { status: 200, body: await batchDetail(deps, row, await queryBatch(deps, row.workflow_id)) };
+      return { status: 200 as const, body: await batchDetail(deps, row, await queryBatch(deps, row.workflow_id)) };
     },
   }),
   defineRoute({
@@ -271,7 +271,7 @@ export const batchRoutes: AnyRoute[] = [
       // The workflow's applyEdit activity has written the settings before the update returned.
       const row = await findBatch(deps.pool, result.batch.id);
       return {
-        status: 200,
+        status: 200 as const,
         body: { ...result, batch: await batchDetail(deps, row, await queryBatch(deps, row.workflow_id)) },
       };
     },
@@ -289,7 +289,7 @@ export const batchRoutes: AnyRoute[] = [
       ...commandErrors,
     },
     async handler({ deps, params, actor }) {
-      return { status: 202, body: await runCommand(deps, actor, params.id, 'remove') };
+      return { status: 202 as const, body: await runCommand(deps, actor, params.id, 'remove') };
     },
   }),
   ...(
@@ -317,7 +317,7 @@ export const batchRoutes: AnyRoute[] = [
         ...commandErrors,
       },
       async handler({ deps, params, actor }) {
-        return { status: 200, body: await runCommand(deps, actor, params.id, command) };
+        return { status: 200 as const, body: await runCommand(deps, actor, params.id, command) };
       },
     }),
   ),

@@ -190,7 +190,7 @@ export const endpointRoutes: AnyRoute[] = [
     responses: { 200: { description: 'All endpoints by name', schema: z.object({ items: z.array(endpointSchema) }) } },
     async handler({ deps }) {
       const rows = await listEndpointRows(deps.pool);
-      return { status: 200, body: { items: rows.map(endpointView) } };
+      return { status: 200 as const, body: { items: rows.map(endpointView) } };
     },
   }),
   defineRoute({
@@ -233,7 +233,7 @@ export const endpointRoutes: AnyRoute[] = [
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs,
       });
       deps.logger.info('endpoint created', { endpointId: id, name: body.name, host: body.host });
-      return { status: 201, body: endpointView(row) };
+      return { status: 201 as const, body: endpointView(row) };
     },
   }),
   defineRoute({
@@ -246,7 +246,7 @@ export const endpointRoutes: AnyRoute[] = [
     body: testEndpointBody,
     responses: { 200: { description: 'The test result (ok false when the test failed)', schema: testResultSchema } },
     async handler({ deps, body }) {
-      return { status: 200, body: await runTest(deps, settingsOf(body)) };
+      return { status: 200 as const, body: await runTest(deps, settingsOf(body)) };
     },
   }),
   defineRoute({
@@ -268,7 +268,7 @@ export const endpointRoutes: AnyRoute[] = [
     },
     async handler({ deps, params }) {
       const row = await findEndpoint(deps, params.id);
-      return { status: 200, body: { ...endpointView(row), batches: await batchesUsing(deps, row.id, false) } };
+      return { status: 200 as const, body: { ...endpointView(row), batches: await batchesUsing(deps, row.id, false) } };
     },
   }),
   defineRoute({
@@ -349,7 +349,7 @@ export const endpointRoutes: AnyRoute[] = [
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs ?? row.max_concurrent_incremental_syncs,
       });
       deps.logger.info('endpoint updated', { endpointId: row.id });
-      return { status: 200, body: endpointView(updated) };
+      return { status: 200 as const, body: endpointView(updated) };
     },
   }),
   defineRoute({
@@ -385,7 +385,7 @@ export const endpointRoutes: AnyRoute[] = [
         throw err;
       }
       deps.logger.info('endpoint deleted', { endpointId: row.id });
-      return { status: 204 };
+      return { status: 204 as const };
     },
   }),
   defineRoute({
@@ -401,7 +401,7 @@ export const endpointRoutes: AnyRoute[] = [
     async handler({ deps, params, body }) {
       const row = await findEndpoint(deps, params.id);
       return {
-        status: 200,
+        status: 200 as const,
         body: await runTest(deps, { ...rowSettings(deps, row), testMailbox: body.testMailbox ?? null }),
       };
     },

@@ -195,7 +195,7 @@ export const mailboxRoutes: AnyRoute[] = [
       }
       deps.logger.info('mailboxes added', { batchId: batch.id, added: mailboxes.length, by: actor.owner });
       await notifyMailboxesChanged(deps, batch.workflow_id);
-      return { status: 201, body: { added: mailboxes.length, total: existing + mailboxes.length } };
+      return { status: 201 as const, body: { added: mailboxes.length, total: existing + mailboxes.length } };
     },
   }),
   defineRoute({
@@ -219,7 +219,10 @@ export const mailboxRoutes: AnyRoute[] = [
         { batchId: batch.id, statuses: query.status ?? null, search: query.search ?? null },
         { limit: pageSize, offset },
       );
-      return { status: 200, body: { items: report.rows.map(mailboxView), total: report.total, page, pageSize } };
+      return {
+        status: 200 as const,
+        body: { items: report.rows.map(mailboxView), total: report.total, page, pageSize },
+      };
     },
   }),
   defineRoute({
@@ -302,7 +305,7 @@ export const mailboxRoutes: AnyRoute[] = [
       const { page, pageSize, offset } = paging(query, 100);
       const items = await skippedItemsPage(deps.pool, params.mailboxId, { limit: pageSize, offset });
       return {
-        status: 200,
+        status: 200 as const,
         body: {
           items: items.rows.map((r) => ({
             id: r.id,
@@ -355,7 +358,7 @@ export const mailboxRoutes: AnyRoute[] = [
       const batch = await findBatch(deps.pool, params.id);
       const rows = await progressSamples(deps.pool, batch.id, query.since ?? null, query.limit ?? 1000);
       return {
-        status: 200,
+        status: 200 as const,
         body: {
           items: rows.map((r) => ({
             at: r.at.toISOString(),
@@ -390,7 +393,7 @@ export const mailboxRoutes: AnyRoute[] = [
     async handler({ deps }) {
       const r = await countAllMailboxes(deps.pool);
       return {
-        status: 200,
+        status: 200 as const,
         body: {
           totalMailboxes: r.total,
           syncedMailboxes: r.synced,

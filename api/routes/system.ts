@@ -53,7 +53,7 @@ export const systemRoutes: AnyRoute[] = [
         const failing = [postgres.ok ? null : 'PostgreSQL', temporal.ok ? null : 'Temporal'].filter(Boolean);
         throw new ApiError('UNHEALTHY', `${failing.join(' and ')} not reachable`, { checks });
       }
-      return { status: 200, body: { status: 'ok', checks } };
+      return { status: 200 as const, body: { status: 'ok' as const, checks } };
     },
   }),
   defineRoute({
@@ -75,7 +75,10 @@ export const systemRoutes: AnyRoute[] = [
       },
     },
     async handler({ actor }) {
-      return { status: 200, body: { name: actor.name, owner: actor.owner, role: actor.role, tokenId: actor.tokenId } };
+      return {
+        status: 200 as const,
+        body: { name: actor.name, owner: actor.owner, role: actor.role, tokenId: actor.tokenId },
+      };
     },
   }),
 ];

@@ -37,7 +37,7 @@ export const tokenRoutes: AnyRoute[] = [
     responses: { 200: { description: 'Tokens, newest first', schema: z.object({ items: z.array(tokenSchema) }) } },
     async handler({ deps }) {
       const rows = await listTokenRows(deps.pool);
-      return { status: 200, body: { items: rows.map(tokenView) } };
+      return { status: 200 as const, body: { items: rows.map(tokenView) } };
     },
   }),
   defineRoute({
@@ -54,7 +54,7 @@ export const tokenRoutes: AnyRoute[] = [
     async handler({ deps, body }) {
       const { row, token } = await insertToken(deps.pool, body);
       deps.logger.info('api token created', { tokenId: row.id, name: row.name, role: row.role });
-      return { status: 201, body: { ...tokenView(row), token } };
+      return { status: 201 as const, body: { ...tokenView(row), token } };
     },
   }),
   defineRoute({
@@ -79,7 +79,7 @@ export const tokenRoutes: AnyRoute[] = [
         return { row: await revokeTokenRow(client, params.id), revokedNow: true };
       });
       if (outcome.revokedNow) deps.logger.info('api token revoked', { tokenId: params.id });
-      return { status: 200, body: tokenView(outcome.row) };
+      return { status: 200 as const, body: tokenView(outcome.row) };
     },
   }),
 ];
