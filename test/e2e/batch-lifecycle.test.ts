@@ -1,6 +1,7 @@
 import { statusQuery, type BatchSnapshot } from '../../domain/batch-messages';
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startProduct, type RunningProduct } from '../fixtures/product';
+import { waitFor } from '../fixtures/wait-for';
 
 /**
  * The batch lifecycle end to end on the real pieces: `temporal server start-dev`, the worker with the real
@@ -46,14 +47,15 @@ async function api<T = any>(method: string, path: string, json?: unknown): Promi
   return res.body;
 }
 
-async function waitForBatch(id: string, done: (b: any) => boolean, what: string): Promise<any> {
-  let last: any;
-  for (let i = 0; i < 600; i++) {
-    last = await api('GET', `/batches/${id}`);
-    if (done(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`batch never ${what}; last: ${JSON.stringify(last)}`);
+function waitForBatch(id: string, done: (b: any) => boolean, what: string): Promise<any> {
+  return waitFor(
+    async () => {
+      const batch = await api('GET', `/batches/${id}`);
+      return done(batch) && batch;
+    },
+    `the batch to have ${what}`,
+    { timeoutMs: 60_000, intervalMs: 100, describe: () => api('GET', `/batches/${id}`) },
+  );
 }
 
 async function workflowStatus(workflowId: string): Promise<BatchSnapshot> {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { devServerEnvironment } from '../fixtures/temporal';
+import { waitFor } from '../fixtures/wait-for';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -45,10 +46,10 @@ test('the worker process starts on external servers and drains on SIGTERM, exiti
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   try {
-    for (let i = 0; i < 600 && !output.includes('mailferry worker: task queue'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(output).toContain('mailferry worker: task queue');
+    await waitFor(() => output.includes('mailferry worker: task queue'), 'the worker to start', {
+      timeoutMs: 60_000,
+      describe: () => output,
+    });
     child.kill('SIGTERM');
     const result = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
     expect({ result, output }).toMatchObject({ result: { code: 0, signal: null } });

@@ -126,8 +126,10 @@ describe.each(BATCH_STATUSES)('in status %s', (status) => {
 test('a signal the status does not allow is recorded as rejected and changes nothing', async () => {
   await withBatch(env, { mailboxes: 1 }, async (b) => {
     await b.handle.signal(stopSignal, { by });
-    let snapshot = await b.status();
-    for (let i = 0; i < 100 && snapshot.recentCommands.length === 0; i++) snapshot = await b.status();
+    const snapshot = await waitFor(async () => {
+      const s = await b.status();
+      return s.recentCommands.length > 0 && s;
+    }, 'the rejected stop in the recent commands');
     expect(snapshot.status).toBe('Created');
     expect(snapshot.recentCommands).toEqual([
       expect.objectContaining({ command: 'stop', outcome: 'rejected', status: 'Created', by }),

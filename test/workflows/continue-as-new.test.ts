@@ -2,6 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { commandUpdate, editSignal, mailboxesChangedSignal } from '../../domain/batch-messages';
 import { devServerEnvironment } from '../fixtures/temporal';
 import { withBatch } from './harness';
+import { waitFor as waitUntil } from '../fixtures/wait-for';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -43,9 +44,7 @@ test('signals sent while the workflow rolls over are all applied', async () => {
       }
       const accepted = () => fake.audit.filter((a) => a.command === 'edit' && a.outcome === 'accepted');
       // Each edit is applied, then audited: wait for both to land (a loaded machine runs activities late).
-      for (let i = 0; i < 400 && (fake.edits.length < sent || accepted().length < sent); i++) {
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      await waitUntil(() => fake.edits.length >= sent && accepted().length >= sent, 'every edit applied and audited');
       expect(fake.edits.map((e) => e.folderExclude?.[0])).toEqual(
         Array.from({ length: sent }, (_, i) => `Folder ${i}`),
       );
@@ -70,11 +69,10 @@ test('deadlines carried across runs stay absolute: a roll-over moves neither the
         await handle.signal(mailboxesChangedSignal);
         await new Promise((r) => setTimeout(r, 50));
       }
-      let after = await status();
-      for (let i = 0; i < 200 && after.runs < 1; i++) {
-        await new Promise((r) => setTimeout(r, 25));
-        after = await status();
-      }
+      const after = await waitUntil(async () => {
+        const s = await status();
+        return s.runs >= 1 && s;
+      }, 'the workflow to continue as new');
       expect(after.runs).toBeGreaterThanOrEqual(1);
       expect(after).toMatchObject({
         status: 'Synced',

@@ -19,6 +19,7 @@ import { batchWorkflow } from '../../workflows';
 import { batchWorkflowId, type BatchWorkflowInput } from '../../domain/batch-workflow-input';
 import { workflowBundle } from '../fixtures/temporal';
 import { FakeActivities } from './fake-activities';
+import { waitFor as waitUntil } from '../fixtures/wait-for';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -81,24 +82,20 @@ export async function withBatch(
       args: [input],
     });
     const status = () => handle.query(statusQuery);
-    const waitFor = async (wanted: BatchStatus): Promise<BatchSnapshot> => {
-      let last: BatchSnapshot | undefined;
-      for (let i = 0; i < 400; i++) {
-        last = await status();
-        if (last.status === wanted) return last;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`batch never reached ${wanted}; last status ${last?.status}`);
-    };
+    const waitFor = (wanted: BatchStatus): Promise<BatchSnapshot> =>
+      waitUntil(
+        async () => {
+          const s = await status();
+          return s.status === wanted && s;
+        },
+        `the batch to reach ${wanted}`,
+        { describe: async () => (await status()).status },
+      );
     const signal = async (command: BatchCommand, edit?: BatchEdit): Promise<void> => {
       const before = fake.audit.length;
       if (command === 'edit') await handle.signal(editSignal, { by: 'admin@contoso.com', ...edit });
       else await handle.signal(SIGNALS[command], { by: 'admin@contoso.com' });
-      for (let i = 0; i < 400 && !fake.audit.slice(before).some((a) => a.command === command); i++) {
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      if (!fake.audit.slice(before).some((a) => a.command === command))
-        throw new Error(`${command} was never recorded`);
+      await waitUntil(() => fake.audit.slice(before).some((a) => a.command === command), `${command} to be recorded`);
     };
     try {
       await fn({ handle, fake, input, status, waitFor, signal });

@@ -4,6 +4,7 @@ import { parseEdit } from '../../domain/batch-edit';
 import { commandUpdate, editSignal, startSignal } from '../../domain/batch-messages';
 import { devServerEnvironment } from '../fixtures/temporal';
 import { withBatch } from './harness';
+import { waitFor as waitUntil } from '../fixtures/wait-for';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -33,7 +34,7 @@ test('an edit is checked field by field and refused whole when one field is wron
 test('a malformed edit signal from the Web UI is recorded as rejected and changes nothing', async () => {
   await withBatch(env, { mailboxes: 1 }, async ({ handle, fake, status }) => {
     await handle.signal(editSignal, { by: 'ops@contoso.com', completeAfter: 'soon', autoComplete: true });
-    for (let i = 0; i < 200 && fake.audit.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await waitUntil(() => fake.audit.length > 0, 'the audit entry of the malformed edit');
     expect(fake.audit).toEqual([
       expect.objectContaining({
         command: 'edit',
