@@ -54,6 +54,14 @@ export interface SkippedRecord {
   sha256?: string | null;
 }
 
+/** Which folder pair a map row or an intent belongs to, with both sides' UIDVALIDITY. */
+export interface FolderKey {
+  sourceFolder: string;
+  sourceUidvalidity: number;
+  destinationFolder: string;
+  destinationUidvalidity: number;
+}
+
 interface CheckpointRow {
   source_folder: string;
   destination_folder: string;
