@@ -3,12 +3,12 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
+import { createSyncStore } from '../db/sync-store';
 import type { PassKind } from '../domain/batch-messages';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { testImapConnection, type ConnectionTestResult } from '../imap/connection-test';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
-import { SyncStore } from '../imap/sync-store';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
 import { withEndpointLease } from './endpoint-leases';
 
@@ -199,7 +199,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       return fail(mb.id, code, (err as Error).message);
     }
 
-    const store = new SyncStore(pool, mb.id);
+    const store = createSyncStore(pool, mb.id);
     const before = await store.totals();
     const resumed = (ctx?.info.heartbeatDetails ?? null) as SyncHeartbeat | null;
     const passStarted = Date.now();
@@ -255,7 +255,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
 
     const run = () =>
       syncMailboxOverImap(
-        { pool, locks },
+        { store, locks },
         mb.id,
         { endpoint: endpointOf(srcEp), credentials: source },
         { endpoint: endpointOf(dstEp), credentials: destination },

@@ -4,6 +4,7 @@
  */
 import { Pool } from 'pg';
 import { createMailboxLocks } from '../db/mailbox-locks';
+import { createSyncStore } from '../db/sync-store';
 import { syncMailboxOverImap, type SyncSide } from '../imap/mailbox-sync';
 
 interface RunConfig {
@@ -32,24 +33,30 @@ async function main() {
   const appendStart = new Map<string, number>();
   let appendMs = 0;
   let appends = 0;
-  const summary = await syncMailboxOverImap({ pool, locks }, config.mailboxId, config.source, config.destination, {
-    folderInclude: [],
-    folderExclude: [],
-    deleteOnDestination: false,
-    badItemLimit: 10,
-    largeItemLimit: 0,
-    largeItemMaxBytes: 150 * 1024 * 1024,
-    folderConcurrency: config.folderConcurrency,
-    chunkMessages: config.chunkMessages,
-    chunkBytes: config.chunkBytes,
-    trace: (e) => {
-      if (e.step === 'append-start') appendStart.set(e.folder, performance.now());
-      if (e.step === 'append-done') {
-        appendMs += performance.now() - (appendStart.get(e.folder) ?? performance.now());
-        appends++;
-      }
+  const summary = await syncMailboxOverImap(
+    { store: createSyncStore(pool, config.mailboxId), locks },
+    config.mailboxId,
+    config.source,
+    config.destination,
+    {
+      folderInclude: [],
+      folderExclude: [],
+      deleteOnDestination: false,
+      badItemLimit: 10,
+      largeItemLimit: 0,
+      largeItemMaxBytes: 150 * 1024 * 1024,
+      folderConcurrency: config.folderConcurrency,
+      chunkMessages: config.chunkMessages,
+      chunkBytes: config.chunkBytes,
+      trace: (e) => {
+        if (e.step === 'append-start') appendStart.set(e.folder, performance.now());
+        if (e.step === 'append-done') {
+          appendMs += performance.now() - (appendStart.get(e.folder) ?? performance.now());
+          appends++;
+        }
+      },
     },
-  });
+  );
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   await locks.close();
   await pool.end();

@@ -1,12 +1,12 @@
 import type { ImapFlow } from 'imapflow';
-import { DatabaseError, type Pool } from 'pg';
+import { DatabaseError } from 'pg';
 import { MailboxLockError, type MailboxLock, type MailboxLocks } from '../db/mailbox-locks';
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
 import { classifyImapError, ImapSyncError } from './errors';
 import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';
 import { ensureDestinationFolder, listFolders, planFolders, type FolderInfo, type FolderPlan } from './folders';
 import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
-import { SyncStore, type FolderCheckpoint } from './sync-store';
+import type { FolderCheckpoint, SyncStore } from './sync-store';
 
 /** One side of a sync: where and as whom. */
 export interface SyncSide {
@@ -14,9 +14,12 @@ export interface SyncSide {
   credentials: ImapCredentials;
 }
 
-/** What the engine keeps in PostgreSQL: its checkpoints (through the pool) and the per-mailbox exclusion. */
+/**
+ * What the engine keeps in PostgreSQL: the mailbox's sync state (`createSyncStore(pool, mailboxId)` from
+ * `db/sync-store.ts`, for the same `mailboxId`) and the per-mailbox exclusion.
+ */
 export interface SyncDatabase {
-  pool: Pool;
+  store: SyncStore;
   locks: MailboxLocks;
 }
 
@@ -139,7 +142,7 @@ interface MailboxRun {
 
 /**
  * Syncs one mailbox from source to destination over IMAP: every included folder, every message exactly once
- * (resumable after a crash at any point, state in PostgreSQL keyed by `mailboxId`), flags, and optionally
+ * (resumable after a crash at any point, state in `db.store`, the store of `mailboxId`), flags, and optionally
  * deletions. Throws {@link ImapSyncError}: `retryClass` 'mailbox' for a permanent failure of this mailbox,
  * 'transient' for one worth retrying, 'cancelled' when `signal` aborted.
  */
@@ -150,7 +153,7 @@ export async function syncMailboxOverImap(
   destination: SyncSide,
   options: MailboxSyncOptions,
 ): Promise<MailboxSyncSummary> {
-  const store = new SyncStore(db.pool, mailboxId);
+  const { store } = db;
   const summary: MailboxSyncSummary = {
     foldersTotal: 0,
     foldersSynced: 0,

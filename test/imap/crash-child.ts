@@ -7,6 +7,7 @@
 import { writeSync } from 'node:fs';
 import { Pool } from 'pg';
 import { createMailboxLocks } from '../../db/mailbox-locks';
+import { createSyncStore } from '../../db/sync-store';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
 
 interface Config {
@@ -25,24 +26,30 @@ const freeze = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer
 async function main() {
   const pool = new Pool({ connectionString: config.databaseUrl, max: 2 });
   const locks = createMailboxLocks(config.databaseUrl);
-  await syncMailboxOverImap({ pool, locks }, config.mailboxId, config.source, config.destination, {
-    folderInclude: [],
-    folderExclude: [],
-    deleteOnDestination: false,
-    badItemLimit: 10,
-    largeItemLimit: 0,
-    largeItemMaxBytes: 150 * 1024 * 1024,
-    chunkMessages: config.chunkMessages,
-    trace: (e) => {
-      const n = (seen.get(e.step) ?? 0) + 1;
-      seen.set(e.step, n);
-      writeSync(1, `step ${e.step} ${n}\n`);
-      if (e.step === holdStep && String(n) === holdCount) {
-        writeSync(1, 'holding\n');
-        freeze(30_000);
-      }
+  await syncMailboxOverImap(
+    { store: createSyncStore(pool, config.mailboxId), locks },
+    config.mailboxId,
+    config.source,
+    config.destination,
+    {
+      folderInclude: [],
+      folderExclude: [],
+      deleteOnDestination: false,
+      badItemLimit: 10,
+      largeItemLimit: 0,
+      largeItemMaxBytes: 150 * 1024 * 1024,
+      chunkMessages: config.chunkMessages,
+      trace: (e) => {
+        const n = (seen.get(e.step) ?? 0) + 1;
+        seen.set(e.step, n);
+        writeSync(1, `step ${e.step} ${n}\n`);
+        if (e.step === holdStep && String(n) === holdCount) {
+          writeSync(1, 'holding\n');
+          freeze(30_000);
+        }
+      },
     },
-  });
+  );
   writeSync(1, 'done\n');
   await locks.close();
   await pool.end();

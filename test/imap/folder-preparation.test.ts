@@ -3,7 +3,7 @@ import path from 'node:path';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { ENGINE_DEFAULTS, imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
+import { engineDatabase, ENGINE_DEFAULTS, imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
 
 const USER = 'erin@example.com';
 
@@ -50,15 +50,21 @@ describe('folder preparation on the destination', () => {
       credentials: { user: USER, secret },
     });
     let presentAtFirstAppend: string[] | null = null;
-    await syncMailboxOverImap(db, mailboxId, side(source, 'src-pw'), side(destination, 'dst-pw'), {
-      ...ENGINE_DEFAULTS,
-      badItemLimit: 0,
-      // One lane, largest folder (INBOX) first: without the preparation, Sent and the others would not exist yet.
-      folderConcurrency: 1,
-      trace: (e) => {
-        if (e.step === 'append-start') presentAtFirstAppend ??= folders.filter(onDisk);
+    await syncMailboxOverImap(
+      engineDatabase(db, mailboxId),
+      mailboxId,
+      side(source, 'src-pw'),
+      side(destination, 'dst-pw'),
+      {
+        ...ENGINE_DEFAULTS,
+        badItemLimit: 0,
+        // One lane, largest folder (INBOX) first: without the preparation, Sent and the others would not exist yet.
+        folderConcurrency: 1,
+        trace: (e) => {
+          if (e.step === 'append-start') presentAtFirstAppend ??= folders.filter(onDisk);
+        },
       },
-    });
+    );
     expect(presentAtFirstAppend).toEqual(folders);
   });
 });
