@@ -25,6 +25,10 @@ const byUid = (rows: MapRow[]): Map<number, MappedMessage> =>
     ]),
   );
 
+/** A folder's map rows of one source UIDVALIDITY ($1 mailbox, $2 folder, $3 UIDVALIDITY); a condition follows. */
+const SELECT_FOLDER_ROWS = `select source_uid, destination_uid, sha256, state from message_map
+      where mailbox_id = $1::bigint and source_folder = $2::text and source_uidvalidity = $3::bigint`;
+
 /** Messages of a folder already handled with UID above `aboveUid` (all of them with 0). */
 export async function selectMappedAbove(
   db: Queryable,
@@ -33,12 +37,12 @@ export async function selectMappedAbove(
   uidvalidity: number,
   aboveUid: number,
 ): Promise<Map<number, MappedMessage>> {
-  const { rows } = await db.query<MapRow>(
-    `select source_uid, destination_uid, sha256, state from message_map
-      where mailbox_id = $1::bigint and source_folder = $2::text and source_uidvalidity = $3::bigint
-        and source_uid > $4::bigint`,
-    [mailboxId, sourceFolder, uidvalidity, aboveUid],
-  );
+  const { rows } = await db.query<MapRow>(`${SELECT_FOLDER_ROWS} and source_uid > $4::bigint`, [
+    mailboxId,
+    sourceFolder,
+    uidvalidity,
+    aboveUid,
+  ]);
   return byUid(rows);
 }
 
@@ -50,12 +54,12 @@ export async function selectMappedUids(
   uidvalidity: number,
   uids: number[],
 ): Promise<Map<number, MappedMessage>> {
-  const { rows } = await db.query<MapRow>(
-    `select source_uid, destination_uid, sha256, state from message_map
-      where mailbox_id = $1::bigint and source_folder = $2::text and source_uidvalidity = $3::bigint
-        and source_uid = any($4::bigint[])`,
-    [mailboxId, sourceFolder, uidvalidity, uids],
-  );
+  const { rows } = await db.query<MapRow>(`${SELECT_FOLDER_ROWS} and source_uid = any($4::bigint[])`, [
+    mailboxId,
+    sourceFolder,
+    uidvalidity,
+    uids,
+  ]);
   return byUid(rows);
 }
 
@@ -76,8 +80,27 @@ export async function selectMappedDestinationUids(
   return new Set(rows.map((r) => Number(r.destination_uid)));
 }
 
-/** The column arrays of copied (or linked) messages, for `unnest`. */
-const copiedColumns = (copied: CopiedRecord[]) => [
+/**
+ * Inserts (or overwrites) the map rows of copied or linked messages: $1 mailbox, $2..$5 the folder key, $6..$10 the
+ * copied messages' columns as arrays (see {@link insertCopiedParams}).
+ */
+const INSERT_COPIED = `insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder,
+                              destination_uidvalidity, destination_uid, sha256, size_bytes, state)
+     select $1::bigint, $2::text, $3::bigint, u.source_uid, $4::text, $5::bigint, u.destination_uid, nullif(u.sha256, ''),
+            u.size_bytes, u.state
+       from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[])
+            as u(source_uid, destination_uid, sha256, size_bytes, state)
+     on conflict (mailbox_id, source_folder, source_uidvalidity, source_uid) do update
+       set destination_uid = excluded.destination_uid, destination_uidvalidity = excluded.destination_uidvalidity,
+           destination_folder = excluded.destination_folder, sha256 = excluded.sha256, state = excluded.state`;
+
+/** The parameters of {@link INSERT_COPIED}. */
+const insertCopiedParams = (mailboxId: string, folder: FolderKey, copied: CopiedRecord[]) => [
+  mailboxId,
+  folder.sourceFolder,
+  folder.sourceUidvalidity,
+  folder.destinationFolder,
+  folder.destinationUidvalidity,
   copied.map((m) => m.sourceUid),
   copied.map((m) => m.destinationUid),
   copied.map((m) => m.sha256),
@@ -92,25 +115,7 @@ export async function insertCopied(
   folder: FolderKey,
   copied: CopiedRecord[],
 ): Promise<void> {
-  await db.query(
-    `insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder,
-                              destination_uidvalidity, destination_uid, sha256, size_bytes, state)
-     select $1::bigint, $2::text, $3::bigint, u.source_uid, $4::text, $5::bigint, u.destination_uid, nullif(u.sha256, ''),
-            u.size_bytes, u.state
-       from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[])
-            as u(source_uid, destination_uid, sha256, size_bytes, state)
-     on conflict (mailbox_id, source_folder, source_uidvalidity, source_uid) do update
-       set destination_uid = excluded.destination_uid, destination_uidvalidity = excluded.destination_uidvalidity,
-           destination_folder = excluded.destination_folder, sha256 = excluded.sha256, state = excluded.state`,
-    [
-      mailboxId,
-      folder.sourceFolder,
-      folder.sourceUidvalidity,
-      folder.destinationFolder,
-      folder.destinationUidvalidity,
-      ...copiedColumns(copied),
-    ],
-  );
+  await db.query(INSERT_COPIED, insertCopiedParams(mailboxId, folder, copied));
 }
 
 /**
@@ -126,17 +131,7 @@ export async function recordCopiedBatch(
   intentUid: number | null,
 ): Promise<void> {
   await db.query(
-    `with ins as (
-       insert into message_map (mailbox_id, source_folder, source_uidvalidity, source_uid, destination_folder,
-                                destination_uidvalidity, destination_uid, sha256, size_bytes, state)
-       select $1::bigint, $2::text, $3::bigint, u.source_uid, $4::text, $5::bigint, u.destination_uid, nullif(u.sha256, ''),
-              u.size_bytes, u.state
-         from unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[])
-              as u(source_uid, destination_uid, sha256, size_bytes, state)
-       on conflict (mailbox_id, source_folder, source_uidvalidity, source_uid) do update
-         set destination_uid = excluded.destination_uid, destination_uidvalidity = excluded.destination_uidvalidity,
-             destination_folder = excluded.destination_folder, sha256 = excluded.sha256, state = excluded.state
-       returning 1),
+    `with ins as (${INSERT_COPIED} returning 1),
      cp as (
        update folder_checkpoints set last_uid = greatest(last_uid, $11::bigint), updated_at = now()
         where mailbox_id = $1::bigint and source_folder = $2::text and $11::bigint is not null
@@ -146,16 +141,7 @@ export async function recordCopiedBatch(
         where mailbox_id = $1::bigint and source_folder = $2::text and first_source_uid = $12::bigint
        returning 1)
      select (select count(*) from ins) as copied`,
-    [
-      mailboxId,
-      folder.sourceFolder,
-      folder.sourceUidvalidity,
-      folder.destinationFolder,
-      folder.destinationUidvalidity,
-      ...copiedColumns(copied),
-      lastUid,
-      intentUid,
-    ],
+    [...insertCopiedParams(mailboxId, folder, copied), lastUid, intentUid],
   );
 }
 
