@@ -1,13 +1,12 @@
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
-/** What a data-layer operation runs its statements on: the pool, or one connection inside a transaction. */
-export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
-}
+/** Something that runs a statement: the pool, or a client inside a transaction. */
+export type Queryable = Pool | PoolClient;
 
 /**
- * Runs `fn` in one transaction on a connection of the pool: committed when it returns, rolled back when it throws.
- * The connection is held only for `fn`'s own statements.
+ * Runs `fn` in one transaction on one pooled client: committed when it resolves, rolled back when it throws
+ * (the error is rethrown). `fn` must only run statements on `client`: holding a pooled connection while waiting
+ * for anything else (IMAP, Temporal, another connection) is how a pool deadlocks.
  */
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
