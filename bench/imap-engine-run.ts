@@ -21,6 +21,7 @@ async function main() {
   const config = JSON.parse(process.env.MAILFERRY_BENCH_RUN ?? '{}') as RunConfig;
   const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
   const locks = createMailboxLocks(config.databaseUrl);
+  const db = { store: createSyncStore(pool, config.mailboxId), locks };
   const started = process.hrtime.bigint();
   // Peaks of the parts of memory, sampled every 50 ms (BENCH_TIMING=1 prints them): what the peak RSS is made of.
   const peak = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
@@ -33,30 +34,24 @@ async function main() {
   const appendStart = new Map<string, number>();
   let appendMs = 0;
   let appends = 0;
-  const summary = await syncMailboxOverImap(
-    { store: createSyncStore(pool, config.mailboxId), locks },
-    config.mailboxId,
-    config.source,
-    config.destination,
-    {
-      folderInclude: [],
-      folderExclude: [],
-      deleteOnDestination: false,
-      badItemLimit: 10,
-      largeItemLimit: 0,
-      largeItemMaxBytes: 150 * 1024 * 1024,
-      folderConcurrency: config.folderConcurrency,
-      chunkMessages: config.chunkMessages,
-      chunkBytes: config.chunkBytes,
-      trace: (e) => {
-        if (e.step === 'append-start') appendStart.set(e.folder, performance.now());
-        if (e.step === 'append-done') {
-          appendMs += performance.now() - (appendStart.get(e.folder) ?? performance.now());
-          appends++;
-        }
-      },
+  const summary = await syncMailboxOverImap(db, config.mailboxId, config.source, config.destination, {
+    folderInclude: [],
+    folderExclude: [],
+    deleteOnDestination: false,
+    badItemLimit: 10,
+    largeItemLimit: 0,
+    largeItemMaxBytes: 150 * 1024 * 1024,
+    folderConcurrency: config.folderConcurrency,
+    chunkMessages: config.chunkMessages,
+    chunkBytes: config.chunkBytes,
+    trace: (e) => {
+      if (e.step === 'append-start') appendStart.set(e.folder, performance.now());
+      if (e.step === 'append-done') {
+        appendMs += performance.now() - (appendStart.get(e.folder) ?? performance.now());
+        appends++;
+      }
     },
-  );
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   await locks.close();
   await pool.end();

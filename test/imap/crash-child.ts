@@ -26,30 +26,25 @@ const freeze = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer
 async function main() {
   const pool = new Pool({ connectionString: config.databaseUrl, max: 2 });
   const locks = createMailboxLocks(config.databaseUrl);
-  await syncMailboxOverImap(
-    { store: createSyncStore(pool, config.mailboxId), locks },
-    config.mailboxId,
-    config.source,
-    config.destination,
-    {
-      folderInclude: [],
-      folderExclude: [],
-      deleteOnDestination: false,
-      badItemLimit: 10,
-      largeItemLimit: 0,
-      largeItemMaxBytes: 150 * 1024 * 1024,
-      chunkMessages: config.chunkMessages,
-      trace: (e) => {
-        const n = (seen.get(e.step) ?? 0) + 1;
-        seen.set(e.step, n);
-        writeSync(1, `step ${e.step} ${n}\n`);
-        if (e.step === holdStep && String(n) === holdCount) {
-          writeSync(1, 'holding\n');
-          freeze(30_000);
-        }
-      },
+  const db = { store: createSyncStore(pool, config.mailboxId), locks };
+  await syncMailboxOverImap(db, config.mailboxId, config.source, config.destination, {
+    folderInclude: [],
+    folderExclude: [],
+    deleteOnDestination: false,
+    badItemLimit: 10,
+    largeItemLimit: 0,
+    largeItemMaxBytes: 150 * 1024 * 1024,
+    chunkMessages: config.chunkMessages,
+    trace: (e) => {
+      const n = (seen.get(e.step) ?? 0) + 1;
+      seen.set(e.step, n);
+      writeSync(1, `step ${e.step} ${n}\n`);
+      if (e.step === holdStep && String(n) === holdCount) {
+        writeSync(1, 'holding\n');
+        freeze(30_000);
+      }
     },
-  );
+  });
   writeSync(1, 'done\n');
   await locks.close();
   await pool.end();

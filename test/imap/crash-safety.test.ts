@@ -113,13 +113,8 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     expect((await runAndKill('recorded:2')).killed).toBe(true);
     expect((await runAndKill('append-done:1')).killed).toBe(true);
 
-    await syncMailboxOverImap(
-      engineDatabase(db, mailboxId),
-      mailboxId,
-      sides.source,
-      sides.destination,
-      ENGINE_DEFAULTS,
-    );
+    const engineDb = engineDatabase(db, mailboxId);
+    await syncMailboxOverImap(engineDb, mailboxId, sides.source, sides.destination, ENGINE_DEFAULTS);
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
     expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source));
     expect(d).toHaveLength(360);
@@ -153,13 +148,8 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     for (const afterSteps of [2, 5, 3, 7, 4]) {
       expect((await runAndKill('', { mailboxId: other, sides: otherSides, afterSteps })).killed).toBe(true);
     }
-    await syncMailboxOverImap(
-      engineDatabase(db, other),
-      other,
-      otherSides.source,
-      otherSides.destination,
-      ENGINE_DEFAULTS,
-    );
+    const engineDb = engineDatabase(db, other);
+    await syncMailboxOverImap(engineDb, other, otherSides.source, otherSides.destination, ENGINE_DEFAULTS);
     const [s, d] = await Promise.all([source.readMailbox(user), destination.readMailbox(user)]);
     expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source));
     expect(d).toHaveLength(300);

@@ -50,21 +50,16 @@ describe('folder preparation on the destination', () => {
       credentials: { user: USER, secret },
     });
     let presentAtFirstAppend: string[] | null = null;
-    await syncMailboxOverImap(
-      engineDatabase(db, mailboxId),
-      mailboxId,
-      side(source, 'src-pw'),
-      side(destination, 'dst-pw'),
-      {
-        ...ENGINE_DEFAULTS,
-        badItemLimit: 0,
-        // One lane, largest folder (INBOX) first: without the preparation, Sent and the others would not exist yet.
-        folderConcurrency: 1,
-        trace: (e) => {
-          if (e.step === 'append-start') presentAtFirstAppend ??= folders.filter(onDisk);
-        },
+    const engineDb = engineDatabase(db, mailboxId);
+    await syncMailboxOverImap(engineDb, mailboxId, side(source, 'src-pw'), side(destination, 'dst-pw'), {
+      ...ENGINE_DEFAULTS,
+      badItemLimit: 0,
+      // One lane, largest folder (INBOX) first: without the preparation, Sent and the others would not exist yet.
+      folderConcurrency: 1,
+      trace: (e) => {
+        if (e.step === 'append-start') presentAtFirstAppend ??= folders.filter(onDisk);
       },
-    );
+    });
     expect(presentAtFirstAppend).toEqual(folders);
   });
 });
