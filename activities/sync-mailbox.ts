@@ -14,11 +14,11 @@ import {
   writeSyncProgress,
   type SyncEndpointRow,
 } from '../db/mailbox-sync-rows';
+import { createSyncStore } from '../db/sync-store';
 import type { PassKind } from '../domain/batch-messages';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
-import { SyncStore } from '../imap/sync-store';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
 
 export interface SyncMailboxInput {
@@ -146,7 +146,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       return fail(mb.id, code, (err as Error).message);
     }
 
-    const store = new SyncStore(pool, mb.id);
+    const store = createSyncStore(pool, mb.id);
     const before = await store.totals();
     const resumed = (ctx?.info.heartbeatDetails ?? null) as SyncHeartbeat | null;
     const passStarted = Date.now();
@@ -190,7 +190,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
 
     const run = () =>
       syncMailboxOverImap(
-        { pool, locks },
+        { store, locks },
         mb.id,
         { endpoint: endpointOf(srcEp), credentials: source },
         { endpoint: endpointOf(dstEp), credentials: destination },

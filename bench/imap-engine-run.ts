@@ -4,6 +4,7 @@
  */
 import { Pool } from 'pg';
 import { createMailboxLocks } from '../db/mailbox-locks';
+import { createSyncStore } from '../db/sync-store';
 import { syncMailboxOverImap, type SyncSide } from '../imap/mailbox-sync';
 
 interface RunConfig {
@@ -20,6 +21,7 @@ async function main() {
   const config = JSON.parse(process.env.MAILFERRY_BENCH_RUN ?? '{}') as RunConfig;
   const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
   const locks = createMailboxLocks(config.databaseUrl);
+  const db = { store: createSyncStore(pool, config.mailboxId), locks };
   const started = process.hrtime.bigint();
   // Peaks of the parts of memory, sampled every 50 ms (BENCH_TIMING=1 prints them): what the peak RSS is made of.
   const peak = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
@@ -32,7 +34,7 @@ async function main() {
   const appendStart = new Map<string, number>();
   let appendMs = 0;
   let appends = 0;
-  const summary = await syncMailboxOverImap({ pool, locks }, config.mailboxId, config.source, config.destination, {
+  const summary = await syncMailboxOverImap(db, config.mailboxId, config.source, config.destination, {
     folderInclude: [],
     folderExclude: [],
     deleteOnDestination: false,

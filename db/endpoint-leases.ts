@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { withTransaction } from './transaction';
 
 export type LeaseKind = 'migration' | 'incremental';
 
@@ -61,9 +62,8 @@ async function tryAcquire(
   kind: LeaseKind,
   leaseMs: number,
 ): Promise<boolean> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  // A full endpoint commits nothing: the expired leases it cleared are cleared again by the next attempt.
+  return withTransaction(pool, async (client) => {
     for (const id of endpointIds) {
       await client.query(`select pg_advisory_xact_lock(hashtext('mailferry-endpoint:' || $1))`, [id]);
     }
@@ -81,24 +81,15 @@ async function tryAcquire(
          from endpoints e where e.id = any($1::uuid[])`,
       [endpointIds, mailboxId, kind],
     );
-    if (rows[0]?.full) {
-      await client.query('rollback');
-      return false;
-    }
+    if (rows[0]?.full) return false;
     await client.query(
       `insert into endpoint_leases (endpoint_id, mailbox_id, kind, expires_at)
        select unnest($1::uuid[]), $2, $3, now() + make_interval(secs => $4)
        on conflict (endpoint_id, mailbox_id) do update set kind = excluded.kind, expires_at = excluded.expires_at`,
       [endpointIds, mailboxId, kind, leaseMs / 1000],
     );
-    await client.query('commit');
     return true;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,6 +1,6 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { classifyImapError, type Side } from './errors';
-import { PROVIDER_PROFILES } from './provider-profiles';
+import { PROVIDER_PROFILES, type ImapProvider } from './provider-profiles';
 
 /** How to reach an IMAP server: the `endpoints` row, without its admin secret. */
 export interface ImapEndpoint {
@@ -11,7 +11,7 @@ export interface ImapEndpoint {
   /** Certificates are verified unless this is true. */
   acceptUntrustedCerts: boolean;
   authMethod: 'plain' | 'login' | 'xoauth2';
-  provider: 'generic' | 'dovecot' | 'gmail' | 'm365';
+  provider: ImapProvider;
 }
 
 /**

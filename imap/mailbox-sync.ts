@@ -1,12 +1,12 @@
 import type { ImapFlow } from 'imapflow';
-import { DatabaseError, type Pool } from 'pg';
+import { DatabaseError } from 'pg';
 import { MailboxLockError, type MailboxLock, type MailboxLocks } from '../db/mailbox-locks';
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
 import { classifyImapError, ImapSyncError } from './errors';
 import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';
 import { ensureDestinationFolder, listFolders, planFolders, type FolderInfo, type FolderPlan } from './folders';
 import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
-import { SyncStore } from './sync-store';
+import type { FolderCheckpoint, SyncStore } from './sync-store';
 
 /** One side of a sync: where and as whom. */
 export interface SyncSide {
@@ -14,9 +14,12 @@ export interface SyncSide {
   credentials: ImapCredentials;
 }
 
-/** What the engine keeps in PostgreSQL: its checkpoints (through the pool) and the per-mailbox exclusion. */
+/**
+ * What the engine keeps in PostgreSQL: the mailbox's sync state (`createSyncStore(pool, mailboxId)` from
+ * `db/sync-store.ts`, for the same `mailboxId`) and the per-mailbox exclusion.
+ */
 export interface SyncDatabase {
-  pool: Pool;
+  store: SyncStore;
   locks: MailboxLocks;
 }
 
@@ -75,9 +78,71 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     );
   });
 
+/** One source and one destination connection; a mailbox syncs several folders at once, one lane each. */
+interface Lane {
+  src: ImapFlow | null;
+  dst: ImapFlow | null;
+}
+
+/** The lanes of one sync: connections opened when first needed and opened again when they died. */
+interface Lanes {
+  open(): Lane;
+  sourceOf(lane: Lane): Promise<ImapFlow>;
+  destinationOf(lane: Lane): Promise<ImapFlow>;
+  /** Closes every connection at once (cancellation, or the mailbox lock lost). */
+  abort(): void;
+  /** Logs every connection out. */
+  closeAll(): Promise<void>;
+}
+
+function createLanes(source: SyncSide, destination: SyncSide): Lanes {
+  const lanes: Lane[] = [];
+  return {
+    open() {
+      const lane: Lane = { src: null, dst: null };
+      lanes.push(lane);
+      return lane;
+    },
+    async sourceOf(lane) {
+      if (lane.src?.usable) return lane.src;
+      await closeImapConnection(lane.src);
+      lane.src = await openImapConnection(source.endpoint, source.credentials, { side: 'source' });
+      return lane.src;
+    },
+    async destinationOf(lane) {
+      if (lane.dst?.usable) return lane.dst;
+      await closeImapConnection(lane.dst);
+      lane.dst = await openImapConnection(destination.endpoint, destination.credentials, { side: 'destination' });
+      return lane.dst;
+    },
+    abort() {
+      for (const lane of lanes) {
+        lane.src?.close();
+        lane.dst?.close();
+      }
+    },
+    async closeAll() {
+      await Promise.all(lanes.flatMap((l) => [closeImapConnection(l.src), closeImapConnection(l.dst)]));
+    },
+  };
+}
+
+/** What the steps of one mailbox sync share. `options.signal` also aborts when the mailbox lock is lost. */
+interface MailboxRun {
+  store: SyncStore;
+  source: SyncSide;
+  destination: SyncSide;
+  options: MailboxSyncOptions;
+  lanes: Lanes;
+  summary: MailboxSyncSummary;
+  report(): void;
+  /** The folder checkpoints as the sync started. */
+  checkpoints: Map<string, FolderCheckpoint>;
+}
+
 /**
  * Syncs one mailbox from source to destination over IMAP: every included folder, every message exactly once
- * (resumable after a crash at any point, state in PostgreSQL keyed by `mailboxId`), flags, and optionally
+ * (resumable after a crash at any point, state in `db.store`, the store of `mailboxId`), flags, and optionally
  * deletions. Throws {@link ImapSyncError}: `retryClass` 'mailbox' for a permanent failure of this mailbox,
  * 'transient' for one worth retrying, 'cancelled' when `signal` aborted.
  */
@@ -88,7 +153,7 @@ export async function syncMailboxOverImap(
   destination: SyncSide,
   options: MailboxSyncOptions,
 ): Promise<MailboxSyncSummary> {
-  const store = new SyncStore(db.pool, mailboxId);
+  const { store } = db;
   const summary: MailboxSyncSummary = {
     foldersTotal: 0,
     foldersSynced: 0,
@@ -101,36 +166,8 @@ export async function syncMailboxOverImap(
     deleted: 0,
     reconciledFolders: [],
   };
-  const report = () => options.onProgress?.({ ...summary });
-  /** One source and one destination connection; a mailbox syncs several folders at once, one lane each. */
-  interface Lane {
-    src: ImapFlow | null;
-    dst: ImapFlow | null;
-  }
-  const lanes: Lane[] = [];
-  const openLane = (): Lane => {
-    const lane: Lane = { src: null, dst: null };
-    lanes.push(lane);
-    return lane;
-  };
-  const sourceOf = async (lane: Lane) => {
-    if (lane.src?.usable) return lane.src;
-    await closeImapConnection(lane.src);
-    lane.src = await openImapConnection(source.endpoint, source.credentials, { side: 'source' });
-    return lane.src;
-  };
-  const destinationOf = async (lane: Lane) => {
-    if (lane.dst?.usable) return lane.dst;
-    await closeImapConnection(lane.dst);
-    lane.dst = await openImapConnection(destination.endpoint, destination.credentials, { side: 'destination' });
-    return lane.dst;
-  };
-  const onAbort = () => {
-    for (const lane of lanes) {
-      lane.src?.close();
-      lane.dst?.close();
-    }
-  };
+  const lanes = createLanes(source, destination);
+  const onAbort = () => lanes.abort();
   let exclusive: MailboxLock | null = null;
   /** Cancellation, or the loss of the mailbox lock: either way every connection closes at once. */
   let stopped: AbortSignal | undefined = options.signal;
@@ -139,125 +176,23 @@ export async function syncMailboxOverImap(
     exclusive = await lockMailbox(db.locks, mailboxId, options);
     stopped = options.signal ? AbortSignal.any([options.signal, exclusive.lost]) : exclusive.lost;
     stopped.addEventListener('abort', onAbort, { once: true });
-    options = { ...options, signal: stopped };
-    const first = openLane();
-    const [s, d] = await Promise.all([sourceOf(first), destinationOf(first)]);
-    const sourceList = await listFolders(s, 'source', true);
-    const destinationList = await listFolders(d, 'destination');
-    const checkpoints = await store.checkpoints();
-    const plans = planFolders(
-      sourceList.folders.filter(
-        (f) => f.selectable || !sourceList.folders.some((o) => o.path.startsWith(f.path + f.delimiter)),
-      ),
-      destinationList,
-      { include: options.folderInclude, exclude: options.folderExclude },
-      { skipVirtual: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders },
-    );
-    // A folder synced before keeps the destination it had, even if the destination's roles changed since.
-    for (const p of plans) {
-      const cp = checkpoints.get(p.source.path);
-      if (cp && cp.destinationFolder !== p.destinationPath) {
-        p.destinationPath = cp.destinationFolder;
-        p.exists = destinationList.folders.some((f) => f.path === cp.destinationFolder);
-      }
-    }
-    summary.foldersTotal = plans.length;
-    summary.itemsTotal = plans.reduce((n, p) => n + (p.source.status?.messages ?? 0), 0);
-    const inFlight = await store.intentFolders();
-    report();
-
-    // Parents are created before their children (one lane creates all folders first), then folders are synced
-    // by `folderConcurrency` lanes: appends into different folders do not contend for a lock, into one they do.
-    const work: FolderPlan[] = [];
-    for (const plan of plans) {
-      const cp = checkpoints.get(plan.source.path);
-      const st = plan.source.status;
-      if (
-        cp &&
-        st &&
-        !inFlight.has(plan.source.path) &&
-        folderUnchanged(cp, {
-          uidvalidity: st.uidvalidity,
-          uidNext: st.uidNext,
-          exists: st.messages,
-          highestModseq: st.highestModseq,
-        })
-      ) {
-        summary.foldersSynced++; // nothing new, changed or deleted: no SELECT on either side
-        continue;
-      }
-      await withThrottleRetries(options, async () =>
-        ensureDestinationFolder(await destinationOf(first), plan, { materialize: !cp && plan.source.selectable }),
-      );
-      if (plan.source.selectable) work.push(plan);
-      else summary.foldersSynced++;
-    }
-    // Largest folders first, so the lanes finish together; Gmail's All Mail strictly last (see planFolders).
-    work.sort((a, b) => (b.source.status?.messages ?? 0) - (a.source.status?.messages ?? 0));
-    const allMail = work.filter((p) => p.source.role === 'All');
-    const queue = work.filter((p) => p.source.role !== 'All');
-    report();
-
-    const syncOne = async (lane: Lane, plan: FolderPlan, dedupeAcrossFolders = false) => {
-      summary.currentFolder = plan.source.path;
-      report();
-      await withThrottleRetries(options, async () => {
-        const r = await syncFolder(
-          await sourceOf(lane),
-          await destinationOf(lane),
-          store,
-          plan,
-          checkpoints.get(plan.source.path),
-          {
-            limits: options,
-            deleteOnDestination: options.deleteOnDestination,
-            chunkMessages: options.chunkMessages ?? 100,
-            chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
-            signal: options.signal,
-            trace: options.trace,
-            dedupeAcrossFolders,
-            hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,
-            destinationLimits: destinationLimits(
-              destination.endpoint.provider,
-              (await destinationOf(lane)).capabilities.get('APPENDLIMIT'),
-            ),
-            onProgress: (delta) => {
-              summary.itemsCopied += delta.copied;
-              summary.itemsSkipped += delta.skipped;
-              summary.bytesCopied += delta.bytes;
-              report();
-            },
-          },
-        );
-        summary.flagsUpdated += r.flagsUpdated;
-        summary.deleted += r.deleted;
-        if (r.reconciled) summary.reconciledFolders.push(plan.source.path);
-      });
-      summary.foldersSynced++;
-      report();
+    const run: MailboxRun = {
+      store,
+      source,
+      destination,
+      options: { ...options, signal: stopped },
+      lanes,
+      summary,
+      report: () => options.onProgress?.({ ...summary }),
+      checkpoints: new Map(),
     };
-    const concurrency = Math.max(1, Math.min(options.folderConcurrency ?? 2, queue.length));
-    let failed = false;
-    const runLane = async (lane: Lane) => {
-      while (!failed) {
-        const plan = queue.shift();
-        if (!plan) return;
-        try {
-          await syncOne(lane, plan);
-        } catch (err) {
-          failed = true; // the other lanes stop after their current folder
-          throw err;
-        }
-      }
-    };
-    const results = await Promise.allSettled([
-      runLane(first),
-      ...Array.from({ length: concurrency - 1 }, () => runLane(openLane())),
-    ]);
-    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (rejected) throw rejected.reason;
+    const first = lanes.open();
+    const plans = await planMailbox(run, first);
+    const { queue, allMail } = await prepareFolders(run, first, plans);
+    await runLanes(run, first, queue);
     // All Mail holds every message of the label folders again: copy only what no label had (archived mail).
-    for (const plan of allMail) await syncOne(first, plan, PROVIDER_PROFILES[source.endpoint.provider].gmailFolders);
+    for (const plan of allMail)
+      await syncOne(run, first, plan, PROVIDER_PROFILES[source.endpoint.provider].gmailFolders);
     summary.currentFolder = null;
     return summary;
   } catch (err) {
@@ -275,9 +210,150 @@ export async function syncMailboxOverImap(
     throw err instanceof ImapSyncError || err instanceof DatabaseError ? err : classifyImapError(err, 'source');
   } finally {
     stopped?.removeEventListener('abort', onAbort);
-    await Promise.all(lanes.flatMap((l) => [closeImapConnection(l.src), closeImapConnection(l.dst)]));
+    await lanes.closeAll();
     await exclusive?.release();
   }
+}
+
+/** Lists both sides and maps the source's folders onto the destination (`run.checkpoints` read on the way). */
+async function planMailbox(run: MailboxRun, first: Lane): Promise<FolderPlan[]> {
+  const { options, summary, source } = run;
+  const [s, d] = await Promise.all([run.lanes.sourceOf(first), run.lanes.destinationOf(first)]);
+  const sourceList = await listFolders(s, 'source', true);
+  const destinationList = await listFolders(d, 'destination');
+  run.checkpoints = await run.store.checkpoints();
+  const plans = planFolders(
+    sourceList.folders.filter(
+      (f) => f.selectable || !sourceList.folders.some((o) => o.path.startsWith(f.path + f.delimiter)),
+    ),
+    destinationList,
+    { include: options.folderInclude, exclude: options.folderExclude },
+    { skipVirtual: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders },
+  );
+  // A folder synced before keeps the destination it had, even if the destination's roles changed since.
+  for (const p of plans) {
+    const cp = run.checkpoints.get(p.source.path);
+    if (cp && cp.destinationFolder !== p.destinationPath) {
+      p.destinationPath = cp.destinationFolder;
+      p.exists = destinationList.folders.some((f) => f.path === cp.destinationFolder);
+    }
+  }
+  summary.foldersTotal = plans.length;
+  summary.itemsTotal = plans.reduce((n, p) => n + (p.source.status?.messages ?? 0), 0);
+  return plans;
+}
+
+/**
+ * Counts the unchanged folders as synced without selecting them, creates the missing destination folders (one
+ * lane, parents before their children) and returns the folders to sync: largest first, so the lanes finish
+ * together, and Gmail's All Mail apart, strictly last (see planFolders).
+ */
+async function prepareFolders(
+  run: MailboxRun,
+  first: Lane,
+  plans: FolderPlan[],
+): Promise<{ queue: FolderPlan[]; allMail: FolderPlan[] }> {
+  const { summary, checkpoints } = run;
+  const inFlight = await run.store.intentFolders();
+  run.report();
+  const work: FolderPlan[] = [];
+  for (const plan of plans) {
+    const cp = checkpoints.get(plan.source.path);
+    const st = plan.source.status;
+    if (
+      cp &&
+      st &&
+      !inFlight.has(plan.source.path) &&
+      folderUnchanged(cp, {
+        uidvalidity: st.uidvalidity,
+        uidNext: st.uidNext,
+        exists: st.messages,
+        highestModseq: st.highestModseq,
+      })
+    ) {
+      summary.foldersSynced++; // nothing new, changed or deleted: no SELECT on either side
+      continue;
+    }
+    await withThrottleRetries(run.options, async () =>
+      ensureDestinationFolder(await run.lanes.destinationOf(first), plan, {
+        materialize: !cp && plan.source.selectable,
+      }),
+    );
+    if (plan.source.selectable) work.push(plan);
+    else summary.foldersSynced++;
+  }
+  work.sort((a, b) => (b.source.status?.messages ?? 0) - (a.source.status?.messages ?? 0));
+  run.report();
+  return { queue: work.filter((p) => p.source.role !== 'All'), allMail: work.filter((p) => p.source.role === 'All') };
+}
+
+/**
+ * Syncs the queued folders on `folderConcurrency` lanes: appends into different folders do not contend for a
+ * lock, into one they do, so a folder is never split across lanes. The first failure stops the other lanes after
+ * their current folder and is thrown.
+ */
+async function runLanes(run: MailboxRun, first: Lane, queue: FolderPlan[]): Promise<void> {
+  const concurrency = Math.max(1, Math.min(run.options.folderConcurrency ?? 2, queue.length));
+  let failed = false;
+  const runLane = async (lane: Lane) => {
+    while (!failed) {
+      const plan = queue.shift();
+      if (!plan) return;
+      try {
+        await syncOne(run, lane, plan);
+      } catch (err) {
+        failed = true; // the other lanes stop after their current folder
+        throw err;
+      }
+    }
+  };
+  const results = await Promise.allSettled([
+    runLane(first),
+    ...Array.from({ length: concurrency - 1 }, () => runLane(run.lanes.open())),
+  ]);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+/** One folder on one lane, again after a pause while the server throttles; its counters go into the summary. */
+async function syncOne(run: MailboxRun, lane: Lane, plan: FolderPlan, dedupeAcrossFolders = false): Promise<void> {
+  const { options, summary, source, destination, lanes } = run;
+  summary.currentFolder = plan.source.path;
+  run.report();
+  await withThrottleRetries(options, async () => {
+    const r = await syncFolder(
+      await lanes.sourceOf(lane),
+      await lanes.destinationOf(lane),
+      run.store,
+      plan,
+      run.checkpoints.get(plan.source.path),
+      {
+        limits: options,
+        deleteOnDestination: options.deleteOnDestination,
+        chunkMessages: options.chunkMessages ?? 100,
+        chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
+        signal: options.signal,
+        trace: options.trace,
+        dedupeAcrossFolders,
+        hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,
+        destinationLimits: destinationLimits(
+          destination.endpoint.provider,
+          (await lanes.destinationOf(lane)).capabilities.get('APPENDLIMIT'),
+        ),
+        onProgress: (delta) => {
+          summary.itemsCopied += delta.copied;
+          summary.itemsSkipped += delta.skipped;
+          summary.bytesCopied += delta.bytes;
+          run.report();
+        },
+      },
+    );
+    summary.flagsUpdated += r.flagsUpdated;
+    summary.deleted += r.deleted;
+    if (r.reconciled) summary.reconciledFolders.push(plan.source.path);
+  });
+  summary.foldersSynced++;
+  run.report();
 }
 
 /**

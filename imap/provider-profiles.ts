@@ -1,4 +1,5 @@
-import type { ImapEndpoint } from './connection';
+/** The kinds of IMAP server the engine knows the differences of (an endpoint's `provider`). */
+export type ImapProvider = 'generic' | 'dovecot' | 'gmail' | 'm365';
 
 /**
  * Where IMAP servers differ, by the endpoint's `provider`. Limits are what a destination is known to refuse; the
@@ -20,7 +21,7 @@ export interface ProviderProfile {
 
 const MiB = 1024 * 1024;
 
-export const PROVIDER_PROFILES: Record<ImapEndpoint['provider'], ProviderProfile> = {
+export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
   generic: {
     maxMessageBytes: null,
     maxHeaderFieldBytes: null,
@@ -61,7 +62,7 @@ export interface DestinationLimits {
 
 /** The limits of a destination: its provider's profile, tightened by the APPENDLIMIT it advertises. */
 export function destinationLimits(
-  provider: ImapEndpoint['provider'],
+  provider: ImapProvider,
   appendLimit: number | boolean | undefined,
 ): DestinationLimits {
   const p = PROVIDER_PROFILES[provider];

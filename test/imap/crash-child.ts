@@ -7,6 +7,7 @@
 import { writeSync } from 'node:fs';
 import { Pool } from 'pg';
 import { createMailboxLocks } from '../../db/mailbox-locks';
+import { createSyncStore } from '../../db/sync-store';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
 
 interface Config {
@@ -25,7 +26,8 @@ const freeze = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer
 async function main() {
   const pool = new Pool({ connectionString: config.databaseUrl, max: 2 });
   const locks = createMailboxLocks(config.databaseUrl);
-  await syncMailboxOverImap({ pool, locks }, config.mailboxId, config.source, config.destination, {
+  const db = { store: createSyncStore(pool, config.mailboxId), locks };
+  await syncMailboxOverImap(db, config.mailboxId, config.source, config.destination, {
     folderInclude: [],
     folderExclude: [],
     deleteOnDestination: false,

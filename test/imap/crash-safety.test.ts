@@ -9,7 +9,7 @@ import {
   type SeedMessage,
 } from '../fixtures/dovecot';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
-import { ENGINE_DEFAULTS, imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
+import { engineDatabase, ENGINE_DEFAULTS, imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
 
 const USER = 'carol@example.com';
 const CHILD = path.join(__dirname, 'crash-child.ts');
@@ -113,7 +113,8 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     expect((await runAndKill('recorded:2')).killed).toBe(true);
     expect((await runAndKill('append-done:1')).killed).toBe(true);
 
-    await syncMailboxOverImap(db, mailboxId, sides.source, sides.destination, ENGINE_DEFAULTS);
+    const engineDb = engineDatabase(db, mailboxId);
+    await syncMailboxOverImap(engineDb, mailboxId, sides.source, sides.destination, ENGINE_DEFAULTS);
     const [s, d] = await Promise.all([source.readMailbox(USER), destination.readMailbox(USER)]);
     expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source));
     expect(d).toHaveLength(360);
@@ -147,7 +148,8 @@ describe('crash safety: a worker killed with SIGKILL at any point of a sync', ()
     for (const afterSteps of [2, 5, 3, 7, 4]) {
       expect((await runAndKill('', { mailboxId: other, sides: otherSides, afterSteps })).killed).toBe(true);
     }
-    await syncMailboxOverImap(db, other, otherSides.source, otherSides.destination, ENGINE_DEFAULTS);
+    const engineDb = engineDatabase(db, other);
+    await syncMailboxOverImap(engineDb, other, otherSides.source, otherSides.destination, ENGINE_DEFAULTS);
     const [s, d] = await Promise.all([source.readMailbox(user), destination.readMailbox(user)]);
     expect(comparableMessages(d, destination)).toEqual(comparableMessages(s, source));
     expect(d).toHaveLength(300);

@@ -14,6 +14,7 @@ import {
 import { freePort } from '../fixtures/ports';
 import {
   activityEnvironment,
+  engineDatabase,
   imapEndpointOf,
   insertBatch,
   insertEndpoint,
@@ -226,7 +227,7 @@ describe('errors: credentials, limits, servers going away', () => {
     try {
       await holder.query('select pg_advisory_lock($1::bigint)', [key]);
       const err = await syncMailboxOverImap(
-        db,
+        engineDatabase(db, m.mailboxId),
         m.mailboxId,
         { endpoint: imapEndpointOf(source), credentials: { user: m.email, secret: 'right-password' } },
         { endpoint: imapEndpointOf(destination), credentials: { user: m.email, secret: 'dst-password' } },

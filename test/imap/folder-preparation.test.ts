@@ -3,7 +3,7 @@ import path from 'node:path';
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { ENGINE_DEFAULTS, imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
+import { engineDatabase, ENGINE_DEFAULTS, imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
 
 const USER = 'erin@example.com';
 
@@ -50,7 +50,8 @@ describe('folder preparation on the destination', () => {
       credentials: { user: USER, secret },
     });
     let presentAtFirstAppend: string[] | null = null;
-    await syncMailboxOverImap(db, mailboxId, side(source, 'src-pw'), side(destination, 'dst-pw'), {
+    const engineDb = engineDatabase(db, mailboxId);
+    await syncMailboxOverImap(engineDb, mailboxId, side(source, 'src-pw'), side(destination, 'dst-pw'), {
       ...ENGINE_DEFAULTS,
       badItemLimit: 0,
       // One lane, largest folder (INBOX) first: without the preparation, Sent and the others would not exist yet.

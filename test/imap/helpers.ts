@@ -3,8 +3,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { MailboxLocks } from '../../db/mailbox-locks';
+import { createSyncStore } from '../../db/sync-store';
 import type { ImapEndpoint } from '../../imap/connection';
-import type { MailboxSyncOptions } from '../../imap/mailbox-sync';
+import type { MailboxSyncOptions, SyncDatabase } from '../../imap/mailbox-sync';
 import {
   createSyncMailboxActivities,
   type SyncMailboxInput,
@@ -36,6 +37,11 @@ export function runSync(
     progressIntervalMs: options.progressIntervalMs,
   });
   return (options.env ?? activityEnvironment()).run(syncMailbox, input);
+}
+
+/** What a direct engine call of one mailbox gets: that mailbox's PostgreSQL sync store and the process's locks. */
+export function engineDatabase(db: { pool: Pool; locks: MailboxLocks }, mailboxId: string): SyncDatabase {
+  return { store: createSyncStore(db.pool, mailboxId), locks: db.locks };
 }
 
 /** Batch settings for calling the engine directly: every folder, no deletions, the product's default limits. */
