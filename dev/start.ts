@@ -1,13 +1,17 @@
 /**
  * `npm start`: the whole product on one machine. Embedded PostgreSQL (unless DATABASE_URL is set), a Temporal
  * dev server with its Web UI (unless TEMPORAL_ADDRESS is set), the worker and the API with the dashboard.
+ *
+ * Before it runs anything it checks what can be checked (the data directory, the secret key, the ports). Every
+ * failure prints its cause and a fix (dev/start-error.ts).
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { loadSettings } from '../config/settings';
+import { loadSettings, type Settings } from '../config/settings';
 import { connectTemporal, onShutdown, openFoundation, runApi, runWorker } from '../runtime/services';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { checkDataDir, checkPorts, checkSecretKey, type PlannedPort } from './preflight';
+import { describeError, failureReport, StartError } from './start-error';
 import { startTemporalDevServer } from './temporal-dev-server';
 
 const APP_DATABASE = 'mailferry';
@@ -18,13 +22,23 @@ interface Started {
 }
 
 async function main(): Promise<void> {
-  const settings = loadSettings();
-  await mkdir(settings.dataDir, { recursive: true });
-  const cleanups: Array<() => Promise<void>> = [];
+  const settings = readSettings();
+  await checkDataDir(settings.dataDir);
+  await checkSecretKey({ key: settings.secretKey, keyFile: settings.secretKeyFile });
+  const pgData = path.join(settings.dataDir, 'postgres');
+  const temporalDb = path.join(settings.dataDir, 'temporal.db');
+  await checkPorts(plannedPorts(settings));
+
+  const cleanups: Array<{ what: string; run: () => Promise<void> }> = [];
   // Each step runs once, whether the shutdown handler or a failed start gets to it first.
   const cleanup = async () => {
-    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+    for (const step of cleanups.splice(0).reverse()) {
+      await step.run().catch((err: unknown) => {
+        console.error(`mailferry: stopping ${step.what} failed: ${describeError(err)}`);
+      });
+    }
   };
+
   let stopping = false;
   let starting: Promise<Started | undefined> = Promise.resolve(undefined);
   // Registered before anything starts: a signal during start-up lets the step under way finish (so its process
@@ -41,51 +55,61 @@ async function main(): Promise<void> {
     if (!databaseUrl) {
       console.log('mailferry: starting embedded PostgreSQL');
       const pg = await startEmbeddedPostgres({
-        dataDir: path.join(settings.dataDir, 'postgres'),
+        dataDir: pgData,
         port: settings.embeddedPostgresPort,
         callerHandlesSignals: true, // onShutdown below stops it last
+        logFile: path.join(settings.dataDir, 'postgres.log'),
       });
-      cleanups.push(() => pg.stop());
+      cleanups.push({ what: `PostgreSQL (pid ${pg.pid})`, run: () => pg.stop() });
       if (stopping) return undefined;
       databaseUrl = await ensureDatabase(pg.url, APP_DATABASE);
     }
 
     let temporalAddress = settings.temporalAddress;
+    let devServerFailed = new Promise<never>(() => undefined);
     if (!temporalAddress) {
       if (stopping) return undefined;
       console.log('mailferry: starting the Temporal dev server');
       const dev = startTemporalDevServer({
         port: settings.devTemporalPort,
         uiPort: settings.devTemporalUiPort,
-        dbFile: path.join(settings.dataDir, 'temporal.db'),
+        dbFile: temporalDb,
         logFile: path.join(settings.dataDir, 'temporal.log'),
       });
-      cleanups.push(() => dev.stop());
+      cleanups.push({ what: `the Temporal dev server (pid ${dev.pid})`, run: () => dev.stop() });
       temporalAddress = dev.address;
       settings.temporalUiUrl ??= dev.uiUrl;
+      devServerFailed = dev.failed;
     }
 
     if (stopping) return undefined;
     const foundation = await openFoundation(settings, databaseUrl);
-    cleanups.push(() => foundation.close());
+    cleanups.push({ what: 'the database pool', run: () => foundation.close() });
     if (stopping) return undefined;
-    const temporal = await connectTemporal(temporalAddress);
-    cleanups.push(async () => {
-      await temporal.native.close();
-      await temporal.client.close();
+    // A dev server that exits (a port taken meanwhile, a broken SQLite file) ends the wait at once, with its log.
+    const temporal = await Promise.race([connectTemporal(temporalAddress), devServerFailed]);
+    cleanups.push({
+      what: 'the Temporal connections',
+      run: async () => {
+        await temporal.native.close();
+        await temporal.client.close();
+      },
     });
     if (stopping) return undefined;
     const worker = await runWorker(settings, foundation, temporal.native);
     const workerRun = worker.run();
     workerRun.catch(() => undefined); // awaited below; a failure during the rest of the start is not unhandled
-    cleanups.push(async () => {
-      // The Temporal SDK's own signal handler may have begun the shutdown already.
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun;
+    cleanups.push({
+      what: 'the worker',
+      run: async () => {
+        // The Temporal SDK's own signal handler may have begun the shutdown already.
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun;
+      },
     });
     if (stopping) return { workerRun };
     const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client);
-    cleanups.push(() => api.close());
+    cleanups.push({ what: 'the API', run: () => api.close() });
     if (stopping) return { workerRun };
 
     console.log(
@@ -111,9 +135,31 @@ async function main(): Promise<void> {
     )?.workerRun;
   } catch (err) {
     if (stopping) return; // the shutdown handler stops what runs and exits
+    for (const line of failureReport(err)) console.error(line);
     await cleanup();
-    throw err;
+    process.exit(1);
   }
+}
+
+function readSettings(): Settings {
+  try {
+    return loadSettings();
+  } catch (err) {
+    throw new StartError(describeError(err), 'correct the setting named above (README, "Configuration")');
+  }
+}
+
+/** The ports this start listens on, by the setting that chooses each. */
+function plannedPorts(settings: Settings): PlannedPort[] {
+  const ports: PlannedPort[] = [{ setting: 'PORT', port: settings.apiPort, host: settings.apiHost }];
+  if (!settings.databaseUrl) {
+    ports.push({ setting: 'MAILFERRY_POSTGRES_PORT', port: settings.embeddedPostgresPort, host: '127.0.0.1' });
+  }
+  if (!settings.temporalAddress) {
+    ports.push({ setting: 'MAILFERRY_TEMPORAL_PORT', port: settings.devTemporalPort, host: '127.0.0.1' });
+    ports.push({ setting: 'MAILFERRY_TEMPORAL_UI_PORT', port: settings.devTemporalUiPort, host: '127.0.0.1' });
+  }
+  return ports;
 }
 
 /** The application's database on the embedded server, created on first start. */
@@ -131,6 +177,7 @@ async function ensureDatabase(serverUrl: string, name: string): Promise<string> 
 }
 
 main().catch((err: unknown) => {
-  console.error(`mailferry: ${(err as Error).message}`);
+  // Whatever was thrown: embedded-postgres, for one, rejects with undefined.
+  for (const line of failureReport(err)) console.error(line);
   process.exit(1);
 });

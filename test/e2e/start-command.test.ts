@@ -168,7 +168,10 @@ describe('npm start (dev/start.ts) on a fresh data directory', () => {
   });
 
   it('logs no secret: not the admin token, the secret key or a stored password', async () => {
-    const logs = first.output() + (await readFile(path.join(dataDir, 'temporal.log'), 'utf8'));
+    const logs =
+      first.output() +
+      (await readFile(path.join(dataDir, 'temporal.log'), 'utf8')) +
+      (await readFile(path.join(dataDir, 'postgres.log'), 'utf8'));
     for (const secret of secretsIn(token, keyText)) expect(logs.includes(secret)).toBe(false);
   });
 
