@@ -2,17 +2,20 @@
  * `npm start`: the whole product on one machine. Embedded PostgreSQL (unless DATABASE_URL is set), a Temporal
  * dev server with its Web UI (unless TEMPORAL_ADDRESS is set), the worker and the API with the dashboard.
  *
- * Before it runs anything it checks what can be checked (the data directory, the secret key, the ports). Every
- * failure prints its cause and a fix (dev/start-error.ts).
+ * Before it runs anything it checks what can be checked (the data directory, the secret key, the ports) and
+ * clears what an earlier start of the same data directory left (dev/leftovers.ts); a watchdog stops the servers
+ * if this process dies (dev/watchdog.ts). Every failure prints its cause and a fix (dev/start-error.ts).
  */
 import path from 'node:path';
 import { Pool } from 'pg';
 import { loadSettings, type Settings } from '../config/settings';
 import { connectTemporal, onShutdown, openFoundation, runApi, runWorker } from '../runtime/services';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { claimDataDir, clearPostgresLeftovers, clearTemporalLeftovers, TEMPORAL_PID_FILE } from './leftovers';
 import { checkDataDir, checkPorts, checkSecretKey, type PlannedPort } from './preflight';
 import { describeError, failureReport, StartError } from './start-error';
 import { startTemporalDevServer } from './temporal-dev-server';
+import { startWatchdog } from './watchdog';
 
 const APP_DATABASE = 'mailferry';
 
@@ -24,12 +27,20 @@ interface Started {
 async function main(): Promise<void> {
   const settings = readSettings();
   await checkDataDir(settings.dataDir);
+  const releaseDataDir = await claimDataDir(settings.dataDir);
   await checkSecretKey({ key: settings.secretKey, keyFile: settings.secretKeyFile });
   const pgData = path.join(settings.dataDir, 'postgres');
   const temporalDb = path.join(settings.dataDir, 'temporal.db');
+  const say = (line: string) => console.log(line);
+  if (!settings.databaseUrl) await clearPostgresLeftovers(pgData, settings.embeddedPostgresPort, say);
+  if (!settings.temporalAddress) await clearTemporalLeftovers(settings.dataDir, temporalDb, say);
   await checkPorts(plannedPorts(settings));
 
-  const cleanups: Array<{ what: string; run: () => Promise<void> }> = [];
+  const watchdog = startWatchdog();
+  const serve = (name: string, signal: NodeJS.Signals) => (pid: number) => watchdog.watch(pid, name, signal);
+  const cleanups: Array<{ what: string; run: () => Promise<void> }> = [
+    { what: 'the data directory claim', run: releaseDataDir },
+  ];
   // Each step runs once, whether the shutdown handler or a failed start gets to it first.
   const cleanup = async () => {
     for (const step of cleanups.splice(0).reverse()) {
@@ -59,8 +70,15 @@ async function main(): Promise<void> {
         port: settings.embeddedPostgresPort,
         callerHandlesSignals: true, // onShutdown below stops it last
         logFile: path.join(settings.dataDir, 'postgres.log'),
+        onSpawn: serve('PostgreSQL', 'SIGINT'),
       });
-      cleanups.push({ what: `PostgreSQL (pid ${pg.pid})`, run: () => pg.stop() });
+      cleanups.push({
+        what: `PostgreSQL (pid ${pg.pid})`,
+        run: async () => {
+          await pg.stop();
+          if (pg.pid !== undefined) watchdog.forget(pg.pid);
+        },
+      });
       if (stopping) return undefined;
       databaseUrl = await ensureDatabase(pg.url, APP_DATABASE);
     }
@@ -75,8 +93,16 @@ async function main(): Promise<void> {
         uiPort: settings.devTemporalUiPort,
         dbFile: temporalDb,
         logFile: path.join(settings.dataDir, 'temporal.log'),
+        pidFile: path.join(settings.dataDir, TEMPORAL_PID_FILE),
+        onSpawn: serve('Temporal-dev-server', 'SIGTERM'),
       });
-      cleanups.push({ what: `the Temporal dev server (pid ${dev.pid})`, run: () => dev.stop() });
+      cleanups.push({
+        what: `the Temporal dev server (pid ${dev.pid})`,
+        run: async () => {
+          await dev.stop();
+          if (dev.pid !== undefined) watchdog.forget(dev.pid);
+        },
+      });
       temporalAddress = dev.address;
       settings.temporalUiUrl ??= dev.uiUrl;
       devServerFailed = dev.failed;
