@@ -4,7 +4,8 @@
  *
  * Before it runs anything it checks what can be checked (the data directory, the secret key, the ports) and
  * clears what an earlier start of the same data directory left (dev/leftovers.ts); a watchdog stops the servers
- * if this process dies (dev/watchdog.ts). Every failure prints its cause and a fix (dev/start-error.ts).
+ * if this process dies (dev/watchdog.ts); a stop ends within MAILFERRY_STOP_TIMEOUT (default 30s), by force if
+ * need be. Every failure prints its cause and a fix (dev/start-error.ts).
  */
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -13,19 +14,33 @@ import { connectTemporal, onShutdown, openFoundation, runApi, runWorker } from '
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { claimDataDir, clearPostgresLeftovers, clearTemporalLeftovers, TEMPORAL_PID_FILE } from './leftovers';
 import { checkDataDir, checkPorts, checkSecretKey, type PlannedPort } from './preflight';
+import { terminate } from './processes';
 import { describeError, failureReport, StartError } from './start-error';
 import { startTemporalDevServer } from './temporal-dev-server';
 import { startWatchdog } from './watchdog';
 
 const APP_DATABASE = 'mailferry';
+/** How long a stop may take before the servers are stopped by force: MAILFERRY_STOP_TIMEOUT. */
+const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+/** Between a forced stop's first signal to a server and SIGKILL. */
+const FORCE_GRACE_MS = 5_000;
 
 interface Started {
   /** Settles when the worker stops: on shutdown, or when it fails. */
   workerRun: Promise<void>;
 }
 
+/** A server process this start runs, for a forced stop. */
+interface Server {
+  name: string;
+  pid: number;
+  /** Its orderly stop signal: SIGINT is PostgreSQL's fast shutdown. */
+  signal: NodeJS.Signals;
+}
+
 async function main(): Promise<void> {
   const settings = readSettings();
+  const stopTimeoutMs = readStopTimeout(process.env.MAILFERRY_STOP_TIMEOUT);
   await checkDataDir(settings.dataDir);
   const releaseDataDir = await claimDataDir(settings.dataDir);
   await checkSecretKey({ key: settings.secretKey, keyFile: settings.secretKeyFile });
@@ -37,16 +52,53 @@ async function main(): Promise<void> {
   await checkPorts(plannedPorts(settings));
 
   const watchdog = startWatchdog();
-  const serve = (name: string, signal: NodeJS.Signals) => (pid: number) => watchdog.watch(pid, name, signal);
+  const servers: Server[] = [];
+  const serve = (name: string, signal: NodeJS.Signals) => (pid: number) => {
+    servers.push({ name, pid, signal });
+    watchdog.watch(pid, name, signal);
+  };
   const cleanups: Array<{ what: string; run: () => Promise<void> }> = [
     { what: 'the data directory claim', run: releaseDataDir },
   ];
+  /** What the stop is doing, for the message of a stop that overran. */
+  let stuckAt = 'waiting for the start-up step under way';
   // Each step runs once, whether the shutdown handler or a failed start gets to it first.
   const cleanup = async () => {
     for (const step of cleanups.splice(0).reverse()) {
+      stuckAt = `stopping ${step.what}`;
       await step.run().catch((err: unknown) => {
         console.error(`mailferry: stopping ${step.what} failed: ${describeError(err)}`);
       });
+    }
+  };
+
+  let forcing = false;
+  /** Stops every server still running (its own signal, SIGKILL after 5 s), says which, and exits with code 1. */
+  const forceStop = async (why: string): Promise<never> => {
+    forcing = true;
+    console.error(`mailferry: ${why}; stopping the servers by force`);
+    const ended: string[] = [];
+    await Promise.all(
+      servers.map(async (server) => {
+        const how = await terminate(server.pid, server.signal, FORCE_GRACE_MS);
+        if (how !== 'gone')
+          ended.push(`${server.name} (pid ${server.pid}, ${how === 'killed' ? 'SIGKILL' : server.signal})`);
+      }),
+    );
+    console.error(`mailferry: stopped by force: ${ended.length > 0 ? ended.join(', ') : 'no server was left running'}`);
+    process.exit(1);
+  };
+  /** Runs `stop` within the stop timeout, else stops by force. The watchdog's deadline backs this one up. */
+  const stopWithin = async (stop: () => Promise<void>): Promise<void> => {
+    watchdog.armDeadline(stopTimeoutMs + FORCE_GRACE_MS + 10_000);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), stopTimeoutMs);
+    });
+    const outcome = await Promise.race([stop().then(() => 'done' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'late' && !forcing) {
+      await forceStop(`the stop did not finish within ${stopTimeoutMs / 1000} s (stuck at: ${stuckAt})`);
     }
   };
 
@@ -56,8 +108,10 @@ async function main(): Promise<void> {
   // is known), skips the rest, and stops what runs; it never leaves PostgreSQL or the dev server behind.
   onShutdown(async () => {
     stopping = true;
-    await starting.catch(() => undefined);
-    await cleanup();
+    await stopWithin(async () => {
+      await starting.catch(() => undefined);
+      await cleanup();
+    });
   });
 
   /** Starts everything; resolves to nothing when a signal came during start-up. */
@@ -161,8 +215,9 @@ async function main(): Promise<void> {
     )?.workerRun;
   } catch (err) {
     if (stopping) return; // the shutdown handler stops what runs and exits
+    // The cause first: a clean-up that overruns ends the process.
     for (const line of failureReport(err)) console.error(line);
-    await cleanup();
+    await stopWithin(cleanup);
     process.exit(1);
   }
 }
@@ -173,6 +228,17 @@ function readSettings(): Settings {
   } catch (err) {
     throw new StartError(describeError(err), 'correct the setting named above (README, "Configuration")');
   }
+}
+
+/** MAILFERRY_STOP_TIMEOUT: `30s`, `2m`, `5000ms`; at least 1 s. */
+function readStopTimeout(text: string | undefined): number {
+  if (text === undefined || text === '') return DEFAULT_STOP_TIMEOUT_MS;
+  const match = /^(\d+)(ms|s|m)$/.exec(text);
+  const ms = match ? Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'] : NaN;
+  if (!(ms >= 1000)) {
+    throw new StartError(`invalid configuration: MAILFERRY_STOP_TIMEOUT: ${text}`, 'set a duration such as 30s or 2m');
+  }
+  return ms;
 }
 
 /** The ports this start listens on, by the setting that chooses each. */

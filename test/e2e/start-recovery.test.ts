@@ -1,8 +1,8 @@
 /**
  * The real entry point (`dev/start.ts`) after starts that did not end cleanly, and when it cannot start: the
  * watchdog stops PostgreSQL and the Temporal dev server when the start process is killed, the next start clears
- * what was left (servers still running, a stale postmaster.pid) and says so, and each start-up failure names its
- * cause and a fix. Each test is bounded to a minute.
+ * what was left (servers still running, a stale postmaster.pid) and says so, a stuck stop ends by force within
+ * MAILFERRY_STOP_TIMEOUT, and each start-up failure names its cause and a fix. Each test is bounded to a minute.
  */
 import { spawn } from 'node:child_process';
 import { appendFile, copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -188,6 +188,26 @@ describe('npm start after a start that did not stop cleanly', () => {
     } finally {
       other.kill('SIGKILL');
     }
+  }, 60_000);
+
+  it('a stop stuck behind a frozen dev server ends within MAILFERRY_STOP_TIMEOUT and the forced stop, with code 1 and what it killed', async () => {
+    const product = startProduct(dataDir, ports, { MAILFERRY_STOP_TIMEOUT: '5s' });
+    await product.running;
+    const pids = await serverPids(dataDir);
+    process.kill(pids.temporal, 'SIGSTOP'); // the worker's shutdown now waits for ever, and so would SIGTERM
+    const stopped = Date.now();
+    product.child.kill('SIGTERM');
+    const exit = await exitWithin(product, 20_000);
+    const took = Date.now() - stopped;
+    console.log(`the stuck stop ended after ${took} ms (timeout 5 s, then up to 5 s per server before SIGKILL)`);
+    expect(exit).toMatchObject({ code: 1, signal: null });
+    expect(took).toBeLessThan(15_000);
+    const output = product.output();
+    expect(output).toMatch(/mailferry: the stop did not finish within 5 s \(stuck at: stopping [^)]+\)/);
+    expect(output).toContain(`Temporal-dev-server (pid ${pids.temporal}, SIGKILL)`);
+    expect(output).toMatch(/mailferry: stopped by force: /);
+    await allEndWithin([pids.postgres, pids.temporal], 5_000);
+    await expectNothingLeft(dataDir, ports);
   }, 60_000);
 
   it('PostgreSQL failing to start: its log lines and exit code', async () => {
