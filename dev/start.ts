@@ -188,7 +188,15 @@ async function main(): Promise<void> {
       },
     });
     if (stopping) return { workerRun };
-    const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client);
+    const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client).catch((err: unknown) => {
+      // Free at the check before start-up, taken since.
+      if ((err as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw err;
+      throw new StartError(
+        `PORT ${settings.apiPort} is in use by another program (taken during start-up)`,
+        'stop that program, or set PORT=<a free port>',
+        { cause: err },
+      );
+    });
     cleanups.push({ what: 'the API', run: () => api.close() });
     if (stopping) return { workerRun };
 
