@@ -2,7 +2,8 @@
  * The real entry point (`dev/start.ts`) after starts that did not end cleanly, and when it cannot start: the
  * watchdog stops PostgreSQL and the Temporal dev server when the start process is killed, the next start clears
  * what was left (servers still running, a stale postmaster.pid) and says so, a stuck stop ends by force within
- * MAILFERRY_STOP_TIMEOUT, and each start-up failure names its cause and a fix. Each test is bounded to a minute.
+ * MAILFERRY_STOP_TIMEOUT (and the watchdog's deadline kills a start whose event loop is blocked), and each
+ * start-up failure names its cause and a fix. Each test is bounded to a minute.
  */
 import { spawn } from 'node:child_process';
 import { appendFile, copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  ROOT,
   ensureDashboardBuilt,
   exitWithin,
   expectNothingLeft,
@@ -131,8 +133,10 @@ describe('npm start after a start that did not stop cleanly', () => {
       headers: { authorization: `Bearer ${token.trim()}` },
     });
     expect(me.status).toBe(200);
+    const secondWatchdog = await watchdogOf(second.child.pid!);
     expect(await stopProduct(second)).toMatchObject({ code: 0, signal: null });
     await expectNothingLeft(dataDir, ports);
+    await allEndWithin([secondWatchdog], 2_000); // a clean stop leaves no watchdog either
   }, 60_000);
 
   it('SIGKILL of the start process and its watchdog: the next start stops the PostgreSQL and the dev server left running, and says so', async () => {
@@ -227,6 +231,38 @@ describe('npm start after a start that did not stop cleanly', () => {
       await copyFile(`${conf}.good`, conf);
     }
   }, 60_000);
+});
+
+describe('the watchdog (dev/watchdog.ts)', () => {
+  it('kills a start process whose event loop is blocked past the deadline of its stop, then its servers', async () => {
+    // The part of a start that matters here: a watchdog, a server it watches, a stop that never ends.
+    const script = [
+      "const { spawn } = require('node:child_process');",
+      "const { startWatchdog } = require('./dev/watchdog.ts');",
+      'const watchdog = startWatchdog();',
+      "const server = spawn('sleep', ['60'], { stdio: 'ignore' });",
+      "watchdog.watch(server.pid, 'sleeper', 'SIGTERM');",
+      'console.log(`server ${server.pid}`);',
+      'watchdog.armDeadline(1000);',
+      'setTimeout(() => { for (;;); }, 100);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, stdio: 'pipe' });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const started = Date.now();
+    const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, sig) => resolve(sig)),
+    );
+    expect(exit).toBe('SIGKILL');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const server = Number(/server (\d+)/.exec(output)?.[1]);
+    await allEndWithin([server], 5_000);
+    expect(output).toContain(
+      `mailferry watchdog: the start process (pid ${child.pid}) did not stop within 1 s and was killed (SIGKILL); ` +
+        `stopping what it left running: sleeper (pid ${server})`,
+    );
+  }, 30_000);
 });
 
 describe('npm start that cannot start names the cause and the fix', () => {
