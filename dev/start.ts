@@ -81,8 +81,8 @@ async function main(): Promise<void> {
     await Promise.all(
       servers.map(async (server) => {
         const how = await terminate(server.pid, server.signal, FORCE_GRACE_MS);
-        if (how !== 'gone')
-          ended.push(`${server.name} (pid ${server.pid}, ${how === 'killed' ? 'SIGKILL' : server.signal})`);
+        if (how === 'stopped') ended.push(`${server.name} (pid ${server.pid}, ended on ${server.signal})`);
+        if (how === 'killed') ended.push(`${server.name} (pid ${server.pid}, killed with SIGKILL)`);
       }),
     );
     console.error(`mailferry: stopped by force: ${ended.length > 0 ? ended.join(', ') : 'no server was left running'}`);
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
         dbFile: temporalDb,
         logFile: path.join(settings.dataDir, 'temporal.log'),
         pidFile: path.join(settings.dataDir, TEMPORAL_PID_FILE),
-        onSpawn: serve('Temporal-dev-server', 'SIGTERM'),
+        onSpawn: serve('the Temporal dev server', 'SIGTERM'),
       });
       cleanups.push({
         what: `the Temporal dev server (pid ${dev.pid})`,

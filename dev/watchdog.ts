@@ -51,6 +51,8 @@ alive() {
     kill -0 "$1" 2>/dev/null
   fi
 }
+# An entry is pid:signal:name, the name's spaces sent as underscores.
+name() { printf '%s' "\${1##*:}" | tr _ ' '; }
 watched=''
 reason='ended'
 while read -r cmd arg sig name; do
@@ -73,7 +75,7 @@ for e in $watched; do
   if alive "$p"; then kill -s "\${r%%:*}" "$p" 2>/dev/null; list="$list $e"; fi
 done
 [ -n "$list" ] || exit 0
-names=''; for e in $list; do names="$names \${e##*:} (pid \${e%%:*}),"; done
+names=''; for e in $list; do names="$names $(name "$e") (pid \${e%%:*}),"; done
 echo "mailferry watchdog: the start process (pid $PPID) $reason; stopping what it left running:\${names%,}" >&2
 i=0
 while [ $i -lt ${GRACE_SECONDS * 10} ]; do
@@ -81,7 +83,7 @@ while [ $i -lt ${GRACE_SECONDS * 10} ]; do
   [ -n "$list" ] || exit 0
   sleep 0.1; i=$((i + 1))
 done
-names=''; for e in $list; do kill -s KILL "\${e%%:*}" 2>/dev/null; names="$names \${e##*:} (pid \${e%%:*}),"; done
+names=''; for e in $list; do kill -s KILL "\${e%%:*}" 2>/dev/null; names="$names $(name "$e") (pid \${e%%:*}),"; done
 echo "mailferry watchdog: killed (SIGKILL) after ${GRACE_SECONDS} s:\${names%,}" >&2
 `;
 
@@ -104,7 +106,7 @@ export function startWatchdog(log: (line: string) => void = console.error): Watc
     if (usable && child.exitCode === null) child.stdin.write(`${line}\n`);
   };
   return {
-    watch: (pid, name, signal) => send(`watch ${pid} ${signal.replace(/^SIG/, '')} ${name.replace(/\s+/g, '-')}`),
+    watch: (pid, name, signal) => send(`watch ${pid} ${signal.replace(/^SIG/, '')} ${name.replace(/\s+/g, '_')}`),
     forget: (pid) => send(`forget ${pid}`),
     armDeadline: (ms) => send(`deadline ${Math.ceil(ms / 1000)}`),
   };

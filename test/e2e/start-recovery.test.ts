@@ -121,7 +121,7 @@ describe('npm start after a start that did not stop cleanly', () => {
     expect(await processesUsing(dataDir)).toEqual([]);
     expect(first.output()).toContain(
       `the start process (pid ${first.child.pid}) ended; stopping what it left running: ` +
-        `PostgreSQL (pid ${pids.postgres}), Temporal-dev-server (pid ${pids.temporal})`,
+        `PostgreSQL (pid ${pids.postgres}), the Temporal dev server (pid ${pids.temporal})`,
     );
 
     const second = startProduct(dataDir, ports);
@@ -208,7 +208,7 @@ describe('npm start after a start that did not stop cleanly', () => {
     expect(took).toBeLessThan(15_000);
     const output = product.output();
     expect(output).toMatch(/mailferry: the stop did not finish within 5 s \(stuck at: stopping [^)]+\)/);
-    expect(output).toContain(`Temporal-dev-server (pid ${pids.temporal}, SIGKILL)`);
+    expect(output).toContain(`the Temporal dev server (pid ${pids.temporal}, killed with SIGKILL)`);
     expect(output).toMatch(/mailferry: stopped by force: /);
     await allEndWithin([pids.postgres, pids.temporal], 5_000);
     await expectNothingLeft(dataDir, ports);
