@@ -80,19 +80,16 @@ export async function clearPostgresLeftovers(pgData: string, port: number, say: 
     }
   }
 
-  // postmaster.pid: pid, data directory, start time, port, socket directory, ...
+  // postmaster.pid: pid, data directory, start time, port, socket directory, ... A socket lock file: pid, data
+  // directory. Read again: a postmaster that was stopped above removed its own.
   const socketLocks = new Set([`/tmp/.s.PGSQL.${port}.lock`]);
   if (lock?.[3] && lock[4]) socketLocks.add(path.join(lock[4], `.s.PGSQL.${lock[3]}.lock`));
-  const stale: Array<{ file: string; pid: number }> = [];
-  if (pid !== undefined) stale.push({ file: lockFile, pid });
-  for (const file of socketLocks) {
-    const lines = await readLines(file);
-    const owner = parsePid(lines?.[0]);
-    if (owner !== undefined && lines?.[1] === pgData) stale.push({ file, pid: owner });
-  }
   const removed: string[] = [];
   const reasons = new Set<string>();
-  for (const { file, pid: owner } of stale) {
+  for (const file of [lockFile, ...socketLocks]) {
+    const lines = await readLines(file);
+    const owner = parsePid(lines?.[0]);
+    if (owner === undefined || (file !== lockFile && lines?.[1] !== pgData)) continue; // none, or not ours
     if ((await isRunning(owner)) && (await ofThisCluster(owner))) continue; // live: not stale
     reasons.add((await isRunning(owner)) ? `pid ${owner} now belongs to another program` : `pid ${owner} has ended`);
     await rm(file, { force: true });
