@@ -56,13 +56,15 @@ function batchSummary(p: Poll, rate: ReturnType<Rate['observe']>, c: Colors): st
   const b = p.batch;
   const items = p.running.reduce((n, m) => n + m.itemsSynced, 0);
   const size = p.running.reduce((n, m) => n + m.bytesSynced, 0);
+  const perSecond = p.running.reduce((n, m) => n + (m.itemsPerSecond ?? 0), 0);
   return [
     `${c.bold(b.name)} ${colourStatus(c, b.statusLabel)}`,
     `synced ${b.synced}/${b.total} (${b.percentageSynced}%)`,
     `failed ${b.failed}`,
-    `running ${p.runningTotal}`,
-    `${items} items ${bytes(size)} in the running mailboxes`,
-    rate.perSecond === null ? 'ETA -' : `${rate.perSecond.toFixed(2)} mailboxes/s ETA ${duration(rate.etaSeconds)}`,
+    p.runningTotal === 0
+      ? 'running 0'
+      : `running ${p.runningTotal}: ${items} items, ${bytes(size)}, ${Math.round(perSecond)} items/s`,
+    `ETA ${duration(rate.etaSeconds)}`,
   ].join('  ');
 }
 
