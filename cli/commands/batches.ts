@@ -392,6 +392,48 @@ export function registerBatches(program: Command, io: CliIo): void {
 
   examples(
     batches
+      .command('skipped-items')
+      .argument('<batch>', 'batch name or id')
+      .argument('<mailbox>', 'the mailbox: its email address, or its id from batches mailboxes --json')
+      .description('Items a mailbox left behind: too large, refused by the destination')
+      .option('--page <n>', 'page number', wholeNumber)
+      .option('--page-size <n>', 'items per page (at most 500)', wholeNumber)
+      .action(
+        action<{ page?: number; pageSize?: number }>(io, async (ctx, o, ref, mailbox) => {
+          const api = await ctx.api();
+          let mailboxId = mailbox!;
+          if (!/^\d+$/.test(mailboxId)) {
+            const found = await api.request('GET', `/batches/${enc(ref!)}/mailboxes${query({ search: mailboxId })}`);
+            const match = found.items.find(
+              (m: { emailAddress: string }) => m.emailAddress.toLowerCase() === mailboxId.toLowerCase(),
+            );
+            if (!match)
+              throw new CliError(
+                `no mailbox ${mailboxId} in batch "${ref}" (MAILBOX_NOT_FOUND)`,
+                1,
+                'MAILBOX_NOT_FOUND',
+              );
+            mailboxId = match.id;
+          }
+          const res = await api.request(
+            'GET',
+            `/batches/${enc(ref!)}/mailboxes/${enc(mailboxId)}/skipped-items${query({ page: o.page, pageSize: o.pageSize })}`,
+          );
+          ctx.print({
+            json: res,
+            table: {
+              rows: res.items,
+              columns: ['folder', 'subject', 'sizeBytes', 'reason', 'internalDate'],
+              footer: `${res.total} skipped item(s), page ${res.page}`,
+            },
+          });
+        }),
+      ),
+    ['mailferry batches skipped-items "Finance wave 1" alice@contoso.com'],
+  );
+
+  examples(
+    batches
       .command('watch')
       .argument('<batch>', 'batch name or id')
       .description('Live progress until the batch settles')

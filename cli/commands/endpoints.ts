@@ -17,7 +17,7 @@ const ENDPOINT_DETAIL_COLUMNS = [
 export async function endpointId(api: ApiClient, ref: string): Promise<string> {
   const { items } = await api.request<{ items: { id: string; name: string }[] }>('GET', '/endpoints');
   const found = items.find((e) => e.id === ref) ?? items.find((e) => e.name.toLowerCase() === ref.toLowerCase());
-  if (!found) throw new CliError(`no endpoint named or with id "${ref}"`, 1, 'ENDPOINT_NOT_FOUND');
+  if (!found) throw new CliError(`no endpoint named or with id "${ref}" (ENDPOINT_NOT_FOUND)`, 1, 'ENDPOINT_NOT_FOUND');
   return found.id;
 }
 

@@ -194,10 +194,40 @@ describe('mailferry CLI', () => {
     expect(tested).toMatchObject({ code: 0, stdout: 'ok: connected to imap.old.example:993 (OK)\n' });
     const shown = await cli(['endpoints', 'show', 'New server', '--json']);
     expect(JSON.parse(shown.stdout)).toMatchObject({ port: 143, security: 'starttls' });
+    const edited = await cli([
+      'endpoints',
+      'edit',
+      'new server',
+      '--port',
+      '993',
+      '--security',
+      'tls',
+      '--max-concurrent-migrations',
+      '5',
+    ]);
+    expect(edited).toMatchObject({ code: 0, stdout: expect.stringMatching(/^updated endpoint "New server"/) });
+    expect(JSON.parse((await cli(['endpoints', 'show', 'New server', '--json'])).stdout)).toMatchObject({
+      port: 993,
+      security: 'tls',
+      maxConcurrentMigrations: 5,
+    });
+    expect((await cli(['endpoints', 'edit', 'New server'])).code).toBe(2);
+    const unsaved = await cli([
+      'endpoints',
+      'test',
+      '--host',
+      'imap.other.example',
+      '--port',
+      '143',
+      '--security',
+      'starttls',
+    ]);
+    expect(unsaved).toMatchObject({ code: 0, stdout: 'ok: connected to imap.other.example:143 (OK)\n' });
+    expect((await cli(['endpoints', 'test', '--host', 'imap.other.example'])).code).toBe(2);
     expect((await cli(['endpoints', 'delete', 'New server'])).code).toBe(0);
     const gone = await cli(['endpoints', 'show', 'New server']);
     expect(gone).toMatchObject({ code: 1, stderr: expect.stringContaining('no endpoint named') });
-    for (const out of [created, viaStdin, list, tested, shown]) {
+    for (const out of [created, viaStdin, list, tested, shown, edited, unsaved]) {
       expect(out.stdout).not.toContain('Cli-Admin-Secret');
       expect(out.stdout).not.toContain('Cli-Stdin-Secret');
     }
@@ -253,6 +283,33 @@ describe('mailferry CLI', () => {
     );
     const list = await cli(['batches', 'list', '--status', 'Completed']);
     expect(list.stdout).toMatch(/Done wave\s+Completed\s+0\s+0/);
+    // The mailboxes report and a mailbox's skipped items (Get-MigrationUserStatistics -IncludeSkippedItems).
+    const { rows: mb } = await api.db.pool.query<{ id: string }>(
+      `insert into mailboxes (batch_id, email, source_user, status, items_synced, items_skipped, bytes_synced)
+       values ('77777777-7777-4777-8777-777777777777', 'zed@example.com', 'zed', 'Completed', 41, 1, 2048) returning id`,
+    );
+    await api.db.pool.query(
+      `insert into skipped_items (mailbox_id, folder, subject, size_bytes, reason) values ($1, 'INBOX', 'huge', 99000000, 'TOO_LARGE')`,
+      [mb[0]!.id],
+    );
+    const report = await cli(['batches', 'mailboxes', 'Done wave', '-o', 'csv']);
+    expect(report.stdout).toBe(
+      'emailAddress,status,itemsSynced,itemsSkipped,bytesSynced,lastSyncedAt,lastError\r\n' +
+        'zed@example.com,Completed,41,1,2048,,\r\n',
+    );
+    const skipped = await cli(['batches', 'skipped-items', 'Done wave', 'ZED@example.com']);
+    expect(skipped.stdout).toMatch(
+      /^folder\s+subject\s+sizeBytes\s+reason\s+internalDate\nINBOX\s+huge\s+99000000\s+TOO_LARGE\n/,
+    );
+    expect((await cli(['batches', 'skipped-items', 'Done wave', mb[0]!.id, '--json'])).stdout).toContain('"TOO_LARGE"');
+    expect(await cli(['batches', 'skipped-items', 'Done wave', 'nobody@example.com'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('MAILBOX_NOT_FOUND'),
+    });
+    const shown = await cli(['batches', 'show', 'Done wave', '--output', 'csv']);
+    expect(shown.stdout.split('\r\n')[0]).toBe(
+      'id,name,status,requested,synced,finalized,failed,percentageSynced,createdBy,createdAt,startedAt,initialSyncAt,lastSyncedAt,completeAfter',
+    );
     const unknown = await cli(['batches', 'stop', 'no such wave']);
     expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('BATCH_NOT_FOUND') });
     await api.db.pool.query('delete from batches');
