@@ -126,7 +126,7 @@ export function record(fields: [string, unknown][], c: Colors): string {
   return (
     fields
       .map(([k, v]) => {
-        const text = v === null || v === undefined || v === '' ? '-' : cell(v);
+        const text = cell(v) || '-';
         return `${c.dim(k.padEnd(width))}  ${k === 'Status' ? colourStatus(c, text) : text}`;
       })
       .join('\n') + '\n'

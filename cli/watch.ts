@@ -91,7 +91,7 @@ class Bars {
       {
         stream,
         format: `{label} ${c.cyan('{bar}')} {percentage}% {value}/{total} {unit}  {info}`,
-        barsize: 24,
+        barsize: 20,
         hideCursor: true,
         gracefulExit: true,
         clearOnComplete: false,
@@ -100,13 +100,16 @@ class Bars {
       },
       { format: '', barCompleteChar: '█', barIncompleteChar: '░' },
     );
-    this.top = this.multi.create(1, 0, { label: '', unit: 'mailboxes', info: '' });
+    this.top = this.multi.create(1, 0, { label: '', unit: 'synced', info: '' });
   }
 
   draw(p: Poll, summary: string): void {
     const b = p.batch;
+    // One width for every label, so the bars line up under each other.
+    const top = `${b.name} [${b.statusLabel}]`;
+    const width = Math.max(top.length, ...p.running.map((m) => m.emailAddress.length + 2));
     this.top.setTotal(Math.max(1, b.total));
-    this.top.update(b.synced, { label: `${b.name} [${b.statusLabel}]`, unit: 'mailboxes synced', info: summary });
+    this.top.update(b.synced, { label: top.padEnd(width), unit: 'synced', info: summary });
     const seen = new Set<string>();
     for (const m of p.running) {
       seen.add(m.id);
@@ -117,7 +120,7 @@ class Bars {
       }
       bar.setTotal(Math.max(1, m.itemsTotal));
       bar.update(m.itemsSynced, {
-        label: `  ${m.emailAddress}`,
+        label: `  ${m.emailAddress}`.padEnd(width),
         unit: 'items',
         info: `${bytes(m.bytesSynced)}  ${itemsRate(m)}  ETA ${duration(mailboxEta(m))}${m.currentFolder ? `  ${m.currentFolder}` : ''}`,
       });

@@ -203,9 +203,9 @@ export function registerBatches(program: Command, io: CliIo): void {
         'CSV with EmailAddress,UserName,Password[,DestinationUserName,DestinationPassword]',
       )
       .option('--auto-start', 'start the batch at once')
-      .option('--auto-complete', 'complete the batch once it is synced')
+      .option('--auto-complete', 'complete the batch as soon as it is synced')
       .option('--start-after <time>', 'ISO 8601 time before which the batch waits (Queued)')
-      .option('--complete-after <time>', 'ISO 8601 time before which it does not complete')
+      .option('--complete-after <time>', 'ISO 8601 time at which the synced batch is completed')
       .option('--bad-item-limit <n>', 'bad items a mailbox may skip', wholeNumber)
       .option('--large-item-limit <n>', 'large items a mailbox may skip', wholeNumber)
       .option('--folder-include <folders>', 'only these folders, comma-separated', commaList)
@@ -254,9 +254,9 @@ export function registerBatches(program: Command, io: CliIo): void {
       .option('--source <endpoint>', 'source endpoint name or id')
       .option('--destination <endpoint>', 'destination endpoint name or id')
       .option('--start-after <time>', 'ISO 8601 time, or none')
-      .option('--complete-after <time>', 'ISO 8601 time, or none')
-      .option('--auto-complete', 'complete the batch once it is synced')
-      .option('--no-auto-complete', 'wait for a complete command')
+      .option('--complete-after <time>', 'ISO 8601 time at which the synced batch is completed, or none')
+      .option('--auto-complete', 'complete the batch as soon as it is synced')
+      .option('--no-auto-complete', 'wait for --complete-after or a complete command')
       .option('--bad-item-limit <n>', 'bad items a mailbox may skip', wholeNumber)
       .option('--large-item-limit <n>', 'large items a mailbox may skip', wholeNumber)
       .option('--folder-include <folders>', 'only these folders, comma-separated ("" for all)', commaList)
@@ -286,7 +286,7 @@ export function registerBatches(program: Command, io: CliIo): void {
         }),
       ),
     [
-      'mailferry batches edit "Finance wave 1" --complete-after 2026-12-31T18:00:00Z --auto-complete',
+      'mailferry batches edit "Finance wave 1" --complete-after 2026-12-31T18:00:00Z',
       'mailferry batches edit "Finance wave 1" --bad-item-limit 20 --folder-exclude Junk',
     ],
   );
