@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -486,6 +487,34 @@ describe('mailferry CLI', () => {
     const fish = await cli(['completion', 'fish']);
     expect(fish).toMatchObject({ code: 2, stderr: expect.stringContaining('Allowed choices are bash, zsh') });
   });
+
+  // zsh is not among the packages the test setup installs: the test runs where it is present.
+  (existsSync('/usr/bin/zsh') || existsSync('/bin/zsh') ? it : it.skip)(
+    'the zsh script completes commands, options and values in a real zsh',
+    async () => {
+      const script = path.join(dir, '_mailferry');
+      await writeFile(script, (await cli(['completion', 'zsh'])).stdout);
+      // compsys's functions, stubbed to print what they were given.
+      const complete = (words: string[]) =>
+        new Promise<string>((resolve, reject) =>
+          execFile(
+            'zsh',
+            [
+              '-c',
+              `compdef() { : }; _describe() { print -l -- "\${(@P)4}" }; compadd() { print -l -- "\${(@P)2}" }
+               _files() { print FILES }; source ${script}
+               words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _mailferry`,
+            ],
+            (err, stdout) => (err ? reject(err) : resolve(stdout.trim())),
+          ),
+        );
+      expect((await complete(['mailferry', 'batches', 'wa'])).split('\n')).toContain(
+        'watch:Live progress until the batch settles',
+      );
+      expect(await complete(['mailferry', '--json', 'batches', 'list', '--st'])).toMatch(/^--status:only these/m);
+      expect(await complete(['mailferry', 'endpoints', 'create', '--security', ''])).toBe('none\nstarttls\ntls');
+    },
+  );
 
   it('runs as the installed `mailferry` command (the bin shim through tsx)', async () => {
     const run = (args: string[], env: Record<string, string>) =>
