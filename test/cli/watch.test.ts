@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { runCli } from '../../cli/run';
 import { createEndpoint, createRealWorker, startApi, type ApiHarness } from '../api/harness';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
@@ -14,6 +14,9 @@ import { devServerEnvironment } from '../fixtures/temporal';
  * PostgreSQL and two Dovecot servers. The watch must end with the batch (exit 0 at Synced, 1 when a mailbox
  * failed), print one line per poll when not on a terminal, and draw bars on one.
  */
+
+// The worker's INFO lines would bury the test output; warnings and errors still print.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
