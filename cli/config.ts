@@ -32,6 +32,27 @@ export interface Target {
   tokenSource?: TokenSource;
   /** The file the token was read from (config or data dir). */
   tokenFile?: string;
+  /** Why the data dir's token file was not used although it exists (e.g. EACCES: another user's file). */
+  unreadable?: string;
+}
+
+/** What to tell the user when the API refuses the token (401): where it came from, or where one could. */
+export function authHint(t: Target): string {
+  switch (t.tokenSource) {
+    case 'flag':
+      return 'the token given with --token was refused (mistyped or revoked?)';
+    case 'env':
+      return 'the token in MAILFERRY_TOKEN was refused (mistyped or revoked?)';
+    case 'config':
+      return `the token saved in ${t.tokenFile} was refused (revoked?): run mailferry login again`;
+    case 'data-dir':
+      return `the initial admin token in ${t.tokenFile} was refused (revoked?): give --token, MAILFERRY_TOKEN or run mailferry login`;
+    default:
+      return (
+        'no token: give --token, set MAILFERRY_TOKEN, or run mailferry login (see mailferry --help)' +
+        (t.unreadable ? `; ${t.unreadable}` : '')
+      );
+  }
 }
 
 /** `$XDG_CONFIG_HOME/mailferry/config.json`, else `$HOME/.config/mailferry/config.json`; none without either. */
@@ -119,11 +140,12 @@ export async function removeConfig(env: Env): Promise<string | undefined> {
   return file;
 }
 
-async function readTokenFile(file: string): Promise<string | undefined> {
+async function readTokenFile(file: string): Promise<{ token?: string; problem?: string }> {
   try {
-    return (await readFile(file, 'utf8')).trim() || undefined;
-  } catch {
-    return undefined;
+    return { token: (await readFile(file, 'utf8')).trim() || undefined };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? {} : { problem: `${file} exists but cannot be read (${code})` };
   }
 }
 
@@ -146,8 +168,9 @@ export async function resolveTarget(
   }
   if (isLoopback(url)) {
     const file = dataDirTokenPath(env);
-    const token = await readTokenFile(file);
+    const { token, problem } = await readTokenFile(file);
     if (token) return { url, token, tokenSource: 'data-dir', tokenFile: file };
+    if (problem) return { url, unreadable: problem };
   }
   return { url };
 }

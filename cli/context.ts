@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ApiClient, CliError } from './client';
-import { resolveTarget, type Target } from './config';
+import { authHint, resolveTarget, type Target } from './config';
 import { colorsFor, render, type Colors, type OutputFormat, type Result } from './output';
 
 /** What the entry point hands the CLI: the environment and the terminal. Tests pass their own. */
@@ -52,7 +52,7 @@ export function makeContext(cmd: Command, io: CliIo): Context {
     target: () => (target ??= resolveTarget(io.env, globals)),
     async api() {
       const t = await ctx.target();
-      return new ApiClient({ baseUrl: t.url, token: t.token, fetch: io.fetch });
+      return new ApiClient({ baseUrl: t.url, token: t.token, fetch: io.fetch, authHint: authHint(t) });
     },
     print: (result) => io.stdout(render(result, format, colors)),
   };

@@ -30,9 +30,7 @@ function printCliError(io: CliIo, err: CliError): void {
     io.stderr(`  ${where || '(body)'}: ${i.message}\n`);
   }
   if (details?.allowedCommands) io.stderr(`  allowed now: ${details.allowedCommands.join(', ') || 'none'}\n`);
-  if (err.code === 'UNAUTHENTICATED') {
-    io.stderr('  give a token: --token, MAILFERRY_TOKEN, or mailferry login (see mailferry --help)\n');
-  }
+  if (err.hint) io.stderr(`  ${err.hint}\n`);
 }
 
 /** Runs one CLI invocation; returns the exit code. Never throws. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient, CliError } from '../client';
-import { removeConfig, resolveTarget, writeConfig } from '../config';
+import { authHint, removeConfig, resolveTarget, writeConfig } from '../config';
 import { action, examples, type CliIo } from '../context';
 
 /** health, me, statistics, login, logout. */
@@ -83,10 +83,13 @@ export function registerSystem(program: Command, io: CliIo): void {
           if (!target.token) {
             throw new CliError('no token to log in with: give --token, --token-stdin or MAILFERRY_TOKEN', 2, 'USAGE');
           }
-          const me = await new ApiClient({ baseUrl: target.url, token: target.token, fetch: io.fetch }).request(
-            'GET',
-            '/me',
-          );
+          const client = new ApiClient({
+            baseUrl: target.url,
+            token: target.token,
+            fetch: io.fetch,
+            authHint: authHint(target),
+          });
+          const me = await client.request('GET', '/me');
           const file = await writeConfig(io.env, { url: target.url, token: target.token });
           ctx.print({
             json: { url: target.url, name: me.name, owner: me.owner, role: me.role, configFile: file },

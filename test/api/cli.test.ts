@@ -381,8 +381,35 @@ describe('mailferry CLI', () => {
     expect(await who([], { ...all, MAILFERRY_TOKEN: undefined })).toBe('local');
     // Without any token the API refuses, and the CLI says where a token can come from.
     const none = await cli(['me'], { MAILFERRY_TOKEN: undefined, MAILFERRY_DATA_DIR: path.join(dir, 'none') });
-    expect(none).toMatchObject({ code: 1, stderr: expect.stringContaining('mailferry login') });
-    for (const token of [flag, envToken, saved, local]) expect(none.stderr).not.toContain(token);
+    expect(none).toMatchObject({ code: 1, stderr: expect.stringContaining('  no token: give --token') });
+    // A refused token: the CLI says which one it sent, never the token itself.
+    await api.request(
+      'DELETE',
+      `/tokens/${(await api.request('GET', '/tokens')).body.items.find((t: { name: string }) => t.name === 'local').id}`,
+    );
+    const revoked = await cli(['me'], { ...all, MAILFERRY_TOKEN: undefined });
+    expect(revoked).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(
+        `  the initial admin token in ${path.join(data, 'initial-admin-token')} was refused`,
+      ),
+    });
+    expect((await cli(['me'], { MAILFERRY_TOKEN: 'mf_wrong' })).stderr).toContain(
+      'the token in MAILFERRY_TOKEN was refused',
+    );
+    expect((await cli(['me', '--token', 'mf_wrong'])).stderr).toContain('the token given with --token was refused');
+    // A token file the CLI cannot read (another user's, mode 0600) is named, not skipped silently; a directory in
+    // its place stands in for it here, since root reads any file.
+    const unreadable = path.join(dir, 'data-unreadable');
+    await mkdir(unreadable);
+    await mkdir(path.join(unreadable, 'initial-admin-token'));
+    const blocked = await cli(['me'], { MAILFERRY_TOKEN: undefined, MAILFERRY_DATA_DIR: unreadable });
+    expect(blocked.stderr).toContain(
+      `${path.join(unreadable, 'initial-admin-token')} exists but cannot be read (EISDIR)`,
+    );
+    for (const token of [flag, envToken, saved, local]) {
+      expect(none.stderr + revoked.stderr).not.toContain(token);
+    }
   });
 
   it("defaults to the product's own address (PORT/HOST) and its initial admin token on this machine", async () => {
