@@ -7,6 +7,8 @@ export class CliError extends Error {
     readonly exitCode: number,
     readonly code?: string,
     readonly details?: unknown,
+    /** A line of advice printed under the message. */
+    readonly hint?: string,
   ) {
     super(message);
   }
@@ -16,6 +18,8 @@ export interface ApiClientOptions {
   baseUrl: string;
   token?: string;
   fetch?: typeof fetch;
+  /** Added to a 401's error: where the token came from, or where one could (see cli/config.ts authHint). */
+  authHint?: string;
 }
 
 export class ApiClient {
@@ -65,6 +69,7 @@ export class ApiClient {
         1,
         e?.code ?? `HTTP_${res.status}`,
         e?.details,
+        res.status === 401 ? this.options.authHint : undefined,
       );
     }
     if (accept === 'text') return text as T;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { runCli } from './run';
 
-/** Entry point: `npm run cli -- batches list`. Reads MAILFERRY_URL / MAILFERRY_TOKEN. */
+/** Entry point of `mailferry` (cli/mailferry.cjs) and `npm run cli -- …`: hands over the environment and terminal. */
 async function readStdin(): Promise<string> {
   let text = '';
   for await (const chunk of process.stdin) text += chunk;
@@ -13,6 +13,8 @@ void runCli(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   readStdin,
+  isTTY: process.stdout.isTTY,
+  stdoutStream: process.stdout,
 }).then((code) => {
   process.exitCode = code;
 });

@@ -1,0 +1,231 @@
+import { Option, type Command } from 'commander';
+import { CliError, type ApiClient } from '../client';
+import { action, examples, readUserFile, wholeNumber, type CliIo, type Context } from '../context';
+
+const ENDPOINT_COLUMNS = ['name', 'host', 'port', 'security', 'adminUser', 'id'];
+const ENDPOINT_DETAIL_COLUMNS = [
+  'name',
+  'host',
+  'port',
+  'security',
+  'adminUser',
+  'maxConcurrentMigrations',
+  'maxConcurrentIncrementalSyncs',
+];
+
+/** An endpoint's id from its id or (case-insensitive) name. */
+export async function endpointId(api: ApiClient, ref: string): Promise<string> {
+  const { items } = await api.request<{ items: { id: string; name: string }[] }>('GET', '/endpoints');
+  const found = items.find((e) => e.id === ref) ?? items.find((e) => e.name.toLowerCase() === ref.toLowerCase());
+  if (!found) throw new CliError(`no endpoint named or with id "${ref}" (ENDPOINT_NOT_FOUND)`, 1, 'ENDPOINT_NOT_FOUND');
+  return found.id;
+}
+
+interface ConnectionOptions {
+  name?: string;
+  host?: string;
+  port?: number;
+  security?: string;
+  provider?: string;
+  adminUser?: string;
+  adminPasswordFile?: string;
+  adminPasswordStdin?: boolean;
+  acceptUntrustedCerts?: boolean;
+  maxConcurrentMigrations?: number;
+  maxConcurrentIncrementalSyncs?: number;
+  skipTest?: boolean;
+}
+
+/** The admin password from a file or stdin, without its final line break; never from the command line. */
+async function adminPassword(ctx: Context, o: ConnectionOptions): Promise<string | undefined> {
+  if (o.adminPasswordFile) return (await readUserFile(o.adminPasswordFile)).replace(/\r?\n$/, '');
+  if (o.adminPasswordStdin) {
+    if (!ctx.io.readStdin) throw new CliError('no standard input to read the password from', 2, 'USAGE');
+    return (await ctx.io.readStdin()).replace(/\r?\n$/, '');
+  }
+  return undefined;
+}
+
+async function connectionBody(ctx: Context, o: ConnectionOptions) {
+  const password = await adminPassword(ctx, o);
+  return {
+    ...(o.name !== undefined ? { name: o.name } : {}),
+    ...(o.host !== undefined ? { host: o.host } : {}),
+    ...(o.port !== undefined ? { port: o.port } : {}),
+    ...(o.security !== undefined ? { security: o.security } : {}),
+    ...(o.provider ? { provider: o.provider } : {}),
+    ...(o.adminUser ? { adminUser: o.adminUser } : {}),
+    ...(password ? { adminPassword: password } : {}),
+    ...(o.acceptUntrustedCerts ? { acceptUntrustedCerts: true } : {}),
+    ...(o.maxConcurrentMigrations !== undefined ? { maxConcurrentMigrations: o.maxConcurrentMigrations } : {}),
+    ...(o.maxConcurrentIncrementalSyncs !== undefined
+      ? { maxConcurrentIncrementalSyncs: o.maxConcurrentIncrementalSyncs }
+      : {}),
+  };
+}
+
+/** The connection options shared by create, edit and test. */
+function connectionOptions(cmd: Command, required: boolean): Command {
+  const opt = (flags: string, description: string) => {
+    const o = new Option(flags, description);
+    if (required) o.makeOptionMandatory();
+    return o;
+  };
+  return cmd
+    .addOption(opt('--host <host>', 'IMAP host name or address'))
+    .addOption(opt('--port <port>', 'IMAP port').argParser(wholeNumber))
+    .addOption(opt('--security <mode>', 'transport security').choices(['none', 'starttls', 'tls']))
+    .addOption(new Option('--provider <provider>', 'server kind').choices(['generic', 'dovecot', 'gmail', 'm365']))
+    .option('--admin-user <user>', 'admin (master) login that acts for each mailbox')
+    .option('--admin-password-file <file>', "the admin login's password, from a file")
+    .option('--admin-password-stdin', "the admin login's password, from standard input")
+    .option('--accept-untrusted-certs', 'accept self-signed or otherwise untrusted certificates')
+    .option('--max-concurrent-migrations <n>', 'initial syncs at once over all batches', wholeNumber)
+    .option('--max-concurrent-incremental-syncs <n>', 'incremental syncs at once over all batches', wholeNumber);
+}
+
+export function registerEndpoints(program: Command, io: CliIo): void {
+  const endpoints = examples(
+    program.command('endpoints').description('IMAP migration endpoints (the *-MigrationEndpoint cmdlets)'),
+    ['mailferry endpoints list', 'mailferry endpoints test "Old Dovecot"'],
+  );
+
+  examples(
+    endpoints
+      .command('list')
+      .description('Lists endpoints (Get-MigrationEndpoint)')
+      .action(
+        action(io, async (ctx) => {
+          const res = await (await ctx.api()).request('GET', '/endpoints');
+          ctx.print({ json: res, table: { rows: res.items, columns: ENDPOINT_COLUMNS } });
+        }),
+      ),
+    ['mailferry endpoints list', 'mailferry endpoints list --output csv'],
+  );
+
+  examples(
+    endpoints
+      .command('show')
+      .argument('<endpoint>', 'endpoint name or id')
+      .description('One endpoint (Get-MigrationEndpoint -Identity)')
+      .action(
+        action(io, async (ctx, _o, ref) => {
+          const api = await ctx.api();
+          const res = await api.request('GET', `/endpoints/${await endpointId(api, ref!)}`);
+          ctx.print({ json: res, table: { rows: [res], columns: ENDPOINT_DETAIL_COLUMNS } });
+        }),
+      ),
+    ['mailferry endpoints show "Old Dovecot"'],
+  );
+
+  examples(
+    connectionOptions(
+      endpoints
+        .command('create')
+        .description('Creates an endpoint after a connection test (New-MigrationEndpoint)')
+        .requiredOption('--name <name>', 'endpoint name'),
+      true,
+    )
+      .option('--skip-test', 'save without testing the connection')
+      .action(
+        action<ConnectionOptions>(io, async (ctx, o) => {
+          const body = await connectionBody(ctx, o);
+          const res = await (
+            await ctx.api()
+          ).request('POST', `/endpoints${o.skipTest ? '?skipTest=true' : ''}`, {
+            json: body,
+          });
+          ctx.print({
+            json: res,
+            text: `created endpoint "${res.name}" (${res.id})\n`,
+            csvRow: { id: res.id, name: res.name },
+          });
+        }),
+      ),
+    [
+      'mailferry endpoints create --name "Old Dovecot" --host imap.old.example --port 993 --security tls --admin-user migrator --admin-password-file ./pw',
+      'printf %s "$PW" | mailferry endpoints create --name M365 --host outlook.office365.com --port 993 --security tls --provider m365 --admin-user migrator@contoso.com --admin-password-stdin',
+    ],
+  );
+
+  examples(
+    connectionOptions(
+      endpoints
+        .command('edit')
+        .argument('<endpoint>', 'endpoint name or id')
+        .description('Changes an endpoint; a connection setting change is tested first (Set-MigrationEndpoint)')
+        .option('--name <name>', 'new name'),
+      false,
+    )
+      .option('--skip-test', 'save without testing the connection')
+      .action(
+        action<ConnectionOptions>(io, async (ctx, o, ref) => {
+          const body = await connectionBody(ctx, o);
+          if (Object.keys(body).length === 0) {
+            throw new CliError('nothing to change: give at least one option (see --help)', 2, 'USAGE');
+          }
+          const api = await ctx.api();
+          const id = await endpointId(api, ref!);
+          const res = await api.request('PATCH', `/endpoints/${id}${o.skipTest ? '?skipTest=true' : ''}`, {
+            json: body,
+          });
+          ctx.print({
+            json: res,
+            text: `updated endpoint "${res.name}" (${res.id})\n`,
+            csvRow: { id: res.id, name: res.name },
+          });
+        }),
+      ),
+    [
+      'mailferry endpoints edit "Old Dovecot" --max-concurrent-migrations 20',
+      'mailferry endpoints edit "Old Dovecot" --admin-password-file ./new-pw',
+    ],
+  );
+
+  examples(
+    connectionOptions(
+      endpoints
+        .command('test')
+        .argument('[endpoint]', 'a saved endpoint, by name or id; leave out to test --host/--port/--security')
+        .description(
+          'Tests a connection: a saved endpoint, or settings not saved yet (Test-MigrationServerAvailability)',
+        ),
+      false,
+    ).action(
+      action<ConnectionOptions>(io, async (ctx, o, ref) => {
+        const api = await ctx.api();
+        let res;
+        if (ref) {
+          res = await api.request('POST', `/endpoints/${await endpointId(api, ref)}/test`);
+        } else {
+          if (o.host === undefined || o.port === undefined || o.security === undefined) {
+            throw new CliError('give an endpoint, or --host, --port and --security to test', 2, 'USAGE');
+          }
+          res = await api.request('POST', '/endpoints/test', { json: await connectionBody(ctx, o) });
+        }
+        ctx.print({ json: res, text: `${res.ok ? 'ok' : 'FAILED'}: ${res.message} (${res.code})\n` });
+        if (!res.ok) throw new CliError(`connection test failed: ${res.message}`, 1, res.code);
+      }),
+    ),
+    [
+      'mailferry endpoints test "Old Dovecot"',
+      'mailferry endpoints test --host imap.new.example --port 143 --security starttls',
+    ],
+  );
+
+  examples(
+    endpoints
+      .command('delete')
+      .argument('<endpoint>', 'endpoint name or id')
+      .description('Deletes an endpoint no batch uses (Remove-MigrationEndpoint)')
+      .action(
+        action(io, async (ctx, _o, ref) => {
+          const api = await ctx.api();
+          const id = await endpointId(api, ref!);
+          await api.request('DELETE', `/endpoints/${id}`);
+          ctx.print({ json: { deleted: id }, text: `deleted endpoint ${id}\n` });
+        }),
+      ),
+    ['mailferry endpoints delete "Old Dovecot"'],
+  );
+}
