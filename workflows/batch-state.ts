@@ -94,7 +94,6 @@ export function nextDeadline(s: CarriedState, policy: LifecyclePolicy): Deadline
   }
 }
 
-
 export function snapshot(input: BatchWorkflowInput, s: CarriedState, policy: LifecyclePolicy): BatchSnapshot {
   const synced = s.status === 'Synced' || s.status === 'SyncedWithErrors';
   const retention =

@@ -38,7 +38,12 @@ import {
 import { actorOf, parseEdit } from '../domain/batch-edit';
 import { batchNameAttribute, batchStatusAttribute } from '../domain/search-attributes';
 import type { BatchActivities, SyncActivities } from './activity-types';
-import { DEFAULT_POLICY, type BatchWorkflowInput, type LifecyclePolicy, type QueuedCommand } from '../domain/batch-workflow-input';
+import {
+  DEFAULT_POLICY,
+  type BatchWorkflowInput,
+  type LifecyclePolicy,
+  type QueuedCommand,
+} from '../domain/batch-workflow-input';
 import { initialState, isoOrNull, nextDeadline, parseTime, remember, snapshot } from './batch-state';
 import { runPass } from './sync-pass';
 
