@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 #
 # One image, two roles, chosen by the command (see docker-compose.yml and docs/deployment.md):
-#   worker: npx tsx worker/main.ts
-#   API:    npx tsx api/main.ts      (the default command; serves /api/v1 and the dashboard on $PORT)
+#   worker: npx tsx entry/worker.ts
+#   API:    npx tsx entry/api.ts      (the default command; serves /api/v1 and the dashboard on $PORT)
 #
 # The TypeScript sources run through tsx, so the runtime stage keeps the full dependency tree (tsx is a
 # devDependency); only the dashboard is compiled ahead of time.
@@ -37,4 +37,4 @@ RUN mkdir -p /app/.data && chown node:node /app/.data
 # The official Node image ships an unprivileged "node" user (uid 1000).
 USER node
 EXPOSE 8080
-CMD ["npx", "tsx", "api/main.ts"]
+CMD ["npx", "tsx", "entry/api.ts"]

@@ -60,7 +60,7 @@ async function startProduct(dataDir: string): Promise<Product> {
     MAILFERRY_TEMPORAL_PORT: String(temporal),
     MAILFERRY_TEMPORAL_UI_PORT: String(temporalUi),
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/start.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'entry/start.ts'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

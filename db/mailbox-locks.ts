@@ -1,5 +1,8 @@
 import { Client } from 'pg';
+import { MailboxLockError, type MailboxLock, type MailboxLocks } from '../imap/mailbox-lock';
 import { boundedConnectionConfig } from './pool';
+
+export { MailboxLockError, type MailboxLock, type MailboxLocks };
 
 /** Advisory-lock key space of mailbox syncs (the high bits), so it cannot meet other users of advisory locks. */
 const MAILBOX_LOCK_SPACE = 0x6d66n << 48n;
@@ -7,49 +10,6 @@ const MAILBOX_LOCK_SPACE = 0x6d66n << 48n;
 /** The advisory-lock key of one mailbox's sync. */
 export function mailboxLockKey(mailboxId: string): string {
   return (MAILBOX_LOCK_SPACE | BigInt(mailboxId)).toString();
-}
-
-/** Thrown by {@link MailboxLocks.acquire}: `MAILBOX_BUSY` after the wait, `CANCELLED` when the signal aborted. */
-export class MailboxLockError extends Error {
-  constructor(
-    readonly code: 'MAILBOX_BUSY' | 'CANCELLED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'MailboxLockError';
-  }
-}
-
-export interface MailboxLock {
-  /**
-   * Aborts when the lock is lost: its connection dropped (the database restarted, the network failed), so another
-   * worker may take the mailbox. The sync holding it must stop at once.
-   */
-  readonly lost: AbortSignal;
-  release(): Promise<void>;
-}
-
-export interface AcquireOptions {
-  /** How long to wait for another sync of the mailbox to end. */
-  waitMs: number;
-  signal?: AbortSignal;
-  /** Called between attempts (the activity heartbeats here, and sees cancellation). */
-  onWait?: () => void;
-}
-
-/**
- * One sync per mailbox at a time, across every worker process, without pinning a pooled connection: each process
- * holds all its mailbox locks as session-level advisory locks on one dedicated connection outside its pools.
- * A killed process's locks end with its socket at once (a restarted worker resumes without waiting out a lease);
- * two attempts in one process exclude each other in memory (session locks are re-entrant). When the lock
- * connection drops, every lock it held is reported lost, and the next acquire opens a new connection. A probe
- * while locks are held notices a connection that went silent.
- */
-export interface MailboxLocks {
-  acquire(mailboxId: string, options: AcquireOptions): Promise<MailboxLock>;
-  /** Mailbox ids this process holds. */
-  held(): string[];
-  close(): Promise<void>;
 }
 
 /** The dedicated connection, with its statements run one after another (pg's own queueing is deprecated). */
@@ -75,6 +35,14 @@ interface Held {
   session: LockSession;
 }
 
+/**
+ * One sync per mailbox at a time, across every worker process, without pinning a pooled connection: each process
+ * holds all its mailbox locks as session-level advisory locks on one dedicated connection outside its pools.
+ * A killed process's locks end with its socket at once (a restarted worker resumes without waiting out a lease);
+ * two attempts in one process exclude each other in memory (session locks are re-entrant). When the lock
+ * connection drops, every lock it held is reported lost, and the next acquire opens a new connection. A probe
+ * while locks are held notices a connection that went silent.
+ */
 export function createMailboxLocks(
   connectionString: string,
   options: { probeIntervalMs?: number; pollMs?: number } = {},

@@ -1,6 +1,6 @@
 import type { ImapFlow } from 'imapflow';
 import { DatabaseError } from 'pg';
-import { MailboxLockError, type MailboxLock, type MailboxLocks } from '../db/mailbox-locks';
+import { MailboxLockError, type MailboxLock, type MailboxLocks } from './mailbox-lock';
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
 import { classifyImapError, ImapSyncError } from './errors';
 import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';

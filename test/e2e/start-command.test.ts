@@ -1,5 +1,5 @@
 /**
- * The real entry point (`dev/start.ts`, what `npm start` runs after setup) as a child process, on a fresh data
+ * The real entry point (`entry/start.ts`, what `npm start` runs after setup) as a child process, on a fresh data
  * directory and free ports: embedded PostgreSQL, the Temporal dev server with its Web UI, the worker and the API
  * with the dashboard. Covers what only the real start does: the first-start token and key files, the printed
  * block, the search attributes on the dev server, secret-free logs, a clean SIGTERM that takes the PostgreSQL and
@@ -83,7 +83,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('npm start (dev/start.ts) on a fresh data directory', () => {
+describe('npm start (entry/start.ts) on a fresh data directory', () => {
   it('prints the running block with the URLs and the initial admin token file; token and key files are 0600', async () => {
     const tokenFile = path.join(dataDir, 'initial-admin-token');
     const keyFile = path.join(dataDir, 'secret.key');

@@ -1,5 +1,5 @@
 /**
- * Drives the real start entry point (`dev/start.ts`, what `npm start` runs after setup) as a child process, on a
+ * Drives the real start entry point (`entry/start.ts`, what `npm start` runs after setup) as a child process, on a
  * data directory and ports of the test's choosing, for the start-command and start-recovery tests.
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -79,7 +79,7 @@ export function productEnv(dataDir: string, ports: Ports, extra: NodeJS.ProcessE
 
 export function startProduct(dataDir: string, ports: Ports, extraEnv: NodeJS.ProcessEnv = {}): Product {
   // Its own process group, so that killProducts can kill whatever a failed test leaves behind.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/start.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'entry/start.ts'], {
     cwd: ROOT,
     env: productEnv(dataDir, ports, extraEnv),
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 /**
- * The real entry point (`dev/start.ts`) after starts that did not end cleanly, and when it cannot start: the
+ * The real entry point (`entry/start.ts`) after starts that did not end cleanly, and when it cannot start: the
  * watchdog stops PostgreSQL and the Temporal dev server when the start process is killed, the next start clears
  * what was left (servers still running, a stale postmaster.pid) and says so, a stuck stop ends by force within
  * MAILFERRY_STOP_TIMEOUT (and the watchdog's deadline kills a start whose event loop is blocked), and each

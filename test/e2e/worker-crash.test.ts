@@ -217,7 +217,7 @@ beforeAll(async () => {
       secretBox: createSecretBox(secretKey),
       taskQueue,
       searchAttributes: true,
-      // What MAILFERRY_SYNC_HEARTBEAT_TIMEOUT=10s gives every new batch (runtime/services.ts → the API's deps).
+      // What MAILFERRY_SYNC_HEARTBEAT_TIMEOUT=10s gives every new batch (entry/services.ts → the API's deps).
       batchPolicy: { syncHeartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS },
       logger: silentLogger,
       testConnection: createImapConnectionTester({ timeoutMs: 5000 }),

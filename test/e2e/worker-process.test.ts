@@ -26,9 +26,9 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** The production worker process (`worker/main.ts`), on external PostgreSQL and Temporal as in docker-compose. */
+/** The production worker process (`entry/worker.ts`), on external PostgreSQL and Temporal as in docker-compose. */
 test('the worker process starts on external servers and drains on SIGTERM, exiting 0', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'entry/worker.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -3,7 +3,7 @@
  * DATABASE_URL and the Temporal frontend named by TEMPORAL_ADDRESS. `npm start` runs the same worker in-process.
  */
 import { loadSettings } from '../config/settings';
-import { connectTemporal, openFoundation, runWorker } from '../runtime/services';
+import { connectTemporal, openFoundation, runWorker } from './services';
 
 async function main(): Promise<void> {
   const settings = loadSettings();

@@ -3,7 +3,7 @@
  * and the Temporal frontend named by TEMPORAL_ADDRESS. `npm start` runs the same API in-process.
  */
 import { loadSettings } from '../config/settings';
-import { connectTemporal, onShutdown, openFoundation, runApi } from '../runtime/services';
+import { connectTemporal, onShutdown, openFoundation, runApi } from './services';
 
 async function main(): Promise<void> {
   const settings = loadSettings();

@@ -10,14 +10,14 @@
 import path from 'node:path';
 import { Pool } from 'pg';
 import { loadSettings, type Settings } from '../config/settings';
-import { connectTemporal, onShutdown, openFoundation, runApi, runWorker } from '../runtime/services';
-import { startEmbeddedPostgres } from './embedded-postgres';
-import { claimDataDir, clearPostgresLeftovers, clearTemporalLeftovers, TEMPORAL_PID_FILE } from './leftovers';
-import { checkDataDir, checkPorts, checkSecretKey, type PlannedPort } from './preflight';
-import { terminate } from './processes';
-import { describeError, failureReport, StartError } from './start-error';
-import { startTemporalDevServer } from './temporal-dev-server';
-import { startWatchdog } from './watchdog';
+import { connectTemporal, onShutdown, openFoundation, runApi, runWorker } from './services';
+import { startEmbeddedPostgres } from '../dev/embedded-postgres';
+import { claimDataDir, clearPostgresLeftovers, clearTemporalLeftovers, TEMPORAL_PID_FILE } from '../dev/leftovers';
+import { checkDataDir, checkPorts, checkSecretKey, type PlannedPort } from '../dev/preflight';
+import { terminate } from '../dev/processes';
+import { describeError, failureReport, StartError } from '../dev/start-error';
+import { startTemporalDevServer } from '../dev/temporal-dev-server';
+import { startWatchdog } from '../dev/watchdog';
 
 const APP_DATABASE = 'mailferry';
 /** How long a stop may take before the servers are stopped by force: MAILFERRY_STOP_TIMEOUT. */
