@@ -96,7 +96,11 @@ async function startProduct(dataDir: string): Promise<Product> {
   };
 }
 
-/** Resident memory of a process tree, by program: the product itself, PostgreSQL (all its backends), Temporal. */
+/**
+ * Memory of a process tree, by program: the product itself, PostgreSQL (all its backends), Temporal. PSS, the
+ * resident set with each shared page split among the processes that map it: summing PostgreSQL's backends by RSS
+ * would count its shared buffers once per backend.
+ */
 async function rssByProgram(rootPid: number): Promise<Record<string, number>> {
   const parents = new Map<number, number>();
   const names = new Map<number, string>();
@@ -105,10 +109,11 @@ async function rssByProgram(rootPid: number): Promise<Record<string, number>> {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(status)?.[1] ?? '';
-    parents.set(pid, Number(field('PPid')));
-    names.set(pid, field('Name'));
-    rss.set(pid, Number(field('VmRSS').replace(/\D/g, '')) * 1024);
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+    const field = (text: string, name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(text)?.[1] ?? '';
+    parents.set(pid, Number(field(status, 'PPid')));
+    names.set(pid, field(status, 'Name'));
+    rss.set(pid, Number(field(rollup, 'Pss').replace(/\D/g, '')) * 1024);
   }
   const inTree = (pid: number): boolean => {
     for (let p = pid, hops = 0; p > 1 && hops < 20; p = parents.get(p) ?? 0, hops++) if (p === rootPid) return true;
@@ -117,7 +122,14 @@ async function rssByProgram(rootPid: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const [pid, name] of names) {
     if (!inTree(pid)) continue;
-    const program = pid === rootPid ? 'mailferry (worker+API)' : /^postgres/.test(name) ? 'PostgreSQL' : name;
+    const program =
+      pid === rootPid
+        ? 'mailferry (worker+API)'
+        : /^postgres/.test(name)
+          ? 'PostgreSQL'
+          : name === 'sh'
+            ? 'watchdog'
+            : name;
     out[program] = (out[program] ?? 0) + (rss.get(pid) ?? 0);
   }
   return out;
@@ -261,7 +273,7 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
       `per mailbox              first sync began ${timing[0]!.first.toFixed(1)} s after Start, last ${timing[0]!.last.toFixed(1)} s; one sync p50 ${timing[0]!.p50.toFixed(1)} s, p90 ${timing[0]!.p90.toFixed(1)} s`,
       `verified                 ${messages} messages byte for byte on both servers, each once`,
       `API answer times         p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${(sorted.at(-1) ?? 0).toFixed(0)} ms (${sorted.length} calls to /health and /batches)`,
-      `peak RSS                 ${Object.entries(peakRss)
+      `peak memory (PSS)        ${Object.entries(peakRss)
         .map(([program, rss]) => `${program} ${mb(rss)}`)
         .join(', ')}`,
       `PostgreSQL connections   peak ${peakConnections} (worker pool 30 + lock connection 1 + API pool 10 at most)`,

@@ -8,8 +8,8 @@
  * need be. Every failure prints its cause and a fix (dev/start-error.ts).
  */
 import path from 'node:path';
-import { Pool } from 'pg';
 import { loadSettings, type Settings } from '../config/settings';
+import { ensureDatabase } from '../db/create-database';
 import { connectTemporal, onShutdown, openFoundation, runApi, runWorker } from './services';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres';
 import { claimDataDir, clearPostgresLeftovers, clearTemporalLeftovers, TEMPORAL_PID_FILE } from '../dev/leftovers';
@@ -260,20 +260,6 @@ function plannedPorts(settings: Settings): PlannedPort[] {
     ports.push({ setting: 'MAILFERRY_TEMPORAL_UI_PORT', port: settings.devTemporalUiPort, host: '127.0.0.1' });
   }
   return ports;
-}
-
-/** The application's database on the embedded server, created on first start. */
-async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = new Pool({ connectionString: serverUrl, max: 1 });
-  try {
-    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name]);
-    if (!rowCount) await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 main().catch((err: unknown) => {
