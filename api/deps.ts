@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { SecretBox } from '../secrets/secret-box';
 import type { LifecyclePolicy } from '../domain/batch-workflow-input';
+import type { ConnectionTestResult as ImapConnectionTestResult } from '../imap/connection-test';
 
 /** Structured logger; fields never contain passwords or tokens. */
 export interface Logger {
@@ -28,12 +29,8 @@ export interface ConnectionTestSettings {
   testMailbox?: { userName: string; password?: string | null } | null;
 }
 
-export interface ConnectionTestResult {
-  ok: boolean;
-  /** Stable code, e.g. `OK`, `AUTH_FAILED`, `CONNECT_TIMEOUT`, `TLS_FAILED`. */
-  code: string;
-  message: string;
-}
+/** What the API answers of a connection test: the engine's result without the server's capabilities. */
+export type ConnectionTestResult = Omit<ImapConnectionTestResult, 'capabilities'>;
 
 /** Implemented by `imap/connection-test.ts`; injected so tests can point it at a real Dovecot. */
 export type ConnectionTester = (settings: ConnectionTestSettings) => Promise<ConnectionTestResult>;
