@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { type mailboxJson } from './contract/mailboxes';
 import { CONTROL_CHARS, showInvisible, unsafeTextProblem } from './unsafe-text';
 
 /**
@@ -285,18 +286,6 @@ export function parseMailboxCsv(text: string): MailboxListResult {
   }
   return finish(mailboxes, problems);
 }
-
-/** The JSON form: `[{ emailAddress, userName, password, destinationUserName?, destinationPassword? }]`. */
-export const mailboxJson = z
-  .object({
-    emailAddress: z.string().max(1000),
-    userName: z.string().max(1000),
-    password: z.string().max(5000),
-    destinationUserName: z.string().max(1000).optional(),
-    destinationPassword: z.string().max(5000).optional(),
-  })
-  .strict()
-  .meta({ id: 'MailboxInput' });
 
 export function validateMailboxList(items: z.infer<typeof mailboxJson>[]): MailboxListResult {
   if (items.length === 0) return failed([problem({ item: 0 }, 'EMPTY_LIST', 'the mailbox list is empty')]);

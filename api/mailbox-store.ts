@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { z } from 'zod';
 import { insertMailboxRows, lockMailboxAssignment, mailboxesHeld } from '../db/mailboxes';
+import type { mailboxJson } from './contract/mailboxes';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
 import { ApiError } from './errors';
 import {
@@ -8,7 +9,6 @@ import {
   MAX_CSV_BYTES,
   parseMailboxCsv,
   validateMailboxList,
-  type mailboxJson,
   type PositionedMailbox,
   type RowProblem,
 } from './mailbox-csv';

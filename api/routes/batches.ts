@@ -28,7 +28,7 @@ import {
   createBatchCsvQuery,
   editBatchBody,
   listBatchesQuery,
-} from './batch-schemas';
+} from '../contract/batches';
 
 async function requireEndpoints(deps: ApiDeps, ids: { field: string; id: string }[]): Promise<void> {
   const known = await existingEndpointIds(

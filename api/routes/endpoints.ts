@@ -15,88 +15,15 @@ import { secretContext } from '../../secrets/secret-box';
 import type { ApiDeps, ConnectionTestResult, ConnectionTestSettings } from '../deps';
 import { ApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
-import { errorSchema, idParam, plainText, queryBoolean } from '../schemas';
-
-/** Host names, IPv4 and IPv6 literals; nothing with spaces, slashes, schemes or control characters. */
-const HOST =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
-
-const password = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(1024)
-  .refine((s) => !/[\u0000\r\n]/.test(s), 'must not contain NUL or line breaks');
-
-const settingsFields = {
-  type: z.literal('imap').default('imap'),
-  provider: z.enum(['generic', 'dovecot', 'gmail', 'm365']).default('generic'),
-  host: z.string().trim().min(1).max(253).regex(HOST, 'must be a host name or IP address'),
-  port: z.number().int().min(1).max(65535),
-  security: z.enum(['none', 'starttls', 'tls']),
-  acceptUntrustedCerts: z.boolean().default(false),
-  authMethod: z.enum(['plain', 'login', 'xoauth2']).default('plain'),
-  adminUser: plainText(256)
-    .nullable()
-    .optional()
-    .meta({ description: 'Admin (master) user; null when each mailbox logs in itself' }),
-  adminPassword: password.nullable().optional().meta({ description: 'Write-only; never returned', writeOnly: true }),
-  maxConcurrentMigrations: z.number().int().min(1).max(10_000).default(100),
-  maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
-};
-
-const testMailbox = z
-  .object({ userName: plainText(256), password: password.nullable().optional() })
-  .strict()
-  .nullable()
-  .optional()
-  .meta({ description: 'A mailbox to log in as during the test (never stored)' });
-
-const createEndpointBody = z
-  .object({ name: plainText(100), ...settingsFields, testMailbox })
-  .strict()
-  .meta({ id: 'EndpointCreate' });
-const testEndpointBody = z.object({ name: plainText(100).optional(), ...settingsFields, testMailbox }).strict();
-const testSavedBody = z.object({ testMailbox }).strict();
-const patchEndpointBody = z
-  .object({
-    name: plainText(100).optional(),
-    type: z.literal('imap').optional(),
-    provider: settingsFields.provider.unwrap().optional(),
-    host: settingsFields.host.optional(),
-    port: settingsFields.port.optional(),
-    security: settingsFields.security.optional(),
-    acceptUntrustedCerts: z.boolean().optional(),
-    authMethod: settingsFields.authMethod.unwrap().optional(),
-    adminUser: settingsFields.adminUser,
-    adminPassword: settingsFields.adminPassword,
-    maxConcurrentMigrations: z.number().int().min(1).max(10_000).optional(),
-    maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).optional(),
-  })
-  .strict();
-
-export const endpointSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    type: z.literal('imap'),
-    provider: z.string(),
-    host: z.string(),
-    port: z.number(),
-    security: z.string(),
-    acceptUntrustedCerts: z.boolean(),
-    authMethod: z.string(),
-    adminUser: z.string().nullable(),
-    hasAdminPassword: z.boolean(),
-    maxConcurrentMigrations: z.number(),
-    maxConcurrentIncrementalSyncs: z.number(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Endpoint' });
-
-const testResultSchema = z
-  .object({ ok: z.boolean(), code: z.string(), message: z.string() })
-  .meta({ id: 'ConnectionTestResult' });
+import {
+  createEndpointBody,
+  endpointSchema,
+  patchEndpointBody,
+  testEndpointBody,
+  testResultSchema,
+  testSavedBody,
+} from '../contract/endpoints';
+import { errorSchema, idParam, queryBoolean } from '../schemas';
 
 export type { EndpointRow };
 

@@ -18,7 +18,8 @@ import { claimMailboxes, insertMailboxes, validateMailboxes } from '../mailbox-s
 import { notifyMailboxesChanged } from '../workflow-client';
 import { defineRoute, type AnyRoute } from '../route';
 import { batchRef, errorSchema, pageOf, pageQuery, paging, queryInt } from '../schemas';
-import { addMailboxesBody, problemsDetails } from './batch-schemas';
+import { addMailboxesBody, problemsDetails } from '../contract/batches';
+import { mailboxSchema, progressSchema, skippedItemSchema, statisticsSchema } from '../contract/mailboxes';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const num = (v: string | null) => (v === null ? null : Number(v));
@@ -48,32 +49,6 @@ function mailboxView(r: MailboxReportRow) {
     updatedAt: r.updated_at.toISOString(),
   };
 }
-
-const mailboxSchema = z
-  .object({
-    id: z.string(),
-    emailAddress: z.string(),
-    userName: z.string(),
-    destinationUserName: z.string().nullable(),
-    status: z.string(),
-    foldersTotal: z.number(),
-    foldersSynced: z.number(),
-    itemsTotal: z.number(),
-    itemsSynced: z.number(),
-    itemsSkipped: z.number(),
-    bytesSynced: z.number(),
-    currentFolder: z.string().nullable(),
-    itemsPerSecond: z.number().nullable(),
-    startedAt: z.string().nullable(),
-    initialSyncAt: z.string().nullable(),
-    initialSyncDurationMs: z.number().nullable(),
-    lastSyncedAt: z.string().nullable(),
-    finalizedAt: z.string().nullable(),
-    lastError: z.string().nullable(),
-    lastErrorCode: z.string().nullable(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Mailbox' });
 
 const statusFilter = z
   .string()
@@ -282,18 +257,7 @@ export const mailboxRoutes: AnyRoute[] = [
     responses: {
       200: {
         description: 'One page of skipped items',
-        schema: pageOf(
-          z.object({
-            id: z.string(),
-            folder: z.string(),
-            sourceUid: z.number().nullable(),
-            internalDate: z.string().nullable(),
-            subject: z.string().nullable(),
-            sizeBytes: z.number().nullable(),
-            reason: z.string(),
-            createdAt: z.string(),
-          }),
-        ),
+        schema: pageOf(skippedItemSchema),
       },
       404: { description: 'BATCH_NOT_FOUND / MAILBOX_NOT_FOUND', schema: errorSchema },
     },
@@ -341,17 +305,7 @@ export const mailboxRoutes: AnyRoute[] = [
     responses: {
       200: {
         description: 'Samples',
-        schema: z.object({
-          items: z.array(
-            z.object({
-              at: z.string(),
-              synced: z.number(),
-              failed: z.number(),
-              finalized: z.number(),
-              itemsSynced: z.number(),
-            }),
-          ),
-        }),
+        schema: progressSchema,
       },
     },
     async handler({ deps, params, query }) {
@@ -381,13 +335,7 @@ export const mailboxRoutes: AnyRoute[] = [
     responses: {
       200: {
         description: 'Mailbox totals',
-        schema: z.object({
-          totalMailboxes: z.number(),
-          syncedMailboxes: z.number(),
-          finalizedMailboxes: z.number(),
-          failedMailboxes: z.number(),
-          batches: z.number(),
-        }),
+        schema: statisticsSchema,
       },
     },
     async handler({ deps }) {

@@ -2,6 +2,9 @@ import express from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { apiRoutes } from '../../api/app';
+import type { Responses } from '../../api/route';
+import { percentageSynced } from '../../domain/batch-counts';
 import { allowedCommands, BATCH_STATUSES, STATUS_LABELS, type BatchStatus } from '../../domain/batch-status';
 import { ROOT } from './support';
 
@@ -55,7 +58,38 @@ export interface FakeApi {
   state: FakeState;
   /** Holds the answers to `route` until the returned function is called (a loading state that lasts). */
   hold(route: string): () => void;
+  /** Stops the server; rejects, naming them, if any answer did not match the real API's reply schema. */
   close(): Promise<void>;
+}
+
+/**
+ * Checks every JSON answer of the stand-in against the reply schema the real route declares for that method, path
+ * and status (the same schemas that type the real handlers), so the stand-in cannot drift from the API.
+ */
+function contractCheck(violations: string[]): express.RequestHandler {
+  const routes = apiRoutes().map((route) => ({
+    route,
+    pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`),
+  }));
+  return (req, res, next) => {
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      const match = routes.find((r) => r.route.method === req.method.toLowerCase() && r.pattern.test(req.path));
+      const where = `${req.method} ${req.path} ${res.statusCode}`;
+      const schema = match ? (match.route.responses as Responses)[res.statusCode]?.schema : undefined;
+      if (!match) violations.push(`${where}: no such route in the API`);
+      else if (res.statusCode < 400 && !schema) violations.push(`${where}: the API documents no such reply`);
+      else if (schema) {
+        const checked = schema.safeParse(body);
+        if (!checked.success) {
+          const issue = checked.error.issues[0];
+          violations.push(`${where}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'does not match'}`);
+        }
+      }
+      return json(body);
+    };
+    next();
+  };
 }
 
 const TOKEN = 'fake-token';
@@ -78,7 +112,7 @@ export async function startFakeApi(): Promise<FakeApi> {
     name: b.name,
     status: b.status,
     statusLabel: STATUS_LABELS[b.status],
-    percentageSynced: b.total ? (b.synced / b.total) * 100 : 0,
+    percentageSynced: percentageSynced(b.synced, b.total),
     total: b.total,
     synced: b.synced,
     finalized: 0,
@@ -108,7 +142,9 @@ export async function startFakeApi(): Promise<FakeApi> {
   const error = (res: express.Response, status: number, code: string, message: string) =>
     res.status(status).json({ error: { code, message, details: {} } });
 
+  const violations: string[] = [];
   const api = express.Router();
+  api.use(contractCheck(violations));
   api.use((req, res, next) => {
     state.requests.push(`${req.method} ${req.path}`);
     state.urls.push(`${req.method} ${req.originalUrl}`);
@@ -134,6 +170,7 @@ export async function startFakeApi(): Promise<FakeApi> {
       syncedMailboxes: sum('synced'),
       finalizedMailboxes: 0,
       failedMailboxes: sum('failed'),
+      batches: state.batches.length,
     });
   });
   api.get('/batches', (_req, res) => {
@@ -145,6 +182,28 @@ export async function startFakeApi(): Promise<FakeApi> {
     type: 'IMAP',
     direction: 'Onboarding',
     requested: batch.total,
+    counts: {
+      total: batch.total,
+      queued: 0,
+      syncing: batch.total - batch.synced - batch.failed,
+      synced: batch.synced,
+      failed: batch.failed,
+      stopped: 0,
+      completing: 0,
+      finalized: batch.status === 'Completed' ? batch.synced : 0,
+    },
+    autoStart: false,
+    autoComplete: false,
+    badItemLimit: 10,
+    largeItemLimit: 0,
+    largeItemMaxBytes: 157_286_400,
+    folderInclude: [],
+    folderExclude: [],
+    deleteOnDestination: false,
+    associatedEndpoints: [ref, ref],
+    lastAdminActivityAt: null,
+    recentCommands: [],
+    live: true,
     startedAt: null,
     initialSyncAt: null,
     initialSyncDurationMs: null,
@@ -171,7 +230,7 @@ export async function startFakeApi(): Promise<FakeApi> {
     const batch = state.batches.find((b) => b.id === req.params.id);
     if (!batch) return void error(res, 404, 'BATCH_NOT_FOUND', 'no batch with this id');
     state.patches.push({ path: req.path, body: req.body as unknown });
-    res.json({ batch: detail(batch) });
+    res.json({ command: 'edit', outcome: 'accepted', batch: detail(batch) });
   });
   api.get('/batches/:id/progress', (_req, res) => void res.json({ items: [] }));
   // 25,000 migration users, generated per page: paging has to come from the server.
@@ -180,14 +239,24 @@ export async function startFakeApi(): Promise<FakeApi> {
     id: String(i + 1),
     emailAddress: `user${String(i).padStart(5, '0')}@fake.test`,
     userName: `user${i}`,
+    destinationUserName: null,
     status: i % 1000 === 7 ? 'Failed' : 'Synced',
+    foldersTotal: 3,
+    foldersSynced: 3,
     itemsTotal: 10,
     itemsSynced: i % 1000 === 7 ? 3 : 10,
     itemsSkipped: i === 0 ? 1 : 0,
     bytesSynced: 20_480,
     currentFolder: null,
+    itemsPerSecond: null,
+    startedAt: now,
+    initialSyncAt: now,
+    initialSyncDurationMs: 1000,
     lastSyncedAt: now,
+    finalizedAt: null,
     lastError: i % 1000 === 7 ? 'the source server refused the login' : null,
+    lastErrorCode: i % 1000 === 7 ? 'AUTH_FAILED' : null,
+    updatedAt: now,
   });
   api.get('/batches/:id/mailboxes', (req, res) => {
     const page = Number(req.query.page ?? 1);
@@ -250,11 +319,17 @@ export async function startFakeApi(): Promise<FakeApi> {
         release();
       };
     },
-    close: () =>
-      new Promise((resolve) => {
+    async close() {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      if (violations.length > 0) {
+        throw new Error(
+          `the stand-in API answered what the real API does not:\n${[...new Set(violations)].join('\n')}`,
+        );
+      }
+    },
   };
 }
 

@@ -121,8 +121,8 @@ export class ApiClient {
   }
 
   async progress(id: string): Promise<ProgressPoint[]> {
-    const body = await this.json<unknown>('GET', `/batches/${encodeURIComponent(id)}/progress`);
-    return pickArray<ProgressPoint>(body, ['points', 'items', 'series', 'progress']);
+    const body = await this.json<{ items: ProgressPoint[] }>('GET', `/batches/${encodeURIComponent(id)}/progress`);
+    return body.items;
   }
 
   mailboxes(id: string, query: { status?: string; search?: string; page: number; pageSize: number }) {
@@ -130,13 +130,13 @@ export class ApiClient {
   }
 
   async skippedItems(id: string, mailboxId: string | number): Promise<SkippedItem[]> {
-    const body = await this.json<unknown>(
+    const body = await this.json<Page<SkippedItem>>(
       'GET',
       `/batches/${encodeURIComponent(id)}/mailboxes/${encodeURIComponent(String(mailboxId))}/skipped-items`,
       undefined,
       { pageSize: 500 },
     );
-    return pickArray<SkippedItem>(body, ['items', 'skippedItems']);
+    return body.items;
   }
 
   /** The report as CSV; fetched with the token (a plain link could not send it) and handed over as a Blob. */
@@ -146,8 +146,8 @@ export class ApiClient {
   }
 
   async listEndpoints(): Promise<Endpoint[]> {
-    const body = await this.json<unknown>('GET', '/endpoints');
-    return pickArray<Endpoint>(body, ['items', 'endpoints']);
+    const body = await this.json<{ items: Endpoint[] }>('GET', '/endpoints');
+    return body.items;
   }
 
   getEndpoint(id: string): Promise<Endpoint> {
@@ -180,18 +180,6 @@ export class ApiClient {
   testEndpoint(id: string, testMailbox?: TestMailbox): Promise<ConnectionTestResult> {
     return this.json('POST', `/endpoints/${encodeURIComponent(id)}/test`, testMailbox ? { testMailbox } : undefined);
   }
-}
-
-/** Lists come back either bare or wrapped (`{ items: [...] }`); accept both. */
-function pickArray<T>(body: unknown, keys: string[]): T[] {
-  if (Array.isArray(body)) return body as T[];
-  if (body && typeof body === 'object') {
-    for (const key of keys) {
-      const value = (body as Record<string, unknown>)[key];
-      if (Array.isArray(value)) return value as T[];
-    }
-  }
-  return [];
 }
 
 /** Signs in: checks the token against `GET /me` without a client-wide unauthorized handler. */

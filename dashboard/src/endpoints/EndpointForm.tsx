@@ -118,7 +118,11 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
           <input {...input('name')} value={form.name} maxLength={100} onChange={(e) => set('name', e.target.value)} />
         </Field>
         <Field id={`${prefix}-provider`} label="Provider" error={errors.provider}>
-          <select {...input('provider')} value={form.provider} onChange={(e) => set('provider', e.target.value)}>
+          <select
+            {...input('provider')}
+            value={form.provider}
+            onChange={(e) => set('provider', e.target.value as EndpointFormState['provider'])}
+          >
             {PROVIDERS.map(([value, label]) => (
               <option key={value} value={value}>
                 {label}

@@ -1,8 +1,8 @@
-import type { AuthMethod, Endpoint, EndpointInput, Security } from '../api/types';
+import type { AuthMethod, Endpoint, EndpointInput, Provider, Security } from '../api/types';
 
 export interface EndpointFormState {
   name: string;
-  provider: string;
+  provider: Provider;
   host: string;
   port: string;
   security: Security;

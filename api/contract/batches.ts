@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BATCH_COMMANDS, BATCH_STATUSES } from '../../domain/batch-status';
-import { mailboxJson } from '../mailbox-csv';
+import { mailboxJson } from './mailboxes';
 import { isoDateTime, pageOf, plainText, queryBoolean, queryInt, uuid } from '../schemas';
 
 /** Request and response schemas of the batch routes (also the OpenAPI document's). */

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { plainText } from '../schemas';
+
+/** The endpoint side of the API's contract: what an admin sends to create, edit or test one, and what it gets. */
+
+const PROVIDERS = ['generic', 'dovecot', 'gmail', 'm365'] as const;
+const SECURITY = ['none', 'starttls', 'tls'] as const;
+const AUTH_METHODS = ['plain', 'login', 'xoauth2'] as const;
+
+/** Host names, IPv4 and IPv6 literals; nothing with spaces, slashes, schemes or control characters. */
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
+const password = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(1024)
+  .refine((s) => !/[\u0000\r\n]/.test(s), 'must not contain NUL or line breaks');
+
+const settingsFields = {
+  type: z.literal('imap').default('imap'),
+  provider: z.enum(PROVIDERS).default('generic'),
+  host: z.string().trim().min(1).max(253).regex(HOST, 'must be a host name or IP address'),
+  port: z.number().int().min(1).max(65535),
+  security: z.enum(SECURITY),
+  acceptUntrustedCerts: z.boolean().default(false),
+  authMethod: z.enum(AUTH_METHODS).default('plain'),
+  adminUser: plainText(256)
+    .nullable()
+    .optional()
+    .meta({ description: 'Admin (master) user; null when each mailbox logs in itself' }),
+  adminPassword: password.nullable().optional().meta({ description: 'Write-only; never returned', writeOnly: true }),
+  maxConcurrentMigrations: z.number().int().min(1).max(10_000).default(100),
+  maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
+};
+
+const testMailbox = z
+  .object({ userName: plainText(256), password: password.nullable().optional() })
+  .strict()
+  .nullable()
+  .optional()
+  .meta({ description: 'A mailbox to log in as during the test (never stored)' });
+
+export const createEndpointBody = z
+  .object({ name: plainText(100), ...settingsFields, testMailbox })
+  .strict()
+  .meta({ id: 'EndpointCreate' });
+export const testEndpointBody = z.object({ name: plainText(100).optional(), ...settingsFields, testMailbox }).strict();
+export const testSavedBody = z.object({ testMailbox }).strict();
+export const patchEndpointBody = z
+  .object({
+    name: plainText(100).optional(),
+    type: z.literal('imap').optional(),
+    provider: settingsFields.provider.unwrap().optional(),
+    host: settingsFields.host.optional(),
+    port: settingsFields.port.optional(),
+    security: settingsFields.security.optional(),
+    acceptUntrustedCerts: z.boolean().optional(),
+    authMethod: settingsFields.authMethod.unwrap().optional(),
+    adminUser: settingsFields.adminUser,
+    adminPassword: settingsFields.adminPassword,
+    maxConcurrentMigrations: z.number().int().min(1).max(10_000).optional(),
+    maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).optional(),
+  })
+  .strict();
+
+export const endpointSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: z.literal('imap'),
+    provider: z.enum(PROVIDERS),
+    host: z.string(),
+    port: z.number(),
+    security: z.enum(SECURITY),
+    acceptUntrustedCerts: z.boolean(),
+    authMethod: z.enum(AUTH_METHODS),
+    adminUser: z.string().nullable(),
+    hasAdminPassword: z.boolean(),
+    maxConcurrentMigrations: z.number(),
+    maxConcurrentIncrementalSyncs: z.number(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Endpoint' });
+
+export const testResultSchema = z
+  .object({ ok: z.boolean(), code: z.string(), message: z.string() })
+  .meta({ id: 'ConnectionTestResult' });
