@@ -16,6 +16,7 @@ import {
 } from '../db/mailbox-sync-rows';
 import { createSyncStore } from '../db/sync-store';
 import type { PassKind } from '../domain/batch-messages';
+import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
@@ -63,7 +64,7 @@ const endpointOf = (e: SyncEndpointRow): ImapEndpoint => ({
 });
 
 class CredentialsMissing extends Error {
-  readonly code = 'CREDENTIALS_MISSING';
+  readonly code: MailboxErrorCode = 'CREDENTIALS_MISSING';
 }
 
 function credentialsFor(
@@ -102,7 +103,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
   const { pool, locks, secretBox } = deps;
   const progressIntervalMs = deps.progressIntervalMs ?? 2000;
 
-  async function fail(mailboxId: string, code: string, message: string): Promise<SyncMailboxResult> {
+  async function fail(mailboxId: string, code: MailboxErrorCode, message: string): Promise<SyncMailboxResult> {
     await markMailboxFailed(pool, mailboxId, code, message);
     return { mailboxId, status: 'Failed', errorCode: code, error: message };
   }
@@ -142,7 +143,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         secretContext.mailboxDestination(mb.batch_id, mb.email),
       );
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'SECRET_UNREADABLE';
+      const code: MailboxErrorCode = err instanceof CredentialsMissing ? err.code : 'SECRET_UNREADABLE';
       return fail(mb.id, code, (err as Error).message);
     }
 
@@ -247,7 +248,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         return fail(mb.id, err.code, err.message);
       }
       const database = classifyDatabaseError(err);
-      const code = err instanceof ImapSyncError ? err.code : (database?.code ?? 'SYNC_ERROR');
+      const code: MailboxErrorCode = err instanceof ImapSyncError ? err.code : (database?.code ?? 'SYNC_ERROR');
       const message = database?.message ?? (err instanceof Error ? err.message : String(err));
       await recordSyncError(pool, mb.id, code, message).catch(() => undefined);
       throw ApplicationFailure.retryable(message, code);

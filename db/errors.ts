@@ -1,16 +1,12 @@
+import type { MailboxErrorCodeFrom } from '../domain/mailbox-errors';
+
 /**
- * What went wrong talking to PostgreSQL, as a stable code an operator can search for. Every one of these is
- * transient: the database or the network will come back, and the caller (Temporal's retry, the API's client)
- * should try again. Anything else (a constraint, bad SQL) is not a database *availability* problem: null.
- *
- * | code | meaning |
- * | --- | --- |
- * | DB_POOL_TIMEOUT | no connection of the pool became free, or a new one did not open, within the pool's bound |
- * | DB_STATEMENT_TIMEOUT | a statement ran longer than `statement_timeout` (or its answer never came back) |
- * | DB_LOCK_TIMEOUT | a statement waited longer than `lock_timeout` for a lock |
- * | DB_UNAVAILABLE | the server refused or dropped the connection (down, restarting, too many connections) |
+ * What went wrong talking to PostgreSQL, as a stable code an operator can search for: the `db` rows of the
+ * product's table of error codes (domain/mailbox-errors.ts), all transient: the database or the network will come
+ * back, and the caller (Temporal's retry, the API's client) should try again. Anything else (a constraint, bad
+ * SQL) is not a database *availability* problem: null.
  */
-export type DatabaseErrorCode = 'DB_POOL_TIMEOUT' | 'DB_STATEMENT_TIMEOUT' | 'DB_LOCK_TIMEOUT' | 'DB_UNAVAILABLE';
+export type DatabaseErrorCode = MailboxErrorCodeFrom<'db'>;
 
 export interface ClassifiedDatabaseError {
   code: DatabaseErrorCode;

@@ -1,4 +1,5 @@
 import type { PassKind } from '../domain/batch-messages';
+import { RELEASED_STATUSES } from '../domain/batch-status';
 import type { PoolClient } from 'pg';
 import type { Queryable } from './transaction';
 
@@ -61,9 +62,6 @@ export async function markMailboxesStopped(db: Queryable, batchId: string): Prom
   );
 }
 
-/** Batches in these statuses no longer hold their mailboxes: the mailboxes may join another batch. */
-const INACTIVE_BATCH_STATUSES = ['Completed', 'Removing'] as const;
-
 /**
  * Serialises the assignment of mailboxes to batches until the transaction ends, so that two concurrent creations
  * or additions cannot both take one mailbox.
@@ -82,7 +80,7 @@ export async function mailboxesHeld(
     `select lower(m.email) as email, b.id as batch_id, b.name as batch_name
        from mailboxes m join batches b on b.id = m.batch_id
       where lower(m.email) = any($1::text[]) and (b.status <> all($2::text[]) or b.id = $3)`,
-    [emails, INACTIVE_BATCH_STATUSES, batchId],
+    [emails, RELEASED_STATUSES, batchId],
   );
   return rows;
 }

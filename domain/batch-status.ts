@@ -78,6 +78,12 @@ export function isCommandAllowed(status: BatchStatus, command: BatchCommand): bo
 /** Statuses in which the batch's mailboxes are being synced or about to be: endpoints in use cannot change. */
 export const RUNNING_STATUSES: readonly BatchStatus[] = ['Queued', 'Starting', 'Syncing', 'Stopping', 'Completing'];
 
+/** Statuses in which a batch takes no more mailboxes: it is being completed, is completed, or is going away. */
+export const CLOSED_STATUSES: readonly BatchStatus[] = ['Completing', 'Completed', 'Removing'];
+
+/** Statuses in which a batch no longer holds its mailboxes: they may join another batch. */
+export const RELEASED_STATUSES: readonly BatchStatus[] = ['Completed', 'Removing'];
+
 /** The status a mailbox (migration user) is in. */
 export const MAILBOX_STATUSES = [
   'Queued',

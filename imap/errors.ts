@@ -1,61 +1,13 @@
+import { MAILBOX_ERROR_CODES, type MailboxErrorCodeFrom, type RetryClass } from '../domain/mailbox-errors';
+
 /**
  * Errors of the IMAP sync engine. Every failure that leaves `imap/` is an {@link ImapSyncError} with a stable
- * `code` and a retry class:
- *
- * | code | class | meaning |
- * | --- | --- | --- |
- * | `AUTH_FAILED` | mailbox | the server refused the login (wrong password, disabled account, bad token) |
- * | `MAILBOX_NOT_FOUND` | mailbox | the account or a required folder does not exist |
- * | `BAD_ITEM_LIMIT_EXCEEDED` | mailbox | the destination refused more messages than the batch's BadItemLimit |
- * | `LARGE_ITEM_LIMIT_EXCEEDED` | mailbox | more messages over the size limit than the batch's LargeItemLimit |
- * | `TLS_FAILED` | mailbox | the TLS handshake or certificate check failed |
- * | `FOLDER_CREATE_FAILED` | mailbox | the destination refused to create a folder |
- * | `CONNECTION_FAILED` | transient | the server could not be reached (refused, DNS, timeout) |
- * | `CONNECTION_LOST` | transient | the connection dropped or the server said BYE during the sync |
- * | `THROTTLED` | transient | the server asked us to slow down |
- * | `SERVER_ERROR` | transient | the server failed a command in a way that may pass on retry |
- * | `PROTOCOL_ERROR` | transient | the server's response could not be understood |
- * | `MAILBOX_BUSY` | transient | another sync of the same mailbox is still running (a retry that overtook it) |
- * | `MAILBOX_LOCK_LOST` | transient | the mailbox lock's database connection dropped mid-sync, so the sync stopped |
- * | `CANCELLED` | cancelled | the sync was cancelled |
- *
- * "mailbox" errors fail the mailbox at once (retrying cannot help); "transient" errors are retried with backoff.
- * Messages never contain passwords or tokens.
+ * `code` and a retry class, both from the product's one table of mailbox error codes (domain/mailbox-errors.ts,
+ * the rows from `imap`). Messages never contain passwords or tokens.
  */
-export type ImapErrorCode =
-  | 'AUTH_FAILED'
-  | 'MAILBOX_NOT_FOUND'
-  | 'BAD_ITEM_LIMIT_EXCEEDED'
-  | 'LARGE_ITEM_LIMIT_EXCEEDED'
-  | 'TLS_FAILED'
-  | 'FOLDER_CREATE_FAILED'
-  | 'CONNECTION_FAILED'
-  | 'CONNECTION_LOST'
-  | 'THROTTLED'
-  | 'SERVER_ERROR'
-  | 'PROTOCOL_ERROR'
-  | 'MAILBOX_BUSY'
-  | 'MAILBOX_LOCK_LOST'
-  | 'CANCELLED';
+export type ImapErrorCode = MailboxErrorCodeFrom<'imap'>;
 
-export type RetryClass = 'mailbox' | 'transient' | 'cancelled';
-
-const CLASS: Record<ImapErrorCode, RetryClass> = {
-  AUTH_FAILED: 'mailbox',
-  MAILBOX_NOT_FOUND: 'mailbox',
-  BAD_ITEM_LIMIT_EXCEEDED: 'mailbox',
-  LARGE_ITEM_LIMIT_EXCEEDED: 'mailbox',
-  TLS_FAILED: 'mailbox',
-  FOLDER_CREATE_FAILED: 'mailbox',
-  CONNECTION_FAILED: 'transient',
-  CONNECTION_LOST: 'transient',
-  THROTTLED: 'transient',
-  SERVER_ERROR: 'transient',
-  PROTOCOL_ERROR: 'transient',
-  MAILBOX_BUSY: 'transient',
-  MAILBOX_LOCK_LOST: 'transient',
-  CANCELLED: 'cancelled',
-};
+export type { RetryClass };
 
 export type Side = 'source' | 'destination';
 
@@ -74,7 +26,7 @@ export class ImapSyncError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'ImapSyncError';
     this.code = code;
-    this.retryClass = CLASS[code];
+    this.retryClass = MAILBOX_ERROR_CODES[code].retry;
     this.side = opts.side;
     this.retryAfterMs = opts.retryAfterMs;
   }

@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import type { MailboxCounts } from '../domain/batch-messages';
+import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import type { MailboxFailure } from '../activities/batch-activities';
 import type { LifecyclePolicy, PassState } from '../domain/batch-workflow-input';
 import type { BatchActivities, SyncActivities } from './activity-types';
@@ -103,11 +104,18 @@ export async function runPass(ctx: PassContext): Promise<'done' | 'rolledOver'> 
   }
 }
 
-/** A sync that ran out of retries: the code and message the mailbox's report shows. */
+/**
+ * A sync that ran out of retries: the code and message the mailbox's report shows. The code is the failure's own
+ * (a row of domain/mailbox-errors.ts), or the workflow's SYNC_TIMEOUT / SYNC_FAILED when it has none.
+ */
 function describeFailure(err: unknown): { code: string; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'SYNC_FAILED', message: cause.message };
+  const failed = 'SYNC_FAILED' satisfies MailboxErrorCode;
+  if (cause instanceof ApplicationFailure) return { code: cause.type ?? failed, message: cause.message };
   if (cause instanceof TimeoutFailure)
-    return { code: 'SYNC_TIMEOUT', message: `mailbox sync timed out (${cause.timeoutType})` };
-  return { code: 'SYNC_FAILED', message: cause instanceof Error ? cause.message : String(cause) };
+    return {
+      code: 'SYNC_TIMEOUT' satisfies MailboxErrorCode,
+      message: `mailbox sync timed out (${cause.timeoutType})`,
+    };
+  return { code: failed, message: cause instanceof Error ? cause.message : String(cause) };
 }

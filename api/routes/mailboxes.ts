@@ -11,7 +11,7 @@ import {
   type MailboxReportRow,
 } from '../../db/mailbox-report';
 import { withTransaction } from '../../db/transaction';
-import { MAILBOX_STATUSES } from '../../domain/batch-status';
+import { CLOSED_STATUSES, MAILBOX_STATUSES } from '../../domain/batch-status';
 import { findBatch } from '../batch-store';
 import { ApiError } from '../errors';
 import { claimMailboxes, insertMailboxes, validateMailboxes } from '../mailbox-store';
@@ -102,8 +102,6 @@ const CSV_EXPORT_COLUMNS = [
   ['Error', 'last_error'],
 ] as const;
 
-/** Batches that can take no more mailboxes. */
-const CLOSED_STATUSES = ['Completing', 'Completed', 'Removing'];
 
 export const mailboxRoutes: AnyRoute[] = [
   defineRoute({

@@ -1,0 +1,127 @@
+/**
+ * Every code a mailbox's error can carry: the users report's `lastErrorCode`, the type of a failed sync's
+ * `ApplicationFailure`, the CLI's and the dashboard's error column. One table for the whole product: who raises the
+ * code, its retry class, and what it means.
+ *
+ * Retry classes: **mailbox** fails the mailbox at once (retrying cannot help: a wrong password, a limit reached),
+ * **transient** is retried by Temporal with backoff, the next attempt resuming from PostgreSQL; **cancelled** is a
+ * Stop. Messages that go with the codes never contain passwords or tokens.
+ */
+export type RetryClass = 'mailbox' | 'transient' | 'cancelled';
+
+export interface MailboxErrorInfo {
+  /** `imap`: the IMAP engine (imap/errors.ts); `activity`: the sync activity; `db`: PostgreSQL (db/errors.ts); `workflow`: a sync that ran out of retries. */
+  from: 'imap' | 'activity' | 'db' | 'workflow';
+  retry: RetryClass;
+  meaning: string;
+}
+
+export const MAILBOX_ERROR_CODES = {
+  AUTH_FAILED: {
+    from: 'imap',
+    retry: 'mailbox',
+    meaning: 'the server refused the login (wrong password, disabled account, bad token)',
+  },
+  MAILBOX_NOT_FOUND: {
+    from: 'imap',
+    retry: 'mailbox',
+    meaning: 'the account or a required folder does not exist (or the mailbox left the batch)',
+  },
+  BAD_ITEM_LIMIT_EXCEEDED: {
+    from: 'imap',
+    retry: 'mailbox',
+    meaning: "the destination refused more messages than the batch's BadItemLimit",
+  },
+  LARGE_ITEM_LIMIT_EXCEEDED: {
+    from: 'imap',
+    retry: 'mailbox',
+    meaning: "more messages over the size limit than the batch's LargeItemLimit",
+  },
+  TLS_FAILED: { from: 'imap', retry: 'mailbox', meaning: 'the TLS handshake or certificate check failed' },
+  FOLDER_CREATE_FAILED: { from: 'imap', retry: 'mailbox', meaning: 'the destination refused to create a folder' },
+  CONNECTION_FAILED: {
+    from: 'imap',
+    retry: 'transient',
+    meaning: 'the server could not be reached (refused, DNS, timeout)',
+  },
+  CONNECTION_LOST: {
+    from: 'imap',
+    retry: 'transient',
+    meaning: 'the connection dropped or the server said BYE during the sync',
+  },
+  THROTTLED: { from: 'imap', retry: 'transient', meaning: 'the server asked us to slow down' },
+  SERVER_ERROR: {
+    from: 'imap',
+    retry: 'transient',
+    meaning: 'the server failed a command in a way that may pass on retry',
+  },
+  PROTOCOL_ERROR: { from: 'imap', retry: 'transient', meaning: "the server's response could not be understood" },
+  MAILBOX_BUSY: {
+    from: 'imap',
+    retry: 'transient',
+    meaning: 'another sync of the same mailbox is still running (a retry that overtook it)',
+  },
+  MAILBOX_LOCK_LOST: {
+    from: 'imap',
+    retry: 'transient',
+    meaning: "the mailbox lock's database connection dropped mid-sync, so the sync stopped",
+  },
+  CANCELLED: { from: 'imap', retry: 'cancelled', meaning: 'the sync was cancelled (Stop)' },
+  CREDENTIALS_MISSING: {
+    from: 'activity',
+    retry: 'mailbox',
+    meaning: 'the mailbox has no password and its endpoint no admin login',
+  },
+  SECRET_UNREADABLE: {
+    from: 'activity',
+    retry: 'mailbox',
+    meaning: 'a stored password cannot be opened with this secret key',
+  },
+  ENDPOINT_NOT_FOUND: {
+    from: 'activity',
+    retry: 'mailbox',
+    meaning: "the batch's source or destination endpoint no longer exists",
+  },
+  SYNC_ERROR: {
+    from: 'activity',
+    retry: 'transient',
+    meaning: 'an unexpected error during the sync (the message says which)',
+  },
+  DB_POOL_TIMEOUT: {
+    from: 'db',
+    retry: 'transient',
+    meaning: 'no PostgreSQL connection became free, or opened, within its bound',
+  },
+  DB_STATEMENT_TIMEOUT: {
+    from: 'db',
+    retry: 'transient',
+    meaning: 'a statement ran longer than statement_timeout, or its answer never came',
+  },
+  DB_LOCK_TIMEOUT: {
+    from: 'db',
+    retry: 'transient',
+    meaning: 'a statement waited longer than lock_timeout for a lock',
+  },
+  DB_UNAVAILABLE: {
+    from: 'db',
+    retry: 'transient',
+    meaning: 'PostgreSQL refused or dropped the connection (down, restarting, too many connections)',
+  },
+  SYNC_TIMEOUT: {
+    from: 'workflow',
+    retry: 'mailbox',
+    meaning: 'the sync timed out on every attempt (its heartbeat or start-to-close timeout)',
+  },
+  SYNC_FAILED: {
+    from: 'workflow',
+    retry: 'mailbox',
+    meaning: 'the sync failed on every attempt with an error that has no code of its own',
+  },
+} as const satisfies Record<string, MailboxErrorInfo>;
+
+export type MailboxErrorCode = keyof typeof MAILBOX_ERROR_CODES;
+
+/** The codes one part of the product raises. */
+export type MailboxErrorCodeFrom<F extends MailboxErrorInfo['from']> = {
+  [K in MailboxErrorCode]: (typeof MAILBOX_ERROR_CODES)[K]['from'] extends F ? K : never;
+}[MailboxErrorCode];
