@@ -56,6 +56,7 @@ const schema = z.object({
   MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: z.coerce.number().int().min(1).max(1000).default(100),
   MAILFERRY_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).optional(),
   MAILFERRY_API_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).default(10),
+  MAILFERRY_WORKER_IDENTITY: z.string().min(1).max(200).optional(),
   /** The activity heartbeats every 5 s, and the SDK sends at most every 0.8 × the timeout: below 10 s is unsafe. */
   MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: duration
     .refine((ms) => ms >= 10_000, 'at least 10s (a live sync heartbeats every 5 s)')
@@ -86,7 +87,16 @@ export interface Settings {
    * The worker's size, derived from one number (MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS): its mailbox syncs at once,
    * its activity slots (those plus {@link BOOKKEEPING_ACTIVITY_SLOTS}), its pool, and the default batch window.
    */
-  worker: { maxConcurrentSyncs: number; activitySlots: number; poolSize: number };
+  worker: {
+    maxConcurrentSyncs: number;
+    activitySlots: number;
+    poolSize: number;
+    /**
+     * A stable name for this worker, unique among the live ones (MAILFERRY_WORKER_IDENTITY): after a restart it
+     * gives back at once the syncs its previous life was running. `npm start` uses its host and data directory.
+     */
+    identity?: string;
+  };
   /** Connections of the API's own pool (MAILFERRY_API_DB_POOL_SIZE): never shared with the worker's. */
   apiPoolSize: number;
 }
@@ -127,6 +137,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxConcurrentSyncs: syncs,
       activitySlots: syncs + BOOKKEEPING_ACTIVITY_SLOTS,
       poolSize: e.MAILFERRY_DB_POOL_SIZE ?? defaultWorkerPoolSize(syncs),
+      ...(e.MAILFERRY_WORKER_IDENTITY ? { identity: e.MAILFERRY_WORKER_IDENTITY } : {}),
     },
     apiPoolSize: e.MAILFERRY_API_DB_POOL_SIZE,
   };

@@ -10,8 +10,8 @@
 export type RetryClass = 'mailbox' | 'transient' | 'cancelled';
 
 export interface MailboxErrorInfo {
-  /** `imap`: the IMAP engine (imap/errors.ts); `activity`: the sync activity; `db`: PostgreSQL (db/errors.ts); `workflow`: a sync that ran out of retries. */
-  from: 'imap' | 'activity' | 'db' | 'workflow';
+  /** `imap`: the IMAP engine (imap/errors.ts); `activity`: the sync activity; `db`: PostgreSQL (db/errors.ts); `workflow`: a sync that ran out of retries; `worker`: a restarted worker (worker/reclaim-syncs.ts). */
+  from: 'imap' | 'activity' | 'db' | 'workflow' | 'worker';
   retry: RetryClass;
   meaning: string;
 }
@@ -106,6 +106,11 @@ export const MAILBOX_ERROR_CODES = {
     from: 'db',
     retry: 'transient',
     meaning: 'PostgreSQL refused or dropped the connection (down, restarting, too many connections)',
+  },
+  WORKER_RESTARTED: {
+    from: 'worker',
+    retry: 'transient',
+    meaning: 'the worker running the sync died and has restarted: it gave the sync back to run again at once',
   },
   SYNC_TIMEOUT: {
     from: 'workflow',

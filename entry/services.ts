@@ -15,6 +15,7 @@ import { createPool } from '../db/pool';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box';
 import type { Settings } from '../config/settings';
 import { createBatchWorker } from '../worker/create-worker';
+import { reclaimSyncsOf } from '../worker/reclaim-syncs';
 
 /**
  * The pieces every mailferry process shares: the database (migrated) and the secret key. The worker and the API
@@ -73,19 +74,36 @@ export async function connectTemporal(
   }
 }
 
+/**
+ * Creates the worker. With a stable `identity` (MAILFERRY_WORKER_IDENTITY, or the start command's host and data
+ * directory), the syncs this worker's previous life left running are given back at once (worker/reclaim-syncs.ts)
+ * rather than after their heartbeat timeout.
+ */
 export async function runWorker(
   settings: Settings,
   foundation: Foundation,
-  connection: NativeConnection,
+  temporal: { native: NativeConnection; client: Connection },
+  options: { identity?: string; log?: (line: string) => void } = {},
 ): Promise<Worker> {
-  return createBatchWorker({
-    connection,
+  const identity = settings.worker.identity ?? options.identity;
+  const worker = await createBatchWorker({
+    connection: temporal.native,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     ...foundation.worker(),
     secretBox: foundation.secretBox,
     maxConcurrentActivityTaskExecutions: settings.worker.activitySlots,
+    identity,
   });
+  if (identity) {
+    const reclaimed = await reclaimSyncsOf(temporal.client, {
+      namespace: settings.namespace,
+      taskQueue: settings.taskQueue,
+      identity,
+    });
+    if (reclaimed > 0) options.log?.(`resumed ${reclaimed} mailbox sync(s) that the previous run of this worker left`);
+  }
+  return worker;
 }
 
 export interface StartedApi {

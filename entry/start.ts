@@ -7,6 +7,7 @@
  * if this process dies (dev/watchdog.ts); a stop ends within MAILFERRY_STOP_TIMEOUT (default 30s), by force if
  * need be. Every failure prints its cause and a fix (dev/start-error.ts).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { loadSettings, type Settings } from '../config/settings';
 import { ensureDatabase } from '../db/create-database';
@@ -176,7 +177,12 @@ async function main(): Promise<void> {
       },
     });
     if (stopping) return undefined;
-    const worker = await runWorker(settings, foundation, temporal.native);
+    // One start per data directory runs at a time (dev/leftovers.ts), so host and data directory name this worker
+    // for good: a start after a crash gives its predecessor's syncs back at once.
+    const worker = await runWorker(settings, foundation, temporal, {
+      identity: `mailferry@${os.hostname()}:${settings.dataDir}`,
+      log: (line) => console.log(`mailferry: ${line}`),
+    });
     const workerRun = worker.run();
     workerRun.catch(() => undefined); // awaited below; a failure during the rest of the start is not unhandled
     cleanups.push({

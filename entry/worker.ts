@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   }
   const foundation = await openFoundation(settings, settings.databaseUrl);
   const temporal = await connectTemporal(settings.temporalAddress);
-  const worker = await runWorker(settings, foundation, temporal.native);
+  const worker = await runWorker(settings, foundation, temporal, {
+    log: (line) => console.log(`mailferry worker: ${line}`),
+  });
   // The Temporal SDK shuts its workers down on SIGINT/SIGTERM; run() returns once this one has drained (its
   // running syncs end or are cancelled, and Temporal retries them elsewhere). Exiting earlier would cut them off.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -13,6 +13,8 @@ export interface BatchWorkerOptions extends ActivityDeps {
    * it from MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS). Default 120.
    */
   maxConcurrentActivityTaskExecutions?: number;
+  /** The worker's identity in Temporal (the SDK's pid@host by default); see worker/reclaim-syncs.ts. */
+  identity?: string;
 }
 
 /** The worker that runs batch workflows and their activities. */
@@ -26,5 +28,6 @@ export function createBatchWorker(options: BatchWorkerOptions): Promise<Worker> 
       : { workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts') }),
     activities: createActivities(options),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 120,
+    ...(options.identity ? { identity: options.identity } : {}),
   });
 }

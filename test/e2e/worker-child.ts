@@ -5,11 +5,13 @@
  * it polls, and shuts down gracefully on SIGTERM; SIGKILL is the point of the test.
  */
 import { writeSync } from 'node:fs';
+import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createMailboxLocks } from '../../db/mailbox-locks';
 import { createSecretBox } from '../../secrets/secret-box';
 import { createBatchWorker } from '../../worker/create-worker';
+import { reclaimSyncsOf } from '../../worker/reclaim-syncs';
 import { workflowBundle } from '../fixtures/temporal';
 
 export interface WorkerChildConfig {
@@ -20,6 +22,8 @@ export interface WorkerChildConfig {
   /** The secret box key, base64 (32 bytes), the same the API sealed the passwords with. */
   secretKey: string;
   progressIntervalMs: number;
+  /** A stable worker identity: with it, the worker gives back the syncs its dead predecessor held. */
+  identity?: string;
 }
 
 const config = JSON.parse(process.env.MAILFERRY_WORKER_CHILD ?? '{}') as WorkerChildConfig;
@@ -39,7 +43,18 @@ async function main(): Promise<void> {
     locks,
     secretBox: createSecretBox(Buffer.from(config.secretKey, 'base64')),
     progressIntervalMs: config.progressIntervalMs,
+    identity: config.identity,
   });
+  if (config.identity) {
+    const client = await Connection.connect({ address: config.temporalAddress });
+    const reclaimed = await reclaimSyncsOf(client, {
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      identity: config.identity,
+    });
+    writeSync(1, `worker reclaimed ${reclaimed}\n`);
+    await client.close();
+  }
   process.once('SIGTERM', () => worker.shutdown());
   const running = worker.run();
   writeSync(1, `worker ready ${process.pid}\n`);

@@ -18,6 +18,7 @@ import {
 } from '../fixtures/dovecot';
 import { startImapProxy } from '../fixtures/imap-proxy';
 import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
+import { WORKER_RESTARTED } from '../../worker/reclaim-syncs';
 import type { WorkerChildConfig } from './worker-child';
 
 /**
@@ -42,6 +43,21 @@ const FOLDERS: [string, number][] = [
   ['INBOX.Lists.Dev', 50],
 ];
 const PER_USER = FOLDERS.reduce((n, [, count]) => n + count, 0);
+
+function seedOf(user: string): SeedMessage[] {
+  const seed: SeedMessage[] = [];
+  for (const [folder, n] of FOLDERS) {
+    for (let i = 0; i < n; i++) {
+      seed.push({
+        folder,
+        raw: buildMessage({ subject: `${user} ${folder} ${i}`, size: i % 5 === 0 ? 12_000 + i * 40 : undefined }),
+        flags: i % 3 === 0 ? ['\\Seen'] : i % 3 === 1 ? ['\\Seen', '\\Flagged'] : [],
+        internalDate: new Date(Date.UTC(2024, 2, 1 + (i % 28), 9, i % 60)),
+      });
+    }
+  }
+  return seed;
+}
 
 /**
  * The proxy in front of the destination IMAP server counts the tagged APPENDUID answers going back to the worker
@@ -105,14 +121,15 @@ const secretKey = randomBytes(32);
 const taskQueue = `worker-crash-${randomUUID()}`;
 const workers: WorkerProcess[] = [];
 
-function startWorker(): WorkerProcess {
+function startWorker(options: { taskQueue?: string; identity?: string } = {}): WorkerProcess {
   const config: WorkerChildConfig = {
     temporalAddress: env.address,
     namespace: 'default',
-    taskQueue,
+    taskQueue: options.taskQueue ?? taskQueue,
     databaseUrl: db.url,
     secretKey: secretKey.toString('base64'),
     progressIntervalMs: 200,
+    identity: options.identity,
   };
   // One process (node with the tsx loader), so SIGKILL hits the process that runs the worker.
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
@@ -140,8 +157,8 @@ function startWorker(): WorkerProcess {
   return worker;
 }
 
-async function request<T = any>(method: string, urlPath: string, json?: unknown): Promise<T> {
-  const res = await fetch(`${api.url}/api/v1${urlPath}`, {
+async function request<T = any>(method: string, urlPath: string, json?: unknown, through = api): Promise<T> {
+  const res = await fetch(`${through.url}/api/v1${urlPath}`, {
     method,
     headers: { authorization: `Bearer ${adminToken}`, ...(json ? { 'content-type': 'application/json' } : {}) },
     body: json ? JSON.stringify(json) : undefined,
@@ -192,22 +209,7 @@ beforeAll(async () => {
   ]);
   // The first worker starts (node, tsx, the SDK, the bundle: seconds on a busy machine) while the mail is seeded.
   const first = startWorker();
-  await Promise.all(
-    USERS.map((user) => {
-      const seed: SeedMessage[] = [];
-      for (const [folder, n] of FOLDERS) {
-        for (let i = 0; i < n; i++) {
-          seed.push({
-            folder,
-            raw: buildMessage({ subject: `${user} ${folder} ${i}`, size: i % 5 === 0 ? 12_000 + i * 40 : undefined }),
-            flags: i % 3 === 0 ? ['\\Seen'] : i % 3 === 1 ? ['\\Seen', '\\Flagged'] : [],
-            internalDate: new Date(Date.UTC(2024, 2, 1 + (i % 28), 9, i % 60)),
-          });
-        }
-      }
-      return source.seed(user, seed);
-    }),
-  );
+  await Promise.all(USERS.map((user) => source.seed(user, seedOf(user))));
   proxy = await appendHoldingProxy(destination, HOLD_AT_APPEND);
   adminToken = (await insertToken(db.pool, { name: 'test-admin', owner: 'admin@fabrikam.com', role: 'admin' })).token;
   api = await startApiServer(
@@ -333,5 +335,93 @@ test('a worker killed with SIGKILL mid-sync: a new worker finishes the batch wit
   for (const a of retried) {
     expect(a!.identity).toMatch(new RegExp(`^${second.child.pid}@`));
     expect(a!.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(4); // TIMEOUT_TYPE_HEARTBEAT
+  }
+});
+
+test("a worker restarted under its identity gives back its dead run's syncs at once, not after the heartbeat timeout", async () => {
+  // Its own task queue and API, with the product's default heartbeat timeout of two minutes: only the worker's
+  // own give-back can bring the syncs back well within it.
+  const queue = `worker-restart-${randomUUID()}`;
+  const identity = `mailferry@test-host:${queue}`;
+  const users = ['gina@fabrikam.com', 'hugo@fabrikam.com'];
+  for (const user of users) {
+    await source.addUser(user, PASSWORD(user));
+    await destination.addUser(user, 'unused');
+  }
+  await Promise.all(users.map((user) => source.seed(user, seedOf(user))));
+  const holding = await appendHoldingProxy(destination, HOLD_AT_APPEND);
+  const restartApi = await startApiServer(
+    {
+      pool: db.pool,
+      temporal: env.client,
+      secretBox: createSecretBox(secretKey),
+      taskQueue: queue,
+      searchAttributes: true,
+      logger: silentLogger,
+      testConnection: createImapConnectionTester({ timeoutMs: 5000 }),
+    },
+    { port: 0, host: '127.0.0.1' },
+  );
+  try {
+    const first = startWorker({ taskQueue: queue, identity });
+    const call = <T = any>(method: string, urlPath: string, json?: unknown) =>
+      request<T>(method, urlPath, json, restartApi);
+    const src = await call('POST', '/endpoints', {
+      name: 'Fabrikam old (restart)',
+      type: 'imap',
+      host: source.host,
+      port: source.port,
+      security: 'none',
+    });
+    const dst = await call('POST', '/endpoints', {
+      name: 'Fabrikam new (restart)',
+      type: 'imap',
+      host: '127.0.0.1',
+      port: holding.port,
+      security: 'none',
+      adminUser: MASTER.user,
+      adminPassword: MASTER.password,
+      testMailbox: { userName: users[0] },
+    });
+    const csv = ['EmailAddress,UserName,Password', ...users.map((u) => `${u},${u},${PASSWORD(u)}`)].join('\n');
+    const created = await call('POST', '/batches', {
+      name: 'Fabrikam restart',
+      sourceEndpointId: src.id,
+      destinationEndpointId: dst.id,
+      csv,
+    });
+    await within('the first worker is ready', first.ready, 30_000);
+    await call('POST', `/batches/${created.id}/start`);
+    await within('the destination has stored an append the worker has not heard back from', holding.held, 30_000);
+
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    holding.release();
+    const second = startWorker({ taskQueue: queue, identity });
+    await within('the restarted worker is ready', second.ready, 30_000);
+    expect(second.output()).toMatch(/worker reclaimed [1-9]/);
+    const synced = await until(
+      'the batch is Synced',
+      async () => {
+        const b = await call('GET', `/batches/${created.id}`);
+        if (b.status === 'Failed' || b.status === 'SyncedWithErrors') throw new Error(`batch ${b.status}`);
+        return b.status === 'Synced' ? b : undefined;
+      },
+      60_000,
+    );
+    for (const user of users) {
+      const [from, to] = await Promise.all([source.readMailbox(user), destination.readMailbox(user)]);
+      expect(comparableMessages(to, destination)).toEqual(comparableMessages(from, source));
+    }
+    const history = await env.client.workflow.getHandle(synced.workflowId).fetchHistory();
+    const retried = (history.events ?? [])
+      .map((e) => e.activityTaskStartedEventAttributes)
+      .filter((a) => a && (a.attempt ?? 1) > 1);
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    // Given back by the restarted worker, not timed out on the heartbeat (which the wait above could not outlast).
+    for (const a of retried) expect(a!.lastFailure?.applicationFailureInfo?.type).toBe(WORKER_RESTARTED);
+  } finally {
+    await restartApi.close(0);
+    await holding.close();
   }
 });
