@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { startAuditRetention } from '../../api/audit-retention';
 import { deleteAuditOlderThan, insertAuditEntries, type AuditRecord } from '../../db/audit';
 import { deleteBatchRows, insertBatchRow } from '../../db/batches';
+import { waitFor } from '../fixtures/wait-for';
 import { createEndpoint, startApi, type ApiHarness } from './harness';
 
 /** GET /audit: the audit log, filtered and paged, newest first; entries outlive their batch; retention. */
@@ -157,8 +159,32 @@ describe('retention', () => {
     expect(res.body.items[0]).toMatchObject({ batchName: 'Retained', command: 'start' });
     expect(await deleteAuditOlderThan(api.db.pool, 30 * 86_400_000)).toBe(0);
   });
+
+  it('runs as soon as the API starts it, and logs what it deleted', async () => {
+    await insertAuditEntries(api.db.pool, [
+      entry({ batchName: 'Expired', at: new Date(Date.now() - 2 * 86_400_000).toISOString() }),
+    ]);
+    const logged: string[] = [];
+    const stop = startAuditRetention(api.db.pool, 86_400_000, {
+      info: (message, fields) => logged.push(`${message} ${JSON.stringify(fields)}`),
+      warn: (message) => logged.push(message),
+      error: (message) => logged.push(message),
+    });
+    try {
+      await waitFor(
+        async () => (await api.request('GET', '/audit?batch=Expired')).body.total === 0,
+        'the expired entry to be deleted',
+      );
+      await waitFor(() => logged.length > 0, 'the log line');
+      expect(logged).toEqual(['old audit entries deleted {"deleted":1,"retentionMs":86400000}']);
+    } finally {
+      stop();
+    }
+  });
 });
 
 test('no secret appears in any reply', () => {
+  // Runs last: every reply above is in api.responses, the endpoint creations' included.
+  expect(api.responses.length).toBeGreaterThan(20);
   for (const text of api.responses) expect(text).not.toContain(PASSWORD);
 });
