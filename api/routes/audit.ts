@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { listAuditRows } from '../../db/audit';
 import { defineRoute, type AnyRoute } from '../route';
 import { isoDateTime, pageOf, pageQuery, paging } from '../schemas';
+import { CONTROL_CHARS } from '../unsafe-text';
 
 /** A filter value: one line of at most `max` characters, no control characters. */
 const filterText = (max: number) =>
@@ -9,7 +10,8 @@ const filterText = (max: number) =>
     .string()
     .min(1)
     .max(max)
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+    // A lookup key, like batchRef: an invisible character only makes it match nothing.
+    .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
 
 export const listAuditQuery = z
   .object({

@@ -117,7 +117,15 @@ describe('GET /audit', () => {
   });
 
   it('refuses a bad since, outcome, page or an unknown parameter with 400 VALIDATION_FAILED', async () => {
-    for (const q of ['since=yesterday', 'until=2026-01-01', 'outcome=failed', 'page=0', 'pageSize=501', 'colour=red']) {
+    for (const q of [
+      'since=yesterday',
+      'until=2026-01-01',
+      'outcome=failed',
+      'page=0',
+      'pageSize=501',
+      'colour=red',
+      'actor=a%0Ab',
+    ]) {
       const res = await api.request('GET', `/audit?${q}`);
       expect(`${q}: ${res.status} ${res.body.error?.code}`).toBe(`${q}: 400 VALIDATION_FAILED`);
     }
