@@ -97,7 +97,7 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
       }
     },
 
-    /** Deletes every row of the batch (mailboxes, checkpoints, reports, audit entries, progress). */
+    /** Deletes every row of the batch (mailboxes, checkpoints, reports, progress); its audit entries stay. */
     async removeBatch(batchId: string): Promise<void> {
       await deleteBatchRows(pool, batchId);
     },

@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
 import { buildOpenApi } from './openapi';
 import { defineRoute, methodNotAllowed, registerRoutes, type AnyRoute } from './route';
+import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batches';
 import { endpointRoutes } from './routes/endpoints';
 import { mailboxRoutes } from './routes/mailboxes';
@@ -18,7 +19,14 @@ const API_VERSION = '1.0.0';
 
 /** Every operation of the API, in the order the OpenAPI document lists them. */
 export function apiRoutes(): AnyRoute[] {
-  const routes: AnyRoute[] = [...systemRoutes, ...tokenRoutes, ...endpointRoutes, ...batchRoutes, ...mailboxRoutes];
+  const routes: AnyRoute[] = [
+    ...systemRoutes,
+    ...tokenRoutes,
+    ...endpointRoutes,
+    ...batchRoutes,
+    ...mailboxRoutes,
+    ...auditRoutes,
+  ];
   const openApiRoute = defineRoute({
     method: 'get',
     path: '/openapi.json',

@@ -1,3 +1,4 @@
+import { insertAuditEntries } from '../db/audit';
 import { deleteBatchRows } from '../db/batches';
 import { allowedCommands, isCommandAllowed, type BatchCommand, type BatchStatus } from '../domain/batch-status';
 import type { BatchEdit, BatchSnapshot } from '../domain/batch-messages';
@@ -93,6 +94,17 @@ export async function runCommand(
       // No workflow is left to clean up: delete the rows here, as its removal would, so the batch does not linger.
       const detail = await batchDetail(deps, row, undefined);
       await deleteBatchRows(deps.pool, row.id);
+      // No workflow records this removal, so the API does: who removed the batch stays on record.
+      await insertAuditEntries(deps.pool, [
+        {
+          batchId: row.id,
+          batchName: row.name,
+          actor: actor.owner,
+          command: 'remove',
+          outcome: 'accepted',
+          detail: { source: 'api', workflow: 'not running' },
+        },
+      ]);
       deps.logger.warn('batch removed without its workflow', {
         batchId: row.id,
         workflowId: row.workflow_id,

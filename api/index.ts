@@ -12,6 +12,7 @@
  */
 export { createApp, apiRoutes, API_PREFIX } from './app';
 export { startApiServer, type RunningApi } from './server';
+export { startAuditRetention } from './audit-retention';
 export type { ApiDeps, ConnectionTester, ConnectionTestResult, ConnectionTestSettings, Logger } from './deps';
 export { bootstrapAdminToken, type BootstrapResult } from './bootstrap';
 export { createImapConnectionTester } from './imap-tester';

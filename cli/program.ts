@@ -1,4 +1,5 @@
 import { Argument, Command, Option } from 'commander';
+import { registerAudit } from './commands/audit';
 import { registerBatches } from './commands/batches';
 import { registerEndpoints } from './commands/endpoints';
 import { registerSystem } from './commands/system';
@@ -24,7 +25,7 @@ product, $MAILFERRY_DATA_DIR/initial-admin-token.`;
  */
 export function buildProgram(io: CliIo): Command {
   const program = new Command('mailferry')
-    .description("mailferry's admin CLI over the API: migration batches, endpoints and tokens")
+    .description("mailferry's admin CLI over the API: migration batches, endpoints, tokens and the audit log")
     .version(version, '-V, --version')
     .option('--url <url>', 'API base URL (MAILFERRY_URL; default http://127.0.0.1:8080, from PORT/HOST)')
     .option('--token <token>', 'API token (MAILFERRY_TOKEN; else the saved login or the local initial admin token)')
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo): Command {
   registerBatches(program, io);
   registerEndpoints(program, io);
   registerTokens(program, io);
+  registerAudit(program, io);
 
   examples(
     program

@@ -15,6 +15,9 @@ const duration = z
     return Number(amount) * DURATION_UNITS[unit as keyof typeof DURATION_UNITS];
   });
 
+/** MAILFERRY_AUDIT_RETENTION's default: a year of audit entries. */
+export const DEFAULT_AUDIT_RETENTION_MS = 365 * DURATION_UNITS.d;
+
 /** Below this a pool cannot serve a sync's checkpoint write beside a progress write and a lease renewal. */
 const MIN_POOL_SIZE = 4;
 
@@ -52,6 +55,8 @@ const schema = z.object({
   MAILFERRY_SYNCED_INACTIVITY_STOP: duration.optional(),
   MAILFERRY_STOPPED_RETENTION: duration.optional(),
   MAILFERRY_COMPLETED_RETENTION: duration.optional(),
+  /** How long audit entries are kept (the API deletes older ones on start and hourly). */
+  MAILFERRY_AUDIT_RETENTION: duration.optional(),
   MAILFERRY_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
   MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: z.coerce.number().int().min(1).max(1000).default(100),
   MAILFERRY_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).optional(),
@@ -99,6 +104,8 @@ export interface Settings {
   };
   /** Connections of the API's own pool (MAILFERRY_API_DB_POOL_SIZE): never shared with the worker's. */
   apiPoolSize: number;
+  /** Audit entries older than this are deleted (MAILFERRY_AUDIT_RETENTION, default 365d), in milliseconds. */
+  auditRetentionMs: number;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -140,6 +147,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       ...(e.MAILFERRY_WORKER_IDENTITY ? { identity: e.MAILFERRY_WORKER_IDENTITY } : {}),
     },
     apiPoolSize: e.MAILFERRY_API_DB_POOL_SIZE,
+    auditRetentionMs: e.MAILFERRY_AUDIT_RETENTION ?? DEFAULT_AUDIT_RETENTION_MS,
   };
 }
 

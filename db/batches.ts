@@ -159,11 +159,17 @@ export async function sampleBatchProgress(
 
 /**
  * Deletes every row of a batch in one transaction: the batch itself (its mailboxes, checkpoints, reports and
- * progress go with it by cascade) and its audit entries, so a removed batch leaves nothing behind.
+ * progress go with it by cascade). Its audit entries stay, so who removed the batch remains on record (they go
+ * with MAILFERRY_AUDIT_RETENTION). With `withAudit` (a creation undone before the batch ever existed) its audit
+ * entries go too.
  */
-export async function deleteBatchRows(pool: Pool, batchId: string): Promise<void> {
+export async function deleteBatchRows(
+  pool: Pool,
+  batchId: string,
+  options: { withAudit?: boolean } = {},
+): Promise<void> {
   await withTransaction(pool, async (client) => {
-    await client.query('delete from audit_log where batch_id = $1', [batchId]);
+    if (options.withAudit) await client.query('delete from audit_log where batch_id = $1', [batchId]);
     await client.query('delete from batches where id = $1', [batchId]);
   });
 }

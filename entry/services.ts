@@ -7,6 +7,7 @@ import {
   createJsonLogger,
   loadOrCreateSecretKey,
   startApiServer,
+  startAuditRetention,
   type RunningApi,
 } from '../api';
 import { createMailboxLocks, type MailboxLocks } from '../db/mailbox-locks';
@@ -127,7 +128,16 @@ export async function runApi(settings: Settings, foundation: Foundation, connect
     testConnection: createImapConnectionTester(),
   };
   const api = await startApiServer(deps, { port: settings.apiPort, host: settings.apiHost });
-  return { api, initialTokenFile: boot.created ? boot.tokenFile : undefined };
+  const stopRetention = startAuditRetention(pool, settings.auditRetentionMs, deps.logger);
+  const close = api.close.bind(api);
+  const running: RunningApi = {
+    ...api,
+    close: async (graceMs) => {
+      stopRetention();
+      await close(graceMs);
+    },
+  };
+  return { api: running, initialTokenFile: boot.created ? boot.tokenFile : undefined };
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM. */

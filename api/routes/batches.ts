@@ -47,12 +47,13 @@ async function requireEndpoints(deps: ApiDeps, ids: { field: string; id: string 
  * Undoes a creation whose workflow did not start: the batch, its mailboxes (cascade) and its `create accepted`
  * audit row go in one transaction. The audit row goes too rather than staying as a record of a failed attempt:
  * the answer (503, "nothing was created") tells the admin the batch does not exist, and an `accepted` entry for
- * a batch that never existed would say otherwise (the audit log has no "failed" outcome; a removed batch's entries
- * are deleted with it in the same way). The attempt and its cause are in the server log.
+ * a batch that never existed would say otherwise (the audit log has no "failed" outcome). A removed batch is
+ * different: it existed, and its entries, the removal included, stay. The attempt and its cause are in the server
+ * log.
  */
 async function undoCreate(deps: ApiDeps, batchId: string): Promise<void> {
   try {
-    await deleteBatchRows(deps.pool, batchId);
+    await deleteBatchRows(deps.pool, batchId, { withAudit: true });
   } catch (err) {
     deps.logger.error('could not delete the rows of a batch whose workflow did not start', {
       batchId,

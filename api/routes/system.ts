@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pingDatabase } from '../../db/health';
+import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
 import { errorSchema } from '../schemas';
@@ -25,30 +26,75 @@ async function timed(fn: () => Promise<unknown>, timeoutMs: number): Promise<z.i
   }
 }
 
+/** Temporal's TaskQueueType values (temporal.api.enums.v1.TaskQueueType), for describeTaskQueue. */
+const TASK_QUEUE_TYPE_WORKFLOW = 1;
+const TASK_QUEUE_TYPE_ACTIVITY = 2;
+
+const workersSchema = checkSchema.extend({
+  pollers: z
+    .number()
+    .int()
+    .meta({ description: 'Distinct workers polling the task queue (workflow or activity tasks)' }),
+});
+
+/**
+ * Whether a worker polls the task queue, for workflow tasks and for activity tasks: without one, batches are
+ * accepted but never progress. Reported, never gating: the API works without a worker.
+ */
+async function checkWorkers(deps: ApiDeps, timeoutMs: number): Promise<z.infer<typeof workersSchema>> {
+  const identities = { workflow: new Set<string>(), activity: new Set<string>() };
+  const check = await timed(async () => {
+    const describe = (taskQueueType: typeof TASK_QUEUE_TYPE_WORKFLOW | typeof TASK_QUEUE_TYPE_ACTIVITY) =>
+      deps.temporal.workflowService.describeTaskQueue({
+        namespace: deps.temporal.options.namespace,
+        taskQueue: { name: deps.taskQueue },
+        taskQueueType,
+      });
+    const [workflow, activity] = await Promise.all([
+      describe(TASK_QUEUE_TYPE_WORKFLOW),
+      describe(TASK_QUEUE_TYPE_ACTIVITY),
+    ]);
+    for (const p of workflow.pollers ?? []) identities.workflow.add(p.identity ?? '');
+    for (const p of activity.pollers ?? []) identities.activity.add(p.identity ?? '');
+  }, timeoutMs);
+  const pollers = new Set([...identities.workflow, ...identities.activity]).size;
+  if (!check.ok) return { ...check, pollers };
+  if (identities.workflow.size === 0 || identities.activity.size === 0) {
+    return {
+      ok: false,
+      latencyMs: check.latencyMs,
+      pollers,
+      message: `no worker is polling task queue ${deps.taskQueue}: batches will not progress`,
+    };
+  }
+  return { ...check, pollers };
+}
+
 export const systemRoutes: AnyRoute[] = [
   defineRoute({
     method: 'get',
     path: '/health',
     operationId: 'getHealth',
-    summary: 'Checks PostgreSQL and Temporal (no authentication)',
+    summary: 'Checks PostgreSQL and Temporal, and reports whether a worker polls the task queue (no authentication)',
     tag: 'system',
     access: 'public',
     responses: {
       200: {
-        description: 'Both reachable',
+        description: 'PostgreSQL and Temporal reachable; `checks.workers.ok` is false when no worker polls (not a 503)',
         schema: z.object({
           status: z.literal('ok'),
-          checks: z.object({ postgres: checkSchema, temporal: checkSchema }),
+          checks: z.object({ postgres: checkSchema, temporal: checkSchema, workers: workersSchema }),
         }),
       },
       503: { description: 'One of them is not reachable (code UNHEALTHY, details.checks)', schema: errorSchema },
     },
     async handler({ deps }) {
-      const [postgres, temporal] = await Promise.all([
+      const [postgres, temporal, workers] = await Promise.all([
         timed(() => pingDatabase(deps.pool), 3000),
         timed(() => deps.temporal.workflowService.getSystemInfo({}), 3000),
+        checkWorkers(deps, 3000),
       ]);
-      const checks = { postgres, temporal };
+      const checks = { postgres, temporal, workers };
       if (!postgres.ok || !temporal.ok) {
         const failing = [postgres.ok ? null : 'PostgreSQL', temporal.ok ? null : 'Temporal'].filter(Boolean);
         throw new ApiError('UNHEALTHY', `${failing.join(' and ')} not reachable`, { checks });

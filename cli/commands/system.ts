@@ -8,17 +8,24 @@ export function registerSystem(program: Command, io: CliIo): void {
   examples(
     program
       .command('health')
-      .description('Checks that the API, PostgreSQL and Temporal answer (no token needed)')
+      .description('Checks that the API, PostgreSQL and Temporal answer, and that a worker polls (no token needed)')
       .action(
         action(io, async (ctx) => {
           const res = await (await ctx.api()).request('GET', '/health');
+          const workers = res.checks.workers;
           ctx.print({
             json: res,
-            text: `ok: PostgreSQL ${res.checks.postgres.latencyMs} ms, Temporal ${res.checks.temporal.latencyMs} ms\n`,
+            text:
+              `ok: PostgreSQL ${res.checks.postgres.latencyMs} ms, Temporal ${res.checks.temporal.latencyMs} ms` +
+              (workers ? `, workers ${workers.pollers}` : '') +
+              '\n' +
+              (workers && !workers.ok ? `warning: ${workers.message}\n` : ''),
             csvRow: {
               status: res.status ?? 'ok',
               postgresMs: res.checks.postgres.latencyMs,
               temporalMs: res.checks.temporal.latencyMs,
+              workersOk: workers?.ok,
+              workers: workers?.pollers,
             },
           });
         }),

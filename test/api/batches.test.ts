@@ -471,7 +471,7 @@ describe('a batch driven through the API', () => {
     expect(again.body.outcome).toBe('alreadyApplied');
   });
 
-  it('deletes the batch: the workflow removes every row and ends; a second delete is 404', async () => {
+  it('deletes the batch: the workflow removes its rows and ends, its audit entries stay; a second delete is 404', async () => {
     const res = await api.request('DELETE', `/batches/${id}`);
     expect(res.status).toBe(202);
     expect(res.body.command).toBe('remove');
@@ -487,7 +487,14 @@ describe('a batch driven through the API', () => {
               (select count(*)::int from batch_progress) as p, (select count(*)::int from audit_log where batch_id = $1) as a`,
       [id],
     );
-    expect(rows[0]).toEqual({ b: 0, m: 0, p: 0, a: 0 });
+    expect(rows[0]).toMatchObject({ b: 0, m: 0, p: 0 });
+    expect(rows[0].a).toBeGreaterThan(0);
+    // Who removed the batch stays on record after its removal.
+    const { rows: removals } = await api.db.pool.query(
+      "select actor, outcome from audit_log where batch_id = $1 and command = 'remove'",
+      [id],
+    );
+    expect(removals).toEqual([{ actor: 'admin@example.com', outcome: 'accepted' }]);
     const again = await api.request('DELETE', `/batches/${id}`);
     expect([again.status, again.body.error.code]).toEqual([404, 'BATCH_NOT_FOUND']);
   });
@@ -649,12 +656,15 @@ describe('the command table at the API', () => {
           expect(res.body.error.details.status).toBe(status);
         }
         if (want === '202 accepted') {
-          // Removed without a workflow, as the workflow's removal would: no batch row, no audit entry left.
-          const { rows } = await api.db.pool.query<{ n: string }>(
-            `select (select count(*) from batches where id = $1) + (select count(*) from audit_log where batch_id = $1) as n`,
+          // Removed without a workflow, as the workflow's removal would: no batch row, and the removal on record.
+          const { rows } = await api.db.pool.query<{ b: number; r: number }>(
+            `select (select count(*)::int from batches where id = $1) as b,
+                    (select count(*)::int from audit_log where batch_id = $1 and command = 'remove' and outcome = 'accepted') as r`,
             [batchId],
           );
-          expect(`${status} ${command}: ${rows[0]!.n} rows left`).toBe(`${status} ${command}: 0 rows left`);
+          expect(`${status} ${command}: ${rows[0]!.b} rows, ${rows[0]!.r} removal`).toBe(
+            `${status} ${command}: 0 rows, 1 removal`,
+          );
         }
         await api.db.pool.query('delete from batches where id = $1', [batchId]);
       }

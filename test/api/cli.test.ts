@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { buildProgram } from '../../cli/program';
+import { insertAuditEntries } from '../../db/audit';
 import { runCli } from '../../cli/run';
 import { freePort } from '../fixtures/ports';
 import { startApi, type ApiHarness } from './harness';
@@ -486,6 +487,46 @@ describe('mailferry CLI', () => {
     const me = await cli(['me', '-o', 'csv']);
     expect(me.stdout.split('\r\n')[0]).toContain('name,owner,role');
     await cli(['endpoints', 'delete', 'Csv, "quoted"']);
+  });
+
+  it('audit lists the audit log filtered and paged, as table, CSV and JSON', async () => {
+    await insertAuditEntries(api.db.pool, [
+      {
+        batchId: null,
+        batchName: 'Audit wave',
+        actor: 'carol@contoso.com',
+        command: 'start',
+        outcome: 'rejected',
+        at: '2026-02-01T10:00:00Z',
+        detail: { source: 'api', reason: 'status' },
+      },
+      {
+        batchId: null,
+        batchName: 'Audit wave',
+        actor: 'carol@contoso.com',
+        command: 'remove',
+        outcome: 'accepted',
+        at: '2026-02-02T10:00:00Z',
+        detail: {},
+      },
+    ]);
+    const table = await cli(['audit', '--batch', 'Audit wave', '--actor', 'carol@contoso.com']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/batch\s+actor\s+command\s+outcome/);
+    expect(table.stdout.indexOf('remove')).toBeLessThan(table.stdout.indexOf('rejected'));
+    expect(table.stdout).toContain('2 entries, page 1');
+    const csv = await cli(['audit', '--batch', 'Audit wave', '--outcome', 'rejected', '--output', 'csv']);
+    expect(csv.stdout.split('\r\n')[0]).toBe('at,batch,actor,command,outcome,detail');
+    expect(csv.stdout).toContain('2026-02-01T10:00:00.000Z,Audit wave,carol@contoso.com,start,rejected');
+    const json = await cli(['audit', '--batch', 'Audit wave', '--page-size', '1', '--page', '2', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ total: 2, page: 2, pageSize: 1, items: [{ command: 'start' }] });
+    const since = await cli(['audit', '--batch', 'Audit wave', '--since', '2026-02-02T00:00:00Z', '--json']);
+    expect(JSON.parse(since.stdout).items.map((i: { command: string }) => i.command)).toEqual(['remove']);
+    expect(await cli(['audit', '--since', 'yesterday'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('(VALIDATION_FAILED)'),
+    });
+    expect((await cli(['audit', '--outcome', 'failed'])).code).toBe(2);
   });
 
   it('prints bash and zsh completion scripts generated from the command tree', async () => {

@@ -61,3 +61,9 @@ test('a malformed setting is refused with its name and what was expected', () =>
   expect(() => loadSettings({ PORT: '99999' })).toThrow(/invalid configuration: PORT/);
   expect(() => loadSettings({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
 });
+
+test('audit entries are kept a year unless MAILFERRY_AUDIT_RETENTION says otherwise', () => {
+  expect(loadSettings({}).auditRetentionMs).toBe(365 * 86_400_000);
+  expect(loadSettings({ MAILFERRY_AUDIT_RETENTION: '30d' }).auditRetentionMs).toBe(30 * 86_400_000);
+  expect(() => loadSettings({ MAILFERRY_AUDIT_RETENTION: 'forever' })).toThrow(/MAILFERRY_AUDIT_RETENTION/);
+});

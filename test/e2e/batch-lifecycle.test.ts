@@ -177,7 +177,7 @@ test('a batch moves real mail from start to removal, and the read model follows 
   await expectMailboxesCopied();
   await expectAgreement(completed);
 
-  // Remove: the workflow ends and the batch leaves no row behind.
+  // Remove: the workflow ends and the batch leaves no row behind but its audit entries, the removal included.
   const res = await product.api.request('DELETE', `/batches/${id}`);
   expect(res.status).toBe(202);
   await product.env.client.workflow.getHandle(batch.workflowId).result();
@@ -185,12 +185,16 @@ test('a batch moves real mail from start to removal, and the read model follows 
   for (const table of [
     'batches where id = $1',
     'mailboxes where batch_id = $1',
-    'audit_log where batch_id = $1',
     'batch_progress where batch_id = $1',
   ]) {
     const { rows } = await pool.query(`select count(*)::int as n from ${table}`, [id]);
     expect({ table, n: rows[0].n }).toEqual({ table, n: 0 });
   }
+  const { rows: removals } = await pool.query(
+    "select outcome from audit_log where batch_id = $1 and command = 'remove'",
+    [id],
+  );
+  expect(removals).toEqual([{ outcome: 'accepted' }]);
   const { rows: leftovers } = await pool.query(
     `select (select count(*) from folder_checkpoints)::int + (select count(*) from skipped_items)::int + (select count(*) from endpoint_leases)::int as n`,
   );
