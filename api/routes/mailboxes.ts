@@ -102,7 +102,6 @@ const CSV_EXPORT_COLUMNS = [
   ['Error', 'last_error'],
 ] as const;
 
-
 export const mailboxRoutes: AnyRoute[] = [
   defineRoute({
     method: 'post',
