@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { BatchEdit } from '../domain/batch-messages';
+import type { BatchEdit, BatchSnapshot } from '../domain/batch-messages';
 import type { BatchStatus } from '../domain/batch-status';
 import { MAILBOX_COUNT_COLUMNS } from './mailbox-counts';
 import { withTransaction, type Queryable } from './transaction';
@@ -33,18 +33,18 @@ export interface BatchRow {
 }
 
 /** The fields of a batch's row that its workflow owns, written on every status change (the read model). */
-export interface BatchStatusRecord {
-  batchId: string;
-  status: BatchStatus;
-  startedAt: string | null;
-  initialSyncAt: string | null;
-  initialSyncDurationMs: number | null;
-  lastSyncedAt: string | null;
-  startAfter: string | null;
-  completeAfter: string | null;
-  autoComplete: boolean;
-  lastError: string | null;
-}
+export type BatchStatusRecord = { batchId: string } & Pick<
+  BatchSnapshot,
+  | 'status'
+  | 'startedAt'
+  | 'initialSyncAt'
+  | 'initialSyncDurationMs'
+  | 'lastSyncedAt'
+  | 'startAfter'
+  | 'completeAfter'
+  | 'autoComplete'
+  | 'lastError'
+>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -61,26 +61,28 @@ export async function endpointNameTaken(db: Queryable, name: string, exceptId: s
   return rows.length > 0;
 }
 
+/** The settings columns, in the order both statements below bind them ($2 onwards, after the id). */
+const SETTINGS_COLUMNS = [
+  'name',
+  'provider',
+  'host',
+  'port',
+  'security',
+  'accept_untrusted_certs',
+  'auth_method',
+  'admin_user',
+  'admin_secret',
+  'max_concurrent_migrations',
+  'max_concurrent_incremental_syncs',
+] as const satisfies readonly (keyof EndpointFields)[];
+
+const settingsOf = (e: Omit<EndpointFields, 'type'>) => SETTINGS_COLUMNS.map((column) => e[column]);
+
 export async function insertEndpointRow(db: Queryable, id: string, e: EndpointFields): Promise<EndpointRow> {
   const { rows } = await db.query<EndpointRow>(
-    `insert into endpoints (id, name, type, provider, host, port, security, accept_untrusted_certs, auth_method,
-                            admin_user, admin_secret, max_concurrent_migrations, max_concurrent_incremental_syncs)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
-    [
-      id,
-      e.name,
-      e.type,
-      e.provider,
-      e.host,
-      e.port,
-      e.security,
-      e.accept_untrusted_certs,
-      e.auth_method,
-      e.admin_user,
-      e.admin_secret,
-      e.max_concurrent_migrations,
-      e.max_concurrent_incremental_syncs,
-    ],
+    `insert into endpoints (id, ${SETTINGS_COLUMNS.join(', ')}, type)
+     values ($1, ${SETTINGS_COLUMNS.map((_, i) => `$${i + 2}`).join(', ')}, $${SETTINGS_COLUMNS.length + 2}) returning *`,
+    [id, ...settingsOf(e), e.type],
   );
   return rows[0]!;
 }
@@ -91,24 +93,9 @@ export async function updateEndpointRow(
   e: Omit<EndpointFields, 'type'>,
 ): Promise<EndpointRow> {
   const { rows } = await db.query<EndpointRow>(
-    `update endpoints set name = $2, provider = $3, host = $4, port = $5, security = $6, accept_untrusted_certs = $7,
-            auth_method = $8, admin_user = $9, admin_secret = $10, max_concurrent_migrations = $11,
-            max_concurrent_incremental_syncs = $12, updated_at = now()
+    `update endpoints set ${SETTINGS_COLUMNS.map((column, i) => `${column} = $${i + 2}`).join(', ')}, updated_at = now()
       where id = $1 returning *`,
-    [
-      id,
-      e.name,
-      e.provider,
-      e.host,
-      e.port,
-      e.security,
-      e.accept_untrusted_certs,
-      e.auth_method,
-      e.admin_user,
-      e.admin_secret,
-      e.max_concurrent_migrations,
-      e.max_concurrent_incremental_syncs,
-    ],
+    [id, ...settingsOf(e)],
   );
   return rows[0]!;
 }

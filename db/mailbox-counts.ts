@@ -1,16 +1,8 @@
+import type { MailboxCounts } from '../domain/batch-messages';
 import type { Queryable } from './transaction';
 
-/** Mailbox counts of one batch by status (the rules: domain/batch-counts.ts). */
-export interface MailboxCountsRow {
-  total: number;
-  queued: number;
-  syncing: number;
-  synced: number;
-  failed: number;
-  stopped: number;
-  completing: number;
-  finalized: number;
-}
+/** Mailbox counts of one batch by status (the rules: domain/batch-counts.ts): the workflow's, and Completing. */
+export type MailboxCountsRow = MailboxCounts & { completing: number };
 
 /** The counting rule, written once: every count of the read model and of the workflow selects these. */
 export const MAILBOX_COUNT_COLUMNS = `

@@ -1,3 +1,5 @@
+import type { BatchRow } from './batches';
+import type { EndpointRow } from './endpoints';
 import type { Queryable } from './transaction';
 
 /**
@@ -6,7 +8,7 @@ import type { Queryable } from './transaction';
  */
 
 /** A mailbox with its batch's sync settings. Secrets are sealed (secrets/secret-box.ts). */
-export interface SyncTargetRow {
+export type SyncTargetRow = {
   id: string;
   batch_id: string;
   email: string;
@@ -14,15 +16,17 @@ export interface SyncTargetRow {
   source_secret: Buffer | null;
   destination_user: string | null;
   destination_secret: Buffer | null;
-  source_endpoint_id: string;
-  destination_endpoint_id: string;
-  bad_item_limit: number;
-  large_item_limit: number;
-  large_item_max_bytes: string;
-  folder_include: string[];
-  folder_exclude: string[];
-  delete_on_destination: boolean;
-}
+} & Pick<
+  BatchRow,
+  | 'source_endpoint_id'
+  | 'destination_endpoint_id'
+  | 'bad_item_limit'
+  | 'large_item_limit'
+  | 'large_item_max_bytes'
+  | 'folder_include'
+  | 'folder_exclude'
+  | 'delete_on_destination'
+>;
 
 export async function loadSyncTarget(db: Queryable, mailboxId: string, batchId: string): Promise<SyncTargetRow | null> {
   const { rows } = await db.query<SyncTargetRow>(
@@ -37,17 +41,18 @@ export async function loadSyncTarget(db: Queryable, mailboxId: string, batchId: 
 }
 
 /** How to reach an endpoint's server, with its sealed admin secret. */
-export interface SyncEndpointRow {
-  id: string;
-  host: string;
-  port: number;
-  security: 'tls' | 'starttls' | 'none';
-  accept_untrusted_certs: boolean;
-  auth_method: 'plain' | 'login' | 'xoauth2';
-  provider: 'generic' | 'dovecot' | 'gmail' | 'm365';
-  admin_user: string | null;
-  admin_secret: Buffer | null;
-}
+export type SyncEndpointRow = Pick<
+  EndpointRow,
+  | 'id'
+  | 'host'
+  | 'port'
+  | 'security'
+  | 'accept_untrusted_certs'
+  | 'auth_method'
+  | 'provider'
+  | 'admin_user'
+  | 'admin_secret'
+>;
 
 export async function loadSyncEndpoint(db: Queryable, id: string): Promise<SyncEndpointRow | null> {
   const { rows } = await db.query<SyncEndpointRow>(

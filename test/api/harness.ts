@@ -56,6 +56,8 @@ export interface ApiHarness {
       headers?: Record<string, string>;
     },
   ): Promise<ApiResponse<T>>;
+  /** The body of a JSON request that must succeed (as the admin); throws with the status and body otherwise. */
+  call<T = any>(method: string, path: string, json?: unknown): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -127,7 +129,7 @@ export async function startApi(
   const admin = await insertToken(db.pool, { name: 'test-admin', owner: 'admin@example.com', role: 'admin' });
   const viewer = await insertToken(db.pool, { name: 'test-viewer', owner: 'viewer@example.com', role: 'viewer' });
   const responses: string[] = [];
-  return {
+  const harness: ApiHarness = {
     url,
     db,
     secretBox,
@@ -152,12 +154,18 @@ export async function startApi(
       if ((res.headers.get('content-type') ?? '').includes('application/json')) parsed = JSON.parse(text);
       return { status: res.status, headers: res.headers, body: parsed as any, text };
     },
+    async call(method, path, json) {
+      const res = await harness.request(method, path, json === undefined ? {} : { json });
+      if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+      return res.body;
+    },
     async close() {
       await running.close(0);
       if (!options.temporal) await temporal.connection.close().catch(() => undefined);
       await db.drop();
     },
   };
+  return harness;
 }
 
 /** An endpoint row created through the API (connection test skipped). */

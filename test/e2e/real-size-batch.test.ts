@@ -44,11 +44,7 @@ afterAll(async () => {
   await Promise.allSettled([product?.stop(), source?.close(), destination?.close()]);
 });
 
-async function api<T = any>(method: string, path: string, json?: unknown): Promise<T> {
-  const res = await product.api.request<T>(method, path, json === undefined ? {} : { json });
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
-  return res.body;
-}
+const api = <T = any>(method: string, path: string, json?: unknown) => product.api.call<T>(method, path, json);
 
 /** Calls the API every 250 ms until stopped, and keeps the slowest answer and any failure of each kind. */
 function watchLiveness() {
