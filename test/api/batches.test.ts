@@ -13,6 +13,7 @@ import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dove
 import { SEED_COMMAND_TABLE } from '../fixtures/seed-command-table';
 import { devServerEnvironment } from '../fixtures/temporal';
 import { createEndpoint, createRealWorker, startApi, type ApiHarness } from './harness';
+import { waitFor } from '../fixtures/wait-for';
 
 /**
  * The API driving real batches end to end: `temporal server start-dev`, the real batch workflow and
@@ -122,24 +123,28 @@ afterAll(async () => {
 });
 
 async function waitForStatus(ref: string, wanted: string[], timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
   let last: any;
-  while (Date.now() < deadline) {
-    const res = await api.request('GET', `/batches/${encodeURIComponent(ref)}`);
-    last = res.body;
-    if (res.status === 200 && wanted.includes(res.body.status)) return res.body;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  // Say why: each mailbox's row (status, error, folder) and the endpoint leases held, not only the batch summary.
-  const { rows: mailboxes } = await api.db.pool.query(
-    `select email, status, last_error_code, last_error, current_folder, items_synced, updated_at
-       from mailboxes where batch_id = $1 order by email`,
-    [last?.id ?? ref],
-  );
-  const { rows: leases } = await api.db.pool.query('select mailbox_id, kind, expires_at from endpoint_leases');
-  throw new Error(
-    `batch ${ref} never reached ${wanted.join('/')}; last: ${JSON.stringify(last)?.slice(0, 500)}; ` +
-      `mailboxes: ${JSON.stringify(mailboxes)}; leases: ${JSON.stringify(leases)}`,
+  return waitFor(
+    async () => {
+      const res = await api.request('GET', `/batches/${encodeURIComponent(ref)}`);
+      last = res.body;
+      return res.status === 200 && wanted.includes(res.body.status) && res.body;
+    },
+    `batch ${ref} to reach ${wanted.join('/')}`,
+    {
+      timeoutMs,
+      intervalMs: 200,
+      // Say why: each mailbox's row (status, error, folder) and the endpoint leases held, not only the summary.
+      describe: async () => {
+        const { rows: mailboxes } = await api.db.pool.query(
+          `select email, status, last_error_code, last_error, current_folder, items_synced, updated_at
+             from mailboxes where batch_id = $1 order by email`,
+          [last?.id ?? ref],
+        );
+        const { rows: leases } = await api.db.pool.query('select mailbox_id, kind, expires_at from endpoint_leases');
+        return { batch: JSON.stringify(last)?.slice(0, 500), mailboxes, leases };
+      },
+    },
   );
 }
 
@@ -372,13 +377,14 @@ describe('a batch driven through the API', () => {
     const res = await api.request('POST', `/batches/${id}/sync-now`);
     expect(res.status).toBe(200);
     expect(res.body.outcome).toBe('accepted');
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const b = await api.request('GET', `/batches/${id}`);
-      if (b.body.status === 'Synced' && b.body.lastSyncedAt !== before) break;
-      if (Date.now() > deadline) throw new Error(`no incremental sync: ${b.text.slice(0, 300)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(
+      async () => {
+        const b = (await api.request('GET', `/batches/${id}`)).body;
+        return b.status === 'Synced' && b.lastSyncedAt !== before;
+      },
+      'an incremental sync to end',
+      { timeoutMs: 60_000, intervalMs: 200, describe: async () => (await api.request('GET', `/batches/${id}`)).text },
+    );
   });
 
   it('exports the report as CSV and lists skipped items and progress', async () => {
@@ -475,13 +481,10 @@ describe('a batch driven through the API', () => {
     const res = await api.request('DELETE', `/batches/${id}`);
     expect(res.status).toBe(202);
     expect(res.body.command).toBe('remove');
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const r = await api.request('GET', `/batches/${id}`);
-      if (r.status === 404) break;
-      if (Date.now() > deadline) throw new Error('batch never went away');
-      await new Promise((r2) => setTimeout(r2, 200));
-    }
+    await waitFor(async () => (await api.request('GET', `/batches/${id}`)).status === 404, 'the batch to go away', {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     const { rows } = await api.db.pool.query(
       `select (select count(*)::int from batches) as b, (select count(*)::int from mailboxes) as m,
               (select count(*)::int from batch_progress) as p, (select count(*)::int from audit_log where batch_id = $1) as a`,
@@ -720,18 +723,23 @@ describe('secrets', () => {
 
   it('keeps every password sent out of the responses, the API log, the CLI output, the worker log and every workflow history', async () => {
     // Wave 1's first incarnation and its re-creation, the CLI's batch and the override batch: each has a run listed.
-    let runs = await allHistories();
-    const deadline = Date.now() + 10_000;
-    const ids = () => new Set([...runs.values()].map((r) => r.workflowId));
     const wanted = ['batch:Wave 1', 'batch:CLI wave', 'batch:Override wave'];
-    while (!wanted.every((w) => ids().has(w)) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      runs = await allHistories();
+    const listed = (histories: Awaited<ReturnType<typeof allHistories>>) =>
+      wanted.every((w) => [...histories.values()].some((r) => r.workflowId === w));
+    let runs = await allHistories();
+    if (!listed(runs)) {
+      runs = await waitFor(
+        async () => {
+          const now = await allHistories();
+          return listed(now) && now;
+        },
+        'every batch to have a run listed',
+        { intervalMs: 200 },
+      );
     }
     const wave1 = [...runs.values()].filter((r) => r.workflowId === 'batch:Wave 1');
     expect(wave1.length).toBeGreaterThanOrEqual(2);
-    expect(ids().has('batch:CLI wave')).toBe(true);
-    expect(ids().has('batch:Override wave')).toBe(true);
+    expect(listed(runs)).toBe(true);
     // The histories are real: they name the batch and its mailboxes' ids, not their passwords.
     expect(wave1.map((r) => r.decoded).join('\n')).toContain('Wave 1');
     // The worker's log was captured: the sync activity ran under it.

@@ -6,6 +6,7 @@ import { createEndpoint, createRealWorker, startApi, type ApiHarness } from '../
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startImapProxy, type ImapProxy } from '../fixtures/imap-proxy';
 import { devServerEnvironment } from '../fixtures/temporal';
+import { waitFor } from '../fixtures/wait-for';
 
 /**
  * How failures are retried, end to end: the real batch workflow on `temporal server start-dev`, the real activities
@@ -176,21 +177,27 @@ async function report(batch: Batch): Promise<MailboxReport[]> {
   return (res.body.items as MailboxReport[]).sort((a, b) => a.emailAddress.localeCompare(b.emailAddress));
 }
 
+/** Polls `probe` until it has a value; a probe that throws ends the wait at once. */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      const { rows } = await api.db.pool.query(
-        'select email, status, last_error_code, last_error, items_synced from mailboxes order by email',
-      );
-      throw new Error(
-        `timed out waiting until ${what}\nmailboxes: ${JSON.stringify(rows)}\nworker log:\n${workerLog.join('\n')}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const found = await waitFor(
+    async () => {
+      const value = await probe();
+      return value === undefined ? undefined : { value };
+    },
+    what,
+    {
+      timeoutMs,
+      intervalMs: 200,
+      failFast: true,
+      describe: async () => {
+        const { rows } = await api.db.pool.query(
+          'select email, status, last_error_code, last_error, items_synced from mailboxes order by email',
+        );
+        return { mailboxes: rows, workerLog };
+      },
+    },
+  );
+  return found.value;
 }
 
 async function batchReaches(batch: Batch, wanted: string, timeoutMs: number): Promise<Record<string, any>> {

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { freePort } from '../fixtures/ports';
+import { waitFor } from '../fixtures/wait-for';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const DASHBOARD_INDEX = path.join(ROOT, 'dashboard', 'dist', 'index.html');
@@ -126,12 +127,20 @@ export async function killProducts(): Promise<void> {
 
 /** Resolves once the output contains `text`; rejects if the process exits first or after `ms`. */
 export async function outputContains(product: Product, text: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!product.output().includes(text)) {
-    if (product.child.exitCode !== null || product.child.signalCode !== null || Date.now() > deadline) {
-      throw new Error(`no "${text}" in the output:\n${product.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  const absent = () => new Error(`no "${text}" in the output:\n${product.output()}`);
+  try {
+    await waitFor(
+      () => {
+        if (product.output().includes(text)) return true;
+        if (product.child.exitCode !== null || product.child.signalCode !== null) throw absent();
+        return false;
+      },
+      `"${text}" in the output`,
+      { timeoutMs: ms, failFast: true },
+    );
+  } catch (err) {
+    if ((err as Error).message.startsWith('timed out waiting')) throw absent();
+    throw err;
   }
 }
 

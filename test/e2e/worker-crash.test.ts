@@ -20,6 +20,7 @@ import { startImapProxy } from '../fixtures/imap-proxy';
 import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
 import { WORKER_RESTARTED } from '../../worker/reclaim-syncs';
 import type { WorkerChildConfig } from './worker-child';
+import { waitFor } from '../fixtures/wait-for';
 
 /**
  * Crash safety end to end: the worker process is killed with SIGKILL in the middle of a batch's initial sync, at
@@ -178,13 +179,21 @@ function timedOut(what: string): Error {
   return new Error(`timed out waiting until ${what}\n${logs}`);
 }
 
+/** Polls `probe` until it has a value; a probe that throws (the batch failed) ends the wait at once. */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw timedOut(what);
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    const found = await waitFor(
+      async () => {
+        const value = await probe();
+        return value === undefined ? undefined : { value };
+      },
+      what,
+      { timeoutMs, intervalMs: 200, failFast: true },
+    );
+    return found.value;
+  } catch (err) {
+    if ((err as Error).message.startsWith('timed out waiting')) throw timedOut(what);
+    throw err;
   }
 }
 

@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { commandUpdate, editSignal, stopSignal } from '../../domain/batch-messages';
 import { devServerEnvironment } from '../fixtures/temporal';
 import { withBatch, type BatchUnderTest } from './harness';
+import { waitFor } from '../fixtures/wait-for';
 
 const OUT = path.join(__dirname, 'histories');
 const by = 'admin@contoso.com';
@@ -70,7 +71,7 @@ const SCENARIOS: Record<string, Scenario> = {
       async (b) => {
         await b.waitFor('Synced');
         for (let i = 0; i < 5; i++) await b.handle.signal(editSignal, { by, folderExclude: [`Folder ${i}`] });
-        for (let i = 0; i < 200 && b.fake.edits.length < 5; i++) await new Promise((r) => setTimeout(r, 25));
+        await waitFor(() => b.fake.edits.length >= 5, 'the five edits to be applied');
         await b.waitFor('Synced');
         await save(env, b, 'continue-as-new');
       },
@@ -94,7 +95,7 @@ const SCENARIOS: Record<string, Scenario> = {
       async (b) => {
         await b.waitFor('Synced');
         await b.handle.signal(editSignal, { by, destinationEndpointId: '00000000-0000-4000-8000-000000000003' });
-        for (let i = 0; i < 200 && b.fake.edits.length < 1; i++) await new Promise((r) => setTimeout(r, 25));
+        await waitFor(() => b.fake.edits.length >= 1, 'the edit to be applied');
         await b.handle.signal(stopSignal);
         await b.waitFor('Stopped');
         await b.handle.executeUpdate(commandUpdate, { args: [{ command: 'start', by }] });
