@@ -6,15 +6,12 @@
  * while the batch runs (p50/p99/max of health and the batch list), the peak memory of each process, and the
  * peak number of PostgreSQL connections. Every message is compared on both servers before the time counts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../test/fixtures/dovecot';
-import { freePort } from '../test/fixtures/ports';
-
-const ROOT = path.resolve(__dirname, '..');
+import { freePorts, killProducts, startProduct, stopProduct, type Product } from '../test/e2e/start-harness';
 
 export interface ImapScaleProfile {
   mailboxes: number;
@@ -30,68 +27,27 @@ function messageSize(i: number): number | undefined {
   return undefined;
 }
 
-interface Product {
-  child: ChildProcess;
+interface RunningProduct {
+  product: Product;
   url: string;
   token: string;
   postgresUrl: string;
   stop(): Promise<void>;
 }
 
-async function startProduct(dataDir: string): Promise<Product> {
-  const [api, postgres, temporal, temporalUi] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (
-      /^(MAILFERRY_|TEMPORAL_(?!CLI_PATH|TEST_SERVER_PATH))/.test(key) ||
-      ['DATABASE_URL', 'PORT', 'HOST'].includes(key)
-    )
-      delete env[key];
-  }
-  Object.assign(env, {
-    MAILFERRY_DATA_DIR: dataDir,
-    PORT: String(api),
-    MAILFERRY_POSTGRES_PORT: String(postgres),
-    MAILFERRY_TEMPORAL_PORT: String(temporal),
-    MAILFERRY_TEMPORAL_UI_PORT: String(temporalUi),
-  });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'entry/start.ts'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the product did not start within 120 s:\n${output}`)), 120_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (/mailferry is running\n[\s\S]*admin token[^\n]*\n/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the product exited (${code}):\n${output}`)));
-  });
+/** The real `npm start` entry point, through the start tests' harness (its ports, environment and output). */
+async function startRealProduct(dataDir: string): Promise<RunningProduct> {
+  const ports = await freePorts();
+  const product = startProduct(dataDir, ports);
+  await product.running;
   const token = (await readFile(path.join(dataDir, 'initial-admin-token'), 'utf8')).trim();
   return {
-    child,
-    url: `http://127.0.0.1:${api}/api/v1`,
+    product,
+    url: `http://127.0.0.1:${ports.api}/api/v1`,
     token,
-    postgresUrl: `postgres://postgres:mailferry@127.0.0.1:${postgres}/mailferry`,
+    postgresUrl: `postgres://postgres:mailferry@127.0.0.1:${ports.postgres}/mailferry`,
     async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
+      await stopProduct(product, 30_000).catch(() => killProducts());
     },
   };
 }
@@ -148,7 +104,7 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
   const asUsersRunIt = `mail_fsync = ${profile.fsync}`;
   let source: DovecotServer | undefined;
   let destination: DovecotServer | undefined;
-  let product: Product | undefined;
+  let product: RunningProduct | undefined;
   try {
     [source, destination] = await Promise.all([
       startDovecot({ users: users.map((user) => ({ user, password: `pw-${user}` })), extraConfig: asUsersRunIt }),
@@ -167,7 +123,7 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
       });
       await source.writeMaildir(user, messages);
     }
-    product = await startProduct(dataDir);
+    product = await startRealProduct(dataDir);
     const { url, token } = product;
     const call = async (method: string, route: string, json?: unknown) => {
       const res = await fetch(url + route, {
@@ -224,7 +180,7 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
     })();
     const resourceProbe = (async () => {
       while (sampling) {
-        for (const [program, rss] of Object.entries(await rssByProgram(product!.child.pid!)))
+        for (const [program, rss] of Object.entries(await rssByProgram(product!.product.child.pid!)))
           peakRss[program] = Math.max(peakRss[program] ?? 0, rss);
         const { rows } = await pg.query<{ n: number }>(
           `select count(*)::int as n from pg_stat_activity where datname = 'mailferry' and pid <> pg_backend_pid()`,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { MailboxLockError, type MailboxLock, type MailboxLocks } from '../imap/mailbox-lock';
 import { boundedConnectionConfig } from './pool';
@@ -90,12 +91,6 @@ export function createMailboxLocks(
     return opening;
   };
 
-  const sleep = (ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-    });
-
   return {
     async acquire(mailboxId, { waitMs, signal, onWait }) {
       const key = mailboxLockKey(mailboxId);
@@ -130,7 +125,7 @@ export function createMailboxLocks(
           throw new MailboxLockError('MAILBOX_BUSY', 'another sync of this mailbox is still running');
         }
         onWait?.();
-        await sleep(pollMs, signal);
+        await sleep(pollMs, undefined, { signal }).catch(() => undefined); // an abort ends the wait: see the loop's top
       }
     },
     held: () => [...held.keys()],
