@@ -28,7 +28,7 @@ const LOG_TAIL_BYTES = 2_000;
  * The server writes its log to the file directly, not through this process: when this process is killed the
  * log keeps what the server says, and the server is not killed by a broken pipe halfway through its shutdown.
  */
-export function startTemporalDevServer(options: {
+export interface DevServerOptions {
   port: number;
   uiPort: number;
   dbFile: string;
@@ -36,7 +36,48 @@ export function startTemporalDevServer(options: {
   pidFile?: string;
   /** Called with the server's pid once it is spawned (the watchdog's hook). */
   onSpawn?: (pid: number) => void;
-}): DevServerHandle {
+}
+
+/** Starts at most this many times when the server loses an internal port to another program (see below). */
+const START_ATTEMPTS = 3;
+
+export function startTemporalDevServer(options: DevServerOptions): DevServerHandle {
+  let current = startOnce(options);
+  let attempts = 1;
+  const failed = (async (): Promise<never> => {
+    for (;;) {
+      try {
+        return await current.failed;
+      } catch (err) {
+        if (attempts >= START_ATTEMPTS || !lostInternalPort(err, options)) throw err;
+        attempts++;
+        current = startOnce(options);
+      }
+    }
+  })();
+  failed.catch(() => undefined); // the caller races it during start-up only
+  return {
+    address: current.address,
+    uiUrl: current.uiUrl,
+    get pid() {
+      return current.pid;
+    },
+    failed,
+    stop: () => current.stop(),
+  };
+}
+
+/**
+ * The CLI picks the ports of its internal services (history, matching, worker) at random, and another program can
+ * bind one between the pick and the server's own bind: the server then dies with "address already in use" on a
+ * port that is none of ours. Starting again picks again; a port of ours in use is the admin's to fix.
+ */
+export function lostInternalPort(err: unknown, options: DevServerOptions): boolean {
+  const taken = /listen tcp [^ ]*:(\d+): bind: address already in use/.exec(String((err as Error)?.message ?? ''));
+  return taken !== null && ![options.port, options.uiPort].includes(Number(taken[1]));
+}
+
+function startOnce(options: DevServerOptions): DevServerHandle {
   const searchAttributeArgs = SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
   let cli: string;
   try {
