@@ -19,6 +19,7 @@ import {
 } from '../db/mailboxes';
 import type { BatchEdit, MailboxCounts, PassKind } from '../domain/batch-messages';
 import type { BatchCommand } from '../domain/batch-status';
+import type { MailboxAuditCommand } from '../domain/mailbox-commands';
 
 export type { BatchStatusRecord, MailboxFailure };
 
@@ -26,7 +27,7 @@ export interface AuditEntry {
   batchId: string;
   batchName: string;
   actor: string;
-  command: BatchCommand;
+  command: BatchCommand | MailboxAuditCommand;
   outcome: 'accepted' | 'rejected';
   at: string;
   detail: Record<string, unknown>;

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import type { SecretBox } from '../secrets/secret-box';
 import { createBatchActivities } from './batch-activities';
+import { createMailboxCommandActivities } from './mailbox-commands';
 import { createSyncMailboxActivities } from './sync-mailbox';
 
 export interface ActivityDeps {
@@ -17,5 +18,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createBatchActivities({ pool: deps.pool }),
     ...createSyncMailboxActivities(deps),
+    ...createMailboxCommandActivities(deps),
   };
 }

@@ -9,6 +9,7 @@ import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batches';
 import { endpointRoutes } from './routes/endpoints';
 import { mailboxRoutes } from './routes/mailboxes';
+import { userRoutes } from './routes/users';
 import { systemRoutes } from './routes/system';
 import { tokenRoutes } from './routes/tokens';
 
@@ -25,6 +26,7 @@ export function apiRoutes(): AnyRoute[] {
     ...endpointRoutes,
     ...batchRoutes,
     ...mailboxRoutes,
+    ...userRoutes,
     ...auditRoutes,
   ];
   const openApiRoute = defineRoute({

@@ -88,7 +88,7 @@ export async function runCommand(
         allowedCommands: [...allowedCommands(nowStatus)],
       });
     }
-    snapshot = outcome.snapshot;
+    snapshot = outcome.value;
   } catch (err) {
     if (command === 'remove' && err instanceof ApiError && err.code === 'WORKFLOW_NOT_RUNNING') {
       // No workflow is left to clean up: delete the rows here, as its removal would, so the batch does not linger.

@@ -7,12 +7,16 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
 import {
   commandUpdate,
+  mailboxCommandUpdate,
   mailboxesChangedSignal,
   statusQuery,
   type BatchSnapshot,
   type CommandRequest,
+  type MailboxCommandRequest,
+  type MailboxCommandResult,
 } from '../domain/batch-messages';
 import { batchWorkflowId, type BatchWorkflowInput } from '../domain/batch-workflow-input';
 import { batchWorkflow } from '../workflows';
@@ -95,18 +99,38 @@ export async function queryBatch(deps: ApiDeps, workflowId: string): Promise<Bat
   }
 }
 
-export type CommandOutcome =
-  | { kind: 'accepted'; snapshot: BatchSnapshot }
-  /** The workflow's validator refused the command (its status changed since the API's check). */
+export type UpdateOutcome<T> =
+  | { kind: 'accepted'; value: T }
+  /** The workflow's validator refused the update (its status changed since the API's check). */
   | { kind: 'rejected'; message: string };
 
-export async function sendCommand(deps: ApiDeps, workflowId: string, request: CommandRequest): Promise<CommandOutcome> {
+export type CommandOutcome = UpdateOutcome<BatchSnapshot>;
+
+export function sendCommand(deps: ApiDeps, workflowId: string, request: CommandRequest): Promise<CommandOutcome> {
+  return sendUpdate(deps, workflowId, commandUpdate, request);
+}
+
+export function sendMailboxCommand(
+  deps: ApiDeps,
+  workflowId: string,
+  request: MailboxCommandRequest,
+): Promise<UpdateOutcome<MailboxCommandResult>> {
+  return sendUpdate(deps, workflowId, mailboxCommandUpdate, request);
+}
+
+/** Runs one update of the batch's workflow to completion; every Temporal failure becomes an ApiError. */
+async function sendUpdate<T, A>(
+  deps: ApiDeps,
+  workflowId: string,
+  update: UpdateDefinition<T, [A]>,
+  request: A,
+): Promise<UpdateOutcome<T>> {
   const handle = deps.temporal.workflow.getHandle(workflowId);
   try {
-    const snapshot = await deps.temporal.withDeadline(Date.now() + (deps.commandTimeoutMs ?? 30_000), () =>
-      handle.executeUpdate(commandUpdate, { args: [request] }),
+    const value = await deps.temporal.withDeadline(Date.now() + (deps.commandTimeoutMs ?? 30_000), () =>
+      handle.executeUpdate(update, { args: [request] }),
     );
-    return { kind: 'accepted', snapshot };
+    return { kind: 'accepted', value };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = err.cause?.message ?? err.message;

@@ -4,6 +4,7 @@ import { registerBatches } from './commands/batches';
 import { registerEndpoints } from './commands/endpoints';
 import { registerSystem } from './commands/system';
 import { registerTokens } from './commands/tokens';
+import { registerUsers } from './commands/users';
 import { bashCompletion, zshCompletion } from './completion';
 import { examples, type CliIo } from './context';
 import { OUTPUT_FORMATS } from './output';
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIo): Command {
 
   registerSystem(program, io);
   registerBatches(program, io);
+  registerUsers(program, io);
   registerEndpoints(program, io);
   registerTokens(program, io);
   registerAudit(program, io);
@@ -64,6 +66,7 @@ export function buildProgram(io: CliIo): Command {
     'mailferry batches create --name "Finance wave 1" --source "Old Dovecot" --destination M365 --csv wave1.csv --auto-start',
     'mailferry batches watch "Finance wave 1"',
     'mailferry batches mailboxes "Finance wave 1" --status Failed --output csv',
+    'mailferry users show alice@contoso.com',
   ]);
   return program;
 }

@@ -110,8 +110,12 @@ class Bars {
     const width = Math.max(top.length, ...p.running.map((m) => m.emailAddress.length + 2));
     this.top.setTotal(Math.max(1, b.total));
     this.top.update(b.synced, { label: top.padEnd(width), unit: 'synced', info: summary });
+    this.drawRows(p.running, width);
+  }
+
+  private drawRows(running: Json[], width: number): void {
     const seen = new Set<string>();
-    for (const m of p.running) {
+    for (const m of running) {
       seen.add(m.id);
       let bar = this.rows.get(m.id);
       if (!bar) {
@@ -131,6 +135,12 @@ class Bars {
         this.rows.delete(id);
       }
     }
+  }
+
+  /** One mailbox on its own (`users watch`): its row only. */
+  drawOne(m: Json): void {
+    this.top.update(0, { label: `${m.emailAddress} [${m.status}]`, unit: '', info: '' });
+    this.drawRows([m], m.emailAddress.length + 2);
   }
 
   stop(): void {
@@ -196,4 +206,49 @@ export async function watchBatch(
     return { ok: true, message: '' };
   }
   return { ok: false, message: `batch "${name}" ended ${b.statusLabel}: ${summary}` };
+}
+
+/** Where a user watch ends, and whether that is success (exit 0). */
+const USER_SETTLED: Record<string, boolean> = { Synced: true, Completed: true, Failed: false, Stopped: false };
+
+/**
+ * `users watch`: polls `GET /mailboxes/{id}` until the mailbox settles, one line per poll (a progress bar on a
+ * terminal; with --json, one JSON object per poll).
+ */
+export async function watchUser(
+  ctx: Context,
+  mailboxId: string,
+  options: { intervalMs: number },
+): Promise<{ ok: boolean; message: string }> {
+  const { io, colors: c } = ctx;
+  const api = await ctx.api();
+  const sleep = io.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const bars = io.isTTY && io.stdoutStream && ctx.format === 'table' ? new Bars(io.stdoutStream, c) : undefined;
+  let user: Json;
+  try {
+    for (;;) {
+      try {
+        user = await api.request('GET', `/mailboxes/${enc(mailboxId)}`);
+      } catch (err) {
+        if (err instanceof CliError && err.code === 'MAILBOX_NOT_FOUND') {
+          return { ok: false, message: `mailbox ${mailboxId} has left its batch` };
+        }
+        throw err;
+      }
+      if (ctx.format === 'json') io.stdout(JSON.stringify({ at: new Date().toISOString(), user }) + '\n');
+      else if (bars) bars.drawOne(user);
+      else
+        io.stdout(`${new Date().toISOString().slice(11, 19)} ${colourStatus(c, user.status)} ${mailboxLine(user)}\n`);
+      if (user.status in USER_SETTLED) break;
+      await sleep(options.intervalMs);
+    }
+  } finally {
+    bars?.stop();
+  }
+  const summary = `${user.emailAddress} is ${user.status} in batch "${user.batch.name}": ${user.itemsSynced} items, ${bytes(user.bytesSynced)}`;
+  if (USER_SETTLED[user.status]) {
+    if (ctx.format !== 'json') io.stdout(`${summary}\n`);
+    return { ok: true, message: '' };
+  }
+  return { ok: false, message: user.lastError ? `${summary} (${user.lastError})` : summary };
 }

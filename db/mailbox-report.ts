@@ -76,6 +76,60 @@ export async function mailboxReportAfter(
   return rows;
 }
 
+/** A migration user: the report row with its batch and its own settings. */
+export interface MailboxUserRow extends MailboxReportRow {
+  batch_id: string;
+  batch_name: string;
+  batch_status: string;
+  workflow_id: string;
+  start_after: Date | null;
+  bad_item_limit: number | null;
+  large_item_limit: number | null;
+  folder_include: string[] | null;
+  folder_exclude: string[] | null;
+}
+
+/** The users whose mailbox rows `m` (a subquery with USER_COLUMNS) selects, with their batch. */
+const USER_COLUMNS = `${REPORT_COLUMNS}, batch_id, start_after, bad_item_limit, large_item_limit, folder_include,
+  folder_exclude`;
+const withBatch = (mailboxes: string) =>
+  `select m.*, b.name as batch_name, b.status as batch_status, b.workflow_id
+     from (${mailboxes}) m join batches b on b.id = m.batch_id order by m.id`;
+
+/** Which migration users a lookup finds: by address (exactly, any case), batch and statuses. */
+export interface UserFilter {
+  email: string | null;
+  batchId: string | null;
+  statuses: string[] | null;
+}
+
+const USER_WHERE = `($1::text is null or lower(email) = lower($1)) and ($2::uuid is null or batch_id = $2)
+  and ($3::text[] is null or status = any($3))`;
+
+/** Migration users across batches, in id order, and how many match in all. */
+export async function mailboxUsersPage(
+  db: Queryable,
+  filter: UserFilter,
+  page: { limit: number; offset: number },
+): Promise<{ rows: MailboxUserRow[]; total: number }> {
+  const args = [filter.email, filter.batchId, filter.statuses];
+  const [items, count] = await Promise.all([
+    db.query<MailboxUserRow>(
+      withBatch(`select ${USER_COLUMNS} from mailboxes where ${USER_WHERE} order by id limit $4 offset $5`),
+      [...args, page.limit, page.offset],
+    ),
+    db.query<{ n: number }>(`select count(*)::int as n from mailboxes where ${USER_WHERE}`, args),
+  ]);
+  return { rows: items.rows, total: count.rows[0]!.n };
+}
+
+export async function mailboxUser(db: Queryable, mailboxId: string): Promise<MailboxUserRow | null> {
+  const { rows } = await db.query<MailboxUserRow>(withBatch(`select ${USER_COLUMNS} from mailboxes where id = $1`), [
+    mailboxId,
+  ]);
+  return rows[0] ?? null;
+}
+
 export async function countBatchMailboxes(db: Queryable, batchId: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>('select count(*)::int as n from mailboxes where batch_id = $1', [
     batchId,

@@ -7,7 +7,7 @@ import type { Queryable } from './transaction';
  * and the mailbox's row in the read model as the sync moves it through Syncing to Synced, Completed or Failed.
  */
 
-/** A mailbox with its batch's sync settings. Secrets are sealed (secrets/secret-box.ts). */
+/** A mailbox with its sync settings (its own overrides, else its batch's). Secrets are sealed (secrets/secret-box.ts). */
 export type SyncTargetRow = {
   id: string;
   batch_id: string;
@@ -31,8 +31,12 @@ export type SyncTargetRow = {
 export async function loadSyncTarget(db: Queryable, mailboxId: string, batchId: string): Promise<SyncTargetRow | null> {
   const { rows } = await db.query<SyncTargetRow>(
     `select m.id, m.batch_id, m.email, m.source_user, m.source_secret, m.destination_user, m.destination_secret,
-            b.source_endpoint_id, b.destination_endpoint_id, b.bad_item_limit, b.large_item_limit, b.large_item_max_bytes,
-            b.folder_include, b.folder_exclude, b.delete_on_destination
+            b.source_endpoint_id, b.destination_endpoint_id, b.large_item_max_bytes, b.delete_on_destination,
+            -- the mailbox's own settings win over the batch's (Set-MigrationUser)
+            coalesce(m.bad_item_limit, b.bad_item_limit) as bad_item_limit,
+            coalesce(m.large_item_limit, b.large_item_limit) as large_item_limit,
+            coalesce(m.folder_include, b.folder_include) as folder_include,
+            coalesce(m.folder_exclude, b.folder_exclude) as folder_exclude
        from mailboxes m join batches b on b.id = m.batch_id
       where m.id = $1 and m.batch_id = $2`,
     [mailboxId, batchId],

@@ -5,7 +5,9 @@ import type { Queryable } from './transaction';
 
 /** Which mailboxes each kind of pass visits. */
 const PASS_STATUSES: Record<PassKind, readonly string[]> = {
-  initial: ['Queued', 'Syncing', 'Stopped', 'Synced'],
+  // Not Stopped: Start and Resume queue the mailboxes a batch stop left Stopped, so a Stopped one is stopped by
+  // its own command (per mailbox) and waits for its own start.
+  initial: ['Queued', 'Syncing', 'Synced'],
   // Queued: mailboxes added to a batch after its initial sync get theirs in the next pass.
   incremental: ['Queued', 'Synced', 'Syncing'],
   final: ['Queued', 'Synced', 'Syncing', 'Completing'],
@@ -22,7 +24,7 @@ export async function requeueMailboxes(db: Queryable, batchId: string, retryFail
   );
 }
 
-/** The next page of mailbox ids a pass visits, in id order after `afterId`. */
+/** The next page of mailbox ids a pass visits, in id order after `afterId`; not those whose StartAfter is ahead. */
 export async function nextMailboxIds(
   db: Queryable,
   page: { batchId: string; pass: PassKind; afterId: string | null; limit: number },
@@ -30,6 +32,7 @@ export async function nextMailboxIds(
   const { rows } = await db.query<{ id: string }>(
     `select m.id::text as id from mailboxes m
       where m.batch_id = $1 and m.status = any($2::text[]) and m.id > $3::bigint
+        and (m.start_after is null or m.start_after <= now())
       order by m.id limit $4`,
     [page.batchId, PASS_STATUSES[page.pass], page.afterId ?? '0', page.limit],
   );

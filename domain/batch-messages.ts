@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BatchCommand, BatchStatus, MailboxStatus } from './batch-status';
+import type { MailboxCommand, MailboxOverrides } from './mailbox-commands';
 
 /**
  * The messages a batch workflow understands. Operators can send the signals from the Temporal Web UI with a
@@ -45,6 +46,33 @@ export const mailboxesChangedSignal = defineSignal('mailboxesChanged');
 
 /** Synchronous form of the signals above: resolves once the workflow has applied the command. */
 export const commandUpdate = defineUpdate<BatchSnapshot, [CommandRequest]>('command');
+
+/** One mailbox command, as the API sends it to the mailbox's batch workflow. */
+export interface MailboxCommandRequest extends CommandActor {
+  command: MailboxCommand;
+  mailboxId: string;
+  /** The mailbox's address, for the audit log. */
+  email: string;
+  /** Only with `move`: the batch the mailbox goes to. */
+  target?: { batchId: string; name: string; workflowId: string };
+  /** Only with `set`. */
+  overrides?: MailboxOverrides;
+}
+
+export interface MailboxCommandResult {
+  outcome: 'accepted' | 'rejected';
+  /** The mailbox's status afterwards (null once it has left the batch), or the one that refused the command. */
+  status: MailboxStatus | null;
+  /** Why a command was refused: a code of the API's error table. */
+  code?: 'MAILBOX_COMMAND_NOT_ALLOWED' | 'MAILBOX_NOT_FOUND' | 'MAILBOX_ALREADY_IN_BATCH' | 'BATCH_ENDPOINTS_DIFFER';
+}
+
+/**
+ * Applies one mailbox command; resolves once it has taken effect (a started mailbox is then Queued, its sync
+ * running). The validator refuses what the batch's status does not allow; the mailbox's own status is checked
+ * when the command is applied, in the same statement that applies it.
+ */
+export const mailboxCommandUpdate = defineUpdate<MailboxCommandResult, [MailboxCommandRequest]>('mailboxCommand');
 
 /** Everything the dashboard shows about one batch. */
 export const statusQuery = defineQuery<BatchSnapshot>('status');

@@ -111,4 +111,6 @@ export interface CarriedState {
   recentCommands: BatchSnapshot['recentCommands'];
   lastError: string | null;
   runs: number;
+  /** Mailboxes whose own StartAfter is ahead (mailbox id → epoch ms); absent in runs recorded before it existed. */
+  mailboxStartAfter?: Record<string, number>;
 }

@@ -28,6 +28,9 @@ export function createBatchWorker(options: BatchWorkerOptions): Promise<Worker> 
       : { workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts') }),
     activities: createActivities(options),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 120,
+    // A sync learns that it is cancelled (Stop of its batch or of its mailbox) from a heartbeat's answer. The SDK
+    // sends heartbeats at most every 0.8 × the heartbeat timeout, capped by this: 5 s instead of the default 60 s.
+    maxHeartbeatThrottleInterval: '5 seconds',
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }

@@ -1,4 +1,5 @@
 import type { createBatchActivities } from '../activities/batch-activities';
+import type { createMailboxCommandActivities } from '../activities/mailbox-commands';
 import type { createSyncMailboxActivities } from '../activities/sync-mailbox';
 
 export type { SyncMailboxInput, SyncMailboxResult } from '../activities/sync-mailbox';
@@ -7,3 +8,5 @@ export type { SyncMailboxInput, SyncMailboxResult } from '../activities/sync-mai
 export type SyncActivities = Pick<ReturnType<typeof createSyncMailboxActivities>, 'syncMailbox'>;
 
 export type BatchActivities = ReturnType<typeof createBatchActivities>;
+
+export type MailboxCommandActivities = ReturnType<typeof createMailboxCommandActivities>;

@@ -59,7 +59,7 @@ export function remember(s: CarriedState, record: CommandRecord): void {
 /** What the batch waits for next while no pass runs, and what happens when that time comes. */
 export interface Deadline {
   at: number;
-  action: 'start' | 'incremental' | 'autoStop' | 'complete' | 'remove';
+  action: 'start' | 'incremental' | 'autoStop' | 'complete' | 'remove' | 'startMailboxes';
   summary: string;
 }
 
@@ -85,6 +85,10 @@ export function nextDeadline(s: CarriedState, policy: LifecyclePolicy): Deadline
       });
       if (s.nextIncrementalAt !== null) {
         candidates.push({ at: s.nextIncrementalAt, action: 'incremental', summary: 'next incremental sync' });
+      }
+      const mailboxStarts = Object.values(s.mailboxStartAfter ?? {});
+      if (mailboxStarts.length > 0) {
+        candidates.push({ at: Math.min(...mailboxStarts), action: 'startMailboxes', summary: 'mailbox StartAfter' });
       }
       // earliest first; on a tie the order above wins (complete, then stop, then sync)
       return candidates.reduce((best, c) => (c.at < best.at ? c : best));

@@ -17,6 +17,7 @@ import {
   commandUpdate,
   completeSignal,
   editSignal,
+  mailboxCommandUpdate,
   mailboxesChangedSignal,
   removeSignal,
   resumeSignal,
@@ -45,6 +46,8 @@ import {
   type QueuedCommand,
 } from '../domain/batch-workflow-input';
 import { initialState, isoOrNull, nextDeadline, parseTime, remember, snapshot } from './batch-state';
+import { mailboxCommands } from './mailbox-commands';
+import { RunningSyncs } from './running-syncs';
 import { runPass } from './sync-pass';
 
 const batchActivities = proxyActivities<BatchActivities>({
@@ -167,6 +170,27 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     countsStale = true;
   });
 
+  const syncs = new RunningSyncs();
+  const mailbox = mailboxCommands({
+    batchId: input.batchId,
+    batchName: input.name,
+    status: () => s.status,
+    soloPassKind: () => (s.initialSyncAt === null ? 'initial' : 'incremental'),
+    syncs,
+    syncActivities,
+    batchActivities,
+    audit,
+    startAfter: (s.mailboxStartAfter ??= {}),
+    onAdminActivity: () => {
+      s.lastAdminActivityAt = Date.now();
+      dirty = true;
+    },
+    onMailboxesChanged: () => {
+      countsStale = true;
+    },
+  });
+  setHandler(mailboxCommandUpdate, (req) => mailbox.handle(req), { validator: mailbox.validate });
+
   const setStatus = (status: BatchStatus): void => {
     s.status = status;
     s.statusSince = Date.now();
@@ -281,13 +305,16 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     }
   };
 
+  /** Every handler has finished and no mailbox syncs on its own: the run may end. */
+  const settled = () => allHandlersFinished() && mailbox.idle();
+
   const rollOver = async (): Promise<never> => {
     // An update handler waits for its command to be applied, and every handler must finish before the run ends.
     for (;;) {
       await flush();
-      if (allHandlersFinished()) break;
+      if (settled()) break;
       await drainInbox(false);
-      await condition(() => allHandlersFinished() || s.inbox.length > 0 || audit.length > 0);
+      await condition(() => settled() || s.inbox.length > 0 || audit.length > 0 || countsStale);
     }
     s.runs++;
     return continueAsNew<typeof batchWorkflow>({ ...input, carried: s });
@@ -307,6 +334,8 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
           batchActivities,
           syncActivities,
           rollOverDue,
+          syncs,
+          skip: mailbox.skip,
           onCounts: (counts) => {
             s.counts = counts;
             describe();
@@ -373,7 +402,14 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     beginPass('initial');
   };
 
+  /** Cancels the syncs that mailbox commands started, and waits for them to end. */
+  const cancelLoneSyncs = async (): Promise<void> => {
+    await syncs.cancelAll();
+    await condition(mailbox.idle);
+  };
+
   const stopping = async (): Promise<void> => {
+    await cancelLoneSyncs();
     s.pass = null;
     s.counts = await batchActivities.markMailboxesStopped(input.batchId);
     setStatus('Stopped');
@@ -407,6 +443,9 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         record({ command: 'remove', by: POLICY_ACTOR }, 'accepted', s.status);
         setStatus('Removing');
         break;
+      case 'startMailboxes':
+        mailbox.startDue();
+        break;
     }
   };
 
@@ -433,6 +472,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         await stopping();
         break;
       case 'Removing':
+        await cancelLoneSyncs();
         await batchActivities.removeBatch(input.batchId);
         await condition(allHandlersFinished);
         return;

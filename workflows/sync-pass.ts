@@ -4,6 +4,7 @@ import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import type { MailboxFailure } from '../activities/batch-activities';
 import type { LifecyclePolicy, PassState } from '../domain/batch-workflow-input';
 import type { BatchActivities, SyncActivities } from './activity-types';
+import type { RunningSyncs } from './running-syncs';
 
 export interface PassContext {
   batchId: string;
@@ -14,6 +15,10 @@ export interface PassContext {
   /** True when the history should roll over: stop scheduling, drain, and let the caller continue as new. */
   rollOverDue: () => boolean;
   onCounts: (counts: MailboxCounts) => void;
+  /** Where each mailbox's sync runs, so that a mailbox command can cancel it alone. */
+  syncs: RunningSyncs;
+  /** Mailboxes a mailbox command took out of the pass (stopped, removed, moved) or that sync on their own. */
+  skip: (mailboxId: string) => boolean;
 }
 
 /**
@@ -34,8 +39,12 @@ export async function runPass(ctx: PassContext): Promise<'done' | 'rolledOver'> 
 
   const syncOne = async (mailboxId: string): Promise<void> => {
     try {
-      await ctx.syncActivities.syncMailbox({ batchId: ctx.batchId, mailboxId, pass: pass.kind });
+      await ctx.syncs.run(mailboxId, () =>
+        ctx.syncActivities.syncMailbox({ batchId: ctx.batchId, mailboxId, pass: pass.kind }),
+      );
     } catch (err) {
+      // Cancelled by the mailbox's own command: the command has dealt with the mailbox, the pass goes on.
+      if (isCancellation(err) && ctx.syncs.takeCancelledByCommand(mailboxId)) return;
       if (isCancellation(err)) throw err;
       failures.push({ mailboxId, ...describeFailure(err) });
     } finally {
@@ -60,6 +69,7 @@ export async function runPass(ctx: PassContext): Promise<'done' | 'rolledOver'> 
       }
       const next = waiting.shift();
       if (next === undefined) break;
+      if (ctx.skip(next)) continue;
       pass.scheduled++;
       inFlight.set(
         next,
@@ -108,7 +118,7 @@ export async function runPass(ctx: PassContext): Promise<'done' | 'rolledOver'> 
  * A sync that ran out of retries: the code and message the mailbox's report shows. The code is the failure's own
  * (a row of domain/mailbox-errors.ts), or the workflow's SYNC_TIMEOUT / SYNC_FAILED when it has none.
  */
-function describeFailure(err: unknown): { code: string; message: string } {
+export function describeFailure(err: unknown): { code: string; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const failed = 'SYNC_FAILED' satisfies MailboxErrorCode;
   if (cause instanceof ApplicationFailure) return { code: cause.type ?? failed, message: cause.message };

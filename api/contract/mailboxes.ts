@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { BATCH_STATUSES } from '../../domain/batch-status';
+import { MAILBOX_COMMANDS } from '../../domain/mailbox-commands';
+import { isoDateTime, plainText } from '../schemas';
 
 /**
  * The mailbox side of the API's contract: the migration users report, skipped items, progress samples and the
@@ -73,3 +76,48 @@ export const statisticsSchema = z.object({
   failedMailboxes: z.number(),
   batches: z.number(),
 });
+
+/** Per-mailbox settings that win over the batch's (Set-MigrationUser); null: the batch's value. */
+export const mailboxOverridesSchema = z
+  .object({
+    startAfter: z.string().nullable(),
+    badItemLimit: z.number().nullable(),
+    largeItemLimit: z.number().nullable(),
+    folderInclude: z.array(z.string()).nullable(),
+    folderExclude: z.array(z.string()).nullable(),
+  })
+  .meta({ id: 'MailboxOverrides' });
+
+/** A migration user: the mailbox's report row with its batch, its overrides and the commands it allows now. */
+export const migrationUserSchema = mailboxSchema
+  .extend({
+    batch: z.object({ id: z.string(), name: z.string(), status: z.enum(BATCH_STATUSES) }),
+    overrides: mailboxOverridesSchema,
+    allowedCommands: z.array(z.enum(MAILBOX_COMMANDS)),
+  })
+  .meta({ id: 'MigrationUser' });
+
+export const mailboxCommandReply = z.object({
+  command: z.enum(MAILBOX_COMMANDS),
+  outcome: z.literal('accepted'),
+  /** null once the mailbox has left the batch (remove). */
+  user: migrationUserSchema.nullable(),
+});
+
+const folderList = z.array(plainText(512)).max(1000);
+
+/** Set: only the fields given change; null puts one back to the batch's value. */
+export const setMailboxBody = z
+  .object({
+    startAfter: isoDateTime.nullable().optional().meta({ description: 'Do not sync this mailbox before this time' }),
+    badItemLimit: z.number().int().min(0).max(1_000_000).nullable().optional(),
+    largeItemLimit: z.number().int().min(0).max(1_000_000).nullable().optional(),
+    folderInclude: folderList.nullable().optional(),
+    folderExclude: folderList.nullable().optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'give at least one setting to change');
+
+export const moveMailboxBody = z
+  .object({ targetBatch: z.string().min(1).max(200).meta({ description: 'The batch to move to: its id or name' }) })
+  .strict();

@@ -8,47 +8,18 @@ import {
   mailboxReportAfter,
   mailboxReportPage,
   skippedItemsPage,
-  type MailboxReportRow,
 } from '../../db/mailbox-report';
 import { withTransaction } from '../../db/transaction';
 import { CLOSED_STATUSES, MAILBOX_STATUSES } from '../../domain/batch-status';
 import { findBatch } from '../batch-store';
 import { ApiError } from '../errors';
+import { mailboxView, skippedItemView } from '../mailbox-view';
 import { claimMailboxes, insertMailboxes, validateMailboxes } from '../mailbox-store';
 import { notifyMailboxesChanged } from '../workflow-client';
 import { defineRoute, type AnyRoute } from '../route';
 import { batchRef, errorSchema, pageOf, pageQuery, paging, queryInt } from '../schemas';
 import { addMailboxesBody, problemsDetails } from '../contract/batches';
 import { mailboxSchema, progressSchema, skippedItemSchema, statisticsSchema } from '../contract/mailboxes';
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const num = (v: string | null) => (v === null ? null : Number(v));
-
-function mailboxView(r: MailboxReportRow) {
-  return {
-    id: r.id,
-    emailAddress: r.email,
-    userName: r.source_user,
-    destinationUserName: r.destination_user,
-    status: r.status,
-    foldersTotal: r.folders_total,
-    foldersSynced: r.folders_synced,
-    itemsTotal: Number(r.items_total),
-    itemsSynced: Number(r.items_synced),
-    itemsSkipped: Number(r.items_skipped),
-    bytesSynced: Number(r.bytes_synced),
-    currentFolder: r.current_folder,
-    itemsPerSecond: r.items_per_second,
-    startedAt: iso(r.started_at),
-    initialSyncAt: iso(r.initial_sync_at),
-    initialSyncDurationMs: num(r.initial_sync_duration_ms),
-    lastSyncedAt: iso(r.last_synced_at),
-    finalizedAt: iso(r.finalized_at),
-    lastError: r.last_error,
-    lastErrorCode: r.last_error_code,
-    updatedAt: r.updated_at.toISOString(),
-  };
-}
 
 const statusFilter = z
   .string()
@@ -268,16 +239,7 @@ export const mailboxRoutes: AnyRoute[] = [
       return {
         status: 200 as const,
         body: {
-          items: items.rows.map((r) => ({
-            id: r.id,
-            folder: r.folder,
-            sourceUid: num(r.source_uid),
-            internalDate: iso(r.internal_date),
-            subject: r.subject,
-            sizeBytes: num(r.size_bytes),
-            reason: r.reason,
-            createdAt: r.created_at.toISOString(),
-          })),
+          items: items.rows.map(skippedItemView),
           total: items.total,
           page,
           pageSize,

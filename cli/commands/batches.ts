@@ -10,7 +10,7 @@ import { watchBatch } from '../watch';
 const SORTS = ['name', 'status', 'createdAt', 'total', 'synced', 'finalized', 'failed', 'percentageSynced'];
 
 /** Statuses as a comma-separated list, each checked against `allowed` (a usage error otherwise). */
-function statusList(allowed: readonly string[]) {
+export function statusList(allowed: readonly string[]) {
   return (value: string) => {
     const list = commaList(value);
     const bad = list.find((s) => !allowed.includes(s));
