@@ -1,6 +1,16 @@
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import type { AuditEntry, BatchStatusRecord, MailboxFailure } from '../../activities/batch-activities';
+import type { MailboxGuard } from '../../db/mailbox-commands';
 import type { BatchEdit, MailboxCounts, PassKind } from '../../domain/batch-messages';
-import type { BatchActivities, SyncActivities, SyncMailboxInput } from '../../workflows/activity-types';
+import type { MailboxStatus } from '../../domain/batch-status';
+import type { MailboxOverrides } from '../../domain/mailbox-commands';
+import type {
+  BatchActivities,
+  MailboxCommandActivities,
+  SyncActivities,
+  SyncMailboxInput,
+} from '../../workflows/activity-types';
 
 type FakeStatus = 'Queued' | 'Syncing' | 'Synced' | 'Failed' | 'Stopped' | 'Completed';
 
@@ -16,6 +26,9 @@ export class FakeActivities {
   readonly syncCalls: SyncMailboxInput[] = [];
   readonly failing = new Set<string>();
   readonly edits: BatchEdit[] = [];
+  readonly overrides: { mailboxId: string; overrides: MailboxOverrides }[] = [];
+  /** Mailboxes whose sync waits (heartbeating, cancellable) until `release('sync:<id>')`. */
+  readonly held = new Set<string>();
   removed = false;
   private readonly gates = new Map<string, { promise: Promise<void>; open: () => void }>();
 
@@ -58,7 +71,7 @@ export class FakeActivities {
 
   batch(): BatchActivities {
     const visits: Record<PassKind, FakeStatus[]> = {
-      initial: ['Queued', 'Syncing', 'Stopped', 'Synced'],
+      initial: ['Queued', 'Syncing', 'Synced'],
       incremental: ['Queued', 'Synced', 'Syncing'],
       final: ['Queued', 'Synced', 'Syncing'],
     };
@@ -109,6 +122,7 @@ export class FakeActivities {
       syncMailbox: async (input) => {
         this.syncCalls.push(input);
         await this.gate('syncMailbox');
+        if (this.held.has(input.mailboxId)) await this.heldSync(input.mailboxId);
         if (this.failing.has(input.mailboxId)) {
           this.mailboxes.set(input.mailboxId, 'Failed');
           return { mailboxId: input.mailboxId, status: 'Failed', errorCode: 'AUTH_FAILED', error: 'wrong password' };
@@ -120,7 +134,43 @@ export class FakeActivities {
     };
   }
 
-  activities(): BatchActivities & SyncActivities {
-    return { ...this.batch(), ...this.sync() };
+  /** A held sync: heartbeats until released, and acknowledges a cancellation as a real sync does. */
+  private async heldSync(mailboxId: string): Promise<void> {
+    this.hold(`sync:${mailboxId}`);
+    this.mailboxes.set(mailboxId, 'Syncing');
+    const ctx = Context.current();
+    const beat = setInterval(() => ctx.heartbeat(), 100);
+    try {
+      await Promise.race([this.gate(`sync:${mailboxId}`), ctx.cancelled]);
+    } catch {
+      throw new CancelledFailure('sync cancelled');
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  mailbox(): MailboxCommandActivities {
+    const change = async (guard: MailboxGuard, to: FakeStatus | 'gone' | 'same') => {
+      const before = (this.mailboxes.get(guard.mailboxId) ?? null) as MailboxStatus | null;
+      if (before === null || !guard.from.includes(before)) return { before, applied: false };
+      if (to === 'gone') this.mailboxes.delete(guard.mailboxId);
+      else if (to !== 'same') this.mailboxes.set(guard.mailboxId, to);
+      return { before, applied: true };
+    };
+    return {
+      stopMailbox: (g) => change(g, 'Stopped'),
+      requeueMailbox: (g) => change(g, 'Queued'),
+      removeMailbox: (g) => change(g, 'gone'),
+      moveMailbox: (g) => change(g, 'gone'),
+      setMailboxOverrides: async (g) => {
+        const result = await change(g, 'same');
+        if (result.applied) this.overrides.push({ mailboxId: g.mailboxId, overrides: g.overrides });
+        return result;
+      },
+    };
+  }
+
+  activities(): BatchActivities & SyncActivities & MailboxCommandActivities {
+    return { ...this.batch(), ...this.sync(), ...this.mailbox() };
   }
 }

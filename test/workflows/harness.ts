@@ -62,6 +62,8 @@ export async function withBatch(
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: fake.activities(),
+    // As the product's worker: a cancel reaches a heartbeating activity within a second or so.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   const name = `batch ${randomUUID().slice(0, 8)}`;
   const input: BatchWorkflowInput = {

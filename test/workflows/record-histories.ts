@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { commandUpdate, editSignal, stopSignal } from '../../domain/batch-messages';
+import { commandUpdate, editSignal, mailboxCommandUpdate, stopSignal } from '../../domain/batch-messages';
 import { devServerEnvironment } from '../fixtures/temporal';
 import { withBatch, type BatchUnderTest } from './harness';
 import { waitFor } from '../fixtures/wait-for';
@@ -105,6 +105,29 @@ const SCENARIOS: Record<string, Scenario> = {
         await save(env, b, 'operator');
       },
     ),
+  // Per-mailbox commands: one mailbox stopped mid-pass, then started on its own, set, moved and removed.
+  'mailbox-commands': (env) =>
+    withBatch(env, { mailboxes: 4, prepare: (f) => f.held.add('2') }, async (b) => {
+      const mailbox = (command: 'stop' | 'start' | 'set' | 'move' | 'remove', mailboxId: string, extra = {}) =>
+        b.handle.executeUpdate(mailboxCommandUpdate, {
+          args: [{ command, mailboxId, email: `user${mailboxId}@contoso.com`, by, ...extra }],
+        });
+      await b.handle.executeUpdate(commandUpdate, { args: [{ command: 'start', by }] });
+      await waitFor(() => b.fake.mailboxes.get('2') === 'Syncing', 'mailbox 2 to be syncing');
+      await mailbox('stop', '2');
+      await b.waitFor('Synced');
+      b.fake.held.clear();
+      await mailbox('start', '2');
+      await waitFor(() => b.fake.mailboxes.get('2') === 'Synced', 'mailbox 2 to be synced on its own');
+      await mailbox('set', '3', { overrides: { badItemLimit: 5 } });
+      await mailbox('move', '4', {
+        target: { batchId: '00000000-0000-4000-8000-000000000009', name: 'other', workflowId: 'batch:other' },
+      });
+      await mailbox('remove', '1');
+      await b.handle.executeUpdate(commandUpdate, { args: [{ command: 'remove', by }] });
+      await b.handle.result();
+      await save(env, b, 'mailbox-commands');
+    }),
 };
 
 /** Records the scenarios named on the command line (all of them without a name). */
