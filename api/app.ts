@@ -12,7 +12,7 @@ import { mailboxRoutes } from './routes/mailboxes';
 import { systemRoutes } from './routes/system';
 import { tokenRoutes } from './routes/tokens';
 
-export type { ApiDeps, ConnectionTester, ConnectionTestResult, ConnectionTestSettings, Logger } from './deps';
+export type { ApiDeps, ConnectionTester, ConnectionTestResult, ConnectionTestSettings } from './deps';
 
 export const API_PREFIX = '/api/v1';
 const API_VERSION = '1.0.0';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createImapConnectionTester } from '../../api/imap-tester';
-import { silentLogger } from '../../api/deps';
+import { silentLogger } from '../../observability/logger';
 import { startApiServer, type RunningApi } from '../../api/server';
 import { insertToken } from '../../api/tokens-store';
 import { createSecretBox } from '../../secrets/secret-box';
