@@ -117,11 +117,13 @@ export async function startApi(
     dashboardDir?: string;
     commandTimeoutMs?: number;
     searchAttributes?: boolean;
+    /** The secret box's key (32 bytes), for worker processes that must open what the API sealed; random otherwise. */
+    secretKey?: Buffer;
   } = {},
 ): Promise<ApiHarness> {
   const db = await createTestDatabase();
   const temporal = options.temporal ?? (await unreachableTemporal());
-  const secretBox = createSecretBox(randomBytes(32));
+  const secretBox = createSecretBox(options.secretKey ?? randomBytes(32));
   const logger = new CapturingLogger();
   const running = await startApiServer(
     {
