@@ -103,27 +103,33 @@ interface Lanes {
 
 function createLanes(source: SyncSide, destination: SyncSide, logger: Logger | undefined): Lanes {
   const lanes: Lane[] = [];
+  /** Connections still logging in: closeAll waits for them, or one that lost a race would stay open. */
+  const opening = new Set<Promise<unknown>>();
+  async function connection(lane: Lane, key: 'src' | 'dst'): Promise<ImapFlow> {
+    const current = lane[key];
+    if (current?.usable) return current;
+    await closeImapConnection(current);
+    lane[key] = null;
+    const side = key === 'src' ? source : destination;
+    const pending = openImapConnection(side.endpoint, side.credentials, {
+      side: key === 'src' ? 'source' : 'destination',
+      logger,
+    }).then((client) => (lane[key] = client));
+    opening.add(pending);
+    pending.then(
+      () => opening.delete(pending),
+      () => opening.delete(pending),
+    );
+    return pending;
+  }
   return {
     open() {
       const lane: Lane = { src: null, dst: null };
       lanes.push(lane);
       return lane;
     },
-    async sourceOf(lane) {
-      if (lane.src?.usable) return lane.src;
-      await closeImapConnection(lane.src);
-      lane.src = await openImapConnection(source.endpoint, source.credentials, { side: 'source', logger });
-      return lane.src;
-    },
-    async destinationOf(lane) {
-      if (lane.dst?.usable) return lane.dst;
-      await closeImapConnection(lane.dst);
-      lane.dst = await openImapConnection(destination.endpoint, destination.credentials, {
-        side: 'destination',
-        logger,
-      });
-      return lane.dst;
-    },
+    sourceOf: (lane) => connection(lane, 'src'),
+    destinationOf: (lane) => connection(lane, 'dst'),
     abort() {
       for (const lane of lanes) {
         lane.src?.close();
@@ -131,6 +137,7 @@ function createLanes(source: SyncSide, destination: SyncSide, logger: Logger | u
       }
     },
     async closeAll() {
+      await Promise.allSettled([...opening]);
       await Promise.all(lanes.flatMap((l) => [closeImapConnection(l.src), closeImapConnection(l.dst)]));
     },
   };
