@@ -246,6 +246,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       await writing;
       const totals = await store.totals();
       const final = input.pass === 'final';
+      const seconds = Math.max((Date.now() - passStarted) / 1000, 0.001);
       await writeSyncFinished(pool, mb.id, {
         final,
         foldersTotal: summary.foldersTotal,
@@ -253,10 +254,9 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         itemsSynced: totals.copied,
         itemsSkipped: totals.skipped,
         bytesSynced: totals.bytes,
-        itemsPerSecond: summary.itemsCopied / Math.max((Date.now() - passStarted) / 1000, 0.001),
+        itemsPerSecond: summary.itemsCopied / seconds,
       });
       const status = final ? 'Completed' : 'Synced';
-      const seconds = Math.max((Date.now() - passStarted) / 1000, 0.001);
       log.info('mailbox sync finished', {
         pass: input.pass,
         attempt,
@@ -292,7 +292,8 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       const code: MailboxErrorCode = err instanceof ImapSyncError ? err.code : (database?.code ?? 'SYNC_ERROR');
       const message = database?.message ?? (err instanceof Error ? err.message : String(err));
       await recordSyncError(pool, mb.id, code, message).catch(() => undefined);
-      log.warn('mailbox sync failed, Temporal retries it', { pass: input.pass, attempt, code, reason: message });
+      // Temporal retries it with backoff, up to the workflow's attempt limit (then the mailbox is Failed).
+      log.warn('mailbox sync attempt failed', { pass: input.pass, attempt, retryable: true, code, reason: message });
       throw ApplicationFailure.retryable(message, code);
     }
   }
