@@ -5,7 +5,7 @@
  *   const secretBox = createSecretBox(key);
  *   await migrate(pool);
  *   const boot = await bootstrapAdminToken(pool, { dataDir });
- *   if (boot.created) console.log(`initial admin token written to ${boot.tokenFile} (cat it; it is shown nowhere else)`);
+ *   if (boot.created) logger.info('initial admin token written (cat it; it is shown nowhere else)', { file: boot.tokenFile });
  *   const app = createApp({ pool, temporal: client, secretBox, taskQueue, temporalUiUrl, searchAttributes: true,
  *                           logger: createLogger({ level }).child({ component: 'api' }),
  *                           testConnection: createImapConnectionTester() });
