@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { MailboxLocks } from '../db/mailbox-locks';
+import type { Logger } from '../observability/logger';
 import type { SecretBox } from '../secrets/secret-box';
 import { createBatchActivities } from './batch-activities';
 import { createMailboxCommandActivities } from './mailbox-commands';
@@ -9,6 +10,8 @@ export interface ActivityDeps {
   pool: Pool;
   locks: MailboxLocks;
   secretBox: SecretBox;
+  /** The worker's logger; each mailbox sync logs through a child of it. */
+  logger: Logger;
   /** Minimum time between progress writes of a running mailbox sync. */
   progressIntervalMs?: number;
 }

@@ -20,6 +20,7 @@ import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
+import type { Logger } from '../observability/logger';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
 
 export interface SyncMailboxInput {
@@ -41,6 +42,11 @@ export interface SyncMailboxDeps {
   /** This process's mailbox locks (one dedicated connection, see db/mailbox-locks.ts). */
   locks: MailboxLocks;
   secretBox: SecretBox;
+  /**
+   * Each sync logs its start, its folders' outcomes, its retries and its end through a child of this logger that
+   * names the batch, the mailbox id and its address.
+   */
+  logger: Logger;
   /** Minimum time between progress writes to the mailbox row. Default 2 seconds. */
   progressIntervalMs?: number;
 }
@@ -100,10 +106,16 @@ function currentContext(): Context | null {
  * mailbox are returned as status Failed, transient ones thrown so Temporal retries.
  */
 export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
-  const { pool, locks, secretBox } = deps;
+  const { pool, locks, secretBox, logger } = deps;
   const progressIntervalMs = deps.progressIntervalMs ?? 2000;
 
-  async function fail(mailboxId: string, code: MailboxErrorCode, message: string): Promise<SyncMailboxResult> {
+  async function fail(
+    log: Logger,
+    mailboxId: string,
+    code: MailboxErrorCode,
+    message: string,
+  ): Promise<SyncMailboxResult> {
+    log.error('mailbox sync failed', { code, error: message });
     await markMailboxFailed(pool, mailboxId, code, message);
     return { mailboxId, status: 'Failed', errorCode: code, error: message };
   }
@@ -111,19 +123,23 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
   async function syncMailbox(input: SyncMailboxInput): Promise<SyncMailboxResult> {
     const ctx = currentContext();
     const signal = ctx?.cancellationSignal;
+    const attempt = ctx?.info.attempt ?? 1;
     const mb = await loadSyncTarget(pool, input.mailboxId, input.batchId);
-    if (!mb)
+    if (!mb) {
+      logger.warn('mailbox sync skipped: the mailbox is not part of the batch', { ...input, attempt });
       return {
         mailboxId: input.mailboxId,
         status: 'Failed',
         errorCode: 'MAILBOX_NOT_FOUND',
         error: 'the mailbox is not part of the batch (removed?)',
       };
+    }
+    const log = logger.child({ batchId: mb.batch_id, batch: mb.batch_name, mailboxId: mb.id, address: mb.email });
     const [srcEp, dstEp] = await Promise.all([
       loadSyncEndpoint(pool, mb.source_endpoint_id),
       loadSyncEndpoint(pool, mb.destination_endpoint_id),
     ]);
-    if (!srcEp || !dstEp) return fail(mb.id, 'ENDPOINT_NOT_FOUND', 'the batch endpoint no longer exists');
+    if (!srcEp || !dstEp) return fail(log, mb.id, 'ENDPOINT_NOT_FOUND', 'the batch endpoint no longer exists');
 
     let source: ImapCredentials;
     let destination: ImapCredentials;
@@ -144,13 +160,18 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       );
     } catch (err) {
       const code: MailboxErrorCode = err instanceof CredentialsMissing ? err.code : 'SECRET_UNREADABLE';
-      return fail(mb.id, code, (err as Error).message);
+      return fail(log, mb.id, code, (err as Error).message);
     }
 
     const store = createSyncStore(pool, mb.id);
     const before = await store.totals();
     const resumed = (ctx?.info.heartbeatDetails ?? null) as SyncHeartbeat | null;
     const passStarted = Date.now();
+    log.info('mailbox sync started', {
+      pass: input.pass,
+      attempt,
+      ...(resumed ? { resumedAfter: { folders: resumed.foldersSynced, items: resumed.itemsCopied } } : {}),
+    });
     await markMailboxSyncing(pool, mb.id);
 
     let lastWrite = 0;
@@ -205,6 +226,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
           signal,
           onLockWait: () => ctx?.heartbeat(lastDetails),
           onProgress,
+          logger: log,
         },
       );
 
@@ -224,6 +246,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       await writing;
       const totals = await store.totals();
       const final = input.pass === 'final';
+      const seconds = Math.max((Date.now() - passStarted) / 1000, 0.001);
       await writeSyncFinished(pool, mb.id, {
         final,
         foldersTotal: summary.foldersTotal,
@@ -231,9 +254,26 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         itemsSynced: totals.copied,
         itemsSkipped: totals.skipped,
         bytesSynced: totals.bytes,
-        itemsPerSecond: summary.itemsCopied / Math.max((Date.now() - passStarted) / 1000, 0.001),
+        itemsPerSecond: summary.itemsCopied / seconds,
       });
-      return { mailboxId: mb.id, status: final ? 'Completed' : 'Synced' };
+      const status = final ? 'Completed' : 'Synced';
+      log.info('mailbox sync finished', {
+        pass: input.pass,
+        attempt,
+        status,
+        foldersTotal: summary.foldersTotal,
+        foldersSynced: summary.foldersSynced,
+        itemsTotal: summary.itemsTotal,
+        itemsCopied: summary.itemsCopied,
+        itemsSkipped: summary.itemsSkipped,
+        bytesCopied: summary.bytesCopied,
+        flagsUpdated: summary.flagsUpdated,
+        deleted: summary.deleted,
+        seconds: Math.round(seconds * 1000) / 1000,
+        itemsPerSecond: Math.round((summary.itemsCopied / seconds) * 10) / 10,
+        bytesPerSecond: Math.round(summary.bytesCopied / seconds),
+      });
+      return { mailboxId: mb.id, status };
     } catch (err) {
       if (ticker) clearInterval(ticker);
       await writing;
@@ -242,15 +282,18 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         (err as { code?: string }).code === 'LEASE_ABORTED' ||
         (err instanceof ImapSyncError && err.code === 'CANCELLED')
       ) {
+        log.info('mailbox sync cancelled', { pass: input.pass, attempt });
         throw new CancelledFailure('sync cancelled');
       }
       if (err instanceof ImapSyncError && err.retryClass === 'mailbox') {
-        return fail(mb.id, err.code, err.message);
+        return fail(log, mb.id, err.code, err.message);
       }
       const database = classifyDatabaseError(err);
       const code: MailboxErrorCode = err instanceof ImapSyncError ? err.code : (database?.code ?? 'SYNC_ERROR');
       const message = database?.message ?? (err instanceof Error ? err.message : String(err));
       await recordSyncError(pool, mb.id, code, message).catch(() => undefined);
+      // Temporal retries it with backoff, up to the workflow's attempt limit (then the mailbox is Failed).
+      log.warn('mailbox sync attempt failed', { pass: input.pass, attempt, retryable: true, code, reason: message });
       throw ApplicationFailure.retryable(message, code);
     }
   }

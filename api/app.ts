@@ -13,7 +13,7 @@ import { userRoutes } from './routes/users';
 import { systemRoutes } from './routes/system';
 import { tokenRoutes } from './routes/tokens';
 
-export type { ApiDeps, ConnectionTester, ConnectionTestResult, ConnectionTestSettings, Logger } from './deps';
+export type { ApiDeps, ConnectionTester, ConnectionTestResult, ConnectionTestSettings } from './deps';
 
 export const API_PREFIX = '/api/v1';
 const API_VERSION = '1.0.0';

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { deleteAuditOlderThan } from '../db/audit';
-import type { Logger } from './deps';
+import type { Logger } from '../observability/logger';
 
 /** How often the API trims the audit log: retention is counted in days, so hourly is ample and cheap. */
 export const AUDIT_RETENTION_INTERVAL_MS = 3_600_000;

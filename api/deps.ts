@@ -3,13 +3,7 @@ import type { Pool } from 'pg';
 import type { SecretBox } from '../secrets/secret-box';
 import type { LifecyclePolicy } from '../domain/batch-workflow-input';
 import type { ConnectionTestResult as ImapConnectionTestResult } from '../imap/connection-test';
-
-/** Structured logger; fields never contain passwords or tokens. */
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import type { Logger } from '../observability/logger';
 
 /** The settings an IMAP connection test needs (a saved endpoint's, or unsaved ones from the request). */
 export interface ConnectionTestSettings {
@@ -57,6 +51,3 @@ export interface ApiDeps {
   /** How long starting a batch's workflow may take before creation fails and is undone (default 10 s). */
   startTimeoutMs?: number;
 }
-
-/** A logger that drops everything (tests). */
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

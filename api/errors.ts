@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from './deps';
+import type { Logger } from '../observability/logger';
 
 /**
  * Every error the API answers with: an HTTP status, a stable machine-readable `code` and a message that names

@@ -1,7 +1,8 @@
 import { maxHeaderSize, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createApp } from './app';
-import type { ApiDeps, Logger } from './deps';
+import type { Logger } from '../observability/logger';
+import type { ApiDeps } from './deps';
 import { ApiError, errorBody } from './errors';
 
 export interface RunningApi {

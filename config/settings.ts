@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { LifecyclePolicy } from '../domain/batch-workflow-input';
+import { LOG_LEVELS, type LogLevel } from '../observability/logger';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -35,38 +36,78 @@ export function defaultWorkerPoolSize(maxConcurrentSyncs: number): number {
   return Math.max(MIN_POOL_SIZE, 10 + Math.ceil(maxConcurrentSyncs / 5));
 }
 
-const schema = z.object({
-  DATABASE_URL: z.string().url().optional(),
-  TEMPORAL_ADDRESS: z.string().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('mailferry'),
-  TEMPORAL_UI_URL: z.string().url().optional(),
-  /** Set to "false" where the MailferryBatchName/MailferryStatus search attributes are not registered. */
-  MAILFERRY_SEARCH_ATTRIBUTES: z.enum(['true', 'false']).default('true'),
-  MAILFERRY_DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
-  MAILFERRY_SECRET_KEY: z.string().optional(),
-  MAILFERRY_SECRET_KEY_FILE: z.string().optional(),
-  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  HOST: z.string().default('127.0.0.1'),
-  MAILFERRY_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
-  MAILFERRY_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
-  MAILFERRY_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
-  MAILFERRY_INCREMENTAL_SYNC_INTERVAL: duration.optional(),
-  MAILFERRY_SYNCED_INACTIVITY_STOP: duration.optional(),
-  MAILFERRY_STOPPED_RETENTION: duration.optional(),
-  MAILFERRY_COMPLETED_RETENTION: duration.optional(),
-  /** How long audit entries are kept (the API deletes older ones on start and hourly). */
-  MAILFERRY_AUDIT_RETENTION: duration.optional(),
-  MAILFERRY_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
-  MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: z.coerce.number().int().min(1).max(1000).default(100),
-  MAILFERRY_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).optional(),
-  MAILFERRY_API_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).default(10),
-  MAILFERRY_WORKER_IDENTITY: z.string().min(1).max(200).optional(),
-  /** The activity heartbeats every 5 s, and the SDK sends at most every 0.8 × the timeout: below 10 s is unsafe. */
-  MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: duration
-    .refine((ms) => ms >= 10_000, 'at least 10s (a live sync heartbeats every 5 s)')
-    .optional(),
-});
+const schema = z
+  .object({
+    DATABASE_URL: z.string().url().optional(),
+    TEMPORAL_ADDRESS: z.string().min(1).optional(),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('mailferry'),
+    TEMPORAL_UI_URL: z.string().url().optional(),
+    /** "true": TLS with the system's CAs; implied by any TEMPORAL_TLS_* file and by an API key. */
+    TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+    TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+    TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+    TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+    TEMPORAL_API_KEY_FILE: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    /** Set to "false" where the MailferryBatchName/MailferryStatus search attributes are not registered. */
+    MAILFERRY_SEARCH_ATTRIBUTES: z.enum(['true', 'false']).default('true'),
+    MAILFERRY_DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
+    MAILFERRY_SECRET_KEY: z.string().optional(),
+    MAILFERRY_SECRET_KEY_FILE: z.string().optional(),
+    PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+    HOST: z.string().default('127.0.0.1'),
+    MAILFERRY_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+    MAILFERRY_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    MAILFERRY_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    MAILFERRY_INCREMENTAL_SYNC_INTERVAL: duration.optional(),
+    MAILFERRY_SYNCED_INACTIVITY_STOP: duration.optional(),
+    MAILFERRY_STOPPED_RETENTION: duration.optional(),
+    MAILFERRY_COMPLETED_RETENTION: duration.optional(),
+    /** How long audit entries are kept (the API deletes older ones on start and hourly). */
+    MAILFERRY_AUDIT_RETENTION: duration.optional(),
+    MAILFERRY_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
+    MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: z.coerce.number().int().min(1).max(1000).default(100),
+    MAILFERRY_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).optional(),
+    MAILFERRY_API_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).default(10),
+    MAILFERRY_WORKER_IDENTITY: z.string().min(1).max(200).optional(),
+    /** The activity heartbeats every 5 s, and the SDK sends at most every 0.8 × the timeout: below 10 s is unsafe. */
+    MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: duration
+      .refine((ms) => ms >= 10_000, 'at least 10s (a live sync heartbeats every 5 s)')
+      .optional(),
+  })
+  .refine((e) => !e.TEMPORAL_TLS_CERT_FILE === !e.TEMPORAL_TLS_KEY_FILE, {
+    message:
+      'TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together (a client certificate and its key, for mTLS)',
+    path: ['TEMPORAL_TLS_CERT_FILE'],
+  })
+  .refine(
+    (e) =>
+      e.TEMPORAL_TLS !== 'false' || (!e.TEMPORAL_TLS_CA_FILE && !e.TEMPORAL_TLS_CERT_FILE && !e.TEMPORAL_API_KEY_FILE),
+    {
+      message: 'TEMPORAL_TLS=false contradicts the TEMPORAL_TLS_* files and TEMPORAL_API_KEY_FILE',
+      path: ['TEMPORAL_TLS'],
+    },
+  );
+
+/**
+ * How the API's client and the worker reach Temporal beyond its address: TLS (a private CA, a client certificate
+ * for mTLS, a server name override) and an API key (Temporal Cloud). Files only, read when connecting
+ * (entry/temporal-connection.ts); the key material itself is never part of the settings.
+ */
+export interface TemporalSecurity {
+  /** Whether to use TLS at all: set by TEMPORAL_TLS=true, any TEMPORAL_TLS_* file, or an API key. */
+  tls: boolean;
+  /** PEM file of the CA that signed the server's certificate (TEMPORAL_TLS_CA_FILE); the system's CAs otherwise. */
+  caFile?: string;
+  /** PEM files of this client's certificate and private key (TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE). */
+  clientCert?: { certFile: string; keyFile: string };
+  /** The name to verify the server's certificate against instead of the address's host (TEMPORAL_TLS_SERVER_NAME). */
+  serverName?: string;
+  /** File holding the API key (TEMPORAL_API_KEY_FILE), sent as a bearer token. */
+  apiKeyFile?: string;
+}
 
 /** Configuration of the product's processes, from the environment. Only entry points call this. */
 export interface Settings {
@@ -76,7 +117,10 @@ export interface Settings {
   temporalAddress?: string;
   namespace: string;
   taskQueue: string;
+  temporalSecurity: TemporalSecurity;
   temporalUiUrl?: string;
+  /** LOG_LEVEL: trace, debug, info (default), warn, error, fatal or silent. */
+  logLevel: LogLevel;
   searchAttributes: boolean;
   dataDir: string;
   secretKey?: string;
@@ -122,7 +166,23 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     temporalAddress: e.TEMPORAL_ADDRESS,
     namespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
+    temporalSecurity: withoutUndefined({
+      tls:
+        e.TEMPORAL_TLS === 'true' ||
+        (e.TEMPORAL_TLS !== 'false' &&
+          Boolean(
+            e.TEMPORAL_TLS_CA_FILE || e.TEMPORAL_TLS_CERT_FILE || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY_FILE,
+          )),
+      caFile: e.TEMPORAL_TLS_CA_FILE,
+      clientCert:
+        e.TEMPORAL_TLS_CERT_FILE && e.TEMPORAL_TLS_KEY_FILE
+          ? { certFile: e.TEMPORAL_TLS_CERT_FILE, keyFile: e.TEMPORAL_TLS_KEY_FILE }
+          : undefined,
+      serverName: e.TEMPORAL_TLS_SERVER_NAME,
+      apiKeyFile: e.TEMPORAL_API_KEY_FILE,
+    }) as TemporalSecurity,
     temporalUiUrl: e.TEMPORAL_UI_URL,
+    logLevel: e.LOG_LEVEL,
     searchAttributes: e.MAILFERRY_SEARCH_ATTRIBUTES === 'true',
     dataDir,
     secretKey: e.MAILFERRY_SECRET_KEY,

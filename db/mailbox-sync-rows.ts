@@ -11,6 +11,8 @@ import type { Queryable } from './transaction';
 export type SyncTargetRow = {
   id: string;
   batch_id: string;
+  /** The batch's name, for the sync's log lines. */
+  batch_name: string;
   email: string;
   source_user: string;
   source_secret: Buffer | null;
@@ -30,7 +32,8 @@ export type SyncTargetRow = {
 
 export async function loadSyncTarget(db: Queryable, mailboxId: string, batchId: string): Promise<SyncTargetRow | null> {
   const { rows } = await db.query<SyncTargetRow>(
-    `select m.id, m.batch_id, m.email, m.source_user, m.source_secret, m.destination_user, m.destination_secret,
+    `select m.id, m.batch_id, b.name as batch_name, m.email, m.source_user, m.source_secret, m.destination_user,
+            m.destination_secret,
             b.source_endpoint_id, b.destination_endpoint_id, b.large_item_max_bytes, b.delete_on_destination,
             -- the mailbox's own settings win over the batch's (Set-MigrationUser)
             coalesce(m.bad_item_limit, b.bad_item_limit) as bad_item_limit,

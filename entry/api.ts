@@ -1,29 +1,41 @@
 /**
  * The API process (production): serves /api/v1 and the dashboard against the PostgreSQL named by DATABASE_URL
- * and the Temporal frontend named by TEMPORAL_ADDRESS. `npm start` runs the same API in-process.
+ * and the Temporal frontend named by TEMPORAL_ADDRESS. `npm start` runs the same API in-process. It logs JSON
+ * lines on standard output (LOG_LEVEL, default info).
  */
-import { loadSettings } from '../config/settings';
-import { connectTemporal, onShutdown, openFoundation, runApi } from './services';
+import { createLogger } from '../observability/logger';
+import {
+  connectTemporal,
+  installTemporalRuntime,
+  loadSettingsOrExit,
+  onShutdown,
+  openFoundation,
+  runApi,
+} from './services';
+
+const settings = loadSettingsOrExit('API');
+const logger = createLogger({ level: settings.logLevel, base: { process: 'api' } });
 
 async function main(): Promise<void> {
-  const settings = loadSettings();
   if (!settings.databaseUrl || !settings.temporalAddress) {
     throw new Error('the API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything embedded)');
   }
+  installTemporalRuntime(logger);
   const foundation = await openFoundation(settings, settings.databaseUrl);
-  const temporal = await connectTemporal(settings.temporalAddress);
-  const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client);
-  console.log(`mailferry API: ${api.url}`);
-  if (initialTokenFile) console.log(`mailferry API: initial admin token written to ${initialTokenFile}`);
+  const temporal = await connectTemporal(settings.temporalAddress, settings, logger);
+  const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client, logger);
+  logger.info('API started', { url: api.url });
+  if (initialTokenFile)
+    logger.info('initial admin token written (cat the file; it is shown nowhere else)', { initialTokenFile });
   onShutdown(async () => {
     await api.close();
     await temporal.native.close();
     await temporal.client.close();
     await foundation.close();
-  });
+  }, logger);
 }
 
 main().catch((err: unknown) => {
-  console.error(`mailferry API: ${(err as Error).message}`);
+  logger.error('API failed', { err });
   process.exit(1);
 });

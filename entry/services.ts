@@ -1,10 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import {
   bootstrapAdminToken,
   createImapConnectionTester,
-  createJsonLogger,
   loadOrCreateSecretKey,
   startApiServer,
   startAuditRetention,
@@ -13,10 +12,12 @@ import {
 import { createMailboxLocks, type MailboxLocks } from '../db/mailbox-locks';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
+import { temporalLogger, type Logger } from '../observability/logger';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box';
-import type { Settings } from '../config/settings';
+import { loadSettings, type Settings } from '../config/settings';
 import { createBatchWorker } from '../worker/create-worker';
 import { reclaimSyncsOf } from '../worker/reclaim-syncs';
+import { describeTemporalSecurity, temporalConnectionOptions } from './temporal-connection';
 
 /**
  * The pieces every mailferry process shares: the database (migrated) and the secret key. The worker and the API
@@ -56,15 +57,43 @@ export async function openFoundation(settings: Settings, databaseUrl: string): P
   };
 }
 
-/** Connects to Temporal, retrying while a server that is still starting refuses connections. */
+/** The settings, or the problem with them on standard error and exit code 1 (before there is a logger). */
+export function loadSettingsOrExit(processName: string): Settings {
+  try {
+    return loadSettings();
+  } catch (err) {
+    console.error(`mailferry ${processName}: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Sends the Temporal SDK's own log (the worker's, the activities' `log`, and the Rust core's warnings) through
+ * the product's logger. Once per process, before the first connection.
+ */
+export function installTemporalRuntime(logger: Logger): void {
+  Runtime.install({
+    logger: temporalLogger(logger),
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
+  });
+}
+
+/**
+ * Connects to Temporal (TLS, mTLS and an API key as the settings say, the same for the API's client and the
+ * worker), retrying while a server that is still starting refuses connections.
+ */
 export async function connectTemporal(
   address: string,
+  settings: Pick<Settings, 'temporalSecurity'>,
+  logger: Logger,
   attempts = 60,
 ): Promise<{ native: NativeConnection; client: Connection }> {
+  const options = await temporalConnectionOptions(address, settings.temporalSecurity);
+  logger.info('connecting to Temporal', { address, ...describeTemporalSecurity(settings.temporalSecurity) });
   for (let attempt = 1; ; attempt++) {
     try {
-      const native = await NativeConnection.connect({ address });
-      const client = await Connection.connect({ address });
+      const native = await NativeConnection.connect(options);
+      const client = await Connection.connect(options);
       return { native, client };
     } catch (err) {
       if (attempt >= attempts) {
@@ -84,10 +113,12 @@ export async function runWorker(
   settings: Settings,
   foundation: Foundation,
   temporal: { native: NativeConnection; client: Connection },
-  options: { identity?: string; log?: (line: string) => void } = {},
+  logger: Logger,
+  options: { identity?: string } = {},
 ): Promise<Worker> {
   const identity = settings.worker.identity ?? options.identity;
   const worker = await createBatchWorker({
+    logger: logger.child({ component: 'worker' }),
     connection: temporal.native,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
@@ -102,7 +133,9 @@ export async function runWorker(
       taskQueue: settings.taskQueue,
       identity,
     });
-    if (reclaimed > 0) options.log?.(`resumed ${reclaimed} mailbox sync(s) that the previous run of this worker left`);
+    if (reclaimed > 0) {
+      logger.info('resumed the mailbox syncs that the previous run of this worker left', { reclaimed, identity });
+    }
   }
   return worker;
 }
@@ -113,7 +146,12 @@ export interface StartedApi {
   initialTokenFile?: string;
 }
 
-export async function runApi(settings: Settings, foundation: Foundation, connection: Connection): Promise<StartedApi> {
+export async function runApi(
+  settings: Settings,
+  foundation: Foundation,
+  connection: Connection,
+  logger: Logger,
+): Promise<StartedApi> {
   const pool = foundation.api();
   const boot = await bootstrapAdminToken(pool, { dataDir: settings.dataDir });
   const deps = {
@@ -124,7 +162,7 @@ export async function runApi(settings: Settings, foundation: Foundation, connect
     temporalUiUrl: settings.temporalUiUrl,
     searchAttributes: settings.searchAttributes,
     batchPolicy: settings.batchPolicy,
-    logger: createJsonLogger({ component: 'api' }),
+    logger: logger.child({ component: 'api' }),
     testConnection: createImapConnectionTester(),
   };
   const api = await startApiServer(deps, { port: settings.apiPort, host: settings.apiHost });
@@ -141,16 +179,16 @@ export async function runApi(settings: Settings, foundation: Foundation, connect
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM. */
-export function onShutdown(stop: () => Promise<void>): void {
+export function onShutdown(stop: () => Promise<void>, logger: Pick<Logger, 'info' | 'error'>): void {
   let stopping = false;
   const handler = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`mailferry: ${signal} received, shutting down`);
+    logger.info(`${signal} received, shutting down`, { signal });
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error('mailferry: shutdown failed', err);
+        logger.error('shutdown failed', { err });
         process.exit(1);
       },
     );

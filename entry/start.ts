@@ -6,12 +6,16 @@
  * clears what an earlier start of the same data directory left (dev/leftovers.ts); a watchdog stops the servers
  * if this process dies (dev/watchdog.ts); a stop ends within MAILFERRY_STOP_TIMEOUT (default 30s), by force if
  * need be. Every failure prints its cause and a fix (dev/start-error.ts).
+ *
+ * What it says about itself (the servers it starts, the running block, the stop) is written for a person; the
+ * worker and the API log through the product's logger, human-readable on a terminal and JSON lines otherwise.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { loadSettings, type Settings } from '../config/settings';
 import { ensureDatabase } from '../db/create-database';
-import { connectTemporal, onShutdown, openFoundation, runApi, runWorker } from './services';
+import { createLogger } from '../observability/logger';
+import { connectTemporal, installTemporalRuntime, onShutdown, openFoundation, runApi, runWorker } from './services';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres';
 import { claimDataDir, clearPostgresLeftovers, clearTemporalLeftovers, TEMPORAL_PID_FILE } from '../dev/leftovers';
 import { checkDataDir, checkPorts, checkSecretKey, type PlannedPort } from '../dev/preflight';
@@ -48,6 +52,8 @@ async function main(): Promise<void> {
   const pgData = path.join(settings.dataDir, 'postgres');
   const temporalDb = path.join(settings.dataDir, 'temporal.db');
   const say = (line: string) => console.log(line);
+  const logger = createLogger({ level: settings.logLevel, pretty: process.stdout.isTTY === true });
+  installTemporalRuntime(logger);
   if (!settings.databaseUrl) await clearPostgresLeftovers(pgData, settings.embeddedPostgresPort, say);
   if (!settings.temporalAddress) await clearTemporalLeftovers(settings.dataDir, temporalDb, say);
   await checkPorts(plannedPorts(settings));
@@ -107,13 +113,19 @@ async function main(): Promise<void> {
   let starting: Promise<Started | undefined> = Promise.resolve(undefined);
   // Registered before anything starts: a signal during start-up lets the step under way finish (so its process
   // is known), skips the rest, and stops what runs; it never leaves PostgreSQL or the dev server behind.
-  onShutdown(async () => {
-    stopping = true;
-    await stopWithin(async () => {
-      await starting.catch(() => undefined);
-      await cleanup();
-    });
-  });
+  onShutdown(
+    async () => {
+      stopping = true;
+      await stopWithin(async () => {
+        await starting.catch(() => undefined);
+        await cleanup();
+      });
+    },
+    {
+      info: (message) => console.log(`mailferry: ${message}`),
+      error: (message, fields) => console.error(`mailferry: ${message}: ${describeError(fields?.err)}`),
+    },
+  );
 
   /** Starts everything; resolves to nothing when a signal came during start-up. */
   const start = async (): Promise<Started | undefined> => {
@@ -168,7 +180,7 @@ async function main(): Promise<void> {
     cleanups.push({ what: 'the database pool', run: () => foundation.close() });
     if (stopping) return undefined;
     // A dev server that exits (a port taken meanwhile, a broken SQLite file) ends the wait at once, with its log.
-    const temporal = await Promise.race([connectTemporal(temporalAddress), devServerFailed]);
+    const temporal = await Promise.race([connectTemporal(temporalAddress, settings, logger), devServerFailed]);
     cleanups.push({
       what: 'the Temporal connections',
       run: async () => {
@@ -179,9 +191,8 @@ async function main(): Promise<void> {
     if (stopping) return undefined;
     // One start per data directory runs at a time (dev/leftovers.ts), so host and data directory name this worker
     // for good: a start after a crash gives its predecessor's syncs back at once.
-    const worker = await runWorker(settings, foundation, temporal, {
+    const worker = await runWorker(settings, foundation, temporal, logger, {
       identity: `mailferry@${os.hostname()}:${settings.dataDir}`,
-      log: (line) => console.log(`mailferry: ${line}`),
     });
     const workerRun = worker.run();
     workerRun.catch(() => undefined); // awaited below; a failure during the rest of the start is not unhandled
@@ -194,15 +205,17 @@ async function main(): Promise<void> {
       },
     });
     if (stopping) return { workerRun };
-    const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client).catch((err: unknown) => {
-      // Free at the check before start-up, taken since.
-      if ((err as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw err;
-      throw new StartError(
-        `PORT ${settings.apiPort} is in use by another program (taken during start-up)`,
-        'stop that program, or set PORT=<a free port>',
-        { cause: err },
-      );
-    });
+    const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client, logger).catch(
+      (err: unknown) => {
+        // Free at the check before start-up, taken since.
+        if ((err as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw err;
+        throw new StartError(
+          `PORT ${settings.apiPort} is in use by another program (taken during start-up)`,
+          'stop that program, or set PORT=<a free port>',
+          { cause: err },
+        );
+      },
+    );
     cleanups.push({ what: 'the API', run: () => api.close() });
     if (stopping) return { workerRun };
 

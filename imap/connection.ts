@@ -1,5 +1,7 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { Logger } from '../observability/logger';
 import { classifyImapError, type Side } from './errors';
+import { imapflowLogger } from './imapflow-log';
 import { PROVIDER_PROFILES, type ImapProvider } from './provider-profiles';
 
 /** How to reach an IMAP server: the `endpoints` row, without its admin secret. */
@@ -30,6 +32,8 @@ export interface ConnectOptions {
   /** Socket inactivity timeout; default 5 minutes. */
   socketTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /** Where imapflow's own log goes (at debug, see imap/imapflow-log.ts); nowhere without one. */
+  logger?: Logger;
 }
 
 /** Separator of Dovecot's master-user login (`auth_master_user_separator`). */
@@ -68,7 +72,9 @@ export function imapFlowOptions(
     doSTARTTLS: endpoint.security === 'starttls' ? true : endpoint.security === 'none' ? false : undefined,
     tls: { rejectUnauthorized: !endpoint.acceptUntrustedCerts },
     auth,
-    logger: false,
+    logger: opts.logger ? imapflowLogger(opts.logger.child({ component: 'imapflow', side: opts.side })) : false,
+    // Raw socket data would carry every message and, in an AUTHENTICATE exchange, the credentials.
+    logRaw: false,
     disableAutoIdle: true,
     // Compression costs CPU on both ends for little gain on a LAN; keep it for remote providers.
     disableCompression: !PROVIDER_PROFILES[endpoint.provider].compression,

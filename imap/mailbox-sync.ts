@@ -1,5 +1,6 @@
 import type { ImapFlow } from 'imapflow';
 import { DatabaseError } from 'pg';
+import type { Logger } from '../observability/logger';
 import { MailboxLockError, type MailboxLock, type MailboxLocks } from './mailbox-lock';
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
 import { classifyImapError, ImapSyncError } from './errors';
@@ -42,6 +43,11 @@ export interface MailboxSyncOptions extends ItemLimits {
   onLockWait?: () => void;
   onProgress?: (progress: MailboxSyncProgress) => void;
   trace?: (event: SyncTraceEvent) => void;
+  /**
+   * The mailbox's logger (its lines carry the batch, the mailbox id and address): each folder's outcome, the
+   * throttling pauses, and imapflow's own log at debug. Silent without one.
+   */
+  logger?: Logger;
 }
 
 /** What a running sync has done so far in this pass. */
@@ -95,26 +101,35 @@ interface Lanes {
   closeAll(): Promise<void>;
 }
 
-function createLanes(source: SyncSide, destination: SyncSide): Lanes {
+function createLanes(source: SyncSide, destination: SyncSide, logger: Logger | undefined): Lanes {
   const lanes: Lane[] = [];
+  /** Connections still logging in: closeAll waits for them, or one that lost a race would stay open. */
+  const opening = new Set<Promise<unknown>>();
+  async function connection(lane: Lane, key: 'src' | 'dst'): Promise<ImapFlow> {
+    const current = lane[key];
+    if (current?.usable) return current;
+    await closeImapConnection(current);
+    lane[key] = null;
+    const side = key === 'src' ? source : destination;
+    const pending = openImapConnection(side.endpoint, side.credentials, {
+      side: key === 'src' ? 'source' : 'destination',
+      logger,
+    }).then((client) => (lane[key] = client));
+    opening.add(pending);
+    pending.then(
+      () => opening.delete(pending),
+      () => opening.delete(pending),
+    );
+    return pending;
+  }
   return {
     open() {
       const lane: Lane = { src: null, dst: null };
       lanes.push(lane);
       return lane;
     },
-    async sourceOf(lane) {
-      if (lane.src?.usable) return lane.src;
-      await closeImapConnection(lane.src);
-      lane.src = await openImapConnection(source.endpoint, source.credentials, { side: 'source' });
-      return lane.src;
-    },
-    async destinationOf(lane) {
-      if (lane.dst?.usable) return lane.dst;
-      await closeImapConnection(lane.dst);
-      lane.dst = await openImapConnection(destination.endpoint, destination.credentials, { side: 'destination' });
-      return lane.dst;
-    },
+    sourceOf: (lane) => connection(lane, 'src'),
+    destinationOf: (lane) => connection(lane, 'dst'),
     abort() {
       for (const lane of lanes) {
         lane.src?.close();
@@ -122,6 +137,7 @@ function createLanes(source: SyncSide, destination: SyncSide): Lanes {
       }
     },
     async closeAll() {
+      await Promise.allSettled([...opening]);
       await Promise.all(lanes.flatMap((l) => [closeImapConnection(l.src), closeImapConnection(l.dst)]));
     },
   };
@@ -166,7 +182,7 @@ export async function syncMailboxOverImap(
     deleted: 0,
     reconciledFolders: [],
   };
-  const lanes = createLanes(source, destination);
+  const lanes = createLanes(source, destination, options.logger);
   const onAbort = () => lanes.abort();
   let exclusive: MailboxLock | null = null;
   /** Cancellation, or the loss of the mailbox lock: either way every connection closes at once. */
@@ -272,12 +288,16 @@ async function prepareFolders(
       })
     ) {
       summary.foldersSynced++; // nothing new, changed or deleted: no SELECT on either side
+      run.options.logger?.debug('folder unchanged', { folder: plan.source.path });
       continue;
     }
-    await withThrottleRetries(run.options, async () =>
-      ensureDestinationFolder(await run.lanes.destinationOf(first), plan, {
-        materialize: !cp && plan.source.selectable,
-      }),
+    await withThrottleRetries(
+      run.options,
+      async () =>
+        ensureDestinationFolder(await run.lanes.destinationOf(first), plan, {
+          materialize: !cp && plan.source.selectable,
+        }),
+      { folder: plan.source.path, destinationFolder: plan.destinationPath },
     );
     if (plan.source.selectable) work.push(plan);
     else summary.foldersSynced++;
@@ -315,44 +335,70 @@ async function runLanes(run: MailboxRun, first: Lane, queue: FolderPlan[]): Prom
   if (rejected) throw rejected.reason;
 }
 
-/** One folder on one lane, again after a pause while the server throttles; its counters go into the summary. */
+/**
+ * One folder on one lane, again after a pause while the server throttles; its counters go into the summary, its
+ * outcome into the log.
+ */
 async function syncOne(run: MailboxRun, lane: Lane, plan: FolderPlan, dedupeAcrossFolders = false): Promise<void> {
   const { options, summary, source, destination, lanes } = run;
+  const started = Date.now();
+  const where = { folder: plan.source.path, destinationFolder: plan.destinationPath };
+  /** This folder's counts, over every attempt. */
+  const outcome = { copied: 0, skipped: 0, bytes: 0, flagsUpdated: 0, deleted: 0, reconciled: false };
   summary.currentFolder = plan.source.path;
   run.report();
-  await withThrottleRetries(options, async () => {
-    const r = await syncFolder(
-      await lanes.sourceOf(lane),
-      await lanes.destinationOf(lane),
-      run.store,
-      plan,
-      run.checkpoints.get(plan.source.path),
-      {
-        limits: options,
-        deleteOnDestination: options.deleteOnDestination,
-        chunkMessages: options.chunkMessages ?? 100,
-        chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
-        signal: options.signal,
-        trace: options.trace,
-        dedupeAcrossFolders,
-        hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,
-        destinationLimits: destinationLimits(
-          destination.endpoint.provider,
-          (await lanes.destinationOf(lane)).capabilities.get('APPENDLIMIT'),
-        ),
-        onProgress: (delta) => {
-          summary.itemsCopied += delta.copied;
-          summary.itemsSkipped += delta.skipped;
-          summary.bytesCopied += delta.bytes;
-          run.report();
-        },
+  try {
+    await withThrottleRetries(
+      options,
+      async () => {
+        const r = await syncFolder(
+          await lanes.sourceOf(lane),
+          await lanes.destinationOf(lane),
+          run.store,
+          plan,
+          run.checkpoints.get(plan.source.path),
+          {
+            limits: options,
+            deleteOnDestination: options.deleteOnDestination,
+            chunkMessages: options.chunkMessages ?? 100,
+            chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
+            signal: options.signal,
+            trace: options.trace,
+            dedupeAcrossFolders,
+            hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,
+            destinationLimits: destinationLimits(
+              destination.endpoint.provider,
+              (await lanes.destinationOf(lane)).capabilities.get('APPENDLIMIT'),
+            ),
+            onProgress: (delta) => {
+              summary.itemsCopied += delta.copied;
+              summary.itemsSkipped += delta.skipped;
+              summary.bytesCopied += delta.bytes;
+              outcome.copied += delta.copied;
+              outcome.skipped += delta.skipped;
+              outcome.bytes += delta.bytes;
+              run.report();
+            },
+          },
+        );
+        summary.flagsUpdated += r.flagsUpdated;
+        summary.deleted += r.deleted;
+        outcome.flagsUpdated += r.flagsUpdated;
+        outcome.deleted += r.deleted;
+        if (r.reconciled) {
+          summary.reconciledFolders.push(plan.source.path);
+          outcome.reconciled = true;
+        }
       },
+      where,
     );
-    summary.flagsUpdated += r.flagsUpdated;
-    summary.deleted += r.deleted;
-    if (r.reconciled) summary.reconciledFolders.push(plan.source.path);
-  });
+  } catch (err) {
+    const reason = err instanceof ImapSyncError ? { code: err.code, error: err.message } : { error: String(err) };
+    options.logger?.warn('folder failed', { ...where, ...outcome, ...reason, ms: Date.now() - started });
+    throw err;
+  }
   summary.foldersSynced++;
+  options.logger?.info('folder synced', { ...where, ...outcome, ms: Date.now() - started });
   run.report();
 }
 
@@ -374,8 +420,15 @@ async function lockMailbox(locks: MailboxLocks, mailboxId: string, options: Mail
   }
 }
 
-/** Runs `fn`, pausing and running it again while it fails with THROTTLED (the server asks us to slow down). */
-export async function withThrottleRetries(options: MailboxSyncOptions, fn: () => Promise<void>): Promise<void> {
+/**
+ * Runs `fn`, pausing and running it again while it fails with THROTTLED (the server asks us to slow down). Each
+ * pause is logged with its reason and `where` (the folder).
+ */
+export async function withThrottleRetries(
+  options: MailboxSyncOptions,
+  fn: () => Promise<void>,
+  where: Record<string, unknown> = {},
+): Promise<void> {
   const max = options.throttleRetries ?? 5;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -385,7 +438,16 @@ export async function withThrottleRetries(options: MailboxSyncOptions, fn: () =>
       const e = err instanceof ImapSyncError ? err : classifyImapError(err, 'source');
       if (e.code !== 'THROTTLED' || attempt >= max || options.signal?.aborted) throw e;
       // Slow down instead of failing: the server's hint, or 2 s, 4 s, 8 s ... up to a minute.
-      await sleep(Math.min(e.retryAfterMs ?? 2000 * 2 ** attempt, 60_000), options.signal);
+      const pauseMs = Math.min(e.retryAfterMs ?? 2000 * 2 ** attempt, 60_000);
+      options.logger?.warn('server throttles, retrying after a pause', {
+        ...where,
+        code: e.code,
+        reason: e.message,
+        retry: attempt + 1,
+        of: max,
+        pauseMs,
+      });
+      await sleep(pauseMs, options.signal);
     }
   }
 }

@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createJsonLogger } from '../../api/logger';
 import { createEndpoint, startApi, type ApiHarness } from './harness';
 
 /**
@@ -159,25 +158,6 @@ describe('dashboard files', () => {
   it('answers / with 404 JSON when no dashboard is built', async () => {
     const res = await fetch(`${api.url}/`);
     expect(res.status).toBe(404);
-  });
-});
-
-describe('JSON logger', () => {
-  it('writes one JSON object per line and masks fields named like secrets', async () => {
-    const lines: string[] = [];
-    const logger = createJsonLogger({ component: 'api', write: (t) => lines.push(t) });
-    logger.info('endpoint created', { host: 'h', adminPassword: 'leak-me', tokenId: 'abc', authorization: 'Bearer x' });
-    const entry = JSON.parse(lines[0]!);
-    expect(entry).toMatchObject({
-      level: 'info',
-      msg: 'endpoint created',
-      component: 'api',
-      host: 'h',
-      adminPassword: '[redacted]',
-      tokenId: 'abc',
-      authorization: '[redacted]',
-    });
-    expect(lines[0]).not.toContain('leak-me');
   });
 });
 

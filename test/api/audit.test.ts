@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startAuditRetention } from '../../api/audit-retention';
 import { deleteAuditOlderThan, insertAuditEntries, type AuditRecord } from '../../db/audit';
 import { deleteBatchRows, insertBatchRow } from '../../db/batches';
+import { silentLogger } from '../../observability/logger';
 import { waitFor } from '../fixtures/wait-for';
 import { createEndpoint, startApi, type ApiHarness } from './harness';
 
@@ -174,6 +175,7 @@ describe('retention', () => {
     ]);
     const logged: string[] = [];
     const stop = startAuditRetention(api.db.pool, 86_400_000, {
+      ...silentLogger,
       info: (message, fields) => logged.push(`${message} ${JSON.stringify(fields)}`),
       warn: (message) => logged.push(message),
       error: (message) => logged.push(message),

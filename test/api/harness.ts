@@ -5,24 +5,40 @@ import { Worker } from '@temporalio/worker';
 import { createBatchActivities } from '../../activities/batch-activities';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { startApiServer } from '../../api/server';
-import type { ConnectionTester, Logger } from '../../api/deps';
+import type { ConnectionTester } from '../../api/deps';
+import type { LogFields, Logger } from '../../observability/logger';
 import { insertToken } from '../../api/tokens-store';
 import { createSecretBox, type SecretBox } from '../../secrets/secret-box';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { freePort } from '../fixtures/ports';
 import { workflowBundle } from '../fixtures/temporal';
 
-/** Every log line the app wrote, as JSON text, so tests can search it for secrets. */
+/** Every log line the app wrote (debug included), as JSON text, so tests can search it for secrets. */
 export class CapturingLogger implements Logger {
-  readonly lines: string[] = [];
-  info(message: string, fields?: Record<string, unknown>) {
-    this.lines.push(JSON.stringify({ level: 'info', message, ...fields }));
+  constructor(
+    readonly lines: string[] = [],
+    private readonly bound: LogFields = {},
+  ) {}
+  private write(level: string, message: string, fields?: LogFields) {
+    this.lines.push(JSON.stringify({ level, message, ...this.bound, ...fields }));
   }
-  warn(message: string, fields?: Record<string, unknown>) {
-    this.lines.push(JSON.stringify({ level: 'warn', message, ...fields }));
+  debug(message: string, fields?: LogFields) {
+    this.write('debug', message, fields);
   }
-  error(message: string, fields?: Record<string, unknown>) {
-    this.lines.push(JSON.stringify({ level: 'error', message, ...fields }));
+  info(message: string, fields?: LogFields) {
+    this.write('info', message, fields);
+  }
+  warn(message: string, fields?: LogFields) {
+    this.write('warn', message, fields);
+  }
+  error(message: string, fields?: LogFields) {
+    this.write('error', message, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new CapturingLogger(this.lines, { ...this.bound, ...fields });
+  }
+  isLevelEnabled(): boolean {
+    return true;
   }
   text(): string {
     return this.lines.join('\n');
@@ -101,11 +117,13 @@ export async function startApi(
     dashboardDir?: string;
     commandTimeoutMs?: number;
     searchAttributes?: boolean;
+    /** The secret box's key (32 bytes), for worker processes that must open what the API sealed; random otherwise. */
+    secretKey?: Buffer;
   } = {},
 ): Promise<ApiHarness> {
   const db = await createTestDatabase();
   const temporal = options.temporal ?? (await unreachableTemporal());
-  const secretBox = createSecretBox(randomBytes(32));
+  const secretBox = createSecretBox(options.secretKey ?? randomBytes(32));
   const logger = new CapturingLogger();
   const running = await startApiServer(
     {
@@ -200,6 +218,7 @@ export async function createRealWorker(
         pool: api.db.pool,
         locks: api.db.locks,
         secretBox: api.secretBox,
+        logger: api.logger.child({ component: 'worker' }),
         progressIntervalMs: 100,
       }),
     },

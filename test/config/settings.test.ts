@@ -67,3 +67,9 @@ test('audit entries are kept a year unless MAILFERRY_AUDIT_RETENTION says otherw
   expect(loadSettings({ MAILFERRY_AUDIT_RETENTION: '30d' }).auditRetentionMs).toBe(30 * 86_400_000);
   expect(() => loadSettings({ MAILFERRY_AUDIT_RETENTION: 'forever' })).toThrow(/MAILFERRY_AUDIT_RETENTION/);
 });
+
+test('LOG_LEVEL is info unless set, and an unknown level is refused with the setting named', () => {
+  expect(loadSettings({}).logLevel).toBe('info');
+  expect(loadSettings({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+  expect(() => loadSettings({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL/);
+});

@@ -2,13 +2,16 @@
  * A mailferry worker in its own process, for the kill -9 end-to-end test (worker-crash.test.ts): the real
  * `createBatchWorker` (workflows and activities) against the test's Temporal dev server and PostgreSQL, with the
  * prebuilt workflow bundle. Configuration comes as JSON in MAILFERRY_WORKER_CHILD. It prints `worker ready` once
- * it polls, and shuts down gracefully on SIGTERM; SIGKILL is the point of the test.
+ * it polls, and shuts down gracefully on SIGTERM; SIGKILL is the point of the test. It logs as the product's
+ * worker does (JSON lines on standard output, the Temporal SDK's log included) at `logLevel`, `warn` by default.
  */
 import { writeSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createMailboxLocks } from '../../db/mailbox-locks';
+import { installTemporalRuntime } from '../../entry/services';
+import { createLogger, type LogLevel } from '../../observability/logger';
 import { createSecretBox } from '../../secrets/secret-box';
 import { createBatchWorker } from '../../worker/create-worker';
 import { reclaimSyncsOf } from '../../worker/reclaim-syncs';
@@ -24,12 +27,16 @@ export interface WorkerChildConfig {
   progressIntervalMs: number;
   /** A stable worker identity: with it, the worker gives back the syncs its dead predecessor held. */
   identity?: string;
+  /** Activities at once (the product derives it from MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS); the SDK's default. */
+  maxConcurrentActivityTaskExecutions?: number;
+  logLevel?: LogLevel;
 }
 
 const config = JSON.parse(process.env.MAILFERRY_WORKER_CHILD ?? '{}') as WorkerChildConfig;
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const logger = createLogger({ level: config.logLevel ?? 'warn', base: { process: 'worker', pid: process.pid } });
+  installTemporalRuntime(logger);
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
   pool.on('error', () => undefined);
   const locks = createMailboxLocks(config.databaseUrl);
@@ -42,8 +49,10 @@ async function main(): Promise<void> {
     pool,
     locks,
     secretBox: createSecretBox(Buffer.from(config.secretKey, 'base64')),
+    logger: logger.child({ component: 'worker' }),
     progressIntervalMs: config.progressIntervalMs,
     identity: config.identity,
+    maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
   });
   if (config.identity) {
     const client = await Connection.connect({ address: config.temporalAddress });

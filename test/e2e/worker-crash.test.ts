@@ -1,10 +1,8 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createImapConnectionTester } from '../../api/imap-tester';
-import { silentLogger } from '../../api/deps';
+import { silentLogger } from '../../observability/logger';
 import { startApiServer, type RunningApi } from '../../api/server';
 import { insertToken } from '../../api/tokens-store';
 import { createSecretBox } from '../../secrets/secret-box';
@@ -20,6 +18,7 @@ import { startImapProxy } from '../fixtures/imap-proxy';
 import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
 import { WORKER_RESTARTED } from '../../worker/reclaim-syncs';
 import type { WorkerChildConfig } from './worker-child';
+import { spawnWorker, type WorkerProcess } from './worker-processes';
 import { waitFor } from '../fixtures/wait-for';
 
 /**
@@ -30,7 +29,6 @@ import { waitFor } from '../fixtures/wait-for';
  * policy as `MAILFERRY_SYNC_HEARTBEAT_TIMEOUT` would), Temporal retries them on the new worker, the engine
  * recovers from the intents, and the batch reaches Synced with every message exactly once on the destination.
  */
-const CHILD = path.join(__dirname, 'worker-child.ts');
 const USERS = ['erin@fabrikam.com', 'frank@fabrikam.com'];
 const PASSWORD = (user: string) => `pw-${user.split('@')[0]}-S3cret!`;
 const MASTER = { user: 'migrator', password: 'master-Pa55word' };
@@ -104,13 +102,6 @@ async function appendHoldingProxy(target: { host: string; port: number }, holdAt
   };
 }
 
-interface WorkerProcess {
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-  ready: Promise<void>;
-  exited: Promise<NodeJS.Signals | number | null>;
-}
-
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let api: RunningApi;
@@ -132,28 +123,7 @@ function startWorker(options: { taskQueue?: string; identity?: string } = {}): W
     progressIntervalMs: 200,
     identity: options.identity,
   };
-  // One process (node with the tsx loader), so SIGKILL hits the process that runs the worker.
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    cwd: path.join(__dirname, '..', '..'),
-    env: { ...process.env, MAILFERRY_WORKER_CHILD: JSON.stringify(config) },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('worker ready')) resolve();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.once('exit', () => reject(new Error(`worker exited before it was ready:\n${output}`)));
-  });
-  ready.catch(() => undefined);
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  const worker = { child, output: () => output, ready, exited };
+  const worker = spawnWorker(config);
   workers.push(worker);
   return worker;
 }
@@ -239,14 +209,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const w of workers) {
-    if (w.child.exitCode === null && w.child.signalCode === null) {
-      w.child.kill('SIGTERM');
-      const timer = setTimeout(() => w.child.kill('SIGKILL'), 10_000);
-      await w.exited;
-      clearTimeout(timer);
-    }
-  }
+  for (const w of workers) await w.stop();
   await api?.close(0);
   await Promise.allSettled([proxy?.close(), source?.close(), destination?.close()]);
   await db?.drop();

@@ -26,7 +26,17 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** The production worker process (`entry/worker.ts`), on external PostgreSQL and Temporal as in docker-compose. */
+/** The JSON log lines among a process's output. */
+const logLines = (output: string): Array<Record<string, unknown>> =>
+  output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+/**
+ * The production worker process (`entry/worker.ts`), on external PostgreSQL and Temporal as in docker-compose. It
+ * logs JSON lines only.
+ */
 test('the worker process starts on external servers and drains on SIGTERM, exiting 0', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'entry/worker.ts'], {
     cwd: ROOT,
@@ -46,16 +56,19 @@ test('the worker process starts on external servers and drains on SIGTERM, exiti
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   try {
-    await waitFor(() => output.includes('mailferry worker: task queue'), 'the worker to start', {
+    await waitFor(() => logLines(output).some((l) => l.msg === 'worker started'), 'the worker to start', {
       timeoutMs: 60_000,
       describe: () => output,
     });
     child.kill('SIGTERM');
     const result = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
     expect({ result, output }).toMatchObject({ result: { code: 0, signal: null } });
-    expect(output).toContain('mailferry worker: SIGTERM received, draining');
-    expect(output).toContain('mailferry worker: stopped');
-    expect(output).not.toContain('shutdown failed');
+    const lines = logLines(output);
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['SIGTERM received, draining', 'worker stopped']));
+    expect(lines.find((l) => l.msg === 'worker started')).toMatchObject({ level: 'info', process: 'worker' });
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    // Nothing but JSON lines: a line for people would break a log shipper's parsing.
+    expect(output.split('\n').filter((line) => line !== '' && !line.startsWith('{'))).toEqual([]);
   } finally {
     child.kill('SIGKILL');
   }

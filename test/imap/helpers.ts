@@ -11,6 +11,7 @@ import {
   type SyncMailboxInput,
   type SyncMailboxResult,
 } from '../../activities/sync-mailbox';
+import { silentLogger, type Logger } from '../../observability/logger';
 import { createSecretBox, secretContext, type SecretBox } from '../../secrets/secret-box';
 import type { DovecotServer } from '../fixtures/dovecot';
 
@@ -29,11 +30,12 @@ export function activityEnvironment(): MockActivityEnvironment {
 export function runSync(
   db: { pool: Pool; locks: MailboxLocks },
   input: SyncMailboxInput,
-  options: { progressIntervalMs?: number; env?: MockActivityEnvironment } = {},
+  options: { progressIntervalMs?: number; env?: MockActivityEnvironment; logger?: Logger } = {},
 ): Promise<SyncMailboxResult> {
   const { syncMailbox } = createSyncMailboxActivities({
     ...db,
     secretBox,
+    logger: options.logger ?? silentLogger,
     progressIntervalMs: options.progressIntervalMs,
   });
   return (options.env ?? activityEnvironment()).run(syncMailbox, input);

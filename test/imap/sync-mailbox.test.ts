@@ -6,6 +6,9 @@ import {
   type DovecotServer,
   type SeedMessage,
 } from '../fixtures/dovecot';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { CapturingLogger } from '../api/harness';
 import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync } from './helpers';
 
 const USER = 'alice@example.com';
@@ -117,5 +120,56 @@ describe('syncMailbox activity against two Dovecots', () => {
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(rows.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / intervalMs) + 2);
     expect(Number(rows[rows.length - 1]!.items_synced)).toBe(400);
+  });
+
+  it('logs its start, each folder, a failed attempt with its reason, and the end with counts and rate', async () => {
+    const user = 'carol@example.com';
+    await source.addUser(user, 'src-pw');
+    await destination.addUser(user, 'dst-pw');
+    const id = await insertMailbox(db.pool, batchId, {
+      email: user,
+      sourcePassword: 'src-pw',
+      destinationPassword: 'dst-pw',
+    });
+    await source.seed(user, [
+      { folder: 'INBOX', raw: buildMessage({ subject: 'one' }) },
+      { folder: 'INBOX', raw: buildMessage({ subject: 'two' }) },
+      { folder: 'Work', raw: buildMessage({ subject: 'three' }) },
+    ]);
+    const logger = new CapturingLogger();
+    const attempt = (n: number) =>
+      runSync(
+        db,
+        { batchId, mailboxId: id, pass: 'initial' },
+        { logger, env: new MockActivityEnvironment({ attempt: n }, { logger: new DefaultLogger('ERROR') }) },
+      );
+    await destination.stop();
+    await expect(attempt(1)).rejects.toMatchObject({ type: 'CONNECTION_FAILED' });
+    await destination.start();
+    expect(await attempt(2)).toEqual({ mailboxId: id, status: 'Synced' });
+
+    const lines = logger.lines.map((l) => JSON.parse(l)).filter((l) => l.component !== 'imapflow');
+    const who = { batchId, mailboxId: id, address: user, batch: expect.any(String) };
+    // Between the second start and its end, one line per folder (the fixture's special-use folders among them).
+    expect(lines.filter((l) => l.message !== 'folder synced').map((l) => [l.level, l.message, l.attempt])).toEqual([
+      ['info', 'mailbox sync started', 1],
+      ['warn', 'mailbox sync attempt failed', 1],
+      ['info', 'mailbox sync started', 2],
+      ['info', 'mailbox sync finished', 2],
+    ]);
+    const folders = lines.filter((l) => l.message === 'folder synced');
+    expect(folders.map((l) => l.folder)).toEqual(expect.arrayContaining(['INBOX', 'Work']));
+    expect(lines.indexOf(folders[0]!)).toBe(3);
+    expect(lines.at(-1)!.foldersSynced).toBeGreaterThanOrEqual(folders.length);
+    for (const line of lines) expect(line).toMatchObject(who);
+    expect(lines[1]).toMatchObject({ code: 'CONNECTION_FAILED', reason: expect.stringContaining('destination') });
+    expect(lines.find((l) => l.folder === 'INBOX')).toMatchObject({ copied: 2, skipped: 0, bytes: expect.any(Number) });
+    expect(lines.at(-1)).toMatchObject({
+      status: 'Synced',
+      itemsCopied: 3,
+      foldersSynced: expect.any(Number),
+      itemsPerSecond: expect.any(Number),
+      bytesPerSecond: expect.any(Number),
+    });
   });
 });

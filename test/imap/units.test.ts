@@ -1,5 +1,6 @@
 import { classifyImapError, ImapSyncError } from '../../imap/errors';
 import { withThrottleRetries, type MailboxSyncOptions } from '../../imap/mailbox-sync';
+import { CapturingLogger } from '../api/harness';
 import { folderIncluded, matchesFolderPattern, planFolders, type FolderInfo } from '../../imap/folders';
 import { expandUidSet, formatInternalDate } from '../../imap/multiappend';
 import { destinationLimits, exceedsDestinationLimits } from '../../imap/provider-profiles';
@@ -151,5 +152,27 @@ describe('throttling', () => {
       }),
     ).rejects.toMatchObject({ code: 'AUTH_FAILED' });
     expect(calls).toBe(1);
+  });
+
+  it('logs each pause with its reason and where it happened', async () => {
+    const logger = new CapturingLogger();
+    let calls = 0;
+    await withThrottleRetries(
+      { throttleRetries: 3, logger } as Partial<MailboxSyncOptions> as MailboxSyncOptions,
+      async () => {
+        if (++calls < 3) throw new ImapSyncError('THROTTLED', 'too many commands', { retryAfterMs: 5 });
+      },
+      { folder: 'INBOX' },
+    );
+    expect(logger.lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        folder: 'INBOX',
+        code: 'THROTTLED',
+        reason: 'too many commands',
+        retry: 1,
+      }),
+      expect.objectContaining({ level: 'warn', folder: 'INBOX', retry: 2, of: 3, pauseMs: 5 }),
+    ]);
   });
 });
