@@ -344,4 +344,51 @@ describe('mailferry migrate', () => {
     const batch = await product.api.call('GET', '/batches/bob move');
     expect(batch).toMatchObject({ status: 'Synced', total: 1, synced: 1 });
   });
+
+  it("exits 1 with the mailbox's error when the batch does not sync (too many large items)", async () => {
+    // The INBOX's big message is over the limit, and the batch allows no large item (LargeItemLimit 0).
+    const res = await cli([
+      'migrate',
+      ...pair(USER),
+      '--source-password-file',
+      files['source-pw']!,
+      '--dest-password-file',
+      files['dest-pw']!,
+      '--large-item-max-bytes',
+      String(LARGE),
+      '--name',
+      'alice too large',
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^mailferry: batch "alice too large" ended .*: .*\(LARGE_ITEM_LIMIT_EXCEEDED\)\n/);
+    const batch = await product.api.call('GET', '/batches/alice too large');
+    expect(batch).toMatchObject({ largeItemMaxBytes: LARGE, failed: 1 });
+  });
+});
+
+describe('POST /analyze', () => {
+  it('takes saved endpoints by id, and refuses a side with neither a password nor an admin login', async () => {
+    const { items } = await product.api.call('GET', '/endpoints');
+    const idOf = (server: DovecotServer) => items.find((e: { port: number }) => e.port === server.port).id;
+    const body = {
+      source: { endpoint: idOf(source), userName: MOVER, password: MOVER_SOURCE_PASSWORD },
+      destination: { endpoint: idOf(destination), userName: MOVER, password: MOVER_DEST_PASSWORD },
+    };
+    const res = await product.api.request('POST', '/analyze', { json: body });
+    expect(res.status).toBe(200);
+    // After the migration above, the destination holds what the source has, folder by folder.
+    for (const f of res.body.folders.filter((x: { action: string }) => x.action === 'sync')) {
+      expect({ folder: f.sourceFolder, messages: f.destinationMessages, bytes: f.destinationBytes }).toEqual({
+        folder: f.sourceFolder,
+        messages: f.sourceMessages,
+        bytes: f.sourceBytes,
+      });
+    }
+    expect(res.text).not.toContain(MOVER_SOURCE_PASSWORD);
+    const missing = await product.api.request('POST', '/analyze', {
+      json: { ...body, destination: { endpoint: idOf(destination), userName: MOVER } },
+    });
+    expect(missing.status).toBe(422);
+    expect(missing.body.error).toMatchObject({ code: 'CREDENTIALS_MISSING', details: { side: 'destination' } });
+  });
 });
