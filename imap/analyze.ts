@@ -204,6 +204,7 @@ async function login(side: AnalyzeSide, name: Side, options: AnalyzeOptions): Pr
     return await openImapConnection(side.endpoint, side.credentials, {
       side: name,
       connectionTimeoutMs: options.connectionTimeoutMs ?? 15_000,
+      signal: options.signal,
     });
   } catch (err) {
     const e = classifyImapError(err, name, true);

@@ -1,5 +1,5 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { classifyImapError, type Side } from './errors';
+import { classifyImapError, ImapSyncError, type Side } from './errors';
 import { PROVIDER_PROFILES, type ImapProvider } from './provider-profiles';
 
 /** How to reach an IMAP server: the `endpoints` row, without its admin secret. */
@@ -30,6 +30,8 @@ export interface ConnectOptions {
   /** Socket inactivity timeout; default 5 minutes. */
   socketTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /** Aborting closes the connection while it is still being opened (a server that never greets holds it 30 s). */
+  signal?: AbortSignal;
 }
 
 /** Separator of Dovecot's master-user login (`auth_master_user_separator`). */
@@ -90,11 +92,16 @@ export async function openImapConnection(
 ): Promise<ImapFlow> {
   const client = new ImapFlow(imapFlowOptions(endpoint, credentials, opts));
   client.on('error', () => undefined);
+  const onAbort = () => client.close();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (opts.signal?.aborted) throw new ImapSyncError('CANCELLED', 'cancelled before the connection opened');
     await client.connect();
   } catch (err) {
     client.close();
     throw classifyImapError(err, opts.side, true);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
   return client;
 }
