@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
 import { buildOpenApi } from './openapi';
 import { defineRoute, methodNotAllowed, registerRoutes, type AnyRoute } from './route';
+import { analyzeRoutes } from './routes/analyze';
 import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batches';
 import { endpointRoutes } from './routes/endpoints';
@@ -24,6 +25,7 @@ export function apiRoutes(): AnyRoute[] {
     ...systemRoutes,
     ...tokenRoutes,
     ...endpointRoutes,
+    ...analyzeRoutes,
     ...batchRoutes,
     ...mailboxRoutes,
     ...userRoutes,

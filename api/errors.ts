@@ -37,10 +37,17 @@ export const ERROR_STATUS = {
   BATCH_NOT_EDITABLE: 409,
   UNKNOWN_ENDPOINT: 422,
   ENDPOINT_TEST_FAILED: 422,
+  // An analysis's IMAP logins (POST /analyze): the code of imap/errors.ts, `details.side` names the side.
+  AUTH_FAILED: 422,
+  CREDENTIALS_MISSING: 422,
+  CONNECTION_FAILED: 502,
+  TLS_FAILED: 502,
+  IMAP_ERROR: 502,
   TEMPORAL_UNAVAILABLE: 503,
   WORKFLOW_START_FAILED: 503,
   UNHEALTHY: 503,
   COMMAND_TIMEOUT: 504,
+  ANALYSIS_TIMEOUT: 504,
   INTERNAL: 500,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,5 +1,18 @@
+import type { ImapEndpoint } from '../imap/connection';
 import { testImapConnection } from '../imap/connection-test';
-import type { ConnectionTester } from './deps';
+import type { ConnectionTester, ConnectionTestSettings } from './deps';
+
+/** The engine's view of endpoint settings (a saved endpoint's or unsaved ones): where to connect, and how. */
+export function imapEndpointOf(settings: ConnectionTestSettings): ImapEndpoint {
+  return {
+    host: settings.host,
+    port: settings.port,
+    security: settings.security,
+    acceptUntrustedCerts: settings.acceptUntrustedCerts,
+    authMethod: settings.authMethod,
+    provider: settings.provider,
+  };
+}
 
 /**
  * The production connection tester: imap/connection-test.ts with the endpoint's settings. With a test mailbox
@@ -8,14 +21,6 @@ import type { ConnectionTester } from './deps';
  */
 export function createImapConnectionTester(options: { timeoutMs?: number } = {}): ConnectionTester {
   return async (settings) => {
-    const endpoint = {
-      host: settings.host,
-      port: settings.port,
-      security: settings.security,
-      acceptUntrustedCerts: settings.acceptUntrustedCerts,
-      authMethod: settings.authMethod,
-      provider: settings.provider,
-    };
     const admin =
       settings.adminUser && settings.adminPassword
         ? { user: settings.adminUser, secret: settings.adminPassword }
@@ -31,7 +36,9 @@ export function createImapConnectionTester(options: { timeoutMs?: number } = {})
     } else if (admin) {
       credentials = { user: admin.user, secret: admin.secret };
     }
-    const result = await testImapConnection(endpoint, credentials, { timeoutMs: options.timeoutMs ?? 15_000 });
+    const result = await testImapConnection(imapEndpointOf(settings), credentials, {
+      timeoutMs: options.timeoutMs ?? 15_000,
+    });
     return { ok: result.ok, code: result.code, message: result.message };
   };
 }

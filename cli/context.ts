@@ -10,6 +10,8 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readStdin?(): Promise<string>;
+  /** Asks for a secret without echoing it; set only when standard input is a terminal. */
+  promptSecret?(question: string): Promise<string>;
   fetch?: typeof fetch;
   /** True when stdout is a terminal: colour and live progress bars. */
   isTTY?: boolean;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { promptSecret } from './prompt';
 import { runCli } from './run';
 
 /** Entry point of `mailferry` (cli/mailferry.cjs) and `npm run cli -- …`: hands over the environment and terminal. */
@@ -13,6 +14,9 @@ void runCli(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   readStdin,
+  ...(process.stdin.isTTY
+    ? { promptSecret: (question: string) => promptSecret(process.stdin, process.stderr, question) }
+    : {}),
   isTTY: process.stdout.isTTY,
   stdoutStream: process.stdout,
 }).then((code) => {

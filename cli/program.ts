@@ -2,6 +2,7 @@ import { Argument, Command, Option } from 'commander';
 import { registerAudit } from './commands/audit';
 import { registerBatches } from './commands/batches';
 import { registerEndpoints } from './commands/endpoints';
+import { registerMigrate } from './commands/migrate';
 import { registerSystem } from './commands/system';
 import { registerTokens } from './commands/tokens';
 import { registerUsers } from './commands/users';
@@ -50,6 +51,7 @@ export function buildProgram(io: CliIo): Command {
   registerEndpoints(program, io);
   registerTokens(program, io);
   registerAudit(program, io);
+  registerMigrate(program, io);
 
   examples(
     program

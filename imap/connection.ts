@@ -1,6 +1,6 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Logger } from '../observability/logger';
-import { classifyImapError, type Side } from './errors';
+import { classifyImapError, ImapSyncError, type Side } from './errors';
 import { imapflowLogger } from './imapflow-log';
 import { PROVIDER_PROFILES, type ImapProvider } from './provider-profiles';
 
@@ -34,6 +34,8 @@ export interface ConnectOptions {
   connectionTimeoutMs?: number;
   /** Where imapflow's own log goes (at debug, see imap/imapflow-log.ts); nowhere without one. */
   logger?: Logger;
+  /** Aborting closes the connection while it is still being opened (a server that never greets holds it 30 s). */
+  signal?: AbortSignal;
 }
 
 /** Separator of Dovecot's master-user login (`auth_master_user_separator`). */
@@ -96,11 +98,16 @@ export async function openImapConnection(
 ): Promise<ImapFlow> {
   const client = new ImapFlow(imapFlowOptions(endpoint, credentials, opts));
   client.on('error', () => undefined);
+  const onAbort = () => client.close();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (opts.signal?.aborted) throw new ImapSyncError('CANCELLED', 'cancelled before the connection opened');
     await client.connect();
   } catch (err) {
     client.close();
     throw classifyImapError(err, opts.side, true);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
   return client;
 }

@@ -1,5 +1,6 @@
 import type { ImapFlow, ListResponse } from 'imapflow';
 import { classifyImapError, ImapSyncError, type Side } from './errors';
+import { PROVIDER_PROFILES, type ImapProvider } from './provider-profiles';
 
 /** Special-use roles (RFC 6154) the engine maps by role rather than by name. */
 export type FolderRole = 'Sent' | 'Drafts' | 'Trash' | 'Junk' | 'Archive' | 'All' | 'Flagged' | 'Important';
@@ -192,6 +193,25 @@ export function planFolders(
     plans.push({ source: f, destinationPath, exists: destPaths.has(destinationPath) });
   }
   return plans;
+}
+
+/**
+ * The folder plan of a mailbox sync, as the engine makes it: every source folder that holds messages or is a
+ * leaf of the hierarchy (a `\Noselect` parent is created through its children), mapped by {@link planFolders}
+ * with the source provider's rules (Gmail's virtual views dropped). The sync and the analysis
+ * (imap/analyze.ts) both plan with it, so what an analysis shows is what a sync does.
+ */
+export function planMailboxFolders(
+  source: FolderInfo[],
+  destination: { namespace: Namespace; folders: FolderInfo[] },
+  filter: FolderFilter,
+  sourceProvider: ImapProvider,
+): { candidates: FolderInfo[]; plans: FolderPlan[] } {
+  const candidates = source.filter((f) => f.selectable || !source.some((o) => o.path.startsWith(f.path + f.delimiter)));
+  const plans = planFolders(candidates, destination, filter, {
+    skipVirtual: PROVIDER_PROFILES[sourceProvider].gmailFolders,
+  });
+  return { candidates, plans };
 }
 
 /**

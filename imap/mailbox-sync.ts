@@ -5,7 +5,7 @@ import { MailboxLockError, type MailboxLock, type MailboxLocks } from './mailbox
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
 import { classifyImapError, ImapSyncError } from './errors';
 import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';
-import { ensureDestinationFolder, listFolders, planFolders, type FolderInfo, type FolderPlan } from './folders';
+import { ensureDestinationFolder, listFolders, planMailboxFolders, type FolderInfo, type FolderPlan } from './folders';
 import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
 import type { FolderCheckpoint, SyncStore } from './sync-store';
 
@@ -238,13 +238,11 @@ async function planMailbox(run: MailboxRun, first: Lane): Promise<FolderPlan[]> 
   const sourceList = await listFolders(s, 'source', true);
   const destinationList = await listFolders(d, 'destination');
   run.checkpoints = await run.store.checkpoints();
-  const plans = planFolders(
-    sourceList.folders.filter(
-      (f) => f.selectable || !sourceList.folders.some((o) => o.path.startsWith(f.path + f.delimiter)),
-    ),
+  const { plans } = planMailboxFolders(
+    sourceList.folders,
     destinationList,
     { include: options.folderInclude, exclude: options.folderExclude },
-    { skipVirtual: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders },
+    source.endpoint.provider,
   );
   // A folder synced before keeps the destination it had, even if the destination's roles changed since.
   for (const p of plans) {

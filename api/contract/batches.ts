@@ -10,7 +10,8 @@ export const batchName = plainText(64).regex(
   'may contain letters, digits, spaces, dots, underscores and hyphens, and must start with a letter or digit',
 );
 
-const folderList = z.array(plainText(512)).max(1000);
+/** A folder filter (FolderInclude / FolderExclude): patterns as imap/folders.ts matches them. */
+export const folderList = z.array(plainText(512)).max(1000);
 
 const settingsFields = {
   startAfter: isoDateTime

@@ -11,7 +11,8 @@ const AUTH_METHODS = ['plain', 'login', 'xoauth2'] as const;
 const HOST =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 
-const password = z
+/** A password or token sent to the API (write-only: never stored in clear, logged or returned). */
+export const password = z
   .string()
   .min(1, 'must not be empty')
   .max(1024)
@@ -33,6 +34,22 @@ const settingsFields = {
   maxConcurrentMigrations: z.number().int().min(1).max(10_000).default(100),
   maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
 };
+
+/** How to reach a server, without a name or limits: an endpoint not saved (yet), as an analysis takes it. */
+export const connectionSettings = z
+  .object({
+    type: settingsFields.type,
+    provider: settingsFields.provider,
+    host: settingsFields.host,
+    port: settingsFields.port,
+    security: settingsFields.security,
+    acceptUntrustedCerts: settingsFields.acceptUntrustedCerts,
+    authMethod: settingsFields.authMethod,
+    adminUser: settingsFields.adminUser,
+    adminPassword: settingsFields.adminPassword,
+  })
+  .strict()
+  .meta({ id: 'ConnectionSettings' });
 
 const testMailbox = z
   .object({ userName: plainText(256), password: password.nullable().optional() })

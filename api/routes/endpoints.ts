@@ -16,6 +16,7 @@ import type { ApiDeps, ConnectionTestResult, ConnectionTestSettings } from '../d
 import { ApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
 import {
+  type connectionSettings,
   createEndpointBody,
   endpointSchema,
   patchEndpointBody,
@@ -68,7 +69,8 @@ async function runTest(deps: ApiDeps, settings: ConnectionTestSettings): Promise
   }
 }
 
-function settingsOf(body: z.output<typeof testEndpointBody>): ConnectionTestSettings {
+/** Unsaved settings from a request (an endpoint to create or test, or one side of an analysis). */
+export function settingsOf(body: z.output<typeof connectionSettings>): ConnectionTestSettings {
   return {
     host: body.host,
     port: body.port,
@@ -78,11 +80,11 @@ function settingsOf(body: z.output<typeof testEndpointBody>): ConnectionTestSett
     provider: body.provider,
     adminUser: body.adminUser ?? null,
     adminPassword: body.adminPassword ?? null,
-    testMailbox: body.testMailbox ?? null,
   };
 }
 
-function rowSettings(deps: ApiDeps, row: EndpointRow): ConnectionTestSettings {
+/** A saved endpoint's settings, its admin password opened. */
+export function rowSettings(deps: ApiDeps, row: EndpointRow): ConnectionTestSettings {
   return {
     host: row.host,
     port: row.port,
@@ -138,7 +140,7 @@ export const endpointRoutes: AnyRoute[] = [
       if (await endpointNameTaken(deps.pool, body.name, null))
         throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
       if (!query.skipTest) {
-        const result = await runTest(deps, settingsOf(body));
+        const result = await runTest(deps, { ...settingsOf(body), testMailbox: body.testMailbox ?? null });
         if (!result.ok) throw testFailed(result);
       }
       const id = randomUUID();
@@ -173,7 +175,10 @@ export const endpointRoutes: AnyRoute[] = [
     body: testEndpointBody,
     responses: { 200: { description: 'The test result (ok false when the test failed)', schema: testResultSchema } },
     async handler({ deps, body }) {
-      return { status: 200 as const, body: await runTest(deps, settingsOf(body)) };
+      return {
+        status: 200 as const,
+        body: await runTest(deps, { ...settingsOf(body), testMailbox: body.testMailbox ?? null }),
+      };
     },
   }),
   defineRoute({

@@ -108,6 +108,10 @@ describe('authentication', () => {
       updateEndpoint: { name: 'renamed-by-viewer' },
       deleteEndpoint: undefined,
       testEndpoint: {},
+      analyzeMailbox: {
+        source: { endpoint: endpointId, userName: 'alice', password: 'pw-a' },
+        destination: { endpoint: endpointId, userName: 'alice', password: 'pw-b' },
+      },
       createBatch: { name: 'by-viewer', sourceEndpointId: endpointId, destinationEndpointId: endpointId, csv },
       editBatch: { autoComplete: true, badItemLimit: 99 },
       deleteBatch: undefined,

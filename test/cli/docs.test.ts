@@ -114,7 +114,8 @@ async function parses(argv: string[]): Promise<{ argv: string; code: number; std
       env: { MAILFERRY_URL: 'http://127.0.0.1:1', MAILFERRY_TOKEN: 'mf_stub', HOME: dir, PW: 'x' },
       stdout: () => undefined,
       stderr: (t) => (stderr += t),
-      readStdin: async () => 'from-stdin\n',
+      // Two lines: analyze and migrate read both passwords from standard input.
+      readStdin: async () => 'from-stdin\nfrom-stdin\n',
       fetch: async () =>
         new Response(JSON.stringify({ error: { code: 'STUB', message: 'the test API refuses everything' } }), {
           status: 418,
