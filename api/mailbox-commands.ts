@@ -1,4 +1,7 @@
+import { insertAuditEntries } from '../db/audit';
+import { replaceMailboxSecret } from '../db/mailbox-commands';
 import { mailboxUser, type MailboxUserRow } from '../db/mailbox-report';
+import { secretContext } from '../secrets/secret-box';
 import type { MailboxCommandRequest, MailboxCommandResult } from '../domain/batch-messages';
 import { CLOSED_STATUSES, type BatchStatus, type MailboxStatus } from '../domain/batch-status';
 import {
@@ -120,4 +123,43 @@ export async function runMailboxCommand(
   if (outcome.value.outcome === 'rejected') throw refusal(request, outcome.value, batchStatus);
   const after = await mailboxUser(deps.pool, mailboxId);
   return { command, outcome: 'accepted' as const, user: after && userView(after, await batchStatusOf(deps, after)) };
+}
+
+/**
+ * A new password for one side of a mailbox, for when it changed on the server during the migration (its sync
+ * then fails with AUTH_FAILED). Sealed and stored by the API itself: a secret never travels through the workflow.
+ * With `resume`, the mailbox is resumed at once when its status allows.
+ */
+export async function setMailboxPassword(
+  deps: ApiDeps,
+  actor: Actor,
+  mailboxId: string,
+  change: { side: 'source' | 'destination'; password: string; resume: boolean },
+) {
+  const user = await findUser(deps, mailboxId);
+  const context =
+    change.side === 'source'
+      ? secretContext.mailboxSource(user.batch_id, user.email)
+      : secretContext.mailboxDestination(user.batch_id, user.email);
+  const stored = await replaceMailboxSecret(deps.pool, {
+    mailboxId,
+    side: change.side,
+    sealed: deps.secretBox.seal(change.password, context),
+  });
+  if (!stored) throw new ApiError('MAILBOX_NOT_FOUND', `no mailbox with id ${mailboxId}`);
+  await insertAuditEntries(deps.pool, [
+    {
+      batchId: user.batch_id,
+      batchName: user.batch_name,
+      actor: actor.owner,
+      command: 'setMailboxPassword',
+      outcome: 'accepted',
+      detail: { source: 'api', mailboxId, email: user.email, side: change.side },
+    },
+  ]);
+  if (change.resume) {
+    const resumed = await runMailboxCommand(deps, actor, mailboxId, 'resume');
+    return { outcome: 'accepted' as const, resumed: true, user: resumed.user };
+  }
+  return { outcome: 'accepted' as const, resumed: false, user: userView(user, await batchStatusOf(deps, user)) };
 }

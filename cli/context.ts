@@ -116,3 +116,21 @@ export function query(values: Record<string, string | number | string[] | undefi
   }
   return q.size ? `?${q}` : '';
 }
+
+/**
+ * A password from a file or stdin (without its final line break), else from a prompt without echo when there is a
+ * terminal and a `question`; never from the command line.
+ */
+export async function readPassword(
+  ctx: Context,
+  from: { file?: string; stdin?: boolean },
+  question?: string,
+): Promise<string | undefined> {
+  if (from.file) return (await readUserFile(from.file)).replace(/\r?\n$/, '');
+  if (from.stdin) {
+    if (!ctx.io.readStdin) throw new CliError('no standard input to read the password from', 2, 'USAGE');
+    return (await ctx.io.readStdin()).replace(/\r?\n$/, '');
+  }
+  if (question && ctx.io.promptSecret) return ctx.io.promptSecret(question);
+  return undefined;
+}

@@ -155,3 +155,16 @@ export async function reassignMailbox(
     [move.mailboxId, move.toBatchId, move.sourceSecret, move.destinationSecret],
   );
 }
+
+/** A new password for one side of a mailbox, sealed for its batch (the admin changed it on the server). */
+export async function replaceMailboxSecret(
+  db: Queryable,
+  change: { mailboxId: string; side: 'source' | 'destination'; sealed: Buffer },
+): Promise<boolean> {
+  const column = change.side === 'source' ? 'source_secret' : 'destination_secret';
+  const { rowCount } = await db.query(`update mailboxes set ${column} = $2, updated_at = now() where id = $1`, [
+    change.mailboxId,
+    change.sealed,
+  ]);
+  return rowCount === 1;
+}

@@ -102,7 +102,11 @@ export function classifyImapError(err: unknown, side: Side, connecting = false):
   const responseCode = responseCodeOf(e);
   const where = `${side} server`;
   if (e.authenticationFailed || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED') {
-    return new ImapSyncError('AUTH_FAILED', `${where} refused the login: ${serverText(err)}`, { side, cause: err });
+    return new ImapSyncError(
+      'AUTH_FAILED',
+      `${where} refused the login: ${serverText(err)} (credentials rejected: update the password, then resume)`,
+      { side, cause: err },
+    );
   }
   if (
     e.tlsFailed ||

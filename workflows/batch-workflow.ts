@@ -170,6 +170,8 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     countsStale = true;
   });
 
+  /** A mailbox command changed the counts: a settled batch's status follows them (Synced vs with errors). */
+  let statusFollowsCounts = false;
   const syncs = new RunningSyncs();
   const mailbox = mailboxCommands({
     batchId: input.batchId,
@@ -187,6 +189,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     },
     onMailboxesChanged: () => {
       countsStale = true;
+      statusFollowsCounts = true;
     },
   });
   setHandler(mailboxCommandUpdate, (req) => mailbox.handle(req), { validator: mailbox.validate });
@@ -213,6 +216,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     if (countsStale) {
       countsStale = false;
       s.counts = await batchActivities.refreshCounts(input.batchId);
+      if (statusFollowsCounts) {
+        statusFollowsCounts = false;
+        settleSyncedStatus();
+      }
     }
     if (audit.length > 0) await batchActivities.recordAudit(audit.splice(0));
     if (!dirty) return;
@@ -235,6 +242,12 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       autoComplete: s.autoComplete,
       lastError: s.lastError,
     });
+  };
+
+  const settleSyncedStatus = (): void => {
+    if (s.pass !== null || (s.status !== 'Synced' && s.status !== 'SyncedWithErrors')) return;
+    const next = s.counts.failed > 0 ? 'SyncedWithErrors' : 'Synced';
+    if (next !== s.status) setStatus(next);
   };
 
   const beginPass = (kind: PassKind): void => {

@@ -121,3 +121,18 @@ export const setMailboxBody = z
 export const moveMailboxBody = z
   .object({ targetBatch: z.string().min(1).max(200).meta({ description: 'The batch to move to: its id or name' }) })
   .strict();
+
+/** A new password for one side of a mailbox (it changed on the server); never returned, never logged. */
+export const mailboxPasswordBody = z
+  .object({
+    side: z.enum(['source', 'destination']).default('source'),
+    password: z.string().min(1).max(5000),
+    resume: z.boolean().default(false).meta({ description: 'Resume the mailbox at once (when Failed or Stopped)' }),
+  })
+  .strict();
+
+export const mailboxPasswordReply = z.object({
+  outcome: z.literal('accepted'),
+  resumed: z.boolean(),
+  user: migrationUserSchema.nullable(),
+});

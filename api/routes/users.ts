@@ -3,13 +3,15 @@ import { mailboxUsersPage, skippedItemsPage } from '../../db/mailbox-report';
 import { MAILBOX_STATUSES, type BatchStatus } from '../../domain/batch-status';
 import type { MailboxCommand } from '../../domain/mailbox-commands';
 import { findBatch } from '../batch-store';
-import { findUser, runMailboxCommand, type MailboxCommandArgs } from '../mailbox-commands';
+import { findUser, runMailboxCommand, setMailboxPassword, type MailboxCommandArgs } from '../mailbox-commands';
 import { skippedItemView, userView } from '../mailbox-view';
 import { queryBatch } from '../workflow-client';
 import { defineRoute, type AnyRoute } from '../route';
 import { emailAddress, errorSchema, pageOf, pageQuery, paging, queryBoolean } from '../schemas';
 import {
   mailboxCommandReply,
+  mailboxPasswordBody,
+  mailboxPasswordReply,
   migrationUserSchema,
   moveMailboxBody,
   setMailboxBody,
@@ -153,4 +155,18 @@ export const userRoutes: AnyRoute[] = [
   commandRoute('set', 'Per-mailbox settings that win over the batch (Set-MigrationUser)', setMailboxBody, (b) => ({
     overrides: b as z.infer<typeof setMailboxBody>,
   })),
+  defineRoute({
+    method: 'post',
+    path: '/mailboxes/{id}/set-password',
+    operationId: 'setMailboxPassword',
+    summary: "A new password for the mailbox's source (or destination) login, e.g. after AUTH_FAILED",
+    tag: 'migration users',
+    access: 'admin',
+    params: mailboxIdParam,
+    body: mailboxPasswordBody,
+    responses: { 200: { description: 'Stored (and resumed)', schema: mailboxPasswordReply }, ...userErrors },
+    async handler({ deps, params, actor, body }) {
+      return { status: 200 as const, body: await setMailboxPassword(deps, actor, params.id, body) };
+    },
+  }),
 ];

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { CliError, type ApiClient } from '../client';
-import { action, examples, readUserFile, wholeNumber, type CliIo, type Context } from '../context';
+import { action, examples, readPassword, wholeNumber, type CliIo, type Context } from '../context';
 
 const ENDPOINT_COLUMNS = ['name', 'host', 'port', 'security', 'adminUser', 'id'];
 const ENDPOINT_DETAIL_COLUMNS = [
@@ -36,18 +36,8 @@ interface ConnectionOptions {
   skipTest?: boolean;
 }
 
-/** The admin password from a file or stdin, without its final line break; never from the command line. */
-async function adminPassword(ctx: Context, o: ConnectionOptions): Promise<string | undefined> {
-  if (o.adminPasswordFile) return (await readUserFile(o.adminPasswordFile)).replace(/\r?\n$/, '');
-  if (o.adminPasswordStdin) {
-    if (!ctx.io.readStdin) throw new CliError('no standard input to read the password from', 2, 'USAGE');
-    return (await ctx.io.readStdin()).replace(/\r?\n$/, '');
-  }
-  return undefined;
-}
-
 async function connectionBody(ctx: Context, o: ConnectionOptions) {
-  const password = await adminPassword(ctx, o);
+  const password = await readPassword(ctx, { file: o.adminPasswordFile, stdin: o.adminPasswordStdin });
   return {
     ...(o.name !== undefined ? { name: o.name } : {}),
     ...(o.host !== undefined ? { host: o.host } : {}),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { MAILBOX_STATUSES } from '../../domain/batch-status';
 import { CliError, type ApiClient } from '../client';
-import { action, commaList, examples, query, wholeNumber, type CliIo, type Context } from '../context';
+import { action, commaList, examples, query, readPassword, wholeNumber, type CliIo, type Context } from '../context';
 import { bytes, record, type Colors } from '../output';
 import { watchUser } from '../watch';
 import { statusList } from './batches';
@@ -222,6 +222,43 @@ export function registerUsers(program: Command, io: CliIo): void {
       'mailferry users set alice@contoso.com --large-item-limit 5 --folder-exclude Junk,Trash',
       'mailferry users set alice@contoso.com --start-after 2026-12-24T18:00:00Z',
       'mailferry users set alice@contoso.com --bad-item-limit none',
+    ],
+  );
+
+  examples(
+    userCommand('set-password', "A new password for the mailbox's login, when it changed on the server (AUTH_FAILED)")
+      .option('--destination', "the destination login's password (default: the source's)")
+      .option('--password-file <file>', 'read the password from this file')
+      .option('--password-stdin', 'read the password from standard input')
+      .option('--resume', 'resume the mailbox at once')
+      .addHelpText('after', '\nWithout --password-file or --password-stdin, it asks on the terminal (no echo).\n')
+      .action(
+        action<{
+          batch?: string;
+          destination?: boolean;
+          passwordFile?: string;
+          passwordStdin?: boolean;
+          resume?: boolean;
+        }>(io, async (ctx, o, ref) => {
+          const side = o.destination ? 'destination' : 'source';
+          const password = await readPassword(
+            ctx,
+            { file: o.passwordFile, stdin: o.passwordStdin },
+            `new ${side} password of ${ref}: `,
+          );
+          if (!password) throw new CliError('give the password with --password-file or --password-stdin', 2, 'USAGE');
+          const api = await ctx.api();
+          const user = await findUser(api, ref!, o.batch);
+          const res = await api.request('POST', `/mailboxes/${user.id}/set-password`, {
+            json: { side, password, resume: Boolean(o.resume) },
+          });
+          printResult(ctx, res, res.resumed ? 'set-password and resume' : 'set-password');
+        }),
+      ),
+    [
+      'mailferry users set-password alice@contoso.com --resume',
+      'mailferry users set-password alice@contoso.com --password-file new-password.txt --resume',
+      'mailferry users set-password alice@contoso.com --destination --password-stdin < pw.txt',
     ],
   );
 

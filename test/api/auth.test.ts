@@ -92,7 +92,7 @@ describe('authentication', () => {
     };
     const pathFor = (route: AnyRoute) =>
       route.path
-        .replace(/^\/(batches|endpoints|tokens)\/\{id\}/, (_, kind: string) => {
+        .replace(/^\/(batches|endpoints|tokens|mailboxes)\/\{id\}/, (_, kind: string) => {
           if (route.operationId === 'deleteEndpoint') return `/endpoints/${unusedEndpointId}`;
           return `/${kind}/${ids[kind.replace(/e?s$/, '')]}`;
         })
@@ -121,6 +121,13 @@ describe('authentication', () => {
       completeBatch: undefined,
       syncNowBatch: undefined,
       addMailboxes: { csv },
+      stopMailbox: undefined,
+      startMailbox: undefined,
+      resumeMailbox: undefined,
+      removeMailbox: undefined,
+      moveMailbox: { targetBatch: 'elsewhere' },
+      setMailbox: { badItemLimit: 1 },
+      setMailboxPassword: { password: 'by-viewer' },
       listTokens: undefined,
     };
 

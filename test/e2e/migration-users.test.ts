@@ -58,9 +58,14 @@ afterAll(async () => {
 const api = <T = any>(method: string, path: string, json?: unknown) => product.api.call<T>(method, path, json);
 
 async function cli(...argv: string[]) {
+  return cliWithStdin('', ...argv);
+}
+
+async function cliWithStdin(stdin: string, ...argv: string[]) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
+    readStdin: async () => stdin,
     env: { MAILFERRY_URL: product.api.url, MAILFERRY_TOKEN: product.api.adminToken, HOME: '/nonexistent' },
     stdout: (t) => (stdout += t),
     stderr: (t) => (stderr += t),
@@ -184,6 +189,29 @@ test('each mailbox can be found, stopped, started, set, moved and removed on its
   await expectCopiedOnce('carol@contoso.com');
   await waitForBatch(a.id, (x) => x.synced === 4, 'counted carol as synced');
 
+  // Its password changes on the server: the mailbox says so and fails alone; a new password and resume bring it back.
+  await source.setPassword('carol@contoso.com', 'changed-Pa55');
+  await api('POST', `/batches/${a.id}/sync-now`);
+  const rejected = await waitForBatch(a.id, (x) => x.status === 'SyncedWithErrors', 'Synced with errors');
+  expect(rejected).toMatchObject({ failed: 1, synced: 3 });
+  expect(await userIn('carol@contoso.com', 'Wave A')).toMatchObject({
+    status: 'Failed',
+    lastErrorCode: 'AUTH_FAILED',
+    lastError: expect.stringMatching(/credentials rejected: update the password, then resume/),
+  });
+  const newPassword = await cliWithStdin(
+    'changed-Pa55\n',
+    'users',
+    'set-password',
+    'carol@contoso.com',
+    '--password-stdin',
+    '--resume',
+  );
+  expect(newPassword).toMatchObject({ code: 0, stderr: '' });
+  expect(newPassword.stdout).toMatch(/set-password and resume: accepted; carol@contoso.com is Queued/);
+  await waitForBatch(a.id, (x) => x.status === 'Synced' && x.synced === 4, 'Synced with carol again');
+  expect(product.api.responses.join('\n')).not.toContain('changed-Pa55');
+
   // Set: per-mailbox settings win over the batch's; a StartAfter ahead keeps the mailbox out of passes.
   const later = new Date(Date.now() + 3_600_000).toISOString();
   const set = await cli('users', 'set', 'bob@contoso.com', '--large-item-limit', '5', '--start-after', later);
@@ -226,10 +254,13 @@ test('each mailbox can be found, stopped, started, set, moved and removed on its
     'setMailbox:accepted',
     'moveMailbox:accepted',
     'removeMailbox:accepted',
+    'setMailboxPassword:accepted',
+    'resumeMailbox:accepted',
   ]) {
     expect(entries).toContain(expected);
   }
   const intoB = await api('GET', `/audit?batch=${b.id}&command=moveMailbox`);
+  expect(JSON.stringify(audit.items)).not.toContain('changed-Pa55');
   expect(intoB.items[0]).toMatchObject({
     outcome: 'accepted',
     detail: { email: 'dave@contoso.com', toBatch: 'Wave B' },
