@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { apiRoutes } from '../../api/app';
+import { moveMailboxBody, setMailboxBody } from '../../api/contract/mailboxes';
 import type { Responses } from '../../api/route';
 import { percentageSynced } from '../../domain/batch-counts';
 import {
@@ -361,6 +362,13 @@ export async function startFakeApi(): Promise<FakeApi> {
     if (!MAILBOX_COMMANDS.includes(command)) return void error(res, 404, 'ROUTE_NOT_FOUND', `no command ${command}`);
     const body = (req.body as Record<string, unknown> | undefined) ?? {};
     state.mailboxCommands.push({ mailboxId: mailbox.id, command, body: Object.keys(body).length ? body : null });
+    // The bodies the real routes accept, so a test cannot pass with one the API would refuse.
+    const schema = command === 'move' ? moveMailboxBody : command === 'set' ? setMailboxBody : undefined;
+    const checked = schema?.safeParse(body);
+    if (checked && !checked.success) {
+      violations.push(`${req.method} ${req.path}: the page sent a body the API refuses: ${checked.error.message}`);
+      return void error(res, 400, 'VALIDATION_FAILED', checked.error.message);
+    }
     const allowed = allowedMailboxCommands(batch.status, mailbox.status);
     if (!allowed.includes(command)) {
       return void error(
