@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { errorText } from '../api/api-error';
-import type { MailboxAction, MailboxCommand, MailboxRow } from '../api/types';
+import type { MailboxCommand, MailboxRow } from '../api/types';
 import { useSession } from '../auth/session-context';
 import { commandErrorText } from '../batches/command-error';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -17,7 +17,14 @@ import { routeHref } from '../hooks/use-route';
 import { DownloadCsvButton } from './DownloadCsvButton';
 import { StatusFilter } from '../components/StatusFilter';
 import { MAILBOX_STATUSES } from '../../../domain/batch-status';
-import { ACTION_LABELS, CONFIRMATIONS, isConfirmed, rowCommands, type ConfirmedCommand } from './mailbox-actions';
+import {
+  ACTION_LABELS,
+  CONFIRMATIONS,
+  isConfirmed,
+  rowCommands,
+  type ConfirmedCommand,
+  type SendMailboxAction,
+} from './mailbox-actions';
 import { MailboxActions } from './MailboxActions';
 import { MailboxTable } from './MailboxTable';
 import { MoveMailboxDialog } from './MoveMailboxDialog';
@@ -57,26 +64,28 @@ export function MailboxReportPage({ batchId }: Props) {
 
   const name = batch.data?.name ?? '';
 
-  /** Sends a command for a row; announces and refreshes when accepted, else resolves to the API's words. */
-  async function send(row: MailboxRow, action: MailboxAction, done: string): Promise<string | undefined> {
-    setBusy(true);
-    setNotice(undefined);
-    try {
-      await api.mailboxCommand(row.id, action);
-      setNotice({ text: done });
-      void rows.reload();
-      void batch.reload();
-      return undefined;
-    } catch (error) {
-      return commandErrorText(error) ?? errorText(error);
-    } finally {
-      setBusy(false);
-    }
-  }
+  /** Sends a row's commands; refreshes the rows and the batch once one is accepted. */
+  const sendFor =
+    (row: MailboxRow): SendMailboxAction =>
+    async (action, done) => {
+      setBusy(true);
+      setNotice(undefined);
+      try {
+        await api.mailboxCommand(row.id, action);
+        setNotice({ text: done });
+        void rows.reload();
+        void batch.reload();
+        return undefined;
+      } catch (error) {
+        return commandErrorText(error) ?? errorText(error);
+      } finally {
+        setBusy(false);
+      }
+    };
 
   async function confirmed(row: MailboxRow, command: ConfirmedCommand) {
     setPending(undefined);
-    const problem = await send(row, { command }, `${ACTION_LABELS[command]} requested for ${row.emailAddress}.`);
+    const problem = await sendFor(row)({ command }, `${ACTION_LABELS[command]} requested for ${row.emailAddress}.`);
     if (problem) setNotice({ text: problem, error: true });
   }
 
@@ -177,19 +186,10 @@ export function MailboxReportPage({ batchId }: Props) {
         onConfirm={() => pending && isConfirmed(pending.command) && void confirmed(pending.row, pending.command)}
       />
       {pending?.command === 'move' && (
-        <MoveMailboxDialog
-          batchId={batchId}
-          mailbox={pending.row}
-          onSend={(action, done) => send(pending.row, action, done)}
-          onClose={close}
-        />
+        <MoveMailboxDialog batchId={batchId} mailbox={pending.row} onSend={sendFor(pending.row)} onClose={close} />
       )}
       {pending?.command === 'set' && (
-        <SetMailboxDialog
-          mailbox={pending.row}
-          onSend={(action, done) => send(pending.row, action, done)}
-          onClose={close}
-        />
+        <SetMailboxDialog mailbox={pending.row} onSend={sendFor(pending.row)} onClose={close} />
       )}
     </div>
   );

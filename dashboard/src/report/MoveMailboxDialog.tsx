@@ -1,31 +1,31 @@
 import { useState } from 'react';
-import type { MailboxAction, MailboxRow } from '../api/types';
+import type { MailboxRow } from '../api/types';
 import { useSession } from '../auth/session-context';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { Field } from '../components/Field';
 import { FormDialog } from '../components/FormDialog';
 import { Loading } from '../components/Loading';
 import { usePolling } from '../hooks/use-polling';
-import type { BatchStatus } from '../../../domain/batch-status';
-
-/** Batches a mailbox cannot move to, whatever their endpoints (the API's rule). */
-const CLOSED: readonly BatchStatus[] = ['Completing', 'Completed', 'Removing'];
+import { CLOSED_STATUSES } from '../../../domain/batch-status';
+import type { SendMailboxAction } from './mailbox-actions';
 
 interface Props {
   batchId: string;
   mailbox: MailboxRow;
-  /** Sends the command; resolves to the problem to show, or undefined once it is done. */
-  onSend(action: MailboxAction, done: string): Promise<string | undefined>;
+  onSend: SendMailboxAction;
   onClose(): void;
 }
 
-/** Move…: the target batch, chosen from the batch list. The API refuses one with other endpoints and says so. */
+/**
+ * Move…: the target batch, chosen from the batch list (not one that takes no mailboxes, `CLOSED_STATUSES`). The
+ * API refuses one with other endpoints and says so.
+ */
 export function MoveMailboxDialog({ batchId, mailbox, onSend, onClose }: Props) {
   const { api } = useSession();
   const batches = usePolling(() => api.listBatches({ sort: 'name', order: 'asc', pageSize: 500 }), [api], {
     intervalMs: 0,
   });
-  const targets = (batches.data?.items ?? []).filter((b) => b.id !== batchId && !CLOSED.includes(b.status));
+  const targets = (batches.data?.items ?? []).filter((b) => b.id !== batchId && !CLOSED_STATUSES.includes(b.status));
   const [target, setTarget] = useState('');
   const chosen = targets.find((b) => b.id === target) ?? targets[0];
 

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { MailboxAction, MailboxOverrides, MailboxRow } from '../api/types';
+import type { MailboxOverrides, MailboxRow } from '../api/types';
 import { useSession } from '../auth/session-context';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { describedBy, Field } from '../components/Field';
@@ -7,12 +7,18 @@ import { FormDialog } from '../components/FormDialog';
 import { Loading } from '../components/Loading';
 import { timeZoneName } from '../format';
 import { usePolling } from '../hooks/use-polling';
-import { setBody, setFormFrom, SET_FIELDS, type SetField, type SetForm } from './mailbox-actions';
+import {
+  setBody,
+  setFormFrom,
+  SET_FIELDS,
+  type SendMailboxAction,
+  type SetField,
+  type SetForm,
+} from './mailbox-actions';
 
 interface Props {
   mailbox: MailboxRow;
-  /** Sends the command; resolves to the problem to show, or undefined once it is done. */
-  onSend(action: MailboxAction, done: string): Promise<string | undefined>;
+  onSend: SendMailboxAction;
   onClose(): void;
 }
 

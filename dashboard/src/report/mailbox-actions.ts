@@ -1,4 +1,4 @@
-import type { MailboxOverrides, SetMailboxInput } from '../api/types';
+import type { MailboxAction, MailboxOverrides, SetMailboxInput } from '../api/types';
 import { folders } from '../batches/batch-form-state';
 import { fromLocalInputWithOffset, toLocalInput } from '../format';
 import { MAILBOX_STATUSES, type BatchStatus, type MailboxStatus } from '../../../domain/batch-status';
@@ -25,6 +25,12 @@ export function rowCommands(batch: BatchStatus | undefined, mailbox: string): Ma
   const allowed = allowedMailboxCommands(batch, mailbox as MailboxStatus);
   return MAILBOX_COMMANDS.filter((command) => allowed.includes(command));
 }
+
+/**
+ * Sends a row's command, announcing `done` once accepted; resolves to the words of the API's refusal (for the
+ * dialog to show), or undefined.
+ */
+export type SendMailboxAction = (action: MailboxAction, done: string) => Promise<string | undefined>;
 
 export type ConfirmedCommand = Exclude<MailboxCommand, 'move' | 'set'>;
 
