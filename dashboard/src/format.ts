@@ -52,17 +52,36 @@ export function timeZoneName(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
+const pad = (n: number) => String(Math.abs(n)).padStart(2, '0');
+
+/** `YYYY-MM-DDTHH:mm` in the browser's time zone. */
+function localMinutes(date: Date): string {
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
 /** `<input type="datetime-local">` value (local time) from an ISO instant, and back. */
 export function toLocalInput(value: string | null | undefined): string {
   if (!value) return '';
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return '';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return localMinutes(date);
 }
 
 export function fromLocalInput(value: string): string | null {
   if (!value) return null;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/**
+ * A `datetime-local` value as ISO 8601 in the browser's time zone with its offset (`2026-12-01T12:00:00+05:30`),
+ * so what is sent reads as what the admin typed; null when empty or not a date.
+ */
+export function fromLocalInputWithOffset(value: string): string | null {
+  if (!value) return null;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return null;
+  const offset = -date.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  return `${localMinutes(date)}:${pad(date.getSeconds())}${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
 }

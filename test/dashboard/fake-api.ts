@@ -3,9 +3,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { apiRoutes } from '../../api/app';
+import { moveMailboxBody, setMailboxBody } from '../../api/contract/mailboxes';
 import type { Responses } from '../../api/route';
 import { percentageSynced } from '../../domain/batch-counts';
-import { allowedCommands, BATCH_STATUSES, STATUS_LABELS, type BatchStatus } from '../../domain/batch-status';
+import {
+  allowedCommands,
+  BATCH_STATUSES,
+  STATUS_LABELS,
+  type BatchStatus,
+  type MailboxStatus,
+} from '../../domain/batch-status';
+import { allowedMailboxCommands, MAILBOX_COMMANDS, type MailboxCommand } from '../../domain/mailbox-commands';
 import { ROOT } from './support';
 
 /**
@@ -35,6 +43,20 @@ export interface FakeBatch {
   failed: number;
   /** Fields of `GET /batches/:id` to answer instead of the defaults (times, `temporalUiUrl`, ...). */
   detail?: Record<string, unknown>;
+  /** Its migration users, which the per-mailbox commands change; without them, 25,000 generated ones. */
+  mailboxes?: FakeMailbox[];
+  /** Other endpoints than the rest: a mailbox moved here is refused with `BATCH_ENDPOINTS_DIFFER`. */
+  otherEndpoints?: boolean;
+}
+
+/** A migration user of a batch with `mailboxes`; ids are unique across batches. */
+export interface FakeMailbox {
+  id: string;
+  emailAddress: string;
+  status: MailboxStatus;
+  overrides?: Partial<
+    Record<'startAfter' | 'badItemLimit' | 'largeItemLimit' | 'folderInclude' | 'folderExclude', unknown>
+  >;
 }
 
 export interface FakeState {
@@ -47,6 +69,8 @@ export interface FakeState {
   urls: string[];
   /** Bodies of the PATCH requests, as "path" and body. */
   patches: { path: string; body: unknown }[];
+  /** The per-mailbox commands the page sent (`POST /mailboxes/:id/<command>`), with their bodies (null: none). */
+  mailboxCommands: { mailboxId: string; command: string; body: unknown }[];
   /** Answer every request 401, as after the token was revoked. */
   rejectAll?: boolean;
   /** Faults by route, keyed as in `requests` ("GET /batches", "GET /batches/batch-4/mailboxes"). */
@@ -103,6 +127,7 @@ export async function startFakeApi(): Promise<FakeApi> {
     requests: [],
     urls: [],
     patches: [],
+    mailboxCommands: [],
     faults: {},
   };
   const app = express();
@@ -139,8 +164,8 @@ export async function startFakeApi(): Promise<FakeApi> {
     updatedAt: now,
   };
   const ref = { id: endpoint.id, name: endpoint.name, host: endpoint.host };
-  const error = (res: express.Response, status: number, code: string, message: string) =>
-    res.status(status).json({ error: { code, message, details: {} } });
+  const error = (res: express.Response, status: number, code: string, message: string, details: object = {}) =>
+    res.status(status).json({ error: { code, message, details } });
 
   const violations: string[] = [];
   const api = express.Router();
@@ -258,6 +283,39 @@ export async function startFakeApi(): Promise<FakeApi> {
     lastErrorCode: i % 1000 === 7 ? 'AUTH_FAILED' : null,
     updatedAt: now,
   });
+  const NO_OVERRIDES = {
+    startAfter: null,
+    badItemLimit: null,
+    largeItemLimit: null,
+    folderInclude: null,
+    folderExclude: null,
+  };
+  const row = (m: FakeMailbox) => ({
+    ...user(1),
+    id: m.id,
+    emailAddress: m.emailAddress,
+    userName: m.emailAddress.split('@')[0]!,
+    status: m.status,
+    itemsSynced: m.status === 'Synced' ? 10 : 4,
+  });
+  const findMailbox = (id: string) => {
+    for (const batch of state.batches) {
+      const mailbox = batch.mailboxes?.find((m) => m.id === id);
+      if (mailbox) return { batch, mailbox };
+    }
+    return undefined;
+  };
+  const migrationUser = (batch: FakeBatch, m: FakeMailbox) => ({
+    ...row(m),
+    batch: { id: batch.id, name: batch.name, status: batch.status },
+    overrides: { ...NO_OVERRIDES, ...m.overrides },
+    allowedCommands: allowedMailboxCommands(batch.status, m.status),
+  });
+  api.get('/batches/:id/mailboxes', (req, res, next) => {
+    const own = state.batches.find((b) => b.id === req.params.id)?.mailboxes;
+    if (!own) return next();
+    res.json({ items: own.map(row), total: own.length, page: 1, pageSize: 50 });
+  });
   api.get('/batches/:id/mailboxes', (req, res) => {
     const page = Number(req.query.page ?? 1);
     const pageSize = Number(req.query.pageSize ?? 100);
@@ -290,6 +348,71 @@ export async function startFakeApi(): Promise<FakeApi> {
         pageSize: 500,
       }),
   );
+  api.get('/mailboxes/:id', (req, res) => {
+    const found = findMailbox(req.params.id);
+    if (!found) return void error(res, 404, 'MAILBOX_NOT_FOUND', `no mailbox with id ${req.params.id}`);
+    res.json(migrationUser(found.batch, found.mailbox));
+  });
+  // The per-mailbox commands, checked against the same status table as the real API's and applied at once.
+  api.post('/mailboxes/:id/:command', express.json(), (req, res) => {
+    const found = findMailbox(req.params.id);
+    if (!found) return void error(res, 404, 'MAILBOX_NOT_FOUND', `no mailbox with id ${req.params.id}`);
+    const { batch, mailbox } = found;
+    const command = req.params.command as MailboxCommand;
+    if (!MAILBOX_COMMANDS.includes(command)) return void error(res, 404, 'ROUTE_NOT_FOUND', `no command ${command}`);
+    const body = (req.body as Record<string, unknown> | undefined) ?? {};
+    state.mailboxCommands.push({ mailboxId: mailbox.id, command, body: Object.keys(body).length ? body : null });
+    // The bodies the real routes accept, so a test cannot pass with one the API would refuse.
+    const schema = command === 'move' ? moveMailboxBody : command === 'set' ? setMailboxBody : undefined;
+    const checked = schema?.safeParse(body);
+    if (checked && !checked.success) {
+      violations.push(`${req.method} ${req.path}: the page sent a body the API refuses: ${checked.error.message}`);
+      return void error(res, 400, 'VALIDATION_FAILED', checked.error.message);
+    }
+    const allowed = allowedMailboxCommands(batch.status, mailbox.status);
+    if (!allowed.includes(command)) {
+      return void error(
+        res,
+        409,
+        'MAILBOX_COMMAND_NOT_ALLOWED',
+        `${command} is not allowed for a mailbox that is ${mailbox.status} in a batch that is ${batch.status}`,
+        { status: mailbox.status, batchStatus: batch.status, allowedCommands: allowed },
+      );
+    }
+    const reply = (after: { batch: FakeBatch; mailbox: FakeMailbox } | undefined) =>
+      res.json({ command, outcome: 'accepted', user: after ? migrationUser(after.batch, after.mailbox) : null });
+    const leave = () => (batch.mailboxes = batch.mailboxes!.filter((m) => m !== mailbox));
+    switch (command) {
+      case 'stop':
+        mailbox.status = 'Stopped';
+        return void reply(found);
+      case 'start':
+      case 'resume':
+        mailbox.status = 'Syncing';
+        return void reply(found);
+      case 'remove':
+        leave();
+        return void reply(undefined);
+      case 'set':
+        mailbox.overrides = { ...mailbox.overrides, ...body };
+        return void reply(found);
+      case 'move': {
+        const target = state.batches.find((b) => b.id === body.targetBatch || b.name === body.targetBatch);
+        if (!target) return void error(res, 404, 'BATCH_NOT_FOUND', `no batch ${String(body.targetBatch)}`);
+        if (target.otherEndpoints) {
+          return void error(
+            res,
+            409,
+            'BATCH_ENDPOINTS_DIFFER',
+            `batch ${target.name} moves mail between other endpoints; a mailbox can only move between batches with the same source and destination`,
+          );
+        }
+        leave();
+        (target.mailboxes ??= []).push(mailbox);
+        return void reply({ batch: target, mailbox });
+      }
+    }
+  });
   api.get('/endpoints', (_req, res) => void res.json({ items: [endpoint] }));
   api.get('/endpoints/:id', (_req, res) => void res.json({ ...endpoint, batches: state.endpointBatches }));
   api.use((req, res) => error(res, 404, 'ROUTE_NOT_FOUND', `no route ${req.method} ${req.path}`));

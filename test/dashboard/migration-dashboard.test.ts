@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ACTION_LABELS, rowCommands } from '../../dashboard/src/report/mailbox-actions';
 import { allowedCommands, type BatchCommand, type BatchStatus } from '../../domain/batch-status';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startProduct, type RunningProduct } from '../fixtures/product';
@@ -432,6 +433,30 @@ describe('migration dashboard in the browser', () => {
     const text = await readFile((await download.path())!, 'utf8');
     for (const user of USERS) expect(text).toContain(user.email);
     for (const user of USERS) expect(text).not.toContain(user.password);
+
+    // A row's commands are the status table's for a Synced mailbox of a Synced batch. Set… goes through the real
+    // API and workflow: Bob's own bad item limit, then back to the batch's value (null).
+    const bob = USERS[1]!.email;
+    const bobRow = page.locator(`tr[data-mailbox="${bob}"]`);
+    const labels = (await bobRow.locator('.row-actions button').allTextContents()).map((t) => t.split(' ')[0]);
+    expect(labels).toEqual(rowCommands('Synced', 'Synced').map((c) => ACTION_LABELS[c]));
+    type Users = { items: { overrides: { badItemLimit: number | null } }[] };
+    const ownLimit = `/mailboxes?email=${encodeURIComponent(bob)}`;
+    for (const [own, expected] of [
+      [true, 7],
+      [false, null],
+    ] as const) {
+      await bobRow.getByRole('button', { name: `Set… ${bob}` }).click();
+      const dialog = page.getByRole('dialog', { name: `Settings of ${bob}` });
+      const useBatch = dialog.getByLabel('The batch’s value for bad item limit');
+      await useBatch.waitFor();
+      await useBatch.setChecked(!own);
+      if (own) await dialog.getByLabel('Bad item limit', { exact: true }).fill('7');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByText(`Settings of ${bob} saved.`).waitFor();
+      await apiEventually(ownLimit, (u: Users) => u.items[0]?.overrides.badItemLimit === expected);
+    }
     await page.getByRole('link', { name: /Back to/ }).click();
   });
 
@@ -473,6 +498,12 @@ describe('migration dashboard in the browser', () => {
       }
       expect(await viewer.getByRole('button', { name: 'Refresh' }).isEnabled()).toBe(true);
       await screenshot(viewer, '08-viewer-tablet');
+
+      await viewer.getByRole('link', { name: 'View details' }).click();
+      await viewer.locator(`tr[data-mailbox="${USERS[1]!.email}"]`).waitFor();
+      expect(await viewer.getByRole('columnheader', { name: 'Actions' }).count()).toBe(0);
+      expect(await viewer.locator('.row-actions').count()).toBe(0);
+      await viewer.getByRole('link', { name: /Back to/ }).click();
 
       await viewer.getByRole('link', { name: 'Migration endpoints' }).click();
       await viewer.locator('tr[data-endpoint-name="Source Dovecot"] a').click();

@@ -1,7 +1,9 @@
 import { editInput, EMPTY_FORM, validateForm } from '../../dashboard/src/batches/batch-form-state';
 import { maskCsvLine, splitCsvLine } from '../../dashboard/src/batches/mask-csv-line';
 import { endpointPatch, EMPTY_ENDPOINT } from '../../dashboard/src/endpoints/endpoint-form-state';
+import { fromLocalInputWithOffset } from '../../dashboard/src/format';
 import { parseRoute, routeHref, type Route } from '../../dashboard/src/hooks/routes';
+import { rowCommands, setBody, setFormFrom } from '../../dashboard/src/report/mailbox-actions';
 
 /** The dashboard's pure logic: what it sends, what it shows of a CSV line, and its routes. */
 
@@ -69,6 +71,59 @@ describe('endpoint form', () => {
       security: 'starttls',
     });
     expect(endpointPatch({ ...original, adminUser: '' }, original)).toEqual({ adminUser: null });
+  });
+});
+
+describe('per-mailbox actions', () => {
+  it('offers a row what the status table allows, in one order, and nothing for a status it does not know', () => {
+    expect(rowCommands('Syncing', 'Syncing')).toEqual(['stop', 'remove', 'move', 'set']);
+    expect(rowCommands('Syncing', 'Stopped')).toEqual(['start', 'resume', 'remove', 'move', 'set']);
+    expect(rowCommands('Stopping', 'Synced')).toEqual([]);
+    expect(rowCommands('Completed', 'Completed')).toEqual(['remove']);
+    expect(rowCommands(undefined, 'Synced')).toEqual([]);
+    expect(rowCommands('Syncing', 'Unheard-of')).toEqual([]);
+  });
+
+  it('sends StartAfter in the browser’s zone with its offset, naming the same instant', () => {
+    const sent = fromLocalInputWithOffset('2026-12-24T09:30');
+    expect(sent).toMatch(/^2026-12-24T09:30:00[+-]\d{2}:\d{2}$/);
+    expect(new Date(sent!).getTime()).toBe(new Date('2026-12-24T09:30').getTime());
+    expect(fromLocalInputWithOffset('')).toBeNull();
+  });
+
+  const none = { startAfter: null, badItemLimit: null, largeItemLimit: null, folderInclude: null, folderExclude: null };
+
+  it('sends only the settings that changed, with null for the batch’s value', () => {
+    const initial = setFormFrom({ ...none, badItemLimit: 5, folderExclude: ['Junk', 'Trash'] });
+    expect(setBody(initial, initial)).toEqual({ body: {}, errors: {} });
+    const respaced = { ...initial, folderExclude: { useBatch: false, value: 'Junk ,Trash' } };
+    expect(setBody(initial, respaced).body).toEqual({});
+    const changed = {
+      ...initial,
+      badItemLimit: { useBatch: true, value: '5' },
+      largeItemLimit: { useBatch: false, value: '3' },
+      folderInclude: { useBatch: false, value: 'INBOX, Projects/2026' },
+    };
+    expect(setBody(initial, changed)).toEqual({
+      body: { badItemLimit: null, largeItemLimit: 3, folderInclude: ['INBOX', 'Projects/2026'] },
+      errors: {},
+    });
+  });
+
+  it('leaves a StartAfter alone unless it changes, and names what cannot be sent', () => {
+    const initial = setFormFrom({ ...none, startAfter: '2026-12-24T09:30:45.000Z' });
+    expect(setBody(initial, initial).body).toEqual({});
+    const wrong = {
+      ...initial,
+      startAfter: { useBatch: false, value: '' },
+      badItemLimit: { useBatch: false, value: '-1' },
+      largeItemLimit: { useBatch: false, value: '1000001' },
+    };
+    expect(Object.keys(setBody(initial, wrong).errors).sort()).toEqual([
+      'badItemLimit',
+      'largeItemLimit',
+      'startAfter',
+    ]);
   });
 });
 

@@ -27,6 +27,7 @@ function sourcesTime(): number {
     statSync(join(DASHBOARD, 'index.html')).mtimeMs,
     statSync(join(DASHBOARD, 'vite.config.mts')).mtimeMs,
     statSync(join(ROOT, 'domain', 'batch-status.ts')).mtimeMs,
+    statSync(join(ROOT, 'domain', 'mailbox-commands.ts')).mtimeMs,
   );
 }
 

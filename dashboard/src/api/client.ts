@@ -7,8 +7,11 @@ import type {
   ConnectionTestResult,
   Endpoint,
   EndpointInput,
+  MailboxAction,
+  MailboxCommandReply,
   MailboxRow,
   Me,
+  MigrationUser,
   Page,
   ProgressPoint,
   SkippedItem,
@@ -137,6 +140,17 @@ export class ApiClient {
       { pageSize: 500 },
     );
     return body.items;
+  }
+
+  /** One migration user with its own settings (`overrides`), e.g. to fill the Set form. */
+  migrationUser(mailboxId: string): Promise<MigrationUser> {
+    return this.json('GET', `/mailboxes/${encodeURIComponent(mailboxId)}`);
+  }
+
+  /** A per-mailbox command; move and set send their body, the others none. */
+  mailboxCommand(mailboxId: string, action: MailboxAction): Promise<MailboxCommandReply> {
+    const body = 'body' in action ? action.body : undefined;
+    return this.json('POST', `/mailboxes/${encodeURIComponent(mailboxId)}/${action.command}`, body);
   }
 
   /** The report as CSV; fetched with the token (a plain link could not send it) and handed over as a Blob. */

@@ -7,14 +7,20 @@ import type { z } from 'zod';
 import type { batchDetailSchema, batchListItem, createBatchBody, editBatchBody } from '../../../api/contract/batches';
 import type { endpointSchema, testResultSchema } from '../../../api/contract/endpoints';
 import type {
+  mailboxCommandReply,
+  mailboxOverridesSchema,
   mailboxSchema,
+  migrationUserSchema,
+  moveMailboxBody,
   progressSchema,
+  setMailboxBody,
   skippedItemSchema,
   statisticsSchema,
 } from '../../../api/contract/mailboxes';
 import type { BatchCommand, BatchStatus, MailboxStatus } from '../../../domain/batch-status';
+import type { MailboxCommand } from '../../../domain/mailbox-commands';
 
-export type { BatchCommand, BatchStatus, MailboxStatus };
+export type { BatchCommand, BatchStatus, MailboxCommand, MailboxStatus };
 
 /** GET /me */
 export interface Me {
@@ -50,6 +56,22 @@ export type BatchEditInput = z.input<typeof editBatchBody>;
 export type MailboxRow = z.output<typeof mailboxSchema>;
 
 export type SkippedItem = z.output<typeof skippedItemSchema>;
+
+/** GET /mailboxes/:id: the report row with its batch, its own settings and the commands it allows now. */
+export type MigrationUser = z.output<typeof migrationUserSchema>;
+
+export type MailboxOverrides = z.output<typeof mailboxOverridesSchema>;
+
+/** POST /mailboxes/:id/set body: only the fields given change; null puts one back to the batch's value. */
+export type SetMailboxInput = z.input<typeof setMailboxBody>;
+
+/** A per-mailbox command with its body: `POST /mailboxes/:id/<command>`. */
+export type MailboxAction =
+  | { command: Exclude<MailboxCommand, 'move' | 'set'> }
+  | { command: 'move'; body: z.input<typeof moveMailboxBody> }
+  | { command: 'set'; body: SetMailboxInput };
+
+export type MailboxCommandReply = z.output<typeof mailboxCommandReply>;
 
 /** One sample of GET /batches/:id/progress */
 export type ProgressPoint = z.output<typeof progressSchema>['items'][number];

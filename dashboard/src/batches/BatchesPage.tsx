@@ -4,6 +4,7 @@ import { useSession } from '../auth/session-context';
 import { EmptyState } from '../components/EmptyState';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { Loading } from '../components/Loading';
+import { NoticeArea, type Notice } from '../components/NoticeArea';
 import { Pager } from '../components/Pager';
 import type { SortOrder } from '../components/SortHeader';
 import { formatTime } from '../format';
@@ -32,7 +33,7 @@ export function BatchesPage({ selectedId }: Props) {
   const [order, setOrder] = useState<SortOrder>('desc');
   const [page, setPage] = useState(1);
   const [refreshKey, setRefreshKey] = useState(0);
-  const [notice, setNotice] = useState<{ text: string; error?: boolean } | undefined>();
+  const [notice, setNotice] = useState<Notice | undefined>();
 
   const statistics = usePolling(() => api.statistics(), [api], { refreshKey });
   const list = usePolling(
@@ -79,21 +80,7 @@ export function BatchesPage({ selectedId }: Props) {
         }}
         onError={(text) => setNotice({ text, error: true })}
       />
-      <div className="notice-area" aria-live="polite">
-        {notice && (
-          <p className={`message ${notice.error ? 'message-error' : 'message-info'}`}>
-            {notice.text}
-            <button
-              type="button"
-              className="link-button"
-              onClick={() => setNotice(undefined)}
-              aria-label="Dismiss message"
-            >
-              ×
-            </button>
-          </p>
-        )}
-      </div>
+      <NoticeArea notice={notice} onDismiss={() => setNotice(undefined)} />
 
       <div className="split">
         <section className="list-pane" aria-labelledby="list-title" aria-busy={list.loading}>

@@ -51,7 +51,8 @@ export function formFromBatch(batch: BatchDetail): BatchFormState {
   };
 }
 
-function folders(text: string): string[] {
+/** A folder list as typed: one per line or comma-separated, blanks dropped. */
+export function folders(text: string): string[] {
   return text
     .split(/\n|,/)
     .map((folder) => folder.trim())

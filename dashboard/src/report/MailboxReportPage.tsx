@@ -1,9 +1,13 @@
 import { useState } from 'react';
-import type { MailboxRow } from '../api/types';
+import { errorText } from '../api/api-error';
+import type { MailboxCommand, MailboxRow } from '../api/types';
 import { useSession } from '../auth/session-context';
+import { commandErrorText } from '../batches/command-error';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { EmptyState } from '../components/EmptyState';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { Loading } from '../components/Loading';
+import { NoticeArea, type Notice } from '../components/NoticeArea';
 import { Pager } from '../components/Pager';
 import { StatusBadge } from '../components/StatusBadge';
 import { timeZoneName } from '../format';
@@ -13,7 +17,18 @@ import { routeHref } from '../hooks/use-route';
 import { DownloadCsvButton } from './DownloadCsvButton';
 import { StatusFilter } from '../components/StatusFilter';
 import { MAILBOX_STATUSES } from '../../../domain/batch-status';
+import {
+  ACTION_LABELS,
+  CONFIRMATIONS,
+  isConfirmed,
+  rowCommands,
+  type ConfirmedCommand,
+  type SendMailboxAction,
+} from './mailbox-actions';
+import { MailboxActions } from './MailboxActions';
 import { MailboxTable } from './MailboxTable';
+import { MoveMailboxDialog } from './MoveMailboxDialog';
+import { SetMailboxDialog } from './SetMailboxDialog';
 import { SkippedItems } from './SkippedItems';
 
 const MAILBOX_STATUS_OPTIONS = MAILBOX_STATUSES.map((status) => ({ value: status, label: status }));
@@ -24,14 +39,20 @@ interface Props {
   batchId: string;
 }
 
-/** The seed's "View details": the migration users status report of one batch, paged on the server. */
+/**
+ * The seed's "View details": the migration users status report of one batch, paged on the server. Admins get each
+ * row's per-mailbox commands that the status table allows now (from the batch's status and the row's).
+ */
 export function MailboxReportPage({ batchId }: Props) {
-  const { api } = useSession();
+  const { api, canMutate } = useSession();
   const [status, setStatus] = useState('');
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(1);
   const [pageSize, setPageSize] = useState(50);
   const [skippedOf, setSkippedOf] = useState<MailboxRow | undefined>();
+  const [pending, setPending] = useState<{ row: MailboxRow; command: MailboxCommand } | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<Notice | undefined>();
   const query = useDebounced(search.trim(), 300);
 
   const batch = usePolling(() => api.getBatch(batchId), [api, batchId]);
@@ -42,6 +63,34 @@ export function MailboxReportPage({ batchId }: Props) {
   );
 
   const name = batch.data?.name ?? '';
+
+  /** Sends a row's commands; refreshes the rows and the batch once one is accepted. */
+  const sendFor =
+    (row: MailboxRow): SendMailboxAction =>
+    async (action, done) => {
+      setBusy(true);
+      setNotice(undefined);
+      try {
+        await api.mailboxCommand(row.id, action);
+        setNotice({ text: done });
+        void rows.reload();
+        void batch.reload();
+        return undefined;
+      } catch (error) {
+        return commandErrorText(error) ?? errorText(error);
+      } finally {
+        setBusy(false);
+      }
+    };
+
+  async function confirmed(row: MailboxRow, command: ConfirmedCommand) {
+    setPending(undefined);
+    const problem = await sendFor(row)({ command }, `${ACTION_LABELS[command]} requested for ${row.emailAddress}.`);
+    if (problem) setNotice({ text: problem, error: true });
+  }
+
+  const close = () => setPending(undefined);
+  const confirm = pending && isConfirmed(pending.command) ? CONFIRMATIONS[pending.command] : undefined;
   return (
     <div className="report-page">
       <nav aria-label="Breadcrumb" className="breadcrumb">
@@ -52,6 +101,7 @@ export function MailboxReportPage({ batchId }: Props) {
         {batch.data && <StatusBadge status={batch.data.status} label={batch.data.statusLabel} />}
       </div>
       <ErrorMessage error={batch.error} title="Batch" />
+      <NoticeArea notice={notice} onDismiss={() => setNotice(undefined)} />
 
       <div className="list-toolbar" role="search">
         <div className="inline-field">
@@ -103,7 +153,22 @@ export function MailboxReportPage({ batchId }: Props) {
       )}
       {rows.data && rows.data.items.length > 0 && (
         <section className="list-pane" aria-label="Migration users" aria-busy={rows.loading}>
-          <MailboxTable rows={rows.data.items} onShowSkipped={setSkippedOf} />
+          <MailboxTable
+            rows={rows.data.items}
+            onShowSkipped={setSkippedOf}
+            actions={
+              canMutate
+                ? (row) => (
+                    <MailboxActions
+                      row={row}
+                      commands={rowCommands(batch.data?.status, row.status)}
+                      busy={busy}
+                      onChoose={(command) => setPending({ row, command })}
+                    />
+                  )
+                : undefined
+            }
+          />
           <Pager page={page} pageSize={pageSize} total={rows.data.total} label="Migration users" onPage={setPage} />
           <p className="muted small">
             Times are in your time zone, {timeZoneName()}. The list refreshes every few seconds.
@@ -111,6 +176,21 @@ export function MailboxReportPage({ batchId }: Props) {
         </section>
       )}
       {skippedOf && <SkippedItems batchId={batchId} mailbox={skippedOf} onClose={() => setSkippedOf(undefined)} />}
+      <ConfirmDialog
+        open={Boolean(confirm)}
+        title={confirm?.title ?? ''}
+        message={pending && confirm ? confirm.message(pending.row.emailAddress) : ''}
+        confirmLabel={confirm?.button ?? 'OK'}
+        danger={confirm?.danger}
+        onCancel={close}
+        onConfirm={() => pending && isConfirmed(pending.command) && void confirmed(pending.row, pending.command)}
+      />
+      {pending?.command === 'move' && (
+        <MoveMailboxDialog batchId={batchId} mailbox={pending.row} onSend={sendFor(pending.row)} onClose={close} />
+      )}
+      {pending?.command === 'set' && (
+        <SetMailboxDialog mailbox={pending.row} onSend={sendFor(pending.row)} onClose={close} />
+      )}
     </div>
   );
 }

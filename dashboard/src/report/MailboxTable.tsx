@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { MailboxRow } from '../api/types';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatBytes, formatCount, formatDateTime } from '../format';
@@ -5,10 +6,12 @@ import { formatBytes, formatCount, formatDateTime } from '../format';
 interface Props {
   rows: MailboxRow[];
   onShowSkipped(row: MailboxRow): void;
+  /** A row's command buttons; without it (a viewer) the table has no Actions column. */
+  actions?: (row: MailboxRow) => ReactNode;
 }
 
-/** One line per migration user: status, items synced and skipped, size, last sync, error. */
-export function MailboxTable({ rows, onShowSkipped }: Props) {
+/** One line per migration user: status, items synced and skipped, size, last sync, error, and its actions. */
+export function MailboxTable({ rows, onShowSkipped, actions }: Props) {
   return (
     <div className="table-scroll">
       <table className="data-table mailbox-table">
@@ -28,6 +31,7 @@ export function MailboxTable({ rows, onShowSkipped }: Props) {
             </th>
             <th scope="col">Last synced</th>
             <th scope="col">Error</th>
+            {actions && <th scope="col">Actions</th>}
           </tr>
         </thead>
         <tbody>
@@ -59,6 +63,7 @@ export function MailboxTable({ rows, onShowSkipped }: Props) {
               <td className="num">{formatBytes(row.bytesSynced)}</td>
               <td>{formatDateTime(row.lastSyncedAt)}</td>
               <td className="error-cell">{row.lastError ?? ''}</td>
+              {actions && <td>{actions(row)}</td>}
             </tr>
           ))}
         </tbody>
