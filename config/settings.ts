@@ -1,22 +1,18 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { LifecyclePolicy } from '../domain/batch-workflow-input';
+import { DURATION_EXAMPLE, parseDuration } from '../domain/duration';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
-
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** A duration such as `24h`, `60d`, `90s` or `1500ms`, in milliseconds. */
 const duration = z
   .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 24h, 60d or 90s')
-  .transform((text) => {
-    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text)!;
-    return Number(amount) * DURATION_UNITS[unit as keyof typeof DURATION_UNITS];
-  });
+  .refine((text) => parseDuration(text) !== null, DURATION_EXAMPLE)
+  .transform((text) => parseDuration(text)!);
 
 /** MAILFERRY_AUDIT_RETENTION's default: a year of audit entries. */
-export const DEFAULT_AUDIT_RETENTION_MS = 365 * DURATION_UNITS.d;
+export const DEFAULT_AUDIT_RETENTION_MS = 365 * 86_400_000;
 
 /** Below this a pool cannot serve a sync's checkpoint write beside a progress write and a lease renewal. */
 const MIN_POOL_SIZE = 4;
