@@ -10,6 +10,7 @@ import {
   startAuditRetention,
   type RunningApi,
 } from '../api';
+import { createSmtpMailer } from '../mail/smtp';
 import { createMailboxLocks, type MailboxLocks } from '../db/mailbox-locks';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
@@ -93,6 +94,7 @@ export async function runWorker(
     taskQueue: settings.taskQueue,
     ...foundation.worker(),
     secretBox: foundation.secretBox,
+    ...(settings.smtp ? { mailer: createSmtpMailer(settings.smtp) } : {}),
     maxConcurrentActivityTaskExecutions: settings.worker.activitySlots,
     identity,
   });

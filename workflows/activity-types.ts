@@ -1,4 +1,5 @@
 import type { createBatchActivities } from '../activities/batch-activities';
+import type { createReportActivities } from '../activities/batch-reports';
 import type { createSyncMailboxActivities } from '../activities/sync-mailbox';
 
 export type { SyncMailboxInput, SyncMailboxResult } from '../activities/sync-mailbox';
@@ -7,3 +8,6 @@ export type { SyncMailboxInput, SyncMailboxResult } from '../activities/sync-mai
 export type SyncActivities = Pick<ReturnType<typeof createSyncMailboxActivities>, 'syncMailbox'>;
 
 export type BatchActivities = ReturnType<typeof createBatchActivities>;
+
+/** The e-mailed reports (activities/batch-reports.ts). */
+export type ReportActivities = ReturnType<typeof createReportActivities>;

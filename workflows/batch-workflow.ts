@@ -45,6 +45,7 @@ import {
   type QueuedCommand,
 } from '../domain/batch-workflow-input';
 import { initialState, isoOrNull, nextDeadline, parseTime, remember, snapshot } from './batch-state';
+import { startBatchReports } from './batch-reports';
 import { runPass } from './sync-pass';
 
 const batchActivities = proxyActivities<BatchActivities>({
@@ -80,6 +81,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   const policy = { ...DEFAULT_POLICY, ...input.policy };
   const syncActivities = syncActivitiesFor(policy);
   const s = input.carried ?? initialState(input, Date.now());
+  const reports = startBatchReports(input, s);
   const audit: AuditEntry[] = [];
   let dirty = input.carried === undefined;
 
@@ -171,6 +173,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     s.status = status;
     s.statusSince = Date.now();
     dirty = true;
+    reports.statusChanged(status);
   };
 
   const describe = (): void => {
@@ -229,6 +232,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       };
     }
     dirty = true;
+    reports.edited(edit);
     try {
       await batchActivities.applyEdit({ batchId: input.batchId, edit });
     } catch (err) {

@@ -67,3 +67,42 @@ test('audit entries are kept a year unless MAILFERRY_AUDIT_RETENTION says otherw
   expect(loadSettings({ MAILFERRY_AUDIT_RETENTION: '30d' }).auditRetentionMs).toBe(30 * 86_400_000);
   expect(() => loadSettings({ MAILFERRY_AUDIT_RETENTION: 'forever' })).toThrow(/MAILFERRY_AUDIT_RETENTION/);
 });
+
+test('MAILFERRY_SMTP_URL gives the reports their server; its problems are named without echoing the password', () => {
+  expect(loadSettings({}).smtp).toBeUndefined();
+  expect(
+    loadSettings({
+      MAILFERRY_SMTP_URL: 'smtps://reports%40contoso.com:p%3Ass@smtp.contoso.com',
+      MAILFERRY_SMTP_FROM: 'mailferry@contoso.com',
+    }).smtp,
+  ).toEqual({
+    host: 'smtp.contoso.com',
+    port: 465,
+    secure: true,
+    user: 'reports@contoso.com',
+    password: 'p:ss',
+    from: 'mailferry@contoso.com',
+  });
+  expect(
+    loadSettings({ MAILFERRY_SMTP_URL: 'smtp://relay.internal:2525', MAILFERRY_SMTP_FROM: 'm@contoso.com' }).smtp,
+  ).toEqual({ host: 'relay.internal', port: 2525, secure: false, from: 'm@contoso.com' });
+
+  const password = 'Sup3r-Secret-Smtp';
+  const refusals: [NodeJS.ProcessEnv, RegExp][] = [
+    [{ MAILFERRY_SMTP_URL: `https://u:${password}@smtp.contoso.com` }, /must start with smtp:\/\/ or smtps:\/\//],
+    [{ MAILFERRY_SMTP_URL: `smtp://u:${password}@smtp.contoso.com` }, /MAILFERRY_SMTP_FROM .* is required/],
+    [{ MAILFERRY_SMTP_URL: `smtp://u:${password}@smtp.contoso.com`, MAILFERRY_SMTP_FROM: 'nobody' }, /not an e-mail/],
+    [{ MAILFERRY_SMTP_URL: `smtp:u:${password} @`, MAILFERRY_SMTP_FROM: 'm@contoso.com' }, /MAILFERRY_SMTP_URL/],
+    [{ MAILFERRY_SMTP_FROM: 'm@contoso.com' }, /MAILFERRY_SMTP_URL is not/],
+  ];
+  for (const [env, message] of refusals) {
+    let error: Error | undefined;
+    try {
+      loadSettings(env);
+    } catch (err) {
+      error = err as Error;
+    }
+    expect(error?.message).toMatch(message);
+    expect(error?.message).not.toContain(password);
+  }
+});

@@ -1,6 +1,12 @@
 import type { AuditEntry, BatchStatusRecord, MailboxFailure } from '../../activities/batch-activities';
 import type { BatchEdit, MailboxCounts, PassKind } from '../../domain/batch-messages';
-import type { BatchActivities, SyncActivities, SyncMailboxInput } from '../../workflows/activity-types';
+import type { ReportRequest } from '../../domain/batch-reports';
+import type {
+  BatchActivities,
+  ReportActivities,
+  SyncActivities,
+  SyncMailboxInput,
+} from '../../workflows/activity-types';
 
 type FakeStatus = 'Queued' | 'Syncing' | 'Synced' | 'Failed' | 'Stopped' | 'Completed';
 
@@ -16,6 +22,9 @@ export class FakeActivities {
   readonly syncCalls: SyncMailboxInput[] = [];
   readonly failing = new Set<string>();
   readonly edits: BatchEdit[] = [];
+  /** Every call of sendBatchReport, retries included; `reportFailures` makes the next that many fail. */
+  readonly reportCalls: ReportRequest[] = [];
+  reportFailures = 0;
   removed = false;
   private readonly gates = new Map<string, { promise: Promise<void>; open: () => void }>();
 
@@ -120,7 +129,21 @@ export class FakeActivities {
     };
   }
 
-  activities(): BatchActivities & SyncActivities {
-    return { ...this.batch(), ...this.sync() };
+  reports(): ReportActivities {
+    return {
+      sendBatchReport: async ({ batchId: _batchId, ...report }) => {
+        this.reportCalls.push(report);
+        await this.gate('sendBatchReport');
+        if (this.reportFailures > 0) {
+          this.reportFailures--;
+          throw new Error('550 5.1.1 recipient rejected');
+        }
+        return 'sent';
+      },
+    };
+  }
+
+  activities(): BatchActivities & SyncActivities & ReportActivities {
+    return { ...this.batch(), ...this.sync(), ...this.reports() };
   }
 }
