@@ -33,7 +33,7 @@ export function createReportActivities({ pool, mailer }: { pool: Pool; mailer?: 
       if (!batch || batch.skip_reports || batch.notification_emails.length === 0) return 'skipped';
       if (!mailer) {
         const message = 'the batch lists notificationEmails but MAILFERRY_SMTP_URL is not set on the worker';
-        await recordBatchReportError(pool, batch.id, message);
+        await recordBatchReportError(pool, batch.id, `SMTP_NOT_CONFIGURED: ${message}`);
         throw ApplicationFailure.nonRetryable(message, 'SMTP_NOT_CONFIGURED');
       }
       const recipients = batch.notification_emails;

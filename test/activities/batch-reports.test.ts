@@ -106,4 +106,6 @@ test('skipReports, no recipients, or no SMTP server: nothing is sent', async () 
     type: 'SMTP_NOT_CONFIGURED',
     nonRetryable: true,
   });
+  const { rows } = await db.pool.query('select last_report_error from batches where id = $1', [batchId]);
+  expect(rows[0].last_report_error).toMatch(/^SMTP_NOT_CONFIGURED: .*MAILFERRY_SMTP_URL/);
 });
