@@ -66,7 +66,7 @@ export default tseslint.config(
               message: 'no Node built-ins in workflow code',
             },
             {
-              group: ['../activities/*', '../imap/*', '../api/*', '../db/*'],
+              group: ['../activities/*', '../imap/*', '../mail/*', '../api/*', '../db/*'],
               message: 'import activities as types only',
               allowTypeImports: true,
             },

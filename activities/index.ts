@@ -1,8 +1,10 @@
 import type { Pool } from 'pg';
 import type { MailboxLocks } from '../db/mailbox-locks';
+import type { Mailer } from '../mail/smtp';
 import type { Logger } from '../observability/logger';
 import type { SecretBox } from '../secrets/secret-box';
 import { createBatchActivities } from './batch-activities';
+import { createReportActivities } from './batch-reports';
 import { createMailboxCommandActivities } from './mailbox-commands';
 import { createSyncMailboxActivities } from './sync-mailbox';
 
@@ -14,12 +16,15 @@ export interface ActivityDeps {
   logger: Logger;
   /** Minimum time between progress writes of a running mailbox sync. */
   progressIntervalMs?: number;
+  /** Sends the e-mailed reports; absent when no SMTP server is configured. */
+  mailer?: Mailer;
 }
 
 /** Every activity the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createBatchActivities({ pool: deps.pool }),
+    ...createReportActivities(deps),
     ...createSyncMailboxActivities(deps),
     ...createMailboxCommandActivities(deps),
   };

@@ -5,6 +5,7 @@ import { countMailboxes } from '../db/mailbox-counts';
 import type { Queryable } from '../db/transaction';
 import { percentageSynced } from '../domain/batch-counts';
 import { allowedCommands, STATUS_LABELS } from '../domain/batch-status';
+import { formatDuration } from '../domain/duration';
 import type { BatchSnapshot } from '../domain/batch-messages';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
@@ -75,6 +76,11 @@ export async function batchDetail(deps: ApiDeps, row: BatchRow, snapshot: BatchS
     folderInclude: row.folder_include,
     folderExclude: row.folder_exclude,
     deleteOnDestination: row.delete_on_destination,
+    notificationEmails: row.notification_emails,
+    reportInterval: formatDuration(Number(row.report_interval_ms)),
+    skipReports: row.skip_reports,
+    lastReportAt: iso(row.last_report_at),
+    lastReportError: row.last_report_error,
     sourceEndpoint: source,
     destinationEndpoint: destination,
     associatedEndpoints: [source, destination],

@@ -2,22 +2,18 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { LifecyclePolicy } from '../domain/batch-workflow-input';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger';
+import { DURATION_EXAMPLE, parseDuration } from '../domain/duration';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
-
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** A duration such as `24h`, `60d`, `90s` or `1500ms`, in milliseconds. */
 const duration = z
   .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 24h, 60d or 90s')
-  .transform((text) => {
-    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text)!;
-    return Number(amount) * DURATION_UNITS[unit as keyof typeof DURATION_UNITS];
-  });
+  .refine((text) => parseDuration(text) !== null, DURATION_EXAMPLE)
+  .transform((text) => parseDuration(text)!);
 
 /** MAILFERRY_AUDIT_RETENTION's default: a year of audit entries. */
-export const DEFAULT_AUDIT_RETENTION_MS = 365 * DURATION_UNITS.d;
+export const DEFAULT_AUDIT_RETENTION_MS = 365 * 86_400_000;
 
 /** Below this a pool cannot serve a sync's checkpoint write beside a progress write and a lease renewal. */
 const MIN_POOL_SIZE = 4;
@@ -76,6 +72,9 @@ const schema = z
     MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: duration
       .refine((ms) => ms >= 10_000, 'at least 10s (a live sync heartbeats every 5 s)')
       .optional(),
+    /** smtp://user:pass@host:port or smtps://…: where the batches' reports are sent (never echoed in an error). */
+    MAILFERRY_SMTP_URL: z.string().optional(),
+    MAILFERRY_SMTP_FROM: z.string().optional(),
   })
   .refine((e) => !e.TEMPORAL_TLS_CERT_FILE === !e.TEMPORAL_TLS_KEY_FILE, {
     message:
@@ -150,6 +149,23 @@ export interface Settings {
   apiPoolSize: number;
   /** Audit entries older than this are deleted (MAILFERRY_AUDIT_RETENTION, default 365d), in milliseconds. */
   auditRetentionMs: number;
+  /** The SMTP server of the e-mailed reports (MAILFERRY_SMTP_URL, MAILFERRY_SMTP_FROM); unset: none are sent. */
+  smtp?: SmtpSettings;
+}
+
+/**
+ * Where reports are sent. The password is here only in the worker's memory: it reaches nodemailer and nothing
+ * else (never a workflow input, a log line or an API reply).
+ */
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  /** smtps: TLS from the first byte (default port 465); smtp: STARTTLS when the server offers it (587). */
+  secure: boolean;
+  user?: string;
+  password?: string;
+  /** The From address of every report. */
+  from: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -159,6 +175,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new Error(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  const smtp = smtpSettings(e.MAILFERRY_SMTP_URL, e.MAILFERRY_SMTP_FROM);
   const dataDir = path.resolve(e.MAILFERRY_DATA_DIR);
   const syncs = e.MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS;
   return {
@@ -208,6 +225,43 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     apiPoolSize: e.MAILFERRY_API_DB_POOL_SIZE,
     auditRetentionMs: e.MAILFERRY_AUDIT_RETENTION ?? DEFAULT_AUDIT_RETENTION_MS,
+    ...(smtp ? { smtp } : {}),
+  };
+}
+
+const fromAddress = z.email();
+
+/**
+ * MAILFERRY_SMTP_URL and MAILFERRY_SMTP_FROM, checked together. A problem is named without the URL itself, which
+ * holds the password.
+ */
+function smtpSettings(url: string | undefined, from: string | undefined): SmtpSettings | undefined {
+  const invalid = (problem: string) => new Error(`invalid configuration: ${problem}`);
+  if (url === undefined || url === '') {
+    if (from) throw invalid('MAILFERRY_SMTP_FROM is set but MAILFERRY_SMTP_URL is not');
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid('MAILFERRY_SMTP_URL is not a URL (expected smtp://user:password@host:port or smtps://…)');
+  }
+  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') {
+    throw invalid(`MAILFERRY_SMTP_URL must start with smtp:// or smtps:// (not ${parsed.protocol.slice(0, 20)}//)`);
+  }
+  if (!parsed.hostname) throw invalid('MAILFERRY_SMTP_URL names no host');
+  if (parsed.password && !parsed.username) throw invalid('MAILFERRY_SMTP_URL has a password but no user name');
+  if (!from) throw invalid("MAILFERRY_SMTP_FROM (the reports' From address) is required with MAILFERRY_SMTP_URL");
+  if (!fromAddress.safeParse(from).success) throw invalid('MAILFERRY_SMTP_FROM is not an e-mail address');
+  const secure = parsed.protocol === 'smtps:';
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+    secure,
+    ...(parsed.username ? { user: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    from,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { BatchEdit, BatchSnapshot } from '../domain/batch-messages';
+import { DEFAULT_REPORT_INTERVAL_MS } from '../domain/batch-reports';
 import type { BatchStatus } from '../domain/batch-status';
 import { MAILBOX_COUNT_COLUMNS } from './mailbox-counts';
 import { withTransaction, type Queryable } from './transaction';
@@ -30,6 +31,14 @@ export interface BatchRow {
   delete_on_destination: boolean;
   last_error: string | null;
   updated_at: Date;
+  /** Who receives the batch's e-mailed reports (0004). */
+  notification_emails: string[];
+  /** Time between summary reports while the batch syncs (bigint: a string). */
+  report_interval_ms: string;
+  skip_reports: boolean;
+  /** Why the last report could not be sent; cleared by the next one that goes out. */
+  last_report_error: string | null;
+  last_report_at: Date | null;
 }
 
 /** The fields of a batch's row that its workflow owns, written on every status change (the read model). */
@@ -117,6 +126,9 @@ export async function applyBatchEdit(db: Queryable, batchId: string, e: BatchEdi
        folder_include = coalesce($7, folder_include),
        folder_exclude = coalesce($8, folder_exclude),
        delete_on_destination = coalesce($9, delete_on_destination),
+       notification_emails = coalesce($15, notification_emails),
+       report_interval_ms = coalesce($16, report_interval_ms),
+       skip_reports = coalesce($17, skip_reports),
        updated_at = now()
      where id = $1`,
     [
@@ -134,6 +146,9 @@ export async function applyBatchEdit(db: Queryable, batchId: string, e: BatchEdi
       e.completeAfter !== undefined,
       e.completeAfter ?? null,
       e.autoComplete ?? null,
+      e.notificationEmails ?? null,
+      e.reportIntervalMs ?? null,
+      e.skipReports ?? null,
     ],
   );
 }
@@ -247,14 +262,18 @@ export interface NewBatchRow {
   largeItemLimit: number;
   folderInclude: string[];
   folderExclude: string[];
+  /** The e-mailed reports: nobody, every 24 hours, on, unless given. */
+  notificationEmails?: string[];
+  reportIntervalMs?: number;
+  skipReports?: boolean;
 }
 
 export async function insertBatchRow(db: Queryable, b: NewBatchRow): Promise<BatchRow> {
   const { rows } = await db.query<BatchRow>(
     `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by,
                           start_after, complete_after, auto_start, auto_complete, bad_item_limit, large_item_limit,
-                          folder_include, folder_exclude)
-     values ($1, $2, $3, 'Created', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning *`,
+                          folder_include, folder_exclude, notification_emails, report_interval_ms, skip_reports)
+     values ($1, $2, $3, 'Created', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) returning *`,
     [
       b.id,
       b.name,
@@ -270,6 +289,9 @@ export async function insertBatchRow(db: Queryable, b: NewBatchRow): Promise<Bat
       b.largeItemLimit,
       b.folderInclude,
       b.folderExclude,
+      b.notificationEmails ?? [],
+      b.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS,
+      b.skipReports ?? false,
     ],
   );
   return rows[0]!;

@@ -130,6 +130,20 @@ export async function mailboxUser(db: Queryable, mailboxId: string): Promise<Mai
   return rows[0] ?? null;
 }
 
+/** The whole report, page by page in mailbox id order (the CSV export and the e-mailed reports' attachment). */
+export async function* mailboxReportPages(
+  db: Queryable,
+  filter: ReportFilter,
+  pageSize = 2000,
+): AsyncGenerator<MailboxReportRow[]> {
+  for (let after = '0'; ;) {
+    const rows = await mailboxReportAfter(db, filter, after, pageSize);
+    if (rows.length === 0) return;
+    yield rows;
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
 export async function countBatchMailboxes(db: Queryable, batchId: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>('select count(*)::int as n from mailboxes where batch_id = $1', [
     batchId,

@@ -1,4 +1,5 @@
 import type { BatchEdit } from './batch-messages';
+import { isEmailAddress, MAX_RECIPIENTS, MIN_REPORT_INTERVAL_MS } from './batch-reports';
 
 export type ParsedEdit = { ok: true; edit: BatchEdit } | { ok: false; reason: string };
 
@@ -26,6 +27,7 @@ export function parseEdit(raw: unknown): ParsedEdit {
         break;
       case 'autoComplete':
       case 'deleteOnDestination':
+      case 'skipReports':
         if (typeof value !== 'boolean') return { ok: false, reason: `${key} must be true or false` };
         edit[key] = value;
         break;
@@ -53,6 +55,18 @@ export function parseEdit(raw: unknown): ParsedEdit {
           return { ok: false, reason: `${key} must be a list of folder names or patterns` };
         }
         edit[key] = value as string[];
+        break;
+      case 'notificationEmails':
+        if (!Array.isArray(value) || value.length > MAX_RECIPIENTS || !value.every(isEmailAddress)) {
+          return { ok: false, reason: `${key} must be a list of at most ${MAX_RECIPIENTS} e-mail addresses` };
+        }
+        edit[key] = value as string[];
+        break;
+      case 'reportIntervalMs':
+        if (!Number.isSafeInteger(value) || (value as number) < MIN_REPORT_INTERVAL_MS) {
+          return { ok: false, reason: `${key} must be a whole number of milliseconds, at least a minute` };
+        }
+        edit[key] = value as number;
         break;
       default:
         return { ok: false, reason: `unknown setting '${key.slice(0, 40)}'` };

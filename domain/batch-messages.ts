@@ -26,6 +26,12 @@ export interface BatchEdit {
   folderInclude?: string[];
   folderExclude?: string[];
   deleteOnDestination?: boolean;
+  /** Who receives the e-mailed reports ([] for nobody). */
+  notificationEmails?: string[];
+  /** Time between summary reports while the batch syncs. */
+  reportIntervalMs?: number;
+  /** True: no reports at all, whoever is listed. */
+  skipReports?: boolean;
 }
 
 export interface CommandRequest extends CommandActor {

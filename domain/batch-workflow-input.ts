@@ -1,4 +1,5 @@
 import type { BatchSnapshot, CommandRequest, MailboxCounts, PassKind } from './batch-messages';
+import type { ReportRequest, ReportSettings } from './batch-reports';
 import type { BatchStatus } from './batch-status';
 
 /** The workflow id of a batch: readable in the Web UI, unique while the batch exists. */
@@ -65,6 +66,8 @@ export interface BatchWorkflowInput {
   policy?: Partial<LifecyclePolicy>;
   /** True where the MailferryBatchName/MailferryStatus search attributes are registered. */
   searchAttributes?: boolean;
+  /** Absent for batches created before e-mailed reports: none are sent until an edit lists recipients. */
+  reports?: ReportSettings;
   carried?: CarriedState;
 }
 
@@ -113,4 +116,16 @@ export interface CarriedState {
   runs: number;
   /** Mailboxes whose own StartAfter is ahead (mailbox id → epoch ms); absent in runs recorded before it existed. */
   mailboxStartAfter?: Record<string, number>;
+  /** Absent in runs recorded before e-mailed reports (workflows/batch-reports.ts). */
+  reports?: ReportState;
+}
+
+/** The report settings and clock of a batch, carried across continue-as-new. */
+export interface ReportState extends ReportSettings {
+  /** When the next summary falls due (absolute epoch ms), or null while the batch does not sync. */
+  nextSummaryAt: number | null;
+  /** Reports asked for and not yet sent (or given up on); the next run sends them again under the same key. */
+  pending: ReportRequest[];
+  /** The status the last status report announced since the batch was last started. */
+  lastAnnounced: BatchStatus | null;
 }

@@ -9,6 +9,7 @@ import {
   startAuditRetention,
   type RunningApi,
 } from '../api';
+import { createSmtpMailer } from '../mail/smtp';
 import { createMailboxLocks, type MailboxLocks } from '../db/mailbox-locks';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
@@ -124,6 +125,7 @@ export async function runWorker(
     taskQueue: settings.taskQueue,
     ...foundation.worker(),
     secretBox: foundation.secretBox,
+    ...(settings.smtp ? { mailer: createSmtpMailer(settings.smtp) } : {}),
     maxConcurrentActivityTaskExecutions: settings.worker.activitySlots,
     identity,
   });

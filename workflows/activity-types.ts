@@ -1,5 +1,6 @@
 import type { createBatchActivities } from '../activities/batch-activities';
 import type { createMailboxCommandActivities } from '../activities/mailbox-commands';
+import type { createReportActivities } from '../activities/batch-reports';
 import type { createSyncMailboxActivities } from '../activities/sync-mailbox';
 
 export type { SyncMailboxInput, SyncMailboxResult } from '../activities/sync-mailbox';
@@ -10,3 +11,5 @@ export type SyncActivities = Pick<ReturnType<typeof createSyncMailboxActivities>
 export type BatchActivities = ReturnType<typeof createBatchActivities>;
 
 export type MailboxCommandActivities = ReturnType<typeof createMailboxCommandActivities>;
+/** The e-mailed reports (activities/batch-reports.ts). */
+export type ReportActivities = ReturnType<typeof createReportActivities>;

@@ -46,6 +46,7 @@ import {
   type QueuedCommand,
 } from '../domain/batch-workflow-input';
 import { initialState, isoOrNull, nextDeadline, parseTime, remember, snapshot } from './batch-state';
+import { startBatchReports } from './batch-reports';
 import { mailboxCommands } from './mailbox-commands';
 import { RunningSyncs } from './running-syncs';
 import { runPass } from './sync-pass';
@@ -83,6 +84,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   const policy = { ...DEFAULT_POLICY, ...input.policy };
   const syncActivities = syncActivitiesFor(policy);
   const s = input.carried ?? initialState(input, Date.now());
+  const reports = startBatchReports(input, s);
   const audit: AuditEntry[] = [];
   let dirty = input.carried === undefined;
 
@@ -198,6 +200,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     s.status = status;
     s.statusSince = Date.now();
     dirty = true;
+    reports.statusChanged(status);
   };
 
   const describe = (): void => {
@@ -266,6 +269,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       };
     }
     dirty = true;
+    reports.edited(edit);
     try {
       await batchActivities.applyEdit({ batchId: input.batchId, edit });
     } catch (err) {

@@ -1,5 +1,13 @@
 import { z } from 'zod';
+import {
+  DEFAULT_REPORT_INTERVAL_MS,
+  isEmailAddress,
+  MAX_RECIPIENTS,
+  MAX_REPORT_INTERVAL_MS,
+  MIN_REPORT_INTERVAL_MS,
+} from '../../domain/batch-reports';
 import { BATCH_COMMANDS, BATCH_STATUSES } from '../../domain/batch-status';
+import { DURATION_EXAMPLE, formatDuration, parseDuration } from '../../domain/duration';
 import { mailboxJson } from './mailboxes';
 import { isoDateTime, pageOf, plainText, queryBoolean, queryInt, uuid } from '../schemas';
 
@@ -13,6 +21,26 @@ export const batchName = plainText(64).regex(
 /** A folder filter (FolderInclude / FolderExclude): patterns as imap/folders.ts matches them. */
 export const folderList = z.array(plainText(512)).max(1000);
 
+const notificationEmails = z
+  .array(z.string().trim().refine(isEmailAddress, 'must be an e-mail address such as admin@contoso.com'))
+  .max(MAX_RECIPIENTS)
+  .refine((list) => new Set(list.map((a) => a.toLowerCase())).size === list.length, 'lists an address twice')
+  .meta({ description: 'Who receives the e-mailed reports (Exchange: NotificationEmails)' });
+
+/** A duration (`24h`, `7d`, `90m`), in milliseconds once parsed. */
+const reportInterval = z
+  .string()
+  .max(32)
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null || ms < MIN_REPORT_INTERVAL_MS || ms > MAX_REPORT_INTERVAL_MS) {
+      ctx.addIssue({ code: 'custom', message: `must be ${DURATION_EXAMPLE}, between 1m and 365d` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .meta({ description: 'Time between summary reports while the batch syncs (Exchange: ReportInterval)' });
+
 const settingsFields = {
   startAfter: isoDateTime
     .nullable()
@@ -25,6 +53,9 @@ const settingsFields = {
   largeItemLimit: z.number().int().min(0).max(1_000_000).default(0),
   folderInclude: folderList.default([]),
   folderExclude: folderList.default([]),
+  notificationEmails: notificationEmails.default([]),
+  reportInterval: reportInterval.prefault(formatDuration(DEFAULT_REPORT_INTERVAL_MS)),
+  skipReports: z.boolean().default(false).meta({ description: 'No e-mailed reports, whoever is listed' }),
 };
 
 export const createBatchBody = z
@@ -70,6 +101,9 @@ export const createBatchCsvQuery = z
     largeItemLimit: queryInt(0, 1_000_000).optional(),
     folderInclude: commaList.optional(),
     folderExclude: commaList.optional(),
+    notificationEmails: commaList.optional(),
+    reportInterval: z.string().optional(),
+    skipReports: queryBoolean.optional(),
   })
   .strict();
 
@@ -91,6 +125,9 @@ export const editBatchBody = z
     folderInclude: folderList.optional(),
     folderExclude: folderList.optional(),
     deleteOnDestination: z.boolean().optional(),
+    notificationEmails: notificationEmails.optional(),
+    reportInterval: reportInterval.optional(),
+    skipReports: z.boolean().optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one setting to change' })
@@ -203,6 +240,14 @@ export const batchDetailSchema = z
     folderInclude: z.array(z.string()),
     folderExclude: z.array(z.string()),
     deleteOnDestination: z.boolean(),
+    notificationEmails: z.array(z.string()),
+    reportInterval: z.string().meta({ description: 'e.g. 1d' }),
+    skipReports: z.boolean(),
+    lastReportAt: nullableTime.meta({ description: 'When the last e-mailed report went out' }),
+    lastReportError: z
+      .string()
+      .nullable()
+      .meta({ description: 'Why the last report could not be sent; null once one goes out' }),
     sourceEndpoint: endpointRef,
     destinationEndpoint: endpointRef,
     associatedEndpoints: z.array(endpointRef),

@@ -176,6 +176,9 @@ export const batchRoutes: AnyRoute[] = [
           largeItemLimit: body.largeItemLimit,
           folderInclude: body.folderInclude,
           folderExclude: body.folderExclude,
+          notificationEmails: body.notificationEmails,
+          reportIntervalMs: body.reportInterval,
+          skipReports: body.skipReports,
         });
         await insertMailboxes(client, deps.secretBox, batchId, mailboxes);
         await insertAuditEntries(client, [
@@ -201,6 +204,11 @@ export const batchRoutes: AnyRoute[] = [
         completeAfter: row.complete_after?.toISOString() ?? null,
         autoComplete: body.autoComplete,
         endpoints: { sourceEndpointId: body.sourceEndpointId, destinationEndpointId: body.destinationEndpointId },
+        reports: {
+          hasRecipients: body.notificationEmails.length > 0,
+          skip: body.skipReports,
+          intervalMs: body.reportInterval,
+        },
       };
       try {
         await startBatchWorkflow(deps, workflowId, input);
@@ -251,7 +259,7 @@ export const batchRoutes: AnyRoute[] = [
     method: 'patch',
     path: '/batches/{id}',
     operationId: 'editBatch',
-    summary: 'Edit: finalization times, endpoints, limits, folders (the workflow applies it)',
+    summary: 'Edit: finalization times, endpoints, limits, folders, reports (the workflow applies it)',
     tag: 'batches',
     access: 'admin',
     params: batchRef,
@@ -267,7 +275,11 @@ export const batchRoutes: AnyRoute[] = [
         ...(body.destinationEndpointId ? [{ field: 'destinationEndpointId', id: body.destinationEndpointId }] : []),
       ];
       if (ids.length > 0) await requireEndpoints(deps, ids);
-      const edit: BatchEdit = body;
+      const { reportInterval, ...settings } = body;
+      const edit: BatchEdit = {
+        ...settings,
+        ...(reportInterval !== undefined ? { reportIntervalMs: reportInterval } : {}),
+      };
       const result = await runCommand(deps, actor, params.id, 'edit', edit);
       // The workflow's applyEdit activity has written the settings before the update returned.
       const row = await findBatch(deps.pool, result.batch.id);

@@ -5,12 +5,13 @@ import { countAllMailboxes } from '../../db/mailbox-counts';
 import {
   countBatchMailboxes,
   mailboxInBatch,
-  mailboxReportAfter,
+  mailboxReportPages,
   mailboxReportPage,
   skippedItemsPage,
 } from '../../db/mailbox-report';
 import { withTransaction } from '../../db/transaction';
 import { CLOSED_STATUSES, MAILBOX_STATUSES } from '../../domain/batch-status';
+import { USERS_REPORT_CSV_HEADER, usersReportCsvLine, usersReportFileName } from '../../domain/users-report-csv';
 import { findBatch } from '../batch-store';
 import { ApiError } from '../errors';
 import { mailboxView, skippedItemView } from '../mailbox-view';
@@ -46,32 +47,6 @@ const exportQuery = z
     search: z.string().max(254).optional().meta({ description: 'Part of the email address' }),
   })
   .strict();
-
-/** A CSV cell: quoted when needed; a leading = + - @ is defused so spreadsheets do not run it as a formula. */
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let s = String(value);
-  if (/^[=+\-@\t\r]/.test(s) && typeof value === 'string') s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-const CSV_EXPORT_COLUMNS = [
-  ['EmailAddress', 'email'],
-  ['UserName', 'source_user'],
-  ['Status', 'status'],
-  ['ItemsSynced', 'items_synced'],
-  ['ItemsSkipped', 'items_skipped'],
-  ['ItemsTotal', 'items_total'],
-  ['BytesSynced', 'bytes_synced'],
-  ['FoldersSynced', 'folders_synced'],
-  ['FoldersTotal', 'folders_total'],
-  ['StartedAt', 'started_at'],
-  ['InitialSyncAt', 'initial_sync_at'],
-  ['LastSyncedAt', 'last_synced_at'],
-  ['FinalizedAt', 'finalized_at'],
-  ['ErrorCode', 'last_error_code'],
-  ['Error', 'last_error'],
-] as const;
 
 export const mailboxRoutes: AnyRoute[] = [
   defineRoute({
@@ -182,31 +157,10 @@ export const mailboxRoutes: AnyRoute[] = [
       const batch = await findBatch(deps.pool, params.id);
       res.status(200);
       res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-      res.setHeader(
-        'Content-Disposition',
-        `attachment; filename="${batch.name.replace(/[^A-Za-z0-9._-]/g, '_')}-mailboxes.csv"`,
-      );
-      res.write(CSV_EXPORT_COLUMNS.map(([h]) => h).join(',') + '\r\n');
-      let after = '0';
-      for (;;) {
-        const rows = await mailboxReportAfter(
-          deps.pool,
-          { batchId: batch.id, statuses: query.status ?? null, search: query.search ?? null },
-          after,
-          2000,
-        );
-        if (rows.length === 0) break;
-        let chunk = '';
-        for (const r of rows) {
-          chunk +=
-            CSV_EXPORT_COLUMNS.map(([, col]) => {
-              const v = r[col];
-              return csvCell(v instanceof Date ? v.toISOString() : v);
-            }).join(',') + '\r\n';
-        }
-        res.write(chunk);
-        after = rows[rows.length - 1]!.id;
-      }
+      res.setHeader('Content-Disposition', `attachment; filename="${usersReportFileName(batch.name)}"`);
+      res.write(USERS_REPORT_CSV_HEADER);
+      const filter = { batchId: batch.id, statuses: query.status ?? null, search: query.search ?? null };
+      for await (const rows of mailboxReportPages(deps.pool, filter)) res.write(rows.map(usersReportCsvLine).join(''));
       res.end();
       return undefined;
     },

@@ -47,6 +47,14 @@ export function batchRecord(b: any, c: Colors): string {
       ['Source', b.sourceEndpoint ? `${b.sourceEndpoint.name} (${b.sourceEndpoint.host})` : ''],
       ['Destination', b.destinationEndpoint ? `${b.destinationEndpoint.name} (${b.destinationEndpoint.host})` : ''],
       ['Next sync', b.nextIncrementalSyncAt],
+      [
+        'Reports',
+        b.skipReports || !b.notificationEmails?.length
+          ? 'off'
+          : `to ${b.notificationEmails.join(', ')}; every ${b.reportInterval} and when Synced/Completed/Failed`,
+      ],
+      ['Last report', b.lastReportAt],
+      ['Report error', b.lastReportError],
       ['Last error', b.lastError],
       ['Allowed commands', (b.allowedCommands ?? []).join(', ')],
       ['Workflow', b.temporalUiUrl ?? b.workflowId],
@@ -98,6 +106,9 @@ interface CreateOptions {
   largeItemLimit?: number;
   folderInclude?: string[];
   folderExclude?: string[];
+  notificationEmails?: string[];
+  reportInterval?: string;
+  skipReports?: boolean;
 }
 
 interface EditOptions {
@@ -110,7 +121,17 @@ interface EditOptions {
   largeItemLimit?: number;
   folderInclude?: string[];
   folderExclude?: string[];
+  notificationEmails?: string[];
+  reportInterval?: string;
+  skipReports?: boolean;
 }
+
+/** The e-mailed report settings of create and edit, as the API names them. */
+const reportSettings = (o: { notificationEmails?: string[]; reportInterval?: string; skipReports?: boolean }) => ({
+  ...(o.notificationEmails !== undefined ? { notificationEmails: o.notificationEmails } : {}),
+  ...(o.reportInterval !== undefined ? { reportInterval: o.reportInterval } : {}),
+  ...(o.skipReports !== undefined ? { skipReports: o.skipReports } : {}),
+});
 
 /** `none` clears a time; anything else goes to the API as it is (the API checks ISO 8601). */
 const timeOrNone = (v: string | undefined) => (v === undefined ? undefined : v === 'none' ? null : v);
@@ -210,6 +231,9 @@ export function registerBatches(program: Command, io: CliIo): void {
       .option('--large-item-limit <n>', 'large items a mailbox may skip', wholeNumber)
       .option('--folder-include <folders>', 'only these folders, comma-separated', commaList)
       .option('--folder-exclude <folders>', 'skip these folders, comma-separated', commaList)
+      .option('--notification-emails <addresses>', 'who gets the e-mailed reports, comma-separated', commaList)
+      .option('--report-interval <duration>', 'time between summary reports while syncing (default 24h)')
+      .option('--skip-reports', 'send no e-mailed reports')
       .addHelpText(
         'after',
         '\nThe CSV is checked as a whole: every problem is listed with its line, and nothing is created.\n',
@@ -231,6 +255,7 @@ export function registerBatches(program: Command, io: CliIo): void {
             ...(o.largeItemLimit !== undefined ? { largeItemLimit: o.largeItemLimit } : {}),
             ...(o.folderInclude ? { folderInclude: o.folderInclude } : {}),
             ...(o.folderExclude ? { folderExclude: o.folderExclude } : {}),
+            ...reportSettings(o),
           };
           const res = await api.request('POST', '/batches', { json: body });
           ctx.print({
@@ -243,6 +268,7 @@ export function registerBatches(program: Command, io: CliIo): void {
     [
       'mailferry batches create --name "Finance wave 1" --source "Old Dovecot" --destination "M365" --csv wave1.csv',
       'mailferry batches create --name wave2 --source old --destination new --csv wave2.csv --auto-start --folder-exclude Junk,Trash',
+      'mailferry batches create --name wave3 --source old --destination new --csv wave2.csv --notification-emails ops@contoso.com,it@contoso.com',
     ],
   );
 
@@ -261,6 +287,10 @@ export function registerBatches(program: Command, io: CliIo): void {
       .option('--large-item-limit <n>', 'large items a mailbox may skip', wholeNumber)
       .option('--folder-include <folders>', 'only these folders, comma-separated ("" for all)', commaList)
       .option('--folder-exclude <folders>', 'skip these folders, comma-separated ("" for none)', commaList)
+      .option('--notification-emails <addresses>', 'who gets the reports, comma-separated ("" for nobody)', commaList)
+      .option('--report-interval <duration>', 'time between summary reports while syncing, such as 24h or 7d')
+      .option('--skip-reports', 'send no e-mailed reports')
+      .option('--no-skip-reports', 'send the e-mailed reports again')
       .action(
         action<EditOptions>(io, async (ctx, o, ref) => {
           const api = await ctx.api();
@@ -273,6 +303,7 @@ export function registerBatches(program: Command, io: CliIo): void {
             ...(o.largeItemLimit !== undefined ? { largeItemLimit: o.largeItemLimit } : {}),
             ...(o.folderInclude !== undefined ? { folderInclude: o.folderInclude } : {}),
             ...(o.folderExclude !== undefined ? { folderExclude: o.folderExclude } : {}),
+            ...reportSettings(o),
           };
           if (Object.keys(body).length === 0) {
             throw new CliError('nothing to change: give at least one option (see --help)', 2, 'USAGE');
@@ -288,6 +319,7 @@ export function registerBatches(program: Command, io: CliIo): void {
     [
       'mailferry batches edit "Finance wave 1" --complete-after 2026-12-31T18:00:00Z',
       'mailferry batches edit "Finance wave 1" --bad-item-limit 20 --folder-exclude Junk',
+      'mailferry batches edit "Finance wave 1" --notification-emails ops@contoso.com --report-interval 7d',
     ],
   );
 

@@ -73,3 +73,42 @@ test('LOG_LEVEL is info unless set, and an unknown level is refused with the set
   expect(loadSettings({ LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
   expect(() => loadSettings({ LOG_LEVEL: 'verbose' })).toThrow(/LOG_LEVEL/);
 });
+
+test('MAILFERRY_SMTP_URL gives the reports their server; its problems are named without echoing the password', () => {
+  expect(loadSettings({}).smtp).toBeUndefined();
+  expect(
+    loadSettings({
+      MAILFERRY_SMTP_URL: 'smtps://reports%40contoso.com:p%3Ass@smtp.contoso.com',
+      MAILFERRY_SMTP_FROM: 'mailferry@contoso.com',
+    }).smtp,
+  ).toEqual({
+    host: 'smtp.contoso.com',
+    port: 465,
+    secure: true,
+    user: 'reports@contoso.com',
+    password: 'p:ss',
+    from: 'mailferry@contoso.com',
+  });
+  expect(
+    loadSettings({ MAILFERRY_SMTP_URL: 'smtp://relay.internal:2525', MAILFERRY_SMTP_FROM: 'm@contoso.com' }).smtp,
+  ).toEqual({ host: 'relay.internal', port: 2525, secure: false, from: 'm@contoso.com' });
+
+  const password = 'Sup3r-Secret-Smtp';
+  const refusals: [NodeJS.ProcessEnv, RegExp][] = [
+    [{ MAILFERRY_SMTP_URL: `https://u:${password}@smtp.contoso.com` }, /must start with smtp:\/\/ or smtps:\/\//],
+    [{ MAILFERRY_SMTP_URL: `smtp://u:${password}@smtp.contoso.com` }, /MAILFERRY_SMTP_FROM .* is required/],
+    [{ MAILFERRY_SMTP_URL: `smtp://u:${password}@smtp.contoso.com`, MAILFERRY_SMTP_FROM: 'nobody' }, /not an e-mail/],
+    [{ MAILFERRY_SMTP_URL: `smtp:u:${password} @`, MAILFERRY_SMTP_FROM: 'm@contoso.com' }, /MAILFERRY_SMTP_URL/],
+    [{ MAILFERRY_SMTP_FROM: 'm@contoso.com' }, /MAILFERRY_SMTP_URL is not/],
+  ];
+  for (const [env, message] of refusals) {
+    let error: Error | undefined;
+    try {
+      loadSettings(env);
+    } catch (err) {
+      error = err as Error;
+    }
+    expect(error?.message).toMatch(message);
+    expect(error?.message).not.toContain(password);
+  }
+});

@@ -1,4 +1,4 @@
-import { editInput, EMPTY_FORM, validateForm } from '../../dashboard/src/batches/batch-form-state';
+import { createInput, editInput, EMPTY_FORM, validateForm } from '../../dashboard/src/batches/batch-form-state';
 import { maskCsvLine, splitCsvLine } from '../../dashboard/src/batches/mask-csv-line';
 import { endpointPatch, EMPTY_ENDPOINT } from '../../dashboard/src/endpoints/endpoint-form-state';
 import { fromLocalInputWithOffset } from '../../dashboard/src/format';
@@ -43,6 +43,21 @@ describe('batch form', () => {
       folderExclude: ['Junk', 'Trash', 'Spam'],
     });
     expect(editInput({ ...original, badItemLimit: '25' }, original)).toEqual({ badItemLimit: 25 });
+    expect(
+      editInput({ ...original, notificationEmails: 'ops@contoso.com\nit@contoso.com', skipReports: true }, original),
+    ).toEqual({ notificationEmails: ['ops@contoso.com', 'it@contoso.com'], skipReports: true });
+  });
+
+  it('sends the report settings on New and checks the addresses and the interval first', () => {
+    const ready = { ...EMPTY_FORM, name: 'W', sourceEndpointId: 's', destinationEndpointId: 'd', csv: 'x' };
+    expect(createInput({ ...ready, notificationEmails: 'ops@contoso.com, it@contoso.com' })).toMatchObject({
+      notificationEmails: ['ops@contoso.com', 'it@contoso.com'],
+      reportInterval: '24h',
+    });
+    expect(validateForm({ ...ready, notificationEmails: 'ops@contoso.com\nnobody' }, true)).toHaveProperty(
+      'notificationEmails',
+    );
+    expect(validateForm({ ...ready, reportInterval: 'daily' }, true)).toHaveProperty('reportInterval');
   });
 
   it('asks for what is missing before calling the API', () => {

@@ -3,11 +3,13 @@ import { CancelledFailure } from '@temporalio/common';
 import type { AuditEntry, BatchStatusRecord, MailboxFailure } from '../../activities/batch-activities';
 import type { MailboxGuard } from '../../db/mailbox-commands';
 import type { BatchEdit, MailboxCounts, PassKind } from '../../domain/batch-messages';
+import type { ReportRequest } from '../../domain/batch-reports';
 import type { MailboxStatus } from '../../domain/batch-status';
 import type { MailboxOverrides } from '../../domain/mailbox-commands';
 import type {
   BatchActivities,
   MailboxCommandActivities,
+  ReportActivities,
   SyncActivities,
   SyncMailboxInput,
 } from '../../workflows/activity-types';
@@ -29,6 +31,9 @@ export class FakeActivities {
   readonly overrides: { mailboxId: string; overrides: MailboxOverrides }[] = [];
   /** Mailboxes whose sync waits (heartbeating, cancellable) until `release('sync:<id>')`. */
   readonly held = new Set<string>();
+  /** Every call of sendBatchReport, retries included; `reportFailures` makes the next that many fail. */
+  readonly reportCalls: ReportRequest[] = [];
+  reportFailures = 0;
   removed = false;
   private readonly gates = new Map<string, { promise: Promise<void>; open: () => void }>();
 
@@ -170,7 +175,21 @@ export class FakeActivities {
     };
   }
 
-  activities(): BatchActivities & SyncActivities & MailboxCommandActivities {
-    return { ...this.batch(), ...this.sync(), ...this.mailbox() };
+  reports(): ReportActivities {
+    return {
+      sendBatchReport: async ({ batchId: _batchId, ...report }) => {
+        this.reportCalls.push(report);
+        await this.gate('sendBatchReport');
+        if (this.reportFailures > 0) {
+          this.reportFailures--;
+          throw new Error('550 5.1.1 recipient rejected');
+        }
+        return 'sent';
+      },
+    };
+  }
+
+  activities(): BatchActivities & SyncActivities & MailboxCommandActivities & ReportActivities {
+    return { ...this.batch(), ...this.sync(), ...this.mailbox(), ...this.reports() };
   }
 }

@@ -71,6 +71,13 @@ export function BatchDetails({ batch, progress }: Props) {
   if (batch.nextIncrementalSyncAt) rows.push(['Next incremental sync', formatDateTime(batch.nextIncrementalSyncAt)]);
   if (batch.autoStopAt) rows.push(['Stops for inactivity at', formatDateTime(batch.autoStopAt)]);
   if (batch.removeAt) rows.push(['Removed automatically at', formatDateTime(batch.removeAt)]);
+  rows.push([
+    'E-mailed reports',
+    batch.skipReports || batch.notificationEmails.length === 0
+      ? 'Off'
+      : `To ${batch.notificationEmails.join(', ')}, summary every ${batch.reportInterval}` +
+        (batch.lastReportAt ? `; last sent ${formatDateTime(batch.lastReportAt)}` : ''),
+  ]);
 
   return (
     <section className="details" aria-labelledby="details-title">
@@ -83,6 +90,11 @@ export function BatchDetails({ batch, progress }: Props) {
       {batch.lastError && (
         <p className="message message-error" role="status">
           Last error: {batch.lastError}
+        </p>
+      )}
+      {batch.lastReportError && (
+        <p className="message message-error" role="status">
+          Last report error: {batch.lastReportError}
         </p>
       )}
       <dl className="detail-list" data-testid="batch-details">

@@ -303,6 +303,50 @@ export function BatchFormPage({ batchId }: Props) {
         </div>
       </fieldset>
 
+      <fieldset>
+        <legend>Reports</legend>
+        <div className="two-columns">
+          <Field
+            id="notification-emails"
+            label="Notification e-mails"
+            hint="One address per line: they get a report when the batch is synced, completed or failed."
+            error={err.notificationEmails}
+          >
+            <textarea
+              id="notification-emails"
+              rows={3}
+              value={form.notificationEmails}
+              onChange={(event) => set('notificationEmails', event.target.value)}
+              aria-invalid={err.notificationEmails ? true : undefined}
+              aria-describedby={describedBy('notification-emails', 'hint', err.notificationEmails)}
+            />
+          </Field>
+          <Field
+            id="report-interval"
+            label="Report interval"
+            hint="A summary while the batch syncs, e.g. 24h or 7d."
+            error={err.reportInterval}
+          >
+            <input
+              id="report-interval"
+              value={form.reportInterval}
+              onChange={(event) => set('reportInterval', event.target.value)}
+              aria-invalid={err.reportInterval ? true : undefined}
+              aria-describedby={describedBy('report-interval', 'hint', err.reportInterval)}
+            />
+          </Field>
+        </div>
+        <div className="checkbox">
+          <input
+            id="skip-reports"
+            type="checkbox"
+            checked={form.skipReports}
+            onChange={(event) => set('skipReports', event.target.checked)}
+          />
+          <label htmlFor="skip-reports">Send no reports (SkipReports)</label>
+        </div>
+      </fieldset>
+
       <div className="form-actions">
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Saving…' : creating ? 'Create batch' : 'Save changes'}

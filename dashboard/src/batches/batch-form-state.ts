@@ -16,6 +16,10 @@ export interface BatchFormState {
   largeItemLimit: string;
   folderInclude: string;
   folderExclude: string;
+  /** One address per line (or comma-separated). */
+  notificationEmails: string;
+  reportInterval: string;
+  skipReports: boolean;
 }
 
 export const EMPTY_FORM: BatchFormState = {
@@ -32,6 +36,9 @@ export const EMPTY_FORM: BatchFormState = {
   largeItemLimit: '0',
   folderInclude: '',
   folderExclude: '',
+  notificationEmails: '',
+  reportInterval: '24h',
+  skipReports: false,
 };
 
 export function formFromBatch(batch: BatchDetail): BatchFormState {
@@ -48,14 +55,17 @@ export function formFromBatch(batch: BatchDetail): BatchFormState {
     largeItemLimit: String(batch.largeItemLimit ?? 0),
     folderInclude: (batch.folderInclude ?? []).join('\n'),
     folderExclude: (batch.folderExclude ?? []).join('\n'),
+    notificationEmails: (batch.notificationEmails ?? []).join('\n'),
+    reportInterval: batch.reportInterval ?? '24h',
+    skipReports: batch.skipReports ?? false,
   };
 }
 
-/** A folder list as typed: one per line or comma-separated, blanks dropped. */
-export function folders(text: string): string[] {
+/** A list as typed (folders, addresses): one per line or comma-separated, blanks dropped. */
+export function lines(text: string): string[] {
   return text
     .split(/\n|,/)
-    .map((folder) => folder.trim())
+    .map((item) => item.trim())
     .filter(Boolean);
 }
 
@@ -74,6 +84,10 @@ export function validateForm(state: BatchFormState, creating: boolean): FieldErr
   const start = fromLocalInput(state.startAfter);
   const complete = fromLocalInput(state.completeAfter);
   if (start && complete && complete < start) errors.completeAfter = 'Complete after must not be before Start after.';
+  const badAddress = lines(state.notificationEmails).find((a) => !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(a));
+  if (badAddress !== undefined) errors.notificationEmails = `${badAddress} is not an e-mail address.`;
+  if (!/^\d+(m|h|d)$/.test(state.reportInterval.trim()))
+    errors.reportInterval = 'Enter a duration such as 24h, 7d or 90m.';
   return errors;
 }
 
@@ -92,10 +106,14 @@ export function createInput(state: BatchFormState): BatchInput {
   const completeAfter = fromLocalInput(state.completeAfter);
   if (startAfter) input.startAfter = startAfter;
   if (completeAfter) input.completeAfter = completeAfter;
-  const include = folders(state.folderInclude);
-  const exclude = folders(state.folderExclude);
+  const include = lines(state.folderInclude);
+  const exclude = lines(state.folderExclude);
   if (include.length) input.folderInclude = include;
   if (exclude.length) input.folderExclude = exclude;
+  const recipients = lines(state.notificationEmails);
+  if (recipients.length) input.notificationEmails = recipients;
+  input.reportInterval = state.reportInterval.trim();
+  if (state.skipReports) input.skipReports = true;
   return input;
 }
 
@@ -110,7 +128,11 @@ export function editInput(state: BatchFormState, original: BatchFormState): Batc
   if (state.autoComplete !== original.autoComplete) input.autoComplete = state.autoComplete;
   if (state.badItemLimit !== original.badItemLimit) input.badItemLimit = Number(state.badItemLimit);
   if (state.largeItemLimit !== original.largeItemLimit) input.largeItemLimit = Number(state.largeItemLimit);
-  if (state.folderInclude !== original.folderInclude) input.folderInclude = folders(state.folderInclude);
-  if (state.folderExclude !== original.folderExclude) input.folderExclude = folders(state.folderExclude);
+  if (state.folderInclude !== original.folderInclude) input.folderInclude = lines(state.folderInclude);
+  if (state.folderExclude !== original.folderExclude) input.folderExclude = lines(state.folderExclude);
+  if (state.notificationEmails !== original.notificationEmails)
+    input.notificationEmails = lines(state.notificationEmails);
+  if (state.reportInterval !== original.reportInterval) input.reportInterval = state.reportInterval.trim();
+  if (state.skipReports !== original.skipReports) input.skipReports = state.skipReports;
   return input;
 }

@@ -1,5 +1,5 @@
 import type { MailboxAction, MailboxOverrides, SetMailboxInput } from '../api/types';
-import { folders } from '../batches/batch-form-state';
+import { lines } from '../batches/batch-form-state';
 import { fromLocalInputWithOffset, toLocalInput } from '../format';
 import { MAILBOX_STATUSES, type BatchStatus, type MailboxStatus } from '../../../domain/batch-status';
 import { allowedMailboxCommands, MAILBOX_COMMANDS, type MailboxCommand } from '../../../domain/mailbox-commands';
@@ -113,7 +113,7 @@ function parse(field: SetField, choice: SetChoice): Parsed {
         : { error: `Enter a whole number from 0 to ${LIMIT_MAX.toLocaleString('en')}.` };
     case 'folderInclude':
     case 'folderExclude':
-      return { value: folders(text) };
+      return { value: lines(text) };
   }
 }
 
