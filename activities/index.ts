@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { MailboxLocks } from '../db/mailbox-locks';
+import type { SyncMetrics } from '../observability/metrics';
 import type { SecretBox } from '../secrets/secret-box';
 import { createBatchActivities } from './batch-activities';
 import { createSyncMailboxActivities } from './sync-mailbox';
@@ -10,6 +11,8 @@ export interface ActivityDeps {
   secretBox: SecretBox;
   /** Minimum time between progress writes of a running mailbox sync. */
   progressIntervalMs?: number;
+  /** The process's sync metrics (observability/metrics.ts). */
+  metrics?: SyncMetrics;
 }
 
 /** Every activity the worker registers, built from injected dependencies. */

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
+import { Registry } from 'prom-client';
 import { withEndpointLease } from '../db/endpoint-leases';
 import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
@@ -20,6 +21,7 @@ import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
+import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics } from '../observability/metrics';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
 
 export interface SyncMailboxInput {
@@ -43,6 +45,8 @@ export interface SyncMailboxDeps {
   secretBox: SecretBox;
   /** Minimum time between progress writes to the mailbox row. Default 2 seconds. */
   progressIntervalMs?: number;
+  /** The process's sync metrics (observability/metrics.ts); without them the attempts are counted nowhere. */
+  metrics?: SyncMetrics;
 }
 
 /** Heartbeat details: where the last attempt of this activity got to (counters only, never a secret). */
@@ -102,13 +106,32 @@ function currentContext(): Context | null {
 export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
   const { pool, locks, secretBox } = deps;
   const progressIntervalMs = deps.progressIntervalMs ?? 2000;
+  const metrics = deps.metrics ?? createSyncMetrics(new Registry());
 
   async function fail(mailboxId: string, code: MailboxErrorCode, message: string): Promise<SyncMailboxResult> {
     await markMailboxFailed(pool, mailboxId, code, message);
     return { mailboxId, status: 'Failed', errorCode: code, error: message };
   }
 
+  /** One attempt, counted: a returned Failed failed the mailbox; a thrown failure is retried or a cancellation. */
   async function syncMailbox(input: SyncMailboxInput): Promise<SyncMailboxResult> {
+    const attempt = trackSyncAttempt(metrics, input.pass);
+    try {
+      const result = await syncOnce(input, attempt);
+      if (result.status !== 'Failed') attempt.end('synced');
+      else attempt.end('failed', { code: result.errorCode ?? 'SYNC_ERROR', retry: 'mailbox' });
+      return result;
+    } catch (err) {
+      if (err instanceof CancelledFailure) attempt.end('cancelled');
+      else {
+        const code = err instanceof ApplicationFailure ? err.type : classifyDatabaseError(err)?.code;
+        attempt.end('retried', { code: code ?? 'SYNC_ERROR', retry: 'transient' });
+      }
+      throw err;
+    }
+  }
+
+  async function syncOnce(input: SyncMailboxInput, attempt: SyncAttempt): Promise<SyncMailboxResult> {
     const ctx = currentContext();
     const signal = ctx?.cancellationSignal;
     const mb = await loadSyncTarget(pool, input.mailboxId, input.batchId);
@@ -174,6 +197,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     const ticker = ctx ? setInterval(() => ctx.heartbeat(lastDetails), 5_000) : null;
     ticker?.unref();
     const onProgress = (p: MailboxSyncProgress) => {
+      attempt.progress(p);
       const details: SyncHeartbeat = {
         pass: input.pass,
         foldersSynced: p.foldersSynced,
@@ -204,6 +228,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
           largeItemMaxBytes: Number(mb.large_item_max_bytes),
           signal,
           onLockWait: () => ctx?.heartbeat(lastDetails),
+          onThrottle: ({ side, ms }) => attempt.throttled(side, ms),
           onProgress,
         },
       );
@@ -220,6 +245,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         },
         run,
       );
+      attempt.progress(summary);
       if (ticker) clearInterval(ticker);
       await writing;
       const totals = await store.totals();

@@ -2,7 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import { DatabaseError } from 'pg';
 import { MailboxLockError, type MailboxLock, type MailboxLocks } from './mailbox-lock';
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
-import { classifyImapError, ImapSyncError } from './errors';
+import { classifyImapError, ImapSyncError, type Side } from './errors';
 import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';
 import { ensureDestinationFolder, listFolders, planFolders, type FolderInfo, type FolderPlan } from './folders';
 import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
@@ -37,6 +37,8 @@ export interface MailboxSyncOptions extends ItemLimits {
   folderConcurrency?: number;
   /** Times a throttled folder is retried (with growing pauses) before the sync gives up with THROTTLED. Default 5. */
   throttleRetries?: number;
+  /** Called as a pause for a throttling server begins: which side throttled, and for how long the sync waits. */
+  onThrottle?: (pause: { side: Side | undefined; ms: number }) => void;
   signal?: AbortSignal;
   /** Called while waiting for another sync of the same mailbox to end (the activity heartbeats). */
   onLockWait?: () => void;
@@ -54,6 +56,8 @@ export interface MailboxSyncProgress {
   itemsCopied: number;
   /** Skipped in this pass. */
   itemsSkipped: number;
+  /** Of those, over the batch's size limit; the others the destination refuses (bad items). */
+  itemsSkippedLarge: number;
   bytesCopied: number;
   currentFolder: string | null;
 }
@@ -160,6 +164,7 @@ export async function syncMailboxOverImap(
     itemsTotal: 0,
     itemsCopied: 0,
     itemsSkipped: 0,
+    itemsSkippedLarge: 0,
     bytesCopied: 0,
     currentFolder: null,
     flagsUpdated: 0,
@@ -343,6 +348,7 @@ async function syncOne(run: MailboxRun, lane: Lane, plan: FolderPlan, dedupeAcro
         onProgress: (delta) => {
           summary.itemsCopied += delta.copied;
           summary.itemsSkipped += delta.skipped;
+          summary.itemsSkippedLarge += delta.skippedLarge;
           summary.bytesCopied += delta.bytes;
           run.report();
         },
@@ -385,7 +391,9 @@ export async function withThrottleRetries(options: MailboxSyncOptions, fn: () =>
       const e = err instanceof ImapSyncError ? err : classifyImapError(err, 'source');
       if (e.code !== 'THROTTLED' || attempt >= max || options.signal?.aborted) throw e;
       // Slow down instead of failing: the server's hint, or 2 s, 4 s, 8 s ... up to a minute.
-      await sleep(Math.min(e.retryAfterMs ?? 2000 * 2 ** attempt, 60_000), options.signal);
+      const ms = Math.min(e.retryAfterMs ?? 2000 * 2 ** attempt, 60_000);
+      options.onThrottle?.({ side: e.side, ms });
+      await sleep(ms, options.signal);
     }
   }
 }
