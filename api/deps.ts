@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { SecretBox } from '../secrets/secret-box';
 import type { LifecyclePolicy } from '../domain/batch-workflow-input';
 import type { ConnectionTestResult as ImapConnectionTestResult } from '../imap/connection-test';
+import type { MetricsExporter } from '../observability/metrics-http';
 
 /** Structured logger; fields never contain passwords or tokens. */
 export interface Logger {
@@ -49,6 +50,8 @@ export interface ApiDeps {
   batchPolicy?: Partial<LifecyclePolicy>;
   logger: Logger;
   testConnection: ConnectionTester;
+  /** Served at `GET /metrics` (Prometheus text format) when given. */
+  metrics?: MetricsExporter;
   /** Folder of the built dashboard; default `<repo>/dashboard/dist`. Served at `/` when it has `index.html`. */
   dashboardDir?: string;
   /** How long the API waits for the workflow to apply a command (default 30 s) or answer a query (3 s). */

@@ -63,6 +63,10 @@ const schema = z.object({
   MAILFERRY_API_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).default(10),
   MAILFERRY_WORKER_IDENTITY: z.string().min(1).max(200).optional(),
   /** The activity heartbeats every 5 s, and the SDK sends at most every 0.8 × the timeout: below 10 s is unsafe. */
+  /** The worker process's metrics port (GET /metrics, GET /health); `npm start` serves /metrics on PORT instead. */
+  MAILFERRY_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+  /** When set, every scrape must send `Authorization: Bearer <token>`; otherwise /metrics is open. */
+  MAILFERRY_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: duration
     .refine((ms) => ms >= 10_000, 'at least 10s (a live sync heartbeats every 5 s)')
     .optional(),
@@ -106,6 +110,11 @@ export interface Settings {
   apiPoolSize: number;
   /** Audit entries older than this are deleted (MAILFERRY_AUDIT_RETENTION, default 365d), in milliseconds. */
   auditRetentionMs: number;
+  /**
+   * Prometheus metrics: the worker process's port (MAILFERRY_METRICS_PORT, default 9464, on HOST) and the bearer
+   * token every scrape must send (MAILFERRY_METRICS_TOKEN; none: /metrics is open, it carries no address or secret).
+   */
+  metrics: { port: number; token?: string };
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -148,6 +157,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     apiPoolSize: e.MAILFERRY_API_DB_POOL_SIZE,
     auditRetentionMs: e.MAILFERRY_AUDIT_RETENTION ?? DEFAULT_AUDIT_RETENTION_MS,
+    metrics: {
+      port: e.MAILFERRY_METRICS_PORT,
+      ...(e.MAILFERRY_METRICS_TOKEN ? { token: e.MAILFERRY_METRICS_TOKEN } : {}),
+    },
   };
 }
 

@@ -13,6 +13,10 @@ import {
 import { createMailboxLocks, type MailboxLocks } from '../db/mailbox-locks';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
+import { createRegistry, createSyncMetrics, type SyncMetrics } from '../observability/metrics';
+import { registerReadModelGauges } from '../observability/metrics-gauges';
+import { createMetricsExporter, type MetricsExporter } from '../observability/metrics-http';
+import { installTemporalSdkMetrics } from '../observability/temporal-metrics';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box';
 import type { Settings } from '../config/settings';
 import { createBatchWorker } from '../worker/create-worker';
@@ -56,6 +60,32 @@ export async function openFoundation(settings: Settings, databaseUrl: string): P
   };
 }
 
+/** The Prometheus metrics of one process: what it serves, and what its worker's activities count into. */
+export interface ProcessMetrics {
+  exporter: MetricsExporter;
+  /** Set when the process runs a worker. */
+  sync?: SyncMetrics;
+}
+
+/**
+ * Sets up this process's metrics (docs/deployment.md, "Metrics"). A process that runs a `worker` gets the sync
+ * counters and the Temporal SDK's metrics, which must be switched on before its first Temporal connection: call
+ * this before {@link connectTemporal}. A process that runs the API passes its pool as `readModel` for the gauges
+ * read from PostgreSQL (only there, so that several workers do not report them again).
+ */
+export async function openMetrics(
+  settings: Settings,
+  roles: { worker?: boolean; readModel?: Pool },
+): Promise<ProcessMetrics> {
+  const registry = createRegistry();
+  const temporalSdkUrl = roles.worker ? await installTemporalSdkMetrics() : undefined;
+  if (roles.readModel) registerReadModelGauges(registry, roles.readModel);
+  return {
+    exporter: createMetricsExporter({ registry, temporalSdkUrl, token: settings.metrics.token }),
+    ...(roles.worker ? { sync: createSyncMetrics(registry) } : {}),
+  };
+}
+
 /** Connects to Temporal, retrying while a server that is still starting refuses connections. */
 export async function connectTemporal(
   address: string,
@@ -84,7 +114,7 @@ export async function runWorker(
   settings: Settings,
   foundation: Foundation,
   temporal: { native: NativeConnection; client: Connection },
-  options: { identity?: string; log?: (line: string) => void } = {},
+  options: { identity?: string; log?: (line: string) => void; metrics?: SyncMetrics } = {},
 ): Promise<Worker> {
   const identity = settings.worker.identity ?? options.identity;
   const worker = await createBatchWorker({
@@ -95,6 +125,7 @@ export async function runWorker(
     secretBox: foundation.secretBox,
     maxConcurrentActivityTaskExecutions: settings.worker.activitySlots,
     identity,
+    metrics: options.metrics,
   });
   if (identity) {
     const reclaimed = await reclaimSyncsOf(temporal.client, {
@@ -113,7 +144,12 @@ export interface StartedApi {
   initialTokenFile?: string;
 }
 
-export async function runApi(settings: Settings, foundation: Foundation, connection: Connection): Promise<StartedApi> {
+export async function runApi(
+  settings: Settings,
+  foundation: Foundation,
+  connection: Connection,
+  metrics?: MetricsExporter,
+): Promise<StartedApi> {
   const pool = foundation.api();
   const boot = await bootstrapAdminToken(pool, { dataDir: settings.dataDir });
   const deps = {
@@ -126,6 +162,7 @@ export async function runApi(settings: Settings, foundation: Foundation, connect
     batchPolicy: settings.batchPolicy,
     logger: createJsonLogger({ component: 'api' }),
     testConnection: createImapConnectionTester(),
+    metrics,
   };
   const api = await startApiServer(deps, { port: settings.apiPort, host: settings.apiHost });
   const stopRetention = startAuditRetention(pool, settings.auditRetentionMs, deps.logger);

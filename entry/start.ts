@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadSettings, type Settings } from '../config/settings';
 import { ensureDatabase } from '../db/create-database';
-import { connectTemporal, onShutdown, openFoundation, runApi, runWorker } from './services';
+import { connectTemporal, onShutdown, openFoundation, openMetrics, runApi, runWorker } from './services';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres';
 import { claimDataDir, clearPostgresLeftovers, clearTemporalLeftovers, TEMPORAL_PID_FILE } from '../dev/leftovers';
 import { checkDataDir, checkPorts, checkSecretKey, type PlannedPort } from '../dev/preflight';
@@ -166,6 +166,8 @@ async function main(): Promise<void> {
     if (stopping) return undefined;
     const foundation = await openFoundation(settings, databaseUrl);
     cleanups.push({ what: 'the database pool', run: () => foundation.close() });
+    // One process, one scrape target: the worker's counters, the SDK's metrics and the gauges on PORT's /metrics.
+    const { exporter, sync } = await openMetrics(settings, { worker: true, readModel: foundation.api() });
     if (stopping) return undefined;
     // A dev server that exits (a port taken meanwhile, a broken SQLite file) ends the wait at once, with its log.
     const temporal = await Promise.race([connectTemporal(temporalAddress), devServerFailed]);
@@ -182,6 +184,7 @@ async function main(): Promise<void> {
     const worker = await runWorker(settings, foundation, temporal, {
       identity: `mailferry@${os.hostname()}:${settings.dataDir}`,
       log: (line) => console.log(`mailferry: ${line}`),
+      metrics: sync,
     });
     const workerRun = worker.run();
     workerRun.catch(() => undefined); // awaited below; a failure during the rest of the start is not unhandled
@@ -194,15 +197,17 @@ async function main(): Promise<void> {
       },
     });
     if (stopping) return { workerRun };
-    const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client).catch((err: unknown) => {
-      // Free at the check before start-up, taken since.
-      if ((err as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw err;
-      throw new StartError(
-        `PORT ${settings.apiPort} is in use by another program (taken during start-up)`,
-        'stop that program, or set PORT=<a free port>',
-        { cause: err },
-      );
-    });
+    const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client, exporter).catch(
+      (err: unknown) => {
+        // Free at the check before start-up, taken since.
+        if ((err as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw err;
+        throw new StartError(
+          `PORT ${settings.apiPort} is in use by another program (taken during start-up)`,
+          'stop that program, or set PORT=<a free port>',
+          { cause: err },
+        );
+      },
+    );
     cleanups.push({ what: 'the API', run: () => api.close() });
     if (stopping) return { workerRun };
 
@@ -212,6 +217,7 @@ async function main(): Promise<void> {
         `mailferry is running`,
         `  dashboard        ${api.url}/`,
         `  API              ${api.url}/api/v1  (OpenAPI: ${api.url}/api/v1/openapi.json)`,
+        `  metrics          ${api.url}/metrics  (Prometheus)`,
         `  Temporal Web UI  ${settings.temporalUiUrl ?? '(external)'}`,
         initialTokenFile
           ? `  admin token      first start: cat ${initialTokenFile}`

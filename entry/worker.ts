@@ -1,9 +1,11 @@
 /**
  * The worker process (production): runs batch workflows and mailbox syncs against the PostgreSQL named by
  * DATABASE_URL and the Temporal frontend named by TEMPORAL_ADDRESS. `npm start` runs the same worker in-process.
+ * Its metrics (the product's and the Temporal SDK's) and a health check are on MAILFERRY_METRICS_PORT.
  */
 import { loadSettings } from '../config/settings';
-import { connectTemporal, openFoundation, runWorker } from './services';
+import { startMetricsServer } from '../observability/metrics-http';
+import { connectTemporal, openFoundation, openMetrics, runWorker } from './services';
 
 async function main(): Promise<void> {
   const settings = loadSettings();
@@ -11,17 +13,27 @@ async function main(): Promise<void> {
     throw new Error('the worker needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything embedded)');
   }
   const foundation = await openFoundation(settings, settings.databaseUrl);
+  const metrics = await openMetrics(settings, { worker: true });
   const temporal = await connectTemporal(settings.temporalAddress);
   const worker = await runWorker(settings, foundation, temporal, {
     log: (line) => console.log(`mailferry worker: ${line}`),
+    metrics: metrics.sync,
+  });
+  const metricsServer = await startMetricsServer({
+    exporter: metrics.exporter,
+    port: settings.metrics.port,
+    host: settings.apiHost,
+    healthy: () => worker.getState() === 'RUNNING',
   });
   // The Temporal SDK shuts its workers down on SIGINT/SIGTERM; run() returns once this one has drained (its
   // running syncs end or are cancelled, and Temporal retries them elsewhere). Exiting earlier would cut them off.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => console.log(`mailferry worker: ${signal} received, draining`));
   }
+  console.log(`mailferry worker: metrics on ${metricsServer.url}/metrics, health on ${metricsServer.url}/health`);
   console.log(`mailferry worker: task queue ${settings.taskQueue} on ${settings.temporalAddress}`);
   await worker.run();
+  await metricsServer.close();
   await temporal.native.close();
   await temporal.client.close();
   await foundation.close();
