@@ -67,3 +67,15 @@ test('audit entries are kept a year unless MAILFERRY_AUDIT_RETENTION says otherw
   expect(loadSettings({ MAILFERRY_AUDIT_RETENTION: '30d' }).auditRetentionMs).toBe(30 * 86_400_000);
   expect(() => loadSettings({ MAILFERRY_AUDIT_RETENTION: 'forever' })).toThrow(/MAILFERRY_AUDIT_RETENTION/);
 });
+
+test('a worker serves its metrics on 9464 unless MAILFERRY_METRICS_PORT says otherwise; the token is optional', () => {
+  expect(loadSettings({}).metrics).toEqual({ port: 9464 });
+  expect(
+    loadSettings({ MAILFERRY_METRICS_PORT: '9100', MAILFERRY_METRICS_TOKEN: 'a-long-enough-token' }).metrics,
+  ).toEqual({
+    port: 9100,
+    token: 'a-long-enough-token',
+  });
+  expect(() => loadSettings({ MAILFERRY_METRICS_PORT: '0' })).toThrow(/MAILFERRY_METRICS_PORT/);
+  expect(() => loadSettings({ MAILFERRY_METRICS_TOKEN: 'short' })).toThrow(/MAILFERRY_METRICS_TOKEN: at least 16/);
+});
