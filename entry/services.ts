@@ -16,7 +16,7 @@ import { createPool } from '../db/pool';
 import { createRegistry, createSyncMetrics, type SyncMetrics } from '../observability/metrics';
 import { registerReadModelGauges } from '../observability/metrics-gauges';
 import { createMetricsExporter, type MetricsExporter } from '../observability/metrics-http';
-import { installTemporalSdkMetrics } from '../observability/temporal-metrics';
+import { installTemporalSdkMetrics } from '../observability/metrics-temporal';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box';
 import type { Settings } from '../config/settings';
 import { createBatchWorker } from '../worker/create-worker';

@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 
 /**
  * One scrape target per process: `GET /metrics` answers the product's registry followed by the Temporal SDK's
- * own metrics (when this process runs a worker; observability/temporal-metrics.ts), in the Prometheus text
+ * own metrics (when this process runs a worker; observability/metrics-temporal.ts), in the Prometheus text
  * format. The API mounts {@link serveMetrics} on its port; a worker process listens with
  * {@link startMetricsServer} on MAILFERRY_METRICS_PORT.
  */
