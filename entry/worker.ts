@@ -3,8 +3,8 @@
  * DATABASE_URL and the Temporal frontend named by TEMPORAL_ADDRESS. `npm start` runs the same worker in-process.
  * Its metrics (the product's and the Temporal SDK's) and a health check are on MAILFERRY_METRICS_PORT.
  */
-import { loadSettings } from '../config/settings';
-import { startMetricsServer } from '../observability/metrics-http';
+import { loadSettings, type Settings } from '../config/settings';
+import { startMetricsServer, type MetricsExporter } from '../observability/metrics-http';
 import { connectTemporal, openFoundation, openMetrics, runWorker } from './services';
 
 async function main(): Promise<void> {
@@ -14,17 +14,15 @@ async function main(): Promise<void> {
   }
   const foundation = await openFoundation(settings, settings.databaseUrl);
   const metrics = await openMetrics(settings, { worker: true });
+  // Listening before the workflows are bundled: a port in use fails the start at once; /health says 503 till then.
+  let running = () => false;
+  const metricsServer = await listenForMetrics(settings, metrics.exporter, () => running());
   const temporal = await connectTemporal(settings.temporalAddress);
   const worker = await runWorker(settings, foundation, temporal, {
     log: (line) => console.log(`mailferry worker: ${line}`),
     metrics: metrics.sync,
   });
-  const metricsServer = await startMetricsServer({
-    exporter: metrics.exporter,
-    port: settings.metrics.port,
-    host: settings.apiHost,
-    healthy: () => worker.getState() === 'RUNNING',
-  });
+  running = () => worker.getState() === 'RUNNING';
   // The Temporal SDK shuts its workers down on SIGINT/SIGTERM; run() returns once this one has drained (its
   // running syncs end or are cancelled, and Temporal retries them elsewhere). Exiting earlier would cut them off.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -38,6 +36,20 @@ async function main(): Promise<void> {
   await temporal.client.close();
   await foundation.close();
   console.log('mailferry worker: stopped');
+}
+
+async function listenForMetrics(settings: Settings, exporter: MetricsExporter, healthy: () => boolean) {
+  const { port } = settings.metrics;
+  try {
+    return await startMetricsServer({ exporter, port, host: settings.apiHost, healthy });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    throw new Error(
+      `MAILFERRY_METRICS_PORT ${port} is in use by another program; set MAILFERRY_METRICS_PORT to a free port ` +
+        '(every worker on a host needs its own)',
+      { cause: err },
+    );
+  }
 }
 
 main().catch((err: unknown) => {

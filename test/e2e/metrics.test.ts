@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
@@ -205,9 +206,8 @@ test('after a real sync the scrape counts what the destination received, and its
   for (const secret of [adminToken, METRICS_TOKEN, ...USERS.map(PASSWORD)]) expect(scraped.text).not.toContain(secret);
 }, 240_000);
 
-test('a worker process serves its own and the Temporal SDK metrics and its health on MAILFERRY_METRICS_PORT', async () => {
-  const metricsPort = await freePort();
-  const workerDir = await mkdtemp(path.join(os.tmpdir(), 'mf-metrics-worker-'));
+/** `entry/worker.ts` on the start's PostgreSQL and Temporal, metrics on `metricsPort`. */
+function spawnWorker(metricsPort: number, dataDir: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'entry/worker.ts'], {
     cwd: ROOT,
     env: {
@@ -217,7 +217,7 @@ test('a worker process serves its own and the Temporal SDK metrics and its healt
       // A queue of its own: the batches of the start above stay with the start's worker.
       TEMPORAL_TASK_QUEUE: `metrics-worker-${randomUUID()}`,
       MAILFERRY_SECRET_KEY: randomBytes(32).toString('base64'),
-      MAILFERRY_DATA_DIR: workerDir,
+      MAILFERRY_DATA_DIR: dataDir,
       MAILFERRY_METRICS_PORT: String(metricsPort),
       MAILFERRY_METRICS_TOKEN: METRICS_TOKEN,
     },
@@ -226,17 +226,24 @@ test('a worker process serves its own and the Temporal SDK metrics and its healt
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+test('a worker process serves its own and the Temporal SDK metrics and its health on MAILFERRY_METRICS_PORT', async () => {
+  const metricsPort = await freePort();
+  const workerDir = await mkdtemp(path.join(os.tmpdir(), 'mf-metrics-worker-'));
+  const { child, exited, output } = spawnWorker(metricsPort, workerDir);
   const base = `http://127.0.0.1:${metricsPort}`;
   try {
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`the worker exited:\n${output}`);
+        if (child.exitCode !== null) throw new Error(`the worker exited:\n${output()}`);
         return (await fetch(`${base}/health`).catch(() => undefined))?.status === 200;
       },
       'the worker to report healthy',
-      { timeoutMs: 90_000, intervalMs: 250, failFast: true, describe: () => output },
+      { timeoutMs: 90_000, intervalMs: 250, failFast: true, describe: output },
     );
-    expect(output).toContain(`mailferry worker: metrics on ${base}/metrics, health on ${base}/health`);
+    expect(output()).toContain(`mailferry worker: metrics on ${base}/metrics, health on ${base}/health`);
     expect((await scrape(`${base}/metrics`)).status).toBe(401);
     const scraped = await scrape(`${base}/metrics`, METRICS_TOKEN);
     expect(scraped.status).toBe(200);
@@ -258,3 +265,18 @@ test('a worker process serves its own and the Temporal SDK metrics and its healt
     await rm(workerDir, { recursive: true, force: true });
   }
 }, 150_000);
+
+test('a worker whose metrics port is taken stops at once and names the setting', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const workerDir = await mkdtemp(path.join(os.tmpdir(), 'mf-metrics-worker-'));
+  const { child, exited, output } = spawnWorker((taken.address() as AddressInfo).port, workerDir);
+  try {
+    expect(await exited).toBe(1);
+    expect(output()).toMatch(/MAILFERRY_METRICS_PORT \d+ is in use by another program; set MAILFERRY_METRICS_PORT/);
+  } finally {
+    child.kill('SIGKILL');
+    taken.close();
+    await rm(workerDir, { recursive: true, force: true });
+  }
+}, 60_000);
