@@ -21,7 +21,7 @@ interface Service {
   environment?: Record<string, string>;
   healthcheck?: { test: string[] };
   configs?: { source: string; target: string }[];
-  secrets?: string[];
+  secrets?: (string | { source: string })[];
 }
 interface Compose {
   services: Record<string, Service>;
@@ -108,7 +108,7 @@ test('both mailferry jobs send the metrics token that the API and the workers ar
     expect(auth.type).toBe('Bearer');
     const secret = path.basename(auth.credentials_file);
     expect(auth.credentials_file).toBe(`/run/secrets/${secret}`);
-    expect(prometheus.secrets).toContain(secret);
+    expect(prometheus.secrets?.map((s) => (typeof s === 'string' ? s : s.source))).toContain(secret);
     expect(compose.secrets[secret]).toEqual({ environment: 'MAILFERRY_METRICS_TOKEN' });
   }
   for (const name of ['api', 'worker'])
