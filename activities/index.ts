@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import type { Mailer } from '../mail/smtp';
 import type { Logger } from '../observability/logger';
+import type { SyncMetrics } from '../observability/metrics';
 import type { SecretBox } from '../secrets/secret-box';
 import { createBatchActivities } from './batch-activities';
 import { createReportActivities } from './batch-reports';
@@ -18,6 +19,8 @@ export interface ActivityDeps {
   progressIntervalMs?: number;
   /** Sends the e-mailed reports; absent when no SMTP server is configured. */
   mailer?: Mailer;
+  /** The process's sync metrics (observability/metrics.ts). */
+  metrics?: SyncMetrics;
 }
 
 /** Every activity the worker registers, built from injected dependencies. */

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
+import { Registry } from 'prom-client';
 import { withEndpointLease } from '../db/endpoint-leases';
 import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
@@ -21,6 +22,7 @@ import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
 import type { Logger } from '../observability/logger';
+import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics } from '../observability/metrics';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
 
 export interface SyncMailboxInput {
@@ -49,6 +51,8 @@ export interface SyncMailboxDeps {
   logger: Logger;
   /** Minimum time between progress writes to the mailbox row. Default 2 seconds. */
   progressIntervalMs?: number;
+  /** The process's sync metrics (observability/metrics.ts); without them the attempts are counted nowhere. */
+  metrics?: SyncMetrics;
 }
 
 /** Heartbeat details: where the last attempt of this activity got to (counters only, never a secret). */
@@ -108,6 +112,7 @@ function currentContext(): Context | null {
 export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
   const { pool, locks, secretBox, logger } = deps;
   const progressIntervalMs = deps.progressIntervalMs ?? 2000;
+  const metrics = deps.metrics ?? createSyncMetrics(new Registry());
 
   async function fail(
     log: Logger,
@@ -120,7 +125,25 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     return { mailboxId, status: 'Failed', errorCode: code, error: message };
   }
 
+  /** One attempt, counted: a returned Failed failed the mailbox; a thrown failure is retried or a cancellation. */
   async function syncMailbox(input: SyncMailboxInput): Promise<SyncMailboxResult> {
+    const attempt = trackSyncAttempt(metrics, input.pass);
+    try {
+      const result = await syncOnce(input, attempt);
+      if (result.status !== 'Failed') attempt.end('synced');
+      else attempt.end('failed', { code: result.errorCode ?? 'SYNC_ERROR', retry: 'mailbox' });
+      return result;
+    } catch (err) {
+      if (err instanceof CancelledFailure) attempt.end('cancelled');
+      else {
+        const code = err instanceof ApplicationFailure ? err.type : classifyDatabaseError(err)?.code;
+        attempt.end('retried', { code: code ?? 'SYNC_ERROR', retry: 'transient' });
+      }
+      throw err;
+    }
+  }
+
+  async function syncOnce(input: SyncMailboxInput, counted: SyncAttempt): Promise<SyncMailboxResult> {
     const ctx = currentContext();
     const signal = ctx?.cancellationSignal;
     const attempt = ctx?.info.attempt ?? 1;
@@ -195,6 +218,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     const ticker = ctx ? setInterval(() => ctx.heartbeat(lastDetails), 5_000) : null;
     ticker?.unref();
     const onProgress = (p: MailboxSyncProgress) => {
+      counted.progress(p);
       const details: SyncHeartbeat = {
         pass: input.pass,
         foldersSynced: p.foldersSynced,
@@ -225,6 +249,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
           largeItemMaxBytes: Number(mb.large_item_max_bytes),
           signal,
           onLockWait: () => ctx?.heartbeat(lastDetails),
+          onThrottle: ({ side, ms }) => counted.throttled(side, ms),
           onProgress,
           logger: log,
         },
@@ -242,6 +267,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         },
         run,
       );
+      counted.progress(summary);
       if (ticker) clearInterval(ticker);
       await writing;
       const totals = await store.totals();

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express } from 'express';
+import { serveMetrics } from '../observability/metrics-http';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
 import { buildOpenApi } from './openapi';
@@ -88,6 +89,11 @@ export function createApp(deps: ApiDeps): Express {
   api.use(notFoundHandler);
   api.use(errorHandler(deps.logger));
   app.use(API_PREFIX, api);
+
+  // Prometheus' usual path, beside /api/v1 rather than in it: the reply is the text format, not a JSON body a
+  // route schema describes, and a scraper holds no API token (MAILFERRY_METRICS_TOKEN guards it when set).
+  const metrics = deps.metrics;
+  if (metrics) app.get('/metrics', (req, res) => serveMetrics(metrics, req, res));
 
   const dashboardDir = deps.dashboardDir ?? path.resolve(__dirname, '..', 'dashboard', 'dist');
   const indexHtml = path.join(dashboardDir, 'index.html');

@@ -4,6 +4,7 @@ import type { SecretBox } from '../secrets/secret-box';
 import type { LifecyclePolicy } from '../domain/batch-workflow-input';
 import type { ConnectionTestResult as ImapConnectionTestResult } from '../imap/connection-test';
 import type { Logger } from '../observability/logger';
+import type { MetricsExporter } from '../observability/metrics-http';
 
 /** The settings an IMAP connection test needs (a saved endpoint's, or unsaved ones from the request). */
 export interface ConnectionTestSettings {
@@ -43,6 +44,8 @@ export interface ApiDeps {
   batchPolicy?: Partial<LifecyclePolicy>;
   logger: Logger;
   testConnection: ConnectionTester;
+  /** Served at `GET /metrics` (Prometheus text format) when given. */
+  metrics?: MetricsExporter;
   /** Folder of the built dashboard; default `<repo>/dashboard/dist`. Served at `/` when it has `index.html`. */
   dashboardDir?: string;
   /** How long the API waits for the workflow to apply a command (default 30 s) or answer a query (3 s). */

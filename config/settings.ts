@@ -72,6 +72,10 @@ const schema = z
     MAILFERRY_SYNC_HEARTBEAT_TIMEOUT: duration
       .refine((ms) => ms >= 10_000, 'at least 10s (a live sync heartbeats every 5 s)')
       .optional(),
+    /** The worker process's metrics port (GET /metrics, GET /health); `npm start` serves /metrics on PORT instead. */
+    MAILFERRY_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+    /** When set, every scrape must send `Authorization: Bearer <token>`; otherwise /metrics is open. */
+    MAILFERRY_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
     /** smtp://user:pass@host:port or smtps://…: where the batches' reports are sent (never echoed in an error). */
     MAILFERRY_SMTP_URL: z.string().optional(),
     MAILFERRY_SMTP_FROM: z.string().optional(),
@@ -149,6 +153,11 @@ export interface Settings {
   apiPoolSize: number;
   /** Audit entries older than this are deleted (MAILFERRY_AUDIT_RETENTION, default 365d), in milliseconds. */
   auditRetentionMs: number;
+  /**
+   * Prometheus metrics: the worker process's port (MAILFERRY_METRICS_PORT, default 9464, on HOST) and the bearer
+   * token every scrape must send (MAILFERRY_METRICS_TOKEN; none: /metrics is open, it carries no address or secret).
+   */
+  metrics: { port: number; token?: string };
   /** The SMTP server of the e-mailed reports (MAILFERRY_SMTP_URL, MAILFERRY_SMTP_FROM); unset: none are sent. */
   smtp?: SmtpSettings;
 }
@@ -225,6 +234,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     apiPoolSize: e.MAILFERRY_API_DB_POOL_SIZE,
     auditRetentionMs: e.MAILFERRY_AUDIT_RETENTION ?? DEFAULT_AUDIT_RETENTION_MS,
+    metrics: {
+      port: e.MAILFERRY_METRICS_PORT,
+      ...(e.MAILFERRY_METRICS_TOKEN ? { token: e.MAILFERRY_METRICS_TOKEN } : {}),
+    },
     ...(smtp ? { smtp } : {}),
   };
 }

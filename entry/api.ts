@@ -9,6 +9,7 @@ import {
   installTemporalRuntime,
   loadSettingsOrExit,
   onShutdown,
+  openMetrics,
   openFoundation,
   runApi,
 } from './services';
@@ -22,9 +23,10 @@ async function main(): Promise<void> {
   }
   installTemporalRuntime(logger);
   const foundation = await openFoundation(settings, settings.databaseUrl);
+  const metrics = openMetrics(settings, { readModel: foundation.api() });
   const temporal = await connectTemporal(settings.temporalAddress, settings, logger);
-  const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client, logger);
-  logger.info('API started', { url: api.url });
+  const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client, logger, metrics.exporter);
+  logger.info('API started', { url: api.url, metrics: `${api.url}/metrics` });
   if (initialTokenFile)
     logger.info('initial admin token written (cat the file; it is shown nowhere else)', { initialTokenFile });
   onShutdown(async () => {

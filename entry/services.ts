@@ -14,6 +14,10 @@ import { createMailboxLocks, type MailboxLocks } from '../db/mailbox-locks';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { temporalLogger, type Logger } from '../observability/logger';
+import { createRegistry, createSyncMetrics, type SyncMetrics } from '../observability/metrics';
+import { registerReadModelGauges } from '../observability/metrics-gauges';
+import { createMetricsExporter, type MetricsExporter } from '../observability/metrics-http';
+import { sdkPrometheusTelemetry } from '../observability/metrics-temporal';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box';
 import { loadSettings, type Settings } from '../config/settings';
 import { createBatchWorker } from '../worker/create-worker';
@@ -70,13 +74,47 @@ export function loadSettingsOrExit(processName: string): Settings {
 
 /**
  * Sends the Temporal SDK's own log (the worker's, the activities' `log`, and the Rust core's warnings) through
- * the product's logger. Once per process, before the first connection.
+ * the product's logger and, in a process that runs a worker (`sdkMetrics`), turns on the SDK's metrics. Once per
+ * process (the SDK's runtime is created once), before the first connection. Returns the SDK metrics' URL.
  */
-export function installTemporalRuntime(logger: Logger): void {
+export async function installTemporalRuntime(
+  logger: Logger,
+  options: { sdkMetrics?: boolean } = {},
+): Promise<string | undefined> {
+  const sdk = options.sdkMetrics ? await sdkPrometheusTelemetry() : undefined;
   Runtime.install({
     logger: temporalLogger(logger),
-    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
+      ...(sdk ? { metrics: sdk.metrics } : {}),
+    },
   });
+  return sdk?.url;
+}
+
+/** The Prometheus metrics of one process: what it serves, and what its worker's activities count into. */
+export interface ProcessMetrics {
+  exporter: MetricsExporter;
+  /** Set when the process runs a worker. */
+  sync?: SyncMetrics;
+}
+
+/**
+ * Sets up this process's metrics (docs/deployment.md, "Metrics"). A process that runs a `worker` gets the sync
+ * counters, and its scrape carries the Temporal SDK's metrics from `temporalSdkUrl` (what
+ * {@link installTemporalRuntime} returned). A process that runs the API passes its pool as `readModel` for the
+ * gauges read from PostgreSQL (only there, so that several workers do not report them again).
+ */
+export function openMetrics(
+  settings: Settings,
+  roles: { worker?: boolean; readModel?: Pool; temporalSdkUrl?: string },
+): ProcessMetrics {
+  const registry = createRegistry();
+  if (roles.readModel) registerReadModelGauges(registry, roles.readModel);
+  return {
+    exporter: createMetricsExporter({ registry, temporalSdkUrl: roles.temporalSdkUrl, token: settings.metrics.token }),
+    ...(roles.worker ? { sync: createSyncMetrics(registry) } : {}),
+  };
 }
 
 /**
@@ -115,7 +153,7 @@ export async function runWorker(
   foundation: Foundation,
   temporal: { native: NativeConnection; client: Connection },
   logger: Logger,
-  options: { identity?: string } = {},
+  options: { identity?: string; metrics?: SyncMetrics } = {},
 ): Promise<Worker> {
   const identity = settings.worker.identity ?? options.identity;
   const worker = await createBatchWorker({
@@ -128,6 +166,7 @@ export async function runWorker(
     ...(settings.smtp ? { mailer: createSmtpMailer(settings.smtp) } : {}),
     maxConcurrentActivityTaskExecutions: settings.worker.activitySlots,
     identity,
+    metrics: options.metrics,
   });
   if (identity) {
     const reclaimed = await reclaimSyncsOf(temporal.client, {
@@ -153,6 +192,7 @@ export async function runApi(
   foundation: Foundation,
   connection: Connection,
   logger: Logger,
+  metrics?: MetricsExporter,
 ): Promise<StartedApi> {
   const pool = foundation.api();
   const boot = await bootstrapAdminToken(pool, { dataDir: settings.dataDir });
@@ -166,6 +206,7 @@ export async function runApi(
     batchPolicy: settings.batchPolicy,
     logger: logger.child({ component: 'api' }),
     testConnection: createImapConnectionTester(),
+    metrics,
   };
   const api = await startApiServer(deps, { port: settings.apiPort, host: settings.apiHost });
   const stopRetention = startAuditRetention(pool, settings.auditRetentionMs, deps.logger);

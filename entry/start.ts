@@ -15,7 +15,15 @@ import path from 'node:path';
 import { loadSettings, type Settings } from '../config/settings';
 import { ensureDatabase } from '../db/create-database';
 import { createLogger } from '../observability/logger';
-import { connectTemporal, installTemporalRuntime, onShutdown, openFoundation, runApi, runWorker } from './services';
+import {
+  connectTemporal,
+  installTemporalRuntime,
+  onShutdown,
+  openFoundation,
+  openMetrics,
+  runApi,
+  runWorker,
+} from './services';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres';
 import { claimDataDir, clearPostgresLeftovers, clearTemporalLeftovers, TEMPORAL_PID_FILE } from '../dev/leftovers';
 import { checkDataDir, checkPorts, checkSecretKey, type PlannedPort } from '../dev/preflight';
@@ -53,7 +61,7 @@ async function main(): Promise<void> {
   const temporalDb = path.join(settings.dataDir, 'temporal.db');
   const say = (line: string) => console.log(line);
   const logger = createLogger({ level: settings.logLevel, pretty: process.stdout.isTTY === true });
-  installTemporalRuntime(logger);
+  const temporalSdkUrl = await installTemporalRuntime(logger, { sdkMetrics: true });
   if (!settings.databaseUrl) await clearPostgresLeftovers(pgData, settings.embeddedPostgresPort, say);
   if (!settings.temporalAddress) await clearTemporalLeftovers(settings.dataDir, temporalDb, say);
   await checkPorts(plannedPorts(settings));
@@ -178,6 +186,8 @@ async function main(): Promise<void> {
     if (stopping) return undefined;
     const foundation = await openFoundation(settings, databaseUrl);
     cleanups.push({ what: 'the database pool', run: () => foundation.close() });
+    // One process, one scrape target: the worker's counters, the SDK's metrics and the gauges on PORT's /metrics.
+    const { exporter, sync } = openMetrics(settings, { worker: true, readModel: foundation.api(), temporalSdkUrl });
     if (stopping) return undefined;
     // A dev server that exits (a port taken meanwhile, a broken SQLite file) ends the wait at once, with its log.
     const temporal = await Promise.race([connectTemporal(temporalAddress, settings, logger), devServerFailed]);
@@ -193,6 +203,7 @@ async function main(): Promise<void> {
     // for good: a start after a crash gives its predecessor's syncs back at once.
     const worker = await runWorker(settings, foundation, temporal, logger, {
       identity: `mailferry@${os.hostname()}:${settings.dataDir}`,
+      metrics: sync,
     });
     const workerRun = worker.run();
     workerRun.catch(() => undefined); // awaited below; a failure during the rest of the start is not unhandled
@@ -205,7 +216,7 @@ async function main(): Promise<void> {
       },
     });
     if (stopping) return { workerRun };
-    const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client, logger).catch(
+    const { api, initialTokenFile } = await runApi(settings, foundation, temporal.client, logger, exporter).catch(
       (err: unknown) => {
         // Free at the check before start-up, taken since.
         if ((err as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw err;
@@ -225,6 +236,7 @@ async function main(): Promise<void> {
         `mailferry is running`,
         `  dashboard        ${api.url}/`,
         `  API              ${api.url}/api/v1  (OpenAPI: ${api.url}/api/v1/openapi.json)`,
+        `  metrics          ${api.url}/metrics  (Prometheus)`,
         `  Temporal Web UI  ${settings.temporalUiUrl ?? '(external)'}`,
         initialTokenFile
           ? `  admin token      first start: cat ${initialTokenFile}`

@@ -3,7 +3,7 @@ import { DatabaseError } from 'pg';
 import type { Logger } from '../observability/logger';
 import { MailboxLockError, type MailboxLock, type MailboxLocks } from './mailbox-lock';
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
-import { classifyImapError, ImapSyncError } from './errors';
+import { classifyImapError, ImapSyncError, type Side } from './errors';
 import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';
 import { ensureDestinationFolder, listFolders, planMailboxFolders, type FolderInfo, type FolderPlan } from './folders';
 import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
@@ -38,6 +38,8 @@ export interface MailboxSyncOptions extends ItemLimits {
   folderConcurrency?: number;
   /** Times a throttled folder is retried (with growing pauses) before the sync gives up with THROTTLED. Default 5. */
   throttleRetries?: number;
+  /** Called as a pause for a throttling server begins: which side throttled, and for how long the sync waits. */
+  onThrottle?: (pause: { side: Side | undefined; ms: number }) => void;
   signal?: AbortSignal;
   /** Called while waiting for another sync of the same mailbox to end (the activity heartbeats). */
   onLockWait?: () => void;
@@ -60,6 +62,8 @@ export interface MailboxSyncProgress {
   itemsCopied: number;
   /** Skipped in this pass. */
   itemsSkipped: number;
+  /** Of those, over the batch's size limit; the others the destination refuses (bad items). */
+  itemsSkippedLarge: number;
   bytesCopied: number;
   currentFolder: string | null;
 }
@@ -176,6 +180,7 @@ export async function syncMailboxOverImap(
     itemsTotal: 0,
     itemsCopied: 0,
     itemsSkipped: 0,
+    itemsSkippedLarge: 0,
     bytesCopied: 0,
     currentFolder: null,
     flagsUpdated: 0,
@@ -371,6 +376,7 @@ async function syncOne(run: MailboxRun, lane: Lane, plan: FolderPlan, dedupeAcro
             onProgress: (delta) => {
               summary.itemsCopied += delta.copied;
               summary.itemsSkipped += delta.skipped;
+              summary.itemsSkippedLarge += delta.skippedLarge;
               summary.bytesCopied += delta.bytes;
               outcome.copied += delta.copied;
               outcome.skipped += delta.skipped;
@@ -445,6 +451,7 @@ export async function withThrottleRetries(
         of: max,
         pauseMs,
       });
+      options.onThrottle?.({ side: e.side, ms: pauseMs });
       await sleep(pauseMs, options.signal);
     }
   }

@@ -22,8 +22,11 @@ export interface FolderSyncOptions {
   /** Bytes per MULTIAPPEND (a single larger message goes alone). Default 16 MiB. */
   chunkBytes: number;
   signal?: AbortSignal;
-  /** Called after each recorded chunk with what it added. */
-  onProgress?: (delta: { copied: number; skipped: number; bytes: number }) => void;
+  /**
+   * Called after each recorded chunk with what it added; `skippedLarge`: of `skipped`, the messages over the
+   * batch's size limit (the others the destination refuses).
+   */
+  onProgress?: (delta: { copied: number; skipped: number; skippedLarge: number; bytes: number }) => void;
   /**
    * Do not copy a message whose exact bytes were already copied from another folder of this mailbox; record it
    * as linked instead. For Gmail's All Mail, synced after the label folders.

@@ -117,7 +117,7 @@ async function recordLarge(ctx: FolderContext, skipped: SkippedRecord[]): Promis
   await fetchSubjects(ctx, skipped);
   await store.record(ctx.folderKey, [], skipped, null);
   ctx.result.skipped += skipped.length;
-  options.onProgress?.({ copied: 0, skipped: skipped.length, bytes: 0 });
+  options.onProgress?.({ copied: 0, skipped: skipped.length, skippedLarge: skipped.length, bytes: 0 });
   const counts = await store.skippedCounts();
   if (counts.large > options.limits.largeItemLimit) {
     throw new ImapSyncError(
@@ -314,7 +314,7 @@ function queueRecord(
     result.copied += copied.length;
     result.bytes += bytes;
     result.skipped += bad.length;
-    options.onProgress?.({ copied: copied.length, skipped: bad.length, bytes });
+    options.onProgress?.({ copied: copied.length, skipped: bad.length, skippedLarge: 0, bytes });
     if (bad.length) {
       const counts = await store.skippedCounts();
       if (counts.bad > options.limits.badItemLimit) {

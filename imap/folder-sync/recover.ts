@@ -59,7 +59,13 @@ export async function recoverIntents(ctx: FolderContext, intents: AppendIntent[]
       ? (await hashAll(ctx.destination, `${from}:*`)).filter((c) => c.uid >= from && !taken.has(c.uid))
       : [];
     const pending = await pendingOfIntents(ctx, intents);
-    await store.record(ctx.folderKey, matchByContent(pending, candidates), [], null);
+    const found = matchByContent(pending, candidates);
+    await store.record(ctx.folderKey, found, [], null);
+    // Appended by the attempt that stopped, counted now that they are recorded: each copy is reported once.
+    const bytes = found.reduce((n, c) => n + c.size, 0);
+    ctx.result.copied += found.length;
+    ctx.result.bytes += bytes;
+    ctx.options.onProgress?.({ copied: found.length, skipped: 0, skippedLarge: 0, bytes });
   }
   await store.dropIntents(srcPath);
 }

@@ -8,6 +8,7 @@ import { startApiServer } from '../../api/server';
 import type { ConnectionTester } from '../../api/deps';
 import type { LogFields, Logger } from '../../observability/logger';
 import { insertToken } from '../../api/tokens-store';
+import type { SyncMetrics } from '../../observability/metrics';
 import { createSecretBox, type SecretBox } from '../../secrets/secret-box';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { freePort } from '../fixtures/ports';
@@ -201,12 +202,14 @@ export async function createEndpoint(
 
 /**
  * A worker on `taskQueue` running the real batch workflow and activities against the harness's PostgreSQL and
- * secret box (progress written every 100 ms, so tests see it). The caller runs and shuts it down.
+ * secret box (progress written every 100 ms, so tests see it), counting into `metrics` when given. The caller runs
+ * and shuts it down.
  */
 export async function createRealWorker(
   env: TestWorkflowEnvironment,
   api: ApiHarness,
   taskQueue: string,
+  options: { metrics?: SyncMetrics } = {},
 ): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
@@ -220,6 +223,7 @@ export async function createRealWorker(
         secretBox: api.secretBox,
         logger: api.logger.child({ component: 'worker' }),
         progressIntervalMs: 100,
+        metrics: options.metrics,
       }),
     },
   });

@@ -112,3 +112,15 @@ test('MAILFERRY_SMTP_URL gives the reports their server; its problems are named 
     expect(error?.message).not.toContain(password);
   }
 });
+
+test('a worker serves its metrics on 9464 unless MAILFERRY_METRICS_PORT says otherwise; the token is optional', () => {
+  expect(loadSettings({}).metrics).toEqual({ port: 9464 });
+  expect(
+    loadSettings({ MAILFERRY_METRICS_PORT: '9100', MAILFERRY_METRICS_TOKEN: 'a-long-enough-token' }).metrics,
+  ).toEqual({
+    port: 9100,
+    token: 'a-long-enough-token',
+  });
+  expect(() => loadSettings({ MAILFERRY_METRICS_PORT: '0' })).toThrow(/MAILFERRY_METRICS_PORT/);
+  expect(() => loadSettings({ MAILFERRY_METRICS_TOKEN: 'short' })).toThrow(/MAILFERRY_METRICS_TOKEN: at least 16/);
+});

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker, type LogEntry } from '@temporalio/worker';
+import { Registry, type Counter } from 'prom-client';
+import { createSyncMetrics } from '../../observability/metrics';
 import { createEndpoint, createRealWorker, startApi, type ApiHarness } from '../api/harness';
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startImapProxy, type ImapProxy } from '../fixtures/imap-proxy';
@@ -41,6 +43,17 @@ const SEED: Record<string, [string, number][]> = {
   [BERT.email]: [['INBOX', 12]],
 };
 const total = (user: string) => SEED[user]!.reduce((n, [, count]) => n + count, 0);
+
+/** What the worker's activities count (the metrics a worker process serves). */
+const metrics = createSyncMetrics(new Registry());
+async function counted<L extends string>(
+  counter: Counter<L>,
+  labels: Partial<Record<L, string>> = {},
+): Promise<number> {
+  const { values } = await counter.get();
+  const match = values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k as L] === x));
+  return match.reduce((n, v) => n + v.value, 0);
+}
 /** The answers the throttling proxy puts in place of the first tagged OKs of APPEND (server stored the messages). */
 const THROTTLE_ANSWERS = ['NO [THROTTLED] Slow down', 'NO [UNAVAILABLE] Backend busy'];
 
@@ -103,7 +116,7 @@ beforeAll(async () => {
     },
   });
   api = await startApi({ temporal: env.client, taskQueue, searchAttributes: true });
-  worker = await createRealWorker(env, api, taskQueue);
+  worker = await createRealWorker(env, api, taskQueue, { metrics });
   workerRun = worker.run();
   const imap = { security: 'none', provider: 'dovecot' };
   const admin = { adminUser: MASTER.user, adminPassword: MASTER.password };
@@ -259,6 +272,8 @@ async function intentsLeft(): Promise<number> {
 
 test('destination unreachable when the batch starts: the mailbox says why, Temporal retries, then exactly once', async () => {
   outageProxy.refuse();
+  const connectionFailures = await counted(metrics.failures, { code: 'CONNECTION_FAILED', retry: 'transient' });
+  const copiedBefore = await counted(metrics.messagesCopied);
   const batch = await createBatch('Outage wave', endpoints.outage, [OLGA]);
 
   // The first attempt fails; the mailbox is still Syncing and the read model says why.
@@ -302,9 +317,17 @@ test('destination unreachable when the batch starts: the mailbox says why, Tempo
   expect(activities[0]).toMatchObject({ mailboxId: row!.id, lastFailureType: 'CONNECTION_FAILED', failed: false });
   expect(activities[0]!.attempt).toBeGreaterThanOrEqual(2);
   expect(activities[0]!.result).toEqual({ mailboxId: row!.id, status: 'Synced' });
+  // The metrics say the same: one CONNECTION_FAILED per failed attempt, every message counted once.
+  expect(await counted(metrics.failures, { code: 'CONNECTION_FAILED', retry: 'transient' })).toBe(
+    connectionFailures + activities[0]!.attempt - 1,
+  );
+  expect((await counted(metrics.messagesCopied)) - copiedBefore).toBe(total(OLGA.email));
 });
 
 test('throttling answers to APPEND slow the mailbox down inside the activity: Synced, exactly once, no retry', async () => {
+  const pausesBefore = await counted(metrics.throttlePauses, { side: 'destination' });
+  const pausedBefore = await counted(metrics.throttlePauseSeconds, { side: 'destination' });
+  const copiedBefore = await counted(metrics.messagesCopied);
   const batch = await createBatch('Throttled wave', endpoints.throttle, [THEO]);
   const synced = await batchReaches(batch, 'Synced', 40_000);
   expect(synced).toMatchObject({ total: 1, synced: 1, failed: 0 });
@@ -336,9 +359,16 @@ test('throttling answers to APPEND slow the mailbox down inside the activity: Sy
   ]);
   expect(activities[0]!.result).toEqual({ mailboxId: row!.id, status: 'Synced' });
   expect(activities[0]!.ranMs).toBeGreaterThanOrEqual(1900);
+  // Counted as two pauses of at least 2 s; the messages the server stored behind its NO count once, when found.
+  expect((await counted(metrics.throttlePauses, { side: 'destination' })) - pausesBefore).toBe(2);
+  expect((await counted(metrics.throttlePauseSeconds, { side: 'destination' })) - pausedBefore).toBeGreaterThanOrEqual(
+    4,
+  );
+  expect((await counted(metrics.messagesCopied)) - copiedBefore).toBe(total(THEO.email));
 });
 
 test('a wrong source password fails that mailbox at once with the reason, without a retry', async () => {
+  const authFailures = await counted(metrics.failures, { code: 'AUTH_FAILED', retry: 'mailbox' });
   const batch = await createBatch('Auth wave', endpoints.direct, [ANN, { ...BERT, password: BERT_WRONG_PASSWORD }]);
   const done = await batchReaches(batch, 'SyncedWithErrors', 30_000);
   expect(done).toMatchObject({ total: 2, synced: 1, failed: 1 });
@@ -370,4 +400,5 @@ test('a wrong source password fails that mailbox at once with the reason, withou
   const log = await source.log();
   const refused = log.split('\n').filter((l) => l.includes(BERT.email) && /password mismatch/i.test(l));
   expect(refused).toHaveLength(1);
+  expect(await counted(metrics.failures, { code: 'AUTH_FAILED', retry: 'mailbox' })).toBe(authFailures + 1);
 });

@@ -92,6 +92,7 @@ describe('npm start (entry/start.ts) on a fresh data directory', () => {
       'mailferry is running',
       `  dashboard        ${base}/`,
       `  API              ${base}/api/v1  (OpenAPI: ${base}/api/v1/openapi.json)`,
+      `  metrics          ${base}/metrics  (Prometheus)`,
       `  Temporal Web UI  http://127.0.0.1:${ports.temporalUi}`,
       `  admin token      first start: cat ${tokenFile}`,
     ].join('\n');

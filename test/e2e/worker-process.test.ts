@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
+import { freePort } from '../fixtures/ports';
 import { devServerEnvironment } from '../fixtures/temporal';
 import { waitFor } from '../fixtures/wait-for';
 
@@ -47,6 +48,8 @@ test('the worker process starts on external servers and drains on SIGTERM, exiti
       TEMPORAL_TASK_QUEUE: `worker-process-${randomUUID()}`,
       MAILFERRY_SECRET_KEY: randomBytes(32).toString('base64'),
       MAILFERRY_DATA_DIR: dataDir,
+      // Not the default 9464: test files run side by side.
+      MAILFERRY_METRICS_PORT: String(await freePort()),
     },
   });
   let output = '';
