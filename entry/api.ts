@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   if (!settings.databaseUrl || !settings.temporalAddress) {
     throw new Error('the API needs DATABASE_URL and TEMPORAL_ADDRESS (npm start runs everything embedded)');
   }
-  installTemporalRuntime(logger);
+  await installTemporalRuntime(logger);
   const foundation = await openFoundation(settings, settings.databaseUrl);
   const metrics = openMetrics(settings, { readModel: foundation.api() });
   const temporal = await connectTemporal(settings.temporalAddress, settings, logger);

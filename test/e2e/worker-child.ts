@@ -36,7 +36,7 @@ const config = JSON.parse(process.env.MAILFERRY_WORKER_CHILD ?? '{}') as WorkerC
 
 async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel ?? 'warn', base: { process: 'worker', pid: process.pid } });
-  installTemporalRuntime(logger);
+  await installTemporalRuntime(logger);
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10 });
   pool.on('error', () => undefined);
   const locks = createMailboxLocks(config.databaseUrl);
