@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
 import { buildOpenApi } from './openapi';
+import { createRateLimiters } from './rate-limits';
 import { defineRoute, methodNotAllowed, registerRoutes, type AnyRoute } from './route';
 import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batches';
@@ -11,6 +12,7 @@ import { endpointRoutes } from './routes/endpoints';
 import { mailboxRoutes } from './routes/mailboxes';
 import { systemRoutes } from './routes/system';
 import { tokenRoutes } from './routes/tokens';
+import { securityHeaders } from './security-headers';
 
 export type { ApiDeps, ConnectionTester, ConnectionTestResult, ConnectionTestSettings, Logger } from './deps';
 
@@ -52,12 +54,11 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.set('trust proxy', false);
+  // Which proxies may tell the client's address (rate limits) and scheme (HSTS): none unless configured.
+  app.set('trust proxy', deps.trustProxy ?? false);
 
+  app.use(securityHeaders());
   app.use((req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Referrer-Policy', 'no-referrer');
     const started = Date.now();
     res.on('finish', () => {
       if (req.path.startsWith(API_PREFIX)) {
@@ -79,7 +80,7 @@ export function createApp(deps: ApiDeps): Express {
     next();
   });
   const routes = apiRoutes();
-  registerRoutes(api, routes, deps);
+  registerRoutes(api, routes, deps, createRateLimiters(deps.rateLimits));
   api.use(methodNotAllowed(routes));
   api.use(notFoundHandler);
   api.use(errorHandler(deps.logger));

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { SecretBox } from '../secrets/secret-box';
 import type { LifecyclePolicy } from '../domain/batch-workflow-input';
 import type { ConnectionTestResult as ImapConnectionTestResult } from '../imap/connection-test';
+import type { RateLimits } from './rate-limits';
 
 /** Structured logger; fields never contain passwords or tokens. */
 export interface Logger {
@@ -56,6 +57,13 @@ export interface ApiDeps {
   queryTimeoutMs?: number;
   /** How long starting a batch's workflow may take before creation fails and is undone (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * Express's `trust proxy` (MAILFERRY_TRUST_PROXY): the proxies whose X-Forwarded-For and X-Forwarded-Proto
+   * are believed, as a hop count or a list of addresses/subnets; default none.
+   */
+  trustProxy?: number | string;
+  /** Per-IP limits on failed authentication and connection tests; unset fields keep the defaults. */
+  rateLimits?: Partial<RateLimits>;
 }
 
 /** A logger that drops everything (tests). */

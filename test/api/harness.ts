@@ -6,6 +6,8 @@ import { createBatchActivities } from '../../activities/batch-activities';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { startApiServer } from '../../api/server';
 import type { ConnectionTester, Logger } from '../../api/deps';
+import type { RateLimits } from '../../api/rate-limits';
+import type { TlsFiles } from '../../api/server';
 import { insertToken } from '../../api/tokens-store';
 import { createSecretBox, type SecretBox } from '../../secrets/secret-box';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
@@ -101,6 +103,10 @@ export async function startApi(
     dashboardDir?: string;
     commandTimeoutMs?: number;
     searchAttributes?: boolean;
+    /** Serve HTTPS with this certificate (requests then need its CA; see test/api/http-surface.test.ts). */
+    tls?: TlsFiles;
+    trustProxy?: number | string;
+    rateLimits?: Partial<RateLimits>;
   } = {},
 ): Promise<ApiHarness> {
   const db = await createTestDatabase();
@@ -122,8 +128,10 @@ export async function startApi(
       // Against the unreachable server, fail fast; a real one answers in milliseconds.
       startTimeoutMs: options.temporal ? 10_000 : 1500,
       queryTimeoutMs: options.temporal ? 3000 : 500,
+      trustProxy: options.trustProxy,
+      rateLimits: options.rateLimits,
     },
-    { port: 0, host: '127.0.0.1' },
+    { port: 0, host: '127.0.0.1', tls: options.tls },
   );
   const url = running.url;
   const admin = await insertToken(db.pool, { name: 'test-admin', owner: 'admin@example.com', role: 'admin' });
