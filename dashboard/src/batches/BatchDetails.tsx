@@ -37,6 +37,16 @@ const PASS_NAMES: Record<string, string> = {
   final: 'Final sync',
 };
 
+/** Work that waits this long for a worker is not a worker being busy: none is running. */
+const WAITING_FOR_WORKER_NOTICE_MS = 60_000;
+
+/** Since when the batch's work has waited for a worker, when that is longer than a minute. */
+function waitingTooLong(batch: BatchDetail): string | undefined {
+  const since = batch.waitingForWorkerSince;
+  if (!since || Date.now() - Date.parse(since) < WAITING_FOR_WORKER_NOTICE_MS) return undefined;
+  return since;
+}
+
 function of(value: number, total: number): string {
   return `${formatCount(value)} of ${formatCount(total)}`;
 }
@@ -71,6 +81,7 @@ export function BatchDetails({ batch, progress }: Props) {
   if (batch.nextIncrementalSyncAt) rows.push(['Next incremental sync', formatDateTime(batch.nextIncrementalSyncAt)]);
   if (batch.autoStopAt) rows.push(['Stops for inactivity at', formatDateTime(batch.autoStopAt)]);
   if (batch.removeAt) rows.push(['Removed automatically at', formatDateTime(batch.removeAt)]);
+  const waitingSince = waitingTooLong(batch);
 
   return (
     <section className="details" aria-labelledby="details-title">
@@ -80,6 +91,12 @@ export function BatchDetails({ batch, progress }: Props) {
           View details
         </a>
       </div>
+      {waitingSince && (
+        <p className="message message-warn" role="status" data-testid="waiting-for-worker">
+          Waiting for a worker since {formatDateTime(waitingSince)}: no worker has picked up this batch&apos;s work.
+          Start a worker (<code>npm run worker</code>) and it continues.
+        </p>
+      )}
       {batch.lastError && (
         <p className="message message-error" role="status">
           Last error: {batch.lastError}
