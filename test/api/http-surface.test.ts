@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CONTENT_SECURITY_POLICY } from '../../api/security-headers';
 import { insertToken } from '../../api/tokens-store';
+import { selfSignedCertificate } from '../fixtures/tls';
 import { startApi, type ApiHarness, type ApiResponse } from './harness';
 
 /**
@@ -185,32 +186,11 @@ function httpsGet(
 
 describe('HTTPS built in', () => {
   it('serves the API over HTTPS with HSTS, and the CLI reaches it through NODE_EXTRA_CA_CERTS', async () => {
-    const cert = path.join(tlsDir, 'cert.pem');
-    const key = path.join(tlsDir, 'key.pem');
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ]);
-    const ca = await readFile(cert);
-    const secure = await startApi({ tls: { cert: ca, key: await readFile(key) } });
+    const { cert, key, certFile } = await selfSignedCertificate(tlsDir);
+    const secure = await startApi({ tls: { cert, key } });
     try {
       expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      const res = await httpsGet(`${secure.url}/api/v1/me`, ca, secure.adminToken);
+      const res = await httpsGet(`${secure.url}/api/v1/me`, cert, secure.adminToken);
       expect(res.status).toBe(200);
       expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
       expect(res.headers['content-security-policy']).toContain("script-src 'self'");
@@ -228,7 +208,7 @@ describe('HTTPS built in', () => {
             ...env,
           },
         });
-      const trusted = await cli({ NODE_EXTRA_CA_CERTS: cert });
+      const trusted = await cli({ NODE_EXTRA_CA_CERTS: certFile });
       expect(JSON.parse(trusted.stdout)).toMatchObject({ owner: 'admin@example.com', role: 'admin' });
       const untrusted = await cli({}).catch((err: { code: number; stderr: string }) => err);
       expect((untrusted as { code: number }).code).toBe(3);
