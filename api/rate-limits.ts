@@ -1,5 +1,5 @@
-import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import type { Request, RequestHandler } from 'express';
+import { rateLimit, type AugmentedRequest } from 'express-rate-limit';
 import { ApiError, type ErrorCode } from './errors';
 
 /** How many of a kind of request one client IP may make in a window. */
@@ -28,7 +28,7 @@ function limiter(
   { limit, windowMs }: RateLimit,
   code: ErrorCode,
   message: string,
-  options: { countOnlyAuthFailures?: boolean; skip?: RequestHandlerSkip } = {},
+  options: { countOnlyAuthFailures?: boolean; skip?: (req: Request) => boolean } = {},
 ): RequestHandler {
   return rateLimit({
     limit,
@@ -42,17 +42,12 @@ function limiter(
       : {}),
     ...(options.skip ? { skip: options.skip } : {}),
     handler(req, res, next) {
-      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const retryAfterSeconds = Math.max(
-        1,
-        Math.ceil(((resetTime?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000),
-      );
+      const resetAt = (req as AugmentedRequest).rateLimit?.resetTime?.getTime() ?? Date.now() + windowMs;
+      const retryAfterSeconds = Math.max(1, Math.ceil((resetAt - Date.now()) / 1000));
       next(new ApiError(code, message, { retryAfterSeconds, limit, windowSeconds: windowMs / 1000 }));
     },
   });
 }
-
-type RequestHandlerSkip = (req: Parameters<RequestHandler>[0]) => boolean;
 
 /** The limiters of one app (each app has its own counters). */
 export function createRateLimiters(limits: Partial<RateLimits> = {}) {
