@@ -5,6 +5,7 @@ import { serveMetrics } from '../observability/metrics-http';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler } from './errors';
 import { buildOpenApi } from './openapi';
+import { createRateLimiters } from './rate-limits';
 import { defineRoute, methodNotAllowed, registerRoutes, type AnyRoute } from './route';
 import { analyzeRoutes } from './routes/analyze';
 import { auditRoutes } from './routes/audit';
@@ -14,6 +15,7 @@ import { mailboxRoutes } from './routes/mailboxes';
 import { userRoutes } from './routes/users';
 import { systemRoutes } from './routes/system';
 import { tokenRoutes } from './routes/tokens';
+import { securityHeaders } from './security-headers';
 
 export type { ApiDeps, ConnectionTester, ConnectionTestResult, ConnectionTestSettings } from './deps';
 
@@ -57,12 +59,11 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.set('trust proxy', false);
+  // Which proxies may tell the client's address (rate limits) and scheme (HSTS): none unless configured.
+  app.set('trust proxy', deps.trustProxy ?? false);
 
+  app.use(securityHeaders());
   app.use((req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Referrer-Policy', 'no-referrer');
     const started = Date.now();
     res.on('finish', () => {
       if (req.path.startsWith(API_PREFIX)) {
@@ -84,7 +85,7 @@ export function createApp(deps: ApiDeps): Express {
     next();
   });
   const routes = apiRoutes();
-  registerRoutes(api, routes, deps);
+  registerRoutes(api, routes, deps, createRateLimiters(deps.rateLimits));
   api.use(methodNotAllowed(routes));
   api.use(notFoundHandler);
   api.use(errorHandler(deps.logger));

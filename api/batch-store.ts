@@ -30,9 +30,15 @@ export function temporalLink(deps: ApiDeps, workflowId: string): string | null {
 
 /**
  * Everything the dashboard shows about one batch (the seed's statistics). Settings and counts come from
- * PostgreSQL; status, timers and recent commands from the workflow's live snapshot when it answers.
+ * PostgreSQL; status, timers and recent commands from the workflow's live snapshot when it answers; since when
+ * its work waits for a worker from Temporal's description of the workflow (GET /batches/{id} only).
  */
-export async function batchDetail(deps: ApiDeps, row: BatchRow, snapshot: BatchSnapshot | undefined) {
+export async function batchDetail(
+  deps: ApiDeps,
+  row: BatchRow,
+  snapshot: BatchSnapshot | undefined,
+  waitingForWorkerSince: string | null = null,
+) {
   const [counts, endpoints] = await Promise.all([
     countMailboxes(deps.pool, row.id),
     listEndpointRefs(deps.pool, [row.source_endpoint_id, row.destination_endpoint_id]),
@@ -94,6 +100,7 @@ export async function batchDetail(deps: ApiDeps, row: BatchRow, snapshot: BatchS
     pass: snapshot?.pass ?? null,
     recentCommands: snapshot?.recentCommands ?? [],
     live: snapshot !== undefined,
+    waitingForWorkerSince,
   };
 }
 

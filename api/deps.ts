@@ -5,6 +5,7 @@ import type { LifecyclePolicy } from '../domain/batch-workflow-input';
 import type { ConnectionTestResult as ImapConnectionTestResult } from '../imap/connection-test';
 import type { Logger } from '../observability/logger';
 import type { MetricsExporter } from '../observability/metrics-http';
+import type { RateLimits } from './rate-limits';
 
 /** The settings an IMAP connection test needs (a saved endpoint's, or unsaved ones from the request). */
 export interface ConnectionTestSettings {
@@ -53,4 +54,11 @@ export interface ApiDeps {
   queryTimeoutMs?: number;
   /** How long starting a batch's workflow may take before creation fails and is undone (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * Express's `trust proxy` (MAILFERRY_TRUST_PROXY): the proxies whose X-Forwarded-For and X-Forwarded-Proto
+   * are believed, as a hop count or a list of addresses/subnets; default none.
+   */
+  trustProxy?: number | string;
+  /** Per-IP limits on failed authentication and connection tests; unset fields keep the defaults. */
+  rateLimits?: Partial<RateLimits>;
 }

@@ -74,7 +74,13 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { version: strin
     }
     if (route.access !== 'public') {
       responses['401'] ??= {
-        description: 'UNAUTHENTICATED',
+        description: 'UNAUTHENTICATED (no, malformed, unknown or revoked token) or TOKEN_EXPIRED',
+        content: { 'application/json': { schema: convert(errorSchema, 'output') } },
+      };
+      responses['429'] ??= {
+        description: route.runsConnectionTest
+          ? 'TOO_MANY_AUTH_FAILURES or TOO_MANY_CONNECTION_TESTS from this address (see Retry-After)'
+          : 'TOO_MANY_AUTH_FAILURES from this address (see Retry-After)',
         content: { 'application/json': { schema: convert(errorSchema, 'output') } },
       };
       if (route.access === 'admin') {

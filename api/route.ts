@@ -2,6 +2,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { type z } from 'zod';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
+import type { RateLimiters } from './rate-limits';
 import { findActiveToken, type Actor } from './tokens-store';
 
 /**
@@ -73,6 +74,8 @@ export interface RouteDef<
   csvQuery?: z.ZodType;
   /** Route accepts a large body (CSV uploads). */
   largeBody?: boolean;
+  /** The route runs an IMAP connection test: limited per client IP (api/rate-limits.ts). */
+  runsConnectionTest?: boolean;
   responses: R;
   /** Returns the reply, or undefined when it wrote the response itself (streams). */
   handler(ctx: Ctx<z.output<P>, z.output<Q>, z.output<B>>): Promise<ReplyOf<R> | undefined>;
@@ -203,9 +206,24 @@ function handlerFor(route: AnyRoute, deps: ApiDeps): RequestHandler {
   };
 }
 
-export function registerRoutes(router: Router, routes: readonly AnyRoute[], deps: ApiDeps): void {
+export function registerRoutes(
+  router: Router,
+  routes: readonly AnyRoute[],
+  deps: ApiDeps,
+  limiters: RateLimiters,
+): void {
   for (const route of routes) {
-    router[route.method](expressPath(route.path), authFor(route, deps), ...parsersFor(route), handlerFor(route, deps));
+    const limits = [
+      ...(route.access === 'public' ? [] : [limiters.authFailures]),
+      ...(route.runsConnectionTest ? [limiters.connectionTests] : []),
+    ];
+    router[route.method](
+      expressPath(route.path),
+      ...limits,
+      authFor(route, deps),
+      ...parsersFor(route),
+      handlerFor(route, deps),
+    );
   }
 }
 

@@ -1,31 +1,50 @@
-import { maxHeaderSize, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, maxHeaderSize, STATUS_CODES, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createApp } from './app';
 import type { Logger } from '../observability/logger';
 import type { ApiDeps } from './deps';
 import { ApiError, errorBody } from './errors';
 
+/** A certificate chain and its private key, PEM (MAILFERRY_TLS_CERT / MAILFERRY_TLS_KEY). */
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
+
 export interface RunningApi {
-  /** `http://host:port` the server listens on. */
+  /** `http://host:port` (or `https://` with TLS) the server listens on. */
   url: string;
-  server: Server;
+  server: ReturnType<typeof createHttpServer> | ReturnType<typeof createHttpsServer>;
   /** Stops accepting connections, lets requests in flight finish (up to `graceMs`), then closes the rest. */
   close(graceMs?: number): Promise<void>;
 }
 
-/** Builds the app and listens (port 0 picks a free one). The entry point owns the deps and closes them after. */
-export async function startApiServer(deps: ApiDeps, options: { port: number; host?: string }): Promise<RunningApi> {
+/**
+ * Builds the app and listens (port 0 picks a free one), over HTTPS when given `tls`. The entry point owns the
+ * deps and closes them after.
+ */
+export async function startApiServer(
+  deps: ApiDeps,
+  options: { port: number; host?: string; tls?: TlsFiles },
+): Promise<RunningApi> {
   const app = createApp(deps);
   const host = options.host ?? '0.0.0.0';
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    s.once('error', reject);
+  const server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, app)
+    : createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   server.on('clientError', clientErrorHandler(deps.logger));
   const address = server.address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {
-    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`,
+    url: `${options.tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`,
     server,
     async close(graceMs = 5000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

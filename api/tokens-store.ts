@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { insertTokenRow, useTokenByHash, type TokenRole, type TokenRow } from '../db/tokens';
 import type { Queryable } from '../db/transaction';
+import { ApiError } from './errors';
 
 export type { TokenRole, TokenRow };
 
@@ -25,16 +26,25 @@ export function hashToken(token: string): Buffer {
 
 export async function insertToken(
   db: Queryable,
-  input: { name: string; owner: string; role: TokenRole },
+  input: { name: string; owner: string; role: TokenRole; expiresAt?: string | null },
 ): Promise<{ row: TokenRow; token: string }> {
   const token = generateToken();
-  return { row: await insertTokenRow(db, { ...input, hash: hashToken(token) }), token };
+  return {
+    row: await insertTokenRow(db, { ...input, expiresAt: input.expiresAt ?? null, hash: hashToken(token) }),
+    token,
+  };
 }
 
-/** The actor of a live (not revoked) token, or undefined. */
+/** The actor of a live (not revoked) token, or undefined; throws TOKEN_EXPIRED for one past its expiry. */
 export async function findActiveToken(db: Queryable, token: string): Promise<Actor | undefined> {
   const row = await useTokenByHash(db, hashToken(token));
-  return row ? { tokenId: row.id, name: row.name, owner: row.owner, role: row.role } : undefined;
+  if (!row) return undefined;
+  if (row.expired) {
+    throw new ApiError('TOKEN_EXPIRED', 'the API token has expired; ask an admin for a new one', {
+      expiredAt: row.expires_at!.toISOString(),
+    });
+  }
+  return { tokenId: row.id, name: row.name, owner: row.owner, role: row.role };
 }
 
 export function tokenView(row: TokenRow) {
@@ -46,5 +56,6 @@ export function tokenView(row: TokenRow) {
     createdAt: row.created_at.toISOString(),
     lastUsedAt: row.last_used_at?.toISOString() ?? null,
     revokedAt: row.revoked_at?.toISOString() ?? null,
+    expiresAt: row.expires_at?.toISOString() ?? null,
   };
 }

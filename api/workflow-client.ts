@@ -8,6 +8,8 @@ import {
 } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import {
   commandUpdate,
   mailboxCommandUpdate,
@@ -96,6 +98,31 @@ export async function queryBatch(deps: ApiDeps, workflowId: string): Promise<Bat
     );
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Since when the batch's workflow has had work that no worker has picked up: its oldest workflow task or
+ * activity (a mailbox sync, mostly) in state SCHEDULED, not started; null when none waits or Temporal cannot
+ * say. A retry waiting out its backoff is scheduled in the future and does not count.
+ */
+export async function waitingForWorkerSince(deps: ApiDeps, workflowId: string): Promise<string | null> {
+  try {
+    const { raw } = await deps.temporal.withDeadline(Date.now() + (deps.queryTimeoutMs ?? 3000), () =>
+      deps.temporal.workflow.getHandle(workflowId).describe(),
+    );
+    const { PendingActivityState, PendingWorkflowTaskState } = temporal.api.enums.v1;
+    const scheduled = [
+      ...(raw.pendingActivities ?? [])
+        .filter((a) => a.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED)
+        .map((a) => optionalTsToMs(a.scheduledTime)),
+      raw.pendingWorkflowTask?.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
+        ? optionalTsToMs(raw.pendingWorkflowTask.scheduledTime)
+        : undefined,
+    ].filter((ms): ms is number => ms !== undefined && ms <= Date.now());
+    return scheduled.length > 0 ? new Date(Math.min(...scheduled)).toISOString() : null;
+  } catch {
+    return null;
   }
 }
 

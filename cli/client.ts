@@ -1,5 +1,13 @@
 /** A small client of the public API (the CLI's only way in). */
 
+/** Node's TLS errors for a certificate no trusted CA signed (self-signed, or a private CA). */
+const UNTRUSTED_CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
 export class CliError extends Error {
   constructor(
     message: string,
@@ -53,7 +61,15 @@ export class ApiClient {
       res = await this.fetchFn(this.base + path, { method, headers, body: payload });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new CliError(`cannot reach the mailferry API at ${this.options.baseUrl} (${cause})`, 3, 'API_UNREACHABLE');
+      throw new CliError(
+        `cannot reach the mailferry API at ${this.options.baseUrl} (${cause})`,
+        3,
+        'API_UNREACHABLE',
+        undefined,
+        UNTRUSTED_CERT_CODES.has(cause)
+          ? "the API's certificate is not trusted here: for a self-signed one, run with NODE_EXTRA_CA_CERTS=<its PEM file>"
+          : undefined,
+      );
     }
     const text = await res.text();
     if (!res.ok) {

@@ -7,7 +7,8 @@ import { CliError } from './client';
  * (`CliIo.env`), never from `process.env` directly, so tests can point HOME and the data dir at temp folders.
  *
  * URL:   --url > MAILFERRY_URL > the config file's url > http://HOST:PORT (the product's own defaults,
- *        127.0.0.1:8080; a wildcard HOST such as 0.0.0.0 is reached on the loopback address).
+ *        127.0.0.1:8080; a wildcard HOST such as 0.0.0.0 is reached on the loopback address; https:// when
+ *        MAILFERRY_TLS_CERT says the product serves HTTPS).
  * Token: --token > MAILFERRY_TOKEN > the config file's token (when saved for this URL) > the data dir's
  *        initial-admin-token (only when the URL is on this machine: the file is the product's local bootstrap).
  */
@@ -66,13 +67,14 @@ export function dataDirTokenPath(env: Env): string {
   return path.join(path.resolve(env.MAILFERRY_DATA_DIR || path.join(PROJECT_ROOT, '.data')), 'initial-admin-token');
 }
 
-/** The URL `npm start` serves on this machine, from the same PORT/HOST the product reads. */
+/** The URL `npm start` serves on this machine, from the same PORT/HOST/MAILFERRY_TLS_CERT the product reads. */
 export function defaultUrl(env: Env): string {
+  const scheme = env.MAILFERRY_TLS_CERT ? 'https' : 'http';
   const port = env.PORT || '8080';
   let host = env.HOST || '127.0.0.1';
   if (host === '0.0.0.0' || host === '') host = '127.0.0.1';
   if (host === '::' || host === '[::]') host = '::1';
-  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+  return `${scheme}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
 /** The same URL however it was typed: no trailing slash, lower-case scheme and host. */

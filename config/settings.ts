@@ -79,6 +79,18 @@ const schema = z
     /** smtp://user:pass@host:port or smtps://…: where the batches' reports are sent (never echoed in an error). */
     MAILFERRY_SMTP_URL: z.string().optional(),
     MAILFERRY_SMTP_FROM: z.string().optional(),
+    /** PEM files: with both, the API serves HTTPS. */
+    MAILFERRY_TLS_CERT: z.string().min(1).optional(),
+    MAILFERRY_TLS_KEY: z.string().min(1).optional(),
+    /** Express `trust proxy`: a hop count, or addresses/subnets (`loopback`, `10.0.0.0/8`, comma-separated). */
+    MAILFERRY_TRUST_PROXY: z
+      .string()
+      .regex(/^(\d{1,2}|[\w.:/]+(\s*,\s*[\w.:/]+)*)$/, 'a hop count or comma-separated addresses/subnets')
+      .refine(
+        (v) => !['true', 'false'].includes(v),
+        'a hop count (1 for one proxy) or the proxy addresses, not true/false',
+      )
+      .optional(),
   })
   .refine((e) => !e.TEMPORAL_TLS_CERT_FILE === !e.TEMPORAL_TLS_KEY_FILE, {
     message:
@@ -153,6 +165,10 @@ export interface Settings {
   apiPoolSize: number;
   /** Audit entries older than this are deleted (MAILFERRY_AUDIT_RETENTION, default 365d), in milliseconds. */
   auditRetentionMs: number;
+  /** The API's certificate chain and key files (MAILFERRY_TLS_CERT/MAILFERRY_TLS_KEY): it serves HTTPS. */
+  tls?: { certFile: string; keyFile: string };
+  /** The reverse proxies whose X-Forwarded-* headers the API believes (MAILFERRY_TRUST_PROXY); none when unset. */
+  trustProxy?: number | string;
   /**
    * Prometheus metrics: the worker process's port (MAILFERRY_METRICS_PORT, default 9464, on HOST) and the bearer
    * token every scrape must send (MAILFERRY_METRICS_TOKEN; none: /metrics is open, it carries no address or secret).
@@ -184,6 +200,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new Error(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if ((e.MAILFERRY_TLS_CERT === undefined) !== (e.MAILFERRY_TLS_KEY === undefined)) {
+    throw new Error('invalid configuration: set both MAILFERRY_TLS_CERT and MAILFERRY_TLS_KEY, or neither');
+  }
   const smtp = smtpSettings(e.MAILFERRY_SMTP_URL, e.MAILFERRY_SMTP_FROM);
   const dataDir = path.resolve(e.MAILFERRY_DATA_DIR);
   const syncs = e.MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS;
@@ -234,6 +253,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     apiPoolSize: e.MAILFERRY_API_DB_POOL_SIZE,
     auditRetentionMs: e.MAILFERRY_AUDIT_RETENTION ?? DEFAULT_AUDIT_RETENTION_MS,
+    ...(e.MAILFERRY_TLS_CERT && e.MAILFERRY_TLS_KEY
+      ? { tls: { certFile: path.resolve(e.MAILFERRY_TLS_CERT), keyFile: path.resolve(e.MAILFERRY_TLS_KEY) } }
+      : {}),
+    ...(e.MAILFERRY_TRUST_PROXY
+      ? {
+          trustProxy: /^\d+$/.test(e.MAILFERRY_TRUST_PROXY) ? Number(e.MAILFERRY_TRUST_PROXY) : e.MAILFERRY_TRUST_PROXY,
+        }
+      : {}),
     metrics: {
       port: e.MAILFERRY_METRICS_PORT,
       ...(e.MAILFERRY_METRICS_TOKEN ? { token: e.MAILFERRY_METRICS_TOKEN } : {}),

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
@@ -207,8 +208,13 @@ export async function runApi(
     logger: logger.child({ component: 'api' }),
     testConnection: createImapConnectionTester(),
     metrics,
+    trustProxy: settings.trustProxy,
   };
-  const api = await startApiServer(deps, { port: settings.apiPort, host: settings.apiHost });
+  const api = await startApiServer(deps, {
+    port: settings.apiPort,
+    host: settings.apiHost,
+    tls: settings.tls && (await readTlsFiles(settings.tls)),
+  });
   const stopRetention = startAuditRetention(pool, settings.auditRetentionMs, deps.logger);
   const close = api.close.bind(api);
   const running: RunningApi = {
@@ -219,6 +225,19 @@ export async function runApi(
     },
   };
   return { api: running, initialTokenFile: boot.created ? boot.tokenFile : undefined };
+}
+
+/** The API's certificate and key, read once at start; a missing file is named in the error. */
+async function readTlsFiles(files: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = (file: string, setting: string) =>
+    readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read ${setting} ${file}: ${err.code ?? err.message}`, { cause: err });
+    });
+  const [cert, key] = await Promise.all([
+    read(files.certFile, 'MAILFERRY_TLS_CERT'),
+    read(files.keyFile, 'MAILFERRY_TLS_KEY'),
+  ]);
+  return { cert, key };
 }
 
 /** Runs `stop` once on SIGINT/SIGTERM. */

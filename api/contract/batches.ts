@@ -269,6 +269,11 @@ export const batchDetailSchema = z
       }),
     ),
     live: z.boolean().meta({ description: 'true when status and timers come from the running workflow' }),
+    waitingForWorkerSince: nullableTime.meta({
+      description:
+        'Since when work of the batch (a mailbox sync, or the workflow itself) has waited for a worker to pick it ' +
+        'up; null when nothing waits. Read in GET /batches/{id}; null in other replies',
+    }),
   })
   .meta({ id: 'BatchDetail' });
 

@@ -16,6 +16,7 @@ import { batchRef, errorSchema, paging } from '../schemas';
 import {
   isAlreadyStarted,
   queryBatch,
+  waitingForWorkerSince,
   startBatchWorkflow,
   workflowIdFor,
   type BatchWorkflowInput,
@@ -252,7 +253,11 @@ export const batchRoutes: AnyRoute[] = [
     },
     async handler({ deps, params }) {
       const row = await findBatch(deps.pool, params.id);
-      return { status: 200 as const, body: await batchDetail(deps, row, await queryBatch(deps, row.workflow_id)) };
+      const [snapshot, waitingSince] = await Promise.all([
+        queryBatch(deps, row.workflow_id),
+        waitingForWorkerSince(deps, row.workflow_id),
+      ]);
+      return { status: 200 as const, body: await batchDetail(deps, row, snapshot, waitingSince) };
     },
   }),
   defineRoute({

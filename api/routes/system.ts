@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { pingDatabase } from '../../db/health';
 import type { ApiDeps } from '../deps';
+import { type checkSchema, healthSchema, type workersSchema } from '../contract/system';
 import { ApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
 import { errorSchema } from '../schemas';
-
-const checkSchema = z.object({ ok: z.boolean(), latencyMs: z.number(), message: z.string().optional() });
 
 async function timed(fn: () => Promise<unknown>, timeoutMs: number): Promise<z.infer<typeof checkSchema>> {
   const started = Date.now();
@@ -29,13 +28,6 @@ async function timed(fn: () => Promise<unknown>, timeoutMs: number): Promise<z.i
 /** Temporal's TaskQueueType values (temporal.api.enums.v1.TaskQueueType), for describeTaskQueue. */
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
 const TASK_QUEUE_TYPE_ACTIVITY = 2;
-
-const workersSchema = checkSchema.extend({
-  pollers: z
-    .number()
-    .int()
-    .meta({ description: 'Distinct workers polling the task queue (workflow or activity tasks)' }),
-});
 
 /**
  * Whether a worker polls the task queue, for workflow tasks and for activity tasks: without one, batches are
@@ -81,10 +73,7 @@ export const systemRoutes: AnyRoute[] = [
     responses: {
       200: {
         description: 'PostgreSQL and Temporal reachable; `checks.workers.ok` is false when no worker polls (not a 503)',
-        schema: z.object({
-          status: z.literal('ok'),
-          checks: z.object({ postgres: checkSchema, temporal: checkSchema, workers: workersSchema }),
-        }),
+        schema: healthSchema,
       },
       503: { description: 'One of them is not reachable (code UNHEALTHY, details.checks)', schema: errorSchema },
     },

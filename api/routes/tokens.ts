@@ -3,7 +3,7 @@ import { findTokenRow, listTokenRows, liveAdminTokenExists, lockTokens, revokeTo
 import { withTransaction } from '../../db/transaction';
 import { ApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
-import { idParam, plainText } from '../schemas';
+import { idParam, isoDateTime, plainText } from '../schemas';
 import { insertToken, tokenView } from '../tokens-store';
 
 const tokenSchema = z
@@ -13,8 +13,12 @@ const tokenSchema = z
     owner: z.string(),
     role: z.enum(['admin', 'viewer']),
     createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
+    lastUsedAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'When the token last authenticated a request (kept to the minute); null: never' }),
     revokedAt: z.string().nullable(),
+    expiresAt: z.string().nullable().meta({ description: 'After this time the token is refused (TOKEN_EXPIRED)' }),
   })
   .meta({ id: 'ApiToken' });
 
@@ -23,6 +27,11 @@ const createTokenBody = z
     name: plainText(100),
     owner: plainText(254).meta({ description: 'The person or system the token belongs to (recorded as "created by")' }),
     role: z.enum(['admin', 'viewer']),
+    expiresAt: isoDateTime
+      .nullable()
+      .optional()
+      .refine((at) => !at || Date.parse(at) > Date.now(), 'must be in the future')
+      .meta({ description: 'When the token stops working; omitted or null: never' }),
   })
   .strict();
 
@@ -53,7 +62,12 @@ export const tokenRoutes: AnyRoute[] = [
     },
     async handler({ deps, body }) {
       const { row, token } = await insertToken(deps.pool, body);
-      deps.logger.info('api token created', { tokenId: row.id, name: row.name, role: row.role });
+      deps.logger.info('api token created', {
+        tokenId: row.id,
+        name: row.name,
+        role: row.role,
+        expiresAt: row.expires_at?.toISOString() ?? null,
+      });
       return { status: 201 as const, body: { ...tokenView(row), token } };
     },
   }),

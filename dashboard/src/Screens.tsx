@@ -5,6 +5,8 @@ import { BatchesPage } from './batches/BatchesPage';
 import { BatchFormPage } from './batches/BatchFormPage';
 import { MailboxReportPage } from './report/MailboxReportPage';
 import { EndpointsPage } from './endpoints/EndpointsPage';
+import { AuditPage } from './audit/AuditPage';
+import { WorkerBanner } from './components/WorkerBanner';
 
 const TITLES: Record<string, string> = {
   batches: 'Migration batches',
@@ -12,6 +14,7 @@ const TITLES: Record<string, string> = {
   'edit-batch': 'Edit migration batch',
   report: 'Migration users status report',
   endpoints: 'Migration endpoints',
+  audit: 'Audit trail',
 };
 
 /** The signed-in page: header plus the screen the location hash names. */
@@ -27,12 +30,14 @@ export function Screens() {
         Skip to content
       </button>
       <Header route={route} />
+      <WorkerBanner />
       <main id="main" tabIndex={-1}>
         {route.page === 'batches' && <BatchesPage selectedId={route.batchId} />}
         {route.page === 'new-batch' && <BatchFormPage />}
         {route.page === 'edit-batch' && <BatchFormPage batchId={route.batchId} />}
         {route.page === 'report' && <MailboxReportPage batchId={route.batchId} />}
         {route.page === 'endpoints' && <EndpointsPage selectedId={route.endpointId} />}
+        {route.page === 'audit' && <AuditPage batch={route.batch} />}
       </main>
     </>
   );

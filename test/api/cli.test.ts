@@ -344,6 +344,51 @@ describe('mailferry CLI', () => {
     expect(tooBig.stderr).toContain('  pageSize: ');
   });
 
+  it('creates a token that expires, lists its expiry and last use, and says when it has expired', async () => {
+    const before = Date.now();
+    const created = await cli([
+      'tokens',
+      'create',
+      '--name',
+      'temp',
+      '--owner',
+      'temp@example.com',
+      '--role',
+      'viewer',
+    ]);
+    expect(created.code).toBe(0);
+    const plain = await cli([
+      'tokens',
+      'create',
+      '--name',
+      'short',
+      '--owner',
+      's@example.com',
+      '--role',
+      'viewer',
+      '--expires',
+      '90d',
+      '--json',
+    ]);
+    const token = JSON.parse(plain.stdout);
+    const ninetyDays = 90 * 86_400_000;
+    expect(Date.parse(token.expiresAt)).toBeGreaterThanOrEqual(before + ninetyDays);
+    expect(Date.parse(token.expiresAt)).toBeLessThanOrEqual(Date.now() + ninetyDays);
+    expect((await cli(['me', '--token', token.token])).code).toBe(0);
+    const list = await cli(['tokens', 'list', '--json']);
+    expect(JSON.parse(list.stdout).items.find((t: { id: string }) => t.id === token.id)).toMatchObject({
+      expiresAt: token.expiresAt,
+      lastUsedAt: expect.any(String),
+    });
+    expect((await cli(['tokens', 'list'])).stdout).toMatch(/expiresAt/);
+
+    await api.db.pool.query(`update api_tokens set expires_at = now() - interval '1 minute' where id = $1`, [token.id]);
+    const expired = await cli(['me', '--token', token.token]);
+    expect(expired).toMatchObject({ code: 1, stderr: expect.stringContaining('(TOKEN_EXPIRED)') });
+    const bad = await cli(['tokens', 'create', '--name', 'x', '--owner', 'y', '--role', 'viewer', '--expires', 'soon']);
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('a duration such as 90d or 12h') });
+  });
+
   it('finds the token in order: --token, MAILFERRY_TOKEN, the saved login, the data dir token file', async () => {
     const named = async (name: string) => {
       const res = await api.request('POST', '/tokens', {

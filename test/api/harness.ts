@@ -7,6 +7,8 @@ import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
 import { startApiServer } from '../../api/server';
 import type { ConnectionTester } from '../../api/deps';
 import type { LogFields, Logger } from '../../observability/logger';
+import type { RateLimits } from '../../api/rate-limits';
+import type { TlsFiles } from '../../api/server';
 import { insertToken } from '../../api/tokens-store';
 import type { SyncMetrics } from '../../observability/metrics';
 import { createSecretBox, type SecretBox } from '../../secrets/secret-box';
@@ -120,6 +122,10 @@ export async function startApi(
     searchAttributes?: boolean;
     /** The secret box's key (32 bytes), for worker processes that must open what the API sealed; random otherwise. */
     secretKey?: Buffer;
+    /** Serve HTTPS with this certificate (requests then need its CA; see test/api/http-surface.test.ts). */
+    tls?: TlsFiles;
+    trustProxy?: number | string;
+    rateLimits?: Partial<RateLimits>;
   } = {},
 ): Promise<ApiHarness> {
   const db = await createTestDatabase();
@@ -141,8 +147,10 @@ export async function startApi(
       // Against the unreachable server, fail fast; a real one answers in milliseconds.
       startTimeoutMs: options.temporal ? 10_000 : 1500,
       queryTimeoutMs: options.temporal ? 3000 : 500,
+      trustProxy: options.trustProxy,
+      rateLimits: options.rateLimits,
     },
-    { port: 0, host: '127.0.0.1' },
+    { port: 0, host: '127.0.0.1', tls: options.tls },
   );
   const url = running.url;
   const admin = await insertToken(db.pool, { name: 'test-admin', owner: 'admin@example.com', role: 'admin' });

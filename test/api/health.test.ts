@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { devServerEnvironment } from '../fixtures/temporal';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { devServerEnvironment, workflowBundle } from '../fixtures/temporal';
 import { waitFor } from '../fixtures/wait-for';
-import { createRealWorker, startApi, type ApiHarness } from './harness';
+import { createEndpoint, createRealWorker, startApi, type ApiHarness } from './harness';
 
 /**
  * GET /health against a real Temporal dev server: whether a worker polls the task queue. A missing worker is
- * reported (checks.workers.ok false, with what it means) but never makes the API unhealthy.
+ * reported (checks.workers.ok false, with what it means) but never makes the API unhealthy; a batch whose work no
+ * worker picks up says since when it waits (`waitingForWorkerSince`, from Temporal's description of the workflow).
  */
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -66,5 +68,81 @@ describe('GET /health: workers', () => {
       pollers: 0,
       message: `no worker is polling task queue ${idleQueue}: batches will not progress`,
     });
+  });
+});
+
+describe('GET /batches/{id}: waiting for a worker', () => {
+  const csv = 'EmailAddress,UserName,Password\nwait@example.com,wait,wait-pw\n';
+  // autoStart: its first sync is scheduled at once (and, with a worker, would try imap.example.com).
+  const create = async (api: ApiHarness, name: string, autoStart: boolean) => {
+    const endpoint = await createEndpoint(api, `${name}-endpoint`);
+    return api.call('POST', '/batches', {
+      name,
+      sourceEndpointId: endpoint,
+      destinationEndpointId: endpoint,
+      csv,
+      autoStart,
+    });
+  };
+
+  it('says since when the batch has waited when no worker polls its task queue', async () => {
+    const before = Date.now();
+    const batch = await create(withoutWorker, 'unattended', true);
+    const res = await withoutWorker.request('GET', `/batches/${batch.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.live).toBe(false);
+    const since = Date.parse(res.body.waitingForWorkerSince);
+    // Temporal's clock and ours agree to well under a second on one machine.
+    expect(since).toBeGreaterThanOrEqual(before - 1000);
+    expect(since).toBeLessThanOrEqual(Date.now());
+    // The same time on the next look: it is when the work was scheduled, not when it was asked.
+    expect((await withoutWorker.request('GET', `/batches/${batch.id}`)).body.waitingForWorkerSince).toBe(
+      res.body.waitingForWorkerSince,
+    );
+  });
+
+  it("says since when the batch's activities have waited when only workflow tasks are polled", async () => {
+    // A worker with the workflows and no activities polls workflow tasks only: the workflow runs, its
+    // activities stay scheduled.
+    const queue = `health-workflows-only-${randomUUID()}`;
+    const api = await startApi({ temporal: env.client, taskQueue: queue });
+    const workflowsOnly = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: queue,
+      workflowBundle: await workflowBundle(),
+    });
+    const running = workflowsOnly.run();
+    try {
+      const batch = await create(api, 'activities-stuck', true);
+      const { raw } = await waitFor(
+        async () => {
+          const described = await env.client.workflow.getHandle(batch.workflowId).describe();
+          return (described.raw.pendingActivities ?? []).length > 0 ? described : null;
+        },
+        'the workflow to schedule an activity',
+        { timeoutMs: 30_000 },
+      );
+      const scheduled = optionalTsToMs(raw.pendingActivities![0]!.scheduledTime)!;
+      const res = await api.request('GET', `/batches/${batch.id}`);
+      expect(res.body.live).toBe(true);
+      expect(Date.parse(res.body.waitingForWorkerSince)).toBeLessThanOrEqual(scheduled);
+    } finally {
+      workflowsOnly.shutdown();
+      await running;
+      await api.close();
+    }
+  });
+
+  it('says nothing waits once a worker runs the batch', async () => {
+    const batch = await create(withWorker, 'attended', false);
+    const res = await waitFor(
+      async () => {
+        const r = await withWorker.request('GET', `/batches/${batch.id}`);
+        return r.body.live && r.body.waitingForWorkerSince === null ? r : null;
+      },
+      'the worker to pick up the batch',
+      { timeoutMs: 30_000, describe: async () => (await withWorker.request('GET', `/batches/${batch.id}`)).body },
+    );
+    expect(res.status).toBe(200);
   });
 });

@@ -124,3 +124,19 @@ test('a worker serves its metrics on 9464 unless MAILFERRY_METRICS_PORT says oth
   expect(() => loadSettings({ MAILFERRY_METRICS_PORT: '0' })).toThrow(/MAILFERRY_METRICS_PORT/);
   expect(() => loadSettings({ MAILFERRY_METRICS_TOKEN: 'short' })).toThrow(/MAILFERRY_METRICS_TOKEN: at least 16/);
 });
+
+test('HTTPS takes a certificate and a key file together, and trusted proxies a hop count or addresses', () => {
+  expect(loadSettings({})).not.toHaveProperty('tls');
+  expect(loadSettings({ MAILFERRY_TLS_CERT: '/etc/mf/cert.pem', MAILFERRY_TLS_KEY: '/etc/mf/key.pem' }).tls).toEqual({
+    certFile: '/etc/mf/cert.pem',
+    keyFile: '/etc/mf/key.pem',
+  });
+  expect(() => loadSettings({ MAILFERRY_TLS_CERT: '/etc/mf/cert.pem' })).toThrow(
+    /set both MAILFERRY_TLS_CERT and MAILFERRY_TLS_KEY/,
+  );
+  expect(loadSettings({})).not.toHaveProperty('trustProxy');
+  expect(loadSettings({ MAILFERRY_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+  expect(loadSettings({ MAILFERRY_TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
+  // "true" would believe any client's X-Forwarded-For, and so let it pick its own rate-limit key.
+  expect(() => loadSettings({ MAILFERRY_TRUST_PROXY: 'true' })).toThrow(/MAILFERRY_TRUST_PROXY/);
+});

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AxeResults, ImpactValue, RunOptions } from 'axe-core';
 import type { Page } from 'playwright-core';
 
@@ -24,7 +25,9 @@ type AxeInPage = { axe?: { run(context: unknown, options: RunOptions): Promise<A
 export async function axeViolations(page: Page): Promise<Violation[]> {
   // A page.goto starts a fresh document, so inject again whenever axe is missing; hash routes keep it.
   if (!(await page.evaluate(() => typeof (globalThis as AxeInPage).axe !== 'undefined'))) {
-    await page.addScriptTag({ path: AXE_SCRIPT });
+    // Evaluated through the DevTools protocol, not added as an inline <script>, which the product's
+    // Content-Security-Policy (script-src 'self') rightly blocks.
+    await page.evaluate(readFileSync(AXE_SCRIPT, 'utf8'));
   }
   return page.evaluate(async () => {
     const axe = (globalThis as AxeInPage).axe!;

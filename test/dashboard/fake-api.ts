@@ -75,6 +75,19 @@ export interface FakeState {
   rejectAll?: boolean;
   /** Faults by route, keyed as in `requests` ("GET /batches", "GET /batches/batch-4/mailboxes"). */
   faults: Record<string, Fault>;
+  /** What GET /health says of the workers and of Temporal. */
+  health: { workers: boolean; temporal: boolean };
+  /** Entries GET /audit pages through, newest first (filtered by `actor` and `command` here). */
+  audit: {
+    id: string;
+    at: string;
+    batchId: string | null;
+    batchName: string | null;
+    actor: string;
+    command: string;
+    outcome: 'accepted' | 'rejected';
+    detail: Record<string, unknown>;
+  }[];
 }
 
 export interface FakeApi {
@@ -129,6 +142,8 @@ export async function startFakeApi(): Promise<FakeApi> {
     patches: [],
     mailboxCommands: [],
     faults: {},
+    health: { workers: true, temporal: true },
+    audit: [],
   };
   const app = express();
   const now = new Date('2026-01-05T10:00:00Z').toISOString();
@@ -170,6 +185,24 @@ export async function startFakeApi(): Promise<FakeApi> {
   const violations: string[] = [];
   const api = express.Router();
   api.use(contractCheck(violations));
+  // Public, like the real one: answered before the token check.
+  api.get('/health', (_req, res) => {
+    const check = (ok: boolean, message: string) => ({ ok, latencyMs: 1, ...(ok ? {} : { message }) });
+    const checks = {
+      postgres: check(true, ''),
+      temporal: check(state.health.temporal, 'no answer within 3000 ms'),
+      workers: {
+        ...check(state.health.workers && state.health.temporal, 'no worker is polling task queue mailferry'),
+        pollers: state.health.workers && state.health.temporal ? 1 : 0,
+      },
+    };
+    if (!state.health.temporal) {
+      return void res.status(503).json({
+        error: { code: 'UNHEALTHY', message: 'Temporal not reachable', details: { checks } },
+      });
+    }
+    res.json({ status: 'ok', checks });
+  });
   api.use((req, res, next) => {
     state.requests.push(`${req.method} ${req.path}`);
     state.urls.push(`${req.method} ${req.originalUrl}`);
@@ -249,6 +282,7 @@ export async function startFakeApi(): Promise<FakeApi> {
     removeAt: null,
     lastError: null,
     pass: null,
+    waitingForWorkerSince: null,
     ...batch.detail,
   });
   api.get('/batches/:id', (req, res) => {
@@ -417,6 +451,15 @@ export async function startFakeApi(): Promise<FakeApi> {
         return void reply({ batch: target, mailbox });
       }
     }
+  });
+  api.get('/audit', (req, res) => {
+    const page = Number(req.query.page ?? 1);
+    const pageSize = Number(req.query.pageSize ?? 50);
+    const matching = state.audit.filter(
+      (e) =>
+        (!req.query.actor || e.actor === req.query.actor) && (!req.query.command || e.command === req.query.command),
+    );
+    res.json({ items: matching.slice((page - 1) * pageSize, page * pageSize), total: matching.length, page, pageSize });
   });
   api.get('/endpoints', (_req, res) => void res.json({ items: [endpoint] }));
   api.get('/endpoints/:id', (_req, res) => void res.json({ ...endpoint, batches: state.endpointBatches }));

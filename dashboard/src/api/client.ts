@@ -1,5 +1,7 @@
 import { ApiError } from './api-error';
 import type {
+  AuditEntry,
+  AuditQuery,
   BatchDetail,
   BatchEditInput,
   BatchInput,
@@ -7,6 +9,7 @@ import type {
   ConnectionTestResult,
   Endpoint,
   EndpointInput,
+  Health,
   MailboxAction,
   MailboxCommandReply,
   MailboxRow,
@@ -93,6 +96,24 @@ export class ApiClient {
 
   me(): Promise<Me> {
     return this.json('GET', '/me');
+  }
+
+  /**
+   * What GET /health says of PostgreSQL, Temporal and the workers. Its 503 (Temporal or PostgreSQL down) still
+   * carries the checks, so it is answered as checks too.
+   */
+  async health(): Promise<Health['checks']> {
+    try {
+      return (await this.json<Health>('GET', '/health')).checks;
+    } catch (error) {
+      const checks = (error as ApiError).details as { checks?: Health['checks'] } | undefined;
+      if (error instanceof ApiError && error.code === 'UNHEALTHY' && checks?.checks) return checks.checks;
+      throw error;
+    }
+  }
+
+  audit(query: AuditQuery): Promise<Page<AuditEntry>> {
+    return this.json('GET', '/audit', undefined, query);
   }
 
   statistics(): Promise<Statistics> {

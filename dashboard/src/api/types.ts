@@ -4,6 +4,7 @@
  * reaches the bundle.
  */
 import type { z } from 'zod';
+import type { auditEntrySchema, listAuditQuery } from '../../../api/contract/audit';
 import type { batchDetailSchema, batchListItem, createBatchBody, editBatchBody } from '../../../api/contract/batches';
 import type { endpointSchema, testResultSchema } from '../../../api/contract/endpoints';
 import type {
@@ -17,6 +18,7 @@ import type {
   skippedItemSchema,
   statisticsSchema,
 } from '../../../api/contract/mailboxes';
+import type { healthSchema } from '../../../api/contract/system';
 import type { BatchCommand, BatchStatus, MailboxStatus } from '../../../domain/batch-status';
 import type { MailboxCommand } from '../../../domain/mailbox-commands';
 
@@ -28,6 +30,13 @@ export interface Me {
   owner: string;
   role: 'admin' | 'viewer';
 }
+
+/** GET /health (200; a 503 carries the same `checks` in its error details) */
+export type Health = z.output<typeof healthSchema>;
+
+/** One entry of GET /audit, and its filters */
+export type AuditEntry = z.output<typeof auditEntrySchema>;
+export type AuditQuery = Omit<z.input<typeof listAuditQuery>, 'page' | 'pageSize'> & { page: number; pageSize: number };
 
 /** GET /statistics */
 export type Statistics = z.output<typeof statisticsSchema>;

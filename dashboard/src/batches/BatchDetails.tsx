@@ -37,6 +37,16 @@ const PASS_NAMES: Record<string, string> = {
   final: 'Final sync',
 };
 
+/** Work that waits this long for a worker is not a worker being busy: none is running. */
+const WAITING_FOR_WORKER_NOTICE_MS = 60_000;
+
+/** Since when the batch's work has waited for a worker, when that is longer than a minute. */
+function waitingTooLong(batch: BatchDetail): string | undefined {
+  const since = batch.waitingForWorkerSince;
+  if (!since || Date.now() - Date.parse(since) < WAITING_FOR_WORKER_NOTICE_MS) return undefined;
+  return since;
+}
+
 function of(value: number, total: number): string {
   return `${formatCount(value)} of ${formatCount(total)}`;
 }
@@ -78,6 +88,7 @@ export function BatchDetails({ batch, progress }: Props) {
       : `To ${batch.notificationEmails.join(', ')}, summary every ${batch.reportInterval}` +
         (batch.lastReportAt ? `; last sent ${formatDateTime(batch.lastReportAt)}` : ''),
   ]);
+  const waitingSince = waitingTooLong(batch);
 
   return (
     <section className="details" aria-labelledby="details-title">
@@ -87,6 +98,12 @@ export function BatchDetails({ batch, progress }: Props) {
           View details
         </a>
       </div>
+      {waitingSince && (
+        <p className="message message-warn" role="status" data-testid="waiting-for-worker">
+          Waiting for a worker since {formatDateTime(waitingSince)}: no worker has picked up this batch&apos;s work.
+          Start a worker (<code>npm run worker</code>) and it continues.
+        </p>
+      )}
       {batch.lastError && (
         <p className="message message-error" role="status">
           Last error: {batch.lastError}

@@ -5,21 +5,25 @@ interface Props {
   route: Route;
 }
 
-/** The top bar: product name, the two areas, who is signed in and with which role. */
+/** The top bar: product name, the three areas, who is signed in and with which role. */
 export function Header({ route }: Props) {
   const { me, signOut } = useSession();
   const onEndpoints = route.page === 'endpoints';
+  const onAudit = route.page === 'audit';
   return (
     <header className="app-header">
       <a className="brand" href="#/batches">
         mailferry
       </a>
       <nav aria-label="Main">
-        <a href="#/batches" aria-current={!onEndpoints ? 'page' : undefined}>
+        <a href="#/batches" aria-current={!onEndpoints && !onAudit ? 'page' : undefined}>
           Migration batches
         </a>
         <a href="#/endpoints" aria-current={onEndpoints ? 'page' : undefined}>
           Migration endpoints
+        </a>
+        <a href="#/audit" aria-current={onAudit ? 'page' : undefined}>
+          Audit trail
         </a>
       </nav>
       <div className="who">
