@@ -151,7 +151,8 @@ class Bars {
 export async function watchBatch(
   ctx: Context,
   ref: string,
-  options: { intervalMs: number },
+  /** `started`: the caller has started the batch, so a first poll that still says Created is no news. */
+  options: { intervalMs: number; started?: boolean },
 ): Promise<{ ok: boolean; message: string }> {
   const { io, colors: c } = ctx;
   const api = await ctx.api();
@@ -188,7 +189,7 @@ export async function watchBatch(
         const time = new Date(p.at).toISOString().slice(11, 19);
         io.stdout(`${time} ${[batchSummary(p, r, c), ...shown, ...more].join('; ')}\n`);
       }
-      if (p.batch.status === 'Created' && polls === 0) {
+      if (p.batch.status === 'Created' && polls === 0 && !options.started) {
         io.stderr(`batch "${name}" is Created: waiting for a start (mailferry batches start "${name}")\n`);
       }
       polls++;

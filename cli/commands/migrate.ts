@@ -337,7 +337,7 @@ async function migrate(ctx: Context, o: MigrateOptions): Promise<void> {
       `migrating ${where(sides.source.url)} -> ${where(sides.dest.url)} in batch "${batch.name}" (${source.name} -> ${destination.name})\n`,
     );
   }
-  const end = await watchBatch(ctx, batch.id, { intervalMs: Math.max(1, o.interval) * 1000 });
+  const end = await watchBatch(ctx, batch.id, { intervalMs: Math.max(1, o.interval) * 1000, started: true });
   if (end.ok) return;
   const report = await api.request('GET', `/batches/${enc(batch.id)}/mailboxes`);
   const mailbox = report.items[0];

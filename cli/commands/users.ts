@@ -231,7 +231,10 @@ export function registerUsers(program: Command, io: CliIo): void {
       .option('--password-file <file>', 'read the password from this file')
       .option('--password-stdin', 'read the password from standard input')
       .option('--resume', 'resume the mailbox at once')
-      .addHelpText('after', '\nWithout --password-file or --password-stdin, it asks on the terminal (no echo).\n')
+      .addHelpText(
+        'after',
+        '\nWithout --password-file or --password-stdin, it asks on the terminal (no echo), else reads standard input.\n',
+      )
       .action(
         action<{
           batch?: string;
@@ -241,9 +244,10 @@ export function registerUsers(program: Command, io: CliIo): void {
           resume?: boolean;
         }>(io, async (ctx, o, ref) => {
           const side = o.destination ? 'destination' : 'source';
+          // Without a file: the terminal asks (no echo); without a terminal, standard input is read.
           const password = await readPassword(
             ctx,
-            { file: o.passwordFile, stdin: o.passwordStdin },
+            { file: o.passwordFile, stdin: o.passwordStdin || !ctx.io.promptSecret },
             `new ${side} password of ${ref}: `,
           );
           if (!password) throw new CliError('give the password with --password-file or --password-stdin', 2, 'USAGE');

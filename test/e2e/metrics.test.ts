@@ -243,7 +243,12 @@ test('a worker process serves its own and the Temporal SDK metrics and its healt
       'the worker to report healthy',
       { timeoutMs: 90_000, intervalMs: 250, failFast: true, describe: output },
     );
-    expect(output()).toContain(`mailferry worker: metrics on ${base}/metrics, health on ${base}/health`);
+    const started = output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'worker started');
+    expect(started).toMatchObject({ metrics: `${base}/metrics`, health: `${base}/health` });
     expect((await scrape(`${base}/metrics`)).status).toBe(401);
     const scraped = await scrape(`${base}/metrics`, METRICS_TOKEN);
     expect(scraped.status).toBe(200);
