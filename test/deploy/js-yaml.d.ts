@@ -1,4 +1,4 @@
-/** The part of js-yaml (a dependency of the test tooling, without types of its own) that the deploy tests use. */
+/** The part of js-yaml (a devDependency; its types are not installed) that the deploy tests use. */
 declare module 'js-yaml' {
   export function load(text: string): unknown;
 }
