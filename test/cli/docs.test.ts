@@ -21,6 +21,8 @@ const FILES: Record<string, string> = {
   'late-joiners.csv': 'EmailAddress,UserName,Password\ncarol@contoso.com,carol,pw\n',
   pw: 'secret\n',
   'new-pw': 'secret\n',
+  'new-password.txt': 'secret\n',
+  'pw.txt': 'secret\n',
 };
 
 /** Shell words of one command, quotes removed; `$VAR` stays as written. */
