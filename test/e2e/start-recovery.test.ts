@@ -23,6 +23,7 @@ import {
   type Ports,
   type Product,
 } from './start-harness';
+import { waitFor } from '../fixtures/wait-for';
 
 const tempDirs: string[] = [];
 
@@ -260,10 +261,11 @@ describe('the watchdog (dev/watchdog.ts)', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     const server = Number(/server (\d+)/.exec(output)?.[1]);
     await allEndWithin([server], 5_000);
-    expect(output).toContain(
+    // The watchdog says so after its kills, through the pipe it shares with the killed process: wait for the line.
+    const said =
       `mailferry watchdog: the start process (pid ${child.pid}) did not stop within 1 s and was killed (SIGKILL); ` +
-        `stopping what it left running: sleeper (pid ${server})`,
-    );
+      `stopping what it left running: sleeper (pid ${server})`;
+    await waitFor(() => output.includes(said), "the watchdog's line", { timeoutMs: 5_000, describe: () => output });
   }, 30_000);
 });
 
