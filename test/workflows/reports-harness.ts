@@ -5,8 +5,8 @@ import { HOUR } from './harness';
 
 /**
  * What the report tests share: a fresh time-skipping server per test (see lifecycle-timers.test.ts), and report
- * settings with recipients and a 6-hour summary. The continue-as-new test has a file of its own: run in one jest
- * process after other time-skipping tests, the test server sometimes stopped skipping time there, and it hung.
+ * settings with recipients and a 6-hour summary. Two report tests run on the dev server instead, in files of their
+ * own: on the time-skipping server they sometimes hung (it stopped skipping time).
  */
 export function timeSkippingPerTest(): () => TestWorkflowEnvironment {
   let env: TestWorkflowEnvironment | undefined;
