@@ -22,7 +22,8 @@ import { batchRef, errorSchema, pageOf, pageQuery, paging, queryInt } from '../s
 import { addMailboxesBody, problemsDetails } from '../contract/batches';
 import { mailboxSchema, progressSchema, skippedItemSchema, statisticsSchema } from '../contract/mailboxes';
 
-const statusFilter = z
+/** Mailbox statuses in a query: one or several, comma-separated (the users report and the user lookup). */
+export const mailboxStatusFilter = z
   .string()
   .max(500)
   .transform((s) =>
@@ -35,7 +36,7 @@ const statusFilter = z
 
 const listQuery = z
   .object({
-    status: statusFilter.optional().meta({ description: 'One mailbox status or several, comma-separated' }),
+    status: mailboxStatusFilter.optional().meta({ description: 'One mailbox status or several, comma-separated' }),
     search: z.string().max(254).optional().meta({ description: 'Part of the email address' }),
     ...pageQuery,
   })
@@ -43,7 +44,7 @@ const listQuery = z
 
 const exportQuery = z
   .object({
-    status: statusFilter.optional().meta({ description: 'Only mailboxes in these statuses, comma-separated' }),
+    status: mailboxStatusFilter.optional().meta({ description: 'Only mailboxes in these statuses, comma-separated' }),
     search: z.string().max(254).optional().meta({ description: 'Part of the email address' }),
   })
   .strict();

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { mailboxUsersPage, skippedItemsPage } from '../../db/mailbox-report';
-import { MAILBOX_STATUSES, type BatchStatus } from '../../domain/batch-status';
+import type { BatchStatus } from '../../domain/batch-status';
 import type { MailboxCommand } from '../../domain/mailbox-commands';
 import { findBatch } from '../batch-store';
+import { mailboxStatusFilter } from './mailboxes';
 import { findUser, runMailboxCommand, setMailboxPassword, type MailboxCommandArgs } from '../mailbox-commands';
 import { skippedItemView, userView } from '../mailbox-view';
 import { queryBatch } from '../workflow-client';
@@ -25,22 +26,11 @@ import {
 
 const mailboxIdParam = z.object({ id: z.string().regex(/^\d{1,18}$/, 'must be a mailbox id') }).strict();
 
-const statusList = z
-  .string()
-  .max(500)
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x.length > 0),
-  )
-  .pipe(z.array(z.enum(MAILBOX_STATUSES)));
-
 const userQuery = z
   .object({
     email: emailAddress.optional().meta({ description: 'The mailbox address, exactly (any case)' }),
     batch: z.string().min(1).max(200).optional().meta({ description: 'Only this batch (id or name)' }),
-    status: statusList.optional().meta({ description: 'One mailbox status or several, comma-separated' }),
+    status: mailboxStatusFilter.optional().meta({ description: 'One mailbox status or several, comma-separated' }),
     ...pageQuery,
   })
   .strict();
