@@ -6,6 +6,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -50,6 +51,9 @@ import { startBatchReports } from './batch-reports';
 import { mailboxCommands } from './mailbox-commands';
 import { RunningSyncs } from './running-syncs';
 import { runPass } from './sync-pass';
+
+/** Guards the Stop that arrives with a pass's last result (see runCurrentPass). */
+export const STOP_AT_PASS_END_PATCH = 'stop-at-pass-end';
 
 const batchActivities = proxyActivities<BatchActivities>({
   startToCloseTimeout: '1 minute',
@@ -377,6 +381,9 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     await running;
     if (outcome === 'rolledOver') return rollOver();
     if (outcome === 'cancelled') return;
+    // A Stop taken in the same activation as the pass's last result: the stop wins (before the patch the pass
+    // settled the batch as Synced over it, and the accepted Stop was lost).
+    if (s.status === 'Stopping' && patched(STOP_AT_PASS_END_PATCH)) return;
     if (outcome !== 'done') {
       s.lastError = failureMessage(outcome.error);
       s.pass = null;
