@@ -14,6 +14,17 @@ import { createSmtpMailer } from '../mail/smtp';
 import { createMailboxLocks, type MailboxLocks } from '../db/mailbox-locks';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
+import { listEndpointRows } from '../db/endpoints';
+import { pingDatabase } from '../db/health';
+import { tcpReachable } from '../imap/reachability';
+import {
+  createComponentMonitor,
+  imapComponent,
+  POSTGRES_COMPONENT,
+  TEMPORAL_COMPONENT,
+  watchComponents,
+  type Probe,
+} from '../observability/component-status';
 import { temporalLogger, type Logger } from '../observability/logger';
 import { createRegistry, createSyncMetrics, type SyncMetrics } from '../observability/metrics';
 import { registerReadModelGauges } from '../observability/metrics-gauges';
@@ -157,8 +168,11 @@ export async function runWorker(
   options: { identity?: string; metrics?: SyncMetrics } = {},
 ): Promise<Worker> {
   const identity = settings.worker.identity ?? options.identity;
+  const workerLogger = logger.child({ component: 'worker' });
+  const components = createComponentMonitor(workerLogger);
   const worker = await createBatchWorker({
-    logger: logger.child({ component: 'worker' }),
+    logger: workerLogger,
+    components,
     connection: temporal.native,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
@@ -179,7 +193,34 @@ export async function runWorker(
       logger.info('resumed the mailbox syncs that the previous run of this worker left', { reclaimed, identity });
     }
   }
+  // Logs a lost and a regained PostgreSQL or Temporal once each way, while the worker runs (the IMAP servers:
+  // its syncs tell the same monitor).
+  const probes: Record<string, Probe> = {
+    [POSTGRES_COMPONENT]: () => pingDatabase(foundation.worker().pool),
+    [TEMPORAL_COMPONENT]: () => temporal.native.workflowService.getSystemInfo({}),
+  };
+  const ended = new Set(['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED']);
+  watchComponents(components, async () => (ended.has(worker.getState()) ? null : probes), {
+    intervalMs: COMPONENT_WATCH_INTERVAL_MS,
+  });
   return worker;
+}
+
+/** How often each process checks PostgreSQL, Temporal (and, the API, the endpoints' IMAP servers). */
+const COMPONENT_WATCH_INTERVAL_MS = 2000;
+
+/** The API's watch: PostgreSQL, Temporal and every endpoint's IMAP server (a TCP connection, no login). */
+function apiProbes(pool: Pool, temporal: Client): () => Promise<Record<string, Probe>> {
+  return async () => {
+    const endpoints = await listEndpointRows(pool).catch(() => []);
+    return {
+      [POSTGRES_COMPONENT]: () => pingDatabase(pool),
+      [TEMPORAL_COMPONENT]: () => temporal.workflowService.getSystemInfo({}),
+      ...Object.fromEntries(
+        endpoints.map((e) => [imapComponent(e), () => tcpReachable(e.host, e.port, COMPONENT_WATCH_INTERVAL_MS)]),
+      ),
+    };
+  };
 }
 
 export interface StartedApi {
@@ -197,15 +238,22 @@ export async function runApi(
 ): Promise<StartedApi> {
   const pool = foundation.api();
   const boot = await bootstrapAdminToken(pool, { dataDir: settings.dataDir });
+  const apiLogger = logger.child({ component: 'api' });
+  const temporal = new Client({ connection, namespace: settings.namespace });
+  const components = createComponentMonitor(apiLogger);
+  const stopWatching = watchComponents(components, apiProbes(pool, temporal), {
+    intervalMs: COMPONENT_WATCH_INTERVAL_MS,
+  });
   const deps = {
     pool,
-    temporal: new Client({ connection, namespace: settings.namespace }),
+    temporal,
+    components,
     secretBox: foundation.secretBox,
     taskQueue: settings.taskQueue,
     temporalUiUrl: settings.temporalUiUrl,
     searchAttributes: settings.searchAttributes,
     batchPolicy: settings.batchPolicy,
-    logger: logger.child({ component: 'api' }),
+    logger: apiLogger,
     testConnection: createImapConnectionTester(),
     metrics,
     trustProxy: settings.trustProxy,
@@ -220,6 +268,7 @@ export async function runApi(
   const running: RunningApi = {
     ...api,
     close: async (graceMs) => {
+      stopWatching();
       stopRetention();
       await close(graceMs);
     },
