@@ -13,11 +13,15 @@ export interface ComponentState {
   lastError?: string;
 }
 
+/**
+ * Checks overlap (a slow one times out after a quick one answered), so each report says when its check began
+ * (`checkedAt`, ms since the epoch; default now): one that began before the last change is out of date and ignored.
+ */
 export interface ComponentMonitor {
   /** The part answered. */
-  up(component: string): void;
+  up(component: string, checkedAt?: number): void;
   /** The part failed: logged only if it was up (or not known yet). */
-  down(component: string, error: unknown): void;
+  down(component: string, error: unknown, checkedAt?: number): void;
   /** Every part reported so far, by name. */
   all(): Record<string, ComponentState>;
 }
@@ -35,9 +39,9 @@ const messageOf = (error: unknown): string =>
 export function createComponentMonitor(logger: Logger): ComponentMonitor {
   const states = new Map<string, ComponentState>();
   return {
-    up(component) {
+    up(component, checkedAt = Date.now()) {
       const was = states.get(component);
-      if (was?.ok) return;
+      if (was?.ok || (was && checkedAt < Date.parse(was.since))) return;
       const now = new Date();
       states.set(component, { ok: true, since: now.toISOString() });
       if (was) {
@@ -47,8 +51,9 @@ export function createComponentMonitor(logger: Logger): ComponentMonitor {
         });
       }
     },
-    down(component, error) {
+    down(component, error, checkedAt = Date.now()) {
       const was = states.get(component);
+      if (was?.ok && checkedAt < Date.parse(was.since)) return;
       const lastError = messageOf(error);
       if (was && !was.ok) {
         states.set(component, { ...was, lastError });
@@ -80,6 +85,7 @@ export function watchComponents(
   let timer: NodeJS.Timeout | undefined;
   const checkOne = async (component: string, probe: Probe) => {
     let deadline: NodeJS.Timeout | undefined;
+    const checkedAt = Date.now();
     try {
       await Promise.race([
         probe(),
@@ -87,9 +93,9 @@ export function watchComponents(
           deadline = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      monitor.up(component);
+      monitor.up(component, checkedAt);
     } catch (err) {
-      monitor.down(component, err);
+      monitor.down(component, err, checkedAt);
     } finally {
       clearTimeout(deadline);
     }

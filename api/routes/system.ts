@@ -80,6 +80,7 @@ export const systemRoutes: AnyRoute[] = [
       503: { description: 'One of them is not reachable (code UNHEALTHY, details.checks)', schema: errorSchema },
     },
     async handler({ deps }) {
+      const checkedAt = Date.now();
       const [postgres, temporal, workers] = await Promise.all([
         timed(() => pingDatabase(deps.pool), 3000),
         timed(() => deps.temporal.workflowService.getSystemInfo({}), 3000),
@@ -90,8 +91,8 @@ export const systemRoutes: AnyRoute[] = [
         [POSTGRES_COMPONENT, postgres],
         [TEMPORAL_COMPONENT, temporal],
       ] as const) {
-        if (check.ok) deps.components?.up(component);
-        else deps.components?.down(component, check.message);
+        if (check.ok) deps.components?.up(component, checkedAt);
+        else deps.components?.down(component, check.message, checkedAt);
       }
       const components = deps.components?.all() ?? {};
       if (!postgres.ok || !temporal.ok) {
