@@ -11,6 +11,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createMailboxLocks } from '../../db/mailbox-locks';
 import { installTemporalRuntime } from '../../entry/services';
+import { createComponentMonitor } from '../../observability/component-status';
 import { createLogger, type LogLevel } from '../../observability/logger';
 import { createSecretBox } from '../../secrets/secret-box';
 import { createBatchWorker } from '../../worker/create-worker';
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   pool.on('error', () => undefined);
   const locks = createMailboxLocks(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const workerLogger = logger.child({ component: 'worker' });
   const worker = await createBatchWorker({
     connection,
     namespace: config.namespace,
@@ -49,7 +51,8 @@ async function main(): Promise<void> {
     pool,
     locks,
     secretBox: createSecretBox(Buffer.from(config.secretKey, 'base64')),
-    logger: logger.child({ component: 'worker' }),
+    logger: workerLogger,
+    components: createComponentMonitor(workerLogger),
     progressIntervalMs: config.progressIntervalMs,
     identity: config.identity,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
