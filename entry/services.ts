@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type State, type Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import {
   bootstrapAdminToken,
@@ -20,6 +20,7 @@ import { tcpReachable } from '../imap/reachability';
 import {
   createComponentMonitor,
   imapComponent,
+  type ComponentMonitor,
   POSTGRES_COMPONENT,
   TEMPORAL_COMPONENT,
   watchComponents,
@@ -193,21 +194,33 @@ export async function runWorker(
       logger.info('resumed the mailbox syncs that the previous run of this worker left', { reclaimed, identity });
     }
   }
-  // Logs a lost and a regained PostgreSQL or Temporal once each way, while the worker runs (the IMAP servers:
-  // its syncs tell the same monitor).
-  const probes: Record<string, Probe> = {
-    [POSTGRES_COMPONENT]: () => pingDatabase(foundation.worker().pool),
-    [TEMPORAL_COMPONENT]: () => temporal.native.workflowService.getSystemInfo({}),
-  };
-  const ended = new Set(['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED']);
-  watchComponents(components, async () => (ended.has(worker.getState()) ? null : probes), {
-    intervalMs: COMPONENT_WATCH_INTERVAL_MS,
-  });
+  watchWorkerComponents(components, worker, foundation.worker().pool, temporal.native);
   return worker;
 }
 
 /** How often each process checks PostgreSQL, Temporal (and, the API, the endpoints' IMAP servers). */
 const COMPONENT_WATCH_INTERVAL_MS = 2000;
+
+const WORKER_ENDED: ReadonlySet<State> = new Set(['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED']);
+
+/**
+ * A worker's watch of PostgreSQL and Temporal, until the worker stops: a loss and a return logged once each way
+ * (the IMAP servers: its syncs tell the same monitor).
+ */
+export function watchWorkerComponents(
+  components: ComponentMonitor,
+  worker: Worker,
+  pool: Pool,
+  native: NativeConnection,
+): void {
+  const probes: Record<string, Probe> = {
+    [POSTGRES_COMPONENT]: () => pingDatabase(pool),
+    [TEMPORAL_COMPONENT]: () => native.workflowService.getSystemInfo({}),
+  };
+  watchComponents(components, async () => (WORKER_ENDED.has(worker.getState()) ? null : probes), {
+    intervalMs: COMPONENT_WATCH_INTERVAL_MS,
+  });
+}
 
 /** The API's watch: PostgreSQL, Temporal and every endpoint's IMAP server (a TCP connection, no login). */
 function apiProbes(pool: Pool, temporal: Client): () => Promise<Record<string, Probe>> {
