@@ -203,9 +203,28 @@ const COMPONENT_WATCH_INTERVAL_MS = 2000;
 
 const WORKER_ENDED: ReadonlySet<State> = new Set(['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED']);
 
+/** The one call of Temporal's WorkflowService the checks make (the client's and the worker's connection have it). */
+interface TemporalSystemInfo {
+  getSystemInfo(request: object): Promise<unknown>;
+}
+
+/** What each process checks: PostgreSQL, Temporal and every endpoint's IMAP server (a TCP connection, no login). */
+function componentProbes(pool: Pool, temporal: TemporalSystemInfo): () => Promise<Record<string, Probe>> {
+  return async () => {
+    const endpoints = await listEndpointRows(pool).catch(() => []);
+    return {
+      [POSTGRES_COMPONENT]: () => pingDatabase(pool),
+      [TEMPORAL_COMPONENT]: () => temporal.getSystemInfo({}),
+      ...Object.fromEntries(
+        endpoints.map((e) => [imapComponent(e), () => tcpReachable(e.host, e.port, COMPONENT_WATCH_INTERVAL_MS)]),
+      ),
+    };
+  };
+}
+
 /**
- * A worker's watch of PostgreSQL and Temporal, until the worker stops: a loss and a return logged once each way
- * (the IMAP servers: its syncs tell the same monitor).
+ * A worker's watch of PostgreSQL, Temporal and the IMAP servers, until the worker stops: a loss and a return logged
+ * once each way (its syncs tell the same monitor what they meet in between).
  */
 export function watchWorkerComponents(
   components: ComponentMonitor,
@@ -213,27 +232,10 @@ export function watchWorkerComponents(
   pool: Pool,
   native: NativeConnection,
 ): void {
-  const probes: Record<string, Probe> = {
-    [POSTGRES_COMPONENT]: () => pingDatabase(pool),
-    [TEMPORAL_COMPONENT]: () => native.workflowService.getSystemInfo({}),
-  };
-  watchComponents(components, async () => (WORKER_ENDED.has(worker.getState()) ? null : probes), {
+  const probes = componentProbes(pool, native.workflowService);
+  watchComponents(components, async () => (WORKER_ENDED.has(worker.getState()) ? null : probes()), {
     intervalMs: COMPONENT_WATCH_INTERVAL_MS,
   });
-}
-
-/** The API's watch: PostgreSQL, Temporal and every endpoint's IMAP server (a TCP connection, no login). */
-function apiProbes(pool: Pool, temporal: Client): () => Promise<Record<string, Probe>> {
-  return async () => {
-    const endpoints = await listEndpointRows(pool).catch(() => []);
-    return {
-      [POSTGRES_COMPONENT]: () => pingDatabase(pool),
-      [TEMPORAL_COMPONENT]: () => temporal.workflowService.getSystemInfo({}),
-      ...Object.fromEntries(
-        endpoints.map((e) => [imapComponent(e), () => tcpReachable(e.host, e.port, COMPONENT_WATCH_INTERVAL_MS)]),
-      ),
-    };
-  };
 }
 
 export interface StartedApi {
@@ -254,7 +256,7 @@ export async function runApi(
   const apiLogger = logger.child({ component: 'api' });
   const temporal = new Client({ connection, namespace: settings.namespace });
   const components = createComponentMonitor(apiLogger);
-  const stopWatching = watchComponents(components, apiProbes(pool, temporal), {
+  const stopWatching = watchComponents(components, componentProbes(pool, temporal.workflowService), {
     intervalMs: COMPONENT_WATCH_INTERVAL_MS,
   });
   const deps = {

@@ -93,9 +93,10 @@ export function watchComponents(
           deadline = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      monitor.up(component, checkedAt);
+      if (!stopped) monitor.up(component, checkedAt);
     } catch (err) {
-      monitor.down(component, err, checkedAt);
+      // A check cut short by the process's own shutdown (a pool already ended) says nothing of the part.
+      if (!stopped) monitor.down(component, err, checkedAt);
     } finally {
       clearTimeout(deadline);
     }
