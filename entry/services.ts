@@ -198,7 +198,7 @@ export async function runWorker(
   return worker;
 }
 
-/** How often each process checks PostgreSQL, Temporal (and, the API, the endpoints' IMAP servers). */
+/** How often each process (the API, each worker) checks PostgreSQL, Temporal and the endpoints' IMAP servers. */
 const COMPONENT_WATCH_INTERVAL_MS = 2000;
 
 const WORKER_ENDED: ReadonlySet<State> = new Set(['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED']);

@@ -3,7 +3,8 @@ import type { Logger } from './logger';
 /**
  * What a process knows of the parts it depends on (PostgreSQL, Temporal, the IMAP servers): up or down, since
  * when, and the last error. A change is logged once each way, never once per failed retry: `<part> unreachable`
- * (warn) when it goes down, `<part> reachable again` (info, with how long it was down) when it comes back.
+ * (warn) when it goes down, `<part> reachable again` (info, with how long it was down) when it comes back. The
+ * line's field is `part` (the loggers' `component` names the process's role: api, worker).
  */
 export interface ComponentState {
   ok: boolean;
@@ -46,7 +47,7 @@ export function createComponentMonitor(logger: Logger): ComponentMonitor {
       states.set(component, { ok: true, since: now.toISOString() });
       if (was) {
         logger.info(`${component} reachable again`, {
-          component,
+          part: component,
           downForMs: now.getTime() - Date.parse(was.since),
         });
       }
@@ -60,7 +61,7 @@ export function createComponentMonitor(logger: Logger): ComponentMonitor {
         return;
       }
       states.set(component, { ok: false, since: new Date().toISOString(), lastError });
-      logger.warn(`${component} unreachable`, { component, error: lastError });
+      logger.warn(`${component} unreachable`, { part: component, error: lastError });
     },
     all: () => Object.fromEntries(states),
   };

@@ -77,7 +77,10 @@ export const systemRoutes: AnyRoute[] = [
         description: 'PostgreSQL and Temporal reachable; `checks.workers.ok` is false when no worker polls (not a 503)',
         schema: healthSchema,
       },
-      503: { description: 'One of them is not reachable (code UNHEALTHY, details.checks)', schema: errorSchema },
+      503: {
+        description: 'One of them is not reachable (code UNHEALTHY, details.checks and details.components)',
+        schema: errorSchema,
+      },
     },
     async handler({ deps }) {
       const checkedAt = Date.now();

@@ -79,7 +79,7 @@ async function outage(part: Part, component: string): Promise<void> {
   const lines = d.api.logLines().slice(before);
   expect(linesSaying(lines, `${component} unreachable`)).toHaveLength(1);
   expect(linesSaying(lines, `${component} reachable again`)).toEqual([
-    expect.objectContaining({ level: 'info', component, downForMs: expect.any(Number) }),
+    expect.objectContaining({ level: 'info', component: 'api', part: component, downForMs: expect.any(Number) }),
   ]);
   // Each worker says the same in its own log, once each way.
   for (const [i, all] of linesOfWorkers().entries()) {
