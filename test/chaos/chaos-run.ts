@@ -25,6 +25,8 @@ export interface FaultResult extends Fault {
   /** Whether the batch was still syncing when the part was killed. */
   midSync: boolean;
   healMs: number;
+  /** What the heal waited for last, once the part was back. */
+  waitedFor: string;
 }
 
 export interface RoundResult {
@@ -66,24 +68,36 @@ async function progressOf(d: Deployment, batchId: string): Promise<Progress> {
   return { status: batch.status as string, items };
 }
 
-async function everythingUp(d: Deployment): Promise<boolean> {
-  const { status, body } = await d.health();
-  if (status !== 200 || !body.checks.workers.ok) return false;
-  return Object.values(body.components as Record<string, { ok: boolean }>).every((c) => c.ok);
+/** What still keeps the deployment from healed, in words (undefined: nothing). */
+async function notYetHealed(d: Deployment, batchId: string, before: Progress | undefined): Promise<string | undefined> {
+  const { status, body } = await d.health().catch(() => ({ status: 0, body: undefined }));
+  if (status === 0) return 'the API does not answer';
+  if (status !== 200) return `/health ${status}: ${body?.error?.message}`;
+  if (!body.checks.workers.ok) return `/health: ${body.checks.workers.message}`;
+  const down = Object.entries(body.components as Record<string, { ok: boolean }>).filter(([, c]) => !c.ok);
+  if (down.length > 0) return `/health: ${down.map(([name]) => name).join(', ')} down`;
+  const now = await progressOf(d, batchId);
+  if (now.status === 'Failed' || now.status === 'SyncedWithErrors') throw new Error(`batch ${now.status}`);
+  if (now.status === 'Synced' || before === undefined || now.items > before.items) return undefined;
+  return `the batch has not moved on from ${before.items} items`;
 }
 
-/** Waits until the API says every part is up and the batch has moved on from `before` (or is Synced). */
-async function healed(d: Deployment, batchId: string, before: Progress | undefined): Promise<void> {
+/**
+ * Waits until the API says every part is up and the batch has moved on from `before` (or is Synced); returns
+ * what it waited for last (for the printed figures).
+ */
+async function healed(d: Deployment, batchId: string, before: Progress | undefined): Promise<string> {
+  let last = 'nothing';
   await waitFor(
     async () => {
-      if (!(await everythingUp(d))) return false;
-      const now = await progressOf(d, batchId);
-      if (now.status === 'Failed' || now.status === 'SyncedWithErrors') throw new Error(`batch ${now.status}`);
-      return now.status === 'Synced' || before === undefined || now.items > before.items;
+      const missing = await notYetHealed(d, batchId, before);
+      if (missing) last = missing;
+      return missing === undefined;
     },
     'the deployment healed',
-    { timeoutMs: HEAL_LIMIT_MS * 2, intervalMs: 100 },
+    { timeoutMs: HEAL_LIMIT_MS * 2, intervalMs: 100, describe: () => last },
   );
+  return last;
 }
 
 export async function runChaosRound(
@@ -139,10 +153,13 @@ export async function runChaosRound(
     await new Promise((r) => setTimeout(r, fault.downMs));
     await part.start();
     lastBack = Date.now();
-    await healed(d, batch.id, midSync ? before : undefined);
+    const waitedFor = await healed(d, batch.id, midSync ? before : undefined);
     const healMs = Date.now() - lastBack;
-    faults.push({ ...fault, midSync, healMs });
-    log(`  ${fault.part}: down ${fault.downMs} ms${midSync ? ' mid-sync' : ' after the sync'}, healed in ${healMs} ms`);
+    faults.push({ ...fault, midSync, healMs, waitedFor });
+    log(
+      `  ${fault.part}: down ${fault.downMs} ms${midSync ? ' mid-sync' : ' after the sync'}, healed in ${healMs} ms` +
+        ` (last waited for: ${waitedFor})`,
+    );
   }
   await waitFor(
     async () => {
