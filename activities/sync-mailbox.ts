@@ -21,6 +21,7 @@ import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
+import { imapComponent, type ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
 import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics } from '../observability/metrics';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
@@ -53,7 +54,15 @@ export interface SyncMailboxDeps {
   progressIntervalMs?: number;
   /** The process's sync metrics (observability/metrics.ts); without them the attempts are counted nowhere. */
   metrics?: SyncMetrics;
+  /**
+   * Told which IMAP server a sync could not reach (CONNECTION_FAILED, CONNECTION_LOST) and which ones it finished
+   * with, so the worker logs a lost and a regained server once each way, not once per mailbox and attempt.
+   */
+  components?: ComponentMonitor;
 }
+
+/** The IMAP errors that say a server is down, not that it refused something. */
+const UNREACHABLE: ReadonlySet<string> = new Set(['CONNECTION_FAILED', 'CONNECTION_LOST']);
 
 /** Heartbeat details: where the last attempt of this activity got to (counters only, never a secret). */
 interface SyncHeartbeat {
@@ -268,6 +277,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         run,
       );
       counted.progress(summary);
+      for (const ep of [srcEp, dstEp]) deps.components?.up(imapComponent(ep));
       if (ticker) clearInterval(ticker);
       await writing;
       const totals = await store.totals();
@@ -310,6 +320,9 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       ) {
         log.info('mailbox sync cancelled', { pass: input.pass, attempt });
         throw new CancelledFailure('sync cancelled');
+      }
+      if (err instanceof ImapSyncError && err.side && UNREACHABLE.has(err.code)) {
+        deps.components?.down(imapComponent(err.side === 'source' ? srcEp : dstEp), err);
       }
       if (err instanceof ImapSyncError && err.retryClass === 'mailbox') {
         return fail(log, mb.id, err.code, err.message);

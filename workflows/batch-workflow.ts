@@ -68,7 +68,9 @@ function syncActivitiesFor(policy: LifecyclePolicy): SyncActivities {
   return proxyActivities<SyncActivities>({
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: policy.syncHeartbeatTimeoutMs,
-    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 8 },
+    // A server that comes back is used within seconds: the backoff is capped at 10 s, and the attempts cover about
+    // the 20 minutes of outage that 8 attempts up to 10 minutes apart did before.
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 120 },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
 }
