@@ -34,6 +34,30 @@ export const TEMPORAL_COMPONENT = 'Temporal';
 export const imapComponent = (endpoint: { name: string; host: string; port: number }): string =>
   `IMAP server ${endpoint.name} (${endpoint.host}:${endpoint.port})`;
 
+/** GET /health's one entry for every IMAP server: it answers without a token, so it names no endpoint or host. */
+export const IMAP_SERVERS_COMPONENT = 'IMAP servers';
+
+/**
+ * The parts as an unauthenticated caller may see them: PostgreSQL and Temporal as they are, the IMAP servers as one
+ * entry (down while any is down, since the latest change, with how many are unreachable). Each server's name and
+ * state is in the token-protected GET /components.
+ */
+export function publicComponents(all: Record<string, ComponentState>): Record<string, ComponentState> {
+  const imap = Object.entries(all).filter(([name]) => name.startsWith('IMAP server '));
+  const shown = Object.fromEntries(Object.entries(all).filter(([name]) => !name.startsWith('IMAP server ')));
+  if (imap.length === 0) return shown;
+  const down = imap.filter(([, state]) => !state.ok);
+  const since = imap
+    .map(([, state]) => state.since)
+    .sort()
+    .at(-1)!;
+  shown[IMAP_SERVERS_COMPONENT] =
+    down.length === 0
+      ? { ok: true, since }
+      : { ok: false, since, lastError: `${down.length} of ${imap.length} IMAP servers unreachable (see /components)` };
+  return shown;
+}
+
 const messageOf = (error: unknown): string =>
   (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 300);
 

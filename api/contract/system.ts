@@ -23,6 +23,10 @@ export const healthSchema = z.object({
   status: z.literal('ok'),
   checks: z.object({ postgres: checkSchema, temporal: checkSchema, workers: workersSchema }),
   components: z.record(z.string(), componentSchema).meta({
-    description: "By name (PostgreSQL, Temporal, 'IMAP server <endpoint> (host:port)'): up or down since when",
+    description:
+      "By name (PostgreSQL, Temporal, and 'IMAP servers' for all of them together: no endpoint is named without a token): up or down since when",
   }),
 });
+
+/** GET /components: every part by name, each IMAP server as 'IMAP server <endpoint> (host:port)'. */
+export const componentsSchema = z.object({ components: z.record(z.string(), componentSchema) });

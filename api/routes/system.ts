@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { pingDatabase } from '../../db/health';
-import { POSTGRES_COMPONENT, TEMPORAL_COMPONENT } from '../../observability/component-status';
+import { POSTGRES_COMPONENT, publicComponents, TEMPORAL_COMPONENT } from '../../observability/component-status';
 import type { ApiDeps } from '../deps';
-import { type checkSchema, healthSchema, type workersSchema } from '../contract/system';
+import { type checkSchema, componentsSchema, healthSchema, type workersSchema } from '../contract/system';
 import { ApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route';
 import { errorSchema } from '../schemas';
@@ -97,12 +97,24 @@ export const systemRoutes: AnyRoute[] = [
         if (check.ok) deps.components?.up(component, checkedAt);
         else deps.components?.down(component, check.message, checkedAt);
       }
-      const components = deps.components?.all() ?? {};
+      const components = publicComponents(deps.components?.all() ?? {});
       if (!postgres.ok || !temporal.ok) {
         const failing = [postgres.ok ? null : 'PostgreSQL', temporal.ok ? null : 'Temporal'].filter(Boolean);
         throw new ApiError('UNHEALTHY', `${failing.join(' and ')} not reachable`, { checks, components });
       }
       return { status: 200 as const, body: { status: 'ok' as const, checks, components } };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/components',
+    operationId: 'listComponents',
+    summary: 'Every part this API process depends on, each IMAP server by endpoint: up or down, since when, and why',
+    tag: 'system',
+    access: 'viewer',
+    responses: { 200: { description: 'By name, as the API process last saw each part', schema: componentsSchema } },
+    async handler({ deps }) {
+      return { status: 200 as const, body: { components: deps.components?.all() ?? {} } };
     },
   }),
   defineRoute({

@@ -48,6 +48,8 @@ const linesOfWorkers = () =>
   );
 
 async function componentState(name: string): Promise<{ ok: boolean; since: string; lastError?: string } | undefined> {
+  // /health answers without a token and names no IMAP server: each one is in the token-protected /components.
+  if (name.startsWith('IMAP server ')) return (await d.call('GET', '/components')).components[name];
   const { body } = await d.health();
   return (body.components ?? body.error?.details?.components)?.[name];
 }
@@ -146,6 +148,12 @@ test('the destination IMAP server lost and regained: logged once each way, the m
   }
   const down = await componentState(component);
   expect(down).toMatchObject({ ok: false, lastError: expect.stringContaining('ECONNREFUSED') });
+  const { body: health } = await d.health();
+  expect(health.components['IMAP servers']).toMatchObject({
+    ok: false,
+    lastError: expect.stringMatching(/^1 of \d+ IMAP servers unreachable/),
+  });
+  expect(JSON.stringify(health)).not.toContain(d.destination.host + ':' + d.destination.port);
   // Each worker: one line for the lost server, however many attempts failed and checks it made.
   for (const lines of linesOfWorkers()) expect(linesSaying(lines, `${component} unreachable`)).toHaveLength(1);
 
