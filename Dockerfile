@@ -5,7 +5,7 @@
 #   API:    npx tsx entry/api.ts      (the default command; serves /api/v1 and the dashboard on $PORT)
 #
 # The TypeScript sources run through tsx, so the runtime stage keeps the full dependency tree (tsx is a
-# devDependency); only the dashboard is compiled ahead of time.
+# devDependency); the dashboard and the workflow bundle are built ahead of time.
 
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
@@ -16,10 +16,10 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
 
-# ---- build: sources + the dashboard bundle (dashboard/dist), when the project has a build:dashboard script ----
+# ---- build: sources + the dashboard bundle (dashboard/dist) + the workflow bundle (dist/workflows) ----
 FROM deps AS build
 COPY . .
-RUN npm run build:dashboard --if-present
+RUN npm run build:dashboard --if-present && npm run build:workflows
 
 # ---- runtime ----
 FROM ${NODE_IMAGE} AS runtime
