@@ -19,7 +19,11 @@ import type { Logger } from '../observability/logger';
 const ROOT = path.resolve(__dirname, '..');
 export const WORKFLOW_BUNDLE_DIR = path.join(ROOT, 'dist', 'workflows');
 const MANIFEST = path.join(WORKFLOW_BUNDLE_DIR, 'manifest.json');
-const BUILD_ENTRY = path.join(ROOT, 'entry', 'build-workflows.ts');
+/** The build's entry point: its source through tsx, or its compiled file beside this one's (scripts/build.sh). */
+const BUILD_COMMAND =
+  path.extname(__filename) === '.ts'
+    ? ['--import', 'tsx', path.join(ROOT, 'entry', 'build-workflows.ts')]
+    : [path.join(__dirname, 'build-workflows.js')];
 
 /** What a build wrote: the bundle's file and the hash of each input, by path relative to the project. */
 interface Manifest {
@@ -102,7 +106,7 @@ export async function loadWorkflowBundle(logger?: Pick<Logger, 'warn'>): Promise
     reason: found.stale,
   });
   try {
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', BUILD_ENTRY], { cwd: ROOT });
+    await promisify(execFile)(process.execPath, BUILD_COMMAND, { cwd: ROOT });
   } catch (err) {
     const { stderr } = err as { stderr?: string };
     throw new Error(`cannot build the workflow bundle (npm run build:workflows): ${stderr?.trim() || String(err)}`, {
