@@ -1,13 +1,21 @@
 /**
  * IMAP benchmark (`npm run bench`): one deterministic corpus on a source Dovecot, copied to a destination Dovecot by
- * this engine, by mbsync (isync; IMAP on both sides, like this engine) and by `doveadm backup` with the imapc
+ * the product end to end (`product`: `npm start`'s compiled processes, a batch of one mailbox created and started
+ * through the HTTP API, timed from Start to Synced as the API reports it, read model included), by
+ * this engine alone (`engine`: the sync function in a process of its own), by mbsync (isync; IMAP on both sides, like this engine) and by `doveadm backup` with the imapc
  * backend (Dovecot's own migration path: it writes the destination's storage directly, so it is a ceiling).
  * For each tool: a full pass and a no-change incremental pass, messages/s, MB/s, peak memory (max RSS of the
  * tool's process), whether the copy is byte-exact, and the ratios to mbsync.
  *
+ * The destination runs Dovecot's default `mail_fsync = optimized`, as users run it, and `never` as a second
+ * section (BENCH_FSYNC, default `optimized,never`). Ratios are pair by pair: run N of a tool against run N of
+ * mbsync (or doveadm), which ran beside it in the same rotation; the table gives their median and range.
+ * CPU seconds are user + system of the tool's processes: for the product, every process it runs (itself,
+ * PostgreSQL, the Temporal dev server).
+ *
  * Environment: BENCH_MESSAGES (default 10000; a comma list such as 2500,10000 runs the whole bench at each size in
  * turn, each on fresh servers, and ends with each tool's peak RSS per size and the ratio), BENCH_HUGE (10 MB
- * messages, default 3, the same at every size), BENCH_TOOLS (comma list of engine,mbsync,doveadm; default all),
+ * messages, default 3, the same at every size), BENCH_TOOLS (comma list of product,engine,mbsync,doveadm; default all), BENCH_FSYNC,
  * BENCH_FOLDER_CONCURRENCY (engine lanes, default 2),
  * BENCH_REPEAT (runs per tool, reported as the median; default 3), BENCH_TIMING (the engine's time inside
  * MULTIAPPEND and the peaks of its JS heap and buffers),
@@ -15,7 +23,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -24,15 +32,19 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../dev/embed
 import { startDovecot, type DovecotServer, type SeedMessage } from '../test/fixtures/dovecot';
 import { freePort } from '../test/fixtures/ports';
 import { generateCorpus } from './imap-corpus';
+import { startRealProduct, treeCpuSeconds, waitForPass, type RunningProduct } from './product-driver';
 
 const SOURCE_USER = 'bench@example.com';
 const PASSWORD = 'bench-pw';
+/** The destination's master user, as the product logs in to destination mailboxes (the endpoint's admin). */
+const MASTER = { user: 'migrator', password: 'bench-master-pw' };
 
 interface Measure {
   tool: string;
   pass: 'full' | 'no-change';
   seconds: number;
   maxRssMb: number;
+  cpuSeconds: number;
 }
 
 /** Runs a command under /usr/bin/time and returns its wall time and peak memory. */
@@ -40,10 +52,10 @@ function timed(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ seconds: number; maxRssMb: number; stdout: string; stderr: string }> {
+): Promise<{ seconds: number; maxRssMb: number; cpuSeconds: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', command, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', command, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -54,13 +66,14 @@ function timed(
     child.on('error', reject);
     child.on('exit', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const rss = /MAXRSS (\d+)/.exec(stderr);
+      const rss = /MAXRSS (\d+) CPU ([\d.]+) ([\d.]+)/.exec(stderr);
       if (code !== 0) return reject(new Error(`${command} exited with ${code}: ${stderr.slice(-2000)}`));
       resolve({
         seconds,
         maxRssMb: rss ? Number(rss[1]) / 1024 : NaN,
+        cpuSeconds: rss ? Number(rss[2]) + Number(rss[3]) : NaN,
         stdout,
-        stderr: stderr.replace(/MAXRSS \d+\n?/, ''),
+        stderr: stderr.replace(/MAXRSS .*\n?/, ''),
       });
     });
   });
@@ -140,9 +153,9 @@ SyncState ${dir}/mbsync-state/
 }
 
 /** Runs the bench on a corpus of `messages`; returns the peak RSS (MB) of each tool and pass, over the runs. */
-async function benchAt(messages: number): Promise<Map<string, number>> {
+async function benchAt(messages: number, fsync: string): Promise<Map<string, number>> {
   const huge = Number(process.env.BENCH_HUGE ?? 3);
-  const tools = (process.env.BENCH_TOOLS ?? 'engine,mbsync,doveadm').split(',');
+  const tools = (process.env.BENCH_TOOLS ?? 'product,engine,mbsync,doveadm').split(',');
   const folderConcurrency = Number(process.env.BENCH_FOLDER_CONCURRENCY ?? 2);
   const repeats = Number(process.env.BENCH_REPEAT ?? 3);
   const work = await mkdtemp(path.join(os.tmpdir(), 'mf-bench-'));
@@ -150,6 +163,7 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
   let source: DovecotServer | undefined;
   let destination: DovecotServer | undefined;
   let pool: Pool | undefined;
+  let product: RunningProduct | undefined;
   try {
     let adminUrl = process.env.DATABASE_URL;
     if (!adminUrl) {
@@ -166,7 +180,10 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
     pool.on('error', () => undefined);
     await migrate(pool);
 
-    [source, destination] = await Promise.all([startDovecot(), startDovecot()]);
+    [source, destination] = await Promise.all([
+      startDovecot(),
+      startDovecot({ masterUser: MASTER, extraConfig: `mail_fsync = ${fsync}` }),
+    ]);
     await source.addUser(SOURCE_USER, PASSWORD);
 
     for (let rep = 1; rep <= repeats; rep++)
@@ -219,12 +236,58 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
       )
     ).rows[0]!.id;
 
+    // The product: started once, its two endpoints created once; each run is a batch of its own.
+    let endpoints: { source: string; destination: string } | undefined;
+    const productBatches = new Map<string, { id: string; lastSyncedAt: string | null }>();
+    if (tools.includes('product')) {
+      product = await startRealProduct(path.join(work, 'product'));
+      const common = { type: 'imap', host: source.host, security: 'none' };
+      endpoints = {
+        source: (await product.call('POST', '/endpoints', { ...common, name: 'bench source', port: source.port })).id,
+        destination: (
+          await product.call('POST', '/endpoints', {
+            ...common,
+            name: 'bench destination',
+            port: destination.port,
+            adminUser: MASTER.user,
+            adminPassword: MASTER.password,
+            testMailbox: { userName: 'product-1@example.com' },
+          })
+        ).id,
+      };
+    }
+
     const runTool = async (
       tool: string,
       user: string,
       pass: 'full' | 'no-change',
       rep: number,
-    ): Promise<{ seconds: number; maxRssMb: number; syncSeconds?: number }> => {
+    ): Promise<{ seconds: number; maxRssMb: number; cpuSeconds: number; syncSeconds?: number }> => {
+      if (tool === 'product') {
+        let batch = productBatches.get(user);
+        if (!batch) {
+          const created = await product!.call('POST', '/batches', {
+            name: `bench ${rep}`,
+            sourceEndpointId: endpoints!.source,
+            destinationEndpointId: endpoints!.destination,
+            csv: `EmailAddress,UserName,Password\n${user},${SOURCE_USER},${PASSWORD}\n`,
+          });
+          batch = { id: created.id as string, lastSyncedAt: null };
+          productBatches.set(user, batch);
+        }
+        const pid = product!.product.child.pid!;
+        const cpuBefore = await treeCpuSeconds(pid);
+        const started = process.hrtime.bigint();
+        await product!.call('POST', `/batches/${batch.id}/${pass === 'full' ? 'start' : 'sync-now'}`);
+        const settled = await waitForPass(product!, batch.id, batch.lastSyncedAt);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const cpuSeconds = (await treeCpuSeconds(pid)) - cpuBefore;
+        if (settled.status !== 'Synced') throw new Error(`product batch ended ${settled.status}`);
+        batch.lastSyncedAt = settled.lastSyncedAt;
+        const status = await readFile(`/proc/${pid}/status`, 'utf8');
+        const hwm = Number(/^VmHWM:\s*(\d+)/m.exec(status)?.[1] ?? NaN) / 1024;
+        return { seconds, maxRssMb: hwm, cpuSeconds };
+      }
       if (tool === 'engine') {
         if (pass === 'full')
           await pool!.query(`insert into mailboxes (batch_id, email, source_user) values ($1, $2, $2)`, [
@@ -305,8 +368,10 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
         for (const pass of ['full', 'no-change'] as const) {
           process.stderr.write(`${tool} (run ${rep}): ${pass} pass ...\n`);
           const r = await runTool(tool, user, pass, rep);
-          runs.push({ tool, pass, rep, seconds: r.seconds, maxRssMb: r.maxRssMb, syncSeconds: r.syncSeconds });
-          process.stderr.write(`  ${r.seconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`);
+          runs.push({ tool, pass, rep, ...r });
+          process.stderr.write(
+            `  ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`,
+          );
         }
         const got = await fingerprint(destination, user);
         const prev = results[tool];
@@ -322,38 +387,63 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
       const v = [...xs].sort((x, y) => x - y);
       return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
     };
+    /** Run N of `tool` against run N of `base` (they ran in the same rotation): median (min–max) of base ÷ tool. */
+    const pairRatios = (tool: string, base: string, pass: 'full' | 'no-change') => {
+      const ratios = runs
+        .filter((r) => r.tool === tool && r.pass === pass)
+        .flatMap((r) => {
+          const b = runs.find((x) => x.tool === base && x.pass === pass && x.rep === r.rep);
+          return b ? [b.seconds / r.seconds] : [];
+        });
+      if (!ratios.length) return '–';
+      const range = ratios.length > 1 ? ` (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` : '';
+      return `${median(ratios).toFixed(2)}×${range}`;
+    };
     const lines: string[] = [];
     lines.push(
-      `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
+      `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; destination mail_fsync=${fsync}; ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
     );
     lines.push('');
     lines.push(
-      '| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | peak RSS MB | copied | byte-exact | flags+dates exact | mbsync time ÷ tool time |',
+      '| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | CPU s | CPU s per GB | peak RSS MB | copied | byte-exact | flags+dates exact | mbsync ÷ tool, pair by pair | doveadm ÷ tool, pair by pair |',
     );
-    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |');
+    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
     for (const tool of tools) {
       for (const pass of ['full', 'no-change'] as const) {
         const mine = runs.filter((r) => r.tool === tool && r.pass === pass);
         const secs = mine.map((r) => r.seconds);
         const med = median(secs);
+        const cpu = median(mine.map((r) => r.cpuSeconds));
         const sync = mine.map((r) => r.syncSeconds).filter((x): x is number => x !== undefined);
-        const base = runs.filter((r) => r.tool === 'mbsync' && r.pass === pass).map((r) => r.seconds);
         const res = results[tool];
         const range = secs.length > 1 ? ` (${Math.min(...secs).toFixed(2)}–${Math.max(...secs).toFixed(2)})` : '';
+        const full = pass === 'full';
         lines.push(
-          `| ${tool} | ${pass} | ${med.toFixed(2)}${range} | ${sync.length ? median(sync).toFixed(2) : '–'} | ${pass === 'full' ? (corpus.count / med).toFixed(0) : '–'} | ${
-            pass === 'full' ? (mb / med).toFixed(1) : '–'
-          } | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${
-            base.length ? `${(median(base) / med).toFixed(2)}×` : '–'
-          } |`,
+          `| ${tool} | ${pass} | ${med.toFixed(2)}${range} | ${sync.length ? median(sync).toFixed(2) : '–'} | ${full ? (corpus.count / med).toFixed(0) : '–'} | ${
+            full ? (mb / med).toFixed(1) : '–'
+          } | ${cpu.toFixed(2)} | ${full ? (cpu / (corpus.bytes / 1e9)).toFixed(1) : '–'} | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${pairRatios(
+            tool,
+            'mbsync',
+            pass,
+          )} | ${pairRatios(tool, 'doveadm', pass)} |`,
         );
       }
+    }
+    if (tools.includes('product') && tools.includes('engine')) {
+      const gap = (pass: 'full' | 'no-change') =>
+        median(runs.filter((r) => r.tool === 'product' && r.pass === pass).map((r) => r.seconds)) -
+        median(runs.filter((r) => r.tool === 'engine' && r.pass === pass).map((r) => r.syncSeconds ?? r.seconds));
+      lines.push('');
+      lines.push(
+        `Orchestration only (product − engine's sync time, medians: API, workflow, activity scheduling, read model, the API poll every 100 ms): full ${gap('full').toFixed(2)} s, no-change ${gap('no-change').toFixed(2)} s. The product's peak RSS is its process's high-water mark since it started; its CPU includes PostgreSQL and the Temporal dev server.`,
+      );
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     const peaks = new Map<string, number>();
     for (const r of runs) peaks.set(`${r.tool} ${r.pass}`, Math.max(peaks.get(`${r.tool} ${r.pass}`) ?? 0, r.maxRssMb));
     return peaks;
   } finally {
+    await product?.stop();
     await pool?.end();
     await Promise.all([source?.close(), destination?.close()]);
     await pg?.stop();
@@ -363,10 +453,14 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
 
 async function main() {
   const sizes = (process.env.BENCH_MESSAGES ?? '10000').split(',').map(Number);
+  const fsyncs = (process.env.BENCH_FSYNC ?? 'optimized,never').split(',');
   const peaks: Array<Map<string, number>> = [];
   for (const [i, messages] of sizes.entries()) {
-    if (i) process.stdout.write('\n');
-    peaks.push(await benchAt(messages));
+    for (const [j, fsync] of fsyncs.entries()) {
+      if (i || j) process.stdout.write('\n');
+      const atSize = await benchAt(messages, fsync);
+      if (j === 0) peaks.push(atSize);
+    }
   }
   if (sizes.length < 2) return;
   // Peak memory against mailbox size: the same 10 MB messages (BENCH_HUGE) at every size, so only the count grows.

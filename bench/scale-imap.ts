@@ -12,14 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../test/fixtures/dovecot';
-import {
-  buildCompiled,
-  freePorts,
-  killProducts,
-  startProduct,
-  stopProduct,
-  type Product,
-} from '../test/e2e/start-harness';
+import { startRealProduct, waitForPass, type RunningProduct } from './product-driver';
 
 export interface ImapScaleProfile {
   mailboxes: number;
@@ -33,32 +26,6 @@ function messageSize(i: number): number | undefined {
   if (i % 100 === 99) return 600_000;
   if (i % 10 === 9) return 60_000;
   return undefined;
-}
-
-interface RunningProduct {
-  product: Product;
-  url: string;
-  token: string;
-  postgresUrl: string;
-  stop(): Promise<void>;
-}
-
-/** The real `npm start` entry point, through the start tests' harness (its ports, environment and output). */
-async function startRealProduct(dataDir: string): Promise<RunningProduct> {
-  const ports = await freePorts();
-  buildCompiled();
-  const product = startProduct(dataDir, ports, {}, { compiled: true });
-  await product.running;
-  const token = (await readFile(path.join(dataDir, 'initial-admin-token'), 'utf8')).trim();
-  return {
-    product,
-    url: `http://127.0.0.1:${ports.api}/api/v1`,
-    token,
-    postgresUrl: `postgres://postgres:mailferry@127.0.0.1:${ports.postgres}/mailferry`,
-    async stop() {
-      await stopProduct(product, 30_000).catch(() => killProducts());
-    },
-  };
 }
 
 /**
@@ -137,16 +104,7 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
     }
     product = await startRealProduct(dataDir);
     const { url, token } = product;
-    const call = async (method: string, route: string, json?: unknown) => {
-      const res = await fetch(url + route, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(json ? { 'content-type': 'application/json' } : {}) },
-        body: json ? JSON.stringify(json) : undefined,
-      });
-      const body = (await res.json()) as any;
-      if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(body)}`);
-      return body;
-    };
+    const call = product.call;
     const src = await call('POST', '/endpoints', {
       name: 'bench source',
       type: 'imap',
@@ -207,12 +165,7 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
 
     const started = performance.now();
     await call('POST', `/batches/${batch.id}/start`);
-    let last: any;
-    for (;;) {
-      last = await call('GET', `/batches/${batch.id}`);
-      if (['Synced', 'SyncedWithErrors', 'Failed'].includes(last.status)) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const last = await waitForPass(product, batch.id, null, 250);
     const seconds = (performance.now() - started) / 1000;
     sampling = false;
     await Promise.all([apiProbe, resourceProbe]);
