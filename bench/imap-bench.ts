@@ -13,6 +13,9 @@
  * CPU seconds are user + system of the tool's processes: for the product, every process it runs (itself,
  * PostgreSQL, the Temporal dev server).
  *
+ * The WAN profile (BENCH_RTT_MS, a comma list of added round-trip times in ms, e.g. 0,20,50) puts a delay proxy
+ * (bench/delay-proxy.ts) before each server and prints the round trips each run paid (client turns, both servers).
+ *
  * Environment: BENCH_MESSAGES (default 10000; a comma list such as 2500,10000 runs the whole bench at each size in
  * turn, each on fresh servers, and ends with each tool's peak RSS per size and the ratio), BENCH_HUGE (10 MB
  * messages, default 3, the same at every size), BENCH_TOOLS (comma list of product,engine,mbsync,doveadm; default all), BENCH_FSYNC,
@@ -32,6 +35,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../dev/embed
 import { startDovecot, type DovecotServer, type SeedMessage } from '../test/fixtures/dovecot';
 import { freePort } from '../test/fixtures/ports';
 import { generateCorpus } from './imap-corpus';
+import { startDelayProxy, type DelayProxy } from './delay-proxy';
 import { startRealProduct, treeCpuSeconds, waitForPass, type RunningProduct } from './product-driver';
 
 const SOURCE_USER = 'bench@example.com';
@@ -39,12 +43,17 @@ const PASSWORD = 'bench-pw';
 /** The destination's master user, as the product logs in to destination mailboxes (the endpoint's admin). */
 const MASTER = { user: 'migrator', password: 'bench-master-pw' };
 
+/** Where a tool reaches a server: the server itself, or the WAN profile's delay proxy in front of it. */
+type Address = { host: string; port: number };
+
 interface Measure {
   tool: string;
   pass: 'full' | 'no-change';
   seconds: number;
   maxRssMb: number;
   cpuSeconds: number;
+  /** Client turns through the delay proxies (WAN profile), both servers together. */
+  roundTrips?: number;
 }
 
 /** Runs a command under /usr/bin/time and returns its wall time and peak memory. */
@@ -117,7 +126,7 @@ async function fingerprint(server: DovecotServer, user: string) {
   return { count: all.length, content: createHash('sha256').update(keys.join('\n')).digest('hex'), metaKeys: meta };
 }
 
-function mbsyncConfig(dir: string, source: DovecotServer, destination: DovecotServer, user: string): string {
+function mbsyncConfig(dir: string, source: Address, destination: Address, user: string): string {
   return `IMAPAccount far
 Host ${source.host}
 Port ${source.port}
@@ -153,7 +162,7 @@ SyncState ${dir}/mbsync-state/
 }
 
 /** Runs the bench on a corpus of `messages`; returns the peak RSS (MB) of each tool and pass, over the runs. */
-async function benchAt(messages: number, fsync: string): Promise<Map<string, number>> {
+async function benchAt(messages: number, fsync: string, rttMs?: number): Promise<Map<string, number>> {
   const huge = Number(process.env.BENCH_HUGE ?? 3);
   const tools = (process.env.BENCH_TOOLS ?? 'product,engine,mbsync,doveadm').split(',');
   const folderConcurrency = Number(process.env.BENCH_FOLDER_CONCURRENCY ?? 2);
@@ -164,6 +173,7 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
   let destination: DovecotServer | undefined;
   let pool: Pool | undefined;
   let product: RunningProduct | undefined;
+  const proxies: DelayProxy[] = [];
   try {
     let adminUrl = process.env.DATABASE_URL;
     if (!adminUrl) {
@@ -196,8 +206,16 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
       `seeded ${corpus.count} messages, ${mb.toFixed(1)} MB in ${((Date.now() - seededAt) / 1000).toFixed(1)} s\n`,
     );
     const reference = await fingerprint(source, SOURCE_USER);
+    // The WAN profile: every tool reaches both servers through a delay proxy (doveadm only the source: it writes
+    // the destination's storage itself).
+    let src: Address = source;
+    let dst: Address = destination;
+    if (rttMs !== undefined) {
+      proxies.push(await startDelayProxy(source, rttMs), await startDelayProxy(destination, rttMs));
+      [src, dst] = proxies as [DelayProxy, DelayProxy];
+    }
 
-    const endpoint = (s: DovecotServer) => ({
+    const endpoint = (s: Address) => ({
       host: s.host,
       port: s.port,
       security: 'none' as const,
@@ -206,8 +224,10 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
       provider: 'dovecot' as const,
     });
     const results: Record<string, { exact: boolean; metaExact: boolean; count: number }> = {};
-    // The engine runs as one bundled JavaScript file, as a worker would run it (no TypeScript loader at start).
-    const engineBundle = path.join(work, 'engine-run.js');
+    // The engine runs compiled as a worker runs it (scripts/build.sh): the project's modules in one file, the npm
+    // packages from node_modules. Bundling imapflow too would leave the engine's LITERAL+ hook
+    // (imap/multiappend.ts) on a copy imapflow does not use: one round trip per appended message.
+    const engineBundle = path.join(__dirname, '..', 'dist', 'bench-engine-run.js');
     await new Promise<void>((resolve, reject) =>
       execFile(
         path.join(__dirname, '..', 'node_modules', '.bin', 'esbuild'),
@@ -217,7 +237,7 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
           '--platform=node',
           '--target=node20',
           `--outfile=${engineBundle}`,
-          '--external:pg-native',
+          '--packages=external',
           '--log-level=error',
         ],
         (err) => (err ? reject(err) : resolve()),
@@ -241,14 +261,14 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
     const productBatches = new Map<string, { id: string; lastSyncedAt: string | null }>();
     if (tools.includes('product')) {
       product = await startRealProduct(path.join(work, 'product'));
-      const common = { type: 'imap', host: source.host, security: 'none' };
+      const common = { type: 'imap', host: src.host, security: 'none' };
       endpoints = {
-        source: (await product.call('POST', '/endpoints', { ...common, name: 'bench source', port: source.port })).id,
+        source: (await product.call('POST', '/endpoints', { ...common, name: 'bench source', port: src.port })).id,
         destination: (
           await product.call('POST', '/endpoints', {
             ...common,
             name: 'bench destination',
-            port: destination.port,
+            port: dst.port,
             adminUser: MASTER.user,
             adminPassword: MASTER.password,
             testMailbox: { userName: 'product-1@example.com' },
@@ -299,8 +319,8 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
         const run = {
           databaseUrl: dbUrl.toString(),
           mailboxId,
-          source: { endpoint: endpoint(source!), credentials: { user: SOURCE_USER, secret: PASSWORD } },
-          destination: { endpoint: endpoint(destination!), credentials: { user, secret: PASSWORD } },
+          source: { endpoint: endpoint(src), credentials: { user: SOURCE_USER, secret: PASSWORD } },
+          destination: { endpoint: endpoint(dst), credentials: { user, secret: PASSWORD } },
           folderConcurrency,
           chunkMessages: process.env.BENCH_CHUNK_MESSAGES ? Number(process.env.BENCH_CHUNK_MESSAGES) : undefined,
           chunkBytes: process.env.BENCH_CHUNK_MB ? Number(process.env.BENCH_CHUNK_MB) * 1024 * 1024 : undefined,
@@ -325,11 +345,9 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
       if (tool === 'mbsync') {
         const cfg = path.join(work, `mbsyncrc-${rep}`);
         await mkdir(path.join(work, `mbsync-state-${rep}`), { recursive: true });
-        await writeFile(
-          cfg,
-          mbsyncConfig(work, source!, destination!, user).replace('/mbsync-state/', `/mbsync-state-${rep}/`),
-          { mode: 0o600 },
-        );
+        await writeFile(cfg, mbsyncConfig(work, src, dst, user).replace('/mbsync-state/', `/mbsync-state-${rep}/`), {
+          mode: 0o600,
+        });
         return timed('mbsync', ['-c', cfg, '-q', 'bench']);
       }
       if (tool === 'doveadm') {
@@ -337,9 +355,9 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
           '-c',
           path.join(destination!.dir, 'dovecot.conf'),
           '-o',
-          `imapc_host=${source!.host}`,
+          `imapc_host=${src.host}`,
           '-o',
-          `imapc_port=${source!.port}`,
+          `imapc_port=${src.port}`,
           '-o',
           `imapc_user=${SOURCE_USER}`,
           '-o',
@@ -367,10 +385,12 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
         const user = `${tool}-${rep}@example.com`;
         for (const pass of ['full', 'no-change'] as const) {
           process.stderr.write(`${tool} (run ${rep}): ${pass} pass ...\n`);
+          for (const proxy of proxies) proxy.reset();
           const r = await runTool(tool, user, pass, rep);
-          runs.push({ tool, pass, rep, ...r });
+          const roundTrips = proxies.length ? proxies.reduce((n, p) => n + p.roundTrips(), 0) : undefined;
+          runs.push({ tool, pass, rep, ...r, roundTrips });
           process.stderr.write(
-            `  ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`,
+            `  ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB${roundTrips === undefined ? '' : `, ${roundTrips} round trips`}\n`,
           );
         }
         const got = await fingerprint(destination, user);
@@ -399,15 +419,21 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
       const range = ratios.length > 1 ? ` (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` : '';
       return `${median(ratios).toFixed(2)}×${range}`;
     };
+    const roundTripsOf = (mine: typeof runs) => {
+      const n = mine.map((r) => r.roundTrips).filter((x): x is number => x !== undefined);
+      return n.length ? median(n).toFixed(0) : '–';
+    };
     const lines: string[] = [];
     lines.push(
-      `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; destination mail_fsync=${fsync}; ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
+      `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; destination mail_fsync=${fsync};${rttMs === undefined ? '' : ` WAN: ${rttMs} ms round trip added by a delay proxy before each server;`} ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
     );
     lines.push('');
     lines.push(
-      '| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | CPU s | CPU s per GB | peak RSS MB | copied | byte-exact | flags+dates exact | mbsync ÷ tool, pair by pair | doveadm ÷ tool, pair by pair |',
+      '| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | CPU s | CPU s per GB | peak RSS MB | copied | byte-exact | flags+dates exact | mbsync ÷ tool, pair by pair | doveadm ÷ tool, pair by pair | round trips |',
     );
-    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
+    lines.push(
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |',
+    );
     for (const tool of tools) {
       for (const pass of ['full', 'no-change'] as const) {
         const mine = runs.filter((r) => r.tool === tool && r.pass === pass);
@@ -425,7 +451,7 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
             tool,
             'mbsync',
             pass,
-          )} | ${pairRatios(tool, 'doveadm', pass)} |`,
+          )} | ${pairRatios(tool, 'doveadm', pass)} | ${roundTripsOf(mine)} |`,
         );
       }
     }
@@ -444,6 +470,7 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
     return peaks;
   } finally {
     await product?.stop();
+    await Promise.all(proxies.map((p) => p.close()));
     await pool?.end();
     await Promise.all([source?.close(), destination?.close()]);
     await pg?.stop();
@@ -454,12 +481,16 @@ async function benchAt(messages: number, fsync: string): Promise<Map<string, num
 async function main() {
   const sizes = (process.env.BENCH_MESSAGES ?? '10000').split(',').map(Number);
   const fsyncs = (process.env.BENCH_FSYNC ?? 'optimized,never').split(',');
+  // The WAN profile: BENCH_RTT_MS=0,20,50 runs the bench once per added round trip, through delay proxies.
+  const rtts = process.env.BENCH_RTT_MS ? process.env.BENCH_RTT_MS.split(',').map(Number) : [undefined];
   const peaks: Array<Map<string, number>> = [];
   for (const [i, messages] of sizes.entries()) {
     for (const [j, fsync] of fsyncs.entries()) {
-      if (i || j) process.stdout.write('\n');
-      const atSize = await benchAt(messages, fsync);
-      if (j === 0) peaks.push(atSize);
+      for (const [k, rtt] of rtts.entries()) {
+        if (i || j || k) process.stdout.write('\n');
+        const atSize = await benchAt(messages, fsync, rtt);
+        if (j === 0 && k === 0) peaks.push(atSize);
+      }
     }
   }
   if (sizes.length < 2) return;
