@@ -16,6 +16,10 @@
  * The WAN profile (BENCH_RTT_MS, a comma list of added round-trip times in ms, e.g. 0,20,50) puts a delay proxy
  * (bench/delay-proxy.ts) before each server and prints the round trips each run paid (client turns, both servers).
  *
+ * The fleet profile (BENCH_MAILBOXES=20, with BENCH_MESSAGES per mailbox) copies that many mailboxes, each with
+ * the corpus: the product as one batch, mbsync as `xargs -P 4` and `-P 8` (tools mbsync-P4, mbsync-P8), one
+ * process per mailbox, as admins script it; ratios are to those two.
+ *
  * Environment: BENCH_MESSAGES (default 10000; a comma list such as 2500,10000 runs the whole bench at each size in
  * turn, each on fresh servers, and ends with each tool's peak RSS per size and the ratio), BENCH_HUGE (10 MB
  * messages, default 3, the same at every size), BENCH_TOOLS (comma list of product,engine,mbsync,doveadm; default all), BENCH_FSYNC,
@@ -88,7 +92,7 @@ function timed(
   });
 }
 
-async function seedCorpus(source: DovecotServer, messages: number, huge: number) {
+async function seedCorpus(source: DovecotServer, user: string, messages: number, huge: number) {
   let count = 0;
   let bytes = 0;
   let batch: SeedMessage[] = [];
@@ -103,7 +107,7 @@ async function seedCorpus(source: DovecotServer, messages: number, huge: number)
     if (batch.length >= 500 || batchBytes > 64 * 1024 * 1024) {
       // Sorted by folder so the fixture can use one MULTIAPPEND per folder run.
       await source.seed(
-        SOURCE_USER,
+        user,
         batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)),
       );
       batch = [];
@@ -112,7 +116,7 @@ async function seedCorpus(source: DovecotServer, messages: number, huge: number)
   }
   if (batch.length)
     await source.seed(
-      SOURCE_USER,
+      user,
       batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)),
     );
   return { count, bytes, folders };
@@ -126,11 +130,17 @@ async function fingerprint(server: DovecotServer, user: string) {
   return { count: all.length, content: createHash('sha256').update(keys.join('\n')).digest('hex'), metaKeys: meta };
 }
 
-function mbsyncConfig(dir: string, source: Address, destination: Address, user: string): string {
+function mbsyncConfig(
+  stateDir: string,
+  source: Address,
+  destination: Address,
+  sourceUser: string,
+  user: string,
+): string {
   return `IMAPAccount far
 Host ${source.host}
 Port ${source.port}
-User ${SOURCE_USER}
+User ${sourceUser}
 Pass ${PASSWORD}
 SSLType None
 AuthMechs LOGIN
@@ -157,14 +167,27 @@ Create Near
 Sync Pull
 CopyArrivalDate yes
 Expunge None
-SyncState ${dir}/mbsync-state/
+SyncState ${stateDir}/
 `;
 }
 
 /** Runs the bench on a corpus of `messages`; returns the peak RSS (MB) of each tool and pass, over the runs. */
 async function benchAt(messages: number, fsync: string, rttMs?: number): Promise<Map<string, number>> {
   const huge = Number(process.env.BENCH_HUGE ?? 3);
-  const tools = (process.env.BENCH_TOOLS ?? 'product,engine,mbsync,doveadm').split(',');
+  // The fleet profile (BENCH_MAILBOXES > 1): one batch of that many mailboxes, each with the corpus, against
+  // mbsync run by `xargs -P 4` and `-P 8`, one process per mailbox, as admins script it.
+  const mailboxes = Number(process.env.BENCH_MAILBOXES ?? 1);
+  const fleet = mailboxes > 1;
+  const tools = (
+    process.env.BENCH_TOOLS ?? (fleet ? 'product,mbsync-P4,mbsync-P8' : 'product,engine,mbsync,doveadm')
+  ).split(',');
+  if (fleet && tools.some((t) => !/^(product|mbsync-P\d+)$/.test(t)))
+    throw new Error('the fleet profile runs product and mbsync-P<n> only');
+  const sourceUsers = fleet ? Array.from({ length: mailboxes }, (_, i) => `bench-${i}@example.com`) : [SOURCE_USER];
+  const destinationUsers = (tool: string, rep: number) =>
+    fleet ? sourceUsers.map((_, i) => `${tool.toLowerCase()}-${rep}-${i}@example.com`) : [`${tool}-${rep}@example.com`];
+  /** The two tools every other one is compared with, pair by pair. */
+  const bases = fleet ? tools.filter((t) => t.startsWith('mbsync-P')) : ['mbsync', 'doveadm'];
   const folderConcurrency = Number(process.env.BENCH_FOLDER_CONCURRENCY ?? 2);
   const repeats = Number(process.env.BENCH_REPEAT ?? 3);
   const work = await mkdtemp(path.join(os.tmpdir(), 'mf-bench-'));
@@ -194,18 +217,19 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
       startDovecot(),
       startDovecot({ masterUser: MASTER, extraConfig: `mail_fsync = ${fsync}` }),
     ]);
-    await source.addUser(SOURCE_USER, PASSWORD);
-
+    for (const user of sourceUsers) await source.addUser(user, PASSWORD);
     for (let rep = 1; rep <= repeats; rep++)
-      for (const t of tools) await destination.addUser(`${t}-${rep}@example.com`, PASSWORD);
-    process.stderr.write(`seeding ${messages} messages ...\n`);
+      for (const t of tools) for (const user of destinationUsers(t, rep)) await destination.addUser(user, PASSWORD);
+    process.stderr.write(`seeding ${messages} messages × ${sourceUsers.length} mailboxes ...\n`);
     const seededAt = Date.now();
-    const corpus = await seedCorpus(source, messages, huge);
+    let corpus = await seedCorpus(source, sourceUsers[0]!, messages, huge);
+    for (const user of sourceUsers.slice(1)) await seedCorpus(source, user, messages, huge);
+    corpus = { ...corpus, count: corpus.count * sourceUsers.length, bytes: corpus.bytes * sourceUsers.length };
     const mb = corpus.bytes / 1024 / 1024;
     process.stderr.write(
       `seeded ${corpus.count} messages, ${mb.toFixed(1)} MB in ${((Date.now() - seededAt) / 1000).toFixed(1)} s\n`,
     );
-    const reference = await fingerprint(source, SOURCE_USER);
+    const reference = await fingerprint(source, sourceUsers[0]!); // every source mailbox holds the same corpus
     // The WAN profile: every tool reaches both servers through a delay proxy (doveadm only the source: it writes
     // the destination's storage itself).
     let src: Address = source;
@@ -271,7 +295,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
             port: dst.port,
             adminUser: MASTER.user,
             adminPassword: MASTER.password,
-            testMailbox: { userName: 'product-1@example.com' },
+            testMailbox: { userName: destinationUsers('product', 1)[0] },
           })
         ).id,
       };
@@ -279,10 +303,11 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
 
     const runTool = async (
       tool: string,
-      user: string,
+      users: string[],
       pass: 'full' | 'no-change',
       rep: number,
     ): Promise<{ seconds: number; maxRssMb: number; cpuSeconds: number; syncSeconds?: number }> => {
+      const user = users[0]!;
       if (tool === 'product') {
         let batch = productBatches.get(user);
         if (!batch) {
@@ -290,7 +315,9 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
             name: `bench ${rep}`,
             sourceEndpointId: endpoints!.source,
             destinationEndpointId: endpoints!.destination,
-            csv: `EmailAddress,UserName,Password\n${user},${SOURCE_USER},${PASSWORD}\n`,
+            csv: ['EmailAddress,UserName,Password', ...users.map((u, i) => `${u},${sourceUsers[i]},${PASSWORD}`)].join(
+              '\n',
+            ),
           });
           batch = { id: created.id as string, lastSyncedAt: null };
           productBatches.set(user, batch);
@@ -342,13 +369,21 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
           syncSeconds: (JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { ms: number }).ms / 1000,
         };
       }
-      if (tool === 'mbsync') {
-        const cfg = path.join(work, `mbsyncrc-${rep}`);
-        await mkdir(path.join(work, `mbsync-state-${rep}`), { recursive: true });
-        await writeFile(cfg, mbsyncConfig(work, src, dst, user).replace('/mbsync-state/', `/mbsync-state-${rep}/`), {
-          mode: 0o600,
-        });
-        return timed('mbsync', ['-c', cfg, '-q', 'bench']);
+      if (tool.startsWith('mbsync')) {
+        // One configuration and state directory per mailbox; several run by xargs -P, as admins script it.
+        const configs: string[] = [];
+        for (const [i, u] of users.entries()) {
+          const cfg = path.join(work, `mbsyncrc-${u}`);
+          const state = path.join(work, `mbsync-state-${u}`);
+          await mkdir(state, { recursive: true });
+          await writeFile(cfg, mbsyncConfig(state, src, dst, sourceUsers[i]!, u), { mode: 0o600 });
+          configs.push(cfg);
+        }
+        const parallel = /^mbsync-P(\d+)$/.exec(tool)?.[1];
+        if (!parallel) return timed('mbsync', ['-c', configs[0]!, '-q', 'bench']);
+        const list = path.join(work, `mbsync-list-${tool}-${rep}`);
+        await writeFile(list, `${configs.join('\n')}\n`);
+        return timed('xargs', ['-a', list, '-P', parallel, '-I{}', 'mbsync', '-c', '{}', '-q', 'bench']);
       }
       if (tool === 'doveadm') {
         return timed('doveadm', [
@@ -382,24 +417,25 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
     for (let rep = 1; rep <= repeats; rep++) {
       const order = tools.map((_, i) => tools[(i + rep - 1) % tools.length]!);
       for (const tool of order) {
-        const user = `${tool}-${rep}@example.com`;
+        const users = destinationUsers(tool, rep);
         for (const pass of ['full', 'no-change'] as const) {
           process.stderr.write(`${tool} (run ${rep}): ${pass} pass ...\n`);
           for (const proxy of proxies) proxy.reset();
-          const r = await runTool(tool, user, pass, rep);
+          const r = await runTool(tool, users, pass, rep);
           const roundTrips = proxies.length ? proxies.reduce((n, p) => n + p.roundTrips(), 0) : undefined;
           runs.push({ tool, pass, rep, ...r, roundTrips });
           process.stderr.write(
             `  ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB${roundTrips === undefined ? '' : `, ${roundTrips} round trips`}\n`,
           );
         }
-        const got = await fingerprint(destination, user);
-        const prev = results[tool];
-        results[tool] = {
-          count: got.count,
-          exact: (prev?.exact ?? true) && got.content === reference.content,
-          metaExact: (prev?.metaExact ?? true) && got.metaKeys.join('\n') === reference.metaKeys.join('\n'),
-        };
+        const outcome = { count: 0, exact: results[tool]?.exact ?? true, metaExact: results[tool]?.metaExact ?? true };
+        for (const user of users) {
+          const got = await fingerprint(destination, user);
+          outcome.count += got.count;
+          outcome.exact &&= got.content === reference.content;
+          outcome.metaExact &&= got.metaKeys.join('\n') === reference.metaKeys.join('\n');
+        }
+        results[tool] = outcome;
       }
     }
 
@@ -429,10 +465,10 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
     );
     lines.push('');
     lines.push(
-      '| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | CPU s | CPU s per GB | peak RSS MB | copied | byte-exact | flags+dates exact | mbsync ÷ tool, pair by pair | doveadm ÷ tool, pair by pair | round trips |',
+      `| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | CPU s | CPU s per GB | peak RSS MB | copied | byte-exact | flags+dates exact | ${bases.map((b) => `${b} ÷ tool, pair by pair`).join(' | ')} | round trips |`,
     );
     lines.push(
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |',
+      `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ${bases.map(() => '---: | ').join('')}---: |`,
     );
     for (const tool of tools) {
       for (const pass of ['full', 'no-change'] as const) {
@@ -447,11 +483,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
         lines.push(
           `| ${tool} | ${pass} | ${med.toFixed(2)}${range} | ${sync.length ? median(sync).toFixed(2) : '–'} | ${full ? (corpus.count / med).toFixed(0) : '–'} | ${
             full ? (mb / med).toFixed(1) : '–'
-          } | ${cpu.toFixed(2)} | ${full ? (cpu / (corpus.bytes / 1e9)).toFixed(1) : '–'} | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${pairRatios(
-            tool,
-            'mbsync',
-            pass,
-          )} | ${pairRatios(tool, 'doveadm', pass)} | ${roundTripsOf(mine)} |`,
+          } | ${cpu.toFixed(2)} | ${full ? (cpu / (corpus.bytes / 1e9)).toFixed(1) : '–'} | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${bases.map((b) => pairRatios(tool, b, pass)).join(' | ')} | ${roundTripsOf(mine)} |`,
         );
       }
     }
