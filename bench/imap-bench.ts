@@ -282,7 +282,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
 
     // The product: started once, its two endpoints created once; each run is a batch of its own.
     let endpoints: { source: string; destination: string } | undefined;
-    const productBatches = new Map<string, { id: string; lastSyncedAt: string | null }>();
+    const productBatches = new Map<string, { id: string; name: string; lastSyncedAt: string | null }>();
     if (tools.includes('product')) {
       product = await startRealProduct(path.join(work, 'product'));
       const common = { type: 'imap', host: src.host, security: 'none' };
@@ -319,14 +319,14 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
               '\n',
             ),
           });
-          batch = { id: created.id as string, lastSyncedAt: null };
+          batch = { id: created.id as string, name: `bench ${rep}`, lastSyncedAt: null };
           productBatches.set(user, batch);
         }
         const pid = product!.product.child.pid!;
         const cpuBefore = await treeCpuSeconds(pid);
         const started = process.hrtime.bigint();
         await product!.call('POST', `/batches/${batch.id}/${pass === 'full' ? 'start' : 'sync-now'}`);
-        const settled = await waitForPass(product!, batch.id, batch.lastSyncedAt);
+        const settled = await waitForPass(product!, batch, batch.lastSyncedAt);
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const cpuSeconds = (await treeCpuSeconds(pid)) - cpuBefore;
         if (settled.status !== 'Synced') throw new Error(`product batch ended ${settled.status}`);

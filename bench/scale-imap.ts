@@ -165,7 +165,7 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
 
     const started = performance.now();
     await call('POST', `/batches/${batch.id}/start`);
-    const last = await waitForPass(product, batch.id, null, 250);
+    const last = await waitForPass(product, batch, null, 250);
     const seconds = (performance.now() - started) / 1000;
     sampling = false;
     await Promise.all([apiProbe, resourceProbe]);
