@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
 #
 # One image, two roles, chosen by the command (see docker-compose.yml and docs/deployment.md):
-#   worker: npx tsx entry/worker.ts
-#   API:    npx tsx entry/api.ts      (the default command; serves /api/v1 and the dashboard on $PORT)
+#   worker: dist/worker.js
+#   API:    dist/api.js      (the default command; serves /api/v1 and the dashboard on $PORT)
 #
-# The TypeScript sources run through tsx, so the runtime stage keeps the full dependency tree (tsx is a
-# devDependency); only the dashboard is compiled ahead of time.
+# The processes run compiled (scripts/build.sh: no tsx loader in them), with the dashboard and the workflow
+# bundle built ahead of time.
 
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
@@ -16,10 +16,10 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
 
-# ---- build: sources + the dashboard bundle (dashboard/dist), when the project has a build:dashboard script ----
+# ---- build: the dashboard bundle (dashboard/dist), the compiled processes and the workflow bundle (dist/) ----
 FROM deps AS build
 COPY . .
-RUN npm run build:dashboard --if-present
+RUN npm run build:dashboard --if-present && npm run build
 
 # ---- runtime ----
 FROM ${NODE_IMAGE} AS runtime
@@ -37,4 +37,4 @@ RUN mkdir -p /app/.data && chown node:node /app/.data
 # The official Node image ships an unprivileged "node" user (uid 1000).
 USER node
 EXPOSE 8080
-CMD ["npx", "tsx", "entry/api.ts"]
+CMD ["dist/api.js"]

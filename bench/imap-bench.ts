@@ -1,13 +1,28 @@
 /**
  * IMAP benchmark (`npm run bench`): one deterministic corpus on a source Dovecot, copied to a destination Dovecot by
- * this engine, by mbsync (isync; IMAP on both sides, like this engine) and by `doveadm backup` with the imapc
+ * the product end to end (`product`: `npm start`'s compiled processes, a batch of one mailbox created and started
+ * through the HTTP API, timed from Start to Synced as the API reports it, read model included), by
+ * this engine alone (`engine`: the sync function in a process of its own), by mbsync (isync; IMAP on both sides, like this engine) and by `doveadm backup` with the imapc
  * backend (Dovecot's own migration path: it writes the destination's storage directly, so it is a ceiling).
  * For each tool: a full pass and a no-change incremental pass, messages/s, MB/s, peak memory (max RSS of the
  * tool's process), whether the copy is byte-exact, and the ratios to mbsync.
  *
+ * The destination runs Dovecot's default `mail_fsync = optimized`, as users run it, and `never` as a second
+ * section (BENCH_FSYNC, default `optimized,never`). Ratios are pair by pair: run N of a tool against run N of
+ * mbsync (or doveadm), which ran beside it in the same rotation; the table gives their median and range.
+ * CPU seconds are user + system of the tool's processes: for the product, every process it runs (itself,
+ * PostgreSQL, the Temporal dev server).
+ *
+ * The WAN profile (BENCH_RTT_MS, a comma list of added round-trip times in ms, e.g. 0,20,50) puts a delay proxy
+ * (bench/delay-proxy.ts) before each server and prints the round trips each run paid (client turns, both servers).
+ *
+ * The fleet profile (BENCH_MAILBOXES=20, with BENCH_MESSAGES per mailbox) copies that many mailboxes, each with
+ * the corpus: the product as one batch, mbsync as `xargs -P 4` and `-P 8` (tools mbsync-P4, mbsync-P8), one
+ * process per mailbox, as admins script it; ratios are to those two.
+ *
  * Environment: BENCH_MESSAGES (default 10000; a comma list such as 2500,10000 runs the whole bench at each size in
  * turn, each on fresh servers, and ends with each tool's peak RSS per size and the ratio), BENCH_HUGE (10 MB
- * messages, default 3, the same at every size), BENCH_TOOLS (comma list of engine,mbsync,doveadm; default all),
+ * messages, default 3, the same at every size), BENCH_TOOLS (comma list of product,engine,mbsync,doveadm; default all), BENCH_FSYNC,
  * BENCH_FOLDER_CONCURRENCY (engine lanes, default 2),
  * BENCH_REPEAT (runs per tool, reported as the median; default 3), BENCH_TIMING (the engine's time inside
  * MULTIAPPEND and the peaks of its JS heap and buffers),
@@ -15,7 +30,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -24,15 +39,25 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../dev/embed
 import { startDovecot, type DovecotServer, type SeedMessage } from '../test/fixtures/dovecot';
 import { freePort } from '../test/fixtures/ports';
 import { generateCorpus } from './imap-corpus';
+import { startDelayProxy, type DelayProxy } from './delay-proxy';
+import { startRealProduct, treeCpuSeconds, waitForPass, type RunningProduct } from './product-driver';
 
 const SOURCE_USER = 'bench@example.com';
 const PASSWORD = 'bench-pw';
+/** The destination's master user, as the product logs in to destination mailboxes (the endpoint's admin). */
+const MASTER = { user: 'migrator', password: 'bench-master-pw' };
+
+/** Where a tool reaches a server: the server itself, or the WAN profile's delay proxy in front of it. */
+type Address = { host: string; port: number };
 
 interface Measure {
   tool: string;
   pass: 'full' | 'no-change';
   seconds: number;
   maxRssMb: number;
+  cpuSeconds: number;
+  /** Client turns through the delay proxies (WAN profile), both servers together. */
+  roundTrips?: number;
 }
 
 /** Runs a command under /usr/bin/time and returns its wall time and peak memory. */
@@ -40,10 +65,10 @@ function timed(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ seconds: number; maxRssMb: number; stdout: string; stderr: string }> {
+): Promise<{ seconds: number; maxRssMb: number; cpuSeconds: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', command, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', command, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -54,19 +79,20 @@ function timed(
     child.on('error', reject);
     child.on('exit', (code) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const rss = /MAXRSS (\d+)/.exec(stderr);
+      const rss = /MAXRSS (\d+) CPU ([\d.]+) ([\d.]+)/.exec(stderr);
       if (code !== 0) return reject(new Error(`${command} exited with ${code}: ${stderr.slice(-2000)}`));
       resolve({
         seconds,
         maxRssMb: rss ? Number(rss[1]) / 1024 : NaN,
+        cpuSeconds: rss ? Number(rss[2]) + Number(rss[3]) : NaN,
         stdout,
-        stderr: stderr.replace(/MAXRSS \d+\n?/, ''),
+        stderr: stderr.replace(/MAXRSS .*\n?/, ''),
       });
     });
   });
 }
 
-async function seedCorpus(source: DovecotServer, messages: number, huge: number) {
+async function seedCorpus(source: DovecotServer, user: string, messages: number, huge: number) {
   let count = 0;
   let bytes = 0;
   let batch: SeedMessage[] = [];
@@ -81,7 +107,7 @@ async function seedCorpus(source: DovecotServer, messages: number, huge: number)
     if (batch.length >= 500 || batchBytes > 64 * 1024 * 1024) {
       // Sorted by folder so the fixture can use one MULTIAPPEND per folder run.
       await source.seed(
-        SOURCE_USER,
+        user,
         batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)),
       );
       batch = [];
@@ -90,7 +116,7 @@ async function seedCorpus(source: DovecotServer, messages: number, huge: number)
   }
   if (batch.length)
     await source.seed(
-      SOURCE_USER,
+      user,
       batch.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0)),
     );
   return { count, bytes, folders };
@@ -104,11 +130,17 @@ async function fingerprint(server: DovecotServer, user: string) {
   return { count: all.length, content: createHash('sha256').update(keys.join('\n')).digest('hex'), metaKeys: meta };
 }
 
-function mbsyncConfig(dir: string, source: DovecotServer, destination: DovecotServer, user: string): string {
+function mbsyncConfig(
+  stateDir: string,
+  source: Address,
+  destination: Address,
+  sourceUser: string,
+  user: string,
+): string {
   return `IMAPAccount far
 Host ${source.host}
 Port ${source.port}
-User ${SOURCE_USER}
+User ${sourceUser}
 Pass ${PASSWORD}
 SSLType None
 AuthMechs LOGIN
@@ -135,14 +167,27 @@ Create Near
 Sync Pull
 CopyArrivalDate yes
 Expunge None
-SyncState ${dir}/mbsync-state/
+SyncState ${stateDir}/
 `;
 }
 
 /** Runs the bench on a corpus of `messages`; returns the peak RSS (MB) of each tool and pass, over the runs. */
-async function benchAt(messages: number): Promise<Map<string, number>> {
+async function benchAt(messages: number, fsync: string, rttMs?: number): Promise<Map<string, number>> {
   const huge = Number(process.env.BENCH_HUGE ?? 3);
-  const tools = (process.env.BENCH_TOOLS ?? 'engine,mbsync,doveadm').split(',');
+  // The fleet profile (BENCH_MAILBOXES > 1): one batch of that many mailboxes, each with the corpus, against
+  // mbsync run by `xargs -P 4` and `-P 8`, one process per mailbox, as admins script it.
+  const mailboxes = Number(process.env.BENCH_MAILBOXES ?? 1);
+  const fleet = mailboxes > 1;
+  const tools = (
+    process.env.BENCH_TOOLS ?? (fleet ? 'product,mbsync-P4,mbsync-P8' : 'product,engine,mbsync,doveadm')
+  ).split(',');
+  if (fleet && tools.some((t) => !/^(product|mbsync-P\d+)$/.test(t)))
+    throw new Error('the fleet profile runs product and mbsync-P<n> only');
+  const sourceUsers = fleet ? Array.from({ length: mailboxes }, (_, i) => `bench-${i}@example.com`) : [SOURCE_USER];
+  const destinationUsers = (tool: string, rep: number) =>
+    fleet ? sourceUsers.map((_, i) => `${tool.toLowerCase()}-${rep}-${i}@example.com`) : [`${tool}-${rep}@example.com`];
+  /** The two tools every other one is compared with, pair by pair. */
+  const bases = fleet ? tools.filter((t) => t.startsWith('mbsync-P')) : ['mbsync', 'doveadm'];
   const folderConcurrency = Number(process.env.BENCH_FOLDER_CONCURRENCY ?? 2);
   const repeats = Number(process.env.BENCH_REPEAT ?? 3);
   const work = await mkdtemp(path.join(os.tmpdir(), 'mf-bench-'));
@@ -150,6 +195,8 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
   let source: DovecotServer | undefined;
   let destination: DovecotServer | undefined;
   let pool: Pool | undefined;
+  let product: RunningProduct | undefined;
+  const proxies: DelayProxy[] = [];
   try {
     let adminUrl = process.env.DATABASE_URL;
     if (!adminUrl) {
@@ -166,21 +213,33 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
     pool.on('error', () => undefined);
     await migrate(pool);
 
-    [source, destination] = await Promise.all([startDovecot(), startDovecot()]);
-    await source.addUser(SOURCE_USER, PASSWORD);
-
+    [source, destination] = await Promise.all([
+      startDovecot(),
+      startDovecot({ masterUser: MASTER, extraConfig: `mail_fsync = ${fsync}` }),
+    ]);
+    for (const user of sourceUsers) await source.addUser(user, PASSWORD);
     for (let rep = 1; rep <= repeats; rep++)
-      for (const t of tools) await destination.addUser(`${t}-${rep}@example.com`, PASSWORD);
-    process.stderr.write(`seeding ${messages} messages ...\n`);
+      for (const t of tools) for (const user of destinationUsers(t, rep)) await destination.addUser(user, PASSWORD);
+    process.stderr.write(`seeding ${messages} messages × ${sourceUsers.length} mailboxes ...\n`);
     const seededAt = Date.now();
-    const corpus = await seedCorpus(source, messages, huge);
+    let corpus = await seedCorpus(source, sourceUsers[0]!, messages, huge);
+    for (const user of sourceUsers.slice(1)) await seedCorpus(source, user, messages, huge);
+    corpus = { ...corpus, count: corpus.count * sourceUsers.length, bytes: corpus.bytes * sourceUsers.length };
     const mb = corpus.bytes / 1024 / 1024;
     process.stderr.write(
       `seeded ${corpus.count} messages, ${mb.toFixed(1)} MB in ${((Date.now() - seededAt) / 1000).toFixed(1)} s\n`,
     );
-    const reference = await fingerprint(source, SOURCE_USER);
+    const reference = await fingerprint(source, sourceUsers[0]!); // every source mailbox holds the same corpus
+    // The WAN profile: every tool reaches both servers through a delay proxy (doveadm only the source: it writes
+    // the destination's storage itself).
+    let src: Address = source;
+    let dst: Address = destination;
+    if (rttMs !== undefined) {
+      proxies.push(await startDelayProxy(source, rttMs), await startDelayProxy(destination, rttMs));
+      [src, dst] = proxies as [DelayProxy, DelayProxy];
+    }
 
-    const endpoint = (s: DovecotServer) => ({
+    const endpoint = (s: Address) => ({
       host: s.host,
       port: s.port,
       security: 'none' as const,
@@ -189,8 +248,10 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
       provider: 'dovecot' as const,
     });
     const results: Record<string, { exact: boolean; metaExact: boolean; count: number }> = {};
-    // The engine runs as one bundled JavaScript file, as a worker would run it (no TypeScript loader at start).
-    const engineBundle = path.join(work, 'engine-run.js');
+    // The engine runs compiled as a worker runs it (scripts/build.sh): the project's modules in one file, the npm
+    // packages from node_modules. Bundling imapflow too would leave the engine's LITERAL+ hook
+    // (imap/multiappend.ts) on a copy imapflow does not use: one round trip per appended message.
+    const engineBundle = path.join(__dirname, '..', 'dist', 'bench-engine-run.js');
     await new Promise<void>((resolve, reject) =>
       execFile(
         path.join(__dirname, '..', 'node_modules', '.bin', 'esbuild'),
@@ -200,7 +261,7 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
           '--platform=node',
           '--target=node20',
           `--outfile=${engineBundle}`,
-          '--external:pg-native',
+          '--packages=external',
           '--log-level=error',
         ],
         (err) => (err ? reject(err) : resolve()),
@@ -219,12 +280,61 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
       )
     ).rows[0]!.id;
 
+    // The product: started once, its two endpoints created once; each run is a batch of its own.
+    let endpoints: { source: string; destination: string } | undefined;
+    const productBatches = new Map<string, { id: string; name: string; lastSyncedAt: string | null }>();
+    if (tools.includes('product')) {
+      product = await startRealProduct(path.join(work, 'product'));
+      const common = { type: 'imap', host: src.host, security: 'none' };
+      endpoints = {
+        source: (await product.call('POST', '/endpoints', { ...common, name: 'bench source', port: src.port })).id,
+        destination: (
+          await product.call('POST', '/endpoints', {
+            ...common,
+            name: 'bench destination',
+            port: dst.port,
+            adminUser: MASTER.user,
+            adminPassword: MASTER.password,
+            testMailbox: { userName: destinationUsers('product', 1)[0] },
+          })
+        ).id,
+      };
+    }
+
     const runTool = async (
       tool: string,
-      user: string,
+      users: string[],
       pass: 'full' | 'no-change',
       rep: number,
-    ): Promise<{ seconds: number; maxRssMb: number; syncSeconds?: number }> => {
+    ): Promise<{ seconds: number; maxRssMb: number; cpuSeconds: number; syncSeconds?: number }> => {
+      const user = users[0]!;
+      if (tool === 'product') {
+        let batch = productBatches.get(user);
+        if (!batch) {
+          const created = await product!.call('POST', '/batches', {
+            name: `bench ${rep}`,
+            sourceEndpointId: endpoints!.source,
+            destinationEndpointId: endpoints!.destination,
+            csv: ['EmailAddress,UserName,Password', ...users.map((u, i) => `${u},${sourceUsers[i]},${PASSWORD}`)].join(
+              '\n',
+            ),
+          });
+          batch = { id: created.id as string, name: `bench ${rep}`, lastSyncedAt: null };
+          productBatches.set(user, batch);
+        }
+        const pid = product!.product.child.pid!;
+        const cpuBefore = await treeCpuSeconds(pid);
+        const started = process.hrtime.bigint();
+        await product!.call('POST', `/batches/${batch.id}/${pass === 'full' ? 'start' : 'sync-now'}`);
+        const settled = await waitForPass(product!, batch, batch.lastSyncedAt);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const cpuSeconds = (await treeCpuSeconds(pid)) - cpuBefore;
+        if (settled.status !== 'Synced') throw new Error(`product batch ended ${settled.status}`);
+        batch.lastSyncedAt = settled.lastSyncedAt;
+        const status = await readFile(`/proc/${pid}/status`, 'utf8');
+        const hwm = Number(/^VmHWM:\s*(\d+)/m.exec(status)?.[1] ?? NaN) / 1024;
+        return { seconds, maxRssMb: hwm, cpuSeconds };
+      }
       if (tool === 'engine') {
         if (pass === 'full')
           await pool!.query(`insert into mailboxes (batch_id, email, source_user) values ($1, $2, $2)`, [
@@ -236,8 +346,8 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
         const run = {
           databaseUrl: dbUrl.toString(),
           mailboxId,
-          source: { endpoint: endpoint(source!), credentials: { user: SOURCE_USER, secret: PASSWORD } },
-          destination: { endpoint: endpoint(destination!), credentials: { user, secret: PASSWORD } },
+          source: { endpoint: endpoint(src), credentials: { user: SOURCE_USER, secret: PASSWORD } },
+          destination: { endpoint: endpoint(dst), credentials: { user, secret: PASSWORD } },
           folderConcurrency,
           chunkMessages: process.env.BENCH_CHUNK_MESSAGES ? Number(process.env.BENCH_CHUNK_MESSAGES) : undefined,
           chunkBytes: process.env.BENCH_CHUNK_MB ? Number(process.env.BENCH_CHUNK_MB) * 1024 * 1024 : undefined,
@@ -259,24 +369,30 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
           syncSeconds: (JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as { ms: number }).ms / 1000,
         };
       }
-      if (tool === 'mbsync') {
-        const cfg = path.join(work, `mbsyncrc-${rep}`);
-        await mkdir(path.join(work, `mbsync-state-${rep}`), { recursive: true });
-        await writeFile(
-          cfg,
-          mbsyncConfig(work, source!, destination!, user).replace('/mbsync-state/', `/mbsync-state-${rep}/`),
-          { mode: 0o600 },
-        );
-        return timed('mbsync', ['-c', cfg, '-q', 'bench']);
+      if (tool.startsWith('mbsync')) {
+        // One configuration and state directory per mailbox; several run by xargs -P, as admins script it.
+        const configs: string[] = [];
+        for (const [i, u] of users.entries()) {
+          const cfg = path.join(work, `mbsyncrc-${u}`);
+          const state = path.join(work, `mbsync-state-${u}`);
+          await mkdir(state, { recursive: true });
+          await writeFile(cfg, mbsyncConfig(state, src, dst, sourceUsers[i]!, u), { mode: 0o600 });
+          configs.push(cfg);
+        }
+        const parallel = /^mbsync-P(\d+)$/.exec(tool)?.[1];
+        if (!parallel) return timed('mbsync', ['-c', configs[0]!, '-q', 'bench']);
+        const list = path.join(work, `mbsync-list-${tool}-${rep}`);
+        await writeFile(list, `${configs.join('\n')}\n`);
+        return timed('xargs', ['-a', list, '-P', parallel, '-I{}', 'mbsync', '-c', '{}', '-q', 'bench']);
       }
       if (tool === 'doveadm') {
         return timed('doveadm', [
           '-c',
           path.join(destination!.dir, 'dovecot.conf'),
           '-o',
-          `imapc_host=${source!.host}`,
+          `imapc_host=${src.host}`,
           '-o',
-          `imapc_port=${source!.port}`,
+          `imapc_port=${src.port}`,
           '-o',
           `imapc_user=${SOURCE_USER}`,
           '-o',
@@ -301,20 +417,25 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
     for (let rep = 1; rep <= repeats; rep++) {
       const order = tools.map((_, i) => tools[(i + rep - 1) % tools.length]!);
       for (const tool of order) {
-        const user = `${tool}-${rep}@example.com`;
+        const users = destinationUsers(tool, rep);
         for (const pass of ['full', 'no-change'] as const) {
           process.stderr.write(`${tool} (run ${rep}): ${pass} pass ...\n`);
-          const r = await runTool(tool, user, pass, rep);
-          runs.push({ tool, pass, rep, seconds: r.seconds, maxRssMb: r.maxRssMb, syncSeconds: r.syncSeconds });
-          process.stderr.write(`  ${r.seconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`);
+          for (const proxy of proxies) proxy.reset();
+          const r = await runTool(tool, users, pass, rep);
+          const roundTrips = proxies.length ? proxies.reduce((n, p) => n + p.roundTrips(), 0) : undefined;
+          runs.push({ tool, pass, rep, ...r, roundTrips });
+          process.stderr.write(
+            `  ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB${roundTrips === undefined ? '' : `, ${roundTrips} round trips`}\n`,
+          );
         }
-        const got = await fingerprint(destination, user);
-        const prev = results[tool];
-        results[tool] = {
-          count: got.count,
-          exact: (prev?.exact ?? true) && got.content === reference.content,
-          metaExact: (prev?.metaExact ?? true) && got.metaKeys.join('\n') === reference.metaKeys.join('\n'),
-        };
+        const outcome = { count: 0, exact: results[tool]?.exact ?? true, metaExact: results[tool]?.metaExact ?? true };
+        for (const user of users) {
+          const got = await fingerprint(destination, user);
+          outcome.count += got.count;
+          outcome.exact &&= got.content === reference.content;
+          outcome.metaExact &&= got.metaKeys.join('\n') === reference.metaKeys.join('\n');
+        }
+        results[tool] = outcome;
       }
     }
 
@@ -322,38 +443,66 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
       const v = [...xs].sort((x, y) => x - y);
       return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
     };
+    /** Run N of `tool` against run N of `base` (they ran in the same rotation): median (min–max) of base ÷ tool. */
+    const pairRatios = (tool: string, base: string, pass: 'full' | 'no-change') => {
+      const ratios = runs
+        .filter((r) => r.tool === tool && r.pass === pass)
+        .flatMap((r) => {
+          const b = runs.find((x) => x.tool === base && x.pass === pass && x.rep === r.rep);
+          return b ? [b.seconds / r.seconds] : [];
+        });
+      if (!ratios.length) return '–';
+      const range = ratios.length > 1 ? ` (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` : '';
+      return `${median(ratios).toFixed(2)}×${range}`;
+    };
+    const roundTripsOf = (mine: typeof runs) => {
+      const n = mine.map((r) => r.roundTrips).filter((x): x is number => x !== undefined);
+      return n.length ? median(n).toFixed(0) : '–';
+    };
     const lines: string[] = [];
     lines.push(
-      `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
+      `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; destination mail_fsync=${fsync};${rttMs === undefined ? '' : ` WAN: ${rttMs} ms round trip added by a delay proxy before each server;`} ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
     );
     lines.push('');
     lines.push(
-      '| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | peak RSS MB | copied | byte-exact | flags+dates exact | mbsync time ÷ tool time |',
+      `| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | CPU s | CPU s per GB | peak RSS MB | copied | byte-exact | flags+dates exact | ${bases.map((b) => `${b} ÷ tool, pair by pair`).join(' | ')} | round trips |`,
     );
-    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |');
+    lines.push(
+      `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ${bases.map(() => '---: | ').join('')}---: |`,
+    );
     for (const tool of tools) {
       for (const pass of ['full', 'no-change'] as const) {
         const mine = runs.filter((r) => r.tool === tool && r.pass === pass);
         const secs = mine.map((r) => r.seconds);
         const med = median(secs);
+        const cpu = median(mine.map((r) => r.cpuSeconds));
         const sync = mine.map((r) => r.syncSeconds).filter((x): x is number => x !== undefined);
-        const base = runs.filter((r) => r.tool === 'mbsync' && r.pass === pass).map((r) => r.seconds);
         const res = results[tool];
         const range = secs.length > 1 ? ` (${Math.min(...secs).toFixed(2)}–${Math.max(...secs).toFixed(2)})` : '';
+        const full = pass === 'full';
         lines.push(
-          `| ${tool} | ${pass} | ${med.toFixed(2)}${range} | ${sync.length ? median(sync).toFixed(2) : '–'} | ${pass === 'full' ? (corpus.count / med).toFixed(0) : '–'} | ${
-            pass === 'full' ? (mb / med).toFixed(1) : '–'
-          } | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${
-            base.length ? `${(median(base) / med).toFixed(2)}×` : '–'
-          } |`,
+          `| ${tool} | ${pass} | ${med.toFixed(2)}${range} | ${sync.length ? median(sync).toFixed(2) : '–'} | ${full ? (corpus.count / med).toFixed(0) : '–'} | ${
+            full ? (mb / med).toFixed(1) : '–'
+          } | ${cpu.toFixed(2)} | ${full ? (cpu / (corpus.bytes / 1e9)).toFixed(1) : '–'} | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${bases.map((b) => pairRatios(tool, b, pass)).join(' | ')} | ${roundTripsOf(mine)} |`,
         );
       }
+    }
+    if (tools.includes('product') && tools.includes('engine')) {
+      const gap = (pass: 'full' | 'no-change') =>
+        median(runs.filter((r) => r.tool === 'product' && r.pass === pass).map((r) => r.seconds)) -
+        median(runs.filter((r) => r.tool === 'engine' && r.pass === pass).map((r) => r.syncSeconds ?? r.seconds));
+      lines.push('');
+      lines.push(
+        `Orchestration only (product − engine's sync time, medians: API, workflow, activity scheduling, read model, the API poll every 100 ms): full ${gap('full').toFixed(2)} s, no-change ${gap('no-change').toFixed(2)} s. The product's peak RSS is its process's high-water mark since it started; its CPU includes PostgreSQL and the Temporal dev server.`,
+      );
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     const peaks = new Map<string, number>();
     for (const r of runs) peaks.set(`${r.tool} ${r.pass}`, Math.max(peaks.get(`${r.tool} ${r.pass}`) ?? 0, r.maxRssMb));
     return peaks;
   } finally {
+    await product?.stop();
+    await Promise.all(proxies.map((p) => p.close()));
     await pool?.end();
     await Promise.all([source?.close(), destination?.close()]);
     await pg?.stop();
@@ -363,10 +512,18 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
 
 async function main() {
   const sizes = (process.env.BENCH_MESSAGES ?? '10000').split(',').map(Number);
+  const fsyncs = (process.env.BENCH_FSYNC ?? 'optimized,never').split(',');
+  // The WAN profile: BENCH_RTT_MS=0,20,50 runs the bench once per added round trip, through delay proxies.
+  const rtts = process.env.BENCH_RTT_MS ? process.env.BENCH_RTT_MS.split(',').map(Number) : [undefined];
   const peaks: Array<Map<string, number>> = [];
   for (const [i, messages] of sizes.entries()) {
-    if (i) process.stdout.write('\n');
-    peaks.push(await benchAt(messages));
+    for (const [j, fsync] of fsyncs.entries()) {
+      for (const [k, rtt] of rtts.entries()) {
+        if (i || j || k) process.stdout.write('\n');
+        const atSize = await benchAt(messages, fsync, rtt);
+        if (j === 0 && k === 0) peaks.push(atSize);
+      }
+    }
   }
   if (sizes.length < 2) return;
   // Peak memory against mailbox size: the same 10 MB messages (BENCH_HUGE) at every size, so only the count grows.

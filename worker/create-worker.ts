@@ -1,12 +1,12 @@
-import path from 'node:path';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { loadWorkflowBundle } from './workflow-bundle';
 
 export interface BatchWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace?: string;
   taskQueue: string;
-  /** A prebuilt workflow bundle (tests); otherwise the workflows are bundled from source at start. */
+  /** The workflow bundle; by default the one `npm run build:workflows` built (worker/workflow-bundle.ts). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /**
    * Activities one worker runs at once: its mailbox syncs plus the bookkeeping slots (config/settings.ts derives
@@ -18,14 +18,12 @@ export interface BatchWorkerOptions extends ActivityDeps {
 }
 
 /** The worker that runs batch workflows and their activities. */
-export function createBatchWorker(options: BatchWorkerOptions): Promise<Worker> {
+export async function createBatchWorker(options: BatchWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts') }),
+    workflowBundle: options.workflowBundle ?? (await loadWorkflowBundle(options.logger)),
     activities: createActivities(options),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 120,
     // A sync learns that it is cancelled (Stop of its batch or of its mailbox) from a heartbeat's answer. The SDK

@@ -1,16 +1,18 @@
 /**
- * The real entry point (`entry/start.ts`, what `npm start` runs after setup) as a child process, on a fresh data
- * directory and free ports: embedded PostgreSQL, the Temporal dev server with its Web UI, the worker and the API
- * with the dashboard. Covers what only the real start does: the first-start token and key files, the printed
- * block, the search attributes on the dev server, secret-free logs, a clean SIGTERM that takes the PostgreSQL and
- * Temporal children along, a second start on the same data directory that reuses the token and the key, Ctrl-C
- * (SIGINT to the whole process group), and SIGTERM during start-up.
+ * What `npm start` runs after setup, the compiled entry point (dist/start.js from entry/start.ts, built by
+ * scripts/build.sh), as a child process, on a fresh data directory and free ports: embedded PostgreSQL, the
+ * Temporal dev server with its Web UI, the worker and the API with the dashboard. Covers what only the real start
+ * does: the first-start token and key files, the printed block, the search attributes on the dev server,
+ * secret-free logs, a clean SIGTERM that takes the PostgreSQL and Temporal children along, a second start on the
+ * same data directory that reuses the token and the key, Ctrl-C (SIGINT to the whole process group), and SIGTERM
+ * during start-up.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import {
+  buildCompiled,
   ensureDashboardBuilt,
   exitWithin,
   expectNothingLeft as nothingLeft,
@@ -28,7 +30,7 @@ const ENDPOINT_PASSWORD = 'endpoint-admin-Pa55word-7f3c1e';
 let dataDir: string;
 let ports: Ports;
 
-const startProduct = () => start(dataDir, ports);
+const startProduct = () => start(dataDir, ports, {}, { compiled: true });
 const expectNothingLeft = () => nothingLeft(dataDir, ports);
 
 async function api(
@@ -72,6 +74,7 @@ let endpointId: string;
 
 beforeAll(async () => {
   ensureDashboardBuilt();
+  buildCompiled();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-start-'));
   ports = await freePorts();
   first = startProduct();
@@ -83,7 +86,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('npm start (entry/start.ts) on a fresh data directory', () => {
+describe('npm start (dist/start.js) on a fresh data directory', () => {
   it('prints the running block with the URLs and the initial admin token file; token and key files are 0600', async () => {
     const tokenFile = path.join(dataDir, 'initial-admin-token');
     const keyFile = path.join(dataDir, 'secret.key');

@@ -43,6 +43,11 @@ export function ensureDashboardBuilt(): void {
   }
 }
 
+/** Compiles the processes as `npm start` does (scripts/build.sh), for a `compiled` start. */
+export function buildCompiled(): void {
+  execFileSync('bash', ['scripts/build.sh'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
+}
+
 /** Distinct free ports for the API, PostgreSQL, the Temporal frontend and its Web UI. */
 export async function freePorts(): Promise<Ports> {
   const taken = new Set<number>();
@@ -82,9 +87,21 @@ export function productEnv(dataDir: string, ports: Ports, extra: NodeJS.ProcessE
   });
 }
 
-export function startProduct(dataDir: string, ports: Ports, extraEnv: NodeJS.ProcessEnv = {}): Product {
+/**
+ * Starts the product: its source through tsx, or with `compiled` what `npm start` runs, the executable
+ * dist/start.js (built by scripts/build.sh beforehand).
+ */
+export function startProduct(
+  dataDir: string,
+  ports: Ports,
+  extraEnv: NodeJS.ProcessEnv = {},
+  options: { compiled?: boolean } = {},
+): Product {
   // Its own process group, so that killProducts can kill whatever a failed test leaves behind.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'entry/start.ts'], {
+  const [program, ...args] = options.compiled
+    ? ['dist/start.js']
+    : [process.execPath, '--import', 'tsx', 'entry/start.ts'];
+  const child = spawn(program!, args, {
     cwd: ROOT,
     env: productEnv(dataDir, ports, extraEnv),
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,0 +1,101 @@
+/**
+ * The product as a user runs it, for the benches: `npm start`'s compiled entry point through the start tests'
+ * harness (its own process, embedded PostgreSQL, the Temporal dev server), driven through its HTTP API only.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  buildCompiled,
+  freePorts,
+  killProducts,
+  startProduct,
+  stopProduct,
+  type Product,
+} from '../test/e2e/start-harness';
+
+export interface RunningProduct {
+  product: Product;
+  url: string;
+  token: string;
+  postgresUrl: string;
+  /** One API call with the initial admin token; a status of 400 or more throws with the reply. */
+  call(method: string, route: string, json?: unknown): Promise<any>;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the product on `dataDir` and free ports; resolves once it prints that it is running. */
+export async function startRealProduct(dataDir: string): Promise<RunningProduct> {
+  const ports = await freePorts();
+  buildCompiled();
+  const product = startProduct(dataDir, ports, {}, { compiled: true });
+  await product.running;
+  const token = (await readFile(path.join(dataDir, 'initial-admin-token'), 'utf8')).trim();
+  const url = `http://127.0.0.1:${ports.api}/api/v1`;
+  return {
+    product,
+    url,
+    token,
+    postgresUrl: `postgres://postgres:mailferry@127.0.0.1:${ports.postgres}/mailferry`,
+    async call(method, route, json) {
+      const res = await fetch(url + route, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(json ? { 'content-type': 'application/json' } : {}) },
+        body: json ? JSON.stringify(json) : undefined,
+      });
+      const body = (await res.json()) as any;
+      if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(body)}`);
+      return body;
+    },
+    async stop() {
+      await stopProduct(product, 30_000).catch(() => killProducts());
+    },
+  };
+}
+
+/**
+ * Waits until the batch has settled after `since` (a pass ended: Synced, SyncedWithErrors or Failed, with
+ * `lastSyncedAt` past `since` when the batch had synced before); returns the batch as the API gives it. It polls
+ * the batch list every `pollMs`, which reads the read model only, and asks for the batch itself (a workflow query
+ * and a describe in Temporal) only when the list shows it settled: polling that at 10/s would put Temporal and the
+ * workflow thread to work beside the sync being measured.
+ */
+export async function waitForPass(
+  product: RunningProduct,
+  batch: { id: string; name: string },
+  since: string | null,
+  pollMs = 100,
+): Promise<any> {
+  const settled = (status: string) => ['Synced', 'SyncedWithErrors', 'Failed'].includes(status);
+  for (;;) {
+    const list = await product.call('GET', `/batches?search=${encodeURIComponent(batch.name)}`);
+    const row = (list.items as Array<{ id: string; status: string }>).find((b) => b.id === batch.id);
+    if (row && settled(row.status)) {
+      const detail = await product.call('GET', `/batches/${batch.id}`);
+      if (settled(detail.status) && (since === null || (detail.lastSyncedAt !== null && detail.lastSyncedAt > since)))
+        return detail;
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** User + system CPU seconds of a process and all its descendants alive now (from /proc). */
+export async function treeCpuSeconds(rootPid: number): Promise<number> {
+  const ticks = 100; // USER_HZ on Linux
+  const stats = new Map<number, { ppid: number; cpu: number }>();
+  for (const entry of await readdir('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name (which may hold spaces): state ppid … utime(14) stime(15).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.length < 13) continue;
+    stats.set(pid, { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / ticks });
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 20; p = stats.get(p)?.ppid ?? 0, hops++) if (p === rootPid) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, { cpu }] of stats) if (inTree(pid)) total += cpu;
+  return total;
+}
