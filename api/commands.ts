@@ -20,6 +20,7 @@ export const ALREADY_APPLIED: Record<BatchCommand, readonly BatchStatus[]> = {
   syncNow: ['Queued', 'Starting', 'Syncing'],
   remove: ['Removing'],
   edit: [],
+  verify: [],
 };
 
 export interface CommandResult {

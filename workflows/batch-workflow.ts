@@ -6,6 +6,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -25,6 +26,7 @@ import {
   statusQuery,
   stopSignal,
   syncNowSignal,
+  verifySignal,
   type BatchEdit,
   type CommandRequest,
   type PassKind,
@@ -50,6 +52,7 @@ import { startBatchReports } from './batch-reports';
 import { mailboxCommands } from './mailbox-commands';
 import { RunningSyncs } from './running-syncs';
 import { runPass } from './sync-pass';
+import { newVerification, runVerification, verifyActivitiesFor, type VerificationContext } from './verification';
 
 const batchActivities = proxyActivities<BatchActivities>({
   startToCloseTimeout: '1 minute',
@@ -83,6 +86,7 @@ const SIGNAL_ACTOR = 'temporal-ui';
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   const policy = { ...DEFAULT_POLICY, ...input.policy };
   const syncActivities = syncActivitiesFor(policy);
+  const verifyActivities = verifyActivitiesFor(policy);
   const s = input.carried ?? initialState(input, Date.now());
   const reports = startBatchReports(input, s);
   const audit: AuditEntry[] = [];
@@ -133,6 +137,9 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   setHandler(completeSignal, signalled('complete'));
   setHandler(removeSignal, signalled('remove'));
   setHandler(syncNowSignal, signalled('syncNow'));
+  setHandler(verifySignal, (args) => {
+    receive({ command: 'verify', by: actorOf(args, SIGNAL_ACTOR), deep: args?.deep === true });
+  });
   setHandler(editSignal, (args) => {
     const by = actorOf(args, SIGNAL_ACTOR);
     const parsed = parseEdit(args ?? {});
@@ -182,6 +189,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     soloPassKind: () => (s.initialSyncAt === null ? 'initial' : 'incremental'),
     syncs,
     syncActivities,
+    verifyActivities,
     batchActivities,
     audit,
     startAfter: (s.mailboxStartAfter ??= {}),
@@ -196,6 +204,60 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   });
   setHandler(mailboxCommandUpdate, (req) => mailbox.handle(req), { validator: mailbox.validate });
 
+  const verification: VerificationContext = {
+    batchId: input.batchId,
+    policy,
+    batchActivities,
+    verifyActivities,
+    rollOverDue,
+  };
+  /** The verification the `verify` command started, beside the main loop; Stop, Remove and Complete cancel it. */
+  let verifying: { scope: CancellationScope; done: Promise<void> } | null = null;
+
+  const startVerifying = (): void => {
+    const state = s.verification!;
+    const scope = new CancellationScope();
+    const done = scope
+      .run(() => runVerification(verification, state))
+      .then(
+        (outcome) => {
+          // Rolled over: the state travels to the next run, which goes on from its cursor.
+          if (outcome === 'done' && s.verification === state) s.verification = null;
+        },
+        (err: unknown) => {
+          if (s.verification === state) s.verification = null;
+          if (!isCancellation(err)) s.lastError = `verification stopped: ${failureMessage(err)}`;
+        },
+      )
+      .finally(() => {
+        verifying = null;
+        dirty = true;
+      });
+    verifying = { scope, done };
+  };
+
+  const cancelVerifying = async (): Promise<void> => {
+    const running = verifying;
+    if (!running) return;
+    running.scope.cancel();
+    await running.done;
+    s.verification = null;
+  };
+
+  /** The last step of Complete: every mailbox verified, then the batch is Completed. */
+  const finalVerification = async (): Promise<void> => {
+    const state = s.verification!;
+    let outcome: 'done' | 'rolledOver' = 'done';
+    try {
+      outcome = await runVerification(verification, state);
+    } catch (err) {
+      s.lastError = `verification stopped: ${failureMessage(err)}`;
+    }
+    if (outcome === 'rolledOver') return rollOver();
+    s.verification = null;
+    setStatus('Completed');
+  };
+
   const setStatus = (status: BatchStatus): void => {
     s.status = status;
     s.statusSince = Date.now();
@@ -209,6 +271,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       `**${STATUS_LABELS[s.status]}** · ${s.counts.synced}/${s.counts.total} synced, ${s.counts.failed} failed`,
     ];
     if (s.pass) lines.push(`${s.pass.kind} pass: ${s.pass.finished}/${s.pass.scheduled} mailboxes done`);
+    if (s.verification) lines.push(`verification: ${s.verification.finished} mailboxes verified`);
     if (deadline && s.pass === null)
       lines.push(`waiting for ${deadline.summary} at ${new Date(deadline.at).toISOString()}`);
     if (s.lastError) lines.push(`last error: ${s.lastError}`);
@@ -296,6 +359,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         setStatus(s.status === 'Queued' ? 'Stopped' : 'Stopping');
         break;
       case 'complete':
+        await cancelVerifying();
         beginPass('final');
         break;
       case 'edit':
@@ -306,6 +370,12 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         break;
       case 'syncNow':
         s.nextIncrementalAt = Date.now();
+        break;
+      case 'verify':
+        if (patched('batch-verify') && !s.verification) {
+          s.verification = newVerification(cmd.deep === true, false, Date.now());
+          startVerifying();
+        }
         break;
     }
   };
@@ -323,7 +393,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   };
 
   /** Every handler has finished and no mailbox syncs on its own: the run may end. */
-  const settled = () => allHandlersFinished() && mailbox.idle();
+  const settled = () => allHandlersFinished() && mailbox.idle() && verifying === null;
 
   const rollOver = async (): Promise<never> => {
     // An update handler waits for its command to be applied, and every handler must finish before the run ends.
@@ -383,6 +453,8 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       setStatus('Failed');
       return;
     }
+    // A verification the command started gives way to the one that ends Complete.
+    if (pass.kind === 'final') await cancelVerifying();
     finishPass(pass.kind);
   };
 
@@ -391,7 +463,9 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     s.pass = null;
     s.lastSyncedAt = now;
     if (kind === 'final') {
-      setStatus('Completed');
+      // The last step of Complete: verify every mailbox, then Completed (the main loop runs it).
+      if (patched('batch-verify')) s.verification = newVerification(false, true, now);
+      else setStatus('Completed');
       return;
     }
     if (s.initialSyncAt === null) {
@@ -426,6 +500,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   };
 
   const stopping = async (): Promise<void> => {
+    await cancelVerifying();
     await cancelLoneSyncs();
     s.pass = null;
     s.counts = await batchActivities.markMailboxesStopped(input.batchId);
@@ -450,6 +525,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         beginPass('incremental');
         break;
       case 'complete':
+        await cancelVerifying();
         beginPass('final');
         break;
       case 'autoStop':
@@ -470,6 +546,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     s.counts = await batchActivities.refreshCounts(input.batchId);
     if (input.autoStart) receive({ command: 'start', by: input.createdBy });
   }
+  if (s.verification && !s.verification.final) startVerifying();
 
   for (;;) {
     await drainInbox();
@@ -482,6 +559,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         break;
       case 'Syncing':
       case 'Completing':
+        if (s.verification?.final) {
+          await finalVerification();
+          break;
+        }
         if (s.pass === null) beginPass(s.status === 'Completing' ? 'final' : 'initial');
         await runCurrentPass();
         break;
@@ -489,6 +570,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         await stopping();
         break;
       case 'Removing':
+        await cancelVerifying();
         await cancelLoneSyncs();
         await batchActivities.removeBatch(input.batchId);
         await condition(allHandlersFinished);

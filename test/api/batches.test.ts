@@ -607,6 +607,7 @@ describe('the command table at the API', () => {
     syncNow: ['Queued', 'Starting', 'Syncing'],
     remove: ['Removing'],
     edit: [],
+    verify: [],
   };
 
   /**
@@ -623,6 +624,7 @@ describe('the command table at the API', () => {
     syncNow: { method: 'POST', path: (i) => `/batches/${i}/sync-now` },
     edit: { method: 'PATCH', path: (i) => `/batches/${i}`, json: { autoComplete: true } },
     remove: { method: 'DELETE', path: (i) => `/batches/${i}` },
+    verify: { method: 'POST', path: (i) => `/batches/${i}/verify`, json: {} },
   };
 
   it('covers every status', () => {
