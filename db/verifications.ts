@@ -1,4 +1,5 @@
 import {
+  DIFFERENCES_KEPT,
   GRADES,
   GRADES_NEEDING_APPROVAL,
   type Consistency,
@@ -8,36 +9,46 @@ import {
 } from '../domain/consistency';
 import type { Queryable } from './transaction';
 
-/** A `verifications` row (0007_verifications.sql): the last verification of one mailbox. */
-interface VerificationRow {
+/**
+ * A `verifications` row (0007_verifications.sql): the last verification of one mailbox. Times are Dates as a
+ * query returns them, or ISO strings inside the users report's JSON column (`VERIFICATION_OF_MAILBOX`).
+ */
+export interface VerificationRow {
   mailbox_id: string;
   grade: Grade;
   deep: boolean;
-  source_items: string;
-  destination_items: string;
+  source_items: string | number;
+  destination_items: string | number;
   differences: ConsistencyDifference[];
-  verified_at: Date;
+  difference_count: number;
+  verified_at: Date | string;
   approved_by: string | null;
-  approved_at: Date | null;
+  approved_at: Date | string | null;
 }
 
-const COLUMNS = `mailbox_id, grade, deep, source_items, destination_items, differences, verified_at, approved_by,
-  approved_at`;
+const COLUMNS = `mailbox_id, grade, deep, source_items, destination_items, differences, difference_count, verified_at,
+  approved_by, approved_at`;
 
-function consistencyOf(r: VerificationRow): Consistency {
+/** A column expression for a query over `mailboxes`: the mailbox's verification row as JSON, or null. */
+export const VERIFICATION_OF_MAILBOX = `(select to_jsonb(v) from verifications v where v.mailbox_id = mailboxes.id)`;
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+
+export function consistencyOf(r: VerificationRow): Consistency {
   return {
     grade: r.grade,
     deep: r.deep,
-    verifiedAt: r.verified_at.toISOString(),
+    verifiedAt: iso(r.verified_at),
     sourceItems: Number(r.source_items),
     destinationItems: Number(r.destination_items),
     differences: r.differences,
+    differenceCount: r.difference_count,
     approvedBy: r.approved_by,
-    approvedAt: r.approved_at?.toISOString() ?? null,
+    approvedAt: r.approved_at === null ? null : iso(r.approved_at),
   };
 }
 
-/** A verification's result, replacing the mailbox's last one (and its approval). */
+/** A verification's result (every difference; the first DIFFERENCES_KEPT are kept), replacing the mailbox's last one (and its approval). */
 export interface VerificationRecord {
   grade: Grade;
   deep: boolean;
@@ -48,13 +59,23 @@ export interface VerificationRecord {
 
 export async function saveVerification(db: Queryable, mailboxId: string, v: VerificationRecord): Promise<void> {
   await db.query(
-    `insert into verifications (mailbox_id, grade, deep, source_items, destination_items, differences)
-     values ($1::bigint, $2::text, $3::boolean, $4::bigint, $5::bigint, $6::jsonb)
+    `insert into verifications (mailbox_id, grade, deep, source_items, destination_items, differences,
+                                difference_count)
+     values ($1::bigint, $2::text, $3::boolean, $4::bigint, $5::bigint, $6::jsonb, $7::integer)
      on conflict (mailbox_id) do update
        set grade = excluded.grade, deep = excluded.deep, source_items = excluded.source_items,
            destination_items = excluded.destination_items, differences = excluded.differences,
-           verified_at = now(), approved_by = null, approved_at = null`,
-    [mailboxId, v.grade, v.deep, v.sourceItems, v.destinationItems, JSON.stringify(v.differences)],
+           difference_count = excluded.difference_count, verified_at = now(), approved_by = null,
+           approved_at = null`,
+    [
+      mailboxId,
+      v.grade,
+      v.deep,
+      v.sourceItems,
+      v.destinationItems,
+      JSON.stringify(v.differences.slice(0, DIFFERENCES_KEPT)),
+      v.differences.length,
+    ],
   );
 }
 

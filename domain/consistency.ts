@@ -90,11 +90,17 @@ export interface Consistency {
   verifiedAt: string;
   sourceItems: number;
   destinationItems: number;
+  /** The first {@link DIFFERENCES_KEPT} differences found. */
   differences: ConsistencyDifference[];
+  /** All the differences found (more than `differences` holds when over {@link DIFFERENCES_KEPT}). */
+  differenceCount: number;
   /** Who approved the differences (Complete then goes ahead despite Investigate or Poor), and when. */
   approvedBy: string | null;
   approvedAt: string | null;
 }
+
+/** Differences kept per mailbox; the grade counts them all. */
+export const DIFFERENCES_KEPT = 1000;
 
 /** True when this result keeps Complete from going ahead. */
 export function needsApproval(c: Pick<Consistency, 'grade' | 'approvedAt'>): boolean {

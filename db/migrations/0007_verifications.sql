@@ -9,6 +9,8 @@ create table verifications (
   destination_items bigint not null,
   -- [{kind, type, folder, side, messageId, subject, date, size, detail, count}] (domain/consistency.ts)
   differences jsonb not null default '[]',
+  -- all the differences found; `differences` keeps the first 1,000 of them
+  difference_count integer not null default 0,
   verified_at timestamptz not null default now(),
   approved_by text,
   approved_at timestamptz
