@@ -294,7 +294,7 @@ describe('a batch driven through the API', () => {
       synced: 2,
       finalized: 0,
       failed: 0,
-      allowedCommands: ['stop', 'complete', 'edit', 'remove', 'syncNow'],
+      allowedCommands: ['stop', 'complete', 'edit', 'remove', 'syncNow', 'verify'],
       createdAt: expect.any(String),
       createdBy: 'admin@example.com',
     });
@@ -451,7 +451,7 @@ describe('a batch driven through the API', () => {
     expect(complete.status).toBe(409);
     expect(complete.body.error.details).toEqual({
       status: 'Stopped',
-      allowedCommands: ['start', 'resume', 'edit', 'remove'],
+      allowedCommands: ['start', 'resume', 'edit', 'remove', 'verify'],
     });
     const resume = await api.request('POST', `/batches/${id}/resume`);
     expect(resume.status).toBe(200);
@@ -464,7 +464,7 @@ describe('a batch driven through the API', () => {
     const res = await api.request('POST', `/batches/${id}/complete`);
     expect(res.status).toBe(200);
     const done = await waitForStatus(id, ['Completed']);
-    expect(done).toMatchObject({ finalized: 3, total: 3, allowedCommands: ['remove'] });
+    expect(done).toMatchObject({ finalized: 3, total: 3, allowedCommands: ['remove', 'verify'] });
     expect(done.removeAt).toEqual(expect.any(String));
     const stats = await api.request('GET', '/statistics', { token: api.viewerToken });
     expect(stats.body).toMatchObject({
