@@ -1,3 +1,4 @@
+import { runCli } from '../../cli/run';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startProduct, type RunningProduct } from '../fixtures/product';
 import { waitFor } from '../fixtures/wait-for';
@@ -7,7 +8,7 @@ import { waitFor } from '../fixtures/wait-for';
  * Dovecots): a synced batch is verified and graded per mailbox; a message the test deletes on the destination
  * grades that mailbox Investigate and names the message; Complete is refused with CONSISTENCY_NOT_APPROVED naming
  * it until its differences are approved (audited); then Complete goes through, verifying every mailbox as its
- * last step.
+ * last step. The CLI's verify --watch, users show and users approve on the same batch.
  */
 const USERS = ['alice@contoso.com', 'bob@contoso.com'];
 const PASSWORD = (user: string) => `pw-${user.split('@')[0]}-S3cret!`;
@@ -50,6 +51,18 @@ function waitForBatch(id: string, done: (b: any) => boolean, what: string): Prom
     `the batch to have ${what}`,
     { timeoutMs: 45_000, intervalMs: 200, describe: () => api('GET', `/batches/${id}`) },
   );
+}
+
+async function cli(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    env: { MAILFERRY_URL: product.api.url, MAILFERRY_TOKEN: product.api.adminToken, HOME: '/nonexistent' },
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 200))),
+  });
+  return { code, stdout, stderr };
 }
 
 const rows = async (id: string) =>
@@ -125,6 +138,22 @@ test('verify grades each mailbox, Complete waits for the approval of differences
   const csvExport = await product.api.request('GET', `/batches/${batch.id}/mailboxes.csv`);
   expect(csvExport.text.split('\r\n')[0]).toMatch(/,ConsistencyGrade$/);
   expect(csvExport.text).toMatch(/^bob@contoso\.com,.*,Investigate$/m);
+
+  // The same from the command line: a watched verification ends with exit code 1 while a mailbox needs approval.
+  const watched = await cli('batches', 'verify', 'Verified wave', '--watch', '--interval', '1');
+  expect(watched).toMatchObject({
+    code: 1,
+    stdout: 'verified batch "Verified wave": Perfect 1, Good 0, Investigate 1, Poor 0, unverified 0\n',
+    stderr: expect.stringContaining('1 mailbox(es) graded Investigate or Poor'),
+  });
+  const shown = await cli('users', 'show', 'bob@contoso.com');
+  expect(shown.stdout).toMatch(
+    /Consistency\s+Investigate \(1 difference\(s\), verified .*\n\s+missing in Projects \(source\): bob@contoso\.com message 3/,
+  );
+  expect(await cli('users', 'approve', 'alice@contoso.com')).toMatchObject({
+    code: 0,
+    stdout: 'approve: accepted; the Perfect differences of alice@contoso.com are approved\n',
+  });
 
   // The gate: Complete is refused, naming the mailbox.
   const refused = await product.api.request('POST', `/batches/${batch.id}/complete`, {});
