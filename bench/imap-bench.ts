@@ -3,7 +3,9 @@
  * this engine, by mbsync (isync; IMAP on both sides, like this engine) and by `doveadm backup` with the imapc
  * backend (Dovecot's own migration path: it writes the destination's storage directly, so it is a ceiling).
  * For each tool: a full pass and a no-change incremental pass, messages/s, MB/s, peak memory (max RSS of the
- * tool's process), whether the copy is byte-exact, and the ratios to mbsync.
+ * tool's process), whether the copy is byte-exact, and the ratios to mbsync. For the engine also a verification
+ * of the copied mailbox (header data, and deep with BENCH_VERIFY_DEEP=1) against its no-change pass: the issue's
+ * budget is at most 2× a no-change pass plus one FETCH of the header fields per folder per side.
  *
  * Environment: BENCH_MESSAGES (default 10000; a comma list such as 2500,10000 runs the whole bench at each size in
  * turn, each on fresh servers, and ends with each tool's peak RSS per size and the ratio), BENCH_HUGE (10 MB
@@ -222,10 +224,11 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
     const runTool = async (
       tool: string,
       user: string,
-      pass: 'full' | 'no-change',
+      pass: 'full' | 'no-change' | 'verify' | 'verify-deep',
       rep: number,
-    ): Promise<{ seconds: number; maxRssMb: number; syncSeconds?: number }> => {
+    ): Promise<{ seconds: number; maxRssMb: number; syncSeconds?: number; stdout?: string }> => {
       if (tool === 'engine') {
+        const verify = pass === 'verify' ? 'header' : pass === 'verify-deep' ? 'deep' : undefined;
         if (pass === 'full')
           await pool!.query(`insert into mailboxes (batch_id, email, source_user) values ($1, $2, $2)`, [
             batchId,
@@ -241,6 +244,7 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
           folderConcurrency,
           chunkMessages: process.env.BENCH_CHUNK_MESSAGES ? Number(process.env.BENCH_CHUNK_MESSAGES) : undefined,
           chunkBytes: process.env.BENCH_CHUNK_MB ? Number(process.env.BENCH_CHUNK_MB) * 1024 * 1024 : undefined,
+          verify,
         };
         const t = await timed(
           process.execPath,
@@ -298,6 +302,16 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
     // Every repetition copies into fresh destination users; the tools take turns going first, so a change in the
     // machine's load falls on all of them.
     const runs: Array<Measure & { rep: number; syncSeconds?: number }> = [];
+    const verifications: Array<{
+      pass: string;
+      seconds: number;
+      syncSeconds: number;
+      maxRssMb: number;
+      grade: string;
+      folders: number;
+      fetchMs: number;
+      warmMs: number;
+    }> = [];
     for (let rep = 1; rep <= repeats; rep++) {
       const order = tools.map((_, i) => tools[(i + rep - 1) % tools.length]!);
       for (const tool of order) {
@@ -307,6 +321,29 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
           const r = await runTool(tool, user, pass, rep);
           runs.push({ tool, pass, rep, seconds: r.seconds, maxRssMb: r.maxRssMb, syncSeconds: r.syncSeconds });
           process.stderr.write(`  ${r.seconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`);
+        }
+        if (tool === 'engine') {
+          const passes = process.env.BENCH_VERIFY_DEEP ? (['verify', 'verify-deep'] as const) : (['verify'] as const);
+          for (const pass of passes) {
+            process.stderr.write(`engine (run ${rep}): ${pass} ...\n`);
+            const r = await runTool(tool, user, pass, rep);
+            const out = JSON.parse(r.stdout?.trim().split('\n').pop() ?? '{}') as {
+              grade: string;
+              folders: number;
+              fetchMs: number;
+              warmMs: number;
+            };
+            verifications.push({
+              pass,
+              seconds: r.seconds,
+              syncSeconds: r.syncSeconds ?? NaN,
+              maxRssMb: r.maxRssMb,
+              ...out,
+            });
+            process.stderr.write(
+              `  ${r.seconds.toFixed(2)} s, grade ${out.grade}, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`,
+            );
+          }
         }
         const got = await fingerprint(destination, user);
         const prev = results[tool];
@@ -346,6 +383,25 @@ async function benchAt(messages: number): Promise<Map<string, number>> {
           } | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${
             base.length ? `${(median(base) / med).toFixed(2)}×` : '–'
           } |`,
+        );
+      }
+    }
+    if (verifications.length) {
+      const noChange = runs.filter((r) => r.tool === 'engine' && r.pass === 'no-change');
+      const baseSync = median(noChange.map((r) => r.syncSeconds ?? NaN));
+      lines.push('');
+      lines.push(
+        '| verification | seconds, first (cold) | seconds, again (warm) | ÷ no-change pass (sync only; cold, warm) | header FETCH alone, both sides, warm (s) | warm ÷ budget (2× no-change + header FETCH) | peak RSS MB | folders | grade |',
+      );
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+      for (const pass of [...new Set(verifications.map((v) => v.pass))]) {
+        const mine = verifications.filter((v) => v.pass === pass);
+        const cold = median(mine.map((v) => v.syncSeconds));
+        const warm = median(mine.map((v) => v.warmMs / 1000));
+        const fetch = median(mine.map((v) => v.fetchMs / 1000));
+        const budget = 2 * baseSync + fetch;
+        lines.push(
+          `| ${pass === 'verify' ? 'header data' : 'deep'} | ${cold.toFixed(2)} | ${warm.toFixed(2)} | ${(cold / baseSync).toFixed(1)}×, ${(warm / baseSync).toFixed(1)}× | ${fetch.toFixed(2)} | ${(warm / budget).toFixed(2)}× | ${Math.max(...mine.map((v) => v.maxRssMb)).toFixed(0)} | ${mine[0]!.folders} | ${[...new Set(mine.map((v) => v.grade))].join(', ')} |`,
         );
       }
     }

@@ -84,7 +84,14 @@ interface FolderRead {
   items: Item[];
 }
 
-const HEADER_FIELDS = ['message-id', 'date', 'from', 'subject'];
+/** The one FETCH per folder per side of a verification (`deep` adds BODY.PEEK[] of the pairs). */
+export const VERIFY_FETCH_QUERY = {
+  uid: true,
+  size: true,
+  internalDate: true,
+  flags: true,
+  headers: ['message-id', 'date', 'from', 'subject'],
+} as const;
 
 /**
  * Compares one mailbox's source and destination (see the module comment) and grades the result
@@ -125,13 +132,32 @@ export async function verifyMailboxOverImap(
       folders: selectable.length,
     };
     const accounted = groupNotCopied(notCopied);
+    // Each side reads its folders on its own connection, both at once: neither waits for the other's folder.
+    const [sourceReads, destinationReads] = await Promise.all([
+      readFolders(
+        src,
+        'source',
+        selectable.map((p) => p.source.path),
+        options,
+      ),
+      readFolders(
+        dst,
+        'destination',
+        selectable.filter((p) => p.exists).map((p) => p.destinationPath),
+        options,
+      ),
+    ]);
     let verified = 0;
     for (const plan of selectable) {
       cancelledCheck(options.signal, 'verification');
+      const reads = {
+        left: sourceReads.get(plan.source.path) ?? null,
+        right: destinationReads.get(plan.destinationPath) ?? null,
+      };
       await withThrottleRetries(
         options,
         async () => {
-          const found = await verifyFolder(src, dst, plan, accounted, options);
+          const found = await verifyFolder(src, dst, plan, reads, accounted, options);
           result.sourceItems += found.sourceItems;
           result.destinationItems += found.destinationItems;
           result.differences.push(...found.differences);
@@ -176,18 +202,37 @@ interface Found {
   detail: string | null;
 }
 
+/** The header FETCH of each folder of one side, one folder after the other; null for a folder that is gone. */
+async function readFolders(
+  client: ImapFlow,
+  side: Side,
+  paths: string[],
+  options: VerifyOptions,
+): Promise<Map<string, FolderRead | null>> {
+  const reads = new Map<string, FolderRead | null>();
+  for (const path of paths) {
+    cancelledCheck(options.signal, 'verification');
+    await withThrottleRetries(
+      options,
+      async () => {
+        reads.set(path, await readFolder(client, side, path));
+      },
+      { side, folder: path },
+    );
+  }
+  return reads;
+}
+
+/** Compares one folder pair from both sides' reads (`right` null: no destination folder). */
 async function verifyFolder(
   src: ImapFlow,
   dst: ImapFlow,
   plan: FolderPlan,
+  { left, right }: { left: FolderRead | null; right: FolderRead | null },
   accounted: Accounted,
   options: VerifyOptions,
 ): Promise<{ sourceItems: number; destinationItems: number; differences: ConsistencyDifference[] }> {
   const folder = plan.source.path;
-  const [left, right] = await Promise.all([
-    readFolder(src, 'source', folder),
-    plan.exists ? readFolder(dst, 'destination', plan.destinationPath) : Promise.resolve(null),
-  ]);
   // A source folder gone since the LIST has nothing left to compare.
   if (!left) return { sourceItems: 0, destinationItems: right?.items.length ?? 0, differences: [] };
   const skipped = accounted.get(accountedKey(folder, left.uidvalidity)) ?? new Map<number, NotCopied>();
@@ -307,11 +352,7 @@ async function readFolder(client: ImapFlow, side: Side, path: string): Promise<F
     const uidvalidity = Number(client.mailbox ? client.mailbox.uidValidity : 0);
     const items: Item[] = [];
     if (exists === 0) return { uidvalidity, items };
-    for await (const m of client.fetch(
-      '1:*',
-      { uid: true, size: true, internalDate: true, flags: true, headers: HEADER_FIELDS },
-      {},
-    )) {
+    for await (const m of client.fetch('1:*', { ...VERIFY_FETCH_QUERY, headers: [...VERIFY_FETCH_QUERY.headers] })) {
       items.push(itemOf(m));
     }
     if (!client.usable) throw failedCommand(client, side, 'FETCH');
