@@ -10,9 +10,10 @@ import { secretContext, type SecretBox } from '../secrets/secret-box';
  * sync and the verification share.
  */
 
-/** Both sides of a mailbox, ready for the IMAP engine, with the endpoint ids (for the endpoint leases). */
+/** Both sides of a mailbox, ready for the IMAP engine, with the endpoints' rows (leases, component status). */
 export interface MailboxSides {
-  endpointIds: [string, string];
+  /** Source, destination. */
+  endpointRows: [SyncEndpointRow, SyncEndpointRow];
   source: { endpoint: ImapEndpoint; credentials: ImapCredentials };
   destination: { endpoint: ImapEndpoint; credentials: ImapCredentials };
 }
@@ -69,7 +70,7 @@ export async function openMailboxSides(
   if (!srcEp || !dstEp) return { code: 'ENDPOINT_NOT_FOUND', message: 'the batch endpoint no longer exists' };
   try {
     return {
-      endpointIds: [srcEp.id, dstEp.id],
+      endpointRows: [srcEp, dstEp],
       source: {
         endpoint: endpointOf(srcEp),
         credentials: credentialsFor(

@@ -17,6 +17,7 @@ import type { PassKind } from '../domain/batch-messages';
 import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
+import { imapComponent, type ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
 import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics } from '../observability/metrics';
 import type { SecretBox } from '../secrets/secret-box';
@@ -50,7 +51,15 @@ export interface SyncMailboxDeps {
   progressIntervalMs?: number;
   /** The process's sync metrics (observability/metrics.ts); without them the attempts are counted nowhere. */
   metrics?: SyncMetrics;
+  /**
+   * Told which IMAP server a sync could not reach (CONNECTION_FAILED, CONNECTION_LOST) and which ones it finished
+   * with, so the worker logs a lost and a regained server once each way, not once per mailbox and attempt.
+   */
+  components?: ComponentMonitor;
 }
+
+/** The IMAP errors that say a server is down, not that it refused something. */
+const UNREACHABLE: ReadonlySet<string> = new Set(['CONNECTION_FAILED', 'CONNECTION_LOST']);
 
 /** Heartbeat details: where the last attempt of this activity got to (counters only, never a secret). */
 interface SyncHeartbeat {
@@ -116,6 +125,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     const log = logger.child({ batchId: mb.batch_id, batch: mb.batch_name, mailboxId: mb.id, address: mb.email });
     const sides = await openMailboxSides(pool, secretBox, mb);
     if (isAccessFailure(sides)) return fail(log, mb.id, sides.code, sides.message);
+    const [srcEp, dstEp] = sides.endpointRows;
 
     const store = createSyncStore(pool, mb.id);
     const before = await store.totals();
@@ -184,7 +194,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       const summary = await withEndpointLease(
         pool,
         {
-          endpointIds: sides.endpointIds,
+          endpointIds: [srcEp.id, dstEp.id],
           mailboxId: mb.id,
           kind: input.pass === 'initial' ? 'migration' : 'incremental',
           onWait: () => ctx?.heartbeat(resumed ?? undefined),
@@ -193,6 +203,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         run,
       );
       counted.progress(summary);
+      for (const ep of [srcEp, dstEp]) deps.components?.up(imapComponent(ep));
       if (ticker) clearInterval(ticker);
       await writing;
       const totals = await store.totals();
@@ -235,6 +246,9 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       ) {
         log.info('mailbox sync cancelled', { pass: input.pass, attempt });
         throw new CancelledFailure('sync cancelled');
+      }
+      if (err instanceof ImapSyncError && err.side && UNREACHABLE.has(err.code)) {
+        deps.components?.down(imapComponent(err.side === 'source' ? srcEp : dstEp), err);
       }
       if (err instanceof ImapSyncError && err.retryClass === 'mailbox') {
         return fail(log, mb.id, err.code, err.message);

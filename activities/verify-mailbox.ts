@@ -73,7 +73,13 @@ export function createVerifyMailboxActivities(deps: VerifyMailboxDeps) {
     try {
       const result = await withEndpointLease(
         pool,
-        { endpointIds: sides.endpointIds, mailboxId: mb.id, kind: 'incremental', onWait: heartbeat, signal },
+        {
+          endpointIds: sides.endpointRows.map((e) => e.id),
+          mailboxId: mb.id,
+          kind: 'incremental',
+          onWait: heartbeat,
+          signal,
+        },
         async () => {
           const lock = await locks.acquire(mb.id, { waitMs: 30_000, signal, onWait: heartbeat });
           try {
