@@ -65,6 +65,31 @@ describe('on the dev server', () => {
     });
   });
 
+  test('a verification longer than the history budget continues as new and verifies each mailbox once', async () => {
+    await withBatch(
+      env,
+      {
+        mailboxes: 9,
+        input: { autoStart: true, policy: { mailboxConcurrency: 2, pageSize: 2, historyEventBudget: 80 } },
+      },
+      async (b) => {
+        const synced = await b.waitFor('Synced');
+        await b.signal('verify');
+        await waitUntil(
+          async () => (await b.status()).verification === null && b.fake.verifyCalls.length >= 9,
+          'the verification to end',
+          { timeoutMs: 60_000 },
+        );
+        const after = await b.status();
+        expect(after.runs).toBeGreaterThan(synced.runs);
+        expect(b.fake.verifyCalls.map((c) => Number(c.mailboxId)).sort((x, y) => x - y)).toEqual([
+          1, 2, 3, 4, 5, 6, 7, 8, 9,
+        ]);
+        expect(after.status).toBe('Synced');
+      },
+    );
+  });
+
   test('one mailbox is verified alone; Complete verifies every mailbox before Completed', async () => {
     await withBatch(env, { mailboxes: 3, input: { autoStart: true } }, async (b) => {
       await b.waitFor('Synced');
