@@ -118,7 +118,14 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       command: req.command,
       outcome,
       at,
-      detail: outcome === 'rejected' ? { status, ...(reason ? { reason } : {}) } : req.edit ? { edit: req.edit } : {},
+      detail:
+        outcome === 'rejected'
+          ? { status, ...(reason ? { reason } : {}) }
+          : req.edit
+            ? { edit: req.edit }
+            : req.deep
+              ? { deep: true }
+              : {},
     });
   };
 

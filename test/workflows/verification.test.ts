@@ -39,7 +39,7 @@ describe('on the dev server', () => {
         expect(b.fake.verifyCalls.map((c) => c.mailboxId).sort()).toEqual(['1', '2', '3', '4', '5']);
         expect(b.fake.verifyCalls.every((c) => c.deep)).toBe(true);
         await waitUntil(
-          () => b.fake.audit.some((a) => a.command === 'verify' && a.outcome === 'accepted'),
+          () => b.fake.audit.some((a) => a.command === 'verify' && a.outcome === 'accepted' && a.detail.deep === true),
           'the verify command in the audit log',
         );
       },
