@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
@@ -6,25 +5,23 @@ import { withEndpointLease } from '../db/endpoint-leases';
 import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import {
-  loadSyncEndpoint,
   loadSyncTarget,
   markMailboxFailed,
   markMailboxSyncing,
   recordSyncError,
   writeSyncFinished,
   writeSyncProgress,
-  type SyncEndpointRow,
 } from '../db/mailbox-sync-rows';
 import { createSyncStore } from '../db/sync-store';
 import type { PassKind } from '../domain/batch-messages';
 import type { MailboxErrorCode } from '../domain/mailbox-errors';
-import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { ImapSyncError } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
 import { imapComponent, type ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
 import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics } from '../observability/metrics';
-import { secretContext, type SecretBox } from '../secrets/secret-box';
+import type { SecretBox } from '../secrets/secret-box';
+import { currentContext, isAccessFailure, openMailboxSides } from './mailbox-access';
 
 export interface SyncMailboxInput {
   batchId: string;
@@ -71,47 +68,6 @@ interface SyncHeartbeat {
   itemsCopied: number;
   bytesCopied: number;
   currentFolder: string | null;
-}
-
-const endpointOf = (e: SyncEndpointRow): ImapEndpoint => ({
-  host: e.host,
-  port: e.port,
-  security: e.security,
-  acceptUntrustedCerts: e.accept_untrusted_certs,
-  authMethod: e.auth_method,
-  provider: e.provider,
-});
-
-class CredentialsMissing extends Error {
-  readonly code: MailboxErrorCode = 'CREDENTIALS_MISSING';
-}
-
-function credentialsFor(
-  secretBox: SecretBox,
-  endpoint: SyncEndpointRow,
-  user: string,
-  sealed: Buffer | null,
-  context: string,
-): ImapCredentials {
-  if (sealed) return { user, secret: secretBox.open(sealed, context) };
-  if (endpoint.admin_user && endpoint.admin_secret) {
-    return {
-      user,
-      admin: {
-        user: endpoint.admin_user,
-        secret: secretBox.open(endpoint.admin_secret, secretContext.endpointAdmin(endpoint.id)),
-      },
-    };
-  }
-  throw new CredentialsMissing(`no password for ${user} and no admin login on the endpoint`);
-}
-
-function currentContext(): Context | null {
-  try {
-    return Context.current();
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -167,33 +123,9 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       };
     }
     const log = logger.child({ batchId: mb.batch_id, batch: mb.batch_name, mailboxId: mb.id, address: mb.email });
-    const [srcEp, dstEp] = await Promise.all([
-      loadSyncEndpoint(pool, mb.source_endpoint_id),
-      loadSyncEndpoint(pool, mb.destination_endpoint_id),
-    ]);
-    if (!srcEp || !dstEp) return fail(log, mb.id, 'ENDPOINT_NOT_FOUND', 'the batch endpoint no longer exists');
-
-    let source: ImapCredentials;
-    let destination: ImapCredentials;
-    try {
-      source = credentialsFor(
-        secretBox,
-        srcEp,
-        mb.source_user,
-        mb.source_secret,
-        secretContext.mailboxSource(mb.batch_id, mb.email),
-      );
-      destination = credentialsFor(
-        secretBox,
-        dstEp,
-        mb.destination_user ?? mb.email,
-        mb.destination_secret,
-        secretContext.mailboxDestination(mb.batch_id, mb.email),
-      );
-    } catch (err) {
-      const code: MailboxErrorCode = err instanceof CredentialsMissing ? err.code : 'SECRET_UNREADABLE';
-      return fail(log, mb.id, code, (err as Error).message);
-    }
+    const sides = await openMailboxSides(pool, secretBox, mb);
+    if (isAccessFailure(sides)) return fail(log, mb.id, sides.code, sides.message);
+    const [srcEp, dstEp] = sides.endpointRows;
 
     const store = createSyncStore(pool, mb.id);
     const before = await store.totals();
@@ -244,25 +176,19 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     };
 
     const run = () =>
-      syncMailboxOverImap(
-        { store, locks },
-        mb.id,
-        { endpoint: endpointOf(srcEp), credentials: source },
-        { endpoint: endpointOf(dstEp), credentials: destination },
-        {
-          folderInclude: mb.folder_include,
-          folderExclude: mb.folder_exclude,
-          deleteOnDestination: mb.delete_on_destination,
-          badItemLimit: mb.bad_item_limit,
-          largeItemLimit: mb.large_item_limit,
-          largeItemMaxBytes: Number(mb.large_item_max_bytes),
-          signal,
-          onLockWait: () => ctx?.heartbeat(lastDetails),
-          onThrottle: ({ side, ms }) => counted.throttled(side, ms),
-          onProgress,
-          logger: log,
-        },
-      );
+      syncMailboxOverImap({ store, locks }, mb.id, sides.source, sides.destination, {
+        folderInclude: mb.folder_include,
+        folderExclude: mb.folder_exclude,
+        deleteOnDestination: mb.delete_on_destination,
+        badItemLimit: mb.bad_item_limit,
+        largeItemLimit: mb.large_item_limit,
+        largeItemMaxBytes: Number(mb.large_item_max_bytes),
+        signal,
+        onLockWait: () => ctx?.heartbeat(lastDetails),
+        onThrottle: ({ side, ms }) => counted.throttled(side, ms),
+        onProgress,
+        logger: log,
+      });
 
     try {
       const summary = await withEndpointLease(

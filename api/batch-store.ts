@@ -1,3 +1,4 @@
+import { selectGradeCounts } from '../db/verifications';
 import { insertAuditEntries } from '../db/audit';
 import { findBatchRow, type BatchRow } from '../db/batches';
 import { listEndpointRefs } from '../db/endpoints';
@@ -39,9 +40,10 @@ export async function batchDetail(
   snapshot: BatchSnapshot | undefined,
   waitingForWorkerSince: string | null = null,
 ) {
-  const [counts, endpoints] = await Promise.all([
+  const [counts, endpoints, grades] = await Promise.all([
     countMailboxes(deps.pool, row.id),
     listEndpointRefs(deps.pool, [row.source_endpoint_id, row.destination_endpoint_id]),
+    selectGradeCounts(deps.pool, row.id),
   ]);
   const endpoint = (id: string) => endpoints.find((e) => e.id === id) ?? { id, name: '(deleted)', host: '' };
   const status = snapshot?.status ?? row.status;
@@ -98,6 +100,8 @@ export async function batchDetail(
     lastAdminActivityAt: snapshot?.lastAdminActivityAt ?? null,
     lastError: snapshot ? snapshot.lastError : row.last_error,
     pass: snapshot?.pass ?? null,
+    grades,
+    verification: snapshot?.verification ?? null,
     recentCommands: snapshot?.recentCommands ?? [],
     live: snapshot !== undefined,
     waitingForWorkerSince,

@@ -1,4 +1,5 @@
 import type { MailboxReportRow, MailboxUserRow, SkippedItemRow } from '../db/mailbox-report';
+import { consistencyOf } from '../db/verifications';
 import type { BatchStatus, MailboxStatus } from '../domain/batch-status';
 import { allowedMailboxCommands } from '../domain/mailbox-commands';
 
@@ -30,6 +31,7 @@ export function mailboxView(r: MailboxReportRow) {
     lastError: r.last_error,
     lastErrorCode: r.last_error_code,
     updatedAt: r.updated_at.toISOString(),
+    consistency: r.verification && consistencyOf(r.verification),
   };
 }
 

@@ -32,6 +32,16 @@ async function guarded(db: Queryable, guard: MailboxGuard, change: string, args:
   return row ? { before: row.before, applied: row.applied } : { before: null, applied: false };
 }
 
+/** Verify changes no row: whether the mailbox's status allows the command now. */
+export async function checkMailbox(db: Queryable, guard: MailboxGuard): Promise<GuardedChange> {
+  const { rows } = await db.query<{ status: MailboxStatus }>(
+    'select status from mailboxes where id = $1 and batch_id = $2',
+    [guard.mailboxId, guard.batchId],
+  );
+  const before = rows[0]?.status ?? null;
+  return { before, applied: before !== null && guard.from.includes(before) };
+}
+
 /** Stop: the mailbox is Stopped, its current folder cleared. */
 export function stopMailbox(db: Queryable, guard: MailboxGuard): Promise<GuardedChange> {
   return guarded(

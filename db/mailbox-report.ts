@@ -1,4 +1,6 @@
+import type { Grade } from '../domain/consistency';
 import type { Queryable } from './transaction';
+import { VERIFICATION_OF_MAILBOX, type VerificationRow } from './verifications';
 
 /** A mailbox as the migration users report shows it (secrets are never selected). */
 export interface MailboxReportRow {
@@ -23,11 +25,17 @@ export interface MailboxReportRow {
   last_error: string | null;
   last_error_code: string | null;
   updated_at: Date;
+  /** The mailbox's last verification (db/verifications.ts), null before the first. */
+  verification: VerificationRow | null;
+  /** Its grade, for the CSV. */
+  consistency_grade: Grade | null;
 }
 
 const REPORT_COLUMNS = `id, email, source_user, destination_user, status, folders_total, folders_synced, items_total,
   items_synced, items_skipped, bytes_synced, current_folder, items_per_second, started_at, initial_sync_at,
-  initial_sync_duration_ms, last_synced_at, finalized_at, last_error, last_error_code, updated_at`;
+  initial_sync_duration_ms, last_synced_at, finalized_at, last_error, last_error_code, updated_at,
+  ${VERIFICATION_OF_MAILBOX} as verification,
+  (select grade from verifications v where v.mailbox_id = mailboxes.id) as consistency_grade`;
 
 /** Which of a batch's mailboxes the report shows: some statuses, a part of the address. */
 export interface ReportFilter {

@@ -20,6 +20,8 @@ export interface UsersReportCsvRow {
   finalized_at: Date | null;
   last_error_code: string | null;
   last_error: string | null;
+  /** The grade of the mailbox's last verification (domain/consistency.ts); null before the first. */
+  consistency_grade: string | null;
 }
 
 const COLUMNS: readonly (readonly [string, keyof UsersReportCsvRow])[] = [
@@ -38,6 +40,7 @@ const COLUMNS: readonly (readonly [string, keyof UsersReportCsvRow])[] = [
   ['FinalizedAt', 'finalized_at'],
   ['ErrorCode', 'last_error_code'],
   ['Error', 'last_error'],
+  ['ConsistencyGrade', 'consistency_grade'],
 ];
 
 /** The header line, CRLF-terminated. */

@@ -7,6 +7,9 @@ import {
   MIN_REPORT_INTERVAL_MS,
 } from '../../domain/batch-reports';
 import { BATCH_COMMANDS, BATCH_STATUSES } from '../../domain/batch-status';
+import { GRADES, type GradeCounts } from '../../domain/consistency';
+
+type GradeKey = keyof GradeCounts;
 import { DURATION_EXAMPLE, formatDuration, parseDuration } from '../../domain/duration';
 import { mailboxJson } from './mailboxes';
 import { isoDateTime, pageOf, plainText, queryBoolean, queryInt, uuid } from '../schemas';
@@ -259,6 +262,21 @@ export const batchDetailSchema = z
     lastAdminActivityAt: nullableTime,
     lastError: z.string().nullable(),
     pass: z.object({ kind: z.string(), startedAt: z.string(), scheduled: z.number(), finished: z.number() }).nullable(),
+    grades: z
+      .object(
+        Object.fromEntries([...GRADES, 'unverified'].map((g) => [g, z.number()])) as Record<GradeKey, z.ZodNumber>,
+      )
+      .meta({ description: 'Mailboxes per grade of their last verification; unverified: none yet' }),
+    verification: z
+      .object({
+        deep: z.boolean(),
+        final: z.boolean().meta({ description: 'The verification that ends Complete' }),
+        startedAt: z.string(),
+        scheduled: z.number(),
+        finished: z.number(),
+      })
+      .nullable()
+      .meta({ description: 'A verification under way (live batches only)' }),
     recentCommands: z.array(
       z.object({
         command: z.string(),

@@ -56,12 +56,20 @@ export function batchRecord(b: any, c: Colors): string {
       ['Last report', b.lastReportAt],
       ['Report error', b.lastReportError],
       ['Last error', b.lastError],
+      ['Consistency', b.grades ? gradeSummary(b.grades) : null],
+      ['Verifying', b.verification ? `${b.verification.finished} mailbox(es) done` : null],
       ['Allowed commands', (b.allowedCommands ?? []).join(', ')],
       ['Workflow', b.temporalUiUrl ?? b.workflowId],
     ],
     c,
   );
 }
+
+/** Mailboxes per grade of their last verification: `Perfect 3, Good 1, Investigate 0, Poor 0, unverified 2`. */
+export const gradeSummary = (grades: Record<string, number>) =>
+  Object.entries(grades)
+    .map(([grade, n]) => `${grade} ${n}`)
+    .join(', ');
 
 /** The batch fields a CSV row of `show` carries. */
 const BATCH_CSV_FIELDS = [
@@ -345,6 +353,59 @@ export function registerBatches(program: Command, io: CliIo): void {
       [`mailferry batches ${verb} "Finance wave 1"`],
     );
   }
+
+  examples(
+    batches
+      .command('verify')
+      .argument('<batch>', 'batch name or id')
+      .description(
+        'Compares every synced mailbox on both servers (read-only) and grades it Perfect, Good, Investigate or Poor',
+      )
+      .option('--deep', 'compare full contents too, not only Message-ID, size, date and flags (slower)')
+      .option('--watch', 'wait until every mailbox is verified and show the grades')
+      .option('--interval <seconds>', 'seconds between polls with --watch', wholeNumber, 2)
+      .addHelpText(
+        'after',
+        '\nThe batch stays as it is (Synced, Stopped, Completed) while its mailboxes are verified. With --watch the\n' +
+          'exit code is 1 when a mailbox is graded Investigate or Poor: Complete then waits until its differences are\n' +
+          'approved (users approve). The differences of each mailbox: batches mailboxes --json, or users show.\n',
+      )
+      .action(
+        action<{ deep?: boolean; watch?: boolean; interval: number }>(io, async (ctx, o, ref) => {
+          const api = await ctx.api();
+          const res = await api.request('POST', `/batches/${enc(ref!)}/verify`, { json: o.deep ? { deep: true } : {} });
+          const kind = o.deep ? 'deep verification' : 'verification';
+          if (!o.watch) {
+            ctx.print({
+              json: res,
+              text: `verify: accepted; batch "${res.batch.name}" is under ${kind} (batches show for the grades)\n`,
+              csvRow: { command: res.command, outcome: res.outcome, ...batchCsvRow(res.batch) },
+            });
+            return;
+          }
+          const sleep = io.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+          let batch = res.batch;
+          while (batch.verification) {
+            await sleep(Math.max(1, o.interval) * 1000);
+            batch = await api.request('GET', `/batches/${enc(res.batch.id)}`);
+          }
+          ctx.print({
+            json: batch,
+            text: `verified batch "${batch.name}": ${gradeSummary(batch.grades)}\n`,
+            csvRow: { ...batchCsvRow(batch), ...batch.grades },
+          });
+          const doubtful = batch.grades.Investigate + batch.grades.Poor;
+          if (doubtful > 0) {
+            throw new CliError(
+              `${doubtful} mailbox(es) graded Investigate or Poor: review their differences, then users approve`,
+              1,
+              'CONSISTENCY_NOT_APPROVED',
+            );
+          }
+        }),
+      ),
+    ['mailferry batches verify "Finance wave 1" --watch', 'mailferry batches verify "Finance wave 1" --deep'],
+  );
 
   examples(
     batches

@@ -44,6 +44,7 @@ export function userRecord(u: User, c: Colors): string {
       ['Last synced', u.lastSyncedAt],
       ['Finalized', u.finalizedAt],
       ['Last error', u.lastError && `${u.lastError} (${u.lastErrorCode})`],
+      ['Consistency', consistencyText(u.consistency)],
       ['Start after (own)', o.startAfter],
       ['Bad item limit (own)', o.badItemLimit],
       ['Large item limit (own)', o.largeItemLimit],
@@ -53,6 +54,20 @@ export function userRecord(u: User, c: Colors): string {
     ],
     c,
   );
+}
+
+/** A mailbox's last verification in a few words; its differences one per line below. */
+function consistencyText(c: User['consistency']): string {
+  if (!c) return 'not verified';
+  const approved = c.approvedAt ? `, approved by ${c.approvedBy}` : '';
+  const head = `${c.grade} (${c.differenceCount} difference(s), ${c.deep ? 'deep, ' : ''}verified ${c.verifiedAt}${approved})`;
+  const lines = c.differences
+    .slice(0, 20)
+    .map(
+      (d: User) =>
+        `\n  ${d.type} in ${d.folder} (${d.side}): ${d.subject ?? d.messageId ?? ''}${d.detail ? ` - ${d.detail}` : ''}`,
+    );
+  return head + lines.join('');
 }
 
 const USER_CSV_FIELDS = ['id', 'emailAddress', 'status', 'itemsSynced', 'itemsSkipped', 'bytesSynced', 'lastError'];
@@ -185,6 +200,39 @@ export function registerUsers(program: Command, io: CliIo): void {
       [`mailferry users ${verb} alice@contoso.com`, `mailferry users ${verb} alice@contoso.com --batch wave1`],
     );
   }
+
+  examples(
+    userCommand('verify', 'Compares this mailbox on both servers (read-only) and grades it; see it with users show')
+      .option('--deep', 'compare full contents too (slower)')
+      .action(
+        action<{ batch?: string; deep?: boolean }>(io, async (ctx, o, ref) => {
+          const api = await ctx.api();
+          const user = await findUser(api, ref!, o.batch);
+          const body = o.deep ? { deep: true } : {};
+          printResult(ctx, await api.request('POST', `/mailboxes/${user.id}/verify`, { json: body }), 'verify');
+        }),
+      ),
+    ['mailferry users verify alice@contoso.com', 'mailferry users verify alice@contoso.com --deep'],
+  );
+
+  examples(
+    userCommand(
+      'approve',
+      "Approves the differences of the mailbox's last verification, so Complete goes ahead (approveSkippedItems)",
+    ).action(
+      action<{ batch?: string }>(io, async (ctx, o, ref) => {
+        const api = await ctx.api();
+        const user = await findUser(api, ref!, o.batch);
+        const res = await api.request('POST', `/mailboxes/${user.id}/approve-skipped-items`);
+        ctx.print({
+          json: res,
+          text: `approve: accepted; the ${res.user?.consistency?.grade ?? ''} differences of ${user.emailAddress} are approved\n`,
+          ...(res.user ? { csvRow: { command: 'approve', ...userCsvRow(res.user) } } : {}),
+        });
+      }),
+    ),
+    ['mailferry users approve bob@contoso.com'],
+  );
 
   examples(
     userCommand('move', 'Moves the mailbox to another batch with the same endpoints; nothing is copied twice')

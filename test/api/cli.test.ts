@@ -281,7 +281,7 @@ describe('mailferry CLI', () => {
     const res = await cli(['batches', 'start', 'Done wave']);
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
-      'mailferry: start is not allowed while the batch is Completed (COMMAND_NOT_ALLOWED)\n  allowed now: remove\n',
+      'mailferry: start is not allowed while the batch is Completed (COMMAND_NOT_ALLOWED)\n  allowed now: remove, verify\n',
     );
     const list = await cli(['batches', 'list', '--status', 'Completed']);
     expect(list.stdout).toMatch(/Done wave\s+Completed\s+0\s+0/);

@@ -92,9 +92,9 @@ describe('endpoint form', () => {
 describe('per-mailbox actions', () => {
   it('offers a row what the status table allows, in one order, and nothing for a status it does not know', () => {
     expect(rowCommands('Syncing', 'Syncing')).toEqual(['stop', 'remove', 'move', 'set']);
-    expect(rowCommands('Syncing', 'Stopped')).toEqual(['start', 'resume', 'remove', 'move', 'set']);
+    expect(rowCommands('Syncing', 'Stopped')).toEqual(['start', 'resume', 'remove', 'move', 'set', 'verify']);
     expect(rowCommands('Stopping', 'Synced')).toEqual([]);
-    expect(rowCommands('Completed', 'Completed')).toEqual(['remove']);
+    expect(rowCommands('Completed', 'Completed')).toEqual(['remove', 'verify']);
     expect(rowCommands(undefined, 'Synced')).toEqual([]);
     expect(rowCommands('Syncing', 'Unheard-of')).toEqual([]);
   });

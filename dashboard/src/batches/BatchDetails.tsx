@@ -78,6 +78,14 @@ export function BatchDetails({ batch, progress }: Props) {
       `${PASS_NAMES[batch.pass.kind] ?? batch.pass.kind}: ${formatCount(batch.pass.finished)} of ${formatCount(batch.total)} mailboxes done, since ${formatDateTime(batch.pass.startedAt)}`,
     ]);
   }
+  rows.push([
+    'Data consistency',
+    batch.verification
+      ? `Verifying: ${formatCount(batch.verification.finished)} mailboxes done`
+      : `Perfect ${formatCount(batch.grades.Perfect)}, Good ${formatCount(batch.grades.Good)}, ` +
+        `Investigate ${formatCount(batch.grades.Investigate)}, Poor ${formatCount(batch.grades.Poor)}, ` +
+        `not verified ${formatCount(batch.grades.unverified)}`,
+  ]);
   if (batch.nextIncrementalSyncAt) rows.push(['Next incremental sync', formatDateTime(batch.nextIncrementalSyncAt)]);
   if (batch.autoStopAt) rows.push(['Stops for inactivity at', formatDateTime(batch.autoStopAt)]);
   if (batch.removeAt) rows.push(['Removed automatically at', formatDateTime(batch.removeAt)]);

@@ -14,6 +14,7 @@ export const ACTION_LABELS: Record<MailboxCommand, string> = {
   remove: 'Remove',
   move: 'Move…',
   set: 'Set…',
+  verify: 'Verify',
 };
 
 /** What a row's buttons choose: a command of the status table, or a new password (offered whatever the status). */
@@ -71,6 +72,12 @@ export const CONFIRMATIONS: Record<
       `Removing ${e} deletes its record, checkpoints and skipped items from mailferry. Mail already copied stays on the destination. This cannot be undone.`,
     button: 'Remove',
     danger: true,
+  },
+  verify: {
+    title: 'Verify this mailbox?',
+    message: (e) =>
+      `Verifying compares ${e} on the source and the destination, folder by folder, and grades it; neither server is changed.`,
+    button: 'Verify',
   },
 };
 
