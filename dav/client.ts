@@ -140,7 +140,10 @@ export class DavClient {
     if (this.homeUrl) return this.homeUrl;
     const { kind, url, side } = this.service;
     const account = { accountType: kind, serverUrl: url };
-    const rootUrl = new URL(url).pathname === '/' ? await serviceDiscovery({ account, fetch: this.fetch }) : url;
+    // A host alone or its well-known address: discovery (RFC 6764) says where the service's context path is.
+    const { pathname } = new URL(url);
+    const discover = pathname === '/' || pathname.startsWith('/.well-known/');
+    const rootUrl = discover ? await serviceDiscovery({ account, fetch: this.fetch }) : url;
     try {
       const principalUrl = await fetchPrincipalUrl({ account: { ...account, rootUrl }, fetch: this.fetch });
       this.homeUrl = await fetchHomeUrl({ account: { ...account, rootUrl, principalUrl }, fetch: this.fetch });
