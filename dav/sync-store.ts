@@ -47,10 +47,11 @@ export interface SkippedObject {
   reason: string;
 }
 
-/** Copied objects over the whole mailbox (all passes), by kind. */
+/** Objects over the whole mailbox (all passes): copied by kind, and refused. */
 export interface DavTotals {
   calendarItems: number;
   contacts: number;
+  skipped: number;
 }
 
 /** The state of one mailbox's calendar and contact sync. Every method is one atomic step. */

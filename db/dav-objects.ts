@@ -97,13 +97,18 @@ export async function deleteDavObjects(
   );
 }
 
-/** Copied objects of a mailbox (all passes), by kind: events, tasks and journals; contacts and groups. */
+/** Objects of a mailbox (all passes): copied events, tasks and journals; copied contacts and groups; refused. */
 export async function selectDavTotals(db: Queryable, mailboxId: string): Promise<DavTotals> {
-  const { rows } = await db.query<{ calendar: string; contacts: string }>(
-    `select count(*) filter (where item_kind in ('event', 'task', 'journal')) as calendar,
-            count(*) filter (where item_kind in ('contact', 'group')) as contacts
-       from dav_objects where mailbox_id = $1::bigint and state = 'copied'`,
+  const { rows } = await db.query<{ calendar: string; contacts: string; skipped: string }>(
+    `select count(*) filter (where state = 'copied' and item_kind in ('event', 'task', 'journal')) as calendar,
+            count(*) filter (where state = 'copied' and item_kind in ('contact', 'group')) as contacts,
+            count(*) filter (where state = 'skipped') as skipped
+       from dav_objects where mailbox_id = $1::bigint`,
     [mailboxId],
   );
-  return { calendarItems: Number(rows[0]?.calendar ?? 0), contacts: Number(rows[0]?.contacts ?? 0) };
+  return {
+    calendarItems: Number(rows[0]?.calendar ?? 0),
+    contacts: Number(rows[0]?.contacts ?? 0),
+    skipped: Number(rows[0]?.skipped ?? 0),
+  };
 }

@@ -94,7 +94,7 @@ describe('DAV crash safety: a worker killed with SIGKILL mid-copy', () => {
       });
       expect(new Set(uids).size).toBe(60);
     }
-    expect(await store.totals()).toEqual({ calendarItems: 60, contacts: 60 });
+    expect(await store.totals()).toEqual({ calendarItems: 60, contacts: 60, skipped: 0 });
     expect(await destination.collections(USER)).toEqual(['contacts', 'work']);
   });
 });
