@@ -1,7 +1,7 @@
 import { insertAuditEntries } from '../db/audit';
 import { findBatchRow, type BatchRow } from '../db/batches';
 import { listEndpointRefs } from '../db/endpoints';
-import { countMailboxes } from '../db/mailbox-counts';
+import { countBatchItems, countMailboxes } from '../db/mailbox-counts';
 import type { Queryable } from '../db/transaction';
 import { percentageSynced } from '../domain/batch-counts';
 import { allowedCommands, STATUS_LABELS } from '../domain/batch-status';
@@ -39,8 +39,9 @@ export async function batchDetail(
   snapshot: BatchSnapshot | undefined,
   waitingForWorkerSince: string | null = null,
 ) {
-  const [counts, endpoints] = await Promise.all([
+  const [counts, items, endpoints] = await Promise.all([
     countMailboxes(deps.pool, row.id),
+    countBatchItems(deps.pool, row.id),
     listEndpointRefs(deps.pool, [row.source_endpoint_id, row.destination_endpoint_id]),
   ]);
   const endpoint = (id: string) => endpoints.find((e) => e.id === id) ?? { id, name: '(deleted)', host: '' };
@@ -62,6 +63,7 @@ export async function batchDetail(
     failed: counts.failed,
     percentageSynced: percentageSynced(counts.synced, counts.total),
     counts,
+    items,
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),
     startedAt: snapshot ? snapshot.startedAt : iso(row.started_at),

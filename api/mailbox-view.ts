@@ -18,6 +18,9 @@ export function mailboxView(r: MailboxReportRow) {
     foldersSynced: r.folders_synced,
     itemsTotal: Number(r.items_total),
     itemsSynced: Number(r.items_synced),
+    mailItemsSynced: Number(r.mail_items_synced),
+    calendarItemsSynced: Number(r.calendar_items_synced),
+    contactsSynced: Number(r.contacts_synced),
     itemsSkipped: Number(r.items_skipped),
     bytesSynced: Number(r.bytes_synced),
     currentFolder: r.current_folder,
@@ -58,6 +61,7 @@ export function skippedItemView(r: SkippedItemRow) {
     subject: r.subject,
     sizeBytes: num(r.size_bytes),
     reason: r.reason,
+    itemKind: r.item_kind,
     createdAt: r.created_at.toISOString(),
   };
 }

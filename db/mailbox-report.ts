@@ -10,7 +10,11 @@ export interface MailboxReportRow {
   folders_total: number;
   folders_synced: number;
   items_total: string;
+  /** Items of every kind; of them messages, calendar items (events, tasks) and contacts (0009). */
   items_synced: string;
+  mail_items_synced: string;
+  calendar_items_synced: string;
+  contacts_synced: string;
   items_skipped: string;
   bytes_synced: string;
   current_folder: string | null;
@@ -26,7 +30,8 @@ export interface MailboxReportRow {
 }
 
 const REPORT_COLUMNS = `id, email, source_user, destination_user, status, folders_total, folders_synced, items_total,
-  items_synced, items_skipped, bytes_synced, current_folder, items_per_second, started_at, initial_sync_at,
+  items_synced, items_synced - calendar_items_synced - contacts_synced as mail_items_synced, calendar_items_synced,
+  contacts_synced, items_skipped, bytes_synced, current_folder, items_per_second, started_at, initial_sync_at,
   initial_sync_duration_ms, last_synced_at, finalized_at, last_error, last_error_code, updated_at`;
 
 /** Which of a batch's mailboxes the report shows: some statuses, a part of the address. */
@@ -164,6 +169,8 @@ export interface SkippedItemRow {
   subject: string | null;
   size_bytes: string | null;
   reason: string;
+  /** A message, a calendar item or a contact (0009). */
+  item_kind: 'mail' | 'calendar' | 'contact';
   created_at: Date;
 }
 
@@ -175,7 +182,7 @@ export async function skippedItemsPage(
 ): Promise<{ rows: SkippedItemRow[]; total: number }> {
   const [items, count] = await Promise.all([
     db.query<SkippedItemRow>(
-      `select id, folder, source_uid, internal_date, subject, size_bytes, reason, created_at
+      `select id, folder, source_uid, internal_date, subject, size_bytes, reason, item_kind, created_at
          from skipped_items where mailbox_id = $1 order by id limit $2 offset $3`,
       [mailboxId, page.limit, page.offset],
     ),

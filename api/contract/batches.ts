@@ -239,6 +239,15 @@ export const batchDetailSchema = z
       completing: z.number(),
       finalized: z.number(),
     }),
+    items: z
+      .object({
+        synced: z.number().meta({ description: 'Every kind: mail, calendar items and contacts' }),
+        mail: z.number(),
+        calendar: z.number().meta({ description: 'Events and tasks' }),
+        contacts: z.number().meta({ description: 'Contacts and groups' }),
+        skipped: z.number(),
+      })
+      .meta({ description: "Items over all the batch's mailboxes" }),
     createdBy: z.string(),
     createdAt: z.string(),
     startedAt: nullableTime,

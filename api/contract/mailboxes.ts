@@ -30,7 +30,10 @@ export const mailboxSchema = z
     foldersTotal: z.number(),
     foldersSynced: z.number(),
     itemsTotal: z.number(),
-    itemsSynced: z.number(),
+    itemsSynced: z.number().meta({ description: 'Items of every kind: mail, calendar items and contacts' }),
+    mailItemsSynced: z.number(),
+    calendarItemsSynced: z.number().meta({ description: 'Events and tasks (CalDAV)' }),
+    contactsSynced: z.number().meta({ description: 'Contacts and groups (CardDAV)' }),
     itemsSkipped: z.number(),
     bytesSynced: z.number(),
     currentFolder: z.string().nullable(),
@@ -54,6 +57,9 @@ export const skippedItemSchema = z.object({
   subject: z.string().nullable(),
   sizeBytes: z.number().nullable(),
   reason: z.string(),
+  itemKind: z.enum(['mail', 'calendar', 'contact']).meta({
+    description: 'A message (folder: its folder), a calendar item or a contact (folder: its calendar or address book)',
+  }),
   createdAt: z.string(),
 });
 
