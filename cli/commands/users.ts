@@ -35,6 +35,7 @@ export function userRecord(u: User, c: Colors): string {
       ['Batch', `${u.batch.name} (${u.batch.status})`],
       ['Status', u.status],
       ['Items synced', `${u.itemsSynced} of ${u.itemsTotal}`],
+      ['By kind', `${u.mailItemsSynced} mail, ${u.calendarItemsSynced} calendar items, ${u.contactsSynced} contacts`],
       ['Items skipped', u.itemsSkipped],
       ['Size synced', bytes(u.bytesSynced)],
       ['Folders synced', `${u.foldersSynced} of ${u.foldersTotal}`],

@@ -1,3 +1,4 @@
+import { runCli } from '../../cli/run';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startProduct, type RunningProduct } from '../fixtures/product';
 import { startRadicale, type RadicaleServer } from '../fixtures/radicale';
@@ -55,6 +56,18 @@ const csvOf = (users: string[]) =>
     'EmailAddress,UserName,Password,DestinationUserName,DestinationPassword',
     ...users.map((u) => `${u},${u},${PASSWORD(u)},${u},${PASSWORD(u)}`),
   ].join('\n');
+
+async function cli(...argv: string[]) {
+  let stdout = '';
+  const code = await runCli(argv, {
+    readStdin: async () => '',
+    env: { MAILFERRY_URL: product.api.url, MAILFERRY_TOKEN: product.api.adminToken, HOME: '/nonexistent' },
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stdout += t),
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 200))),
+  });
+  return { code, stdout };
+}
 
 function waitForBatch(id: string, status: string): Promise<any> {
   return waitFor(
@@ -128,4 +141,13 @@ test('a batch moves mail, calendars and contacts of several mailboxes, counted b
   const csv = await product.api.request('GET', `/batches/${batch.id}/mailboxes.csv`);
   expect(csv.text.split('\r\n')[0]).toMatch(/,MailItemsSynced,CalendarItemsSynced,ContactsSynced$/);
   expect(csv.text.split('\r\n')[1]).toMatch(/,4,10,3$/);
+
+  const user = await cli('users', 'show', 'alice@contoso.com', '--batch', 'Everything');
+  expect(user).toMatchObject({
+    code: 0,
+    stdout: expect.stringMatching(/By kind\s+4 mail, 10 calendar items, 3 contacts/),
+  });
+  const shown = await cli('batches', 'show', 'No calendars');
+  expect(shown.stdout).toMatch(/Left out\s+calendars/);
+  expect(shown.stdout).toMatch(/Items synced\s+9: 4 mail, 2 calendar, 3 contacts/);
 });
