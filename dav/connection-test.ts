@@ -38,11 +38,12 @@ export async function testDavService(
       { kind, url, side: 'source', authorization: basicAuthorization(credentials.user, credentials.password) },
       signal,
     );
-    const collections = await client.collections();
+    const { length } = await client.collections();
+    const noun = kind === 'caldav' ? 'calendar' : 'address book';
     return {
       ok: true,
       code: 'OK',
-      message: `${name}: ${collections.length} ${kind === 'caldav' ? 'calendars' : 'address books'} for ${credentials.user}`,
+      message: `${name}: ${length} ${noun}${length === 1 ? '' : 's'} for ${credentials.user}`,
     };
   } catch (err) {
     const e = err instanceof DavSyncError ? err : null;

@@ -40,7 +40,7 @@ describe('endpoints with CalDAV and CardDAV services', () => {
     const test = await api.request('POST', `/endpoints/${res.body.id}/test`, {
       json: { testMailbox: settings().testMailbox },
     });
-    expect(test.body).toMatchObject({ ok: true, message: expect.stringContaining('CalDAV: 1 calendars') });
+    expect(test.body).toMatchObject({ ok: true, message: expect.stringContaining('CalDAV: 1 calendar for') });
   });
 
   it('refuses an endpoint whose DAV service fails while IMAP works, saying which and why', async () => {
