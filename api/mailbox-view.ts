@@ -47,6 +47,9 @@ export function userView(r: MailboxUserRow, batchStatus: BatchStatus = r.batch_s
       largeItemLimit: r.large_item_limit,
       folderInclude: r.folder_include,
       folderExclude: r.folder_exclude,
+      skipCalendar: r.skip_calendar,
+      skipContacts: r.skip_contacts,
+      skipTasks: r.skip_tasks,
     },
     allowedCommands: allowedMailboxCommands(batchStatus, r.status as MailboxStatus),
   };

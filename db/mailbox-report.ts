@@ -92,11 +92,14 @@ export interface MailboxUserRow extends MailboxReportRow {
   large_item_limit: number | null;
   folder_include: string[] | null;
   folder_exclude: string[] | null;
+  skip_calendar: boolean | null;
+  skip_contacts: boolean | null;
+  skip_tasks: boolean | null;
 }
 
 /** The users whose mailbox rows `m` (a subquery with USER_COLUMNS) selects, with their batch. */
 const USER_COLUMNS = `${REPORT_COLUMNS}, batch_id, start_after, bad_item_limit, large_item_limit, folder_include,
-  folder_exclude`;
+  folder_exclude, skip_calendar, skip_contacts, skip_tasks`;
 const withBatch = (mailboxes: string) =>
   `select m.*, b.name as batch_name, b.status as batch_status, b.workflow_id
      from (${mailboxes}) m join batches b on b.id = m.batch_id order by m.id`;

@@ -91,6 +91,9 @@ export const mailboxOverridesSchema = z
     largeItemLimit: z.number().nullable(),
     folderInclude: z.array(z.string()).nullable(),
     folderExclude: z.array(z.string()).nullable(),
+    skipCalendar: z.boolean().nullable(),
+    skipContacts: z.boolean().nullable(),
+    skipTasks: z.boolean().nullable(),
   })
   .meta({ id: 'MailboxOverrides' });
 
@@ -120,6 +123,9 @@ export const setMailboxBody = z
     largeItemLimit: z.number().int().min(0).max(1_000_000).nullable().optional(),
     folderInclude: folderList.nullable().optional(),
     folderExclude: folderList.nullable().optional(),
+    skipCalendar: z.boolean().nullable().optional().meta({ description: "Leave this mailbox's calendars out (or in)" }),
+    skipContacts: z.boolean().nullable().optional(),
+    skipTasks: z.boolean().nullable().optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one setting to change');

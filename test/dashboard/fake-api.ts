@@ -334,6 +334,9 @@ export async function startFakeApi(): Promise<FakeApi> {
     largeItemLimit: null,
     folderInclude: null,
     folderExclude: null,
+    skipCalendar: null,
+    skipContacts: null,
+    skipTasks: null,
   };
   const row = (m: FakeMailbox) => ({
     ...user(1),

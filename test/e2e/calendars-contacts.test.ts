@@ -150,4 +150,17 @@ test('a batch moves mail, calendars and contacts of several mailboxes, counted b
   const shown = await cli('batches', 'show', 'No calendars');
   expect(shown.stdout).toMatch(/Left out\s+calendars/);
   expect(shown.stdout).toMatch(/Items synced\s+9: 4 mail, 2 calendar, 3 contacts/);
+
+  // Dave's own setting wins over his batch's: his calendars come with the next pass.
+  const set = await cli('users', 'set', 'dave@contoso.com', '--skip-calendar', 'no');
+  expect(set).toMatchObject({ code: 0 });
+  const dave = await cli('users', 'show', 'dave@contoso.com');
+  expect(dave.stdout).toMatch(/Left out \(own\)\s+calendars in, tasks as the batch, contacts as the batch/);
+  await api('POST', `/batches/${noCalendars.id}/sync-now`);
+  await waitFor(
+    async () => (await api('GET', `/batches/${noCalendars.id}`)).items.calendar === 10,
+    "Dave's calendars to be copied",
+    { timeoutMs: 60_000, intervalMs: 200, describe: () => api('GET', `/batches/${noCalendars.id}/mailboxes`) },
+  );
+  expect(await davDestination.collections('dave@contoso.com')).toEqual(['contacts', 'tasks', 'work']);
 });
