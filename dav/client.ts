@@ -100,6 +100,27 @@ const text = (v: unknown): string | null => {
   return String(v);
 };
 
+/** The properties of a collection that are copied and kept up to date (not its kind or its components). */
+function editableProps(like: DavCollection): Record<string, string> {
+  const set = (name: string, value: string | null) => (value === null ? {} : { [name]: value });
+  return {
+    ...set('d:displayname', like.displayName),
+    ...(like.kind === 'calendar'
+      ? {
+          ...set('c:calendar-description', like.description),
+          ...set('ca:calendar-color', like.color),
+          ...set('c:calendar-timezone', like.timezone),
+        }
+      : set('card:addressbook-description', like.description)),
+  };
+}
+
+/** Whether a destination collection lacks a copied property of its source, or has another value for it. */
+export function propertiesDiffer(source: DavCollection, destination: DavCollection): boolean {
+  const there = editableProps(destination);
+  return Object.entries(editableProps(source)).some(([name, value]) => there[name] !== value);
+}
+
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** A URL's path, decoded, the way hrefs are compared. */
@@ -194,24 +215,16 @@ export class DavClient {
    */
   async makeCollection(url: string, like: DavCollection): Promise<boolean> {
     const props = {
-      ...(like.displayName !== null ? { 'd:displayname': like.displayName } : {}),
+      ...editableProps(like),
       ...(like.kind === 'calendar'
-        ? {
-            ...(like.description !== null ? { 'c:calendar-description': like.description } : {}),
-            ...(like.color !== null ? { 'ca:calendar-color': like.color } : {}),
-            ...(like.timezone !== null ? { 'c:calendar-timezone': like.timezone } : {}),
-            ...(like.components.length
-              ? {
-                  'c:supported-calendar-component-set': {
-                    'c:comp': like.components.map((name) => ({ _attributes: { name } })),
-                  },
-                }
-              : {}),
-          }
-        : {
-            'd:resourcetype': { 'd:collection': {}, 'card:addressbook': {} },
-            ...(like.description !== null ? { 'card:addressbook-description': like.description } : {}),
-          }),
+        ? like.components.length
+          ? {
+              'c:supported-calendar-component-set': {
+                'c:comp': like.components.map((name) => ({ _attributes: { name } })),
+              },
+            }
+          : {}
+        : { 'd:resourcetype': { 'd:collection': {}, 'card:addressbook': {} } }),
     };
     const [res] =
       like.kind === 'calendar'
@@ -238,6 +251,33 @@ export class DavClient {
       `destination refused to create ${like.kind} ${new URL(url).pathname}: ${res?.status ?? 'no answer'} ${res?.statusText ?? ''}`.trim(),
       { side: this.service.side },
     );
+  }
+
+  /**
+   * Sets the collection properties of `like` that a PROPPATCH may change (name, description, colour, time zone) on
+   * the collection at `url`. Returns whether the server took them all (a server may refuse one; the copy goes on).
+   */
+  async updateProperties(url: string, like: DavCollection): Promise<boolean> {
+    const responses = await davRequest({
+      url,
+      init: {
+        method: 'PROPPATCH',
+        namespace: 'd',
+        body: {
+          propertyupdate: {
+            _attributes: getDAVAttribute([
+              DAVNamespace.DAV,
+              DAVNamespace.CALDAV,
+              DAVNamespace.CARDDAV,
+              DAVNamespace.CALDAV_APPLE,
+            ]),
+            set: { prop: editableProps(like) },
+          },
+        },
+      },
+      fetch: this.fetch,
+    });
+    return responses.every((r) => r.ok);
   }
 
   private async isCollection(url: string, kind: CollectionKind): Promise<boolean> {
@@ -296,8 +336,9 @@ export class DavClient {
     return out;
   }
 
+  /** An href (a path) on the server of the home set, which discovery may have found elsewhere than the URL given. */
   private urlOf(href: string): string {
-    return new URL(href.split('/').map(encodeURIComponent).join('/'), this.service.url).href;
+    return new URL(href.split('/').map(encodeURIComponent).join('/'), this.homeUrl ?? this.service.url).href;
   }
 
   /** An object as the server serves it, byte for byte; null when it is gone (404). */

@@ -2,6 +2,7 @@ import type { Logger } from '../observability/logger';
 import {
   DavClient,
   hrefPath,
+  propertiesDiffer,
   type DavCollection,
   type DavObject,
   type DavService,
@@ -112,12 +113,13 @@ export async function syncMailboxOverDav(
     const dst = new DavClient(to, options.signal);
     const collections = (await src.collections()).filter((c) => wantedCollection(c, options));
     const home = await dst.home();
+    const existing = new Map((await dst.collections()).map((c) => [hrefPath(c.url, c.url), c]));
     progress.collectionsTotal += collections.length;
     report();
     for (const collection of collections) {
       progress.currentCollection = collection.displayName ?? hrefPath(collection.url, collection.url);
       report();
-      await syncCollection({ store, src, dst, home, collection, checkpoints, options, progress, report });
+      await syncCollection({ store, src, dst, home, existing, collection, checkpoints, options, progress, report });
       progress.collectionsSynced++;
       report();
     }
@@ -145,6 +147,8 @@ interface CollectionRun {
   dst: DavClient;
   /** The destination's home set, where new collections are made. */
   home: string;
+  /** The destination's collections as this pass began, by path. */
+  existing: Map<string, DavCollection>;
   collection: DavCollection;
   checkpoints: Map<string, CollectionCheckpoint>;
   options: DavSyncOptions;
@@ -170,6 +174,16 @@ async function destinationOf(run: CollectionRun, sourcePath: string): Promise<Co
   const saved: CollectionCheckpoint = { ...cp, syncToken: null, ctag: null, completedAt: null };
   run.checkpoints.set(sourcePath, saved);
   return saved;
+}
+
+/** A collection renamed, recoloured or described anew on the source since it was copied: the same on the destination. */
+async function copyProperties(run: CollectionRun, cp: CollectionCheckpoint): Promise<void> {
+  const there = run.existing.get(hrefPath(cp.destinationUrl, cp.destinationUrl));
+  if (!there || !propertiesDiffer(run.collection, there)) return;
+  const ok = await run.dst.updateProperties(cp.destinationUrl, run.collection);
+  run.options.logger?.info(ok ? 'dav collection properties copied' : 'dav collection properties refused', {
+    collection: cp.sourcePath,
+  });
 }
 
 /**
@@ -205,6 +219,7 @@ async function syncCollection(run: CollectionRun): Promise<void> {
   const { store, src, dst, collection, options, progress } = run;
   const sourcePath = hrefPath(collection.url, collection.url);
   const cp = await destinationOf(run, sourcePath);
+  await copyProperties(run, cp);
   // Unchanged since the last complete pass: not one request more.
   if (cp.completedAt && cp.ctag !== null && cp.ctag === collection.ctag) return;
   const records = await store.objects(sourcePath);

@@ -110,6 +110,7 @@ describe('the DAV engine between two Radicale servers', () => {
     await source.put('bob', 'contacts', 'dave.vcf', contact('dave-uid', 'Dave Diver'));
     await source.remove('bob', 'work', 'e0.ics');
     await source.remove('bob', 'tasks', 'call.ics');
+    await source.setCalendarProperties('bob', 'work', { displayName: 'Work (old team)', color: '#ff8800ff' });
     const second = await sync();
     expect(second).toMatchObject({ calendarItemsCopied: 2, contactsCopied: 1, deleted: 0 });
     const work = await destination.objects('bob', 'work');
@@ -117,6 +118,11 @@ describe('the DAV engine between two Radicale servers', () => {
     expect(work.get('new.ics')).toContain('SUMMARY:New one');
     expect(work.has('e0.ics')).toBe(true); // not mirrored: the batch does not delete
     expect((await destination.objects('bob', 'tasks')).has('call.ics')).toBe(true);
+    expect(await destination.properties('bob', 'work')).toEqual(await source.properties('bob', 'work'));
+    expect(await destination.properties('bob', 'work')).toMatchObject({
+      displayname: 'Work (old team)',
+      calendarColor: '#ff8800ff',
+    });
 
     await source.remove('bob', 'work', 'e1.ics');
     const third = await sync({ deleteOnDestination: true });
@@ -155,6 +161,12 @@ describe('the DAV engine between two Radicale servers', () => {
     await destination.put('frank', 'work', 'e3.ics', allDay('day-3@example.com', 'Day 3 (stale)'));
     expect(await sync()).toMatchObject({ calendarItemsCopied: 10, contactsCopied: 3, itemsSkipped: 0 });
     await expectSameObjects('frank', ['contacts', 'tasks', 'work']);
+    // The collection found there gets the source's properties (the components it was made with stay its own).
+    expect(await destination.properties('frank', 'work')).toMatchObject({
+      displayname: 'Work',
+      calendarDescription: 'Meetings and deadlines',
+      calendarColor: '#3366ffff',
+    });
   });
 
   it('skips an object the destination refuses, with its calendar, summary and reason, within the BadItemLimit', async () => {
@@ -194,6 +206,16 @@ describe('the DAV engine between two Radicale servers', () => {
     expect(await sync({ skipTasks: true })).toMatchObject({ calendarItemsCopied: 8, contactsCopied: 3 });
     expect(await destination.collections('heidi')).toEqual(['contacts', 'tasks', 'work']);
     expect(await store.totals()).toEqual({ calendarItems: 10, contacts: 3, skipped: 0 });
+  });
+
+  it('stops at once when cancelled, and the next pass finishes the copy', async () => {
+    const { sync } = await mailbox('judy');
+    await seedMailbox(source, 'judy');
+    const stop = new AbortController();
+    const cancelled = sync({ signal: stop.signal, onProgress: (p) => p.calendarItemsCopied >= 2 && stop.abort() });
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED', retryClass: 'cancelled' });
+    expect(await sync()).toMatchObject({ itemsSkipped: 0 });
+    await expectSameObjects('judy', ['contacts', 'tasks', 'work']);
   });
 
   it('fails clearly on a wrong password and on an unreachable service', async () => {
