@@ -135,6 +135,13 @@ function wantedCollection(c: DavCollection, options: DavSyncOptions): boolean {
   return components.some((name) => (name === 'VTODO' ? !options.skipTasks : !options.skipCalendar));
 }
 
+/** What a pass copies, as a checkpoint keeps it: "events,tasks,contacts" less what the settings leave out. */
+function includedKinds(options: DavSyncOptions): string {
+  return [!options.skipCalendar && 'events', !options.skipTasks && 'tasks', !options.skipContacts && 'contacts']
+    .filter(Boolean)
+    .join(',');
+}
+
 function wantedItem(kind: DavItemKind, options: DavSyncOptions): boolean {
   if (kind === 'task') return !options.skipTasks;
   if (isCalendarKind(kind)) return !options.skipCalendar;
@@ -171,7 +178,7 @@ async function destinationOf(run: CollectionRun, sourcePath: string): Promise<Co
   });
   const cp = { kind: collection.kind, sourcePath, destinationUrl, displayName: collection.displayName };
   await run.store.saveCollection(cp);
-  const saved: CollectionCheckpoint = { ...cp, syncToken: null, ctag: null, completedAt: null };
+  const saved: CollectionCheckpoint = { ...cp, syncToken: null, ctag: null, included: null, completedAt: null };
   run.checkpoints.set(sourcePath, saved);
   return saved;
 }
@@ -198,7 +205,8 @@ async function changesOf(
 ): Promise<{ changed: Map<string, string | null>; deleted: string[]; token: string | null }> {
   const { src, collection } = run;
   const unchanged = (href: string, etag: string | null) => etag !== null && records.get(href)?.sourceEtag === etag;
-  const since = cp.completedAt ? cp.syncToken : null;
+  // Objects a pass left out are in no record: when the settings now take them, the whole listing finds them.
+  const since = cp.completedAt && cp.included === includedKinds(run.options) ? cp.syncToken : null;
   const changes = collection.supportsSyncCollection ? await src.changes(collection.url, since) : null;
   if (changes && since !== null) {
     const changed = new Map([...changes.changed].filter(([href, etag]) => !unchanged(href, etag)));
@@ -220,8 +228,9 @@ async function syncCollection(run: CollectionRun): Promise<void> {
   const sourcePath = hrefPath(collection.url, collection.url);
   const cp = await destinationOf(run, sourcePath);
   await copyProperties(run, cp);
-  // Unchanged since the last complete pass: not one request more.
-  if (cp.completedAt && cp.ctag !== null && cp.ctag === collection.ctag) return;
+  // Unchanged since the last complete pass, which copied what this one would: not one request more.
+  const included = includedKinds(options);
+  if (cp.completedAt && cp.included === included && cp.ctag !== null && cp.ctag === collection.ctag) return;
   const records = await store.objects(sourcePath);
   const { changed, deleted, token } = await changesOf(run, cp, records);
   const destinationPath = hrefPath(cp.destinationUrl, cp.destinationUrl);
@@ -267,7 +276,7 @@ async function syncCollection(run: CollectionRun): Promise<void> {
     }
   }
   if (vanished.length) await store.forget(sourcePath, vanished);
-  await store.completeCollection(sourcePath, { syncToken: token, ctag: collection.ctag });
+  await store.completeCollection(sourcePath, { syncToken: token, ctag: collection.ctag, included });
   options.logger?.info('dav collection synced', {
     kind: collection.kind,
     collection: sourcePath,

@@ -21,6 +21,8 @@ export interface CollectionCheckpoint {
   syncToken: string | null;
   /** The collection's ctag when the last complete pass began. */
   ctag: string | null;
+  /** What the last complete pass copied of it (see {@link includedKinds}): another choice now lists it all again. */
+  included: string | null;
   completedAt: Date | null;
 }
 
@@ -59,9 +61,12 @@ export interface DavSyncStore {
   /** Every collection checkpoint of the mailbox, by source path. */
   collections(): Promise<Map<string, CollectionCheckpoint>>;
   /** Records where a source collection is copied to (before its first object is). */
-  saveCollection(cp: Omit<CollectionCheckpoint, 'syncToken' | 'ctag' | 'completedAt'>): Promise<void>;
-  /** A complete pass of the collection: the token and ctag the next pass starts from. */
-  completeCollection(sourcePath: string, state: { syncToken: string | null; ctag: string | null }): Promise<void>;
+  saveCollection(cp: Omit<CollectionCheckpoint, 'syncToken' | 'ctag' | 'included' | 'completedAt'>): Promise<void>;
+  /** A complete pass of the collection: the token and ctag the next pass starts from, and what it copied. */
+  completeCollection(
+    sourcePath: string,
+    state: { syncToken: string | null; ctag: string | null; included: string },
+  ): Promise<void>;
   /** The object rows of a collection, by source href. */
   objects(sourcePath: string): Promise<Map<string, ObjectRecord>>;
   /** Records a copied (or updated) object. */

@@ -11,6 +11,8 @@ interface DavCollectionRow {
   sync_token: string | null;
   /** The ctag when the last complete pass began. */
   ctag: string | null;
+  /** What the last complete pass copied (the skip settings then). */
+  included: string | null;
   completed_at: Date | null;
 }
 
@@ -20,7 +22,7 @@ export async function selectDavCollections(
   mailboxId: string,
 ): Promise<Map<string, CollectionCheckpoint>> {
   const { rows } = await db.query<DavCollectionRow>(
-    `select source_path, kind, destination_url, display_name, sync_token, ctag, completed_at
+    `select source_path, kind, destination_url, display_name, sync_token, ctag, included, completed_at
        from dav_collections where mailbox_id = $1::bigint`,
     [mailboxId],
   );
@@ -34,6 +36,7 @@ export async function selectDavCollections(
         displayName: r.display_name,
         syncToken: r.sync_token,
         ctag: r.ctag,
+        included: r.included,
         completedAt: r.completed_at,
       },
     ]),
@@ -55,16 +58,17 @@ export async function upsertDavCollection(
   );
 }
 
-/** A complete pass of a collection: the sync token and ctag the next pass starts from. */
+/** A complete pass of a collection: the sync token and ctag the next pass starts from, and what it copied. */
 export async function completeDavCollection(
   db: Queryable,
   mailboxId: string,
   sourcePath: string,
-  state: { syncToken: string | null; ctag: string | null },
+  state: { syncToken: string | null; ctag: string | null; included: string },
 ): Promise<void> {
   await db.query(
-    `update dav_collections set sync_token = $3::text, ctag = $4::text, completed_at = now(), updated_at = now()
+    `update dav_collections set sync_token = $3::text, ctag = $4::text, included = $5::text, completed_at = now(),
+            updated_at = now()
       where mailbox_id = $1::bigint and source_path = $2::text`,
-    [mailboxId, sourcePath, state.syncToken, state.ctag],
+    [mailboxId, sourcePath, state.syncToken, state.ctag, state.included],
   );
 }

@@ -33,6 +33,9 @@ create table dav_collections (
   display_name text,
   sync_token text,
   ctag text,
+  -- What the last complete pass copied of it (events, tasks, contacts: the skip settings then); when the settings
+  -- change, the next pass lists the whole collection again.
+  included text,
   completed_at timestamptz,
   updated_at timestamptz not null default now(),
   primary key (mailbox_id, source_path)

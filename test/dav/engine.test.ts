@@ -198,14 +198,21 @@ describe('the DAV engine between two Radicale servers', () => {
   it('leaves out what the skip settings say: calendars, tasks, contacts', async () => {
     const { sync, store } = await mailbox('heidi');
     await seedMailbox(source, 'heidi');
+    // A calendar of events and tasks together, as many servers make them.
+    await source.makeCalendar('heidi', 'mixed', { displayName: 'Mixed' });
+    await source.put('heidi', 'mixed', 'event.ics', allDay('mixed-event@example.com'));
+    await source.put('heidi', 'mixed', 'task.ics', task('mixed-task@example.com'));
     expect(await sync({ skipCalendar: true, skipContacts: true })).toMatchObject({
-      calendarItemsCopied: 2,
+      calendarItemsCopied: 3,
       contactsCopied: 0,
     });
-    expect(await destination.collections('heidi')).toEqual(['tasks']);
-    expect(await sync({ skipTasks: true })).toMatchObject({ calendarItemsCopied: 8, contactsCopied: 3 });
-    expect(await destination.collections('heidi')).toEqual(['contacts', 'tasks', 'work']);
-    expect(await store.totals()).toEqual({ calendarItems: 10, contacts: 3, skipped: 0 });
+    expect(await destination.collections('heidi')).toEqual(['mixed', 'tasks']);
+    expect([...(await destination.objects('heidi', 'mixed')).keys()]).toEqual(['task.ics']);
+    expect(await sync({ skipTasks: true })).toMatchObject({ calendarItemsCopied: 9, contactsCopied: 3 });
+    expect(await destination.collections('heidi')).toEqual(['contacts', 'mixed', 'tasks', 'work']);
+    expect(await sync()).toMatchObject({ calendarItemsCopied: 0, contactsCopied: 0 });
+    await expectSameObjects('heidi', ['contacts', 'mixed', 'tasks', 'work']);
+    expect(await store.totals()).toEqual({ calendarItems: 12, contacts: 3, skipped: 0 });
   });
 
   it('stops at once when cancelled, and the next pass finishes the copy', async () => {
