@@ -117,6 +117,9 @@ describe('calendars and contacts in the dashboard', () => {
     await row.waitFor();
     await page.getByRole('button', { name: 'Start migration', exact: true }).click();
     await textEventually(row.locator('.badge'), /^Synced$/, 180_000);
+    const details = page.getByTestId('batch-details');
+    await textEventually(details, /Items synced28: 6 mail, 16 calendar items, 6 contacts/);
+    expect(await details.textContent()).toMatch(/Left outtasks/);
 
     await page.getByRole('link', { name: 'View details' }).click();
     for (const user of USERS) {

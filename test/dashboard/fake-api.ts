@@ -264,6 +264,7 @@ export async function startFakeApi(): Promise<FakeApi> {
     skipCalendar: false,
     skipContacts: false,
     skipTasks: false,
+    items: { synced: 0, mail: 0, calendar: 0, contacts: 0, skipped: 0 },
     lastReportAt: null,
     lastReportError: null,
     associatedEndpoints: [ref, ref],
