@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import type { Mailer } from '../mail/smtp';
+import type { ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
 import type { SyncMetrics } from '../observability/metrics';
 import type { SecretBox } from '../secrets/secret-box';
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   mailer?: Mailer;
   /** The process's sync metrics (observability/metrics.ts). */
   metrics?: SyncMetrics;
+  /** Told when a sync could or could not reach an IMAP server (logged once each way). */
+  components?: ComponentMonitor;
 }
 
 /** Every activity the worker registers, built from injected dependencies. */

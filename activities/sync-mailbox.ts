@@ -25,6 +25,7 @@ import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { ImapSyncError } from '../imap/errors';
 import { MailboxLockError } from '../imap/mailbox-lock';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
+import { imapComponent, type ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
 import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics } from '../observability/metrics';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
@@ -58,7 +59,15 @@ export interface SyncMailboxDeps {
   progressIntervalMs?: number;
   /** The process's sync metrics (observability/metrics.ts); without them the attempts are counted nowhere. */
   metrics?: SyncMetrics;
+  /**
+   * Told which IMAP server a sync could not reach (CONNECTION_FAILED, CONNECTION_LOST) and which ones it finished
+   * with, so the worker logs a lost and a regained server once each way, not once per mailbox and attempt.
+   */
+  components?: ComponentMonitor;
 }
+
+/** The IMAP errors that say a server is down, not that it refused something. */
+const UNREACHABLE: ReadonlySet<string> = new Set(['CONNECTION_FAILED', 'CONNECTION_LOST']);
 
 /** Heartbeat details: where the last attempt of this activity got to (counters only, never a secret). */
 interface SyncHeartbeat {
@@ -341,6 +350,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         run,
       );
       counted.progress(summary);
+      for (const ep of [srcEp, dstEp]) deps.components?.up(imapComponent(ep));
       if (ticker) clearInterval(ticker);
       await writing;
       const [totals, davTotals] = await Promise.all([store.totals(), davStore.totals()]);
@@ -392,6 +402,9 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       if (signal?.aborted || (err as { code?: string }).code === 'LEASE_ABORTED' || engine?.code === 'CANCELLED') {
         log.info('mailbox sync cancelled', { pass: input.pass, attempt });
         throw new CancelledFailure('sync cancelled');
+      }
+      if (err instanceof ImapSyncError && err.side && UNREACHABLE.has(err.code)) {
+        deps.components?.down(imapComponent(err.side === 'source' ? srcEp : dstEp), err);
       }
       if (engine?.retryClass === 'mailbox') return fail(log, mb.id, engine.code, engine.message);
       const database = classifyDatabaseError(err);

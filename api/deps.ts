@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { SecretBox } from '../secrets/secret-box';
 import type { LifecyclePolicy } from '../domain/batch-workflow-input';
 import type { ConnectionTestResult as ImapConnectionTestResult } from '../imap/connection-test';
+import type { ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
 import type { MetricsExporter } from '../observability/metrics-http';
 import type { RateLimits } from './rate-limits';
@@ -47,6 +48,11 @@ export interface ApiDeps {
   /** Timers and limits given to every new batch; unset fields keep the seed's defaults. */
   batchPolicy?: Partial<LifecyclePolicy>;
   logger: Logger;
+  /**
+   * What this process knows of PostgreSQL, Temporal and the endpoints' IMAP servers (entry/services.ts watches
+   * them): GET /health reports it as `components`, and its own checks feed it.
+   */
+  components?: ComponentMonitor;
   testConnection: ConnectionTester;
   /** Served at `GET /metrics` (Prometheus text format) when given. */
   metrics?: MetricsExporter;

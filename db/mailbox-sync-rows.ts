@@ -57,6 +57,7 @@ export async function loadSyncTarget(db: Queryable, mailboxId: string, batchId: 
 export type SyncEndpointRow = Pick<
   EndpointRow,
   | 'id'
+  | 'name'
   | 'host'
   | 'port'
   | 'security'
@@ -71,7 +72,7 @@ export type SyncEndpointRow = Pick<
 
 export async function loadSyncEndpoint(db: Queryable, id: string): Promise<SyncEndpointRow | null> {
   const { rows } = await db.query<SyncEndpointRow>(
-    `select id, host, port, security, accept_untrusted_certs, auth_method, provider, admin_user, admin_secret,
+    `select id, name, host, port, security, accept_untrusted_certs, auth_method, provider, admin_user, admin_secret,
             caldav_url, carddav_url
        from endpoints where id = $1`,
     [id],

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type State, type Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import {
   bootstrapAdminToken,
@@ -14,6 +14,18 @@ import { createSmtpMailer } from '../mail/smtp';
 import { createMailboxLocks, type MailboxLocks } from '../db/mailbox-locks';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
+import { listEndpointRows } from '../db/endpoints';
+import { pingDatabase } from '../db/health';
+import { tcpReachable } from '../imap/reachability';
+import {
+  createComponentMonitor,
+  imapComponent,
+  type ComponentMonitor,
+  POSTGRES_COMPONENT,
+  TEMPORAL_COMPONENT,
+  watchComponents,
+  type Probe,
+} from '../observability/component-status';
 import { temporalLogger, type Logger } from '../observability/logger';
 import { createRegistry, createSyncMetrics, type SyncMetrics } from '../observability/metrics';
 import { registerReadModelGauges } from '../observability/metrics-gauges';
@@ -157,8 +169,11 @@ export async function runWorker(
   options: { identity?: string; metrics?: SyncMetrics } = {},
 ): Promise<Worker> {
   const identity = settings.worker.identity ?? options.identity;
+  const workerLogger = logger.child({ component: 'worker' });
+  const components = createComponentMonitor(workerLogger);
   const worker = await createBatchWorker({
-    logger: logger.child({ component: 'worker' }),
+    logger: workerLogger,
+    components,
     connection: temporal.native,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
@@ -179,7 +194,48 @@ export async function runWorker(
       logger.info('resumed the mailbox syncs that the previous run of this worker left', { reclaimed, identity });
     }
   }
+  watchWorkerComponents(components, worker, foundation.worker().pool, temporal.native);
   return worker;
+}
+
+/** How often each process (the API, each worker) checks PostgreSQL, Temporal and the endpoints' IMAP servers. */
+const COMPONENT_WATCH_INTERVAL_MS = 2000;
+
+const WORKER_ENDED: ReadonlySet<State> = new Set(['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED']);
+
+/** The one call of Temporal's WorkflowService the checks make (the client's and the worker's connection have it). */
+interface TemporalSystemInfo {
+  getSystemInfo(request: object): Promise<unknown>;
+}
+
+/** What each process checks: PostgreSQL, Temporal and every endpoint's IMAP server (a TCP connection, no login). */
+function componentProbes(pool: Pool, temporal: TemporalSystemInfo): () => Promise<Record<string, Probe>> {
+  return async () => {
+    const endpoints = await listEndpointRows(pool).catch(() => []);
+    return {
+      [POSTGRES_COMPONENT]: () => pingDatabase(pool),
+      [TEMPORAL_COMPONENT]: () => temporal.getSystemInfo({}),
+      ...Object.fromEntries(
+        endpoints.map((e) => [imapComponent(e), () => tcpReachable(e.host, e.port, COMPONENT_WATCH_INTERVAL_MS)]),
+      ),
+    };
+  };
+}
+
+/**
+ * A worker's watch of PostgreSQL, Temporal and the IMAP servers, until the worker stops: a loss and a return logged
+ * once each way (its syncs tell the same monitor what they meet in between).
+ */
+export function watchWorkerComponents(
+  components: ComponentMonitor,
+  worker: Worker,
+  pool: Pool,
+  native: NativeConnection,
+): void {
+  const probes = componentProbes(pool, native.workflowService);
+  watchComponents(components, async () => (WORKER_ENDED.has(worker.getState()) ? null : probes()), {
+    intervalMs: COMPONENT_WATCH_INTERVAL_MS,
+  });
 }
 
 export interface StartedApi {
@@ -197,15 +253,22 @@ export async function runApi(
 ): Promise<StartedApi> {
   const pool = foundation.api();
   const boot = await bootstrapAdminToken(pool, { dataDir: settings.dataDir });
+  const apiLogger = logger.child({ component: 'api' });
+  const temporal = new Client({ connection, namespace: settings.namespace });
+  const components = createComponentMonitor(apiLogger);
+  const stopWatching = watchComponents(components, componentProbes(pool, temporal.workflowService), {
+    intervalMs: COMPONENT_WATCH_INTERVAL_MS,
+  });
   const deps = {
     pool,
-    temporal: new Client({ connection, namespace: settings.namespace }),
+    temporal,
+    components,
     secretBox: foundation.secretBox,
     taskQueue: settings.taskQueue,
     temporalUiUrl: settings.temporalUiUrl,
     searchAttributes: settings.searchAttributes,
     batchPolicy: settings.batchPolicy,
-    logger: logger.child({ component: 'api' }),
+    logger: apiLogger,
     testConnection: createImapConnectionTester(),
     metrics,
     trustProxy: settings.trustProxy,
@@ -220,6 +283,7 @@ export async function runApi(
   const running: RunningApi = {
     ...api,
     close: async (graceMs) => {
+      stopWatching();
       stopRetention();
       await close(graceMs);
     },

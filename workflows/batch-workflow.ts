@@ -6,6 +6,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -51,6 +52,9 @@ import { mailboxCommands } from './mailbox-commands';
 import { RunningSyncs } from './running-syncs';
 import { runPass } from './sync-pass';
 
+/** Guards the Stop that arrives with a pass's last result (see runCurrentPass). */
+export const STOP_AT_PASS_END_PATCH = 'stop-at-pass-end';
+
 const batchActivities = proxyActivities<BatchActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
@@ -64,7 +68,9 @@ function syncActivitiesFor(policy: LifecyclePolicy): SyncActivities {
   return proxyActivities<SyncActivities>({
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: policy.syncHeartbeatTimeoutMs,
-    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 8 },
+    // A server that comes back is used within seconds: the backoff is capped at 10 s, and the attempts cover about
+    // the 20 minutes of outage that 8 attempts up to 10 minutes apart did before.
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 120 },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
 }
@@ -377,6 +383,9 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     await running;
     if (outcome === 'rolledOver') return rollOver();
     if (outcome === 'cancelled') return;
+    // A Stop taken in the same activation as the pass's last result: the stop wins (before the patch the pass
+    // settled the batch as Synced over it, and the accepted Stop was lost).
+    if (s.status === 'Stopping' && patched(STOP_AT_PASS_END_PATCH)) return;
     if (outcome !== 'done') {
       s.lastError = failureMessage(outcome.error);
       s.pass = null;

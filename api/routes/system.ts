@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pingDatabase } from '../../db/health';
+import { POSTGRES_COMPONENT, TEMPORAL_COMPONENT } from '../../observability/component-status';
 import type { ApiDeps } from '../deps';
 import { type checkSchema, healthSchema, type workersSchema } from '../contract/system';
 import { ApiError } from '../errors';
@@ -67,7 +68,8 @@ export const systemRoutes: AnyRoute[] = [
     method: 'get',
     path: '/health',
     operationId: 'getHealth',
-    summary: 'Checks PostgreSQL and Temporal, and reports whether a worker polls the task queue (no authentication)',
+    summary:
+      'Checks PostgreSQL and Temporal, reports whether a worker polls the task queue and since when each part is up or down (no authentication)',
     tag: 'system',
     access: 'public',
     responses: {
@@ -75,20 +77,32 @@ export const systemRoutes: AnyRoute[] = [
         description: 'PostgreSQL and Temporal reachable; `checks.workers.ok` is false when no worker polls (not a 503)',
         schema: healthSchema,
       },
-      503: { description: 'One of them is not reachable (code UNHEALTHY, details.checks)', schema: errorSchema },
+      503: {
+        description: 'One of them is not reachable (code UNHEALTHY, details.checks and details.components)',
+        schema: errorSchema,
+      },
     },
     async handler({ deps }) {
+      const checkedAt = Date.now();
       const [postgres, temporal, workers] = await Promise.all([
         timed(() => pingDatabase(deps.pool), 3000),
         timed(() => deps.temporal.workflowService.getSystemInfo({}), 3000),
         checkWorkers(deps, 3000),
       ]);
       const checks = { postgres, temporal, workers };
+      for (const [component, check] of [
+        [POSTGRES_COMPONENT, postgres],
+        [TEMPORAL_COMPONENT, temporal],
+      ] as const) {
+        if (check.ok) deps.components?.up(component, checkedAt);
+        else deps.components?.down(component, check.message, checkedAt);
+      }
+      const components = deps.components?.all() ?? {};
       if (!postgres.ok || !temporal.ok) {
         const failing = [postgres.ok ? null : 'PostgreSQL', temporal.ok ? null : 'Temporal'].filter(Boolean);
-        throw new ApiError('UNHEALTHY', `${failing.join(' and ')} not reachable`, { checks });
+        throw new ApiError('UNHEALTHY', `${failing.join(' and ')} not reachable`, { checks, components });
       }
-      return { status: 200 as const, body: { status: 'ok' as const, checks } };
+      return { status: 200 as const, body: { status: 'ok' as const, checks, components } };
     },
   }),
   defineRoute({

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { apiRoutes } from '../../api/app';
-import { moveMailboxBody, setMailboxBody } from '../../api/contract/mailboxes';
+import { mailboxPasswordBody, moveMailboxBody, setMailboxBody } from '../../api/contract/mailboxes';
 import type { Responses } from '../../api/route';
 import { percentageSynced } from '../../domain/batch-counts';
 import {
@@ -196,12 +196,17 @@ export async function startFakeApi(): Promise<FakeApi> {
         pollers: state.health.workers && state.health.temporal ? 1 : 0,
       },
     };
+    const since = new Date(0).toISOString();
+    const components = {
+      PostgreSQL: { ok: true, since },
+      Temporal: { ok: state.health.temporal, since, ...(state.health.temporal ? {} : { lastError: 'no answer' }) },
+    };
     if (!state.health.temporal) {
       return void res.status(503).json({
-        error: { code: 'UNHEALTHY', message: 'Temporal not reachable', details: { checks } },
+        error: { code: 'UNHEALTHY', message: 'Temporal not reachable', details: { checks, components } },
       });
     }
-    res.json({ status: 'ok', checks });
+    res.json({ status: 'ok', checks, components });
   });
   api.use((req, res, next) => {
     state.requests.push(`${req.method} ${req.path}`);
@@ -402,6 +407,24 @@ export async function startFakeApi(): Promise<FakeApi> {
     const found = findMailbox(req.params.id);
     if (!found) return void error(res, 404, 'MAILBOX_NOT_FOUND', `no mailbox with id ${req.params.id}`);
     res.json(migrationUser(found.batch, found.mailbox));
+  });
+  // A new password: the real route's body, and a resume the status table allows.
+  api.post('/mailboxes/:id/set-password', express.json(), (req, res) => {
+    const found = findMailbox(req.params.id);
+    if (!found) return void error(res, 404, 'MAILBOX_NOT_FOUND', `no mailbox with id ${req.params.id}`);
+    state.mailboxCommands.push({ mailboxId: found.mailbox.id, command: 'set-password', body: req.body ?? null });
+    const checked = mailboxPasswordBody.safeParse(req.body ?? {});
+    if (!checked.success) {
+      violations.push(`${req.method} ${req.path}: the page sent a body the API refuses: ${checked.error.message}`);
+      return void error(res, 400, 'VALIDATION_FAILED', checked.error.message);
+    }
+    if (checked.data.resume) {
+      if (!allowedMailboxCommands(found.batch.status, found.mailbox.status).includes('resume')) {
+        return void error(res, 409, 'MAILBOX_COMMAND_NOT_ALLOWED', `resume is not allowed now`);
+      }
+      found.mailbox.status = 'Syncing';
+    }
+    res.json({ outcome: 'accepted', resumed: checked.data.resume, user: migrationUser(found.batch, found.mailbox) });
   });
   // The per-mailbox commands, checked against the same status table as the real API's and applied at once.
   api.post('/mailboxes/:id/:command', express.json(), (req, res) => {

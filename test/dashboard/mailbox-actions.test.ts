@@ -1,13 +1,15 @@
 import type { Browser, Locator, Page } from 'playwright-core';
-import { ACTION_LABELS, rowCommands } from '../../dashboard/src/report/mailbox-actions';
+import { ACTION_LABELS, rowCommands, SET_PASSWORD_LABEL } from '../../dashboard/src/report/mailbox-actions';
 import type { MailboxStatus } from '../../domain/batch-status';
 import { expectNoSeriousViolations } from './accessibility';
 import { FAKE_TOKEN, startFakeApi, type FakeApi, type FakeMailbox } from './fake-api';
+import { waitFor } from '../fixtures/wait-for';
 import { ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
 
 /**
- * View details' per-row commands (Stop, Start, Resume, Remove, Move…, Set…) against the stand-in API, which
- * applies them with the real status table: each row offers only what the table allows now, each asks first,
+ * View details' per-row commands (Stop, Start, Resume, Remove, Move…, Set…, and Set password… on every row)
+ * against the stand-in API, which applies them with the real status table: each row offers only what the table
+ * allows now, each asks first,
  * sends what it should, announces the outcome and shows the refreshed row, and a refusal's words reach the admin.
  * The browser runs in Asia/Kolkata, so a StartAfter typed there must go out with +05:30.
  */
@@ -28,7 +30,7 @@ describe('per-mailbox commands on View details', () => {
 
   const row = (name: string) => page.locator(`tr[data-mailbox="${name}@fake.test"]`);
   const actionNames = async (r: Locator) =>
-    (await r.locator('.row-actions button').allTextContents()).map((text) => text.split(' ')[0]);
+    (await r.locator('.row-actions button').allTextContents()).map((text) => text.replace(/ \S+@fake\.test$/, ''));
   const notice = () => page.locator('.notice-area .message');
 
   beforeAll(async () => {
@@ -85,10 +87,10 @@ describe('per-mailbox commands on View details', () => {
       ['carol', 'Synced'],
       ['dave', 'Failed'],
     ] as const) {
-      const expected = rowCommands('Syncing', status).map((c) => ACTION_LABELS[c]);
+      const expected = [...rowCommands('Syncing', status).map((c) => ACTION_LABELS[c]), SET_PASSWORD_LABEL];
       expect(await actionNames(row(name))).toEqual(expected);
     }
-    expect(await actionNames(row('bob'))).toEqual(['Start', 'Resume', 'Remove', 'Move…', 'Set…']);
+    expect(await actionNames(row('bob'))).toEqual(['Start', 'Resume', 'Remove', 'Move…', 'Set…', 'Set password…']);
     await row('bob').getByRole('button', { name: 'Resume bob@fake.test' }).waitFor();
   });
 
@@ -124,8 +126,10 @@ describe('per-mailbox commands on View details', () => {
         'resume is not allowed for a mailbox that is Failed in a batch that is Stopping. The mailbox allows nothing now.',
       );
       expect(await notice().getAttribute('class')).toContain('message-error');
-      // The next poll of the batch takes every row's actions away while it is Stopping.
-      await row('dave').getByText('None now').waitFor({ timeout: 20_000 });
+      // The next poll of the batch takes every row's commands away while it is Stopping: a password can still be set.
+      await waitFor(async () => (await actionNames(row('dave'))).join() === SET_PASSWORD_LABEL, 'only Set password…', {
+        timeoutMs: 20_000,
+      });
     } finally {
       sales.status = 'Syncing';
     }
@@ -200,6 +204,48 @@ describe('per-mailbox commands on View details', () => {
     ]);
   });
 
+  it('sets a new password for either side, resuming a Failed mailbox at once, and says what it did', async () => {
+    await row('dave').getByRole('button', { name: 'Set password… dave@fake.test' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Password of dave@fake.test' });
+    const password = dialog.getByLabel('New password');
+    await password.waitFor();
+    expect(await password.getAttribute('type')).toBe('password');
+    expect(await dialog.getByLabel('Source server').isChecked()).toBe(true);
+    expect(await dialog.getByLabel('Resume the mailbox now').isChecked()).toBe(true);
+    await expectNoSeriousViolations(page, 'View details with the Set password dialog open');
+    await screenshot(page, 'fake-set-password');
+
+    const save = dialog.getByRole('button', { name: 'Save password' });
+    const before = fake.state.mailboxCommands.length;
+    await save.click();
+    await dialog.getByText('Enter the new password.').waitFor();
+    expect(fake.state.mailboxCommands.length).toBe(before);
+    await password.fill('n3w-Secret!');
+    await save.click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByText('New source password of dave@fake.test saved; the mailbox resumes.').waitFor();
+    expect(fake.state.mailboxCommands.slice(before)).toEqual([
+      { mailboxId: '4', command: 'set-password', body: { side: 'source', password: 'n3w-Secret!', resume: true } },
+    ]);
+    await row('dave').locator('.badge').filter({ hasText: 'Syncing' }).waitFor();
+    // Nowhere on the page afterwards.
+    expect(await page.content()).not.toContain('n3w-Secret!');
+
+    // A Syncing mailbox: no resume to offer; the destination's password.
+    await row('dave').getByRole('button', { name: 'Set password… dave@fake.test' }).click();
+    await dialog.getByLabel('New password').waitFor();
+    expect(await dialog.getByLabel('Resume the mailbox now').count()).toBe(0);
+    await dialog.getByLabel('Destination server').check();
+    await dialog.getByLabel('New password').fill('dest-Pw');
+    await dialog.getByRole('button', { name: 'Save password' }).click();
+    await page.getByText('New destination password of dave@fake.test saved.').waitFor();
+    expect(fake.state.mailboxCommands.at(-1)).toEqual({
+      mailboxId: '4',
+      command: 'set-password',
+      body: { side: 'destination', password: 'dest-Pw', resume: false },
+    });
+  });
+
   it('shows a viewer no actions at all', async () => {
     fake.state.role = 'viewer';
     const viewer = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -209,7 +255,7 @@ describe('per-mailbox commands on View details', () => {
       await viewer.locator('tr[data-mailbox="alice@fake.test"]').waitFor();
       expect(await viewer.getByRole('columnheader', { name: 'Actions' }).count()).toBe(0);
       expect(await viewer.locator('table button').count()).toBe(0);
-      for (const label of Object.values(ACTION_LABELS)) {
+      for (const label of [...Object.values(ACTION_LABELS), SET_PASSWORD_LABEL]) {
         expect(await viewer.getByRole('button', { name: new RegExp(`^${label}`) }).count()).toBe(0);
       }
     } finally {

@@ -58,8 +58,8 @@ export async function freePorts(): Promise<Ports> {
   return { api: await next(), postgres: await next(), temporal: await next(), temporalUi: await next() };
 }
 
-/** The start's environment: the parent's, minus anything that points at external services or other settings. */
-export function productEnv(dataDir: string, ports: Ports, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+/** The parent's environment minus anything that points at external services or other settings, plus `extra`. */
+export function inheritedEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
     const binaries = key === 'TEMPORAL_CLI_PATH' || key === 'TEMPORAL_TEST_SERVER_PATH';
@@ -67,15 +67,19 @@ export function productEnv(dataDir: string, ports: Ports, extra: NodeJS.ProcessE
       delete env[key];
     }
   }
-  return {
-    ...env,
+  return { ...env, ...extra };
+}
+
+/** The start's environment: {@link inheritedEnv} with the data directory and ports of the test's choosing. */
+export function productEnv(dataDir: string, ports: Ports, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return inheritedEnv({
     MAILFERRY_DATA_DIR: dataDir,
     PORT: String(ports.api),
     MAILFERRY_POSTGRES_PORT: String(ports.postgres),
     MAILFERRY_TEMPORAL_PORT: String(ports.temporal),
     MAILFERRY_TEMPORAL_UI_PORT: String(ports.temporalUi),
     ...extra,
-  };
+  });
 }
 
 export function startProduct(dataDir: string, ports: Ports, extraEnv: NodeJS.ProcessEnv = {}): Product {

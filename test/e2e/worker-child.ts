@@ -10,7 +10,8 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createMailboxLocks } from '../../db/mailbox-locks';
-import { installTemporalRuntime } from '../../entry/services';
+import { installTemporalRuntime, watchWorkerComponents } from '../../entry/services';
+import { createComponentMonitor } from '../../observability/component-status';
 import { createLogger, type LogLevel } from '../../observability/logger';
 import { createSecretBox } from '../../secrets/secret-box';
 import { createBatchWorker } from '../../worker/create-worker';
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
   pool.on('error', () => undefined);
   const locks = createMailboxLocks(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const workerLogger = logger.child({ component: 'worker' });
+  const components = createComponentMonitor(workerLogger);
   const worker = await createBatchWorker({
     connection,
     namespace: config.namespace,
@@ -49,7 +52,8 @@ async function main(): Promise<void> {
     pool,
     locks,
     secretBox: createSecretBox(Buffer.from(config.secretKey, 'base64')),
-    logger: logger.child({ component: 'worker' }),
+    logger: workerLogger,
+    components,
     progressIntervalMs: config.progressIntervalMs,
     identity: config.identity,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivityTaskExecutions,
@@ -64,6 +68,7 @@ async function main(): Promise<void> {
     writeSync(1, `worker reclaimed ${reclaimed}\n`);
     await client.close();
   }
+  watchWorkerComponents(components, worker, pool, connection);
   process.once('SIGTERM', () => worker.shutdown());
   const running = worker.run();
   writeSync(1, `worker ready ${process.pid}\n`);

@@ -168,7 +168,7 @@ export class ApiClient {
     return this.json('GET', `/mailboxes/${encodeURIComponent(mailboxId)}`);
   }
 
-  /** A per-mailbox command; move and set send their body, the others none. */
+  /** A per-mailbox command; move, set and set-password send their body, the others none. */
   mailboxCommand(mailboxId: string, action: MailboxAction): Promise<MailboxCommandReply> {
     const body = 'body' in action ? action.body : undefined;
     return this.json('POST', `/mailboxes/${encodeURIComponent(mailboxId)}/${action.command}`, body);

@@ -10,6 +10,8 @@ import type { endpointSchema, testResultSchema } from '../../../api/contract/end
 import type {
   mailboxCommandReply,
   mailboxOverridesSchema,
+  mailboxPasswordBody,
+  mailboxPasswordReply,
   mailboxSchema,
   migrationUserSchema,
   moveMailboxBody,
@@ -74,13 +76,20 @@ export type MailboxOverrides = z.output<typeof mailboxOverridesSchema>;
 /** POST /mailboxes/:id/set body: only the fields given change; null puts one back to the batch's value. */
 export type SetMailboxInput = z.input<typeof setMailboxBody>;
 
-/** A per-mailbox command with its body: `POST /mailboxes/:id/<command>`. */
+/** POST /mailboxes/:id/set-password body: the side's new password, and whether to resume the mailbox. */
+export type MailboxPasswordInput = z.input<typeof mailboxPasswordBody>;
+
+/**
+ * A per-mailbox command with its body: `POST /mailboxes/:id/<command>`; `set-password` is not in the status table
+ * (a password can change whatever the mailbox is doing), but goes the same way.
+ */
 export type MailboxAction =
   | { command: Exclude<MailboxCommand, 'move' | 'set'> }
   | { command: 'move'; body: z.input<typeof moveMailboxBody> }
-  | { command: 'set'; body: SetMailboxInput };
+  | { command: 'set'; body: SetMailboxInput }
+  | { command: 'set-password'; body: MailboxPasswordInput };
 
-export type MailboxCommandReply = z.output<typeof mailboxCommandReply>;
+export type MailboxCommandReply = z.output<typeof mailboxCommandReply> | z.output<typeof mailboxPasswordReply>;
 
 /** One sample of GET /batches/:id/progress */
 export type ProgressPoint = z.output<typeof progressSchema>['items'][number];

@@ -1,5 +1,5 @@
 import type { MailboxCommand, MailboxRow } from '../api/types';
-import { ACTION_LABELS } from './mailbox-actions';
+import { ACTION_LABELS, SET_PASSWORD_LABEL, type RowAction } from './mailbox-actions';
 
 interface Props {
   row: MailboxRow;
@@ -7,23 +7,29 @@ interface Props {
   commands: readonly MailboxCommand[];
   /** While a command runs, so one click cannot be sent twice. */
   busy: boolean;
-  onChoose(command: MailboxCommand): void;
+  onChoose(action: RowAction): void;
 }
 
-/** A row's command buttons; each button's name ends with the address, so a screen reader knows which row. */
+/**
+ * A row's command buttons, then Set password… (a changed password is set whatever the mailbox is doing); each
+ * button's name ends with the address, so a screen reader knows which row.
+ */
 export function MailboxActions({ row, commands, busy, onChoose }: Props) {
-  if (commands.length === 0) return <span className="muted small">None now</span>;
+  const buttons: Array<{ action: RowAction; label: string }> = [
+    ...commands.map((command) => ({ action: command, label: ACTION_LABELS[command] })),
+    { action: 'set-password', label: SET_PASSWORD_LABEL },
+  ];
   return (
     <div className="row-actions">
-      {commands.map((command) => (
+      {buttons.map(({ action, label }) => (
         <button
-          key={command}
+          key={action}
           type="button"
-          className={command === 'remove' ? 'danger-outline' : undefined}
+          className={action === 'remove' ? 'danger-outline' : undefined}
           disabled={busy}
-          onClick={() => onChoose(command)}
+          onClick={() => onChoose(action)}
         >
-          {ACTION_LABELS[command]}
+          {label}
           <span className="visually-hidden"> {row.emailAddress}</span>
         </button>
       ))}

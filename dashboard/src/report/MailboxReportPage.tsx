@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { errorText } from '../api/api-error';
-import type { MailboxCommand, MailboxRow } from '../api/types';
+import type { MailboxRow } from '../api/types';
 import { useSession } from '../auth/session-context';
 import { commandErrorText } from '../batches/command-error';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -23,12 +23,14 @@ import {
   isConfirmed,
   rowCommands,
   type ConfirmedCommand,
+  type RowAction,
   type SendMailboxAction,
 } from './mailbox-actions';
 import { MailboxActions } from './MailboxActions';
 import { MailboxTable } from './MailboxTable';
 import { MoveMailboxDialog } from './MoveMailboxDialog';
 import { SetMailboxDialog } from './SetMailboxDialog';
+import { SetPasswordDialog } from './SetPasswordDialog';
 import { SkippedItems } from './SkippedItems';
 
 const MAILBOX_STATUS_OPTIONS = MAILBOX_STATUSES.map((status) => ({ value: status, label: status }));
@@ -50,7 +52,7 @@ export function MailboxReportPage({ batchId }: Props) {
   const [page, setPage] = useState(1);
   const [pageSize, setPageSize] = useState(50);
   const [skippedOf, setSkippedOf] = useState<MailboxRow | undefined>();
-  const [pending, setPending] = useState<{ row: MailboxRow; command: MailboxCommand } | undefined>();
+  const [pending, setPending] = useState<{ row: MailboxRow; command: RowAction } | undefined>();
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<Notice | undefined>();
   const query = useDebounced(search.trim(), 300);
@@ -190,6 +192,14 @@ export function MailboxReportPage({ batchId }: Props) {
       )}
       {pending?.command === 'set' && (
         <SetMailboxDialog mailbox={pending.row} onSend={sendFor(pending.row)} onClose={close} />
+      )}
+      {pending?.command === 'set-password' && (
+        <SetPasswordDialog
+          mailbox={pending.row}
+          canResume={rowCommands(batch.data?.status, pending.row.status).includes('resume')}
+          onSend={sendFor(pending.row)}
+          onClose={close}
+        />
       )}
     </div>
   );

@@ -16,6 +16,11 @@ export const ACTION_LABELS: Record<MailboxCommand, string> = {
   set: 'Set…',
 };
 
+/** What a row's buttons choose: a command of the status table, or a new password (offered whatever the status). */
+export type RowAction = MailboxCommand | 'set-password';
+
+export const SET_PASSWORD_LABEL = 'Set password…';
+
 /**
  * The commands a row offers now, in the table's order: the status table of `domain/mailbox-commands.ts`, from
  * the batch's status and the row's. Nothing before the batch is known or for a status the table does not know.
@@ -34,8 +39,8 @@ export type SendMailboxAction = (action: MailboxAction, done: string) => Promise
 
 export type ConfirmedCommand = Exclude<MailboxCommand, 'move' | 'set'>;
 
-export function isConfirmed(command: MailboxCommand): command is ConfirmedCommand {
-  return command !== 'move' && command !== 'set';
+export function isConfirmed(action: RowAction): action is ConfirmedCommand {
+  return action !== 'move' && action !== 'set' && action !== 'set-password';
 }
 
 /** What the confirmation of a command without a form asks, for a mailbox's address. */
