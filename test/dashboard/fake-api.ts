@@ -175,6 +175,8 @@ export async function startFakeApi(): Promise<FakeApi> {
     hasAdminPassword: false,
     maxConcurrentMigrations: 100,
     maxConcurrentIncrementalSyncs: 20,
+    caldavUrl: null,
+    carddavUrl: null,
     createdAt: now,
     updatedAt: now,
   };
