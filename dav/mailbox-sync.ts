@@ -135,10 +135,12 @@ function wantedCollection(c: DavCollection, options: DavSyncOptions): boolean {
   return components.some((name) => (name === 'VTODO' ? !options.skipTasks : !options.skipCalendar));
 }
 
-/** What a pass copies, as a checkpoint keeps it: "events,tasks,contacts" less what the settings leave out. */
-function includedKinds(options: DavSyncOptions): string {
-  return [!options.skipCalendar && 'events', !options.skipTasks && 'tasks', !options.skipContacts && 'contacts']
-    .filter(Boolean)
+/** What a pass copies of a collection, as its checkpoint keeps it: "events,tasks" or "contacts", less what is left out. */
+function includedKinds(options: DavSyncOptions, kind: DavCollection['kind']): string {
+  const kinds = kind === 'calendar' ? { events: options.skipCalendar, tasks: options.skipTasks } : { contacts: false };
+  return Object.entries(kinds)
+    .filter(([, skipped]) => !skipped)
+    .map(([name]) => name)
     .join(',');
 }
 
@@ -206,7 +208,7 @@ async function changesOf(
   const { src, collection } = run;
   const unchanged = (href: string, etag: string | null) => etag !== null && records.get(href)?.sourceEtag === etag;
   // Objects a pass left out are in no record: when the settings now take them, the whole listing finds them.
-  const since = cp.completedAt && cp.included === includedKinds(run.options) ? cp.syncToken : null;
+  const since = cp.completedAt && cp.included === includedKinds(run.options, collection.kind) ? cp.syncToken : null;
   const changes = collection.supportsSyncCollection ? await src.changes(collection.url, since) : null;
   if (changes && since !== null) {
     const changed = new Map([...changes.changed].filter(([href, etag]) => !unchanged(href, etag)));
@@ -229,7 +231,7 @@ async function syncCollection(run: CollectionRun): Promise<void> {
   const cp = await destinationOf(run, sourcePath);
   await copyProperties(run, cp);
   // Unchanged since the last complete pass, which copied what this one would: not one request more.
-  const included = includedKinds(options);
+  const included = includedKinds(options, collection.kind);
   if (cp.completedAt && cp.included === included && cp.ctag !== null && cp.ctag === collection.ctag) return;
   const records = await store.objects(sourcePath);
   const { changed, deleted, token } = await changesOf(run, cp, records);
