@@ -35,6 +35,9 @@ export interface EndpointRow {
   admin_secret: Buffer | null;
   max_concurrent_migrations: number;
   max_concurrent_incremental_syncs: number;
+  /** The CalDAV and CardDAV services (0009_dav_sync.sql): a host or a URL; null: none. */
+  caldav_url: string | null;
+  carddav_url: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -74,6 +77,8 @@ const SETTINGS_COLUMNS = [
   'admin_secret',
   'max_concurrent_migrations',
   'max_concurrent_incremental_syncs',
+  'caldav_url',
+  'carddav_url',
 ] as const satisfies readonly (keyof EndpointFields)[];
 
 const settingsOf = (e: Omit<EndpointFields, 'type'>) => SETTINGS_COLUMNS.map((column) => e[column]);

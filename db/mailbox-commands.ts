@@ -90,6 +90,9 @@ export function setMailboxOverrides(
         large_item_limit = case when $8 then $9::integer else m.large_item_limit end,
         folder_include = case when $10 then $11::text[] else m.folder_include end,
         folder_exclude = case when $12 then $13::text[] else m.folder_exclude end,
+        skip_calendar = case when $14 then $15::boolean else m.skip_calendar end,
+        skip_contacts = case when $16 then $17::boolean else m.skip_contacts end,
+        skip_tasks = case when $18 then $19::boolean else m.skip_tasks end,
         updated_at = now()
        from cur where m.id = cur.id and cur.status = any($3::text[])`,
     [
@@ -103,6 +106,12 @@ export function setMailboxOverrides(
       overrides.folderInclude ?? null,
       has('folderExclude'),
       overrides.folderExclude ?? null,
+      has('skipCalendar'),
+      overrides.skipCalendar ?? null,
+      has('skipContacts'),
+      overrides.skipContacts ?? null,
+      has('skipTasks'),
+      overrides.skipTasks ?? null,
     ],
   );
 }

@@ -32,6 +32,10 @@ export interface BatchEdit {
   reportIntervalMs?: number;
   /** True: no reports at all, whoever is listed. */
   skipReports?: boolean;
+  /** Leave calendars (events), address books, tasks out of the next passes. */
+  skipCalendar?: boolean;
+  skipContacts?: boolean;
+  skipTasks?: boolean;
 }
 
 export interface CommandRequest extends CommandActor {

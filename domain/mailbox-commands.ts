@@ -75,6 +75,10 @@ export interface MailboxOverrides {
   largeItemLimit?: number | null;
   folderInclude?: string[] | null;
   folderExclude?: string[] | null;
+  /** Leave this mailbox's calendars (events), address books, tasks out, or copy them, whatever the batch says. */
+  skipCalendar?: boolean | null;
+  skipContacts?: boolean | null;
+  skipTasks?: boolean | null;
 }
 
 /** The audit log's name of a mailbox command (`stopMailbox`, ...), beside the batch commands' plain names. */

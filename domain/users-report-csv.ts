@@ -9,6 +9,9 @@ export interface UsersReportCsvRow {
   source_user: string;
   status: string;
   items_synced: string;
+  mail_items_synced: string;
+  calendar_items_synced: string;
+  contacts_synced: string;
   items_skipped: string;
   items_total: string;
   bytes_synced: string;
@@ -41,6 +44,10 @@ const COLUMNS: readonly (readonly [string, keyof UsersReportCsvRow])[] = [
   ['ErrorCode', 'last_error_code'],
   ['Error', 'last_error'],
   ['ConsistencyGrade', 'consistency_grade'],
+  // Of ItemsSynced, by kind; last, so that readers of the columns before them read them where they were.
+  ['MailItemsSynced', 'mail_items_synced'],
+  ['CalendarItemsSynced', 'calendar_items_synced'],
+  ['ContactsSynced', 'contacts_synced'],
 ];
 
 /** The header line, CRLF-terminated. */

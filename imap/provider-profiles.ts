@@ -17,6 +17,9 @@ export interface ProviderProfile {
   compression: boolean;
   /** Gmail: \Flagged/\Important views are not copied; All Mail last, without what the labels copied. */
   gmailFolders: boolean;
+  /** The provider's CalDAV and CardDAV services, preset on a new endpoint of this provider; null: none known. */
+  caldavUrl: string | null;
+  carddavUrl: string | null;
 }
 
 const MiB = 1024 * 1024;
@@ -28,6 +31,8 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'separator',
     compression: false,
     gmailFolders: false,
+    caldavUrl: null,
+    carddavUrl: null,
   },
   dovecot: {
     maxMessageBytes: null,
@@ -35,6 +40,8 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'separator',
     compression: false,
     gmailFolders: false,
+    caldavUrl: null,
+    carddavUrl: null,
   },
   // Google documents IMAP uploads up to about 50 MB per message (after encoding).
   gmail: {
@@ -43,6 +50,9 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'authzid',
     compression: true,
     gmailFolders: true,
+    // Google's CalDAV API (v2) and its CardDAV service, found from the well-known address.
+    caldavUrl: 'https://apidata.googleusercontent.com/caldav/v2/',
+    carddavUrl: 'https://www.googleapis.com/.well-known/carddav',
   },
   // Exchange Online: 150 MB per migrated message (a mailbox's MaxReceiveSize may be lower: then the refusal is a
   // bad item), and header fields of at most 32 KB.
@@ -52,6 +62,8 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'authzid',
     compression: true,
     gmailFolders: false,
+    caldavUrl: null,
+    carddavUrl: null,
   },
 };
 

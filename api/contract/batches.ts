@@ -59,6 +59,15 @@ const settingsFields = {
   notificationEmails: notificationEmails.default([]),
   reportInterval: reportInterval.prefault(formatDuration(DEFAULT_REPORT_INTERVAL_MS)),
   skipReports: z.boolean().default(false).meta({ description: 'No e-mailed reports, whoever is listed' }),
+  skipCalendar: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Leave the mailboxes' calendars (events) out of the migration (Exchange: SkipCalendar)" }),
+  skipContacts: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Leave the mailboxes' address books out (Exchange: SkipContacts)" }),
+  skipTasks: z.boolean().default(false).meta({ description: "Leave the mailboxes' tasks out (Exchange: SkipTasks)" }),
 };
 
 export const createBatchBody = z
@@ -107,6 +116,9 @@ export const createBatchCsvQuery = z
     notificationEmails: commaList.optional(),
     reportInterval: z.string().optional(),
     skipReports: queryBoolean.optional(),
+    skipCalendar: queryBoolean.optional(),
+    skipContacts: queryBoolean.optional(),
+    skipTasks: queryBoolean.optional(),
   })
   .strict();
 
@@ -131,6 +143,9 @@ export const editBatchBody = z
     notificationEmails: notificationEmails.optional(),
     reportInterval: reportInterval.optional(),
     skipReports: z.boolean().optional(),
+    skipCalendar: z.boolean().optional(),
+    skipContacts: z.boolean().optional(),
+    skipTasks: z.boolean().optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one setting to change' })
@@ -227,6 +242,15 @@ export const batchDetailSchema = z
       completing: z.number(),
       finalized: z.number(),
     }),
+    items: z
+      .object({
+        synced: z.number().meta({ description: 'Every kind: mail, calendar items and contacts' }),
+        mail: z.number(),
+        calendar: z.number().meta({ description: 'Events and tasks' }),
+        contacts: z.number().meta({ description: 'Contacts and groups' }),
+        skipped: z.number(),
+      })
+      .meta({ description: "Items over all the batch's mailboxes" }),
     createdBy: z.string(),
     createdAt: z.string(),
     startedAt: nullableTime,
@@ -246,6 +270,9 @@ export const batchDetailSchema = z
     notificationEmails: z.array(z.string()),
     reportInterval: z.string().meta({ description: 'e.g. 1d' }),
     skipReports: z.boolean(),
+    skipCalendar: z.boolean(),
+    skipContacts: z.boolean(),
+    skipTasks: z.boolean(),
     lastReportAt: nullableTime.meta({ description: 'When the last e-mailed report went out' }),
     lastReportError: z
       .string()

@@ -18,6 +18,15 @@ export const password = z
   .max(1024)
   .refine((s) => !/[\u0000\r\n]/.test(s), 'must not contain NUL or line breaks');
 
+/** A CalDAV or CardDAV service: a host (`https://dav.example.com`, discovery finds the home) or a full URL. */
+const davUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/i, 'must be an http:// or https:// URL')
+  .nullable()
+  .optional();
+
 const settingsFields = {
   type: z.literal('imap').default('imap'),
   provider: z.enum(PROVIDERS).default('generic'),
@@ -33,6 +42,13 @@ const settingsFields = {
   adminPassword: password.nullable().optional().meta({ description: 'Write-only; never returned', writeOnly: true }),
   maxConcurrentMigrations: z.number().int().min(1).max(10_000).default(100),
   maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
+  caldavUrl: davUrl.meta({
+    description:
+      "CalDAV service for the mailboxes' calendars: a host (discovery through /.well-known) or a URL; null: none. Default: the provider's (Gmail: Google's CalDAV)",
+  }),
+  carddavUrl: davUrl.meta({
+    description: "CardDAV service for the mailboxes' address books, like caldavUrl. Default: the provider's",
+  }),
 };
 
 /** How to reach a server, without a name or limits: an endpoint not saved (yet), as an analysis takes it. */
@@ -78,6 +94,8 @@ export const patchEndpointBody = z
     adminPassword: settingsFields.adminPassword,
     maxConcurrentMigrations: z.number().int().min(1).max(10_000).optional(),
     maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).optional(),
+    caldavUrl: settingsFields.caldavUrl,
+    carddavUrl: settingsFields.carddavUrl,
   })
   .strict();
 
@@ -96,6 +114,8 @@ export const endpointSchema = z
     hasAdminPassword: z.boolean(),
     maxConcurrentMigrations: z.number(),
     maxConcurrentIncrementalSyncs: z.number(),
+    caldavUrl: z.string().nullable(),
+    carddavUrl: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

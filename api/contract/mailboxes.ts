@@ -64,7 +64,10 @@ export const mailboxSchema = z
     foldersTotal: z.number(),
     foldersSynced: z.number(),
     itemsTotal: z.number(),
-    itemsSynced: z.number(),
+    itemsSynced: z.number().meta({ description: 'Items of every kind: mail, calendar items and contacts' }),
+    mailItemsSynced: z.number(),
+    calendarItemsSynced: z.number().meta({ description: 'Events and tasks (CalDAV)' }),
+    contactsSynced: z.number().meta({ description: 'Contacts and groups (CardDAV)' }),
     itemsSkipped: z.number(),
     bytesSynced: z.number(),
     currentFolder: z.string().nullable(),
@@ -91,6 +94,9 @@ export const skippedItemSchema = z.object({
   subject: z.string().nullable(),
   sizeBytes: z.number().nullable(),
   reason: z.string(),
+  itemKind: z.enum(['mail', 'calendar', 'contact']).meta({
+    description: 'A message (folder: its folder), a calendar item or a contact (folder: its calendar or address book)',
+  }),
   createdAt: z.string(),
 });
 
@@ -122,6 +128,9 @@ export const mailboxOverridesSchema = z
     largeItemLimit: z.number().nullable(),
     folderInclude: z.array(z.string()).nullable(),
     folderExclude: z.array(z.string()).nullable(),
+    skipCalendar: z.boolean().nullable(),
+    skipContacts: z.boolean().nullable(),
+    skipTasks: z.boolean().nullable(),
   })
   .meta({ id: 'MailboxOverrides' });
 
@@ -151,6 +160,9 @@ export const setMailboxBody = z
     largeItemLimit: z.number().int().min(0).max(1_000_000).nullable().optional(),
     folderInclude: folderList.nullable().optional(),
     folderExclude: folderList.nullable().optional(),
+    skipCalendar: z.boolean().nullable().optional().meta({ description: "Leave this mailbox's calendars out (or in)" }),
+    skipContacts: z.boolean().nullable().optional(),
+    skipTasks: z.boolean().nullable().optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one setting to change');

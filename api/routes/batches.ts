@@ -183,6 +183,9 @@ export const batchRoutes: AnyRoute[] = [
           notificationEmails: body.notificationEmails,
           reportIntervalMs: body.reportInterval,
           skipReports: body.skipReports,
+          skipCalendar: body.skipCalendar,
+          skipContacts: body.skipContacts,
+          skipTasks: body.skipTasks,
         });
         await insertMailboxes(client, deps.secretBox, batchId, mailboxes);
         await insertAuditEntries(client, [

@@ -11,6 +11,7 @@ import {
   type EndpointRow,
 } from '../../db/endpoints';
 import { RUNNING_STATUSES } from '../../domain/batch-status';
+import { PROVIDER_PROFILES } from '../../imap/provider-profiles';
 import { secretContext } from '../../secrets/secret-box';
 import type { ApiDeps, ConnectionTestResult, ConnectionTestSettings } from '../deps';
 import { ApiError } from '../errors';
@@ -43,6 +44,8 @@ export function endpointView(row: EndpointRow): z.infer<typeof endpointSchema> {
     hasAdminPassword: row.admin_secret !== null,
     maxConcurrentMigrations: row.max_concurrent_migrations,
     maxConcurrentIncrementalSyncs: row.max_concurrent_incremental_syncs,
+    caldavUrl: row.caldav_url,
+    carddavUrl: row.carddav_url,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -94,6 +97,20 @@ export function rowSettings(deps: ApiDeps, row: EndpointRow): ConnectionTestSett
     provider: row.provider,
     adminUser: row.admin_user,
     adminPassword: row.admin_secret ? deps.secretBox.open(row.admin_secret, secretContext.endpointAdmin(row.id)) : null,
+    caldavUrl: row.caldav_url,
+    carddavUrl: row.carddav_url,
+  };
+}
+
+/** The DAV services of a new endpoint: as given (null: none), else its provider's (Gmail: Google's). */
+function davUrlsOf(body: Pick<z.output<typeof createEndpointBody>, 'provider' | 'caldavUrl' | 'carddavUrl'>): {
+  caldavUrl: string | null;
+  carddavUrl: string | null;
+} {
+  const profile = PROVIDER_PROFILES[body.provider];
+  return {
+    caldavUrl: body.caldavUrl === undefined ? profile.caldavUrl : body.caldavUrl,
+    carddavUrl: body.carddavUrl === undefined ? profile.carddavUrl : body.carddavUrl,
   };
 }
 
@@ -140,8 +157,9 @@ export const endpointRoutes: AnyRoute[] = [
     async handler({ deps, body, query }) {
       if (await endpointNameTaken(deps.pool, body.name, null))
         throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
+      const dav = davUrlsOf(body);
       if (!query.skipTest) {
-        const result = await runTest(deps, { ...settingsOf(body), testMailbox: body.testMailbox ?? null });
+        const result = await runTest(deps, { ...settingsOf(body), ...dav, testMailbox: body.testMailbox ?? null });
         if (!result.ok) throw testFailed(result);
       }
       const id = randomUUID();
@@ -161,6 +179,8 @@ export const endpointRoutes: AnyRoute[] = [
         admin_secret: secret,
         max_concurrent_migrations: body.maxConcurrentMigrations,
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs,
+        caldav_url: dav.caldavUrl,
+        carddav_url: dav.carddavUrl,
       });
       deps.logger.info('endpoint created', { endpointId: id, name: body.name, host: body.host });
       return { status: 201 as const, body: endpointView(row) };
@@ -179,7 +199,7 @@ export const endpointRoutes: AnyRoute[] = [
     async handler({ deps, body }) {
       return {
         status: 200 as const,
-        body: await runTest(deps, { ...settingsOf(body), testMailbox: body.testMailbox ?? null }),
+        body: await runTest(deps, { ...settingsOf(body), ...davUrlsOf(body), testMailbox: body.testMailbox ?? null }),
       };
     },
   }),
@@ -247,6 +267,8 @@ export const endpointRoutes: AnyRoute[] = [
         provider: body.provider ?? current.provider,
         adminUser: body.adminUser === undefined ? current.adminUser : body.adminUser,
         adminPassword: body.adminPassword === undefined ? current.adminPassword : body.adminPassword,
+        caldavUrl: body.caldavUrl === undefined ? current.caldavUrl : body.caldavUrl,
+        carddavUrl: body.carddavUrl === undefined ? current.carddavUrl : body.carddavUrl,
       };
       const connectionChanged = (
         [
@@ -258,6 +280,8 @@ export const endpointRoutes: AnyRoute[] = [
           'provider',
           'adminUser',
           'adminPassword',
+          'caldavUrl',
+          'carddavUrl',
         ] as const
       ).some((k) => next[k] !== current[k]);
       if (connectionChanged && !query.skipTest) {
@@ -282,6 +306,8 @@ export const endpointRoutes: AnyRoute[] = [
         admin_secret: secret,
         max_concurrent_migrations: body.maxConcurrentMigrations ?? row.max_concurrent_migrations,
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs ?? row.max_concurrent_incremental_syncs,
+        caldav_url: next.caldavUrl ?? null,
+        carddav_url: next.carddavUrl ?? null,
       });
       deps.logger.info('endpoint updated', { endpointId: row.id });
       return { status: 200 as const, body: endpointView(updated) };

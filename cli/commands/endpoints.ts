@@ -11,6 +11,8 @@ const ENDPOINT_DETAIL_COLUMNS = [
   'adminUser',
   'maxConcurrentMigrations',
   'maxConcurrentIncrementalSyncs',
+  'caldavUrl',
+  'carddavUrl',
 ];
 
 /** An endpoint's id from its id or (case-insensitive) name. */
@@ -33,8 +35,13 @@ interface ConnectionOptions {
   acceptUntrustedCerts?: boolean;
   maxConcurrentMigrations?: number;
   maxConcurrentIncrementalSyncs?: number;
+  caldavUrl?: string;
+  carddavUrl?: string;
   skipTest?: boolean;
 }
+
+/** `none` removes a DAV service; anything else goes to the API as it is (the API checks the URL). */
+const urlOrNone = (v: string) => (v === 'none' ? null : v);
 
 async function connectionBody(ctx: Context, o: ConnectionOptions) {
   const password = await readPassword(ctx, { file: o.adminPasswordFile, stdin: o.adminPasswordStdin });
@@ -51,6 +58,8 @@ async function connectionBody(ctx: Context, o: ConnectionOptions) {
     ...(o.maxConcurrentIncrementalSyncs !== undefined
       ? { maxConcurrentIncrementalSyncs: o.maxConcurrentIncrementalSyncs }
       : {}),
+    ...(o.caldavUrl !== undefined ? { caldavUrl: urlOrNone(o.caldavUrl) } : {}),
+    ...(o.carddavUrl !== undefined ? { carddavUrl: urlOrNone(o.carddavUrl) } : {}),
   };
 }
 
@@ -71,7 +80,9 @@ function connectionOptions(cmd: Command, required: boolean): Command {
     .option('--admin-password-stdin', "the admin login's password, from standard input")
     .option('--accept-untrusted-certs', 'accept self-signed or otherwise untrusted certificates')
     .option('--max-concurrent-migrations <n>', 'initial syncs at once over all batches', wholeNumber)
-    .option('--max-concurrent-incremental-syncs <n>', 'incremental syncs at once over all batches', wholeNumber);
+    .option('--max-concurrent-incremental-syncs <n>', 'incremental syncs at once over all batches', wholeNumber)
+    .option('--caldav-url <url>', 'CalDAV service for calendars: a host (discovery) or a URL; none for none')
+    .option('--carddav-url <url>', 'CardDAV service for address books: a host (discovery) or a URL; none for none');
 }
 
 export function registerEndpoints(program: Command, io: CliIo): void {
@@ -135,6 +146,7 @@ export function registerEndpoints(program: Command, io: CliIo): void {
     [
       'mailferry endpoints create --name "Old Dovecot" --host imap.old.example --port 993 --security tls --admin-user migrator --admin-password-file ./pw',
       'printf %s "$PW" | mailferry endpoints create --name M365 --host outlook.office365.com --port 993 --security tls --provider m365 --admin-user migrator@contoso.com --admin-password-stdin',
+      'mailferry endpoints create --name "Old server" --host imap.old.example --port 993 --security tls --caldav-url https://dav.old.example --carddav-url https://dav.old.example',
     ],
   );
 

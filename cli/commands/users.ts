@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { MAILBOX_STATUSES } from '../../domain/batch-status';
 import { CliError, type ApiClient } from '../client';
 import { action, commaList, examples, query, readPassword, wholeNumber, type CliIo, type Context } from '../context';
@@ -27,6 +27,19 @@ async function findUser(api: ApiClient, ref: string, batch: string | undefined):
   return found.items[0];
 }
 
+/** A mailbox's own skip settings: "calendars out, tasks as the batch, contacts in". */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API JSON
+const ownSkips = (o: any): string =>
+  (
+    [
+      ['calendars', o.skipCalendar],
+      ['tasks', o.skipTasks],
+      ['contacts', o.skipContacts],
+    ] as const
+  )
+    .map(([what, skip]) => `${what} ${skip === null ? 'as the batch' : skip ? 'out' : 'in'}`)
+    .join(', ');
+
 export function userRecord(u: User, c: Colors): string {
   const o = u.overrides;
   return record(
@@ -35,6 +48,7 @@ export function userRecord(u: User, c: Colors): string {
       ['Batch', `${u.batch.name} (${u.batch.status})`],
       ['Status', u.status],
       ['Items synced', `${u.itemsSynced} of ${u.itemsTotal}`],
+      ['By kind', `${u.mailItemsSynced} mail, ${u.calendarItemsSynced} calendar items, ${u.contactsSynced} contacts`],
       ['Items skipped', u.itemsSkipped],
       ['Size synced', bytes(u.bytesSynced)],
       ['Folders synced', `${u.foldersSynced} of ${u.foldersTotal}`],
@@ -50,6 +64,7 @@ export function userRecord(u: User, c: Colors): string {
       ['Large item limit (own)', o.largeItemLimit],
       ['Folder include (own)', o.folderInclude],
       ['Folder exclude (own)', o.folderExclude],
+      ['Left out (own)', [o.skipCalendar, o.skipTasks, o.skipContacts].some((v) => v !== null) ? ownSkips(o) : null],
       ['Allowed commands', u.allowedCommands.join(', ')],
     ],
     c,
@@ -96,7 +111,17 @@ interface SetOptions {
   largeItemLimit?: number | null;
   folderInclude?: string[] | null;
   folderExclude?: string[] | null;
+  skipCalendar?: boolean | null;
+  skipContacts?: boolean | null;
+  skipTasks?: boolean | null;
 }
+
+/** yes, no, or none (the batch's value) for a mailbox's skip settings. */
+const yesNoOrNone = (value: string): boolean | null => {
+  if (value === 'yes' || value === 'no') return value === 'yes';
+  if (value === 'none') return null;
+  throw new InvalidArgumentError('give yes, no or none');
+};
 
 export function registerUsers(program: Command, io: CliIo): void {
   const users = examples(
@@ -255,6 +280,13 @@ export function registerUsers(program: Command, io: CliIo): void {
       .option('--large-item-limit <n>', 'large items it may skip, or none', orNone(wholeNumber))
       .option('--folder-include <folders>', 'only these folders, comma-separated, or none', orNone(commaList))
       .option('--folder-exclude <folders>', 'skip these folders, comma-separated, or none', orNone(commaList))
+      .option(
+        '--skip-calendar <yes|no|none>',
+        'leave its calendars out (yes), in (no), or as the batch says',
+        yesNoOrNone,
+      )
+      .option('--skip-contacts <yes|no|none>', 'leave its address books out, in, or as the batch says', yesNoOrNone)
+      .option('--skip-tasks <yes|no|none>', 'leave its tasks out, in, or as the batch says', yesNoOrNone)
       .action(
         action<SetOptions>(io, async (ctx, o, ref) => {
           const { batch, ...overrides } = o;
@@ -270,6 +302,7 @@ export function registerUsers(program: Command, io: CliIo): void {
       'mailferry users set alice@contoso.com --large-item-limit 5 --folder-exclude Junk,Trash',
       'mailferry users set alice@contoso.com --start-after 2026-12-24T18:00:00Z',
       'mailferry users set alice@contoso.com --bad-item-limit none',
+      'mailferry users set alice@contoso.com --skip-calendar yes --skip-contacts none',
     ],
   );
 

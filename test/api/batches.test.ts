@@ -393,7 +393,7 @@ describe('a batch driven through the API', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'EmailAddress,UserName,Status,ItemsSynced,ItemsSkipped,ItemsTotal,BytesSynced,FoldersSynced,FoldersTotal,StartedAt,InitialSyncAt,LastSyncedAt,FinalizedAt,ErrorCode,Error,ConsistencyGrade',
+      'EmailAddress,UserName,Status,ItemsSynced,ItemsSkipped,ItemsTotal,BytesSynced,FoldersSynced,FoldersTotal,StartedAt,InitialSyncAt,LastSyncedAt,FinalizedAt,ErrorCode,Error,ConsistencyGrade,MailItemsSynced,CalendarItemsSynced,ContactsSynced',
     );
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(/^alice@example\.com,alice@example\.com,Synced,2,0,/);

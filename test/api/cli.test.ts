@@ -296,8 +296,8 @@ describe('mailferry CLI', () => {
     );
     const report = await cli(['batches', 'mailboxes', 'Done wave', '-o', 'csv']);
     expect(report.stdout).toBe(
-      'emailAddress,status,itemsSynced,itemsSkipped,bytesSynced,lastSyncedAt,lastError\r\n' +
-        'zed@example.com,Completed,41,1,2048,,\r\n',
+      'emailAddress,status,itemsSynced,itemsSkipped,bytesSynced,lastSyncedAt,lastError,mailItemsSynced,calendarItemsSynced,contactsSynced\r\n' +
+        'zed@example.com,Completed,41,1,2048,,,41,0,0\r\n',
     );
     const skipped = await cli(['batches', 'skipped-items', 'Done wave', 'ZED@example.com']);
     expect(skipped.stdout).toMatch(

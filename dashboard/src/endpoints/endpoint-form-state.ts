@@ -13,7 +13,12 @@ export interface EndpointFormState {
   adminPassword: string;
   maxConcurrentMigrations: string;
   maxConcurrentIncrementalSyncs: string;
+  /** CalDAV and CardDAV services; empty on create means the provider's (Gmail: Google's), on edit none. */
+  caldavUrl: string;
+  carddavUrl: string;
 }
+
+const DAV_FIELDS = ['caldavUrl', 'carddavUrl'] as const;
 
 export const PROVIDERS = [
   ['generic', 'Generic IMAP'],
@@ -36,6 +41,8 @@ export const EMPTY_ENDPOINT: EndpointFormState = {
   adminPassword: '',
   maxConcurrentMigrations: '100',
   maxConcurrentIncrementalSyncs: '20',
+  caldavUrl: '',
+  carddavUrl: '',
 };
 
 export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
@@ -51,6 +58,8 @@ export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
     adminPassword: '',
     maxConcurrentMigrations: String(endpoint.maxConcurrentMigrations),
     maxConcurrentIncrementalSyncs: String(endpoint.maxConcurrentIncrementalSyncs),
+    caldavUrl: endpoint.caldavUrl ?? '',
+    carddavUrl: endpoint.carddavUrl ?? '',
   };
 }
 
@@ -65,6 +74,10 @@ export function validateEndpoint(state: EndpointFormState): EndpointErrors {
   for (const key of ['maxConcurrentMigrations', 'maxConcurrentIncrementalSyncs'] as const) {
     const value = Number(state[key]);
     if (!Number.isInteger(value) || value < 1) errors[key] = 'Enter a whole number, 1 or more.';
+  }
+  for (const key of DAV_FIELDS) {
+    const value = state[key].trim();
+    if (value && !/^https?:\/\/[^\s/?#]+\S*$/i.test(value)) errors[key] = 'Enter an http:// or https:// address.';
   }
   return errors;
 }
@@ -85,6 +98,7 @@ export function endpointInput(state: EndpointFormState): EndpointInput {
     maxConcurrentIncrementalSyncs: Number(state.maxConcurrentIncrementalSyncs),
   };
   if (state.adminPassword) input.adminPassword = state.adminPassword;
+  for (const key of DAV_FIELDS) if (state[key].trim()) input[key] = state[key].trim();
   return input;
 }
 
@@ -98,5 +112,7 @@ export function endpointPatch(state: EndpointFormState, original: EndpointFormSt
     if (next[key] !== before[key]) (patch as Record<string, unknown>)[key] = next[key];
   }
   if (state.adminPassword) patch.adminPassword = state.adminPassword;
+  // A DAV address cleared on edit removes the service.
+  for (const key of DAV_FIELDS) if (state[key].trim() !== original[key].trim()) patch[key] = state[key].trim() || null;
   return patch;
 }

@@ -10,7 +10,10 @@ interface Props {
   actions?: (row: MailboxRow) => ReactNode;
 }
 
-/** One line per migration user: status, items synced and skipped, size, last sync, error, and its actions. */
+/**
+ * One line per migration user: status, items synced (and by kind, once calendars or contacts are copied) and
+ * skipped, size, last sync, error, and its actions.
+ */
 export function MailboxTable({ rows, onShowSkipped, actions }: Props) {
   return (
     <div className="table-scroll">
@@ -50,6 +53,12 @@ export function MailboxTable({ rows, onShowSkipped, actions }: Props) {
               <td className="num">
                 {formatCount(row.itemsSynced)}
                 {row.itemsTotal ? <span className="muted"> / {formatCount(row.itemsTotal)}</span> : null}
+                {row.calendarItemsSynced || row.contactsSynced ? (
+                  <div className="muted small" data-kinds>
+                    {formatCount(row.mailItemsSynced)} mail · {formatCount(row.calendarItemsSynced)} calendar ·{' '}
+                    {formatCount(row.contactsSynced)} contacts
+                  </div>
+                ) : null}
               </td>
               <td className="num">
                 {row.itemsSkipped > 0 ? (

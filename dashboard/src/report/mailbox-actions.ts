@@ -81,7 +81,16 @@ export const CONFIRMATIONS: Record<
   },
 };
 
-export const SET_FIELDS = ['startAfter', 'badItemLimit', 'largeItemLimit', 'folderInclude', 'folderExclude'] as const;
+export const SET_FIELDS = [
+  'startAfter',
+  'badItemLimit',
+  'largeItemLimit',
+  'folderInclude',
+  'folderExclude',
+  'skipCalendar',
+  'skipTasks',
+  'skipContacts',
+] as const;
 export type SetField = (typeof SET_FIELDS)[number];
 
 /** One setting of the Set form: its text, or the batch's value (sent as null). */
@@ -99,16 +108,21 @@ export function setFormFrom(overrides: MailboxOverrides): SetForm {
   const choice = (value: string | null): SetChoice => ({ useBatch: value === null, value: value ?? '' });
   const number = (n: number | null) => choice(n === null ? null : String(n));
   const list = (l: string[] | null) => choice(l === null ? null : l.join(', '));
+  // The batch's value shows "copy" once unticked, so the choice is never blank.
+  const yesNo = (b: boolean | null): SetChoice => ({ useBatch: b === null, value: b ? 'yes' : 'no' });
   return {
     startAfter: choice(overrides.startAfter === null ? null : toLocalInput(overrides.startAfter)),
     badItemLimit: number(overrides.badItemLimit),
     largeItemLimit: number(overrides.largeItemLimit),
     folderInclude: list(overrides.folderInclude),
     folderExclude: list(overrides.folderExclude),
+    skipCalendar: yesNo(overrides.skipCalendar),
+    skipTasks: yesNo(overrides.skipTasks),
+    skipContacts: yesNo(overrides.skipContacts),
   };
 }
 
-type Parsed = { value: string | number | string[] | null } | { error: string };
+type Parsed = { value: string | number | boolean | string[] | null } | { error: string };
 
 function parse(field: SetField, choice: SetChoice): Parsed {
   if (choice.useBatch) return { value: null };
@@ -126,6 +140,10 @@ function parse(field: SetField, choice: SetChoice): Parsed {
     case 'folderInclude':
     case 'folderExclude':
       return { value: lines(text) };
+    case 'skipCalendar':
+    case 'skipTasks':
+    case 'skipContacts':
+      return text === 'yes' || text === 'no' ? { value: text === 'yes' } : { error: 'Choose leave out or copy.' };
   }
 }
 
