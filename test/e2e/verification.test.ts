@@ -137,7 +137,7 @@ test('verify grades each mailbox, Complete waits for the approval of differences
   });
   const csvExport = await product.api.request('GET', `/batches/${batch.id}/mailboxes.csv`);
   expect(csvExport.text.split('\r\n')[0]).toMatch(/,ConsistencyGrade,/);
-  expect(csvExport.text).toMatch(/^bob@contoso\.com,.*,Investigate$/m);
+  expect(csvExport.text).toMatch(/^bob@contoso\.com,.*,Investigate,/m);
 
   // The same from the command line: a watched verification ends with exit code 1 while a mailbox needs approval.
   const watched = await cli('batches', 'verify', 'Verified wave', '--watch', '--interval', '1');
