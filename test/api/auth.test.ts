@@ -120,6 +120,7 @@ describe('authentication', () => {
       resumeBatch: undefined,
       completeBatch: undefined,
       syncNowBatch: undefined,
+      verifyBatch: { deep: true },
       addMailboxes: { csv },
       stopMailbox: undefined,
       startMailbox: undefined,
@@ -128,6 +129,8 @@ describe('authentication', () => {
       moveMailbox: { targetBatch: 'elsewhere' },
       setMailbox: { badItemLimit: 1 },
       setMailboxPassword: { password: 'by-viewer' },
+      verifyMailbox: {},
+      approveSkippedItems: undefined,
       listTokens: undefined,
     };
 
