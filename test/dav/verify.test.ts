@@ -4,6 +4,7 @@ import type { ConsistencyDifference } from '../../domain/consistency';
 import { silentLogger } from '../../observability/logger';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
+import { freePort } from '../fixtures/ports';
 import { startRadicale, type RadicaleServer } from '../fixtures/radicale';
 import { activityEnvironment, insertBatch, insertEndpoint, insertMailbox, runSync, secretBox } from '../imap/helpers';
 import { allDay, contact, seedMailbox, task, withAttachment } from './corpus';
@@ -231,6 +232,18 @@ describe('verifyMailbox with calendars and contacts between two Radicales', () =
       messageId: 'huge-1@example.com',
       subject: 'Review with slides',
       detail: 'bad item: the destination refused it',
+    });
+  });
+
+  it('is retried, saying so, when a DAV service does not answer', async () => {
+    const { batchId, verify } = await synced('ivan');
+    const endpoint = await insertEndpoint(db.pool, imapDestination, { name: 'dav-gone' });
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    await db.pool.query('update endpoints set caldav_url = $2, carddav_url = $2 where id = $1', [endpoint, nowhere]);
+    await db.pool.query('update batches set destination_endpoint_id = $2 where id = $1', [batchId, endpoint]);
+    await expect(verify()).rejects.toMatchObject({
+      type: 'DAV_UNREACHABLE',
+      message: expect.stringMatching(/destination DAV service unreachable at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/),
     });
   });
 
