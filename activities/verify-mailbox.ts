@@ -1,18 +1,22 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { withEndpointLease } from '../db/endpoint-leases';
+import { createDavSyncStore } from '../db/dav-sync-store';
 import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import { loadSyncTarget } from '../db/mailbox-sync-rows';
 import { saveVerification } from '../db/verifications';
 import { createVerifyStore } from '../db/verify-store';
-import type { Grade } from '../domain/consistency';
+import { DavSyncError } from '../dav/errors';
+import { verifyMailboxOverDav } from '../dav/verify';
+import { gradeOf, type Grade } from '../domain/consistency';
 import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import { ImapSyncError } from '../imap/errors';
 import { MailboxLockError } from '../imap/mailbox-lock';
 import { verifyMailboxOverImap } from '../imap/verify';
 import type { Logger } from '../observability/logger';
 import type { SecretBox } from '../secrets/secret-box';
+import { davSideOf, hasDavPair } from './dav-sides';
 import { currentContext, isAccessFailure, openMailboxSides } from './mailbox-access';
 
 export interface VerifyMailboxInput {
@@ -38,9 +42,10 @@ export interface VerifyMailboxDeps {
 }
 
 /**
- * `verifyMailbox`: compares one mailbox's source and destination (imap/verify.ts) and keeps the grade and the
- * differences in `verifications`. It holds the endpoints' slots and the mailbox's lock, as a sync does, so a
- * verification never runs beside a sync of the same mailbox and never overloads a server. A problem of the
+ * `verifyMailbox`: compares one mailbox's source and destination (imap/verify.ts; then, when both endpoints have
+ * a DAV service of a kind the batch does not skip, its calendars and contacts: dav/verify.ts) and keeps one grade
+ * over every kind and the differences in `verifications`. It holds the endpoints' slots and the mailbox's lock,
+ * as a sync does, so a verification never runs beside a sync of the same mailbox and never overloads a server. A problem of the
  * mailbox (wrong password, no endpoint) is returned, not thrown: a verification never fails a mailbox; a
  * transient one is thrown for Temporal to retry.
  */
@@ -67,6 +72,8 @@ export function createVerifyMailboxActivities(deps: VerifyMailboxDeps) {
     };
     const sides = await openMailboxSides(pool, secretBox, mb);
     if (isAccessFailure(sides)) return refused(sides.code, sides.message);
+    const davSource = davSideOf(sides.endpointRows[0], sides.source.credentials, 'source');
+    const davDestination = davSideOf(sides.endpointRows[1], sides.destination.credentials, 'destination');
     const ticker = ctx ? setInterval(heartbeat, 5_000) : null;
     ticker?.unref();
     log.info('mailbox verification started', { deep: input.deep });
@@ -82,15 +89,34 @@ export function createVerifyMailboxActivities(deps: VerifyMailboxDeps) {
         },
         async () => {
           const lock = await locks.acquire(mb.id, { waitMs: 30_000, signal, onWait: heartbeat });
+          const locked = signal ? AbortSignal.any([signal, lock.lost]) : lock.lost;
           try {
-            return await verifyMailboxOverImap(createVerifyStore(pool, mb.id), sides.source, sides.destination, {
+            const mail = await verifyMailboxOverImap(createVerifyStore(pool, mb.id), sides.source, sides.destination, {
               folderInclude: mb.folder_include,
               folderExclude: mb.folder_exclude,
               deep: input.deep,
-              signal: signal ? AbortSignal.any([signal, lock.lost]) : lock.lost,
+              signal: locked,
               onProgress: heartbeat,
               logger: log,
             });
+            if (!hasDavPair(davSource, davDestination)) return mail;
+            const dav = await verifyMailboxOverDav(createDavSyncStore(pool, mb.id), davSource, davDestination, {
+              skipCalendar: mb.skip_calendar,
+              skipTasks: mb.skip_tasks,
+              skipContacts: mb.skip_contacts,
+              deep: input.deep,
+              signal: locked,
+              logger: log,
+            });
+            const sourceItems = mail.sourceItems + dav.sourceItems;
+            const differences = [...mail.differences, ...dav.differences];
+            return {
+              ...mail,
+              grade: gradeOf(differences, sourceItems),
+              sourceItems,
+              destinationItems: mail.destinationItems + dav.destinationItems,
+              differences,
+            };
           } finally {
             await lock.release();
           }
@@ -102,15 +128,17 @@ export function createVerifyMailboxActivities(deps: VerifyMailboxDeps) {
       if (
         signal?.aborted ||
         (err as { code?: string }).code === 'LEASE_ABORTED' ||
-        ((err instanceof ImapSyncError || err instanceof MailboxLockError) && err.code === 'CANCELLED')
+        ((err instanceof ImapSyncError || err instanceof DavSyncError || err instanceof MailboxLockError) &&
+          err.code === 'CANCELLED')
       ) {
         log.info('mailbox verification cancelled');
         throw new CancelledFailure('verification cancelled');
       }
-      if (err instanceof ImapSyncError && err.retryClass === 'mailbox') return refused(err.code, err.message);
+      const engine = err instanceof ImapSyncError || err instanceof DavSyncError ? err : null;
+      if (engine?.retryClass === 'mailbox') return refused(engine.code, engine.message);
       const database = classifyDatabaseError(err);
-      const code: MailboxErrorCode =
-        err instanceof ImapSyncError || err instanceof MailboxLockError ? err.code : (database?.code ?? 'SYNC_ERROR');
+      const known = engine ?? (err instanceof MailboxLockError ? err : null);
+      const code: MailboxErrorCode = known?.code ?? database?.code ?? 'SYNC_ERROR';
       const message = database?.message ?? (err instanceof Error ? err.message : String(err));
       log.warn('mailbox verification attempt failed', { retryable: true, code, reason: message });
       throw ApplicationFailure.retryable(message, code);

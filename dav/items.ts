@@ -6,7 +6,14 @@ export interface ItemInfo {
   kind: DavItemKind;
   /** SUMMARY of the first event, task or journal; FN of a contact or group. */
   summary: string | null;
+  /** The UID of the event, task, journal or card (null when it has none or cannot be read). */
+  uid: string | null;
 }
+
+const valueOf = (c: ICAL.Component, name: string): string | null => {
+  const v = c.getFirstPropertyValue(name);
+  return v === null || v === undefined ? null : String(v);
+};
 
 const CALENDAR_KINDS: Record<string, DavItemKind> = { vevent: 'event', vtodo: 'task', vjournal: 'journal' };
 
@@ -15,7 +22,7 @@ const CALENDAR_KINDS: Record<string, DavItemKind> = { vevent: 'event', vtodo: 't
  * decides); it is classified by the collection it is in.
  */
 export function itemInfo(body: Buffer, collection: 'calendar' | 'addressbook'): ItemInfo {
-  const fallback: ItemInfo = { kind: collection === 'calendar' ? 'event' : 'contact', summary: null };
+  const fallback: ItemInfo = { kind: collection === 'calendar' ? 'event' : 'contact', summary: null, uid: null };
   let root: ICAL.Component;
   try {
     root = new ICAL.Component(ICAL.parse(body.toString('utf8')) as unknown[]);
@@ -24,11 +31,17 @@ export function itemInfo(body: Buffer, collection: 'calendar' | 'addressbook'): 
   }
   if (root.name === 'vcard') {
     const kind = String(root.getFirstPropertyValue('kind') ?? root.getFirstPropertyValue('x-addressbookserver-kind'));
-    const fn = root.getFirstPropertyValue('fn');
-    return { kind: kind.toLowerCase() === 'group' ? 'group' : 'contact', summary: fn === null ? null : String(fn) };
+    return {
+      kind: kind.toLowerCase() === 'group' ? 'group' : 'contact',
+      summary: valueOf(root, 'fn'),
+      uid: valueOf(root, 'uid'),
+    };
   }
   const first = root.getAllSubcomponents().find((c) => c.name in CALENDAR_KINDS);
   if (!first) return fallback;
-  const summary = first.getFirstPropertyValue('summary');
-  return { kind: CALENDAR_KINDS[first.name] ?? 'event', summary: summary === null ? null : String(summary) };
+  return {
+    kind: CALENDAR_KINDS[first.name] ?? 'event',
+    summary: valueOf(first, 'summary'),
+    uid: valueOf(first, 'uid'),
+  };
 }

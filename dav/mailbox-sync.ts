@@ -57,10 +57,26 @@ const SERVICE_KINDS: DavServiceKind[] = ['caldav', 'carddav'];
 
 const lastSegment = (path: string) => path.replace(/\/+$/, '').split('/').pop() ?? '';
 
-const isCalendarKind = (k: DavItemKind) => k === 'event' || k === 'task' || k === 'journal';
+/** Whether an object of this kind is an event, task or journal (a calendar item), not a contact or group. */
+export const isCalendarKind = (k: DavItemKind) => k === 'event' || k === 'task' || k === 'journal';
+
+/** Where a source collection is copied to when no checkpoint says otherwise: its name under the destination's home. */
+export const plannedDestinationUrl = (home: string, sourcePath: string): string =>
+  new URL(`${encodeURIComponent(lastSegment(sourcePath))}/`, home).href;
+
+/** Where a source object is copied to in its destination collection (the same resource name). */
+export const plannedDestinationHref = (destinationPath: string, sourceHref: string): string =>
+  `${destinationPath}${lastSegment(sourceHref)}`;
+
+/** The skip settings of a batch, as the copy and the verification apply them. */
+export type DavSkipOptions = Pick<DavSyncOptions, 'skipCalendar' | 'skipTasks' | 'skipContacts'>;
 
 /** Runs `fn` over `items`, `concurrency` at a time; the first failure stops the others from starting more. */
-async function forEachConcurrently<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachConcurrently<T>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed = false;
   const lane = async () => {
@@ -104,16 +120,7 @@ export async function syncMailboxOverDav(
   };
   const report = () => options.onProgress?.({ ...progress });
   const checkpoints = await store.collections();
-  for (const kind of SERVICE_KINDS) {
-    const from = source[kind];
-    const to = destination[kind];
-    if (!from || !to) continue;
-    if (kind === 'carddav' ? options.skipContacts : options.skipCalendar && options.skipTasks) continue;
-    const src = new DavClient(from, options.signal);
-    const dst = new DavClient(to, options.signal);
-    const collections = (await src.collections()).filter((c) => wantedCollection(c, options));
-    const home = await dst.home();
-    const existing = new Map((await dst.collections()).map((c) => [hrefPath(c.url, c.url), c]));
+  for await (const { src, dst, collections, home, existing } of servicePairs(source, destination, options)) {
     progress.collectionsTotal += collections.length;
     report();
     for (const collection of collections) {
@@ -129,7 +136,40 @@ export async function syncMailboxOverDav(
   return progress;
 }
 
-function wantedCollection(c: DavCollection, options: DavSyncOptions): boolean {
+/** One kind of service (CalDAV or CardDAV) that both sides have, opened for a pass over its collections. */
+export interface ServicePair {
+  src: DavClient;
+  dst: DavClient;
+  /** The source's collections the skip settings take. */
+  collections: DavCollection[];
+  /** The destination's home set, where new collections are made. */
+  home: string;
+  /** The destination's collections as the pass began, by path. */
+  existing: Map<string, DavCollection>;
+}
+
+/** The service kinds both sides have and the skip settings take, CalDAV first, each opened when reached. */
+export async function* servicePairs(
+  source: DavSide,
+  destination: DavSide,
+  options: DavSkipOptions & { signal?: AbortSignal },
+): AsyncGenerator<ServicePair> {
+  for (const kind of SERVICE_KINDS) {
+    const from = source[kind];
+    const to = destination[kind];
+    if (!from || !to) continue;
+    if (kind === 'carddav' ? options.skipContacts : options.skipCalendar && options.skipTasks) continue;
+    const src = new DavClient(from, options.signal);
+    const dst = new DavClient(to, options.signal);
+    const collections = (await src.collections()).filter((c) => wantedCollection(c, options));
+    const home = await dst.home();
+    const existing = new Map((await dst.collections()).map((c) => [hrefPath(c.url, c.url), c]));
+    yield { src, dst, collections, home, existing };
+  }
+}
+
+/** Whether the skip settings take a collection: an address book, or a calendar with a component they take. */
+function wantedCollection(c: DavCollection, options: DavSkipOptions): boolean {
   if (c.kind === 'addressbook') return !options.skipContacts;
   const components = c.components.length ? c.components : ['VEVENT', 'VTODO', 'VJOURNAL'];
   return components.some((name) => (name === 'VTODO' ? !options.skipTasks : !options.skipCalendar));
@@ -144,7 +184,8 @@ function includedKinds(options: DavSyncOptions, kind: DavCollection['kind']): st
     .join(',');
 }
 
-function wantedItem(kind: DavItemKind, options: DavSyncOptions): boolean {
+/** Whether the skip settings take an object of this kind. */
+export function wantedItem(kind: DavItemKind, options: DavSkipOptions): boolean {
   if (kind === 'task') return !options.skipTasks;
   if (isCalendarKind(kind)) return !options.skipCalendar;
   return !options.skipContacts;
@@ -170,7 +211,7 @@ async function destinationOf(run: CollectionRun, sourcePath: string): Promise<Co
   const known = run.checkpoints.get(sourcePath);
   if (known) return known;
   const { collection } = run;
-  const destinationUrl = new URL(`${encodeURIComponent(lastSegment(sourcePath))}/`, run.home).href;
+  const destinationUrl = plannedDestinationUrl(run.home, sourcePath);
   // 405: already there (a sync that crashed between the MKCALENDAR and its record, or the user's own): used as is.
   const created = await run.dst.makeCollection(destinationUrl, collection);
   run.options.logger?.info(created ? 'dav collection created' : 'dav collection exists on the destination', {
@@ -249,7 +290,7 @@ async function syncCollection(run: CollectionRun): Promise<void> {
     const info = itemInfo(object.body, collection.kind);
     if (!wantedItem(info.kind, options)) return;
     const record = records.get(href);
-    const destinationHref = record?.destinationHref ?? `${destinationPath}${lastSegment(href)}`;
+    const destinationHref = record?.destinationHref ?? plannedDestinationHref(destinationPath, href);
     const result = await writeObject(dst, destinationHref, object, record);
     if (result.ok) {
       await store.recordCopied(sourcePath, {

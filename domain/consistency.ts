@@ -1,11 +1,12 @@
 /**
  * Terminology
- * - verification: one comparison of a mailbox's source and destination, folder by folder (imap/verify.ts), never
- *   changing either server. Its result is a {@link Consistency}: a grade and the differences found.
- * - difference: one thing the two sides disagree on: a folder or a message present on one side only, or a message
- *   on both whose size, INTERNALDATE, flags or (deep only) content differ, or a message the batch's limits
+ * - verification: one comparison of a mailbox's source and destination, folder by folder (imap/verify.ts), then
+ *   calendar by calendar and address book by address book (dav/verify.ts), never changing either server. Its
+ *   result is a {@link Consistency}: a grade and the differences found.
+ * - difference: one thing the two sides disagree on: a folder (calendar, address book) or an item present on one
+ *   side only, or an item on both whose size, INTERNALDATE, flags or content differ, or an item the batch's limits
  *   skipped on purpose.
- * - kind: what a difference is about. Mail only for now; the calendar and contact engine adds its own kinds.
+ * - kind: what a difference is about: mail, calendar (events, tasks, journals) or contact (contacts, groups).
  * - grade: Exchange's data consistency score, see {@link gradeOf}.
  */
 
@@ -15,11 +16,12 @@ export type ConsistencyKind = (typeof CONSISTENCY_KINDS)[number];
 
 /**
  * What is different:
- * - `missingFolder`: a synced source folder has no destination folder (`count` its source messages);
+ * - `missingFolder`: a synced source folder, calendar or address book has no destination one (`count` its items);
  * - `missing`: a message only on the source; `extra`: only on the destination;
  * - `size`, `internalDate`: the same message (Message-ID) on both, with another RFC822.SIZE or INTERNALDATE;
  * - `flags`: the same message with other flags or keywords;
- * - `content`: the same message whose bytes differ (deep verification only);
+ * - `content`: the same message whose bytes differ (deep verification only); the same calendar object or contact
+ *   (UID) whose body differs;
  * - `skipped`: left out by the batch's limits (large or bad item), as the sync recorded it.
  */
 export const DIFFERENCE_TYPES = [
@@ -38,15 +40,20 @@ export type DifferenceType = (typeof DIFFERENCE_TYPES)[number];
 export interface ConsistencyDifference {
   kind: ConsistencyKind;
   type: DifferenceType;
-  /** The source folder (for `extra`, the source folder whose destination holds it). */
+  /**
+   * The source folder (for `extra`, the source folder whose destination holds it); for calendars and contacts the
+   * source collection's display name, else its path.
+   */
   folder: string;
   /** The side that holds the item: `source` for what the destination lacks, `destination` for what it has more or different. */
   side: 'source' | 'destination';
+  /** The item's identity: a message's Message-ID, a calendar object's or contact's UID. */
   messageId: string | null;
+  /** A message's subject, a calendar object's SUMMARY, a contact's FN. */
   subject: string | null;
-  /** INTERNALDATE (ISO 8601) of the item on `side`. */
+  /** INTERNALDATE (ISO 8601) of the message on `side` (null for calendars and contacts). */
   date: string | null;
-  /** RFC822.SIZE on `side`. */
+  /** RFC822.SIZE on `side`; for calendars and contacts the body's bytes as `side` serves it. */
   size: number | null;
   /** What differs, for a person: `source \Seen, destination none`, `large item: over 10485760 bytes` … */
   detail: string | null;

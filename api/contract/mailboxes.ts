@@ -13,12 +13,12 @@ export const differenceSchema = z
   .object({
     kind: z.enum(CONSISTENCY_KINDS),
     type: z.enum(DIFFERENCE_TYPES),
-    folder: z.string().meta({ description: 'The source folder' }),
+    folder: z.string().meta({ description: 'The source folder, calendar or address book' }),
     side: z.enum(['source', 'destination']).meta({ description: 'The side that holds the item' }),
-    messageId: z.string().nullable(),
-    subject: z.string().nullable(),
-    date: z.string().nullable().meta({ description: 'INTERNALDATE on that side' }),
-    size: z.number().nullable(),
+    messageId: z.string().nullable().meta({ description: 'Message-ID; UID of a calendar object or contact' }),
+    subject: z.string().nullable().meta({ description: 'Subject; SUMMARY or FN' }),
+    date: z.string().nullable().meta({ description: 'INTERNALDATE on that side (mail only)' }),
+    size: z.number().nullable().meta({ description: 'Bytes on that side' }),
     detail: z.string().nullable(),
     count: z.number().meta({ description: 'Items it stands for (a missing folder: its messages)' }),
   })
