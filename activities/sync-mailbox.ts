@@ -3,9 +3,11 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { withEndpointLease } from '../db/endpoint-leases';
+import { createRateBuckets } from '../db/endpoint-rates';
 import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import {
+  clearSyncError,
   loadSyncEndpoint,
   loadSyncTarget,
   markMailboxFailed,
@@ -19,7 +21,7 @@ import { createSyncStore } from '../db/sync-store';
 import type { PassKind } from '../domain/batch-messages';
 import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
-import { ImapSyncError } from '../imap/errors';
+import { ImapSyncError, type Side } from '../imap/errors';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
 import { imapComponent, type ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
@@ -243,9 +245,25 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       }
     };
 
+    const rates = createRateBuckets(pool, {
+      mailboxId: mb.id,
+      endpointIds: { source: srcEp.id, destination: dstEp.id },
+    });
+    const rateWait = {
+      onWait: () => ctx?.heartbeat(lastDetails),
+      onBudgetExhausted: ({ side, scope, resumesAt }: { side: Side; scope: string; resumesAt: Date }) => {
+        const message = `the ${side} endpoint's daily ${side === 'source' ? 'download' : 'upload'} budget${scope === 'mailbox' ? ' for this mailbox' : ''} is spent; the sync resumes at ${resumesAt.toISOString()} or when the budget is raised`;
+        log.warn('daily byte budget spent, the sync waits', { side, scope, resumesAt: resumesAt.toISOString() });
+        void recordSyncError(pool, mb.id, 'QUOTA_BUDGET_EXHAUSTED', message).catch(() => undefined);
+      },
+      onBudgetResumed: (side: Side) => {
+        log.info('daily byte budget available again, the sync goes on', { side });
+        void clearSyncError(pool, mb.id, 'QUOTA_BUDGET_EXHAUSTED').catch(() => undefined);
+      },
+    };
     const run = () =>
       syncMailboxOverImap(
-        { store, locks },
+        { store, locks, rates },
         mb.id,
         { endpoint: endpointOf(srcEp), credentials: source },
         { endpoint: endpointOf(dstEp), credentials: destination },
@@ -260,6 +278,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
           onLockWait: () => ctx?.heartbeat(lastDetails),
           onThrottle: ({ side, ms }) => counted.throttled(side, ms),
           onProgress,
+          rateWait,
           logger: log,
         },
       );

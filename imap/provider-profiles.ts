@@ -1,3 +1,5 @@
+import { NO_RATE_LIMITS, type EndpointRateLimits } from './rate-limit';
+
 /** The kinds of IMAP server the engine knows the differences of (an endpoint's `provider`). */
 export type ImapProvider = 'generic' | 'dovecot' | 'gmail' | 'm365';
 
@@ -17,9 +19,13 @@ export interface ProviderProfile {
   compression: boolean;
   /** Gmail: \Flagged/\Important views are not copied; All Mail last, without what the labels copied. */
   gmailFolders: boolean;
+  /** The provider's published rate limits per direction (an endpoint overrides them: `rate_limits`). */
+  rateLimits: EndpointRateLimits;
 }
 
 const MiB = 1024 * 1024;
+const MB = 1000 * 1000;
+const unlimited: EndpointRateLimits = { download: NO_RATE_LIMITS, upload: NO_RATE_LIMITS };
 
 export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
   generic: {
@@ -28,6 +34,7 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'separator',
     compression: false,
     gmailFolders: false,
+    rateLimits: unlimited,
   },
   dovecot: {
     maxMessageBytes: null,
@@ -35,6 +42,7 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'separator',
     compression: false,
     gmailFolders: false,
+    rateLimits: unlimited,
   },
   // Google documents IMAP uploads up to about 50 MB per message (after encoding).
   gmail: {
@@ -43,6 +51,12 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'authzid',
     compression: true,
     gmailFolders: true,
+    // Google Workspace Admin Help, "Gmail bandwidth limits" (support.google.com/a/answer/1071518): per user,
+    // 2,500 MB a day downloaded over IMAP and 500 MB a day uploaded. Taken as decimal MB, the lower reading.
+    rateLimits: {
+      download: { ...NO_RATE_LIMITS, mailboxBytesPerDay: 2500 * MB },
+      upload: { ...NO_RATE_LIMITS, mailboxBytesPerDay: 500 * MB },
+    },
   },
   // Exchange Online: 150 MB per migrated message (a mailbox's MaxReceiveSize may be lower: then the refusal is a
   // bad item), and header fields of at most 32 KB.
@@ -52,6 +66,11 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'authzid',
     compression: true,
     gmailFolders: false,
+    // Microsoft publishes no IMAP bandwidth or message-rate limit for Exchange Online ("Exchange Online limits",
+    // learn.microsoft.com/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits:
+    // its rate limits are for sending, which APPEND is not); it throttles with NO [THROTTLED]/BYE, which the engine
+    // already answers with pauses. Set an endpoint's own limits when a tenant needs them.
+    rateLimits: unlimited,
   },
 };
 
