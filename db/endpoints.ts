@@ -1,3 +1,4 @@
+import type { RateLimitOverrides } from '../imap/rate-limit';
 import type { Queryable } from './transaction';
 
 /** What a batch shows of its endpoints. */
@@ -35,6 +36,8 @@ export interface EndpointRow {
   admin_secret: Buffer | null;
   max_concurrent_migrations: number;
   max_concurrent_incremental_syncs: number;
+  /** Overrides of the provider's rate limits (0010_endpoint_rates.sql; read by db/endpoint-rates.ts). */
+  rate_limits: RateLimitOverrides;
   created_at: Date;
   updated_at: Date;
 }
@@ -74,6 +77,7 @@ const SETTINGS_COLUMNS = [
   'admin_secret',
   'max_concurrent_migrations',
   'max_concurrent_incremental_syncs',
+  'rate_limits',
 ] as const satisfies readonly (keyof EndpointFields)[];
 
 const settingsOf = (e: Omit<EndpointFields, 'type'>) => SETTINGS_COLUMNS.map((column) => e[column]);
