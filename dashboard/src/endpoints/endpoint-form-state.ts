@@ -13,6 +13,47 @@ export interface EndpointFormState {
   adminPassword: string;
   maxConcurrentMigrations: string;
   maxConcurrentIncrementalSyncs: string;
+  /** Each rate limit as typed: empty for the provider's default, `none` for no limit, or a figure. */
+  limits: Record<LimitKey, string>;
+}
+
+type Direction = keyof Endpoint['effectiveRateLimits'];
+type LimitName = keyof Endpoint['effectiveRateLimits']['upload'];
+export type LimitKey = `${Direction}.${LimitName}`;
+
+/** The rate limit fields, as the form shows them. */
+export const LIMITS: readonly (readonly [LimitKey, string])[] = [
+  ['download.messagesPerSecond', 'Download: messages per second'],
+  ['download.bytesPerSecond', 'Download: bytes per second'],
+  ['download.bytesPerDay', 'Download: bytes per day (all mailboxes)'],
+  ['download.mailboxBytesPerDay', 'Download: bytes per day per mailbox'],
+  ['upload.messagesPerSecond', 'Upload: messages per second'],
+  ['upload.bytesPerSecond', 'Upload: bytes per second'],
+  ['upload.bytesPerDay', 'Upload: bytes per day (all mailboxes)'],
+  ['upload.mailboxBytesPerDay', 'Upload: bytes per day per mailbox'],
+];
+
+export const splitKey = (key: LimitKey) => key.split('.') as [Direction, LimitName];
+
+function limitsFromOverrides(overrides: Endpoint['rateLimits']): Record<LimitKey, string> {
+  const out = {} as Record<LimitKey, string>;
+  for (const [key] of LIMITS) {
+    const [direction, name] = splitKey(key);
+    const value = overrides[direction]?.[name];
+    out[key] = value === undefined ? '' : value === null ? 'none' : String(value);
+  }
+  return out;
+}
+
+function overridesFromLimits(limits: Record<LimitKey, string>): Endpoint['rateLimits'] {
+  const out: Endpoint['rateLimits'] = {};
+  for (const [key] of LIMITS) {
+    const [direction, name] = splitKey(key);
+    const text = limits[key].trim();
+    if (!text) continue;
+    (out[direction] ??= {})[name] = text === 'none' ? null : Number(text);
+  }
+  return out;
 }
 
 export const PROVIDERS = [
@@ -36,6 +77,7 @@ export const EMPTY_ENDPOINT: EndpointFormState = {
   adminPassword: '',
   maxConcurrentMigrations: '100',
   maxConcurrentIncrementalSyncs: '20',
+  limits: limitsFromOverrides({}),
 };
 
 export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
@@ -51,6 +93,7 @@ export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
     adminPassword: '',
     maxConcurrentMigrations: String(endpoint.maxConcurrentMigrations),
     maxConcurrentIncrementalSyncs: String(endpoint.maxConcurrentIncrementalSyncs),
+    limits: limitsFromOverrides(endpoint.rateLimits),
   };
 }
 
@@ -66,6 +109,11 @@ export function validateEndpoint(state: EndpointFormState): EndpointErrors {
     const value = Number(state[key]);
     if (!Number.isInteger(value) || value < 1) errors[key] = 'Enter a whole number, 1 or more.';
   }
+  const badLimit = LIMITS.find(([key]) => {
+    const text = state.limits[key].trim();
+    return text !== '' && text !== 'none' && !(Number(text) > 0);
+  });
+  if (badLimit) errors.limits = `${badLimit[1]}: enter a number above 0, none, or leave it empty.`;
   return errors;
 }
 
@@ -83,6 +131,7 @@ export function endpointInput(state: EndpointFormState): EndpointInput {
     adminUser: state.adminUser.trim() || null,
     maxConcurrentMigrations: Number(state.maxConcurrentMigrations),
     maxConcurrentIncrementalSyncs: Number(state.maxConcurrentIncrementalSyncs),
+    rateLimits: overridesFromLimits(state.limits),
   };
   if (state.adminPassword) input.adminPassword = state.adminPassword;
   return input;
@@ -95,7 +144,7 @@ export function endpointPatch(state: EndpointFormState, original: EndpointFormSt
   const patch: Partial<EndpointInput> = {};
   for (const key of Object.keys(next) as (keyof EndpointInput)[]) {
     if (key === 'type' || key === 'adminPassword') continue;
-    if (next[key] !== before[key]) (patch as Record<string, unknown>)[key] = next[key];
+    if (JSON.stringify(next[key]) !== JSON.stringify(before[key])) (patch as Record<string, unknown>)[key] = next[key];
   }
   if (state.adminPassword) patch.adminPassword = state.adminPassword;
   return patch;
