@@ -52,6 +52,8 @@ export interface SyncMailboxDeps {
    * names the batch, the mailbox id and its address.
    */
   logger: Logger;
+  /** How often a sync waiting for a spent daily budget asks again (a raised budget resumes it). Default 1 minute. */
+  budgetPollMs?: number;
   /** Minimum time between progress writes to the mailbox row. Default 2 seconds. */
   progressIntervalMs?: number;
   /** The process's sync metrics (observability/metrics.ts); without them the attempts are counted nowhere. */
@@ -250,6 +252,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       endpointIds: { source: srcEp.id, destination: dstEp.id },
     });
     const rateWait = {
+      budgetPollMs: deps.budgetPollMs,
       onWait: () => ctx?.heartbeat(lastDetails),
       onBudgetExhausted: ({ side, scope, resumesAt }: { side: Side; scope: string; resumesAt: Date }) => {
         const message = `the ${side} endpoint's daily ${side === 'source' ? 'download' : 'upload'} budget${scope === 'mailbox' ? ' for this mailbox' : ''} is spent; the sync resumes at ${resumesAt.toISOString()} or when the budget is raised`;

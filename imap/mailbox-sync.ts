@@ -58,7 +58,7 @@ export interface MailboxSyncOptions extends ItemLimits {
    * heartbeats), `onBudgetExhausted` as a spent daily budget stops the sync until the next UTC day (or a raised
    * budget), `onBudgetResumed` as it goes on.
    */
-  rateWait?: Pick<TransferWaitOptions, 'onWait' | 'onBudgetExhausted' | 'onBudgetResumed'>;
+  rateWait?: Pick<TransferWaitOptions, 'onWait' | 'onBudgetExhausted' | 'onBudgetResumed' | 'budgetPollMs'>;
   trace?: (event: SyncTraceEvent) => void;
   /**
    * The mailbox's logger (its lines carry the batch, the mailbox id and address): each folder's outcome, the
