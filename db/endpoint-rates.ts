@@ -5,6 +5,7 @@ import {
   directionOf,
   effectiveRateLimits,
   isUnlimited,
+  NO_RATE_LIMITS,
   scheduleTransfer,
   utcDay,
   type RateBuckets,
@@ -43,6 +44,9 @@ export function createRateBuckets(
   sync: { mailboxId: string; endpointIds: Record<Side, string> },
 ): RateBuckets {
   return {
+    async limits(side) {
+      return (await endpointRateLimits(pool, sync.endpointIds[side], directionOf(side))) ?? NO_RATE_LIMITS;
+    },
     async reserve(side, request) {
       const endpointId = sync.endpointIds[side];
       const direction = directionOf(side);

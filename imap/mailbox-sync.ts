@@ -13,7 +13,13 @@ import {
 } from './folder-sync';
 import { ensureDestinationFolder, listFolders, planMailboxFolders, type FolderInfo, type FolderPlan } from './folders';
 import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
-import { waitForTransfer, type RateBuckets, type TransferWaitOptions } from './rate-limit';
+import {
+  limitedChunk,
+  waitForTransfer,
+  type RateBuckets,
+  type TransferRequest,
+  type TransferWaitOptions,
+} from './rate-limit';
 import type { FolderCheckpoint, SyncStore } from './sync-store';
 
 /** One side of a sync: where and as whom. */
@@ -37,9 +43,9 @@ export interface MailboxSyncOptions extends ItemLimits {
   folderInclude: string[];
   folderExclude: string[];
   deleteOnDestination: boolean;
-  /** Messages per MULTIAPPEND. Default 100. */
+  /** Messages per MULTIAPPEND. Default 100, at most one second of the endpoints' message rate limits. */
   chunkMessages?: number;
-  /** Bytes per MULTIAPPEND. Default 16 MiB. */
+  /** Bytes per MULTIAPPEND. Default 16 MiB, at most one second of the endpoints' byte rate limits. */
   chunkBytes?: number;
   /** How long to wait for another sync of the same mailbox to finish before failing with MAILBOX_BUSY. Default 30 s. */
   busyWaitMs?: number;
@@ -168,6 +174,8 @@ interface MailboxRun {
   source: SyncSide;
   destination: SyncSide;
   options: MailboxSyncOptions;
+  /** Messages and bytes per MULTIAPPEND. */
+  chunk: TransferRequest;
   /** Waits for the endpoints' rate limits (see FolderSyncOptions.beforeTransfer). */
   beforeTransfer: FolderSyncOptions['beforeTransfer'];
   lanes: Lanes;
@@ -216,7 +224,11 @@ export async function syncMailboxOverImap(
     stopped.addEventListener('abort', onAbort, { once: true });
     const rates = db.rates;
     const signal = stopped;
+    const defaultChunk = { messages: options.chunkMessages ?? 100, bytes: options.chunkBytes ?? 16 * 1024 * 1024 };
     const run: MailboxRun = {
+      chunk: rates
+        ? limitedChunk(defaultChunk, await Promise.all([rates.limits('source'), rates.limits('destination')]))
+        : defaultChunk,
       store,
       source,
       destination,
@@ -385,8 +397,8 @@ async function syncOne(run: MailboxRun, lane: Lane, plan: FolderPlan, dedupeAcro
           {
             limits: options,
             deleteOnDestination: options.deleteOnDestination,
-            chunkMessages: options.chunkMessages ?? 100,
-            chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
+            chunkMessages: run.chunk.messages,
+            chunkBytes: run.chunk.bytes,
             signal: options.signal,
             beforeTransfer: run.beforeTransfer,
             trace: options.trace,

@@ -118,8 +118,24 @@ export function scheduleTransfer(
 
 /** The shared buckets of one sync's two endpoints (see `db/endpoint-rates.ts`). */
 export interface RateBuckets {
+  /** The limits in effect on the side's endpoint, in the direction of that side. */
+  limits(side: Side): Promise<RateLimits>;
   /** Reserves a chunk on the side's endpoint, in the direction of that side. */
   reserve(side: Side, request: TransferRequest): Promise<{ kind: 'go'; waitMs: number } | BudgetSpent>;
+}
+
+/**
+ * Messages and bytes per MULTIAPPEND under these limits: `chunk` (the engine's), cut to one second of each rate
+ * limit, so a batch is never a burst longer than a second and a limited run holds its rate (the batch that goes
+ * last is the one nobody waits for).
+ */
+export function limitedChunk(chunk: TransferRequest, limits: RateLimits[]): TransferRequest {
+  let { messages, bytes } = chunk;
+  for (const l of limits) {
+    if (l.messagesPerSecond !== null) messages = Math.min(messages, Math.max(1, Math.floor(l.messagesPerSecond)));
+    if (l.bytesPerSecond !== null) bytes = Math.min(bytes, Math.max(1, Math.floor(l.bytesPerSecond)));
+  }
+  return { messages, bytes };
 }
 
 /** Time as the limiter sees it; tests pass a deterministic one. */
@@ -162,7 +178,7 @@ export interface TransferWaitOptions {
 
 /** Resolves when the chunk may go; aborts (resolves early, the caller checks its signal) on cancellation. */
 export async function waitForTransfer(
-  buckets: RateBuckets,
+  buckets: Pick<RateBuckets, 'reserve'>,
   side: Side,
   request: TransferRequest,
   options: TransferWaitOptions = {},

@@ -1,6 +1,7 @@
 import {
   NO_RATE_LIMITS,
   effectiveRateLimits,
+  limitedChunk,
   nextUtcMidnight,
   scheduleTransfer,
   waitForTransfer,
@@ -33,7 +34,7 @@ function fakeClock(start = T0): Clock & { slept: number[] } {
 }
 
 /** One bucket run by scheduleTransfer on the fake clock, usage by UTC day, as db/endpoint-rates.ts keeps it. */
-function memoryBuckets(l: RateLimits, clock: Clock): RateBuckets {
+function memoryBuckets(l: RateLimits, clock: Clock): Pick<RateBuckets, 'reserve'> {
   let state = fresh;
   const usage = new Map<string, number>();
   return {
@@ -114,6 +115,21 @@ describe('scheduling a chunk in a bucket', () => {
   });
 });
 
+describe('batch sizes under rate limits', () => {
+  it("cuts a MULTIAPPEND batch to one second of either endpoint's rates, never below one message", () => {
+    const chunk = { messages: 100, bytes: 16 * 1024 * 1024 };
+    expect(limitedChunk(chunk, [NO_RATE_LIMITS, NO_RATE_LIMITS])).toEqual(chunk);
+    expect(limitedChunk(chunk, [limits({ messagesPerSecond: 20 }), limits({ bytesPerSecond: 5e6 })])).toEqual({
+      messages: 20,
+      bytes: 5_000_000,
+    });
+    expect(limitedChunk(chunk, [limits({ messagesPerSecond: 0.2, bytesPerSecond: 0.5 })])).toEqual({
+      messages: 1,
+      bytes: 1,
+    });
+  });
+});
+
 describe('provider defaults and endpoint overrides', () => {
   it("takes Gmail's published per-user IMAP quotas, and an endpoint's figure or null over them", () => {
     const gmail = PROVIDER_PROFILES.gmail.rateLimits;
@@ -162,7 +178,7 @@ describe('a sync waiting for its chunk', () => {
   it('stops waiting at once when the sync is cancelled', async () => {
     const controller = new AbortController();
     const clock = fakeClock();
-    const buckets: RateBuckets = {
+    const buckets: Pick<RateBuckets, 'reserve'> = {
       reserve: async () => ({ kind: 'budget', scope: 'endpoint', resumesAt: T0 + 3_600_000 }),
     };
     let waits = 0;
