@@ -149,3 +149,13 @@ export function endpointPatch(state: EndpointFormState, original: EndpointFormSt
   if (state.adminPassword) patch.adminPassword = state.adminPassword;
   return patch;
 }
+
+/** The limits in effect in one direction, for the details view: `bytes per second 5000000; …`, or `none`. */
+export function limitsInEffect(endpoint: Endpoint, direction: Direction): string {
+  const parts = LIMITS.flatMap(([key, label]) => {
+    const [d, name] = splitKey(key);
+    const value = endpoint.effectiveRateLimits[d][name];
+    return d === direction && value !== null ? [`${label.slice(label.indexOf(': ') + 2)} ${value}`] : [];
+  });
+  return parts.join('; ') || 'none';
+}
