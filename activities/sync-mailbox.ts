@@ -3,7 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { withEndpointLease } from '../db/endpoint-leases';
-import { createRateBuckets } from '../db/endpoint-rates';
+import { createRateBuckets, type RateBuckets } from '../db/endpoint-rates';
 import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import {
@@ -247,15 +247,24 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       }
     };
 
-    const rates = createRateBuckets(pool, {
+    const buckets = createRateBuckets(pool, {
       mailboxId: mb.id,
       endpointIds: { source: srcEp.id, destination: dstEp.id },
     });
+    const rates: RateBuckets = {
+      limits: (side) => buckets.limits(side),
+      async reserve(side, request) {
+        const reserved = await buckets.reserve(side, request);
+        if (reserved.kind === 'go' && reserved.waitMs > 0) counted.rateWaited(side, reserved.waitMs);
+        return reserved;
+      },
+    };
     const rateWait = {
       budgetPollMs: deps.budgetPollMs,
       onWait: () => ctx?.heartbeat(lastDetails),
       onBudgetExhausted: ({ side, scope, resumesAt }: { side: Side; scope: string; resumesAt: Date }) => {
         const message = `the ${side} endpoint's daily ${side === 'source' ? 'download' : 'upload'} budget${scope === 'mailbox' ? ' for this mailbox' : ''} is spent; the sync resumes at ${resumesAt.toISOString()} or when the budget is raised`;
+        counted.budgetHeld(side);
         log.warn('daily byte budget spent, the sync waits', { side, scope, resumesAt: resumesAt.toISOString() });
         void recordSyncError(pool, mb.id, 'QUOTA_BUDGET_EXHAUSTED', message).catch(() => undefined);
       },

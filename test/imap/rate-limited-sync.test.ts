@@ -1,6 +1,8 @@
 import { CancelledFailure } from '@temporalio/common';
 import { createSyncMailboxActivities, type SyncMailboxInput } from '../../activities/sync-mailbox';
+import { Registry } from 'prom-client';
 import { silentLogger } from '../../observability/logger';
+import { createSyncMetrics } from '../../observability/metrics';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { waitFor } from '../fixtures/wait-for';
@@ -42,8 +44,19 @@ async function limitedMailbox(user: string, count: number, uploadLimits: Record<
   return { dst, input: { batchId, mailboxId, pass: 'initial' } satisfies SyncMailboxInput };
 }
 
-const activity = () =>
-  createSyncMailboxActivities({ ...db, secretBox, logger: silentLogger, budgetPollMs: 100 }).syncMailbox;
+let registry: Registry;
+const activity = () => {
+  registry = new Registry();
+  return createSyncMailboxActivities({
+    ...db,
+    secretBox,
+    logger: silentLogger,
+    budgetPollMs: 100,
+    metrics: createSyncMetrics(registry),
+  }).syncMailbox;
+};
+const counter = async (name: string) =>
+  (await registry.getSingleMetric(name)!.get()).values.find((v) => v.labels.side === 'destination')!.value;
 
 const copied = async (user: string) => comparableMessages(await destination.readMailbox(user), destination);
 const sourceMessages = async (user: string) => comparableMessages(await source.readMailbox(user), source);
@@ -55,6 +68,7 @@ test('a sync limited to 100 messages a second takes its turns: 250 messages in t
   expect(await activityEnvironment().run(activity(), input)).toMatchObject({ status: 'Synced' });
   // The first batch of 100 goes at once; the second waits for it to be paid (1 s), the third for both (2 s).
   expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  expect(await counter('mailferry_rate_limit_wait_seconds_total')).toBeGreaterThan(0);
   expect(await copied(user)).toEqual(await sourceMessages(user));
   // Every appended byte was reserved from the destination's budget row, in one reservation per batch.
   const { rows } = await db.pool.query<{ bytes: string }>(
@@ -77,6 +91,7 @@ test('a spent daily budget holds the mailbox, saying when it resumes, and a rais
   const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   expect(row.last_error).toContain(`resumes at ${tomorrow}T00:00:00.000Z`);
   expect(row.status).toBe('Syncing');
+  expect(await counter('mailferry_rate_budget_holds_total')).toBe(1);
   expect(await copied(user)).toHaveLength(100);
 
   await db.pool.query('update endpoints set rate_limits = $2 where id = $1', [dst, { upload: { bytesPerDay: null } }]);
