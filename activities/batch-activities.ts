@@ -14,6 +14,7 @@ import {
   markMailboxesFailed,
   markMailboxesStopped,
   nextMailboxIds,
+  nextVerifiableMailboxIds,
   requeueMailboxes,
   type MailboxFailure,
 } from '../db/mailboxes';
@@ -66,6 +67,15 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
       limit: number;
     }): Promise<string[]> {
       return nextMailboxIds(pool, input);
+    },
+
+    /** The next page of mailbox ids a verification visits (synced at least once, at rest), after `afterId`. */
+    async nextVerifiableMailboxes(input: {
+      batchId: string;
+      afterId: string | null;
+      limit: number;
+    }): Promise<string[]> {
+      return nextVerifiableMailboxIds(pool, input);
     },
 
     /** Current mailbox counts; also samples progress for the dashboard's chart. */

@@ -9,6 +9,7 @@ import { createBatchActivities } from './batch-activities';
 import { createReportActivities } from './batch-reports';
 import { createMailboxCommandActivities } from './mailbox-commands';
 import { createSyncMailboxActivities } from './sync-mailbox';
+import { createVerifyMailboxActivities } from './verify-mailbox';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -35,5 +36,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createReportActivities(deps),
     ...createSyncMailboxActivities(deps),
     ...createMailboxCommandActivities(deps),
+    ...createVerifyMailboxActivities(deps),
   };
 }

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import {
+  checkMailbox,
   deleteMailbox,
   emailInBatch,
   lockMailboxForMove,
@@ -28,6 +29,11 @@ export function createMailboxCommandActivities({ pool, secretBox }: { pool: Pool
   return {
     async stopMailbox(guard: MailboxGuard): Promise<MailboxChange> {
       return stopMailbox(pool, guard);
+    },
+
+    /** Verify: the mailbox's status allows it (nothing changes; the verification runs apart). */
+    async checkMailbox(guard: MailboxGuard): Promise<MailboxChange> {
+      return checkMailbox(pool, guard);
     },
 
     async requeueMailbox(guard: MailboxGuard): Promise<MailboxChange> {

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
@@ -8,25 +7,28 @@ import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import {
   clearSyncError,
-  loadSyncEndpoint,
   loadSyncTarget,
   markMailboxFailed,
   markMailboxSyncing,
   recordSyncError,
   writeSyncFinished,
   writeSyncProgress,
-  type SyncEndpointRow,
 } from '../db/mailbox-sync-rows';
+import { createDavSyncStore } from '../db/dav-sync-store';
 import { createSyncStore } from '../db/sync-store';
+import { DavSyncError } from '../dav/errors';
+import { syncMailboxOverDav, type DavSyncProgress, type DavSyncSummary } from '../dav/mailbox-sync';
 import type { PassKind } from '../domain/batch-messages';
 import type { MailboxErrorCode } from '../domain/mailbox-errors';
-import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
 import { ImapSyncError, type Side } from '../imap/errors';
+import { MailboxLockError } from '../imap/mailbox-lock';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
 import { imapComponent, type ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
 import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics } from '../observability/metrics';
-import { secretContext, type SecretBox } from '../secrets/secret-box';
+import type { SecretBox } from '../secrets/secret-box';
+import { currentContext, isAccessFailure, openMailboxSides } from './mailbox-access';
+import { davSideOf, hasDavPair } from './dav-sides';
 
 export interface SyncMailboxInput {
   batchId: string;
@@ -75,47 +77,20 @@ interface SyncHeartbeat {
   itemsCopied: number;
   bytesCopied: number;
   currentFolder: string | null;
+  /** Calendar items and contacts copied or updated in this attempt, once the mail is done. */
+  davItemsCopied?: number;
 }
 
-const endpointOf = (e: SyncEndpointRow): ImapEndpoint => ({
-  host: e.host,
-  port: e.port,
-  security: e.security,
-  acceptUntrustedCerts: e.accept_untrusted_certs,
-  authMethod: e.auth_method,
-  provider: e.provider,
-});
+/** How long the calendar and contact sync waits for another sync of the mailbox (as the IMAP engine does). */
+const DAV_LOCK_WAIT_MS = 30_000;
 
-class CredentialsMissing extends Error {
-  readonly code: MailboxErrorCode = 'CREDENTIALS_MISSING';
-}
-
-function credentialsFor(
-  secretBox: SecretBox,
-  endpoint: SyncEndpointRow,
-  user: string,
-  sealed: Buffer | null,
-  context: string,
-): ImapCredentials {
-  if (sealed) return { user, secret: secretBox.open(sealed, context) };
-  if (endpoint.admin_user && endpoint.admin_secret) {
-    return {
-      user,
-      admin: {
-        user: endpoint.admin_user,
-        secret: secretBox.open(endpoint.admin_secret, secretContext.endpointAdmin(endpoint.id)),
-      },
-    };
+/** A failure of either engine (or of the mailbox lock), as the activity decides on it. */
+function engineFailure(err: unknown): { code: MailboxErrorCode; retryClass: string; message: string } | null {
+  if (err instanceof ImapSyncError || err instanceof DavSyncError) return err;
+  if (err instanceof MailboxLockError) {
+    return { code: err.code, retryClass: err.code === 'CANCELLED' ? 'cancelled' : 'transient', message: err.message };
   }
-  throw new CredentialsMissing(`no password for ${user} and no admin login on the endpoint`);
-}
-
-function currentContext(): Context | null {
-  try {
-    return Context.current();
-  } catch {
-    return null;
-  }
+  return null;
 }
 
 /**
@@ -171,36 +146,14 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       };
     }
     const log = logger.child({ batchId: mb.batch_id, batch: mb.batch_name, mailboxId: mb.id, address: mb.email });
-    const [srcEp, dstEp] = await Promise.all([
-      loadSyncEndpoint(pool, mb.source_endpoint_id),
-      loadSyncEndpoint(pool, mb.destination_endpoint_id),
-    ]);
-    if (!srcEp || !dstEp) return fail(log, mb.id, 'ENDPOINT_NOT_FOUND', 'the batch endpoint no longer exists');
-
-    let source: ImapCredentials;
-    let destination: ImapCredentials;
-    try {
-      source = credentialsFor(
-        secretBox,
-        srcEp,
-        mb.source_user,
-        mb.source_secret,
-        secretContext.mailboxSource(mb.batch_id, mb.email),
-      );
-      destination = credentialsFor(
-        secretBox,
-        dstEp,
-        mb.destination_user ?? mb.email,
-        mb.destination_secret,
-        secretContext.mailboxDestination(mb.batch_id, mb.email),
-      );
-    } catch (err) {
-      const code: MailboxErrorCode = err instanceof CredentialsMissing ? err.code : 'SECRET_UNREADABLE';
-      return fail(log, mb.id, code, (err as Error).message);
-    }
+    const sides = await openMailboxSides(pool, secretBox, mb);
+    if (isAccessFailure(sides)) return fail(log, mb.id, sides.code, sides.message);
+    const [srcEp, dstEp] = sides.endpointRows;
 
     const store = createSyncStore(pool, mb.id);
-    const before = await store.totals();
+    const davStore = createDavSyncStore(pool, mb.id);
+    const [before, davBefore] = await Promise.all([store.totals(), davStore.totals()]);
+    const davBeforeItems = davBefore.calendarItems + davBefore.contacts;
     const resumed = (ctx?.info.heartbeatDetails ?? null) as SyncHeartbeat | null;
     const passStarted = Date.now();
     log.info('mailbox sync started', {
@@ -212,17 +165,23 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
 
     let lastWrite = 0;
     let writing: Promise<unknown> = Promise.resolve();
-    const writeProgress = (p: MailboxSyncProgress) => {
+    /** Mail progress, and once the mail is done the calendar and contact progress on top (copied or updated). */
+    const writeProgress = (p: MailboxSyncProgress, dav: DavSyncProgress | null = null) => {
       const seconds = (Date.now() - passStarted) / 1000;
+      const calendarItems = davBefore.calendarItems + (dav?.calendarItemsCopied ?? 0);
+      const contacts = davBefore.contacts + (dav?.contactsCopied ?? 0);
+      const copied = p.itemsCopied + (dav ? dav.calendarItemsCopied + dav.contactsCopied : 0);
       writing = writeSyncProgress(pool, mb.id, {
         foldersTotal: p.foldersTotal,
         foldersSynced: p.foldersSynced,
-        itemsTotal: p.itemsTotal,
-        itemsSynced: before.copied + p.itemsCopied,
-        itemsSkipped: before.skipped + p.itemsSkipped,
+        itemsTotal: p.itemsTotal + davBeforeItems,
+        itemsSynced: before.copied + p.itemsCopied + calendarItems + contacts,
+        calendarItemsSynced: calendarItems,
+        contactsSynced: contacts,
+        itemsSkipped: before.skipped + p.itemsSkipped + davBefore.skipped + (dav?.itemsSkipped ?? 0),
         bytesSynced: before.bytes + p.bytesCopied,
-        currentFolder: p.currentFolder,
-        itemsPerSecond: seconds > 0 ? p.itemsCopied / seconds : null,
+        currentFolder: dav?.currentCollection ?? p.currentFolder,
+        itemsPerSecond: seconds > 0 ? copied / seconds : null,
       }).catch(() => undefined); // progress is best effort; the final write is not
     };
     let lastDetails: SyncHeartbeat | undefined = resumed ?? undefined;
@@ -273,30 +232,70 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         void clearSyncError(pool, mb.id, 'QUOTA_BUDGET_EXHAUSTED').catch(() => undefined);
       },
     };
-    const run = () =>
-      syncMailboxOverImap(
-        { store, locks, rates },
-        mb.id,
-        { endpoint: endpointOf(srcEp), credentials: source },
-        { endpoint: endpointOf(dstEp), credentials: destination },
-        {
-          folderInclude: mb.folder_include,
-          folderExclude: mb.folder_exclude,
+    const davSource = davSideOf(srcEp, sides.source.credentials, 'source');
+    const davDestination = davSideOf(dstEp, sides.destination.credentials, 'destination');
+    /** Calendars and contacts, after the mail, under the mailbox's lock like the mail (none without DAV pairs). */
+    const syncDav = async (mail: MailboxSyncProgress): Promise<DavSyncSummary | null> => {
+      if (!hasDavPair(davSource, davDestination)) return null;
+      const lock = await locks.acquire(mb.id, {
+        waitMs: DAV_LOCK_WAIT_MS,
+        signal,
+        onWait: () => ctx?.heartbeat(lastDetails),
+      });
+      try {
+        return await syncMailboxOverDav(davStore, davSource, davDestination, {
+          skipCalendar: mb.skip_calendar,
+          skipContacts: mb.skip_contacts,
+          skipTasks: mb.skip_tasks,
           deleteOnDestination: mb.delete_on_destination,
           badItemLimit: mb.bad_item_limit,
-          largeItemLimit: mb.large_item_limit,
-          largeItemMaxBytes: Number(mb.large_item_max_bytes),
-          signal,
-          onLockWait: () => ctx?.heartbeat(lastDetails),
-          onThrottle: ({ side, ms }) => counted.throttled(side, ms),
-          onProgress,
-          rateWait,
+          signal: signal ? AbortSignal.any([signal, lock.lost]) : lock.lost,
           logger: log,
-        },
-      );
+          onProgress: (d) => {
+            lastDetails = {
+              ...(lastDetails ?? {
+                pass: input.pass,
+                foldersSynced: mail.foldersSynced,
+                itemsCopied: 0,
+                bytesCopied: 0,
+              }),
+              currentFolder: d.currentCollection,
+              davItemsCopied: d.calendarItemsCopied + d.contactsCopied,
+            };
+            ctx?.heartbeat(lastDetails);
+            if (Date.now() - lastWrite >= progressIntervalMs) {
+              lastWrite = Date.now();
+              writeProgress(mail, d);
+            }
+          },
+        });
+      } finally {
+        await lock.release();
+      }
+    };
+
+    const syncMail = () =>
+      syncMailboxOverImap({ store, locks, rates }, mb.id, sides.source, sides.destination, {
+        folderInclude: mb.folder_include,
+        folderExclude: mb.folder_exclude,
+        deleteOnDestination: mb.delete_on_destination,
+        badItemLimit: mb.bad_item_limit,
+        largeItemLimit: mb.large_item_limit,
+        largeItemMaxBytes: Number(mb.large_item_max_bytes),
+        signal,
+        onLockWait: () => ctx?.heartbeat(lastDetails),
+        onThrottle: ({ side, ms }) => counted.throttled(side, ms),
+        onProgress,
+        rateWait,
+        logger: log,
+      });
+    const run = async () => {
+      const mail = await syncMail();
+      return { mail, dav: await syncDav(mail) };
+    };
 
     try {
-      const summary = await withEndpointLease(
+      const { mail: summary, dav } = await withEndpointLease(
         pool,
         {
           endpointIds: [srcEp.id, dstEp.id],
@@ -311,17 +310,20 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       for (const ep of [srcEp, dstEp]) deps.components?.up(imapComponent(ep));
       if (ticker) clearInterval(ticker);
       await writing;
-      const totals = await store.totals();
+      const [totals, davTotals] = await Promise.all([store.totals(), davStore.totals()]);
+      const davItems = davTotals.calendarItems + davTotals.contacts;
       const final = input.pass === 'final';
       const seconds = Math.max((Date.now() - passStarted) / 1000, 0.001);
       await writeSyncFinished(pool, mb.id, {
         final,
         foldersTotal: summary.foldersTotal,
-        itemsTotal: summary.itemsTotal,
-        itemsSynced: totals.copied,
-        itemsSkipped: totals.skipped,
+        itemsTotal: summary.itemsTotal + davItems + davTotals.skipped,
+        itemsSynced: totals.copied + davItems,
+        calendarItemsSynced: davTotals.calendarItems,
+        contactsSynced: davTotals.contacts,
+        itemsSkipped: totals.skipped + davTotals.skipped,
         bytesSynced: totals.bytes,
-        itemsPerSecond: summary.itemsCopied / seconds,
+        itemsPerSecond: (summary.itemsCopied + (dav ? dav.calendarItemsCopied + dav.contactsCopied : 0)) / seconds,
       });
       const status = final ? 'Completed' : 'Synced';
       log.info('mailbox sync finished', {
@@ -339,27 +341,31 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         seconds: Math.round(seconds * 1000) / 1000,
         itemsPerSecond: Math.round((summary.itemsCopied / seconds) * 10) / 10,
         bytesPerSecond: Math.round(summary.bytesCopied / seconds),
+        ...(dav
+          ? {
+              collections: dav.collectionsSynced,
+              calendarItemsCopied: dav.calendarItemsCopied,
+              contactsCopied: dav.contactsCopied,
+              davItemsSkipped: dav.itemsSkipped,
+              davDeleted: dav.deleted,
+            }
+          : {}),
       });
       return { mailboxId: mb.id, status };
     } catch (err) {
       if (ticker) clearInterval(ticker);
       await writing;
-      if (
-        signal?.aborted ||
-        (err as { code?: string }).code === 'LEASE_ABORTED' ||
-        (err instanceof ImapSyncError && err.code === 'CANCELLED')
-      ) {
+      const engine = engineFailure(err);
+      if (signal?.aborted || (err as { code?: string }).code === 'LEASE_ABORTED' || engine?.code === 'CANCELLED') {
         log.info('mailbox sync cancelled', { pass: input.pass, attempt });
         throw new CancelledFailure('sync cancelled');
       }
       if (err instanceof ImapSyncError && err.side && UNREACHABLE.has(err.code)) {
         deps.components?.down(imapComponent(err.side === 'source' ? srcEp : dstEp), err);
       }
-      if (err instanceof ImapSyncError && err.retryClass === 'mailbox') {
-        return fail(log, mb.id, err.code, err.message);
-      }
+      if (engine?.retryClass === 'mailbox') return fail(log, mb.id, engine.code, engine.message);
       const database = classifyDatabaseError(err);
-      const code: MailboxErrorCode = err instanceof ImapSyncError ? err.code : (database?.code ?? 'SYNC_ERROR');
+      const code: MailboxErrorCode = engine?.code ?? database?.code ?? 'SYNC_ERROR';
       const message = database?.message ?? (err instanceof Error ? err.message : String(err));
       await recordSyncError(pool, mb.id, code, message).catch(() => undefined);
       // Temporal retries it with backoff, up to the workflow's attempt limit (then the mailbox is Failed).

@@ -1,7 +1,8 @@
+import { selectGradeCounts } from '../db/verifications';
 import { insertAuditEntries } from '../db/audit';
 import { findBatchRow, type BatchRow } from '../db/batches';
 import { listEndpointRefs } from '../db/endpoints';
-import { countMailboxes } from '../db/mailbox-counts';
+import { countBatchItems, countMailboxes } from '../db/mailbox-counts';
 import type { Queryable } from '../db/transaction';
 import { percentageSynced } from '../domain/batch-counts';
 import { allowedCommands, STATUS_LABELS } from '../domain/batch-status';
@@ -39,9 +40,11 @@ export async function batchDetail(
   snapshot: BatchSnapshot | undefined,
   waitingForWorkerSince: string | null = null,
 ) {
-  const [counts, endpoints] = await Promise.all([
+  const [counts, items, endpoints, grades] = await Promise.all([
     countMailboxes(deps.pool, row.id),
+    countBatchItems(deps.pool, row.id),
     listEndpointRefs(deps.pool, [row.source_endpoint_id, row.destination_endpoint_id]),
+    selectGradeCounts(deps.pool, row.id),
   ]);
   const endpoint = (id: string) => endpoints.find((e) => e.id === id) ?? { id, name: '(deleted)', host: '' };
   const status = snapshot?.status ?? row.status;
@@ -62,6 +65,7 @@ export async function batchDetail(
     failed: counts.failed,
     percentageSynced: percentageSynced(counts.synced, counts.total),
     counts,
+    items,
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),
     startedAt: snapshot ? snapshot.startedAt : iso(row.started_at),
@@ -85,6 +89,9 @@ export async function batchDetail(
     notificationEmails: row.notification_emails,
     reportInterval: formatDuration(Number(row.report_interval_ms)),
     skipReports: row.skip_reports,
+    skipCalendar: row.skip_calendar,
+    skipContacts: row.skip_contacts,
+    skipTasks: row.skip_tasks,
     lastReportAt: iso(row.last_report_at),
     lastReportError: row.last_report_error,
     sourceEndpoint: source,
@@ -98,6 +105,8 @@ export async function batchDetail(
     lastAdminActivityAt: snapshot?.lastAdminActivityAt ?? null,
     lastError: snapshot ? snapshot.lastError : row.last_error,
     pass: snapshot?.pass ?? null,
+    grades,
+    verification: snapshot?.verification ?? null,
     recentCommands: snapshot?.recentCommands ?? [],
     live: snapshot !== undefined,
     waitingForWorkerSince,

@@ -1,7 +1,8 @@
 import { insertAuditEntries } from '../db/audit';
 import { deleteBatchRows } from '../db/batches';
 import { allowedCommands, isCommandAllowed, type BatchCommand, type BatchStatus } from '../domain/batch-status';
-import type { BatchEdit, BatchSnapshot } from '../domain/batch-messages';
+import { selectUnapproved } from '../db/verifications';
+import type { BatchSnapshot, CommandRequest } from '../domain/batch-messages';
 import { auditRejection, batchDetail, findBatch, type BatchDetail, type BatchRow } from './batch-store';
 import type { ApiDeps } from './deps';
 import { ApiError } from './errors';
@@ -20,6 +21,7 @@ export const ALREADY_APPLIED: Record<BatchCommand, readonly BatchStatus[]> = {
   syncNow: ['Queued', 'Starting', 'Syncing'],
   remove: ['Removing'],
   edit: [],
+  verify: [],
 };
 
 export interface CommandResult {
@@ -51,6 +53,30 @@ async function refuse(
 }
 
 /**
+ * The completion gate (as Exchange's approval of skipped items): Complete is refused while a mailbox's last
+ * verification graded Investigate or Poor and nobody approved its differences (POST
+ * /mailboxes/{id}/approve-skipped-items). The refusal names the mailboxes and is audited.
+ */
+async function requireApprovedConsistency(deps: ApiDeps, actor: Actor, row: BatchRow): Promise<void> {
+  const unapproved = await selectUnapproved(deps.pool, row.id);
+  if (unapproved.length === 0) return;
+  const shown = unapproved.slice(0, 10).map((m) => `${m.email} (${m.grade})`);
+  const more = unapproved.length > shown.length ? ` and ${unapproved.length - shown.length} more` : '';
+  const message =
+    `complete needs the differences of ${unapproved.length} mailbox(es) approved first: ${shown.join(', ')}${more}; ` +
+    'review them in the users report and approve each with POST /mailboxes/{id}/approve-skipped-items';
+  const mailboxes = unapproved.slice(0, 100);
+  await auditRejection(deps, {
+    batchId: row.id,
+    batchName: row.name,
+    actor: actor.owner,
+    command: 'complete',
+    detail: { reason: 'CONSISTENCY_NOT_APPROVED', mailboxes },
+  });
+  throw new ApiError('CONSISTENCY_NOT_APPROVED', message, { mailboxes, total: unapproved.length });
+}
+
+/**
  * Checks the command against the status table, then has the workflow apply it through the `command` update.
  * The workflow's validator has the last word (its status may have moved since the check).
  */
@@ -59,7 +85,7 @@ export async function runCommand(
   actor: Actor,
   ref: string,
   command: BatchCommand,
-  edit?: BatchEdit,
+  options: Pick<CommandRequest, 'edit' | 'deep'> = {},
 ): Promise<CommandResult> {
   const row = await findBatch(deps.pool, ref);
   const live = await queryBatch(deps, row.workflow_id);
@@ -72,10 +98,11 @@ export async function runCommand(
   if (!isCommandAllowed(status, command) && !(orphanedRemoval && status === 'Removing')) {
     await refuse(deps, actor, row, command, status, 'status');
   }
+  if (command === 'complete') await requireApprovedConsistency(deps, actor, row);
 
   let snapshot: BatchSnapshot;
   try {
-    const outcome = await sendCommand(deps, row.workflow_id, { command, by: actor.owner, ...(edit ? { edit } : {}) });
+    const outcome = await sendCommand(deps, row.workflow_id, { command, by: actor.owner, ...options });
     if (outcome.kind === 'rejected') {
       const now = await queryBatch(deps, row.workflow_id);
       const nowStatus = now?.status ?? status;

@@ -19,6 +19,9 @@ export interface ConnectionTestSettings {
   /** Admin (master) user; without it the test only connects and reads the greeting/capabilities. */
   adminUser?: string | null;
   adminPassword?: string | null;
+  /** The endpoint's CalDAV and CardDAV services, tested with the test mailbox's password when there is one. */
+  caldavUrl?: string | null;
+  carddavUrl?: string | null;
   /**
    * A mailbox to log in as (through the admin user when there is one). Without it, admin credentials log in
    * as the admin user itself; with no credentials at all the test stops at the greeting.

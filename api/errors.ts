@@ -29,6 +29,9 @@ export const ERROR_STATUS = {
   ENDPOINT_IN_USE: 409,
   LAST_ADMIN_TOKEN: 409,
   WORKFLOW_NOT_RUNNING: 409,
+  // Complete while a mailbox graded Investigate or Poor awaits approval; details.mailboxes names them.
+  CONSISTENCY_NOT_APPROVED: 409,
+  NOT_VERIFIED: 409,
   PAYLOAD_TOO_LARGE: 413,
   CSV_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

@@ -1,3 +1,4 @@
+import { testDavService } from '../dav/connection-test';
 import type { ImapEndpoint } from '../imap/connection';
 import { testImapConnection } from '../imap/connection-test';
 import type { ConnectionTester, ConnectionTestSettings } from './deps';
@@ -17,7 +18,9 @@ export function imapEndpointOf(settings: ConnectionTestSettings): ImapEndpoint {
 /**
  * The production connection tester: imap/connection-test.ts with the endpoint's settings. With a test mailbox
  * it logs in as that mailbox (through the admin user when the endpoint has one); with only admin credentials it
- * logs in as the admin user; otherwise it checks the greeting and capabilities.
+ * logs in as the admin user; otherwise it checks the greeting and capabilities. Then the endpoint's CalDAV and
+ * CardDAV services, if it has them (dav/connection-test.ts): down to the test mailbox's collections when it has a
+ * password, else whether they answer at all. The first failure is the result.
  */
 export function createImapConnectionTester(options: { timeoutMs?: number } = {}): ConnectionTester {
   return async (settings) => {
@@ -36,9 +39,22 @@ export function createImapConnectionTester(options: { timeoutMs?: number } = {})
     } else if (admin) {
       credentials = { user: admin.user, secret: admin.secret };
     }
-    const result = await testImapConnection(imapEndpointOf(settings), credentials, {
-      timeoutMs: options.timeoutMs ?? 15_000,
-    });
-    return { ok: result.ok, code: result.code, message: result.message };
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    const result = await testImapConnection(imapEndpointOf(settings), credentials, { timeoutMs });
+    if (!result.ok) return { ok: result.ok, code: result.code, message: result.message };
+    const mailbox = settings.testMailbox?.password
+      ? { user: settings.testMailbox.userName, password: settings.testMailbox.password }
+      : null;
+    const messages = [result.message];
+    for (const [kind, url] of [
+      ['caldav', settings.caldavUrl],
+      ['carddav', settings.carddavUrl],
+    ] as const) {
+      if (!url) continue;
+      const dav = await testDavService(kind, url, mailbox, { timeoutMs });
+      if (!dav.ok) return dav;
+      messages.push(dav.message);
+    }
+    return { ok: true, code: result.code, message: messages.join('; ') };
   };
 }

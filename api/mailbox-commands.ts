@@ -1,5 +1,6 @@
 import { insertAuditEntries } from '../db/audit';
 import { replaceMailboxSecret } from '../db/mailbox-commands';
+import { approveVerification } from '../db/verifications';
 import { mailboxUser, type MailboxUserRow } from '../db/mailbox-report';
 import { secretContext } from '../secrets/secret-box';
 import type { MailboxCommandRequest, MailboxCommandResult } from '../domain/batch-messages';
@@ -22,6 +23,8 @@ export interface MailboxCommandArgs {
   targetBatch?: string;
   /** set. */
   overrides?: MailboxOverrides;
+  /** verify: compare full contents too. */
+  deep?: boolean;
 }
 
 export async function findUser(deps: ApiDeps, mailboxId: string): Promise<MailboxUserRow> {
@@ -110,6 +113,7 @@ export async function runMailboxCommand(
     by: actor.owner,
     ...(command === 'move' ? { target: await moveTarget(deps, user, args.targetBatch) } : {}),
     ...(command === 'set' ? { overrides: args.overrides ?? {} } : {}),
+    ...(command === 'verify' ? { deep: args.deep === true } : {}),
   };
   const outcome = await sendMailboxCommand(deps, user.workflow_id, request);
   if (outcome.kind === 'rejected') {
@@ -162,4 +166,39 @@ export async function setMailboxPassword(
     return { outcome: 'accepted' as const, resumed: true, user: resumed.user };
   }
   return { outcome: 'accepted' as const, resumed: false, user: userView(user, await batchStatusOf(deps, user)) };
+}
+
+/**
+ * Approves the differences of a mailbox's last verification (Exchange's approval of skipped items), so Complete
+ * goes ahead despite an Investigate or Poor grade. Recorded in the audit log as `approveSkippedItems`; a new
+ * verification asks for a new approval. NOT_VERIFIED when the mailbox has no verification yet.
+ */
+export async function approveSkippedItems(deps: ApiDeps, actor: Actor, mailboxId: string) {
+  const user = await findUser(deps, mailboxId);
+  const approved = await approveVerification(deps.pool, mailboxId, actor.owner);
+  if (!approved) {
+    throw new ApiError(
+      'NOT_VERIFIED',
+      `${user.email} has not been verified yet: verify it first (POST /mailboxes/${mailboxId}/verify)`,
+    );
+  }
+  await insertAuditEntries(deps.pool, [
+    {
+      batchId: user.batch_id,
+      batchName: user.batch_name,
+      actor: actor.owner,
+      command: 'approveSkippedItems',
+      outcome: 'accepted',
+      detail: {
+        source: 'api',
+        mailboxId,
+        email: user.email,
+        grade: approved.grade,
+        differenceCount: approved.differenceCount,
+        verifiedAt: approved.verifiedAt,
+      },
+    },
+  ]);
+  const after = await mailboxUser(deps.pool, mailboxId);
+  return { outcome: 'accepted' as const, user: after && userView(after, await batchStatusOf(deps, after)) };
 }

@@ -1,4 +1,5 @@
 import type { MailboxReportRow, MailboxUserRow, SkippedItemRow } from '../db/mailbox-report';
+import { consistencyOf } from '../db/verifications';
 import type { BatchStatus, MailboxStatus } from '../domain/batch-status';
 import { allowedMailboxCommands } from '../domain/mailbox-commands';
 
@@ -18,6 +19,9 @@ export function mailboxView(r: MailboxReportRow) {
     foldersSynced: r.folders_synced,
     itemsTotal: Number(r.items_total),
     itemsSynced: Number(r.items_synced),
+    mailItemsSynced: Number(r.mail_items_synced),
+    calendarItemsSynced: Number(r.calendar_items_synced),
+    contactsSynced: Number(r.contacts_synced),
     itemsSkipped: Number(r.items_skipped),
     bytesSynced: Number(r.bytes_synced),
     currentFolder: r.current_folder,
@@ -30,6 +34,7 @@ export function mailboxView(r: MailboxReportRow) {
     lastError: r.last_error,
     lastErrorCode: r.last_error_code,
     updatedAt: r.updated_at.toISOString(),
+    consistency: r.verification && consistencyOf(r.verification),
   };
 }
 
@@ -44,6 +49,9 @@ export function userView(r: MailboxUserRow, batchStatus: BatchStatus = r.batch_s
       largeItemLimit: r.large_item_limit,
       folderInclude: r.folder_include,
       folderExclude: r.folder_exclude,
+      skipCalendar: r.skip_calendar,
+      skipContacts: r.skip_contacts,
+      skipTasks: r.skip_tasks,
     },
     allowedCommands: allowedMailboxCommands(batchStatus, r.status as MailboxStatus),
   };
@@ -58,6 +66,7 @@ export function skippedItemView(r: SkippedItemRow) {
     subject: r.subject,
     sizeBytes: num(r.size_bytes),
     reason: r.reason,
+    itemKind: r.item_kind,
     createdAt: r.created_at.toISOString(),
   };
 }

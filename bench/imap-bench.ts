@@ -5,7 +5,9 @@
  * this engine alone (`engine`: the sync function in a process of its own), by mbsync (isync; IMAP on both sides, like this engine) and by `doveadm backup` with the imapc
  * backend (Dovecot's own migration path: it writes the destination's storage directly, so it is a ceiling).
  * For each tool: a full pass and a no-change incremental pass, messages/s, MB/s, peak memory (max RSS of the
- * tool's process), whether the copy is byte-exact, and the ratios to mbsync.
+ * tool's process), whether the copy is byte-exact, and the ratios to mbsync. For the engine also a verification
+ * of the copied mailbox (header data, and deep with BENCH_VERIFY_DEEP=1) against its no-change pass: the issue's
+ * budget is at most 2× a no-change pass plus one FETCH of the header fields per folder per side.
  *
  * The destination runs Dovecot's default `mail_fsync = optimized`, as users run it, and `never` as a second
  * section (BENCH_FSYNC, default `optimized,never`). Ratios are pair by pair: run N of a tool against run N of
@@ -311,9 +313,9 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
     const runTool = async (
       tool: string,
       users: string[],
-      pass: 'full' | 'no-change',
+      pass: 'full' | 'no-change' | 'verify' | 'verify-deep',
       rep: number,
-    ): Promise<{ seconds: number; maxRssMb: number; cpuSeconds: number; syncSeconds?: number }> => {
+    ): Promise<{ seconds: number; maxRssMb: number; cpuSeconds: number; syncSeconds?: number; stdout?: string }> => {
       const user = users[0]!;
       if (tool === 'product') {
         let batch = productBatches.get(user);
@@ -343,6 +345,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
         return { seconds, maxRssMb: hwm, cpuSeconds };
       }
       if (tool === 'engine') {
+        const verify = pass === 'verify' ? 'header' : pass === 'verify-deep' ? 'deep' : undefined;
         if (pass === 'full')
           await pool!.query(`insert into mailboxes (batch_id, email, source_user) values ($1, $2, $2)`, [
             batchId,
@@ -358,6 +361,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
           folderConcurrency,
           chunkMessages: process.env.BENCH_CHUNK_MESSAGES ? Number(process.env.BENCH_CHUNK_MESSAGES) : undefined,
           chunkBytes: process.env.BENCH_CHUNK_MB ? Number(process.env.BENCH_CHUNK_MB) * 1024 * 1024 : undefined,
+          verify,
         };
         const t = await timed(
           process.execPath,
@@ -421,6 +425,16 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
     // Every repetition copies into fresh destination users; the tools take turns going first, so a change in the
     // machine's load falls on all of them.
     const runs: Array<Measure & { rep: number; syncSeconds?: number }> = [];
+    const verifications: Array<{
+      pass: string;
+      seconds: number;
+      syncSeconds: number;
+      maxRssMb: number;
+      grade: string;
+      folders: number;
+      fetchMs: number;
+      warmMs: number;
+    }> = [];
     for (let rep = 1; rep <= repeats; rep++) {
       const order = tools.map((_, i) => tools[(i + rep - 1) % tools.length]!);
       for (const tool of order) {
@@ -434,6 +448,29 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
           process.stderr.write(
             `  ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB${roundTrips === undefined ? '' : `, ${roundTrips} round trips`}\n`,
           );
+        }
+        if (tool === 'engine') {
+          const passes = process.env.BENCH_VERIFY_DEEP ? (['verify', 'verify-deep'] as const) : (['verify'] as const);
+          for (const pass of passes) {
+            process.stderr.write(`engine (run ${rep}): ${pass} ...\n`);
+            const r = await runTool(tool, users, pass, rep);
+            const out = JSON.parse(r.stdout?.trim().split('\n').pop() ?? '{}') as {
+              grade: string;
+              folders: number;
+              fetchMs: number;
+              warmMs: number;
+            };
+            verifications.push({
+              pass,
+              seconds: r.seconds,
+              syncSeconds: r.syncSeconds ?? NaN,
+              maxRssMb: r.maxRssMb,
+              ...out,
+            });
+            process.stderr.write(
+              `  ${r.seconds.toFixed(2)} s, grade ${out.grade}, peak RSS ${r.maxRssMb.toFixed(0)} MB\n`,
+            );
+          }
         }
         const outcome = { count: 0, exact: results[tool]?.exact ?? true, metaExact: results[tool]?.metaExact ?? true };
         for (const user of users) {
@@ -512,6 +549,25 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
       lines.push(
         `Rate limit: the destination endpoint's upload limited to ${rateLimit} bytes/s; the product's full passes held ${held.map((x) => `${(x * rateLimit).toFixed(0)} bytes/s (${(x * 100).toFixed(1)}% of the limit)`).join(', ')}: ${held.every((x) => Math.abs(x - 1) <= 0.1) ? 'within' : 'NOT within'} 10%.`,
       );
+    }
+    if (verifications.length) {
+      const noChange = runs.filter((r) => r.tool === 'engine' && r.pass === 'no-change');
+      const baseSync = median(noChange.map((r) => r.syncSeconds ?? NaN));
+      lines.push('');
+      lines.push(
+        '| verification | seconds, first (cold) | seconds, again (warm) | ÷ no-change pass (sync only; cold, warm) | header FETCH alone, both sides, warm (s) | warm ÷ budget (2× no-change + header FETCH) | peak RSS MB | folders | grade |',
+      );
+      lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+      for (const pass of [...new Set(verifications.map((v) => v.pass))]) {
+        const mine = verifications.filter((v) => v.pass === pass);
+        const cold = median(mine.map((v) => v.syncSeconds));
+        const warm = median(mine.map((v) => v.warmMs / 1000));
+        const fetch = median(mine.map((v) => v.fetchMs / 1000));
+        const budget = 2 * baseSync + fetch;
+        lines.push(
+          `| ${pass === 'verify' ? 'header data' : 'deep'} | ${cold.toFixed(2)} | ${warm.toFixed(2)} | ${(cold / baseSync).toFixed(1)}×, ${(warm / baseSync).toFixed(1)}× | ${fetch.toFixed(2)} | ${(warm / budget).toFixed(2)}× | ${Math.max(...mine.map((v) => v.maxRssMb)).toFixed(0)} | ${mine[0]!.folders} | ${[...new Set(mine.map((v) => v.grade))].join(', ')} |`,
+        );
+      }
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     const peaks = new Map<string, number>();

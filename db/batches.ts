@@ -39,6 +39,10 @@ export interface BatchRow {
   /** Why the last report could not be sent; cleared by the next one that goes out. */
   last_report_error: string | null;
   last_report_at: Date | null;
+  /** Calendars (events), address books, tasks left out of the migration (0009). */
+  skip_calendar: boolean;
+  skip_contacts: boolean;
+  skip_tasks: boolean;
 }
 
 /** The fields of a batch's row that its workflow owns, written on every status change (the read model). */
@@ -129,6 +133,9 @@ export async function applyBatchEdit(db: Queryable, batchId: string, e: BatchEdi
        notification_emails = coalesce($15, notification_emails),
        report_interval_ms = coalesce($16, report_interval_ms),
        skip_reports = coalesce($17, skip_reports),
+       skip_calendar = coalesce($18, skip_calendar),
+       skip_contacts = coalesce($19, skip_contacts),
+       skip_tasks = coalesce($20, skip_tasks),
        updated_at = now()
      where id = $1`,
     [
@@ -149,6 +156,9 @@ export async function applyBatchEdit(db: Queryable, batchId: string, e: BatchEdi
       e.notificationEmails ?? null,
       e.reportIntervalMs ?? null,
       e.skipReports ?? null,
+      e.skipCalendar ?? null,
+      e.skipContacts ?? null,
+      e.skipTasks ?? null,
     ],
   );
 }
@@ -266,14 +276,20 @@ export interface NewBatchRow {
   notificationEmails?: string[];
   reportIntervalMs?: number;
   skipReports?: boolean;
+  /** Calendars, address books, tasks left out: none unless given. */
+  skipCalendar?: boolean;
+  skipContacts?: boolean;
+  skipTasks?: boolean;
 }
 
 export async function insertBatchRow(db: Queryable, b: NewBatchRow): Promise<BatchRow> {
   const { rows } = await db.query<BatchRow>(
     `insert into batches (id, name, workflow_id, status, source_endpoint_id, destination_endpoint_id, created_by,
                           start_after, complete_after, auto_start, auto_complete, bad_item_limit, large_item_limit,
-                          folder_include, folder_exclude, notification_emails, report_interval_ms, skip_reports)
-     values ($1, $2, $3, 'Created', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) returning *`,
+                          folder_include, folder_exclude, notification_emails, report_interval_ms, skip_reports,
+                          skip_calendar, skip_contacts, skip_tasks)
+     values ($1, $2, $3, 'Created', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+     returning *`,
     [
       b.id,
       b.name,
@@ -292,6 +308,9 @@ export async function insertBatchRow(db: Queryable, b: NewBatchRow): Promise<Bat
       b.notificationEmails ?? [],
       b.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS,
       b.skipReports ?? false,
+      b.skipCalendar ?? false,
+      b.skipContacts ?? false,
+      b.skipTasks ?? false,
     ],
   );
   return rows[0]!;

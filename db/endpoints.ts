@@ -38,6 +38,9 @@ export interface EndpointRow {
   max_concurrent_incremental_syncs: number;
   /** Overrides of the provider's rate limits (0010_endpoint_rates.sql; read by db/endpoint-rates.ts). */
   rate_limits: RateLimitOverrides;
+  /** The CalDAV and CardDAV services (0009_dav_sync.sql): a host or a URL; null: none. */
+  caldav_url: string | null;
+  carddav_url: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -78,6 +81,8 @@ const SETTINGS_COLUMNS = [
   'max_concurrent_migrations',
   'max_concurrent_incremental_syncs',
   'rate_limits',
+  'caldav_url',
+  'carddav_url',
 ] as const satisfies readonly (keyof EndpointFields)[];
 
 const settingsOf = (e: Omit<EndpointFields, 'type'>) => SETTINGS_COLUMNS.map((column) => e[column]);

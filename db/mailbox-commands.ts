@@ -32,6 +32,16 @@ async function guarded(db: Queryable, guard: MailboxGuard, change: string, args:
   return row ? { before: row.before, applied: row.applied } : { before: null, applied: false };
 }
 
+/** Verify changes no row: whether the mailbox's status allows the command now. */
+export async function checkMailbox(db: Queryable, guard: MailboxGuard): Promise<GuardedChange> {
+  const { rows } = await db.query<{ status: MailboxStatus }>(
+    'select status from mailboxes where id = $1 and batch_id = $2',
+    [guard.mailboxId, guard.batchId],
+  );
+  const before = rows[0]?.status ?? null;
+  return { before, applied: before !== null && guard.from.includes(before) };
+}
+
 /** Stop: the mailbox is Stopped, its current folder cleared. */
 export function stopMailbox(db: Queryable, guard: MailboxGuard): Promise<GuardedChange> {
   return guarded(
@@ -80,6 +90,9 @@ export function setMailboxOverrides(
         large_item_limit = case when $8 then $9::integer else m.large_item_limit end,
         folder_include = case when $10 then $11::text[] else m.folder_include end,
         folder_exclude = case when $12 then $13::text[] else m.folder_exclude end,
+        skip_calendar = case when $14 then $15::boolean else m.skip_calendar end,
+        skip_contacts = case when $16 then $17::boolean else m.skip_contacts end,
+        skip_tasks = case when $18 then $19::boolean else m.skip_tasks end,
         updated_at = now()
        from cur where m.id = cur.id and cur.status = any($3::text[])`,
     [
@@ -93,6 +106,12 @@ export function setMailboxOverrides(
       overrides.folderInclude ?? null,
       has('folderExclude'),
       overrides.folderExclude ?? null,
+      has('skipCalendar'),
+      overrides.skipCalendar ?? null,
+      has('skipContacts'),
+      overrides.skipContacts ?? null,
+      has('skipTasks'),
+      overrides.skipTasks ?? null,
     ],
   );
 }

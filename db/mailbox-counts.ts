@@ -31,3 +31,31 @@ export async function countAllMailboxes(db: Queryable): Promise<MailboxCountsRow
   );
   return rows[0]!;
 }
+
+/** A batch's items over all its mailboxes: every kind, then messages, calendar items and contacts; skipped. */
+export interface BatchItemTotals {
+  synced: number;
+  mail: number;
+  calendar: number;
+  contacts: number;
+  skipped: number;
+}
+
+export async function countBatchItems(db: Queryable, batchId: string): Promise<BatchItemTotals> {
+  const { rows } = await db.query<Record<keyof BatchItemTotals, string>>(
+    `select coalesce(sum(items_synced), 0) as synced,
+            coalesce(sum(items_synced - calendar_items_synced - contacts_synced), 0) as mail,
+            coalesce(sum(calendar_items_synced), 0) as calendar, coalesce(sum(contacts_synced), 0) as contacts,
+            coalesce(sum(items_skipped), 0) as skipped
+       from mailboxes where batch_id = $1`,
+    [batchId],
+  );
+  const r = rows[0]!;
+  return {
+    synced: Number(r.synced),
+    mail: Number(r.mail),
+    calendar: Number(r.calendar),
+    contacts: Number(r.contacts),
+    skipped: Number(r.skipped),
+  };
+}

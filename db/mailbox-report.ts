@@ -1,4 +1,6 @@
+import type { Grade } from '../domain/consistency';
 import type { Queryable } from './transaction';
+import { VERIFICATION_OF_MAILBOX, type VerificationRow } from './verifications';
 
 /** A mailbox as the migration users report shows it (secrets are never selected). */
 export interface MailboxReportRow {
@@ -10,7 +12,11 @@ export interface MailboxReportRow {
   folders_total: number;
   folders_synced: number;
   items_total: string;
+  /** Items of every kind; of them messages, calendar items (events, tasks) and contacts (0009). */
   items_synced: string;
+  mail_items_synced: string;
+  calendar_items_synced: string;
+  contacts_synced: string;
   items_skipped: string;
   bytes_synced: string;
   current_folder: string | null;
@@ -23,11 +29,18 @@ export interface MailboxReportRow {
   last_error: string | null;
   last_error_code: string | null;
   updated_at: Date;
+  /** The mailbox's last verification (db/verifications.ts), null before the first. */
+  verification: VerificationRow | null;
+  /** Its grade, for the CSV. */
+  consistency_grade: Grade | null;
 }
 
 const REPORT_COLUMNS = `id, email, source_user, destination_user, status, folders_total, folders_synced, items_total,
-  items_synced, items_skipped, bytes_synced, current_folder, items_per_second, started_at, initial_sync_at,
-  initial_sync_duration_ms, last_synced_at, finalized_at, last_error, last_error_code, updated_at`;
+  items_synced, items_synced - calendar_items_synced - contacts_synced as mail_items_synced, calendar_items_synced,
+  contacts_synced, items_skipped, bytes_synced, current_folder, items_per_second, started_at, initial_sync_at,
+  initial_sync_duration_ms, last_synced_at, finalized_at, last_error, last_error_code, updated_at,
+  ${VERIFICATION_OF_MAILBOX} as verification,
+  (select grade from verifications v where v.mailbox_id = mailboxes.id) as consistency_grade`;
 
 /** Which of a batch's mailboxes the report shows: some statuses, a part of the address. */
 export interface ReportFilter {
@@ -87,11 +100,14 @@ export interface MailboxUserRow extends MailboxReportRow {
   large_item_limit: number | null;
   folder_include: string[] | null;
   folder_exclude: string[] | null;
+  skip_calendar: boolean | null;
+  skip_contacts: boolean | null;
+  skip_tasks: boolean | null;
 }
 
 /** The users whose mailbox rows `m` (a subquery with USER_COLUMNS) selects, with their batch. */
 const USER_COLUMNS = `${REPORT_COLUMNS}, batch_id, start_after, bad_item_limit, large_item_limit, folder_include,
-  folder_exclude`;
+  folder_exclude, skip_calendar, skip_contacts, skip_tasks`;
 const withBatch = (mailboxes: string) =>
   `select m.*, b.name as batch_name, b.status as batch_status, b.workflow_id
      from (${mailboxes}) m join batches b on b.id = m.batch_id order by m.id`;
@@ -164,6 +180,8 @@ export interface SkippedItemRow {
   subject: string | null;
   size_bytes: string | null;
   reason: string;
+  /** A message, a calendar item or a contact (0009). */
+  item_kind: 'mail' | 'calendar' | 'contact';
   created_at: Date;
 }
 
@@ -175,7 +193,7 @@ export async function skippedItemsPage(
 ): Promise<{ rows: SkippedItemRow[]; total: number }> {
   const [items, count] = await Promise.all([
     db.query<SkippedItemRow>(
-      `select id, folder, source_uid, internal_date, subject, size_bytes, reason, created_at
+      `select id, folder, source_uid, internal_date, subject, size_bytes, reason, item_kind, created_at
          from skipped_items where mailbox_id = $1 order by id limit $2 offset $3`,
       [mailboxId, page.limit, page.offset],
     ),

@@ -28,6 +28,9 @@ export type SyncTargetRow = {
   | 'folder_include'
   | 'folder_exclude'
   | 'delete_on_destination'
+  | 'skip_calendar'
+  | 'skip_contacts'
+  | 'skip_tasks'
 >;
 
 export async function loadSyncTarget(db: Queryable, mailboxId: string, batchId: string): Promise<SyncTargetRow | null> {
@@ -39,7 +42,10 @@ export async function loadSyncTarget(db: Queryable, mailboxId: string, batchId: 
             coalesce(m.bad_item_limit, b.bad_item_limit) as bad_item_limit,
             coalesce(m.large_item_limit, b.large_item_limit) as large_item_limit,
             coalesce(m.folder_include, b.folder_include) as folder_include,
-            coalesce(m.folder_exclude, b.folder_exclude) as folder_exclude
+            coalesce(m.folder_exclude, b.folder_exclude) as folder_exclude,
+            coalesce(m.skip_calendar, b.skip_calendar) as skip_calendar,
+            coalesce(m.skip_contacts, b.skip_contacts) as skip_contacts,
+            coalesce(m.skip_tasks, b.skip_tasks) as skip_tasks
        from mailboxes m join batches b on b.id = m.batch_id
       where m.id = $1 and m.batch_id = $2`,
     [mailboxId, batchId],
@@ -60,11 +66,14 @@ export type SyncEndpointRow = Pick<
   | 'provider'
   | 'admin_user'
   | 'admin_secret'
+  | 'caldav_url'
+  | 'carddav_url'
 >;
 
 export async function loadSyncEndpoint(db: Queryable, id: string): Promise<SyncEndpointRow | null> {
   const { rows } = await db.query<SyncEndpointRow>(
-    `select id, name, host, port, security, accept_untrusted_certs, auth_method, provider, admin_user, admin_secret
+    `select id, name, host, port, security, accept_untrusted_certs, auth_method, provider, admin_user, admin_secret,
+            caldav_url, carddav_url
        from endpoints where id = $1`,
     [id],
   );
@@ -92,12 +101,17 @@ export async function markMailboxSyncing(db: Queryable, mailboxId: string): Prom
   );
 }
 
-/** Where a sync stands, over the whole mailbox (all passes) for the item and byte counts. */
+/**
+ * Where a sync stands, over the whole mailbox (all passes) for the item and byte counts. Items are of every kind
+ * (mail, calendar items, contacts); of them, `calendarItemsSynced` and `contactsSynced` are the DAV ones.
+ */
 export interface SyncProgressRecord {
   foldersTotal: number;
   foldersSynced: number;
   itemsTotal: number;
   itemsSynced: number;
+  calendarItemsSynced: number;
+  contactsSynced: number;
   itemsSkipped: number;
   bytesSynced: number;
   currentFolder: string | null;
@@ -109,7 +123,7 @@ export async function writeSyncProgress(db: Queryable, mailboxId: string, p: Syn
   await db.query(
     `update mailboxes set status = 'Syncing', folders_total = $2, folders_synced = $3, items_total = greatest($4::bigint, $5::bigint),
             items_synced = $5::bigint, items_skipped = $6::bigint, bytes_synced = $7::bigint, current_folder = $8, items_per_second = $9::real,
-            updated_at = now()
+            calendar_items_synced = $10::bigint, contacts_synced = $11::bigint, updated_at = now()
       where id = $1 and status = 'Syncing'`,
     [
       mailboxId,
@@ -121,6 +135,8 @@ export async function writeSyncProgress(db: Queryable, mailboxId: string, p: Syn
       p.bytesSynced,
       p.currentFolder,
       p.itemsPerSecond,
+      p.calendarItemsSynced,
+      p.contactsSynced,
     ],
   );
 }
@@ -135,7 +151,7 @@ export async function writeSyncFinished(
     `update mailboxes
         set status = $2, folders_total = $3, folders_synced = $3, items_total = greatest($4::bigint, $5::bigint), items_synced = $5,
             items_skipped = $6::bigint, bytes_synced = $7::bigint, current_folder = null, items_per_second = $8::real,
-            last_synced_at = now(), initial_sync_at = coalesce(initial_sync_at, now()),
+            calendar_items_synced = $10::bigint, contacts_synced = $11::bigint, last_synced_at = now(), initial_sync_at = coalesce(initial_sync_at, now()),
             initial_sync_duration_ms = coalesce(initial_sync_duration_ms,
               (extract(epoch from (now() - coalesce(started_at, now()))) * 1000)::bigint),
             finalized_at = case when $9::boolean then now() else finalized_at end,
@@ -151,6 +167,8 @@ export async function writeSyncFinished(
       p.bytesSynced,
       p.itemsPerSecond,
       p.final,
+      p.calendarItemsSynced,
+      p.contactsSynced,
     ],
   );
 }

@@ -39,6 +39,23 @@ export async function nextMailboxIds(
   return rows.map((r) => r.id);
 }
 
+/** Mailboxes with something to verify: synced at least once and at rest. */
+const VERIFIABLE_STATUSES = ['Synced', 'Completed', 'Stopped'];
+
+/** The next page of mailbox ids a verification visits, in id order after `afterId`. */
+export async function nextVerifiableMailboxIds(
+  db: Queryable,
+  page: { batchId: string; afterId: string | null; limit: number },
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `select m.id::text as id from mailboxes m
+      where m.batch_id = $1 and m.status = any($2::text[]) and m.initial_sync_at is not null and m.id > $3::bigint
+      order by m.id limit $4`,
+    [page.batchId, VERIFIABLE_STATUSES, page.afterId ?? '0', page.limit],
+  );
+  return rows.map((r) => r.id);
+}
+
 export interface MailboxFailure {
   mailboxId: string;
   code: string;

@@ -1,4 +1,5 @@
 import type { CopiedRecord, FolderKey, MappedMessage } from '../imap/sync-store';
+import type { NotCopied } from '../imap/verify';
 import type { Queryable } from './transaction';
 
 /**
@@ -201,4 +202,36 @@ export async function selectMapTotals(
     bytes: Number(rows[0]?.bytes ?? 0),
     skipped: Number(rows[0]?.skipped ?? 0),
   };
+}
+
+/**
+ * The source messages of a mailbox the sync did not copy on purpose: skipped (with the kind and reason of their
+ * `skipped_items` row) or linked (copied from another folder).
+ */
+export async function selectNotCopied(db: Queryable, mailboxId: string): Promise<NotCopied[]> {
+  const { rows } = await db.query<{
+    source_folder: string;
+    source_uidvalidity: string;
+    source_uid: string;
+    state: 'skipped' | 'linked';
+    kind: 'bad' | 'large' | null;
+    reason: string | null;
+  }>(
+    `select m.source_folder, m.source_uidvalidity, m.source_uid, m.state, s.kind, s.reason
+       from message_map m
+       left join lateral (
+         select kind, reason from skipped_items s
+          where s.mailbox_id = m.mailbox_id and s.folder = m.source_folder and s.source_uid = m.source_uid
+          order by s.id desc limit 1
+       ) s on true
+      where m.mailbox_id = $1::bigint and m.state in ('skipped', 'linked')`,
+    [mailboxId],
+  );
+  return rows.map((r) => ({
+    sourceFolder: r.source_folder,
+    uidvalidity: Number(r.source_uidvalidity),
+    uid: Number(r.source_uid),
+    reason: r.state === 'linked' ? 'linked' : (r.kind ?? 'bad'),
+    detail: r.reason,
+  }));
 }

@@ -28,6 +28,9 @@ export function parseEdit(raw: unknown): ParsedEdit {
       case 'autoComplete':
       case 'deleteOnDestination':
       case 'skipReports':
+      case 'skipCalendar':
+      case 'skipContacts':
+      case 'skipTasks':
         if (typeof value !== 'boolean') return { ok: false, reason: `${key} must be true or false` };
         edit[key] = value;
         break;

@@ -32,12 +32,18 @@ export interface BatchEdit {
   reportIntervalMs?: number;
   /** True: no reports at all, whoever is listed. */
   skipReports?: boolean;
+  /** Leave calendars (events), address books, tasks out of the next passes. */
+  skipCalendar?: boolean;
+  skipContacts?: boolean;
+  skipTasks?: boolean;
 }
 
 export interface CommandRequest extends CommandActor {
   command: BatchCommand;
   /** Only with `edit`. */
   edit?: BatchEdit;
+  /** Only with `verify`: compare full contents too (BODY.PEEK[]), not only the header data. */
+  deep?: boolean;
 }
 
 export const startSignal = defineSignal<[CommandActor?]>('start');
@@ -46,6 +52,8 @@ export const resumeSignal = defineSignal<[CommandActor?]>('resume');
 export const completeSignal = defineSignal<[CommandActor?]>('complete');
 export const removeSignal = defineSignal<[CommandActor?]>('remove');
 export const syncNowSignal = defineSignal<[CommandActor?]>('syncNow');
+/** `{"by": "…", "deep": true}` compares full contents too. */
+export const verifySignal = defineSignal<[(CommandActor & { deep?: boolean })?]>('verify');
 export const editSignal = defineSignal<[BatchEdit & CommandActor]>('edit');
 /** Not a command: tells the workflow its mailbox rows changed (the API added some), so it reloads the counts. */
 export const mailboxesChangedSignal = defineSignal('mailboxesChanged');
@@ -63,6 +71,8 @@ export interface MailboxCommandRequest extends CommandActor {
   target?: { batchId: string; name: string; workflowId: string };
   /** Only with `set`. */
   overrides?: MailboxOverrides;
+  /** Only with `verify`: compare full contents too. */
+  deep?: boolean;
 }
 
 export interface MailboxCommandResult {
@@ -105,6 +115,17 @@ export interface PassProgress {
   finished: number;
 }
 
+export interface VerificationProgress {
+  deep: boolean;
+  /** True for the verification Complete runs as its last step. */
+  final: boolean;
+  startedAt: string;
+  /** Mailboxes handed to a verification activity so far. */
+  scheduled: number;
+  /** Of those, how many have been verified (or could not be). */
+  finished: number;
+}
+
 export interface CommandRecord {
   command: BatchCommand;
   by: string;
@@ -139,6 +160,8 @@ export interface BatchSnapshot {
   counts: MailboxCounts;
   percentageSynced: number;
   pass: PassProgress | null;
+  /** A verification of the batch's mailboxes under way (the `verify` command, or the last step of Complete). */
+  verification: VerificationProgress | null;
   lastError: string | null;
   recentCommands: CommandRecord[];
   /** How many times this batch's workflow has continued as new (its history is bounded). */

@@ -43,26 +43,28 @@ export const STATUS_LABELS: Record<BatchStatus, string> = {
 };
 
 /** The commands an administrator can give a batch (the dashboard's buttons, the API's verbs, the signals). */
-export const BATCH_COMMANDS = ['start', 'stop', 'resume', 'complete', 'edit', 'remove', 'syncNow'] as const;
+export const BATCH_COMMANDS = ['start', 'stop', 'resume', 'complete', 'edit', 'remove', 'syncNow', 'verify'] as const;
 export type BatchCommand = (typeof BATCH_COMMANDS)[number];
 
 /**
  * Which commands each status allows. A created or stopped batch can be started, edited or deleted; a running
  * one can only be stopped (paused); a synced one can be stopped, completed, edited, deleted or synced now;
- * resume restarts a stopped or failed batch and retries its failed mailboxes. Transitional statuses
- * (Starting's preparation aside) accept nothing until they settle.
+ * resume restarts a stopped or failed batch and retries its failed mailboxes; verify compares the synced and
+ * completed mailboxes' source and destination (read-only) whenever no sync pass is needed for it: Synced,
+ * Synced with errors, Stopped, Completed. Transitional statuses (Starting's preparation aside) accept nothing
+ * until they settle.
  */
 const TRANSITIONS: Record<BatchStatus, readonly BatchCommand[]> = {
   Created: ['start', 'edit', 'remove'],
   Queued: ['stop', 'edit', 'remove'],
   Starting: ['stop'],
   Syncing: ['stop'],
-  Synced: ['stop', 'complete', 'edit', 'remove', 'syncNow'],
-  SyncedWithErrors: ['stop', 'resume', 'complete', 'edit', 'remove', 'syncNow'],
+  Synced: ['stop', 'complete', 'edit', 'remove', 'syncNow', 'verify'],
+  SyncedWithErrors: ['stop', 'resume', 'complete', 'edit', 'remove', 'syncNow', 'verify'],
   Stopping: [],
-  Stopped: ['start', 'resume', 'edit', 'remove'],
+  Stopped: ['start', 'resume', 'edit', 'remove', 'verify'],
   Completing: [],
-  Completed: ['remove'],
+  Completed: ['remove', 'verify'],
   Removing: [],
   Failed: ['start', 'resume', 'edit', 'remove'],
 };

@@ -118,6 +118,19 @@ export interface CarriedState {
   mailboxStartAfter?: Record<string, number>;
   /** Absent in runs recorded before e-mailed reports (workflows/batch-reports.ts). */
   reports?: ReportState;
+  /** A verification under way (workflows/verification.ts); absent in runs recorded before it existed. */
+  verification?: VerificationState | null;
+}
+
+/** A verification of the batch's mailboxes: mailboxes with id <= cursor have been verified. */
+export interface VerificationState {
+  deep: boolean;
+  /** The last step of Complete: the batch is Completed when it ends. */
+  final: boolean;
+  startedAt: number;
+  cursor: string | null;
+  scheduled: number;
+  finished: number;
 }
 
 /** The report settings and clock of a batch, carried across continue-as-new. */

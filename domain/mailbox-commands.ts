@@ -10,12 +10,14 @@ import type { BatchStatus, MailboxStatus } from './batch-status';
  * - remove: its rows and checkpoints go; mail already copied stays on the destination.
  * - move: to another batch with the same endpoints; its checkpoints go with it, so nothing is copied twice.
  * - set: per-mailbox overrides of the batch's settings.
+ * - verify: compare this mailbox's source and destination (read-only); its status does not change.
  */
-export const MAILBOX_COMMANDS = ['stop', 'start', 'resume', 'remove', 'move', 'set'] as const;
+export const MAILBOX_COMMANDS = ['stop', 'start', 'resume', 'remove', 'move', 'set', 'verify'] as const;
 export type MailboxCommand = (typeof MAILBOX_COMMANDS)[number];
 
 const EVERY: readonly MailboxCommand[] = MAILBOX_COMMANDS;
 const AT_REST: readonly MailboxCommand[] = ['start', 'resume', 'remove', 'move', 'set'];
+const VERIFIABLE: readonly MailboxCommand[] = [...AT_REST, 'verify'];
 
 /** By the mailbox's own status. A running sync can be stopped, removed or moved (it is cancelled first). */
 const BY_MAILBOX_STATUS: Record<MailboxStatus, readonly MailboxCommand[]> = {
@@ -23,9 +25,9 @@ const BY_MAILBOX_STATUS: Record<MailboxStatus, readonly MailboxCommand[]> = {
   Syncing: ['stop', 'remove', 'move', 'set'],
   Synced: EVERY,
   Failed: AT_REST,
-  Stopped: AT_REST,
+  Stopped: VERIFIABLE,
   Completing: [],
-  Completed: ['remove'],
+  Completed: ['remove', 'verify'],
 };
 
 /**
@@ -41,11 +43,11 @@ const BY_BATCH_STATUS: Record<BatchStatus, readonly MailboxCommand[]> = {
   Synced: EVERY,
   SyncedWithErrors: EVERY,
   Stopping: [],
-  Stopped: AT_REST,
+  Stopped: VERIFIABLE,
   Completing: [],
-  Completed: ['remove'],
+  Completed: ['remove', 'verify'],
   Removing: [],
-  Failed: AT_REST,
+  Failed: VERIFIABLE,
 };
 
 export function mailboxCommandsInBatch(batch: BatchStatus): readonly MailboxCommand[] {
@@ -73,6 +75,10 @@ export interface MailboxOverrides {
   largeItemLimit?: number | null;
   folderInclude?: string[] | null;
   folderExclude?: string[] | null;
+  /** Leave this mailbox's calendars (events), address books, tasks out, or copy them, whatever the batch says. */
+  skipCalendar?: boolean | null;
+  skipContacts?: boolean | null;
+  skipTasks?: boolean | null;
 }
 
 /** The audit log's name of a mailbox command (`stopMailbox`, ...), beside the batch commands' plain names. */

@@ -10,8 +10,8 @@
 export type RetryClass = 'mailbox' | 'transient' | 'cancelled';
 
 export interface MailboxErrorInfo {
-  /** `imap`: the IMAP engine (imap/errors.ts); `activity`: the sync activity; `db`: PostgreSQL (db/errors.ts); `workflow`: a sync that ran out of retries; `worker`: a restarted worker (worker/reclaim-syncs.ts). */
-  from: 'imap' | 'activity' | 'db' | 'workflow' | 'worker';
+  /** `imap`: the IMAP engine (imap/errors.ts); `dav`: the calendar and contact engine (dav/errors.ts); `activity`: the sync activity; `db`: PostgreSQL (db/errors.ts); `workflow`: a sync that ran out of retries; `worker`: a restarted worker (worker/reclaim-syncs.ts). */
+  from: 'imap' | 'dav' | 'activity' | 'db' | 'workflow' | 'worker';
   retry: RetryClass;
   meaning: string;
 }
@@ -73,6 +73,31 @@ export const MAILBOX_ERROR_CODES = {
     meaning: "the mailbox lock's database connection dropped mid-sync, so the sync stopped",
   },
   CANCELLED: { from: 'imap', retry: 'cancelled', meaning: 'the sync was cancelled (Stop)' },
+  DAV_AUTH_FAILED: {
+    from: 'dav',
+    retry: 'mailbox',
+    meaning: 'the CalDAV or CardDAV server refused the login (401): wrong password or token',
+  },
+  DAV_UNREACHABLE: {
+    from: 'dav',
+    retry: 'transient',
+    meaning: 'the CalDAV or CardDAV service could not be reached (refused, DNS, timeout) while IMAP may work',
+  },
+  DAV_NOT_FOUND: {
+    from: 'dav',
+    retry: 'mailbox',
+    meaning: 'discovery found no principal or home set for the account on the CalDAV or CardDAV service',
+  },
+  DAV_COLLECTION_CREATE_FAILED: {
+    from: 'dav',
+    retry: 'mailbox',
+    meaning: 'the destination refused to create a calendar or an address book',
+  },
+  DAV_SERVER_ERROR: {
+    from: 'dav',
+    retry: 'transient',
+    meaning: 'the CalDAV or CardDAV server failed a request (5xx, throttling, an answer that could not be read)',
+  },
   CREDENTIALS_MISSING: {
     from: 'activity',
     retry: 'mailbox',

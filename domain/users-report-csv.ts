@@ -9,6 +9,9 @@ export interface UsersReportCsvRow {
   source_user: string;
   status: string;
   items_synced: string;
+  mail_items_synced: string;
+  calendar_items_synced: string;
+  contacts_synced: string;
   items_skipped: string;
   items_total: string;
   bytes_synced: string;
@@ -20,6 +23,8 @@ export interface UsersReportCsvRow {
   finalized_at: Date | null;
   last_error_code: string | null;
   last_error: string | null;
+  /** The grade of the mailbox's last verification (domain/consistency.ts); null before the first. */
+  consistency_grade: string | null;
 }
 
 const COLUMNS: readonly (readonly [string, keyof UsersReportCsvRow])[] = [
@@ -38,6 +43,11 @@ const COLUMNS: readonly (readonly [string, keyof UsersReportCsvRow])[] = [
   ['FinalizedAt', 'finalized_at'],
   ['ErrorCode', 'last_error_code'],
   ['Error', 'last_error'],
+  ['ConsistencyGrade', 'consistency_grade'],
+  // Of ItemsSynced, by kind; last, so that readers of the columns before them read them where they were.
+  ['MailItemsSynced', 'mail_items_synced'],
+  ['CalendarItemsSynced', 'calendar_items_synced'],
+  ['ContactsSynced', 'contacts_synced'],
 ];
 
 /** The header line, CRLF-terminated. */

@@ -1,9 +1,9 @@
 import type { ImapFlow } from 'imapflow';
 import { failedCommand } from './folder-sync/context';
-import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
-import { classifyImapError, ImapSyncError, type Side } from './errors';
+import type { Side } from './errors';
 import { folderIncluded, listFolders, planMailboxFolders, type FolderFilter, type FolderRole } from './folders';
 import { destinationLimits } from './provider-profiles';
+import { cancelledCheck, examine, withBothSides, type ReadOnlyOptions, type ReadOnlySide } from './read-only';
 
 /**
  * A read-only look at one mailbox before it is migrated (imapsync's `--justfoldersizes`, Exchange's analysis): both
@@ -13,21 +13,14 @@ import { destinationLimits } from './provider-profiles';
  */
 
 /** One side of an analysis: where and as whom. */
-export interface AnalyzeSide {
-  endpoint: ImapEndpoint;
-  credentials: ImapCredentials;
-}
+export type AnalyzeSide = ReadOnlySide;
 
-export interface AnalyzeOptions {
+export interface AnalyzeOptions extends Omit<ReadOnlyOptions, 'logger'> {
   /** The batch's folder filter (see matchesFolderPattern in imap/folders.ts). */
   folderInclude: string[];
   folderExclude: string[];
   /** The batch's LargeItemMaxBytes: larger messages are skipped as large items. */
   largeItemMaxBytes: number;
-  /** Aborting closes both connections; the analysis then rejects with CANCELLED. */
-  signal?: AbortSignal;
-  /** How long opening a connection may take. Default 15 s. */
-  connectionTimeoutMs?: number;
 }
 
 /** What the sync would do with a source folder. */
@@ -97,19 +90,7 @@ export async function analyzeMailbox(
   options: AnalyzeOptions,
 ): Promise<MailboxAnalysis> {
   const { signal } = options;
-  const clients: ImapFlow[] = [];
-  const onAbort = () => clients.forEach((c) => c.close());
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const opened = await Promise.allSettled([
-      login(source, 'source', options),
-      login(destination, 'destination', options),
-    ]);
-    for (const o of opened) if (o.status === 'fulfilled') clients.push(o.value);
-    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw failed.reason;
-    if (signal?.aborted) throw new ImapSyncError('CANCELLED', 'analysis cancelled');
-    const [src, dst] = clients as [ImapFlow, ImapFlow];
+  return withBothSides(source, destination, { ...options, what: 'analysis' }, async (src, dst) => {
     const [sourceList, destinationList] = await Promise.all([
       listFolders(src, 'source', true),
       listFolders(dst, 'destination', true),
@@ -162,13 +143,7 @@ export async function analyzeMailbox(
       };
     });
     return { folders, totals: totalsOf(folders), destinationMaxMessageBytes: maxBytes };
-  } catch (err) {
-    if (signal?.aborted) throw new ImapSyncError('CANCELLED', 'analysis cancelled', { cause: err });
-    throw err;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await Promise.all(clients.map((c) => closeImapConnection(c)));
-  }
+  });
 }
 
 const sum = (sizes: number[]) => sizes.reduce((n, s) => n + s, 0);
@@ -198,21 +173,6 @@ function totalsOf(folders: FolderAnalysis[]): AnalysisTotals {
   };
 }
 
-/** Logs in, with the side's `host:port` in the message of a refusal, so the administrator knows which side. */
-async function login(side: AnalyzeSide, name: Side, options: AnalyzeOptions): Promise<ImapFlow> {
-  try {
-    return await openImapConnection(side.endpoint, side.credentials, {
-      side: name,
-      connectionTimeoutMs: options.connectionTimeoutMs ?? 15_000,
-      signal: options.signal,
-    });
-  } catch (err) {
-    const e = classifyImapError(err, name, true);
-    const where = `${name} server ${side.endpoint.host}:${side.endpoint.port}`;
-    throw new ImapSyncError(e.code, e.message.replace(`${name} server`, where), { side: name, cause: err });
-  }
-}
-
 /**
  * The message sizes of each folder (path → RFC822.SIZE of every message), one folder at a time on one connection.
  * A folder LIST-STATUS says is empty is not opened; one that vanished since the LIST counts as empty.
@@ -224,31 +184,20 @@ async function sizesOf(
   const { client, side, signal } = reader;
   const sizes = new Map<string, number[]>();
   for (const f of folders) {
-    if (signal?.aborted) throw new ImapSyncError('CANCELLED', 'analysis cancelled');
+    cancelledCheck(signal, 'analysis');
     if (f.messages === 0) {
       sizes.set(f.path, []);
       continue;
     }
-    let lock;
-    try {
-      lock = await client.getMailboxLock(f.path, { readOnly: true });
-    } catch (err) {
-      const e = classifyImapError(err, side);
-      if (e.code === 'MAILBOX_NOT_FOUND') continue;
-      throw e;
-    }
-    try {
-      const list: number[] = [];
-      if (client.mailbox && client.mailbox.exists > 0) {
-        for await (const m of client.fetch('1:*', { size: true })) list.push(m.size ?? 0);
+    const list = await examine(client, side, f.path, async (exists) => {
+      const found: number[] = [];
+      if (exists > 0) {
+        for await (const m of client.fetch('1:*', { size: true })) found.push(m.size ?? 0);
         if (!client.usable) throw failedCommand(client, side, 'FETCH RFC822.SIZE');
       }
-      sizes.set(f.path, list);
-    } catch (err) {
-      throw classifyImapError(err, side);
-    } finally {
-      lock.release();
-    }
+      return found;
+    });
+    if (list) sizes.set(f.path, list);
   }
   return sizes;
 }

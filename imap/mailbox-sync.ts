@@ -464,7 +464,7 @@ async function lockMailbox(locks: MailboxLocks, mailboxId: string, options: Mail
  * pause is logged with its reason and `where` (the folder).
  */
 export async function withThrottleRetries(
-  options: MailboxSyncOptions,
+  options: Pick<MailboxSyncOptions, 'throttleRetries' | 'onThrottle' | 'signal' | 'logger'>,
   fn: () => Promise<void>,
   where: Record<string, unknown> = {},
 ): Promise<void> {

@@ -21,6 +21,9 @@ export interface ProviderProfile {
   gmailFolders: boolean;
   /** The provider's published rate limits per direction (an endpoint overrides them: `rate_limits`). */
   rateLimits: EndpointRateLimits;
+  /** The provider's CalDAV and CardDAV services, preset on a new endpoint of this provider; null: none known. */
+  caldavUrl: string | null;
+  carddavUrl: string | null;
 }
 
 const MiB = 1024 * 1024;
@@ -35,6 +38,8 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     compression: false,
     gmailFolders: false,
     rateLimits: unlimited,
+    caldavUrl: null,
+    carddavUrl: null,
   },
   dovecot: {
     maxMessageBytes: null,
@@ -43,6 +48,8 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     compression: false,
     gmailFolders: false,
     rateLimits: unlimited,
+    caldavUrl: null,
+    carddavUrl: null,
   },
   // Google documents IMAP uploads up to about 50 MB per message (after encoding).
   gmail: {
@@ -57,6 +64,9 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
       download: { ...NO_RATE_LIMITS, mailboxBytesPerDay: 2500 * MB },
       upload: { ...NO_RATE_LIMITS, mailboxBytesPerDay: 500 * MB },
     },
+    // Google's CalDAV API (v2) and its CardDAV service, found from the well-known address.
+    caldavUrl: 'https://apidata.googleusercontent.com/caldav/v2/',
+    carddavUrl: 'https://www.googleapis.com/.well-known/carddav',
   },
   // Exchange Online: 150 MB per migrated message (a mailbox's MaxReceiveSize may be lower: then the refusal is a
   // bad item), and header fields of at most 32 KB.
@@ -71,6 +81,8 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     // its rate limits are for sending, which APPEND is not); it throttles with NO [THROTTLED]/BYE, which the engine
     // already answers with pauses. Set an endpoint's own limits when a tenant needs them.
     rateLimits: unlimited,
+    caldavUrl: null,
+    carddavUrl: null,
   },
 };
 

@@ -134,6 +134,15 @@ export function snapshot(input: BatchWorkflowInput, s: CarriedState, policy: Lif
       scheduled: s.pass.scheduled,
       finished: s.pass.finished,
     },
+    verification: s.verification
+      ? {
+          deep: s.verification.deep,
+          final: s.verification.final,
+          startedAt: new Date(s.verification.startedAt).toISOString(),
+          scheduled: s.verification.scheduled,
+          finished: s.verification.finished,
+        }
+      : null,
     lastError: s.lastError,
     recentCommands: s.recentCommands,
     runs: s.runs,

@@ -26,6 +26,7 @@ import {
   statusQuery,
   stopSignal,
   syncNowSignal,
+  verifySignal,
   type BatchEdit,
   type CommandRequest,
   type PassKind,
@@ -51,6 +52,7 @@ import { startBatchReports } from './batch-reports';
 import { mailboxCommands } from './mailbox-commands';
 import { RunningSyncs } from './running-syncs';
 import { runPass } from './sync-pass';
+import { newVerification, runVerification, verifyActivitiesFor, type VerificationContext } from './verification';
 
 /** Guards the Stop that arrives with a pass's last result (see runCurrentPass). */
 export const STOP_AT_PASS_END_PATCH = 'stop-at-pass-end';
@@ -89,6 +91,7 @@ const SIGNAL_ACTOR = 'temporal-ui';
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   const policy = { ...DEFAULT_POLICY, ...input.policy };
   const syncActivities = syncActivitiesFor(policy);
+  const verifyActivities = verifyActivitiesFor(policy);
   const s = input.carried ?? initialState(input, Date.now());
   const reports = startBatchReports(input, s);
   const audit: AuditEntry[] = [];
@@ -115,7 +118,14 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       command: req.command,
       outcome,
       at,
-      detail: outcome === 'rejected' ? { status, ...(reason ? { reason } : {}) } : req.edit ? { edit: req.edit } : {},
+      detail:
+        outcome === 'rejected'
+          ? { status, ...(reason ? { reason } : {}) }
+          : req.edit
+            ? { edit: req.edit }
+            : req.deep
+              ? { deep: true }
+              : {},
     });
   };
 
@@ -139,6 +149,9 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   setHandler(completeSignal, signalled('complete'));
   setHandler(removeSignal, signalled('remove'));
   setHandler(syncNowSignal, signalled('syncNow'));
+  setHandler(verifySignal, (args) => {
+    receive({ command: 'verify', by: actorOf(args, SIGNAL_ACTOR), deep: args?.deep === true });
+  });
   setHandler(editSignal, (args) => {
     const by = actorOf(args, SIGNAL_ACTOR);
     const parsed = parseEdit(args ?? {});
@@ -188,6 +201,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     soloPassKind: () => (s.initialSyncAt === null ? 'initial' : 'incremental'),
     syncs,
     syncActivities,
+    verifyActivities,
     batchActivities,
     audit,
     startAfter: (s.mailboxStartAfter ??= {}),
@@ -202,6 +216,60 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   });
   setHandler(mailboxCommandUpdate, (req) => mailbox.handle(req), { validator: mailbox.validate });
 
+  const verification: VerificationContext = {
+    batchId: input.batchId,
+    policy,
+    batchActivities,
+    verifyActivities,
+    rollOverDue,
+  };
+  /** The verification the `verify` command started, beside the main loop; Stop, Remove and Complete cancel it. */
+  let verifying: { scope: CancellationScope; done: Promise<void> } | null = null;
+
+  const startVerifying = (): void => {
+    const state = s.verification!;
+    const scope = new CancellationScope();
+    const done = scope
+      .run(() => runVerification(verification, state))
+      .then(
+        (outcome) => {
+          // Rolled over: the state travels to the next run, which goes on from its cursor.
+          if (outcome === 'done' && s.verification === state) s.verification = null;
+        },
+        (err: unknown) => {
+          if (s.verification === state) s.verification = null;
+          if (!isCancellation(err)) s.lastError = `verification stopped: ${failureMessage(err)}`;
+        },
+      )
+      .finally(() => {
+        verifying = null;
+        dirty = true;
+      });
+    verifying = { scope, done };
+  };
+
+  const cancelVerifying = async (): Promise<void> => {
+    const running = verifying;
+    if (!running) return;
+    running.scope.cancel();
+    await running.done;
+    s.verification = null;
+  };
+
+  /** The last step of Complete: every mailbox verified, then the batch is Completed. */
+  const finalVerification = async (): Promise<void> => {
+    const state = s.verification!;
+    let outcome: 'done' | 'rolledOver' = 'done';
+    try {
+      outcome = await runVerification(verification, state);
+    } catch (err) {
+      s.lastError = `verification stopped: ${failureMessage(err)}`;
+    }
+    if (outcome === 'rolledOver') return rollOver();
+    s.verification = null;
+    setStatus('Completed');
+  };
+
   const setStatus = (status: BatchStatus): void => {
     s.status = status;
     s.statusSince = Date.now();
@@ -215,6 +283,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       `**${STATUS_LABELS[s.status]}** · ${s.counts.synced}/${s.counts.total} synced, ${s.counts.failed} failed`,
     ];
     if (s.pass) lines.push(`${s.pass.kind} pass: ${s.pass.finished}/${s.pass.scheduled} mailboxes done`);
+    if (s.verification) lines.push(`verification: ${s.verification.finished} mailboxes verified`);
     if (deadline && s.pass === null)
       lines.push(`waiting for ${deadline.summary} at ${new Date(deadline.at).toISOString()}`);
     if (s.lastError) lines.push(`last error: ${s.lastError}`);
@@ -302,6 +371,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         setStatus(s.status === 'Queued' ? 'Stopped' : 'Stopping');
         break;
       case 'complete':
+        await cancelVerifying();
         beginPass('final');
         break;
       case 'edit':
@@ -312,6 +382,12 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         break;
       case 'syncNow':
         s.nextIncrementalAt = Date.now();
+        break;
+      case 'verify':
+        if (patched('batch-verify') && !s.verification) {
+          s.verification = newVerification(cmd.deep === true, false, Date.now());
+          startVerifying();
+        }
         break;
     }
   };
@@ -329,7 +405,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   };
 
   /** Every handler has finished and no mailbox syncs on its own: the run may end. */
-  const settled = () => allHandlersFinished() && mailbox.idle();
+  const settled = () => allHandlersFinished() && mailbox.idle() && verifying === null;
 
   const rollOver = async (): Promise<never> => {
     // An update handler waits for its command to be applied, and every handler must finish before the run ends.
@@ -392,6 +468,8 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       setStatus('Failed');
       return;
     }
+    // A verification the command started gives way to the one that ends Complete.
+    if (pass.kind === 'final') await cancelVerifying();
     finishPass(pass.kind);
   };
 
@@ -400,7 +478,9 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     s.pass = null;
     s.lastSyncedAt = now;
     if (kind === 'final') {
-      setStatus('Completed');
+      // The last step of Complete: verify every mailbox, then Completed (the main loop runs it).
+      if (patched('batch-verify')) s.verification = newVerification(false, true, now);
+      else setStatus('Completed');
       return;
     }
     if (s.initialSyncAt === null) {
@@ -435,6 +515,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   };
 
   const stopping = async (): Promise<void> => {
+    await cancelVerifying();
     await cancelLoneSyncs();
     s.pass = null;
     s.counts = await batchActivities.markMailboxesStopped(input.batchId);
@@ -459,6 +540,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         beginPass('incremental');
         break;
       case 'complete':
+        await cancelVerifying();
         beginPass('final');
         break;
       case 'autoStop':
@@ -479,6 +561,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     s.counts = await batchActivities.refreshCounts(input.batchId);
     if (input.autoStart) receive({ command: 'start', by: input.createdBy });
   }
+  if (s.verification && !s.verification.final) startVerifying();
 
   for (;;) {
     await drainInbox();
@@ -491,6 +574,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         break;
       case 'Syncing':
       case 'Completing':
+        if (s.verification?.final) {
+          await finalVerification();
+          break;
+        }
         if (s.pass === null) beginPass(s.status === 'Completing' ? 'final' : 'initial');
         await runCurrentPass();
         break;
@@ -498,6 +585,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         await stopping();
         break;
       case 'Removing':
+        await cancelVerifying();
         await cancelLoneSyncs();
         await batchActivities.removeBatch(input.batchId);
         await condition(allHandlersFinished);

@@ -15,7 +15,7 @@ import {
   mailboxStatusesFor,
   type MailboxCommand,
 } from '../domain/mailbox-commands';
-import type { BatchActivities, MailboxCommandActivities, SyncActivities } from './activity-types';
+import type { BatchActivities, MailboxCommandActivities, SyncActivities, VerifyActivities } from './activity-types';
 import type { RunningSyncs } from './running-syncs';
 import { describeFailure } from './sync-pass';
 
@@ -32,6 +32,7 @@ export interface MailboxCommandContext {
   soloPassKind: () => PassKind;
   syncs: RunningSyncs;
   syncActivities: SyncActivities;
+  verifyActivities: VerifyActivities;
   batchActivities: BatchActivities;
   audit: AuditEntry[];
   /** Mailbox StartAfter overrides still ahead (id → epoch ms); carried across continue-as-new. */
@@ -104,6 +105,23 @@ export function mailboxCommands(ctx: MailboxCommandContext) {
       });
   };
 
+  /**
+   * Verifies one mailbox now, beside any pass (the mailbox lock keeps it from running beside the mailbox's sync).
+   * Not cancelled by Stop: a stopping batch waits for it, as a verification is short and changes nothing.
+   */
+  const verifyAlone = (mailboxId: string, deep: boolean): void => {
+    soloRunning++;
+    void ctx.verifyActivities
+      .verifyMailbox({ batchId: ctx.batchId, mailboxId, deep })
+      .then(
+        () => undefined,
+        () => undefined, // out of retries: the mailbox keeps its last verification
+      )
+      .finally(() => {
+        soloRunning--;
+      });
+  };
+
   const change = (req: MailboxCommandRequest, from: MailboxStatus[]): Promise<MailboxChange> => {
     const guard = { mailboxId: req.mailboxId, batchId: ctx.batchId, from };
     switch (req.command) {
@@ -118,6 +136,8 @@ export function mailboxCommands(ctx: MailboxCommandContext) {
         return mailboxActivities.moveMailbox({ ...guard, toBatchId: req.target!.batchId });
       case 'set':
         return mailboxActivities.setMailboxOverrides({ ...guard, overrides: req.overrides ?? {} });
+      case 'verify':
+        return mailboxActivities.checkMailbox(guard);
     }
   };
 
@@ -162,6 +182,7 @@ export function mailboxCommands(ctx: MailboxCommandContext) {
     record(req, 'accepted', {
       ...(req.target ? { toBatch: req.target.name } : {}),
       ...(req.overrides ? { overrides: req.overrides } : {}),
+      ...(req.command === 'verify' ? { deep: req.deep === true } : {}),
     });
     ctx.onAdminActivity();
     ctx.onMailboxesChanged();
@@ -175,6 +196,9 @@ export function mailboxCommands(ctx: MailboxCommandContext) {
         break;
       case 'set':
         rememberStartAfter(req);
+        break;
+      case 'verify':
+        verifyAlone(req.mailboxId, req.deep === true);
         break;
       case 'move':
         await getExternalWorkflowHandle(req.target!.workflowId)

@@ -7,6 +7,9 @@ import {
   MIN_REPORT_INTERVAL_MS,
 } from '../../domain/batch-reports';
 import { BATCH_COMMANDS, BATCH_STATUSES } from '../../domain/batch-status';
+import { GRADES, type GradeCounts } from '../../domain/consistency';
+
+type GradeKey = keyof GradeCounts;
 import { DURATION_EXAMPLE, formatDuration, parseDuration } from '../../domain/duration';
 import { mailboxJson } from './mailboxes';
 import { isoDateTime, pageOf, plainText, queryBoolean, queryInt, uuid } from '../schemas';
@@ -56,6 +59,15 @@ const settingsFields = {
   notificationEmails: notificationEmails.default([]),
   reportInterval: reportInterval.prefault(formatDuration(DEFAULT_REPORT_INTERVAL_MS)),
   skipReports: z.boolean().default(false).meta({ description: 'No e-mailed reports, whoever is listed' }),
+  skipCalendar: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Leave the mailboxes' calendars (events) out of the migration (Exchange: SkipCalendar)" }),
+  skipContacts: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Leave the mailboxes' address books out (Exchange: SkipContacts)" }),
+  skipTasks: z.boolean().default(false).meta({ description: "Leave the mailboxes' tasks out (Exchange: SkipTasks)" }),
 };
 
 export const createBatchBody = z
@@ -104,6 +116,9 @@ export const createBatchCsvQuery = z
     notificationEmails: commaList.optional(),
     reportInterval: z.string().optional(),
     skipReports: queryBoolean.optional(),
+    skipCalendar: queryBoolean.optional(),
+    skipContacts: queryBoolean.optional(),
+    skipTasks: queryBoolean.optional(),
   })
   .strict();
 
@@ -128,6 +143,9 @@ export const editBatchBody = z
     notificationEmails: notificationEmails.optional(),
     reportInterval: reportInterval.optional(),
     skipReports: z.boolean().optional(),
+    skipCalendar: z.boolean().optional(),
+    skipContacts: z.boolean().optional(),
+    skipTasks: z.boolean().optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one setting to change' })
@@ -224,6 +242,15 @@ export const batchDetailSchema = z
       completing: z.number(),
       finalized: z.number(),
     }),
+    items: z
+      .object({
+        synced: z.number().meta({ description: 'Every kind: mail, calendar items and contacts' }),
+        mail: z.number(),
+        calendar: z.number().meta({ description: 'Events and tasks' }),
+        contacts: z.number().meta({ description: 'Contacts and groups' }),
+        skipped: z.number(),
+      })
+      .meta({ description: "Items over all the batch's mailboxes" }),
     createdBy: z.string(),
     createdAt: z.string(),
     startedAt: nullableTime,
@@ -243,6 +270,9 @@ export const batchDetailSchema = z
     notificationEmails: z.array(z.string()),
     reportInterval: z.string().meta({ description: 'e.g. 1d' }),
     skipReports: z.boolean(),
+    skipCalendar: z.boolean(),
+    skipContacts: z.boolean(),
+    skipTasks: z.boolean(),
     lastReportAt: nullableTime.meta({ description: 'When the last e-mailed report went out' }),
     lastReportError: z
       .string()
@@ -259,6 +289,21 @@ export const batchDetailSchema = z
     lastAdminActivityAt: nullableTime,
     lastError: z.string().nullable(),
     pass: z.object({ kind: z.string(), startedAt: z.string(), scheduled: z.number(), finished: z.number() }).nullable(),
+    grades: z
+      .object(
+        Object.fromEntries([...GRADES, 'unverified'].map((g) => [g, z.number()])) as Record<GradeKey, z.ZodNumber>,
+      )
+      .meta({ description: 'Mailboxes per grade of their last verification; unverified: none yet' }),
+    verification: z
+      .object({
+        deep: z.boolean(),
+        final: z.boolean().meta({ description: 'The verification that ends Complete' }),
+        startedAt: z.string(),
+        scheduled: z.number(),
+        finished: z.number(),
+      })
+      .nullable()
+      .meta({ description: 'A verification under way (live batches only)' }),
     recentCommands: z.array(
       z.object({
         command: z.string(),

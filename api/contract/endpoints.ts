@@ -48,6 +48,14 @@ const effectiveDirection = z.object({
   bytesPerDay: z.number().nullable(),
   mailboxBytesPerDay: z.number().nullable(),
 });
+/** A CalDAV or CardDAV service: a host (`https://dav.example.com`, discovery finds the home) or a full URL. */
+const davUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/i, 'must be an http:// or https:// URL')
+  .nullable()
+  .optional();
 
 const settingsFields = {
   type: z.literal('imap').default('imap'),
@@ -65,6 +73,13 @@ const settingsFields = {
   maxConcurrentMigrations: z.number().int().min(1).max(10_000).default(100),
   maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
   rateLimits: rateLimitOverrides.default({}),
+  caldavUrl: davUrl.meta({
+    description:
+      "CalDAV service for the mailboxes' calendars: a host (discovery through /.well-known) or a URL; null: none. Default: the provider's (Gmail: Google's CalDAV)",
+  }),
+  carddavUrl: davUrl.meta({
+    description: "CardDAV service for the mailboxes' address books, like caldavUrl. Default: the provider's",
+  }),
 };
 
 /** How to reach a server, without a name or limits: an endpoint not saved (yet), as an analysis takes it. */
@@ -113,6 +128,8 @@ export const patchEndpointBody = z
     rateLimits: rateLimitOverrides.optional().meta({
       description: 'Replaces the overrides; allowed while running batches use the endpoint (their syncs follow)',
     }),
+    caldavUrl: settingsFields.caldavUrl,
+    carddavUrl: settingsFields.carddavUrl,
   })
   .strict();
 
@@ -135,6 +152,8 @@ export const endpointSchema = z
     effectiveRateLimits: z
       .object({ download: effectiveDirection, upload: effectiveDirection })
       .meta({ description: "The limits the syncs respect: the provider's, with the overrides; null = none" }),
+    caldavUrl: z.string().nullable(),
+    carddavUrl: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BATCH_STATUSES } from '../../domain/batch-status';
+import { CONSISTENCY_KINDS, DIFFERENCE_TYPES, GRADES } from '../../domain/consistency';
 import { MAILBOX_COMMANDS } from '../../domain/mailbox-commands';
 import { isoDateTime, plainText } from '../schemas';
 
@@ -7,6 +8,39 @@ import { isoDateTime, plainText } from '../schemas';
  * The mailbox side of the API's contract: the migration users report, skipped items, progress samples and the
  * statistics, as the routes answer them and the dashboard reads them, and the JSON form of a mailbox list.
  */
+
+export const differenceSchema = z
+  .object({
+    kind: z.enum(CONSISTENCY_KINDS),
+    type: z.enum(DIFFERENCE_TYPES),
+    folder: z.string().meta({ description: 'The source folder' }),
+    side: z.enum(['source', 'destination']).meta({ description: 'The side that holds the item' }),
+    messageId: z.string().nullable(),
+    subject: z.string().nullable(),
+    date: z.string().nullable().meta({ description: 'INTERNALDATE on that side' }),
+    size: z.number().nullable(),
+    detail: z.string().nullable(),
+    count: z.number().meta({ description: 'Items it stands for (a missing folder: its messages)' }),
+  })
+  .meta({ id: 'ConsistencyDifference' });
+
+/** A mailbox's last verification: its grade (domain/consistency.ts) and what differs. */
+export const consistencySchema = z
+  .object({
+    grade: z.enum(GRADES),
+    deep: z.boolean(),
+    verifiedAt: z.string(),
+    sourceItems: z.number(),
+    destinationItems: z.number(),
+    differences: z.array(differenceSchema).meta({ description: 'The first 1,000 differences' }),
+    differenceCount: z.number(),
+    approvedBy: z.string().nullable(),
+    approvedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Consistency' });
+
+/** Verify: header data (Message-ID, size, INTERNALDATE, flags), or with `deep` the full contents too. */
+export const verifyBody = z.object({ deep: z.boolean().optional() }).strict();
 
 /** The JSON form: `[{ emailAddress, userName, password, destinationUserName?, destinationPassword? }]`. */
 export const mailboxJson = z
@@ -30,7 +64,10 @@ export const mailboxSchema = z
     foldersTotal: z.number(),
     foldersSynced: z.number(),
     itemsTotal: z.number(),
-    itemsSynced: z.number(),
+    itemsSynced: z.number().meta({ description: 'Items of every kind: mail, calendar items and contacts' }),
+    mailItemsSynced: z.number(),
+    calendarItemsSynced: z.number().meta({ description: 'Events and tasks (CalDAV)' }),
+    contactsSynced: z.number().meta({ description: 'Contacts and groups (CardDAV)' }),
     itemsSkipped: z.number(),
     bytesSynced: z.number(),
     currentFolder: z.string().nullable(),
@@ -43,6 +80,9 @@ export const mailboxSchema = z
     lastError: z.string().nullable(),
     lastErrorCode: z.string().nullable(),
     updatedAt: z.string(),
+    consistency: consistencySchema
+      .nullable()
+      .meta({ description: 'The last verification (POST /batches/{id}/verify); null before the first' }),
   })
   .meta({ id: 'Mailbox' });
 
@@ -54,6 +94,9 @@ export const skippedItemSchema = z.object({
   subject: z.string().nullable(),
   sizeBytes: z.number().nullable(),
   reason: z.string(),
+  itemKind: z.enum(['mail', 'calendar', 'contact']).meta({
+    description: 'A message (folder: its folder), a calendar item or a contact (folder: its calendar or address book)',
+  }),
   createdAt: z.string(),
 });
 
@@ -85,6 +128,9 @@ export const mailboxOverridesSchema = z
     largeItemLimit: z.number().nullable(),
     folderInclude: z.array(z.string()).nullable(),
     folderExclude: z.array(z.string()).nullable(),
+    skipCalendar: z.boolean().nullable(),
+    skipContacts: z.boolean().nullable(),
+    skipTasks: z.boolean().nullable(),
   })
   .meta({ id: 'MailboxOverrides' });
 
@@ -114,6 +160,9 @@ export const setMailboxBody = z
     largeItemLimit: z.number().int().min(0).max(1_000_000).nullable().optional(),
     folderInclude: folderList.nullable().optional(),
     folderExclude: folderList.nullable().optional(),
+    skipCalendar: z.boolean().nullable().optional().meta({ description: "Leave this mailbox's calendars out (or in)" }),
+    skipContacts: z.boolean().nullable().optional(),
+    skipTasks: z.boolean().nullable().optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one setting to change');
@@ -130,6 +179,11 @@ export const mailboxPasswordBody = z
     resume: z.boolean().default(false).meta({ description: 'Resume the mailbox at once (when Failed or Stopped)' }),
   })
   .strict();
+
+export const approvalReply = z.object({
+  outcome: z.literal('accepted'),
+  user: migrationUserSchema.nullable(),
+});
 
 export const mailboxPasswordReply = z.object({
   outcome: z.literal('accepted'),

@@ -30,6 +30,7 @@ import {
   editBatchBody,
   listBatchesQuery,
 } from '../contract/batches';
+import { verifyBody } from '../contract/mailboxes';
 
 async function requireEndpoints(deps: ApiDeps, ids: { field: string; id: string }[]): Promise<void> {
   const known = await existingEndpointIds(
@@ -67,7 +68,9 @@ async function undoCreate(deps: ApiDeps, batchId: string): Promise<void> {
 const commandErrors = {
   404: { description: 'BATCH_NOT_FOUND', schema: errorSchema },
   409: {
-    description: 'COMMAND_NOT_ALLOWED (details.status, details.allowedCommands) or WORKFLOW_NOT_RUNNING',
+    description:
+      'COMMAND_NOT_ALLOWED (details.status, details.allowedCommands), WORKFLOW_NOT_RUNNING, or for complete ' +
+      'CONSISTENCY_NOT_APPROVED (details.mailboxes: those graded Investigate or Poor and not approved)',
     schema: errorSchema,
   },
   503: { description: 'TEMPORAL_UNAVAILABLE', schema: errorSchema },
@@ -180,6 +183,9 @@ export const batchRoutes: AnyRoute[] = [
           notificationEmails: body.notificationEmails,
           reportIntervalMs: body.reportInterval,
           skipReports: body.skipReports,
+          skipCalendar: body.skipCalendar,
+          skipContacts: body.skipContacts,
+          skipTasks: body.skipTasks,
         });
         await insertMailboxes(client, deps.secretBox, batchId, mailboxes);
         await insertAuditEntries(client, [
@@ -285,7 +291,7 @@ export const batchRoutes: AnyRoute[] = [
         ...settings,
         ...(reportInterval !== undefined ? { reportIntervalMs: reportInterval } : {}),
       };
-      const result = await runCommand(deps, actor, params.id, 'edit', edit);
+      const result = await runCommand(deps, actor, params.id, 'edit', { edit });
       // The workflow's applyEdit activity has written the settings before the update returned.
       const row = await findBatch(deps.pool, result.batch.id);
       return {
@@ -308,6 +314,25 @@ export const batchRoutes: AnyRoute[] = [
     },
     async handler({ deps, params, actor }) {
       return { status: 202 as const, body: await runCommand(deps, actor, params.id, 'remove') };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/batches/{id}/verify',
+    operationId: 'verifyBatch',
+    summary:
+      'Verify: compare every synced mailbox on both servers (read-only) and grade it; deep compares full contents',
+    tag: 'batch commands',
+    access: 'admin',
+    params: batchRef,
+    body: verifyBody,
+    responses: {
+      200: { description: 'Accepted: the verification runs while the batch stays as it is', schema: commandResult },
+      ...commandErrors,
+    },
+    async handler({ deps, params, actor, body }) {
+      const result = await runCommand(deps, actor, params.id, 'verify', { deep: body.deep === true });
+      return { status: 200 as const, body: result };
     },
   }),
   ...(

@@ -47,6 +47,8 @@ export function endpointView(row: EndpointRow): z.infer<typeof endpointSchema> {
     maxConcurrentIncrementalSyncs: row.max_concurrent_incremental_syncs,
     rateLimits: row.rate_limits,
     effectiveRateLimits: effectiveRateLimits(PROVIDER_PROFILES[row.provider].rateLimits, row.rate_limits),
+    caldavUrl: row.caldav_url,
+    carddavUrl: row.carddav_url,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -98,6 +100,20 @@ export function rowSettings(deps: ApiDeps, row: EndpointRow): ConnectionTestSett
     provider: row.provider,
     adminUser: row.admin_user,
     adminPassword: row.admin_secret ? deps.secretBox.open(row.admin_secret, secretContext.endpointAdmin(row.id)) : null,
+    caldavUrl: row.caldav_url,
+    carddavUrl: row.carddav_url,
+  };
+}
+
+/** The DAV services of a new endpoint: as given (null: none), else its provider's (Gmail: Google's). */
+function davUrlsOf(body: Pick<z.output<typeof createEndpointBody>, 'provider' | 'caldavUrl' | 'carddavUrl'>): {
+  caldavUrl: string | null;
+  carddavUrl: string | null;
+} {
+  const profile = PROVIDER_PROFILES[body.provider];
+  return {
+    caldavUrl: body.caldavUrl === undefined ? profile.caldavUrl : body.caldavUrl,
+    carddavUrl: body.carddavUrl === undefined ? profile.carddavUrl : body.carddavUrl,
   };
 }
 
@@ -144,8 +160,9 @@ export const endpointRoutes: AnyRoute[] = [
     async handler({ deps, body, query }) {
       if (await endpointNameTaken(deps.pool, body.name, null))
         throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
+      const dav = davUrlsOf(body);
       if (!query.skipTest) {
-        const result = await runTest(deps, { ...settingsOf(body), testMailbox: body.testMailbox ?? null });
+        const result = await runTest(deps, { ...settingsOf(body), ...dav, testMailbox: body.testMailbox ?? null });
         if (!result.ok) throw testFailed(result);
       }
       const id = randomUUID();
@@ -166,6 +183,8 @@ export const endpointRoutes: AnyRoute[] = [
         max_concurrent_migrations: body.maxConcurrentMigrations,
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs,
         rate_limits: body.rateLimits,
+        caldav_url: dav.caldavUrl,
+        carddav_url: dav.carddavUrl,
       });
       deps.logger.info('endpoint created', { endpointId: id, name: body.name, host: body.host });
       return { status: 201 as const, body: endpointView(row) };
@@ -184,7 +203,7 @@ export const endpointRoutes: AnyRoute[] = [
     async handler({ deps, body }) {
       return {
         status: 200 as const,
-        body: await runTest(deps, { ...settingsOf(body), testMailbox: body.testMailbox ?? null }),
+        body: await runTest(deps, { ...settingsOf(body), ...davUrlsOf(body), testMailbox: body.testMailbox ?? null }),
       };
     },
   }),
@@ -255,6 +274,8 @@ export const endpointRoutes: AnyRoute[] = [
         provider: body.provider ?? current.provider,
         adminUser: body.adminUser === undefined ? current.adminUser : body.adminUser,
         adminPassword: body.adminPassword === undefined ? current.adminPassword : body.adminPassword,
+        caldavUrl: body.caldavUrl === undefined ? current.caldavUrl : body.caldavUrl,
+        carddavUrl: body.carddavUrl === undefined ? current.carddavUrl : body.carddavUrl,
       };
       const connectionChanged = (
         [
@@ -266,6 +287,8 @@ export const endpointRoutes: AnyRoute[] = [
           'provider',
           'adminUser',
           'adminPassword',
+          'caldavUrl',
+          'carddavUrl',
         ] as const
       ).some((k) => next[k] !== current[k]);
       if (connectionChanged && !query.skipTest) {
@@ -291,6 +314,8 @@ export const endpointRoutes: AnyRoute[] = [
         max_concurrent_migrations: body.maxConcurrentMigrations ?? row.max_concurrent_migrations,
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs ?? row.max_concurrent_incremental_syncs,
         rate_limits: body.rateLimits ?? row.rate_limits,
+        caldav_url: next.caldavUrl ?? null,
+        carddav_url: next.carddavUrl ?? null,
       });
       deps.logger.info('endpoint updated', { endpointId: row.id });
       return { status: 200 as const, body: endpointView(updated) };

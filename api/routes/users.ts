@@ -4,12 +4,19 @@ import type { BatchStatus } from '../../domain/batch-status';
 import type { MailboxCommand } from '../../domain/mailbox-commands';
 import { findBatch } from '../batch-store';
 import { mailboxStatusFilter } from './mailboxes';
-import { findUser, runMailboxCommand, setMailboxPassword, type MailboxCommandArgs } from '../mailbox-commands';
+import {
+  approveSkippedItems,
+  findUser,
+  runMailboxCommand,
+  setMailboxPassword,
+  type MailboxCommandArgs,
+} from '../mailbox-commands';
 import { skippedItemView, userView } from '../mailbox-view';
 import { queryBatch } from '../workflow-client';
 import { defineRoute, type AnyRoute } from '../route';
 import { emailAddress, errorSchema, pageOf, pageQuery, paging, queryBoolean } from '../schemas';
 import {
+  approvalReply,
   mailboxCommandReply,
   mailboxPasswordBody,
   mailboxPasswordReply,
@@ -17,6 +24,7 @@ import {
   moveMailboxBody,
   setMailboxBody,
   skippedItemSchema,
+  verifyBody,
 } from '../contract/mailboxes';
 
 /**
@@ -145,6 +153,29 @@ export const userRoutes: AnyRoute[] = [
   commandRoute('set', 'Per-mailbox settings that win over the batch (Set-MigrationUser)', setMailboxBody, (b) => ({
     overrides: b as z.infer<typeof setMailboxBody>,
   })),
+  commandRoute(
+    'verify',
+    'Verify the mailbox: compare it on both servers (read-only) and grade it; deep compares full contents',
+    verifyBody,
+    (b) => ({ deep: (b as z.infer<typeof verifyBody>).deep }),
+  ),
+  defineRoute({
+    method: 'post',
+    path: '/mailboxes/{id}/approve-skipped-items',
+    operationId: 'approveSkippedItems',
+    summary: "Approve the differences of the mailbox's last verification, so Complete goes ahead (audited)",
+    tag: 'migration users',
+    access: 'admin',
+    params: mailboxIdParam,
+    responses: {
+      200: { description: 'Approved', schema: approvalReply },
+      404: { description: 'MAILBOX_NOT_FOUND', schema: errorSchema },
+      409: { description: 'NOT_VERIFIED: the mailbox has no verification yet', schema: errorSchema },
+    },
+    async handler({ deps, params, actor }) {
+      return { status: 200 as const, body: await approveSkippedItems(deps, actor, params.id) };
+    },
+  }),
   defineRoute({
     method: 'post',
     path: '/mailboxes/{id}/set-password',

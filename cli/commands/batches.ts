@@ -44,6 +44,13 @@ export function batchRecord(b: any, c: Colors): string {
       ['Large item limit', b.largeItemLimit],
       ['Folder include', b.folderInclude],
       ['Folder exclude', b.folderExclude],
+      ['Left out', leftOut(b) || 'nothing'],
+      [
+        'Items synced',
+        b.items
+          ? `${b.items.synced}: ${b.items.mail} mail, ${b.items.calendar} calendar, ${b.items.contacts} contacts`
+          : '',
+      ],
       ['Source', b.sourceEndpoint ? `${b.sourceEndpoint.name} (${b.sourceEndpoint.host})` : ''],
       ['Destination', b.destinationEndpoint ? `${b.destinationEndpoint.name} (${b.destinationEndpoint.host})` : ''],
       ['Next sync', b.nextIncrementalSyncAt],
@@ -56,12 +63,25 @@ export function batchRecord(b: any, c: Colors): string {
       ['Last report', b.lastReportAt],
       ['Report error', b.lastReportError],
       ['Last error', b.lastError],
+      ['Consistency', b.grades ? gradeSummary(b.grades) : null],
+      ['Verifying', b.verification ? `${b.verification.finished} mailbox(es) done` : null],
       ['Allowed commands', (b.allowedCommands ?? []).join(', ')],
       ['Workflow', b.temporalUiUrl ?? b.workflowId],
     ],
     c,
   );
 }
+
+/** Mailboxes per grade of their last verification: `Perfect 3, Good 1, Investigate 0, Poor 0, unverified 2`. */
+export const gradeSummary = (grades: Record<string, number>) =>
+  Object.entries(grades)
+    .map(([grade, n]) => `${grade} ${n}`)
+    .join(', ');
+
+/** What a batch (or a mailbox's overrides) leaves out of the calendars and contacts: "calendars, tasks". */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API JSON
+export const leftOut = (s: any): string =>
+  [s.skipCalendar && 'calendars', s.skipTasks && 'tasks', s.skipContacts && 'contacts'].filter(Boolean).join(', ');
 
 /** The batch fields a CSV row of `show` carries. */
 const BATCH_CSV_FIELDS = [
@@ -109,6 +129,9 @@ interface CreateOptions {
   notificationEmails?: string[];
   reportInterval?: string;
   skipReports?: boolean;
+  skipCalendar?: boolean;
+  skipContacts?: boolean;
+  skipTasks?: boolean;
 }
 
 interface EditOptions {
@@ -124,7 +147,17 @@ interface EditOptions {
   notificationEmails?: string[];
   reportInterval?: string;
   skipReports?: boolean;
+  skipCalendar?: boolean;
+  skipContacts?: boolean;
+  skipTasks?: boolean;
 }
+
+/** What create and edit leave out of the calendars and contacts, as the API names it. */
+const skipSettings = (o: { skipCalendar?: boolean; skipContacts?: boolean; skipTasks?: boolean }) => ({
+  ...(o.skipCalendar !== undefined ? { skipCalendar: o.skipCalendar } : {}),
+  ...(o.skipContacts !== undefined ? { skipContacts: o.skipContacts } : {}),
+  ...(o.skipTasks !== undefined ? { skipTasks: o.skipTasks } : {}),
+});
 
 /** The e-mailed report settings of create and edit, as the API names them. */
 const reportSettings = (o: { notificationEmails?: string[]; reportInterval?: string; skipReports?: boolean }) => ({
@@ -234,6 +267,9 @@ export function registerBatches(program: Command, io: CliIo): void {
       .option('--notification-emails <addresses>', 'who gets the e-mailed reports, comma-separated', commaList)
       .option('--report-interval <duration>', 'time between summary reports while syncing (default 24h)')
       .option('--skip-reports', 'send no e-mailed reports')
+      .option('--skip-calendar', "leave the mailboxes' calendars (events) out")
+      .option('--skip-contacts', "leave the mailboxes' address books out")
+      .option('--skip-tasks', "leave the mailboxes' tasks out")
       .addHelpText(
         'after',
         '\nThe CSV is checked as a whole: every problem is listed with its line, and nothing is created.\n',
@@ -256,6 +292,7 @@ export function registerBatches(program: Command, io: CliIo): void {
             ...(o.folderInclude ? { folderInclude: o.folderInclude } : {}),
             ...(o.folderExclude ? { folderExclude: o.folderExclude } : {}),
             ...reportSettings(o),
+            ...skipSettings(o),
           };
           const res = await api.request('POST', '/batches', { json: body });
           ctx.print({
@@ -269,6 +306,7 @@ export function registerBatches(program: Command, io: CliIo): void {
       'mailferry batches create --name "Finance wave 1" --source "Old Dovecot" --destination "M365" --csv wave1.csv',
       'mailferry batches create --name wave2 --source old --destination new --csv wave2.csv --auto-start --folder-exclude Junk,Trash',
       'mailferry batches create --name wave3 --source old --destination new --csv wave2.csv --notification-emails ops@contoso.com,it@contoso.com',
+      'mailferry batches create --name wave4 --source old --destination new --csv wave2.csv --skip-calendar --skip-tasks',
     ],
   );
 
@@ -291,6 +329,12 @@ export function registerBatches(program: Command, io: CliIo): void {
       .option('--report-interval <duration>', 'time between summary reports while syncing, such as 24h or 7d')
       .option('--skip-reports', 'send no e-mailed reports')
       .option('--no-skip-reports', 'send the e-mailed reports again')
+      .option('--skip-calendar', 'leave calendars (events) out of the next passes')
+      .option('--no-skip-calendar', 'copy the calendars again')
+      .option('--skip-contacts', 'leave address books out of the next passes')
+      .option('--no-skip-contacts', 'copy the address books again')
+      .option('--skip-tasks', 'leave tasks out of the next passes')
+      .option('--no-skip-tasks', 'copy the tasks again')
       .action(
         action<EditOptions>(io, async (ctx, o, ref) => {
           const api = await ctx.api();
@@ -304,6 +348,7 @@ export function registerBatches(program: Command, io: CliIo): void {
             ...(o.folderInclude !== undefined ? { folderInclude: o.folderInclude } : {}),
             ...(o.folderExclude !== undefined ? { folderExclude: o.folderExclude } : {}),
             ...reportSettings(o),
+            ...skipSettings(o),
           };
           if (Object.keys(body).length === 0) {
             throw new CliError('nothing to change: give at least one option (see --help)', 2, 'USAGE');
@@ -345,6 +390,59 @@ export function registerBatches(program: Command, io: CliIo): void {
       [`mailferry batches ${verb} "Finance wave 1"`],
     );
   }
+
+  examples(
+    batches
+      .command('verify')
+      .argument('<batch>', 'batch name or id')
+      .description(
+        'Compares every synced mailbox on both servers (read-only) and grades it Perfect, Good, Investigate or Poor',
+      )
+      .option('--deep', 'compare full contents too, not only Message-ID, size, date and flags (slower)')
+      .option('--watch', 'wait until every mailbox is verified and show the grades')
+      .option('--interval <seconds>', 'seconds between polls with --watch', wholeNumber, 2)
+      .addHelpText(
+        'after',
+        '\nThe batch stays as it is (Synced, Stopped, Completed) while its mailboxes are verified. With --watch the\n' +
+          'exit code is 1 when a mailbox is graded Investigate or Poor: Complete then waits until its differences are\n' +
+          'approved (users approve). The differences of each mailbox: batches mailboxes --json, or users show.\n',
+      )
+      .action(
+        action<{ deep?: boolean; watch?: boolean; interval: number }>(io, async (ctx, o, ref) => {
+          const api = await ctx.api();
+          const res = await api.request('POST', `/batches/${enc(ref!)}/verify`, { json: o.deep ? { deep: true } : {} });
+          const kind = o.deep ? 'deep verification' : 'verification';
+          if (!o.watch) {
+            ctx.print({
+              json: res,
+              text: `verify: accepted; batch "${res.batch.name}" is under ${kind} (batches show for the grades)\n`,
+              csvRow: { command: res.command, outcome: res.outcome, ...batchCsvRow(res.batch) },
+            });
+            return;
+          }
+          const sleep = io.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+          let batch = res.batch;
+          while (batch.verification) {
+            await sleep(Math.max(1, o.interval) * 1000);
+            batch = await api.request('GET', `/batches/${enc(res.batch.id)}`);
+          }
+          ctx.print({
+            json: batch,
+            text: `verified batch "${batch.name}": ${gradeSummary(batch.grades)}\n`,
+            csvRow: { ...batchCsvRow(batch), ...batch.grades },
+          });
+          const doubtful = batch.grades.Investigate + batch.grades.Poor;
+          if (doubtful > 0) {
+            throw new CliError(
+              `${doubtful} mailbox(es) graded Investigate or Poor: review their differences, then users approve`,
+              1,
+              'CONSISTENCY_NOT_APPROVED',
+            );
+          }
+        }),
+      ),
+    ['mailferry batches verify "Finance wave 1" --watch', 'mailferry batches verify "Finance wave 1" --deep'],
+  );
 
   examples(
     batches
@@ -408,6 +506,10 @@ export function registerBatches(program: Command, io: CliIo): void {
                   'bytesSynced',
                   'lastSyncedAt',
                   'lastError',
+                  // Of itemsSynced, by kind; last, as in the API's CSV, so scripts reading the columns before go on.
+                  'mailItemsSynced',
+                  'calendarItemsSynced',
+                  'contactsSynced',
                 ],
                 footer: `${res.total} mailbox(es), page ${res.page}`,
               },

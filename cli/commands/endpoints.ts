@@ -13,6 +13,8 @@ const ENDPOINT_DETAIL_COLUMNS = [
   'maxConcurrentIncrementalSyncs',
   'downloadLimits',
   'uploadLimits',
+  'caldavUrl',
+  'carddavUrl',
 ];
 
 /** An endpoint's id from its id or (case-insensitive) name. */
@@ -36,8 +38,13 @@ interface ConnectionOptions {
   maxConcurrentMigrations?: number;
   maxConcurrentIncrementalSyncs?: number;
   limit?: LimitSetting[];
+  caldavUrl?: string;
+  carddavUrl?: string;
   skipTest?: boolean;
 }
+
+/** `none` removes a DAV service; anything else goes to the API as it is (the API checks the URL). */
+const urlOrNone = (v: string) => (v === 'none' ? null : v);
 
 async function connectionBody(ctx: Context, o: ConnectionOptions) {
   const password = await readPassword(ctx, { file: o.adminPasswordFile, stdin: o.adminPasswordStdin });
@@ -54,6 +61,8 @@ async function connectionBody(ctx: Context, o: ConnectionOptions) {
     ...(o.maxConcurrentIncrementalSyncs !== undefined
       ? { maxConcurrentIncrementalSyncs: o.maxConcurrentIncrementalSyncs }
       : {}),
+    ...(o.caldavUrl !== undefined ? { caldavUrl: urlOrNone(o.caldavUrl) } : {}),
+    ...(o.carddavUrl !== undefined ? { carddavUrl: urlOrNone(o.carddavUrl) } : {}),
   };
 }
 
@@ -120,7 +129,9 @@ function connectionOptions(cmd: Command, required: boolean): Command {
     .option('--admin-password-stdin', "the admin login's password, from standard input")
     .option('--accept-untrusted-certs', 'accept self-signed or otherwise untrusted certificates')
     .option('--max-concurrent-migrations <n>', 'initial syncs at once over all batches', wholeNumber)
-    .option('--max-concurrent-incremental-syncs <n>', 'incremental syncs at once over all batches', wholeNumber);
+    .option('--max-concurrent-incremental-syncs <n>', 'incremental syncs at once over all batches', wholeNumber)
+    .option('--caldav-url <url>', 'CalDAV service for calendars: a host (discovery) or a URL; none for none')
+    .option('--carddav-url <url>', 'CardDAV service for address books: a host (discovery) or a URL; none for none');
 }
 
 export function registerEndpoints(program: Command, io: CliIo): void {
@@ -194,6 +205,7 @@ export function registerEndpoints(program: Command, io: CliIo): void {
     [
       'mailferry endpoints create --name "Old Dovecot" --host imap.old.example --port 993 --security tls --admin-user migrator --admin-password-file ./pw',
       'printf %s "$PW" | mailferry endpoints create --name M365 --host outlook.office365.com --port 993 --security tls --provider m365 --admin-user migrator@contoso.com --admin-password-stdin',
+      'mailferry endpoints create --name "Old server" --host imap.old.example --port 993 --security tls --caldav-url https://dav.old.example --carddav-url https://dav.old.example',
     ],
   );
 

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { MAILBOX_STATUSES } from '../../domain/batch-status';
 import { CliError, type ApiClient } from '../client';
 import { action, commaList, examples, query, readPassword, wholeNumber, type CliIo, type Context } from '../context';
@@ -27,6 +27,19 @@ async function findUser(api: ApiClient, ref: string, batch: string | undefined):
   return found.items[0];
 }
 
+/** A mailbox's own skip settings: "calendars out, tasks as the batch, contacts in". */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API JSON
+const ownSkips = (o: any): string =>
+  (
+    [
+      ['calendars', o.skipCalendar],
+      ['tasks', o.skipTasks],
+      ['contacts', o.skipContacts],
+    ] as const
+  )
+    .map(([what, skip]) => `${what} ${skip === null ? 'as the batch' : skip ? 'out' : 'in'}`)
+    .join(', ');
+
 export function userRecord(u: User, c: Colors): string {
   const o = u.overrides;
   return record(
@@ -35,6 +48,7 @@ export function userRecord(u: User, c: Colors): string {
       ['Batch', `${u.batch.name} (${u.batch.status})`],
       ['Status', u.status],
       ['Items synced', `${u.itemsSynced} of ${u.itemsTotal}`],
+      ['By kind', `${u.mailItemsSynced} mail, ${u.calendarItemsSynced} calendar items, ${u.contactsSynced} contacts`],
       ['Items skipped', u.itemsSkipped],
       ['Size synced', bytes(u.bytesSynced)],
       ['Folders synced', `${u.foldersSynced} of ${u.foldersTotal}`],
@@ -44,15 +58,31 @@ export function userRecord(u: User, c: Colors): string {
       ['Last synced', u.lastSyncedAt],
       ['Finalized', u.finalizedAt],
       ['Last error', u.lastError && `${u.lastError} (${u.lastErrorCode})`],
+      ['Consistency', consistencyText(u.consistency)],
       ['Start after (own)', o.startAfter],
       ['Bad item limit (own)', o.badItemLimit],
       ['Large item limit (own)', o.largeItemLimit],
       ['Folder include (own)', o.folderInclude],
       ['Folder exclude (own)', o.folderExclude],
+      ['Left out (own)', [o.skipCalendar, o.skipTasks, o.skipContacts].some((v) => v !== null) ? ownSkips(o) : null],
       ['Allowed commands', u.allowedCommands.join(', ')],
     ],
     c,
   );
+}
+
+/** A mailbox's last verification in a few words; its differences one per line below. */
+function consistencyText(c: User['consistency']): string {
+  if (!c) return 'not verified';
+  const approved = c.approvedAt ? `, approved by ${c.approvedBy}` : '';
+  const head = `${c.grade} (${c.differenceCount} difference(s), ${c.deep ? 'deep, ' : ''}verified ${c.verifiedAt}${approved})`;
+  const lines = c.differences
+    .slice(0, 20)
+    .map(
+      (d: User) =>
+        `\n  ${d.type} in ${d.folder} (${d.side}): ${d.subject ?? d.messageId ?? ''}${d.detail ? ` - ${d.detail}` : ''}`,
+    );
+  return head + lines.join('');
 }
 
 const USER_CSV_FIELDS = ['id', 'emailAddress', 'status', 'itemsSynced', 'itemsSkipped', 'bytesSynced', 'lastError'];
@@ -81,7 +111,17 @@ interface SetOptions {
   largeItemLimit?: number | null;
   folderInclude?: string[] | null;
   folderExclude?: string[] | null;
+  skipCalendar?: boolean | null;
+  skipContacts?: boolean | null;
+  skipTasks?: boolean | null;
 }
+
+/** yes, no, or none (the batch's value) for a mailbox's skip settings. */
+const yesNoOrNone = (value: string): boolean | null => {
+  if (value === 'yes' || value === 'no') return value === 'yes';
+  if (value === 'none') return null;
+  throw new InvalidArgumentError('give yes, no or none');
+};
 
 export function registerUsers(program: Command, io: CliIo): void {
   const users = examples(
@@ -187,6 +227,39 @@ export function registerUsers(program: Command, io: CliIo): void {
   }
 
   examples(
+    userCommand('verify', 'Compares this mailbox on both servers (read-only) and grades it; see it with users show')
+      .option('--deep', 'compare full contents too (slower)')
+      .action(
+        action<{ batch?: string; deep?: boolean }>(io, async (ctx, o, ref) => {
+          const api = await ctx.api();
+          const user = await findUser(api, ref!, o.batch);
+          const body = o.deep ? { deep: true } : {};
+          printResult(ctx, await api.request('POST', `/mailboxes/${user.id}/verify`, { json: body }), 'verify');
+        }),
+      ),
+    ['mailferry users verify alice@contoso.com', 'mailferry users verify alice@contoso.com --deep'],
+  );
+
+  examples(
+    userCommand(
+      'approve',
+      "Approves the differences of the mailbox's last verification, so Complete goes ahead (approveSkippedItems)",
+    ).action(
+      action<{ batch?: string }>(io, async (ctx, o, ref) => {
+        const api = await ctx.api();
+        const user = await findUser(api, ref!, o.batch);
+        const res = await api.request('POST', `/mailboxes/${user.id}/approve-skipped-items`);
+        ctx.print({
+          json: res,
+          text: `approve: accepted; the ${res.user?.consistency?.grade ?? ''} differences of ${user.emailAddress} are approved\n`,
+          ...(res.user ? { csvRow: { command: 'approve', ...userCsvRow(res.user) } } : {}),
+        });
+      }),
+    ),
+    ['mailferry users approve bob@contoso.com'],
+  );
+
+  examples(
     userCommand('move', 'Moves the mailbox to another batch with the same endpoints; nothing is copied twice')
       .requiredOption('--to <batch>', 'the batch to move it to (name or id)')
       .action(
@@ -207,6 +280,13 @@ export function registerUsers(program: Command, io: CliIo): void {
       .option('--large-item-limit <n>', 'large items it may skip, or none', orNone(wholeNumber))
       .option('--folder-include <folders>', 'only these folders, comma-separated, or none', orNone(commaList))
       .option('--folder-exclude <folders>', 'skip these folders, comma-separated, or none', orNone(commaList))
+      .option(
+        '--skip-calendar <yes|no|none>',
+        'leave its calendars out (yes), in (no), or as the batch says',
+        yesNoOrNone,
+      )
+      .option('--skip-contacts <yes|no|none>', 'leave its address books out, in, or as the batch says', yesNoOrNone)
+      .option('--skip-tasks <yes|no|none>', 'leave its tasks out, in, or as the batch says', yesNoOrNone)
       .action(
         action<SetOptions>(io, async (ctx, o, ref) => {
           const { batch, ...overrides } = o;
@@ -222,6 +302,7 @@ export function registerUsers(program: Command, io: CliIo): void {
       'mailferry users set alice@contoso.com --large-item-limit 5 --folder-exclude Junk,Trash',
       'mailferry users set alice@contoso.com --start-after 2026-12-24T18:00:00Z',
       'mailferry users set alice@contoso.com --bad-item-limit none',
+      'mailferry users set alice@contoso.com --skip-calendar yes --skip-contacts none',
     ],
   );
 

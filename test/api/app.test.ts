@@ -210,7 +210,7 @@ describe('batch list', () => {
       synced: 1,
       finalized: 0,
       failed: 2,
-      allowedCommands: ['stop', 'resume', 'complete', 'edit', 'remove', 'syncNow'],
+      allowedCommands: ['stop', 'resume', 'complete', 'edit', 'remove', 'syncNow', 'verify'],
       createdAt: expect.any(String),
       createdBy: 'ops',
     });

@@ -294,7 +294,7 @@ describe('a batch driven through the API', () => {
       synced: 2,
       finalized: 0,
       failed: 0,
-      allowedCommands: ['stop', 'complete', 'edit', 'remove', 'syncNow'],
+      allowedCommands: ['stop', 'complete', 'edit', 'remove', 'syncNow', 'verify'],
       createdAt: expect.any(String),
       createdBy: 'admin@example.com',
     });
@@ -393,7 +393,7 @@ describe('a batch driven through the API', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'EmailAddress,UserName,Status,ItemsSynced,ItemsSkipped,ItemsTotal,BytesSynced,FoldersSynced,FoldersTotal,StartedAt,InitialSyncAt,LastSyncedAt,FinalizedAt,ErrorCode,Error',
+      'EmailAddress,UserName,Status,ItemsSynced,ItemsSkipped,ItemsTotal,BytesSynced,FoldersSynced,FoldersTotal,StartedAt,InitialSyncAt,LastSyncedAt,FinalizedAt,ErrorCode,Error,ConsistencyGrade,MailItemsSynced,CalendarItemsSynced,ContactsSynced',
     );
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(/^alice@example\.com,alice@example\.com,Synced,2,0,/);
@@ -451,7 +451,7 @@ describe('a batch driven through the API', () => {
     expect(complete.status).toBe(409);
     expect(complete.body.error.details).toEqual({
       status: 'Stopped',
-      allowedCommands: ['start', 'resume', 'edit', 'remove'],
+      allowedCommands: ['start', 'resume', 'edit', 'remove', 'verify'],
     });
     const resume = await api.request('POST', `/batches/${id}/resume`);
     expect(resume.status).toBe(200);
@@ -464,7 +464,7 @@ describe('a batch driven through the API', () => {
     const res = await api.request('POST', `/batches/${id}/complete`);
     expect(res.status).toBe(200);
     const done = await waitForStatus(id, ['Completed']);
-    expect(done).toMatchObject({ finalized: 3, total: 3, allowedCommands: ['remove'] });
+    expect(done).toMatchObject({ finalized: 3, total: 3, allowedCommands: ['remove', 'verify'] });
     expect(done.removeAt).toEqual(expect.any(String));
     const stats = await api.request('GET', '/statistics', { token: api.viewerToken });
     expect(stats.body).toMatchObject({
@@ -607,6 +607,7 @@ describe('the command table at the API', () => {
     syncNow: ['Queued', 'Starting', 'Syncing'],
     remove: ['Removing'],
     edit: [],
+    verify: [],
   };
 
   /**
@@ -623,6 +624,7 @@ describe('the command table at the API', () => {
     syncNow: { method: 'POST', path: (i) => `/batches/${i}/sync-now` },
     edit: { method: 'PATCH', path: (i) => `/batches/${i}`, json: { autoComplete: true } },
     remove: { method: 'DELETE', path: (i) => `/batches/${i}` },
+    verify: { method: 'POST', path: (i) => `/batches/${i}/verify`, json: {} },
   };
 
   it('covers every status', () => {

@@ -295,7 +295,7 @@ describe('mailferry CLI', () => {
     const res = await cli(['batches', 'start', 'Done wave']);
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
-      'mailferry: start is not allowed while the batch is Completed (COMMAND_NOT_ALLOWED)\n  allowed now: remove\n',
+      'mailferry: start is not allowed while the batch is Completed (COMMAND_NOT_ALLOWED)\n  allowed now: remove, verify\n',
     );
     const list = await cli(['batches', 'list', '--status', 'Completed']);
     expect(list.stdout).toMatch(/Done wave\s+Completed\s+0\s+0/);
@@ -310,8 +310,8 @@ describe('mailferry CLI', () => {
     );
     const report = await cli(['batches', 'mailboxes', 'Done wave', '-o', 'csv']);
     expect(report.stdout).toBe(
-      'emailAddress,status,itemsSynced,itemsSkipped,bytesSynced,lastSyncedAt,lastError\r\n' +
-        'zed@example.com,Completed,41,1,2048,,\r\n',
+      'emailAddress,status,itemsSynced,itemsSkipped,bytesSynced,lastSyncedAt,lastError,mailItemsSynced,calendarItemsSynced,contactsSynced\r\n' +
+        'zed@example.com,Completed,41,1,2048,,,41,0,0\r\n',
     );
     const skipped = await cli(['batches', 'skipped-items', 'Done wave', 'ZED@example.com']);
     expect(skipped.stdout).toMatch(

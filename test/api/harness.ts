@@ -4,6 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createBatchActivities } from '../../activities/batch-activities';
 import { createSyncMailboxActivities } from '../../activities/sync-mailbox';
+import { createVerifyMailboxActivities } from '../../activities/verify-mailbox';
 import { startApiServer } from '../../api/server';
 import type { ConnectionTester } from '../../api/deps';
 import type { LogFields, Logger } from '../../observability/logger';
@@ -209,7 +210,7 @@ export async function createEndpoint(
 }
 
 /**
- * A worker on `taskQueue` running the real batch workflow and activities against the harness's PostgreSQL and
+ * A worker on `taskQueue` running the real batch workflow and activities (sync, verify) against the harness's PostgreSQL and
  * secret box (progress written every 100 ms, so tests see it), counting into `metrics` when given. The caller runs
  * and shuts it down.
  */
@@ -232,6 +233,12 @@ export async function createRealWorker(
         logger: api.logger.child({ component: 'worker' }),
         progressIntervalMs: 100,
         metrics: options.metrics,
+      }),
+      ...createVerifyMailboxActivities({
+        pool: api.db.pool,
+        locks: api.db.locks,
+        secretBox: api.secretBox,
+        logger: api.logger.child({ component: 'worker' }),
       }),
     },
   });

@@ -3,7 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { apiRoutes } from '../../api/app';
-import { mailboxPasswordBody, moveMailboxBody, setMailboxBody } from '../../api/contract/mailboxes';
+import { mailboxPasswordBody, moveMailboxBody, setMailboxBody, verifyBody } from '../../api/contract/mailboxes';
+import type { Consistency } from '../../domain/consistency';
 import type { Responses } from '../../api/route';
 import { percentageSynced } from '../../domain/batch-counts';
 import {
@@ -57,6 +58,8 @@ export interface FakeMailbox {
   overrides?: Partial<
     Record<'startAfter' | 'badItemLimit' | 'largeItemLimit' | 'folderInclude' | 'folderExclude', unknown>
   >;
+  /** Its last verification, as the users report answers it. */
+  consistency?: Consistency;
 }
 
 export interface FakeState {
@@ -180,6 +183,8 @@ export async function startFakeApi(): Promise<FakeApi> {
       download: { messagesPerSecond: null, bytesPerSecond: null, bytesPerDay: null, mailboxBytesPerDay: null },
       upload: { messagesPerSecond: null, bytesPerSecond: null, bytesPerDay: null, mailboxBytesPerDay: null },
     },
+    caldavUrl: null,
+    carddavUrl: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -271,6 +276,10 @@ export async function startFakeApi(): Promise<FakeApi> {
     notificationEmails: [],
     reportInterval: '1d',
     skipReports: false,
+    skipCalendar: false,
+    skipContacts: false,
+    skipTasks: false,
+    items: { synced: 0, mail: 0, calendar: 0, contacts: 0, skipped: 0 },
     lastReportAt: null,
     lastReportError: null,
     associatedEndpoints: [ref, ref],
@@ -292,6 +301,8 @@ export async function startFakeApi(): Promise<FakeApi> {
     removeAt: null,
     lastError: null,
     pass: null,
+    grades: { Perfect: batch.synced, Good: 0, Investigate: 0, Poor: 0, unverified: batch.total - batch.synced },
+    verification: null,
     waitingForWorkerSince: null,
     ...batch.detail,
   });
@@ -319,6 +330,9 @@ export async function startFakeApi(): Promise<FakeApi> {
     foldersSynced: 3,
     itemsTotal: 10,
     itemsSynced: i % 1000 === 7 ? 3 : 10,
+    mailItemsSynced: i % 1000 === 7 ? 3 : 10,
+    calendarItemsSynced: 0,
+    contactsSynced: 0,
     itemsSkipped: i === 0 ? 1 : 0,
     bytesSynced: 20_480,
     currentFolder: null,
@@ -331,6 +345,7 @@ export async function startFakeApi(): Promise<FakeApi> {
     lastError: i % 1000 === 7 ? 'the source server refused the login' : null,
     lastErrorCode: i % 1000 === 7 ? 'AUTH_FAILED' : null,
     updatedAt: now,
+    consistency: null as FakeMailbox['consistency'] | null,
   });
   const NO_OVERRIDES = {
     startAfter: null,
@@ -338,9 +353,13 @@ export async function startFakeApi(): Promise<FakeApi> {
     largeItemLimit: null,
     folderInclude: null,
     folderExclude: null,
+    skipCalendar: null,
+    skipContacts: null,
+    skipTasks: null,
   };
   const row = (m: FakeMailbox) => ({
     ...user(1),
+    consistency: m.consistency ?? null,
     id: m.id,
     emailAddress: m.emailAddress,
     userName: m.emailAddress.split('@')[0]!,
@@ -389,6 +408,7 @@ export async function startFakeApi(): Promise<FakeApi> {
             subject: 'Quarterly report',
             sizeBytes: 200_000_000,
             reason: 'larger than the 150 MB item limit',
+            itemKind: 'mail',
             createdAt: now,
           },
         ],
@@ -430,7 +450,14 @@ export async function startFakeApi(): Promise<FakeApi> {
     const body = (req.body as Record<string, unknown> | undefined) ?? {};
     state.mailboxCommands.push({ mailboxId: mailbox.id, command, body: Object.keys(body).length ? body : null });
     // The bodies the real routes accept, so a test cannot pass with one the API would refuse.
-    const schema = command === 'move' ? moveMailboxBody : command === 'set' ? setMailboxBody : undefined;
+    const schema =
+      command === 'move'
+        ? moveMailboxBody
+        : command === 'set'
+          ? setMailboxBody
+          : command === 'verify'
+            ? verifyBody
+            : undefined;
     const checked = schema?.safeParse(body);
     if (checked && !checked.success) {
       violations.push(`${req.method} ${req.path}: the page sent a body the API refuses: ${checked.error.message}`);
@@ -462,6 +489,8 @@ export async function startFakeApi(): Promise<FakeApi> {
         return void reply(undefined);
       case 'set':
         mailbox.overrides = { ...mailbox.overrides, ...body };
+        return void reply(found);
+      case 'verify':
         return void reply(found);
       case 'move': {
         const target = state.batches.find((b) => b.id === body.targetBatch || b.name === body.targetBatch);

@@ -22,6 +22,44 @@ const mailbox = (id: string, name: string, status: MailboxStatus, extra: Partial
   ...extra,
 });
 
+/** A verification that found one message missing on the destination and a flag that differs. */
+const INVESTIGATE: NonNullable<FakeMailbox['consistency']> = {
+  grade: 'Investigate',
+  deep: false,
+  verifiedAt: '2026-11-30T10:00:00.000Z',
+  sourceItems: 10,
+  destinationItems: 9,
+  differenceCount: 2,
+  approvedBy: null,
+  approvedAt: null,
+  differences: [
+    {
+      kind: 'mail',
+      type: 'missing',
+      folder: 'INBOX',
+      side: 'source',
+      messageId: '<q3@fake.test>',
+      subject: 'Q3 figures',
+      date: '2026-09-30T08:00:00.000Z',
+      size: 2048,
+      detail: null,
+      count: 1,
+    },
+    {
+      kind: 'mail',
+      type: 'flags',
+      folder: 'Sent',
+      side: 'destination',
+      messageId: '<hello@fake.test>',
+      subject: 'Hello',
+      date: '2026-09-01T08:00:00.000Z',
+      size: 1024,
+      detail: 'source \\Seen, destination none',
+      count: 1,
+    },
+  ],
+};
+
 describe('per-mailbox commands on View details', () => {
   let fake: FakeApi;
   let browser: Browser;
@@ -47,7 +85,7 @@ describe('per-mailbox commands on View details', () => {
         mailboxes: [
           mailbox('1', 'alice', 'Syncing'),
           mailbox('2', 'bob', 'Stopped'),
-          mailbox('3', 'carol', 'Synced'),
+          mailbox('3', 'carol', 'Synced', { consistency: INVESTIGATE }),
           mailbox('4', 'dave', 'Failed', { overrides: { badItemLimit: 5, folderExclude: ['Junk'] } }),
         ],
       },
@@ -90,8 +128,32 @@ describe('per-mailbox commands on View details', () => {
       const expected = [...rowCommands('Syncing', status).map((c) => ACTION_LABELS[c]), SET_PASSWORD_LABEL];
       expect(await actionNames(row(name))).toEqual(expected);
     }
-    expect(await actionNames(row('bob'))).toEqual(['Start', 'Resume', 'Remove', 'Move…', 'Set…', 'Set password…']);
+    expect(await actionNames(row('bob'))).toEqual([
+      'Start',
+      'Resume',
+      'Remove',
+      'Move…',
+      'Set…',
+      'Verify',
+      'Set password…',
+    ]);
     await row('bob').getByRole('button', { name: 'Resume bob@fake.test' }).waitFor();
+  });
+
+  it('shows each row’s consistency grade, and verifies a mailbox after the admin confirms', async () => {
+    const consistency = row('carol').locator('[data-grade]');
+    expect(await consistency.textContent()).toBe('Investigate · 2 differences');
+    expect(await consistency.getAttribute('title')).toBe(
+      'missing in INBOX: Q3 figures\nflags in Sent: Hello (source \\Seen, destination none)',
+    );
+    expect(await row('bob').getByText('Not verified').count()).toBe(1);
+
+    await row('carol').getByRole('button', { name: 'Verify carol@fake.test' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Verify this mailbox?' });
+    await dialog.getByRole('button', { name: 'Verify', exact: true }).click();
+    await page.getByText('Verify requested for carol@fake.test.').waitFor();
+    expect(fake.state.mailboxCommands).toEqual([{ mailboxId: '3', command: 'verify', body: null }]);
+    fake.state.mailboxCommands.length = 0;
   });
 
   it('stops a Syncing mailbox only after the admin confirms, then announces it and shows the refreshed row', async () => {

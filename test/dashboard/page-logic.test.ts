@@ -116,9 +116,9 @@ describe('endpoint form', () => {
 describe('per-mailbox actions', () => {
   it('offers a row what the status table allows, in one order, and nothing for a status it does not know', () => {
     expect(rowCommands('Syncing', 'Syncing')).toEqual(['stop', 'remove', 'move', 'set']);
-    expect(rowCommands('Syncing', 'Stopped')).toEqual(['start', 'resume', 'remove', 'move', 'set']);
+    expect(rowCommands('Syncing', 'Stopped')).toEqual(['start', 'resume', 'remove', 'move', 'set', 'verify']);
     expect(rowCommands('Stopping', 'Synced')).toEqual([]);
-    expect(rowCommands('Completed', 'Completed')).toEqual(['remove']);
+    expect(rowCommands('Completed', 'Completed')).toEqual(['remove', 'verify']);
     expect(rowCommands(undefined, 'Synced')).toEqual([]);
     expect(rowCommands('Syncing', 'Unheard-of')).toEqual([]);
   });
@@ -130,7 +130,16 @@ describe('per-mailbox actions', () => {
     expect(fromLocalInputWithOffset('')).toBeNull();
   });
 
-  const none = { startAfter: null, badItemLimit: null, largeItemLimit: null, folderInclude: null, folderExclude: null };
+  const none = {
+    startAfter: null,
+    badItemLimit: null,
+    largeItemLimit: null,
+    folderInclude: null,
+    folderExclude: null,
+    skipCalendar: null,
+    skipContacts: null,
+    skipTasks: null,
+  };
 
   it('sends only the settings that changed, with null for the batch’s value', () => {
     const initial = setFormFrom({ ...none, badItemLimit: 5, folderExclude: ['Junk', 'Trash'] });
@@ -147,6 +156,17 @@ describe('per-mailbox actions', () => {
       body: { badItemLimit: null, largeItemLimit: 3, folderInclude: ['INBOX', 'Projects/2026'] },
       errors: {},
     });
+  });
+
+  it('sends a mailbox’s own calendar, task and contact choices, and null to follow the batch again', () => {
+    const initial = setFormFrom({ ...none, skipTasks: false });
+    expect(setBody(initial, initial).body).toEqual({});
+    const changed = {
+      ...initial,
+      skipCalendar: { useBatch: false, value: 'yes' },
+      skipTasks: { useBatch: true, value: 'no' },
+    };
+    expect(setBody(initial, changed)).toEqual({ body: { skipCalendar: true, skipTasks: null }, errors: {} });
   });
 
   it('leaves a StartAfter alone unless it changes, and names what cannot be sent', () => {

@@ -104,6 +104,7 @@ export const BUTTONS: [string, BatchCommand][] = [
   ['Resume migration', 'resume'],
   ['Complete migration', 'complete'],
   ['Sync now', 'syncNow'],
+  ['Verify', 'verify'],
   ['Edit batch', 'edit'],
   ['Delete', 'remove'],
 ];

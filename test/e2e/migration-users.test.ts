@@ -131,7 +131,7 @@ test('each mailbox can be found, stopped, started, set, moved and removed on its
     itemsSynced: 4,
     batch: { id: a.id, name: 'Wave A', status: 'Synced' },
     overrides: { startAfter: null, badItemLimit: null, largeItemLimit: null },
-    allowedCommands: ['stop', 'start', 'resume', 'remove', 'move', 'set'],
+    allowedCommands: ['stop', 'start', 'resume', 'remove', 'move', 'set', 'verify'],
   });
   const aliceShown = await cli('users', 'show', 'alice@contoso.com', '--include-skipped-items');
   expect(aliceShown.code).toBe(0);
@@ -176,7 +176,7 @@ test('each mailbox can be found, stopped, started, set, moved and removed on its
     details: {
       status: 'Stopped',
       batchStatus: 'Synced',
-      allowedCommands: ['start', 'resume', 'remove', 'move', 'set'],
+      allowedCommands: ['start', 'resume', 'remove', 'move', 'set', 'verify'],
     },
   });
 

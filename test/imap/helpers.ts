@@ -71,7 +71,7 @@ export function imapEndpointOf(server: { host: string; port: number }, more: Par
 
 export async function insertEndpoint(
   pool: Pool,
-  server: DovecotServer,
+  server: Pick<DovecotServer, 'host' | 'port'>,
   opts: {
     admin?: { user: string; password: string };
     name?: string;

@@ -12,6 +12,8 @@ import type {
   ReportActivities,
   SyncActivities,
   SyncMailboxInput,
+  VerifyActivities,
+  VerifyMailboxInput,
 } from '../../workflows/activity-types';
 
 type FakeStatus = 'Queued' | 'Syncing' | 'Synced' | 'Failed' | 'Stopped' | 'Completed';
@@ -26,6 +28,8 @@ export class FakeActivities {
   readonly published: BatchStatusRecord[] = [];
   readonly audit: AuditEntry[] = [];
   readonly syncCalls: SyncMailboxInput[] = [];
+  /** Every call of verifyMailbox; `verifyMailbox` (hold/release) pins a verification under way. */
+  readonly verifyCalls: VerifyMailboxInput[] = [];
   readonly failing = new Set<string>();
   readonly edits: BatchEdit[] = [];
   readonly overrides: { mailboxId: string; overrides: MailboxOverrides }[] = [];
@@ -101,6 +105,13 @@ export class FakeActivities {
           .filter(([id, status]) => visits[pass].includes(status) && Number(id) > Number(afterId ?? 0))
           .map(([id]) => id)
           .slice(0, limit),
+      nextVerifiableMailboxes: async ({ afterId, limit }) =>
+        [...this.mailboxes]
+          .filter(
+            ([id, status]) => ['Synced', 'Completed', 'Stopped'].includes(status) && Number(id) > Number(afterId ?? 0),
+          )
+          .map(([id]) => id)
+          .slice(0, limit),
       refreshCounts: async () => this.counts(),
       markMailboxesFailed: async (failures: MailboxFailure[]) => {
         for (const f of failures) this.mailboxes.set(f.mailboxId, 'Failed');
@@ -163,6 +174,7 @@ export class FakeActivities {
       return { before, applied: true };
     };
     return {
+      checkMailbox: (g) => change(g, 'same'),
       stopMailbox: (g) => change(g, 'Stopped'),
       requeueMailbox: (g) => change(g, 'Queued'),
       removeMailbox: (g) => change(g, 'gone'),
@@ -171,6 +183,24 @@ export class FakeActivities {
         const result = await change(g, 'same');
         if (result.applied) this.overrides.push({ mailboxId: g.mailboxId, overrides: g.overrides });
         return result;
+      },
+    };
+  }
+
+  verify(): VerifyActivities {
+    return {
+      verifyMailbox: async (input) => {
+        this.verifyCalls.push(input);
+        const ctx = Context.current();
+        const beat = setInterval(() => ctx.heartbeat(), 100);
+        try {
+          await Promise.race([this.gate('verifyMailbox'), ctx.cancelled]);
+        } catch {
+          throw new CancelledFailure('verification cancelled');
+        } finally {
+          clearInterval(beat);
+        }
+        return { mailboxId: input.mailboxId, grade: 'Perfect' };
       },
     };
   }
@@ -189,7 +219,7 @@ export class FakeActivities {
     };
   }
 
-  activities(): BatchActivities & SyncActivities & MailboxCommandActivities & ReportActivities {
-    return { ...this.batch(), ...this.sync(), ...this.mailbox(), ...this.reports() };
+  activities(): BatchActivities & SyncActivities & MailboxCommandActivities & ReportActivities & VerifyActivities {
+    return { ...this.batch(), ...this.sync(), ...this.mailbox(), ...this.reports(), ...this.verify() };
   }
 }

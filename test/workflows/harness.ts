@@ -11,6 +11,7 @@ import {
   statusQuery,
   stopSignal,
   syncNowSignal,
+  verifySignal,
   type BatchEdit,
   type BatchSnapshot,
 } from '../../domain/batch-messages';
@@ -43,6 +44,7 @@ const SIGNALS = {
   complete: completeSignal,
   remove: removeSignal,
   syncNow: syncNowSignal,
+  verify: verifySignal,
 } as const;
 
 /**

@@ -128,6 +128,26 @@ const SCENARIOS: Record<string, Scenario> = {
       await b.handle.result();
       await save(env, b, 'mailbox-commands');
     }),
+  // Verification (the batch-verify patch): a deep verify of the batch, one mailbox verified alone, then Complete
+  // with its final verification, and a removal.
+  verification: (env) =>
+    withBatch(env, { mailboxes: 3, input: { autoStart: true, policy: { mailboxConcurrency: 2 } } }, async (b) => {
+      await b.waitFor('Synced');
+      await b.handle.executeUpdate(commandUpdate, { args: [{ command: 'verify', by, deep: true }] });
+      await waitFor(
+        async () => (await b.status()).verification === null && b.fake.verifyCalls.length === 3,
+        'the verification',
+      );
+      await b.handle.executeUpdate(mailboxCommandUpdate, {
+        args: [{ command: 'verify', mailboxId: '2', email: 'user2@contoso.com', by }],
+      });
+      await waitFor(() => b.fake.verifyCalls.length === 4, 'the mailbox verification');
+      await b.handle.executeUpdate(commandUpdate, { args: [{ command: 'complete', by }] });
+      await b.waitFor('Completed');
+      await b.handle.executeUpdate(commandUpdate, { args: [{ command: 'remove', by }] });
+      await b.handle.result();
+      await save(env, b, 'verification');
+    }),
 };
 
 /** Records the scenarios named on the command line (all of them without a name). */

@@ -25,7 +25,7 @@ import type {
 const BASE = '/api/v1';
 
 /** Command verbs as the API spells them in `POST /batches/:id/<verb>`. */
-export type CommandVerb = 'start' | 'stop' | 'resume' | 'complete' | 'sync-now';
+export type CommandVerb = 'start' | 'stop' | 'resume' | 'complete' | 'sync-now' | 'verify';
 
 type Query = Record<string, string | number | undefined | null>;
 

@@ -121,6 +121,9 @@ export type EndpointInput = Pick<
   adminPassword?: string | null;
   /** Create and unsaved test only. */
   testMailbox?: TestMailbox | null;
+  /** Left out on create: the provider's; null: none. */
+  caldavUrl?: string | null;
+  carddavUrl?: string | null;
 };
 
 /** A mailbox to log in as during a connection test; used for the test only, never stored. */

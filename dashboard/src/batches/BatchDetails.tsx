@@ -61,6 +61,12 @@ export function BatchDetails({ batch, progress }: Props) {
     ['Synced mailboxes', of(batch.synced, batch.total)],
     ['Finalized mailboxes', of(batch.finalized, batch.total)],
     ['Failed mailboxes', of(batch.failed, batch.total)],
+    [
+      'Items synced',
+      batch.items
+        ? `${formatCount(batch.items.synced)}: ${formatCount(batch.items.mail)} mail, ${formatCount(batch.items.calendar)} calendar items, ${formatCount(batch.items.contacts)} contacts`
+        : '—',
+    ],
     ['Created by', batch.createdBy || '—'],
     ['Created time', formatDateTime(batch.createdAt)],
     ['Start time', formatDateTime(batch.startedAt)],
@@ -78,9 +84,19 @@ export function BatchDetails({ batch, progress }: Props) {
       `${PASS_NAMES[batch.pass.kind] ?? batch.pass.kind}: ${formatCount(batch.pass.finished)} of ${formatCount(batch.total)} mailboxes done, since ${formatDateTime(batch.pass.startedAt)}`,
     ]);
   }
+  rows.push([
+    'Data consistency',
+    batch.verification
+      ? `Verifying: ${formatCount(batch.verification.finished)} mailboxes done`
+      : `Perfect ${formatCount(batch.grades.Perfect)}, Good ${formatCount(batch.grades.Good)}, ` +
+        `Investigate ${formatCount(batch.grades.Investigate)}, Poor ${formatCount(batch.grades.Poor)}, ` +
+        `not verified ${formatCount(batch.grades.unverified)}`,
+  ]);
   if (batch.nextIncrementalSyncAt) rows.push(['Next incremental sync', formatDateTime(batch.nextIncrementalSyncAt)]);
   if (batch.autoStopAt) rows.push(['Stops for inactivity at', formatDateTime(batch.autoStopAt)]);
   if (batch.removeAt) rows.push(['Removed automatically at', formatDateTime(batch.removeAt)]);
+  const leftOut = [batch.skipCalendar && 'calendars', batch.skipTasks && 'tasks', batch.skipContacts && 'contacts'];
+  rows.push(['Left out', leftOut.filter(Boolean).join(', ') || 'Nothing']);
   rows.push([
     'E-mailed reports',
     batch.skipReports || batch.notificationEmails.length === 0

@@ -13,6 +13,7 @@ import {
   editInput,
   EMPTY_FORM,
   formFromBatch,
+  SKIP_SETTINGS,
   validateForm,
   type BatchFormState,
   type FieldErrors,
@@ -345,6 +346,24 @@ export function BatchFormPage({ batchId }: Props) {
           />
           <label htmlFor="skip-reports">Send no reports (SkipReports)</label>
         </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Calendars and contacts</legend>
+        <p className="hint">
+          Copied over CalDAV and CardDAV after the mail when both endpoints have those services. Leave out:
+        </p>
+        {SKIP_SETTINGS.map(([key, label]) => (
+          <div className="checkbox" key={key}>
+            <input
+              id={`skip-${key}`}
+              type="checkbox"
+              checked={form[key]}
+              onChange={(event) => set(key, event.target.checked)}
+            />
+            <label htmlFor={`skip-${key}`}>{label}</label>
+          </div>
+        ))}
       </fieldset>
 
       <div className="form-actions">

@@ -20,7 +20,17 @@ export interface BatchFormState {
   notificationEmails: string;
   reportInterval: string;
   skipReports: boolean;
+  skipCalendar: boolean;
+  skipContacts: boolean;
+  skipTasks: boolean;
 }
+
+/** What a batch may leave out of the calendars and contacts, with the form's labels (Exchange's names). */
+export const SKIP_SETTINGS = [
+  ['skipCalendar', 'Calendars (SkipCalendar)'],
+  ['skipTasks', 'Tasks (SkipTasks)'],
+  ['skipContacts', 'Contacts (SkipContacts)'],
+] as const;
 
 export const EMPTY_FORM: BatchFormState = {
   name: '',
@@ -39,6 +49,9 @@ export const EMPTY_FORM: BatchFormState = {
   notificationEmails: '',
   reportInterval: '24h',
   skipReports: false,
+  skipCalendar: false,
+  skipContacts: false,
+  skipTasks: false,
 };
 
 export function formFromBatch(batch: BatchDetail): BatchFormState {
@@ -58,6 +71,9 @@ export function formFromBatch(batch: BatchDetail): BatchFormState {
     notificationEmails: (batch.notificationEmails ?? []).join('\n'),
     reportInterval: batch.reportInterval ?? '24h',
     skipReports: batch.skipReports ?? false,
+    skipCalendar: batch.skipCalendar ?? false,
+    skipContacts: batch.skipContacts ?? false,
+    skipTasks: batch.skipTasks ?? false,
   };
 }
 
@@ -114,6 +130,7 @@ export function createInput(state: BatchFormState): BatchInput {
   if (recipients.length) input.notificationEmails = recipients;
   input.reportInterval = state.reportInterval.trim();
   if (state.skipReports) input.skipReports = true;
+  for (const [key] of SKIP_SETTINGS) if (state[key]) input[key] = true;
   return input;
 }
 
@@ -134,5 +151,6 @@ export function editInput(state: BatchFormState, original: BatchFormState): Batc
     input.notificationEmails = lines(state.notificationEmails);
   if (state.reportInterval !== original.reportInterval) input.reportInterval = state.reportInterval.trim();
   if (state.skipReports !== original.skipReports) input.skipReports = state.skipReports;
+  for (const [key] of SKIP_SETTINGS) if (state[key] !== original[key]) input[key] = state[key];
   return input;
 }

@@ -28,6 +28,12 @@ export const VERB_COMMANDS: readonly VerbCommand[] = [
     done: (n) => `Complete requested for ${n}.`,
   },
   { command: 'syncNow', verb: 'sync-now', label: 'Sync now', done: (n) => `Incremental sync requested for ${n}.` },
+  {
+    command: 'verify',
+    verb: 'verify',
+    label: 'Verify',
+    done: (n) => `Verification requested for ${n}: each mailbox's grade appears in View details.`,
+  },
 ];
 
 export const DELETE_CONFIRM = {

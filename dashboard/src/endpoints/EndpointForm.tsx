@@ -224,6 +224,36 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
             onChange={(e) => set('maxConcurrentIncrementalSyncs', e.target.value)}
           />
         </Field>
+        <Field
+          id={`${prefix}-caldavUrl`}
+          label="CalDAV (calendars)"
+          hint={`A host (discovery finds the calendars) or a URL. ${endpoint ? 'Empty: none.' : "Empty: the provider's (Gmail: Google's), else none."}`}
+          error={errors.caldavUrl}
+        >
+          <input
+            {...input('caldavUrl', 'hint')}
+            value={form.caldavUrl}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="https://dav.example.com"
+            onChange={(e) => set('caldavUrl', e.target.value)}
+          />
+        </Field>
+        <Field
+          id={`${prefix}-carddavUrl`}
+          label="CardDAV (contacts)"
+          hint={`A host or a URL, like CalDAV. ${endpoint ? 'Empty: none.' : "Empty: the provider's, else none."}`}
+          error={errors.carddavUrl}
+        >
+          <input
+            {...input('carddavUrl', 'hint')}
+            value={form.carddavUrl}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="https://dav.example.com"
+            onChange={(e) => set('carddavUrl', e.target.value)}
+          />
+        </Field>
       </div>
       <fieldset className="rate-limits">
         <legend>Rate limits</legend>

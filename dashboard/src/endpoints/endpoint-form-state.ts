@@ -13,6 +13,9 @@ export interface EndpointFormState {
   adminPassword: string;
   maxConcurrentMigrations: string;
   maxConcurrentIncrementalSyncs: string;
+  /** CalDAV and CardDAV services; empty on create means the provider's (Gmail: Google's), on edit none. */
+  caldavUrl: string;
+  carddavUrl: string;
   /** Each rate limit as typed: empty for the provider's default, `none` for no limit, or a figure. */
   limits: Record<LimitKey, string>;
 }
@@ -56,6 +59,8 @@ function overridesFromLimits(limits: Record<LimitKey, string>): Endpoint['rateLi
   return out;
 }
 
+const DAV_FIELDS = ['caldavUrl', 'carddavUrl'] as const;
+
 export const PROVIDERS = [
   ['generic', 'Generic IMAP'],
   ['dovecot', 'Dovecot'],
@@ -77,6 +82,8 @@ export const EMPTY_ENDPOINT: EndpointFormState = {
   adminPassword: '',
   maxConcurrentMigrations: '100',
   maxConcurrentIncrementalSyncs: '20',
+  caldavUrl: '',
+  carddavUrl: '',
   limits: limitsFromOverrides({}),
 };
 
@@ -93,6 +100,8 @@ export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
     adminPassword: '',
     maxConcurrentMigrations: String(endpoint.maxConcurrentMigrations),
     maxConcurrentIncrementalSyncs: String(endpoint.maxConcurrentIncrementalSyncs),
+    caldavUrl: endpoint.caldavUrl ?? '',
+    carddavUrl: endpoint.carddavUrl ?? '',
     limits: limitsFromOverrides(endpoint.rateLimits),
   };
 }
@@ -108,6 +117,10 @@ export function validateEndpoint(state: EndpointFormState): EndpointErrors {
   for (const key of ['maxConcurrentMigrations', 'maxConcurrentIncrementalSyncs'] as const) {
     const value = Number(state[key]);
     if (!Number.isInteger(value) || value < 1) errors[key] = 'Enter a whole number, 1 or more.';
+  }
+  for (const key of DAV_FIELDS) {
+    const value = state[key].trim();
+    if (value && !/^https?:\/\/[^\s/?#]+\S*$/i.test(value)) errors[key] = 'Enter an http:// or https:// address.';
   }
   const badLimit = LIMITS.find(([key]) => {
     const text = state.limits[key].trim();
@@ -134,6 +147,7 @@ export function endpointInput(state: EndpointFormState): EndpointInput {
     rateLimits: overridesFromLimits(state.limits),
   };
   if (state.adminPassword) input.adminPassword = state.adminPassword;
+  for (const key of DAV_FIELDS) if (state[key].trim()) input[key] = state[key].trim();
   return input;
 }
 
@@ -147,6 +161,8 @@ export function endpointPatch(state: EndpointFormState, original: EndpointFormSt
     if (JSON.stringify(next[key]) !== JSON.stringify(before[key])) (patch as Record<string, unknown>)[key] = next[key];
   }
   if (state.adminPassword) patch.adminPassword = state.adminPassword;
+  // A DAV address cleared on edit removes the service.
+  for (const key of DAV_FIELDS) if (state[key].trim() !== original[key].trim()) patch[key] = state[key].trim() || null;
   return patch;
 }
 

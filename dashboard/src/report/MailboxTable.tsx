@@ -10,7 +10,10 @@ interface Props {
   actions?: (row: MailboxRow) => ReactNode;
 }
 
-/** One line per migration user: status, items synced and skipped, size, last sync, error, and its actions. */
+/**
+ * One line per migration user: status, items synced (and by kind, once calendars or contacts are copied) and
+ * skipped, size, last sync, error, and its actions.
+ */
 export function MailboxTable({ rows, onShowSkipped, actions }: Props) {
   return (
     <div className="table-scroll">
@@ -31,6 +34,7 @@ export function MailboxTable({ rows, onShowSkipped, actions }: Props) {
             </th>
             <th scope="col">Last synced</th>
             <th scope="col">Error</th>
+            <th scope="col">Consistency</th>
             {actions && <th scope="col">Actions</th>}
           </tr>
         </thead>
@@ -49,6 +53,12 @@ export function MailboxTable({ rows, onShowSkipped, actions }: Props) {
               <td className="num">
                 {formatCount(row.itemsSynced)}
                 {row.itemsTotal ? <span className="muted"> / {formatCount(row.itemsTotal)}</span> : null}
+                {row.calendarItemsSynced || row.contactsSynced ? (
+                  <div className="muted small" data-kinds>
+                    {formatCount(row.mailItemsSynced)} mail · {formatCount(row.calendarItemsSynced)} calendar ·{' '}
+                    {formatCount(row.contactsSynced)} contacts
+                  </div>
+                ) : null}
               </td>
               <td className="num">
                 {row.itemsSkipped > 0 ? (
@@ -63,11 +73,34 @@ export function MailboxTable({ rows, onShowSkipped, actions }: Props) {
               <td className="num">{formatBytes(row.bytesSynced)}</td>
               <td>{formatDateTime(row.lastSyncedAt)}</td>
               <td className="error-cell">{row.lastError ?? ''}</td>
+              <td>
+                <Consistency row={row} />
+              </td>
               {actions && <td>{actions(row)}</td>}
             </tr>
           ))}
         </tbody>
       </table>
     </div>
+  );
+}
+
+/**
+ * The grade of a row's last verification, with how many differences it found (the first few named in a tooltip)
+ * and whether they are approved; "Not verified" before the first.
+ */
+function Consistency({ row }: { row: MailboxRow }) {
+  const c = row.consistency;
+  if (!c) return <span className="muted">Not verified</span>;
+  const named = c.differences
+    .slice(0, 10)
+    .map((d) => `${d.type} in ${d.folder}: ${d.subject ?? d.messageId ?? ''}${d.detail ? ` (${d.detail})` : ''}`)
+    .join('\n');
+  return (
+    <span title={named || undefined} data-grade={c.grade}>
+      <span className={`grade grade-${c.grade.toLowerCase()}`}>{c.grade}</span>
+      {c.differenceCount > 0 && <span className="muted small"> · {formatCount(c.differenceCount)} differences</span>}
+      {c.approvedAt && <span className="muted small"> · approved</span>}
+    </span>
   );
 }

@@ -22,12 +22,18 @@ interface Props {
   onClose(): void;
 }
 
-const INPUTS: Record<SetField, { label: string; type: 'datetime-local' | 'number' | 'text'; hint?: string }> = {
+const INPUTS: Record<
+  SetField,
+  { label: string; type: 'datetime-local' | 'number' | 'text' | 'yes-no'; hint?: string }
+> = {
   startAfter: { label: 'Start after', type: 'datetime-local' },
   badItemLimit: { label: 'Bad item limit', type: 'number' },
   largeItemLimit: { label: 'Large item limit', type: 'number' },
   folderInclude: { label: 'Include folders', type: 'text', hint: 'Comma-separated, e.g. INBOX, Projects/2026' },
   folderExclude: { label: 'Exclude folders', type: 'text', hint: 'Comma-separated, e.g. Trash, Junk' },
+  skipCalendar: { label: 'Calendars', type: 'yes-no' },
+  skipTasks: { label: 'Tasks', type: 'yes-no' },
+  skipContacts: { label: 'Contacts', type: 'yes-no' },
 };
 
 /**
@@ -87,17 +93,31 @@ function SetForms({
         const error = errors[field];
         return (
           <Field key={field} id={id} label={label} hint={hint} error={error}>
-            <input
-              id={id}
-              type={type}
-              min={type === 'number' ? 0 : undefined}
-              step={type === 'number' ? 1 : undefined}
-              disabled={form[field].useBatch}
-              value={form[field].value}
-              aria-invalid={error ? true : undefined}
-              aria-describedby={describedBy(id, hint, error)}
-              onChange={(event) => change(field, { value: event.target.value })}
-            />
+            {type === 'yes-no' ? (
+              <select
+                id={id}
+                disabled={form[field].useBatch}
+                value={form[field].value}
+                aria-invalid={error ? true : undefined}
+                aria-describedby={describedBy(id, hint, error)}
+                onChange={(event) => change(field, { value: event.target.value })}
+              >
+                <option value="no">Copy</option>
+                <option value="yes">Leave out</option>
+              </select>
+            ) : (
+              <input
+                id={id}
+                type={type}
+                min={type === 'number' ? 0 : undefined}
+                step={type === 'number' ? 1 : undefined}
+                disabled={form[field].useBatch}
+                value={form[field].value}
+                aria-invalid={error ? true : undefined}
+                aria-describedby={describedBy(id, hint, error)}
+                onChange={(event) => change(field, { value: event.target.value })}
+              />
+            )}
             <div className="checkbox">
               <input
                 id={`${id}-batch`}

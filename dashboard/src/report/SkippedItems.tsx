@@ -33,8 +33,8 @@ export function SkippedItems({ batchId, mailbox, onClose }: Props) {
           <table className="data-table">
             <thead>
               <tr>
-                <th scope="col">Folder</th>
-                <th scope="col">Subject</th>
+                <th scope="col">Folder or collection</th>
+                <th scope="col">Subject or name</th>
                 <th scope="col">Date</th>
                 <th scope="col" className="num">
                   Size
@@ -45,7 +45,10 @@ export function SkippedItems({ batchId, mailbox, onClose }: Props) {
             <tbody>
               {items.data.map((item) => (
                 <tr key={item.id}>
-                  <td>{item.folder}</td>
+                  <td>
+                    {item.folder}
+                    {item.itemKind !== 'mail' && <span className="muted small"> ({item.itemKind})</span>}
+                  </td>
                   <td>{item.subject || <span className="muted">(no subject)</span>}</td>
                   <td>{formatDateTime(item.internalDate)}</td>
                   <td className="num">{formatBytes(item.sizeBytes)}</td>

@@ -14,6 +14,7 @@ export const ACTION_LABELS: Record<MailboxCommand, string> = {
   remove: 'Remove',
   move: 'Move…',
   set: 'Set…',
+  verify: 'Verify',
 };
 
 /** What a row's buttons choose: a command of the status table, or a new password (offered whatever the status). */
@@ -72,9 +73,24 @@ export const CONFIRMATIONS: Record<
     button: 'Remove',
     danger: true,
   },
+  verify: {
+    title: 'Verify this mailbox?',
+    message: (e) =>
+      `Verifying compares ${e} on the source and the destination, folder by folder, and grades it; neither server is changed.`,
+    button: 'Verify',
+  },
 };
 
-export const SET_FIELDS = ['startAfter', 'badItemLimit', 'largeItemLimit', 'folderInclude', 'folderExclude'] as const;
+export const SET_FIELDS = [
+  'startAfter',
+  'badItemLimit',
+  'largeItemLimit',
+  'folderInclude',
+  'folderExclude',
+  'skipCalendar',
+  'skipTasks',
+  'skipContacts',
+] as const;
 export type SetField = (typeof SET_FIELDS)[number];
 
 /** One setting of the Set form: its text, or the batch's value (sent as null). */
@@ -92,16 +108,21 @@ export function setFormFrom(overrides: MailboxOverrides): SetForm {
   const choice = (value: string | null): SetChoice => ({ useBatch: value === null, value: value ?? '' });
   const number = (n: number | null) => choice(n === null ? null : String(n));
   const list = (l: string[] | null) => choice(l === null ? null : l.join(', '));
+  // The batch's value shows "copy" once unticked, so the choice is never blank.
+  const yesNo = (b: boolean | null): SetChoice => ({ useBatch: b === null, value: b ? 'yes' : 'no' });
   return {
     startAfter: choice(overrides.startAfter === null ? null : toLocalInput(overrides.startAfter)),
     badItemLimit: number(overrides.badItemLimit),
     largeItemLimit: number(overrides.largeItemLimit),
     folderInclude: list(overrides.folderInclude),
     folderExclude: list(overrides.folderExclude),
+    skipCalendar: yesNo(overrides.skipCalendar),
+    skipTasks: yesNo(overrides.skipTasks),
+    skipContacts: yesNo(overrides.skipContacts),
   };
 }
 
-type Parsed = { value: string | number | string[] | null } | { error: string };
+type Parsed = { value: string | number | boolean | string[] | null } | { error: string };
 
 function parse(field: SetField, choice: SetChoice): Parsed {
   if (choice.useBatch) return { value: null };
@@ -119,6 +140,10 @@ function parse(field: SetField, choice: SetChoice): Parsed {
     case 'folderInclude':
     case 'folderExclude':
       return { value: lines(text) };
+    case 'skipCalendar':
+    case 'skipTasks':
+    case 'skipContacts':
+      return text === 'yes' || text === 'no' ? { value: text === 'yes' } : { error: 'Choose leave out or copy.' };
   }
 }
 

@@ -1,0 +1,33 @@
+import type { Pool } from 'pg';
+import { basicAuthorization, type DavService } from '../../dav/client';
+import type { DavSide, DavSyncOptions } from '../../dav/mailbox-sync';
+import type { Side } from '../../dav/errors';
+import type { RadicaleServer } from '../fixtures/radicale';
+import { insertBatch, insertEndpoint, insertMailbox } from '../imap/helpers';
+
+/** Both services of one Radicale user, found by discovery from the bare host. */
+export function davSide(server: Pick<RadicaleServer, 'url'>, user: string, password: string, side: Side): DavSide {
+  const service = (kind: DavService['kind']): DavService => ({
+    kind,
+    url: server.url,
+    authorization: basicAuthorization(user, password),
+    side,
+  });
+  return { caldav: service('caldav'), carddav: service('carddav') };
+}
+
+/** Batch settings for calling the engine directly: every kind, no deletions, the product's default limit. */
+export const DAV_DEFAULTS: DavSyncOptions = {
+  skipCalendar: false,
+  skipTasks: false,
+  skipContacts: false,
+  deleteOnDestination: false,
+  badItemLimit: 10,
+};
+
+/** A mailbox row (with its batch and two endpoint rows) for the engine's checkpoints to belong to. */
+export async function insertDavMailbox(pool: Pool, email: string): Promise<string> {
+  const endpoint = (port: number) => insertEndpoint(pool, { host: '127.0.0.1', port });
+  const batchId = await insertBatch(pool, await endpoint(1), await endpoint(2));
+  return insertMailbox(pool, batchId, { email });
+}
