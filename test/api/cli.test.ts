@@ -226,7 +226,7 @@ describe('mailferry CLI', () => {
       upload: { bytesPerSecond: 2000000 },
     });
     const limits = await cli(['endpoints', 'show', 'New server']);
-    expect(limits.stdout).toMatch(/downloadLimits +uploadLimits\n.* none +bytesPerSecond=2000000\n/);
+    expect(limits.stdout).toMatch(/downloadLimits +uploadLimits .*\n.* none +bytesPerSecond=2000000\b/);
     expect((await cli(['endpoints', 'edit', 'New server', '--limit', 'upload.bytesPerSecond=-3'])).code).toBe(2);
     const unsaved = await cli([
       'endpoints',
