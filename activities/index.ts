@@ -19,6 +19,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** Minimum time between progress writes of a running mailbox sync. */
   progressIntervalMs?: number;
+  /** How often a sync held by a spent daily budget asks again. Default 1 minute. */
+  budgetPollMs?: number;
   /** Sends the e-mailed reports; absent when no SMTP server is configured. */
   mailer?: Mailer;
   /** The process's sync metrics (observability/metrics.ts). */

@@ -2,9 +2,11 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { withEndpointLease } from '../db/endpoint-leases';
+import { createRateBuckets, type RateBuckets } from '../db/endpoint-rates';
 import { classifyDatabaseError } from '../db/errors';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import {
+  clearSyncError,
   loadSyncTarget,
   markMailboxFailed,
   markMailboxSyncing,
@@ -18,7 +20,7 @@ import { DavSyncError } from '../dav/errors';
 import { syncMailboxOverDav, type DavSyncProgress, type DavSyncSummary } from '../dav/mailbox-sync';
 import type { PassKind } from '../domain/batch-messages';
 import type { MailboxErrorCode } from '../domain/mailbox-errors';
-import { ImapSyncError } from '../imap/errors';
+import { ImapSyncError, type Side } from '../imap/errors';
 import { MailboxLockError } from '../imap/mailbox-lock';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
 import { imapComponent, type ComponentMonitor } from '../observability/component-status';
@@ -52,6 +54,8 @@ export interface SyncMailboxDeps {
    * names the batch, the mailbox id and its address.
    */
   logger: Logger;
+  /** How often a sync waiting for a spent daily budget asks again (a raised budget resumes it). Default 1 minute. */
+  budgetPollMs?: number;
   /** Minimum time between progress writes to the mailbox row. Default 2 seconds. */
   progressIntervalMs?: number;
   /** The process's sync metrics (observability/metrics.ts); without them the attempts are counted nowhere. */
@@ -202,6 +206,32 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       }
     };
 
+    const buckets = createRateBuckets(pool, {
+      mailboxId: mb.id,
+      endpointIds: { source: srcEp.id, destination: dstEp.id },
+    });
+    const rates: RateBuckets = {
+      limits: (side) => buckets.limits(side),
+      async reserve(side, request) {
+        const reserved = await buckets.reserve(side, request);
+        if (reserved.kind === 'go' && reserved.waitMs > 0) counted.rateWaited(side, reserved.waitMs);
+        return reserved;
+      },
+    };
+    const rateWait = {
+      budgetPollMs: deps.budgetPollMs,
+      onWait: () => ctx?.heartbeat(lastDetails),
+      onBudgetExhausted: ({ side, scope, resumesAt }: { side: Side; scope: string; resumesAt: Date }) => {
+        const message = `the ${side} endpoint's daily ${side === 'source' ? 'download' : 'upload'} budget${scope === 'mailbox' ? ' for this mailbox' : ''} is spent; the sync resumes at ${resumesAt.toISOString()} or when the budget is raised`;
+        counted.budgetHeld(side);
+        log.warn('daily byte budget spent, the sync waits', { side, scope, resumesAt: resumesAt.toISOString() });
+        void recordSyncError(pool, mb.id, 'QUOTA_BUDGET_EXHAUSTED', message).catch(() => undefined);
+      },
+      onBudgetResumed: (side: Side) => {
+        log.info('daily byte budget available again, the sync goes on', { side });
+        void clearSyncError(pool, mb.id, 'QUOTA_BUDGET_EXHAUSTED').catch(() => undefined);
+      },
+    };
     const davSource = davSideOf(srcEp, sides.source.credentials, 'source');
     const davDestination = davSideOf(dstEp, sides.destination.credentials, 'destination');
     /** Calendars and contacts, after the mail, under the mailbox's lock like the mail (none without DAV pairs). */
@@ -245,7 +275,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     };
 
     const syncMail = () =>
-      syncMailboxOverImap({ store, locks }, mb.id, sides.source, sides.destination, {
+      syncMailboxOverImap({ store, locks, rates }, mb.id, sides.source, sides.destination, {
         folderInclude: mb.folder_include,
         folderExclude: mb.folder_exclude,
         deleteOnDestination: mb.delete_on_destination,
@@ -256,6 +286,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         onLockWait: () => ctx?.heartbeat(lastDetails),
         onThrottle: ({ side, ms }) => counted.throttled(side, ms),
         onProgress,
+        rateWait,
         logger: log,
       });
     const run = async () => {

@@ -22,6 +22,10 @@
  * the corpus: the product as one batch, mbsync as `xargs -P 4` and `-P 8` (tools mbsync-P4, mbsync-P8), one
  * process per mailbox, as admins script it; ratios are to those two.
  *
+ * The rate limit profile (BENCH_RATE_LIMIT, bytes per second, e.g. 4000000) gives the product's destination
+ * endpoint that upload limit and prints the rate each full pass held, against the limit (tools: product only by
+ * default).
+ *
  * Environment: BENCH_MESSAGES (default 10000; a comma list such as 2500,10000 runs the whole bench at each size in
  * turn, each on fresh servers, and ends with each tool's peak RSS per size and the ratio), BENCH_HUGE (10 MB
  * messages, default 3, the same at every size), BENCH_TOOLS (comma list of product,engine,mbsync,doveadm; default all), BENCH_FSYNC,
@@ -180,8 +184,10 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
   // mbsync run by `xargs -P 4` and `-P 8`, one process per mailbox, as admins script it.
   const mailboxes = Number(process.env.BENCH_MAILBOXES ?? 1);
   const fleet = mailboxes > 1;
+  const rateLimit = process.env.BENCH_RATE_LIMIT ? Number(process.env.BENCH_RATE_LIMIT) : undefined;
   const tools = (
-    process.env.BENCH_TOOLS ?? (fleet ? 'product,mbsync-P4,mbsync-P8' : 'product,engine,mbsync,doveadm')
+    process.env.BENCH_TOOLS ??
+    (rateLimit ? 'product' : fleet ? 'product,mbsync-P4,mbsync-P8' : 'product,engine,mbsync,doveadm')
   ).split(',');
   if (fleet && tools.some((t) => !/^(product|mbsync-P\d+)$/.test(t)))
     throw new Error('the fleet profile runs product and mbsync-P<n> only');
@@ -298,6 +304,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
             adminUser: MASTER.user,
             adminPassword: MASTER.password,
             testMailbox: { userName: destinationUsers('product', 1)[0] },
+            ...(rateLimit ? { rateLimits: { upload: { bytesPerSecond: rateLimit } } } : {}),
           })
         ).id,
       };
@@ -531,6 +538,16 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
       lines.push('');
       lines.push(
         `Orchestration only (product − engine's sync time, medians: API, workflow, activity scheduling, read model, the API poll every 100 ms): full ${gap('full').toFixed(2)} s, no-change ${gap('no-change').toFixed(2)} s. The product's peak RSS is its process's high-water mark since it started; its CPU includes PostgreSQL and the Temporal dev server.`,
+      );
+    }
+    if (rateLimit && tools.includes('product')) {
+      // Start to Synced as the API reports it: the pass's set-up and read model count against the rate too.
+      const held = runs
+        .filter((r) => r.tool === 'product' && r.pass === 'full')
+        .map((r) => corpus.bytes / r.seconds / rateLimit);
+      lines.push('');
+      lines.push(
+        `Rate limit: the destination endpoint's upload limited to ${rateLimit} bytes/s; the product's full passes held ${held.map((x) => `${(x * rateLimit).toFixed(0)} bytes/s (${(x * 100).toFixed(1)}% of the limit)`).join(', ')}: ${held.every((x) => Math.abs(x - 1) <= 0.1) ? 'within' : 'NOT within'} 10%.`,
       );
     }
     if (verifications.length) {

@@ -1,3 +1,4 @@
+import type { RateLimitOverrides } from '../imap/rate-limit';
 import type { Queryable } from './transaction';
 
 /** What a batch shows of its endpoints. */
@@ -35,6 +36,8 @@ export interface EndpointRow {
   admin_secret: Buffer | null;
   max_concurrent_migrations: number;
   max_concurrent_incremental_syncs: number;
+  /** Overrides of the provider's rate limits (0010_endpoint_rates.sql; read by db/endpoint-rates.ts). */
+  rate_limits: RateLimitOverrides;
   /** The CalDAV and CardDAV services (0009_dav_sync.sql): a host or a URL; null: none. */
   caldav_url: string | null;
   carddav_url: string | null;
@@ -77,6 +80,7 @@ const SETTINGS_COLUMNS = [
   'admin_secret',
   'max_concurrent_migrations',
   'max_concurrent_incremental_syncs',
+  'rate_limits',
   'caldav_url',
   'carddav_url',
 ] as const satisfies readonly (keyof EndpointFields)[];

@@ -181,3 +181,11 @@ export async function recordSyncError(db: Queryable, mailboxId: string, code: st
     code,
   ]);
 }
+
+/** Clears the mailbox's error if it is still `code` (a wait that ended: the sync goes on). */
+export async function clearSyncError(db: Queryable, mailboxId: string, code: string): Promise<void> {
+  await db.query(
+    'update mailboxes set last_error = null, last_error_code = null, updated_at = now() where id = $1 and last_error_code = $2',
+    [mailboxId, code],
+  );
+}

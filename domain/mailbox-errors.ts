@@ -50,6 +50,12 @@ export const MAILBOX_ERROR_CODES = {
     meaning: 'the connection dropped or the server said BYE during the sync',
   },
   THROTTLED: { from: 'imap', retry: 'transient', meaning: 'the server asked us to slow down' },
+  QUOTA_BUDGET_EXHAUSTED: {
+    from: 'imap',
+    retry: 'transient',
+    meaning:
+      "an endpoint's daily byte budget (its own, or each mailbox's, as Gmail's) is spent: the sync waits, heartbeating, until the next UTC day or a raised budget; the message says when it resumes. The batch goes on",
+  },
   SERVER_ERROR: {
     from: 'imap',
     retry: 'transient',

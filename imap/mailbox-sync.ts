@@ -4,9 +4,22 @@ import type { Logger } from '../observability/logger';
 import { MailboxLockError, type MailboxLock, type MailboxLocks } from './mailbox-lock';
 import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
 import { classifyImapError, ImapSyncError, type Side } from './errors';
-import { folderUnchanged, syncFolder, type ItemLimits, type SyncTraceEvent } from './folder-sync';
+import {
+  folderUnchanged,
+  syncFolder,
+  type FolderSyncOptions,
+  type ItemLimits,
+  type SyncTraceEvent,
+} from './folder-sync';
 import { ensureDestinationFolder, listFolders, planMailboxFolders, type FolderInfo, type FolderPlan } from './folders';
 import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
+import {
+  limitedChunk,
+  waitForTransfer,
+  type RateBuckets,
+  type TransferRequest,
+  type TransferWaitOptions,
+} from './rate-limit';
 import type { FolderCheckpoint, SyncStore } from './sync-store';
 
 /** One side of a sync: where and as whom. */
@@ -17,20 +30,22 @@ export interface SyncSide {
 
 /**
  * What the engine keeps in PostgreSQL: the mailbox's sync state (`createSyncStore(pool, mailboxId)` from
- * `db/sync-store.ts`, for the same `mailboxId`) and the per-mailbox exclusion.
+ * `db/sync-store.ts`, for the same `mailboxId`), the per-mailbox exclusion and the endpoints' shared rate
+ * buckets (`createRateBuckets` from `db/endpoint-rates.ts`; without them nothing is rate limited).
  */
 export interface SyncDatabase {
   store: SyncStore;
   locks: MailboxLocks;
+  rates?: RateBuckets;
 }
 
 export interface MailboxSyncOptions extends ItemLimits {
   folderInclude: string[];
   folderExclude: string[];
   deleteOnDestination: boolean;
-  /** Messages per MULTIAPPEND. Default 100. */
+  /** Messages per MULTIAPPEND. Default 100, at most one second of the endpoints' message rate limits. */
   chunkMessages?: number;
-  /** Bytes per MULTIAPPEND. Default 16 MiB. */
+  /** Bytes per MULTIAPPEND. Default 16 MiB, at most one second of the endpoints' byte rate limits. */
   chunkBytes?: number;
   /** How long to wait for another sync of the same mailbox to finish before failing with MAILBOX_BUSY. Default 30 s. */
   busyWaitMs?: number;
@@ -44,6 +59,12 @@ export interface MailboxSyncOptions extends ItemLimits {
   /** Called while waiting for another sync of the same mailbox to end (the activity heartbeats). */
   onLockWait?: () => void;
   onProgress?: (progress: MailboxSyncProgress) => void;
+  /**
+   * The waits for the endpoints' rate limits: `onWait` at least every 5 s while a chunk waits (the activity
+   * heartbeats), `onBudgetExhausted` as a spent daily budget stops the sync until the next UTC day (or a raised
+   * budget), `onBudgetResumed` as it goes on.
+   */
+  rateWait?: Pick<TransferWaitOptions, 'onWait' | 'onBudgetExhausted' | 'onBudgetResumed' | 'budgetPollMs'>;
   trace?: (event: SyncTraceEvent) => void;
   /**
    * The mailbox's logger (its lines carry the batch, the mailbox id and address): each folder's outcome, the
@@ -153,6 +174,10 @@ interface MailboxRun {
   source: SyncSide;
   destination: SyncSide;
   options: MailboxSyncOptions;
+  /** Messages and bytes per MULTIAPPEND. */
+  chunk: TransferRequest;
+  /** Waits for the endpoints' rate limits (see FolderSyncOptions.beforeTransfer). */
+  beforeTransfer: FolderSyncOptions['beforeTransfer'];
   lanes: Lanes;
   summary: MailboxSyncSummary;
   report(): void;
@@ -197,11 +222,20 @@ export async function syncMailboxOverImap(
     exclusive = await lockMailbox(db.locks, mailboxId, options);
     stopped = options.signal ? AbortSignal.any([options.signal, exclusive.lost]) : exclusive.lost;
     stopped.addEventListener('abort', onAbort, { once: true });
+    const rates = db.rates;
+    const signal = stopped;
+    const defaultChunk = { messages: options.chunkMessages ?? 100, bytes: options.chunkBytes ?? 16 * 1024 * 1024 };
     const run: MailboxRun = {
+      chunk: rates
+        ? limitedChunk(defaultChunk, await Promise.all([rates.limits('source'), rates.limits('destination')]))
+        : defaultChunk,
       store,
       source,
       destination,
-      options: { ...options, signal: stopped },
+      options: { ...options, signal },
+      beforeTransfer: rates
+        ? (side, request) => waitForTransfer(rates, side, request, { ...options.rateWait, signal })
+        : undefined,
       lanes,
       summary,
       report: () => options.onProgress?.({ ...summary }),
@@ -363,9 +397,10 @@ async function syncOne(run: MailboxRun, lane: Lane, plan: FolderPlan, dedupeAcro
           {
             limits: options,
             deleteOnDestination: options.deleteOnDestination,
-            chunkMessages: options.chunkMessages ?? 100,
-            chunkBytes: options.chunkBytes ?? 16 * 1024 * 1024,
+            chunkMessages: run.chunk.messages,
+            chunkBytes: run.chunk.bytes,
             signal: options.signal,
+            beforeTransfer: run.beforeTransfer,
             trace: options.trace,
             dedupeAcrossFolders,
             hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,

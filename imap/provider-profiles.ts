@@ -1,3 +1,5 @@
+import { NO_RATE_LIMITS, type EndpointRateLimits } from './rate-limit';
+
 /** The kinds of IMAP server the engine knows the differences of (an endpoint's `provider`). */
 export type ImapProvider = 'generic' | 'dovecot' | 'gmail' | 'm365';
 
@@ -17,12 +19,16 @@ export interface ProviderProfile {
   compression: boolean;
   /** Gmail: \Flagged/\Important views are not copied; All Mail last, without what the labels copied. */
   gmailFolders: boolean;
+  /** The provider's published rate limits per direction (an endpoint overrides them: `rate_limits`). */
+  rateLimits: EndpointRateLimits;
   /** The provider's CalDAV and CardDAV services, preset on a new endpoint of this provider; null: none known. */
   caldavUrl: string | null;
   carddavUrl: string | null;
 }
 
 const MiB = 1024 * 1024;
+const MB = 1000 * 1000;
+const unlimited: EndpointRateLimits = { download: NO_RATE_LIMITS, upload: NO_RATE_LIMITS };
 
 export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
   generic: {
@@ -31,6 +37,7 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'separator',
     compression: false,
     gmailFolders: false,
+    rateLimits: unlimited,
     caldavUrl: null,
     carddavUrl: null,
   },
@@ -40,6 +47,7 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'separator',
     compression: false,
     gmailFolders: false,
+    rateLimits: unlimited,
     caldavUrl: null,
     carddavUrl: null,
   },
@@ -50,6 +58,12 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'authzid',
     compression: true,
     gmailFolders: true,
+    // Google Workspace Admin Help, "Gmail bandwidth limits" (support.google.com/a/answer/1071518): per user,
+    // 2,500 MB a day downloaded over IMAP and 500 MB a day uploaded. Taken as decimal MB, the lower reading.
+    rateLimits: {
+      download: { ...NO_RATE_LIMITS, mailboxBytesPerDay: 2500 * MB },
+      upload: { ...NO_RATE_LIMITS, mailboxBytesPerDay: 500 * MB },
+    },
     // Google's CalDAV API (v2) and its CardDAV service, found from the well-known address.
     caldavUrl: 'https://apidata.googleusercontent.com/caldav/v2/',
     carddavUrl: 'https://www.googleapis.com/.well-known/carddav',
@@ -62,6 +76,11 @@ export const PROVIDER_PROFILES: Record<ImapProvider, ProviderProfile> = {
     adminLogin: 'authzid',
     compression: true,
     gmailFolders: false,
+    // Microsoft publishes no IMAP bandwidth or message-rate limit for Exchange Online ("Exchange Online limits",
+    // learn.microsoft.com/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits:
+    // its rate limits are for sending, which APPEND is not); it throttles with NO [THROTTLED]/BYE, which the engine
+    // already answers with pauses. Set an endpoint's own limits when a tenant needs them.
+    rateLimits: unlimited,
     caldavUrl: null,
     carddavUrl: null,
   },

@@ -79,6 +79,18 @@ export function createSyncMetrics(registry: Registry) {
       labelNames: ['side'] as const,
       registers,
     }),
+    rateLimitWaitSeconds: new Counter({
+      name: 'mailferry_rate_limit_wait_seconds_total',
+      help: "Time syncs were scheduled to wait for the endpoints' rate limits, by side",
+      labelNames: ['side'] as const,
+      registers,
+    }),
+    budgetHolds: new Counter({
+      name: 'mailferry_rate_budget_holds_total',
+      help: "Syncs held because an endpoint's daily byte budget was spent (QUOTA_BUDGET_EXHAUSTED), by side",
+      labelNames: ['side'] as const,
+      registers,
+    }),
   };
   // Every bounded series from the first scrape, at zero: rate() and alerts need the series before the first event.
   for (const pass of PASS_KINDS) {
@@ -89,6 +101,8 @@ export function createSyncMetrics(registry: Registry) {
   for (const side of ['source', 'destination'] as const) {
     metrics.throttlePauses.labels(side).inc(0);
     metrics.throttlePauseSeconds.labels(side).inc(0);
+    metrics.rateLimitWaitSeconds.labels(side).inc(0);
+    metrics.budgetHolds.labels(side).inc(0);
   }
   return metrics;
 }
@@ -140,6 +154,13 @@ export function trackSyncAttempt(metrics: SyncMetrics, pass: PassKind) {
     throttled(side: 'source' | 'destination' | undefined, ms: number): void {
       metrics.throttlePauses.labels(side ?? 'unknown').inc();
       metrics.throttlePauseSeconds.labels(side ?? 'unknown').inc(ms / 1000);
+    },
+    /** A chunk's scheduled wait for an endpoint's rate limits. */
+    rateWaited(side: 'source' | 'destination', ms: number): void {
+      metrics.rateLimitWaitSeconds.labels(side).inc(ms / 1000);
+    },
+    budgetHeld(side: 'source' | 'destination'): void {
+      metrics.budgetHolds.labels(side).inc();
     },
     end(outcome: SyncOutcome, failure?: SyncFailure): void {
       if (ended) return;

@@ -18,6 +18,36 @@ export const password = z
   .max(1024)
   .refine((s) => !/[\u0000\r\n]/.test(s), 'must not contain NUL or line breaks');
 
+const limit = (description: string) => z.number().positive().max(1e15).nullable().optional().meta({ description });
+
+/** One direction's limits: a figure overrides the provider's default, null removes it, absent keeps it. */
+const directionLimits = z
+  .object({
+    messagesPerSecond: limit('Messages per second over all mailboxes of the endpoint'),
+    bytesPerSecond: limit('Bytes per second over all mailboxes of the endpoint'),
+    bytesPerDay: limit('Bytes per UTC day over all mailboxes of the endpoint'),
+    mailboxBytesPerDay: limit("Bytes per UTC day of each mailbox (Gmail's IMAP quotas are per user)"),
+  })
+  .strict();
+
+/**
+ * Rate limits the syncs of every batch and worker respect together (imap/rate-limit.ts): `download` from the
+ * endpoint as a source, `upload` to it as a destination.
+ */
+export const rateLimitOverrides = z
+  .object({ download: directionLimits.optional(), upload: directionLimits.optional() })
+  .strict()
+  .meta({
+    id: 'RateLimitOverrides',
+    description: "Overrides of the provider's published limits; the whole object is replaced on PATCH",
+  });
+
+const effectiveDirection = z.object({
+  messagesPerSecond: z.number().nullable(),
+  bytesPerSecond: z.number().nullable(),
+  bytesPerDay: z.number().nullable(),
+  mailboxBytesPerDay: z.number().nullable(),
+});
 /** A CalDAV or CardDAV service: a host (`https://dav.example.com`, discovery finds the home) or a full URL. */
 const davUrl = z
   .string()
@@ -42,6 +72,7 @@ const settingsFields = {
   adminPassword: password.nullable().optional().meta({ description: 'Write-only; never returned', writeOnly: true }),
   maxConcurrentMigrations: z.number().int().min(1).max(10_000).default(100),
   maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
+  rateLimits: rateLimitOverrides.default({}),
   caldavUrl: davUrl.meta({
     description:
       "CalDAV service for the mailboxes' calendars: a host (discovery through /.well-known) or a URL; null: none. Default: the provider's (Gmail: Google's CalDAV)",
@@ -94,6 +125,9 @@ export const patchEndpointBody = z
     adminPassword: settingsFields.adminPassword,
     maxConcurrentMigrations: z.number().int().min(1).max(10_000).optional(),
     maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).optional(),
+    rateLimits: rateLimitOverrides.optional().meta({
+      description: 'Replaces the overrides; allowed while running batches use the endpoint (their syncs follow)',
+    }),
     caldavUrl: settingsFields.caldavUrl,
     carddavUrl: settingsFields.carddavUrl,
   })
@@ -114,6 +148,10 @@ export const endpointSchema = z
     hasAdminPassword: z.boolean(),
     maxConcurrentMigrations: z.number(),
     maxConcurrentIncrementalSyncs: z.number(),
+    rateLimits: rateLimitOverrides,
+    effectiveRateLimits: z
+      .object({ download: effectiveDirection, upload: effectiveDirection })
+      .meta({ description: "The limits the syncs respect: the provider's, with the overrides; null = none" }),
     caldavUrl: z.string().nullable(),
     carddavUrl: z.string().nullable(),
     createdAt: z.string(),

@@ -12,6 +12,7 @@ import {
 } from '../../db/endpoints';
 import { RUNNING_STATUSES } from '../../domain/batch-status';
 import { PROVIDER_PROFILES } from '../../imap/provider-profiles';
+import { effectiveRateLimits } from '../../imap/rate-limit';
 import { secretContext } from '../../secrets/secret-box';
 import type { ApiDeps, ConnectionTestResult, ConnectionTestSettings } from '../deps';
 import { ApiError } from '../errors';
@@ -44,6 +45,8 @@ export function endpointView(row: EndpointRow): z.infer<typeof endpointSchema> {
     hasAdminPassword: row.admin_secret !== null,
     maxConcurrentMigrations: row.max_concurrent_migrations,
     maxConcurrentIncrementalSyncs: row.max_concurrent_incremental_syncs,
+    rateLimits: row.rate_limits,
+    effectiveRateLimits: effectiveRateLimits(PROVIDER_PROFILES[row.provider].rateLimits, row.rate_limits),
     caldavUrl: row.caldav_url,
     carddavUrl: row.carddav_url,
     createdAt: row.created_at.toISOString(),
@@ -179,6 +182,7 @@ export const endpointRoutes: AnyRoute[] = [
         admin_secret: secret,
         max_concurrent_migrations: body.maxConcurrentMigrations,
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs,
+        rate_limits: body.rateLimits,
         caldav_url: dav.caldavUrl,
         carddav_url: dav.carddavUrl,
       });
@@ -230,7 +234,8 @@ export const endpointRoutes: AnyRoute[] = [
     path: '/endpoints/{id}',
     operationId: 'updateEndpoint',
     runsConnectionTest: true,
-    summary: 'Edits an endpoint no running batch uses; connection changes are tested unless skipTest=true',
+    summary:
+      'Edits an endpoint no running batch uses (its rate limits alone also while one does); connection changes are tested unless skipTest=true',
     tag: 'endpoints',
     access: 'admin',
     params: idParam,
@@ -243,7 +248,9 @@ export const endpointRoutes: AnyRoute[] = [
     },
     async handler({ deps, params, query, body }) {
       const row = await findEndpoint(deps, params.id);
-      const running = await batchesUsing(deps, row.id, true);
+      // Rate limits alone may change under running batches: their syncs read them at every reservation.
+      const onlyRateLimits = Object.keys(body).every((k) => k === 'rateLimits');
+      const running = onlyRateLimits ? [] : await batchesUsing(deps, row.id, true);
       if (running.length > 0) {
         throw new ApiError(
           'ENDPOINT_IN_USE',
@@ -306,6 +313,7 @@ export const endpointRoutes: AnyRoute[] = [
         admin_secret: secret,
         max_concurrent_migrations: body.maxConcurrentMigrations ?? row.max_concurrent_migrations,
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs ?? row.max_concurrent_incremental_syncs,
+        rate_limits: body.rateLimits ?? row.rate_limits,
         caldav_url: next.caldavUrl ?? null,
         carddav_url: next.carddavUrl ?? null,
       });

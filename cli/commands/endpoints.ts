@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CliError, type ApiClient } from '../client';
 import { action, examples, readPassword, wholeNumber, type CliIo, type Context } from '../context';
 
@@ -11,6 +11,8 @@ const ENDPOINT_DETAIL_COLUMNS = [
   'adminUser',
   'maxConcurrentMigrations',
   'maxConcurrentIncrementalSyncs',
+  'downloadLimits',
+  'uploadLimits',
   'caldavUrl',
   'carddavUrl',
 ];
@@ -35,6 +37,7 @@ interface ConnectionOptions {
   acceptUntrustedCerts?: boolean;
   maxConcurrentMigrations?: number;
   maxConcurrentIncrementalSyncs?: number;
+  limit?: LimitSetting[];
   caldavUrl?: string;
   carddavUrl?: string;
   skipTest?: boolean;
@@ -62,6 +65,52 @@ async function connectionBody(ctx: Context, o: ConnectionOptions) {
     ...(o.carddavUrl !== undefined ? { carddavUrl: urlOrNone(o.carddavUrl) } : {}),
   };
 }
+
+const LIMIT_NAMES = ['messagesPerSecond', 'bytesPerSecond', 'bytesPerDay', 'mailboxBytesPerDay'] as const;
+type Direction = 'download' | 'upload';
+/** An endpoint's rate limit overrides as the API holds them: a figure, null for none, absent for the default. */
+type RateLimits = Partial<Record<Direction, Partial<Record<(typeof LIMIT_NAMES)[number], number | null>>>>;
+interface LimitSetting {
+  direction: Direction;
+  name: (typeof LIMIT_NAMES)[number];
+  /** undefined: back to the provider's default. */
+  value: number | null | undefined;
+}
+
+/** Parses one `--limit upload.bytesPerSecond=5000000` (or `=none`, `=default`); repeatable. */
+function limitSetting(spec: string, previous: LimitSetting[] = []): LimitSetting[] {
+  const m = /^(upload|download)\.(\w+)=(.+)$/.exec(spec);
+  const name = LIMIT_NAMES.find((n) => n === m?.[2]);
+  const raw = m?.[3];
+  const value = raw === 'none' ? null : raw === 'default' ? undefined : Number(raw);
+  if (!m || !name || (typeof value === 'number' && !(value > 0))) {
+    throw new InvalidArgumentError(`must be upload|download.<${LIMIT_NAMES.join('|')}>=<positive number|none|default>`);
+  }
+  return [...previous, { direction: m[1] as Direction, name, value }];
+}
+
+function withLimits(current: RateLimits, settings: LimitSetting[]): RateLimits {
+  const next: RateLimits = { download: { ...current.download }, upload: { ...current.upload } };
+  for (const { direction, name, value } of settings) {
+    if (value === undefined) delete next[direction]![name];
+    else next[direction]![name] = value;
+  }
+  return next;
+}
+
+/** One direction's limits in effect, for a table cell: `bytesPerSecond=5000000 mailboxBytesPerDay=500000000`. */
+const limitsText = (l: Record<string, number | null>) =>
+  Object.entries(l)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ') || 'none';
+
+const limitOption = (cmd: Command) =>
+  cmd.option(
+    '--limit <direction.name=value>',
+    `a rate limit over all batches, repeatable: download (as a source) or upload (as a destination) . ${LIMIT_NAMES.join(', ')}; a positive number, none, or default (the provider's published limit)`,
+    limitSetting,
+  );
 
 /** The connection options shared by create, edit and test. */
 function connectionOptions(cmd: Command, required: boolean): Command {
@@ -113,7 +162,12 @@ export function registerEndpoints(program: Command, io: CliIo): void {
         action(io, async (ctx, _o, ref) => {
           const api = await ctx.api();
           const res = await api.request('GET', `/endpoints/${await endpointId(api, ref!)}`);
-          ctx.print({ json: res, table: { rows: [res], columns: ENDPOINT_DETAIL_COLUMNS } });
+          const row = {
+            ...res,
+            downloadLimits: limitsText(res.effectiveRateLimits.download),
+            uploadLimits: limitsText(res.effectiveRateLimits.upload),
+          };
+          ctx.print({ json: res, table: { rows: [row], columns: ENDPOINT_DETAIL_COLUMNS } });
         }),
       ),
     ['mailferry endpoints show "Old Dovecot"'],
@@ -121,16 +175,21 @@ export function registerEndpoints(program: Command, io: CliIo): void {
 
   examples(
     connectionOptions(
-      endpoints
-        .command('create')
-        .description('Creates an endpoint after a connection test (New-MigrationEndpoint)')
-        .requiredOption('--name <name>', 'endpoint name'),
+      limitOption(
+        endpoints
+          .command('create')
+          .description('Creates an endpoint after a connection test (New-MigrationEndpoint)')
+          .requiredOption('--name <name>', 'endpoint name'),
+      ),
       true,
     )
       .option('--skip-test', 'save without testing the connection')
       .action(
         action<ConnectionOptions>(io, async (ctx, o) => {
-          const body = await connectionBody(ctx, o);
+          const body = {
+            ...(await connectionBody(ctx, o)),
+            ...(o.limit ? { rateLimits: withLimits({}, o.limit) } : {}),
+          };
           const res = await (
             await ctx.api()
           ).request('POST', `/endpoints${o.skipTest ? '?skipTest=true' : ''}`, {
@@ -152,22 +211,28 @@ export function registerEndpoints(program: Command, io: CliIo): void {
 
   examples(
     connectionOptions(
-      endpoints
-        .command('edit')
-        .argument('<endpoint>', 'endpoint name or id')
-        .description('Changes an endpoint; a connection setting change is tested first (Set-MigrationEndpoint)')
-        .option('--name <name>', 'new name'),
+      limitOption(
+        endpoints
+          .command('edit')
+          .argument('<endpoint>', 'endpoint name or id')
+          .description('Changes an endpoint; a connection setting change is tested first (Set-MigrationEndpoint)')
+          .option('--name <name>', 'new name'),
+      ),
       false,
     )
       .option('--skip-test', 'save without testing the connection')
       .action(
         action<ConnectionOptions>(io, async (ctx, o, ref) => {
-          const body = await connectionBody(ctx, o);
-          if (Object.keys(body).length === 0) {
+          const body: Record<string, unknown> = await connectionBody(ctx, o);
+          if (Object.keys(body).length === 0 && !o.limit) {
             throw new CliError('nothing to change: give at least one option (see --help)', 2, 'USAGE');
           }
           const api = await ctx.api();
           const id = await endpointId(api, ref!);
+          if (o.limit) {
+            const current = await api.request<{ rateLimits: RateLimits }>('GET', `/endpoints/${id}`);
+            body.rateLimits = withLimits(current.rateLimits, o.limit);
+          }
           const res = await api.request('PATCH', `/endpoints/${id}${o.skipTest ? '?skipTest=true' : ''}`, {
             json: body,
           });
@@ -181,6 +246,7 @@ export function registerEndpoints(program: Command, io: CliIo): void {
     [
       'mailferry endpoints edit "Old Dovecot" --max-concurrent-migrations 20',
       'mailferry endpoints edit "Old Dovecot" --admin-password-file ./new-pw',
+      'mailferry endpoints edit Gmail --limit upload.bytesPerSecond=2000000 --limit upload.mailboxBytesPerDay=default',
     ],
   );
 

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import { ImapSyncError } from '../errors';
 import type { FolderPlan } from '../folders';
+import type { Side } from '../errors';
 import type { DestinationLimits } from '../provider-profiles';
+import type { TransferRequest } from '../rate-limit';
 import type { CopiedRecord, FolderCheckpoint, FolderKey, SkippedRecord, SyncStore } from '../sync-store';
 
 /** Limits of a batch (the seed's BadItemLimit and LargeItemLimit). */
@@ -36,6 +38,11 @@ export interface FolderSyncOptions {
   hashMessages?: boolean;
   /** What the destination is known to refuse (provider profile, APPENDLIMIT): skipped as bad items unsent. */
   destinationLimits?: DestinationLimits;
+  /**
+   * Waits until a chunk may go under the endpoints' rate limits: a batch's bodies before they are fetched from the
+   * source, what is left of it before it is appended to the destination. Resolves early on cancellation.
+   */
+  beforeTransfer?: (side: Side, request: TransferRequest) => Promise<void>;
   /** Observes the steps of each append (for diagnostics and the crash tests). */
   trace?: (event: SyncTraceEvent) => void;
 }

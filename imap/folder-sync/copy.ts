@@ -128,7 +128,12 @@ async function recordLarge(ctx: FolderContext, skipped: SkippedRecord[]): Promis
 }
 
 async function loadBodies(ctx: FolderContext, batch: FetchMessageObject[]): Promise<Map<number, Buffer>> {
-  const { source } = ctx;
+  const { source, options } = ctx;
+  await options.beforeTransfer?.('source', {
+    messages: batch.length,
+    bytes: batch.reduce((n, m) => n + (m.size ?? 0), 0),
+  });
+  checkCancelled(options.signal);
   const bodies = new Map<number, Buffer>();
   for await (const m of source.fetch(
     toSequenceSet(batch.map((p) => p.uid)),
@@ -164,6 +169,13 @@ async function appendBatch(
   const { items, bad } = await setAsideRefused(ctx, withBodies);
   const { toAppend, linked } = await setAsideCopiedElsewhere(ctx, items);
   const uidNextBefore = run.uidNext;
+  if (toAppend.length) {
+    await options.beforeTransfer?.('destination', {
+      messages: toAppend.length,
+      bytes: toAppend.reduce((n, x) => n + x.raw.length, 0),
+    });
+    checkCancelled(options.signal);
+  }
   if (toAppend.length)
     await ctx.store.writeIntent({
       ...ctx.folderKey,

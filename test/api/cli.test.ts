@@ -214,6 +214,20 @@ describe('mailferry CLI', () => {
       maxConcurrentMigrations: 5,
     });
     expect((await cli(['endpoints', 'edit', 'New server'])).code).toBe(2);
+    // Rate limits: each --limit changes one figure and keeps the others.
+    for (const limit of ['upload.bytesPerSecond=2000000', 'download.messagesPerSecond=40']) {
+      expect((await cli(['endpoints', 'edit', 'New server', '--limit', limit])).code).toBe(0);
+    }
+    expect((await cli(['endpoints', 'edit', 'New server', '--limit', 'download.messagesPerSecond=default'])).code).toBe(
+      0,
+    );
+    expect(JSON.parse((await cli(['endpoints', 'show', 'New server', '--json'])).stdout).rateLimits).toEqual({
+      download: {},
+      upload: { bytesPerSecond: 2000000 },
+    });
+    const limits = await cli(['endpoints', 'show', 'New server']);
+    expect(limits.stdout).toMatch(/downloadLimits +uploadLimits .*\n.* none +bytesPerSecond=2000000\b/);
+    expect((await cli(['endpoints', 'edit', 'New server', '--limit', 'upload.bytesPerSecond=-3'])).code).toBe(2);
     const unsaved = await cli([
       'endpoints',
       'test',

@@ -81,6 +81,25 @@ describe('endpoints against a real Dovecot', () => {
     expect(rows).toHaveLength(0);
   });
 
+  it("shows a Gmail endpoint's published per-user quotas as its limits, with its own overrides on top", async () => {
+    const res = await api.request('POST', '/endpoints?skipTest=true', {
+      json: {
+        name: 'Gmail',
+        provider: 'gmail',
+        host: 'imap.gmail.com',
+        port: 993,
+        security: 'tls',
+        rateLimits: { download: { messagesPerSecond: 50 } },
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.effectiveRateLimits).toEqual({
+      download: { messagesPerSecond: 50, bytesPerSecond: null, bytesPerDay: null, mailboxBytesPerDay: 2_500_000_000 },
+      upload: { messagesPerSecond: null, bytesPerSecond: null, bytesPerDay: null, mailboxBytesPerDay: 500_000_000 },
+    });
+    expect((await api.request('DELETE', `/endpoints/${res.body.id}`)).status).toBe(204);
+  });
+
   it('creates without a test when told to skip it', async () => {
     const res = await api.request('POST', '/endpoints?skipTest=true', {
       json: { name: 'Nowhere', host: '127.0.0.1', port: 1, security: 'tls' },
@@ -153,6 +172,22 @@ describe('endpoints against a real Dovecot', () => {
       details: { batches: [{ id: '55555555-5555-4555-8555-555555555555', name: 'Wave A', status: 'Syncing' }] },
     });
     expect(edit.body.error.message).toContain('Wave A');
+    // Its rate limits alone may change: the running syncs read them at every reservation.
+    const limited = await api.request('PATCH', `/endpoints/${id}`, {
+      json: { rateLimits: { upload: { bytesPerSecond: 1_000_000, mailboxBytesPerDay: null } } },
+    });
+    expect(limited.status).toBe(200);
+    expect(limited.body.rateLimits).toEqual({ upload: { bytesPerSecond: 1_000_000, mailboxBytesPerDay: null } });
+    expect(limited.body.effectiveRateLimits.upload).toEqual({
+      messagesPerSecond: null,
+      bytesPerSecond: 1_000_000,
+      bytesPerDay: null,
+      mailboxBytesPerDay: null,
+    });
+    const negative = await api.request('PATCH', `/endpoints/${id}`, {
+      json: { rateLimits: { upload: { bytesPerSecond: -1 } } },
+    });
+    expect(negative.status).toBe(400);
     const del = await api.request('DELETE', `/endpoints/${id}`);
     expect([del.status, del.body.error.code]).toEqual([409, 'ENDPOINT_IN_USE']);
     // A stopped batch frees the endpoint for edits, but it still cannot be deleted while the batch exists.

@@ -178,6 +178,11 @@ export async function startFakeApi(): Promise<FakeApi> {
     hasAdminPassword: false,
     maxConcurrentMigrations: 100,
     maxConcurrentIncrementalSyncs: 20,
+    rateLimits: {},
+    effectiveRateLimits: {
+      download: { messagesPerSecond: null, bytesPerSecond: null, bytesPerDay: null, mailboxBytesPerDay: null },
+      upload: { messagesPerSecond: null, bytesPerSecond: null, bytesPerDay: null, mailboxBytesPerDay: null },
+    },
     caldavUrl: null,
     carddavUrl: null,
     createdAt: now,

@@ -1,6 +1,12 @@
 import { createInput, editInput, EMPTY_FORM, validateForm } from '../../dashboard/src/batches/batch-form-state';
 import { maskCsvLine, splitCsvLine } from '../../dashboard/src/batches/mask-csv-line';
-import { endpointPatch, EMPTY_ENDPOINT } from '../../dashboard/src/endpoints/endpoint-form-state';
+import {
+  endpointPatch,
+  EMPTY_ENDPOINT,
+  limitsInEffect,
+  validateEndpoint,
+} from '../../dashboard/src/endpoints/endpoint-form-state';
+import type { Endpoint } from '../../dashboard/src/api/types';
 import { fromLocalInputWithOffset } from '../../dashboard/src/format';
 import { parseRoute, routeHref, type Route } from '../../dashboard/src/hooks/routes';
 import { rowCommands, setBody, setFormFrom } from '../../dashboard/src/report/mailbox-actions';
@@ -86,6 +92,24 @@ describe('endpoint form', () => {
       security: 'starttls',
     });
     expect(endpointPatch({ ...original, adminUser: '' }, original)).toEqual({ adminUser: null });
+  });
+
+  it('sends rate limits as overrides: a figure, none for no limit, empty for the default', () => {
+    const original = { ...EMPTY_ENDPOINT, name: 'Gmail', host: 'imap.gmail.com' };
+    const limits = { ...original.limits, 'upload.bytesPerSecond': '2000000', 'download.mailboxBytesPerDay': 'none' };
+    expect(endpointPatch({ ...original, limits }, original)).toEqual({
+      rateLimits: { upload: { bytesPerSecond: 2000000 }, download: { mailboxBytesPerDay: null } },
+    });
+    const gmail = {
+      effectiveRateLimits: {
+        download: { messagesPerSecond: 50, bytesPerSecond: null, bytesPerDay: null, mailboxBytesPerDay: 2500000000 },
+        upload: { messagesPerSecond: null, bytesPerSecond: null, bytesPerDay: null, mailboxBytesPerDay: null },
+      },
+    } as Endpoint;
+    expect(limitsInEffect(gmail, 'download')).toBe('messages per second 50; bytes per day per mailbox 2500000000');
+    expect(limitsInEffect(gmail, 'upload')).toBe('none');
+    const bad = validateEndpoint({ ...original, limits: { ...original.limits, 'upload.bytesPerDay': '-5' } });
+    expect(bad.limits).toMatch(/^Upload: bytes per day/);
   });
 });
 

@@ -114,6 +114,7 @@ export type EndpointInput = Pick<
   | 'authMethod'
   | 'maxConcurrentMigrations'
   | 'maxConcurrentIncrementalSyncs'
+  | 'rateLimits'
 > & {
   adminUser?: string | null;
   /** Write-only: sent to set or replace it, never returned. */

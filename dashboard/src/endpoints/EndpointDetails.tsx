@@ -7,6 +7,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { formatDateTime } from '../format';
 import { routeHref } from '../hooks/use-route';
 import { ConnectionTestResultView } from './ConnectionTestResultView';
+import { limitsInEffect } from './endpoint-form-state';
 import { blockedReason } from './running-batches';
 
 interface Props {
@@ -62,6 +63,8 @@ export function EndpointDetails({ endpoint, onEdit, onDeleted }: Props) {
     ['Admin password', endpoint.hasAdminPassword ? 'stored (never shown)' : 'none'],
     ['Max concurrent migrations', String(endpoint.maxConcurrentMigrations)],
     ['Max concurrent incremental syncs', String(endpoint.maxConcurrentIncrementalSyncs)],
+    ['Download rate limits', limitsInEffect(endpoint, 'download')],
+    ['Upload rate limits', limitsInEffect(endpoint, 'upload')],
     ['Created', formatDateTime(endpoint.createdAt)],
     ['Updated', formatDateTime(endpoint.updatedAt)],
   ];

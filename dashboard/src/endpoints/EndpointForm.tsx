@@ -11,7 +11,9 @@ import {
   endpointInput,
   endpointPatch,
   formFromEndpoint,
+  LIMITS,
   PROVIDERS,
+  splitKey,
   validateEndpoint,
   type EndpointErrors,
   type EndpointFormState,
@@ -253,6 +255,36 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
           />
         </Field>
       </div>
+      <fieldset className="rate-limits">
+        <legend>Rate limits</legend>
+        <p className="hint" id={`${prefix}-limits-hint`}>
+          Respected by every sync of every batch together. Empty: the provider&apos;s published limit; none: no limit.
+        </p>
+        {errors.limits ? (
+          <p className="field-error" role="alert">
+            {errors.limits}
+          </p>
+        ) : null}
+        <div className="two-columns">
+          {LIMITS.map(([key, label]) => {
+            const [direction, name] = splitKey(key);
+            const id = `${prefix}-limit-${direction}-${name}`;
+            const hint = endpoint ? `In effect: ${endpoint.effectiveRateLimits[direction][name] ?? 'none'}` : undefined;
+            return (
+              <Field key={key} id={id} label={label} hint={hint}>
+                <input
+                  id={id}
+                  inputMode="decimal"
+                  placeholder="default"
+                  aria-describedby={[`${prefix}-limits-hint`, describedBy(id, hint)].filter(Boolean).join(' ')}
+                  value={form.limits[key]}
+                  onChange={(e) => set('limits', { ...form.limits, [key]: e.target.value })}
+                />
+              </Field>
+            );
+          })}
+        </div>
+      </fieldset>
       <div className="checkbox">
         <input
           id={`${prefix}-untrusted`}

@@ -16,6 +16,47 @@ export interface EndpointFormState {
   /** CalDAV and CardDAV services; empty on create means the provider's (Gmail: Google's), on edit none. */
   caldavUrl: string;
   carddavUrl: string;
+  /** Each rate limit as typed: empty for the provider's default, `none` for no limit, or a figure. */
+  limits: Record<LimitKey, string>;
+}
+
+type Direction = keyof Endpoint['effectiveRateLimits'];
+type LimitName = keyof Endpoint['effectiveRateLimits']['upload'];
+export type LimitKey = `${Direction}.${LimitName}`;
+
+/** The rate limit fields, as the form shows them. */
+export const LIMITS: readonly (readonly [LimitKey, string])[] = [
+  ['download.messagesPerSecond', 'Download: messages per second'],
+  ['download.bytesPerSecond', 'Download: bytes per second'],
+  ['download.bytesPerDay', 'Download: bytes per day (all mailboxes)'],
+  ['download.mailboxBytesPerDay', 'Download: bytes per day per mailbox'],
+  ['upload.messagesPerSecond', 'Upload: messages per second'],
+  ['upload.bytesPerSecond', 'Upload: bytes per second'],
+  ['upload.bytesPerDay', 'Upload: bytes per day (all mailboxes)'],
+  ['upload.mailboxBytesPerDay', 'Upload: bytes per day per mailbox'],
+];
+
+export const splitKey = (key: LimitKey) => key.split('.') as [Direction, LimitName];
+
+function limitsFromOverrides(overrides: Endpoint['rateLimits']): Record<LimitKey, string> {
+  const out = {} as Record<LimitKey, string>;
+  for (const [key] of LIMITS) {
+    const [direction, name] = splitKey(key);
+    const value = overrides[direction]?.[name];
+    out[key] = value === undefined ? '' : value === null ? 'none' : String(value);
+  }
+  return out;
+}
+
+function overridesFromLimits(limits: Record<LimitKey, string>): Endpoint['rateLimits'] {
+  const out: Endpoint['rateLimits'] = {};
+  for (const [key] of LIMITS) {
+    const [direction, name] = splitKey(key);
+    const text = limits[key].trim();
+    if (!text) continue;
+    (out[direction] ??= {})[name] = text === 'none' ? null : Number(text);
+  }
+  return out;
 }
 
 const DAV_FIELDS = ['caldavUrl', 'carddavUrl'] as const;
@@ -43,6 +84,7 @@ export const EMPTY_ENDPOINT: EndpointFormState = {
   maxConcurrentIncrementalSyncs: '20',
   caldavUrl: '',
   carddavUrl: '',
+  limits: limitsFromOverrides({}),
 };
 
 export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
@@ -60,6 +102,7 @@ export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
     maxConcurrentIncrementalSyncs: String(endpoint.maxConcurrentIncrementalSyncs),
     caldavUrl: endpoint.caldavUrl ?? '',
     carddavUrl: endpoint.carddavUrl ?? '',
+    limits: limitsFromOverrides(endpoint.rateLimits),
   };
 }
 
@@ -79,6 +122,11 @@ export function validateEndpoint(state: EndpointFormState): EndpointErrors {
     const value = state[key].trim();
     if (value && !/^https?:\/\/[^\s/?#]+\S*$/i.test(value)) errors[key] = 'Enter an http:// or https:// address.';
   }
+  const badLimit = LIMITS.find(([key]) => {
+    const text = state.limits[key].trim();
+    return text !== '' && text !== 'none' && !(Number(text) > 0);
+  });
+  if (badLimit) errors.limits = `${badLimit[1]}: enter a number above 0, none, or leave it empty.`;
   return errors;
 }
 
@@ -96,6 +144,7 @@ export function endpointInput(state: EndpointFormState): EndpointInput {
     adminUser: state.adminUser.trim() || null,
     maxConcurrentMigrations: Number(state.maxConcurrentMigrations),
     maxConcurrentIncrementalSyncs: Number(state.maxConcurrentIncrementalSyncs),
+    rateLimits: overridesFromLimits(state.limits),
   };
   if (state.adminPassword) input.adminPassword = state.adminPassword;
   for (const key of DAV_FIELDS) if (state[key].trim()) input[key] = state[key].trim();
@@ -109,10 +158,20 @@ export function endpointPatch(state: EndpointFormState, original: EndpointFormSt
   const patch: Partial<EndpointInput> = {};
   for (const key of Object.keys(next) as (keyof EndpointInput)[]) {
     if (key === 'type' || key === 'adminPassword') continue;
-    if (next[key] !== before[key]) (patch as Record<string, unknown>)[key] = next[key];
+    if (JSON.stringify(next[key]) !== JSON.stringify(before[key])) (patch as Record<string, unknown>)[key] = next[key];
   }
   if (state.adminPassword) patch.adminPassword = state.adminPassword;
   // A DAV address cleared on edit removes the service.
   for (const key of DAV_FIELDS) if (state[key].trim() !== original[key].trim()) patch[key] = state[key].trim() || null;
   return patch;
+}
+
+/** The limits in effect in one direction, for the details view: `bytes per second 5000000; …`, or `none`. */
+export function limitsInEffect(endpoint: Endpoint, direction: Direction): string {
+  const parts = LIMITS.flatMap(([key, label]) => {
+    const [d, name] = splitKey(key);
+    const value = endpoint.effectiveRateLimits[d][name];
+    return d === direction && value !== null ? [`${label.slice(label.indexOf(': ') + 2)} ${value}`] : [];
+  });
+  return parts.join('; ') || 'none';
 }
