@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { AccessTokens } from '../credentials/access-tokens';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import type { Mailer } from '../mail/smtp';
 import type { ComponentMonitor } from '../observability/component-status';
@@ -14,6 +15,8 @@ export interface ActivityDeps {
   pool: Pool;
   locks: MailboxLocks;
   secretBox: SecretBox;
+  /** The worker's cache of minted access tokens (credentials/access-tokens.ts); one of its own when unset. */
+  tokens?: AccessTokens;
   /** The worker's logger; each mailbox sync logs through a child of it. */
   logger: Logger;
   /** Minimum time between progress writes of a running mailbox sync. */

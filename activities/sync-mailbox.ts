@@ -25,6 +25,9 @@ import { imapComponent, type ComponentMonitor } from '../observability/component
 import type { Logger } from '../observability/logger';
 import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics } from '../observability/metrics';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
+import { createAccessTokens, TokenError, type AccessTokens } from '../credentials/access-tokens';
+import { tokenEndpointOf } from '../credentials/endpoint-tokens';
+import { isMintedTokenMethod } from '../domain/endpoint-auth';
 
 export interface SyncMailboxInput {
   batchId: string;
@@ -45,6 +48,11 @@ export interface SyncMailboxDeps {
   /** This process's mailbox locks (one dedicated connection, see db/mailbox-locks.ts). */
   locks: MailboxLocks;
   secretBox: SecretBox;
+  /**
+   * The worker's cache of minted access tokens (endpoints with a service account, client credentials or a
+   * refresh token); a cache of its own when unset.
+   */
+  tokens?: AccessTokens;
   /**
    * Each sync logs its start, its folders' outcomes, its retries and its end through a child of this logger that
    * names the batch, the mailbox id and its address.
@@ -78,7 +86,7 @@ const endpointOf = (e: SyncEndpointRow): ImapEndpoint => ({
   port: e.port,
   security: e.security,
   acceptUntrustedCerts: e.accept_untrusted_certs,
-  authMethod: e.auth_method,
+  authMethod: isMintedTokenMethod(e.auth_method) ? 'xoauth2' : e.auth_method,
   provider: e.provider,
 });
 
@@ -88,11 +96,15 @@ class CredentialsMissing extends Error {
 
 function credentialsFor(
   secretBox: SecretBox,
+  tokens: AccessTokens,
   endpoint: SyncEndpointRow,
   user: string,
   sealed: Buffer | null,
   context: string,
 ): ImapCredentials {
+  // Minted tokens: each login asks the worker's cache, so reconnects of a long sync get a fresh token.
+  const minting = tokenEndpointOf(secretBox, endpoint);
+  if (minting) return { user, accessToken: () => tokens.tokenFor(minting, user) };
   if (sealed) return { user, secret: secretBox.open(sealed, context) };
   if (endpoint.admin_user && endpoint.admin_secret) {
     return {
@@ -120,6 +132,7 @@ function currentContext(): Context | null {
  */
 export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
   const { pool, locks, secretBox, logger } = deps;
+  const tokens = deps.tokens ?? createAccessTokens();
   const progressIntervalMs = deps.progressIntervalMs ?? 2000;
   const metrics = deps.metrics ?? createSyncMetrics(new Registry());
 
@@ -178,6 +191,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
     try {
       source = credentialsFor(
         secretBox,
+        tokens,
         srcEp,
         mb.source_user,
         mb.source_secret,
@@ -185,13 +199,19 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       );
       destination = credentialsFor(
         secretBox,
+        tokens,
         dstEp,
         mb.destination_user ?? mb.email,
         mb.destination_secret,
         secretContext.mailboxDestination(mb.batch_id, mb.email),
       );
     } catch (err) {
-      const code: MailboxErrorCode = err instanceof CredentialsMissing ? err.code : 'SECRET_UNREADABLE';
+      const code: MailboxErrorCode =
+        err instanceof CredentialsMissing
+          ? err.code
+          : err instanceof TokenError
+            ? 'TOKEN_REFUSED'
+            : 'SECRET_UNREADABLE';
       return fail(log, mb.id, code, (err as Error).message);
     }
 

@@ -60,11 +60,15 @@ export type SyncEndpointRow = Pick<
   | 'provider'
   | 'admin_user'
   | 'admin_secret'
+  | 'oauth_tenant_id'
+  | 'oauth_client_id'
+  | 'oauth_authority'
 >;
 
 export async function loadSyncEndpoint(db: Queryable, id: string): Promise<SyncEndpointRow | null> {
   const { rows } = await db.query<SyncEndpointRow>(
-    `select id, name, host, port, security, accept_untrusted_certs, auth_method, provider, admin_user, admin_secret
+    `select id, name, host, port, security, accept_untrusted_certs, auth_method, provider, admin_user, admin_secret,
+            oauth_tenant_id, oauth_client_id, oauth_authority
        from endpoints where id = $1`,
     [id],
   );
