@@ -92,7 +92,8 @@ function tokenError(provider: string, status: number | undefined, reason: string
 async function mintGoogle(endpoint: TokenEndpoint, user: string): Promise<Minted> {
   const key = parseServiceAccountKey(endpoint.secret);
   // google-auth-library posts to Google's token URL; a key whose token_uri says otherwise is honoured.
-  const transporter = new gaxios.Gaxios();
+  // Node's own fetch: gaxios would otherwise import node-fetch dynamically, which a VM sandbox (jest) refuses.
+  const transporter = new gaxios.Gaxios({ fetchImplementation: fetch });
   if (key.token_uri && key.token_uri !== GOOGLE_TOKEN_URL) {
     const tokenUri = key.token_uri;
     transporter.interceptors.request.add({
