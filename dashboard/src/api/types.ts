@@ -114,13 +114,18 @@ export type EndpointInput = Pick<
   | 'authMethod'
   | 'maxConcurrentMigrations'
   | 'maxConcurrentIncrementalSyncs'
-> & {
-  adminUser?: string | null;
-  /** Write-only: sent to set or replace it, never returned. */
-  adminPassword?: string | null;
-  /** Create and unsaved test only. */
-  testMailbox?: TestMailbox | null;
-};
+> &
+  Partial<Pick<Endpoint, 'tenantId' | 'clientId' | 'authorityHost'>> & {
+    adminUser?: string | null;
+    /** Write-only: sent to set or replace it, never returned. */
+    adminPassword?: string | null;
+    /** Write-only, the secret of a method that mints its tokens: the key JSON, client secret or refresh token. */
+    serviceAccountKey?: string | null;
+    clientSecret?: string | null;
+    refreshToken?: string | null;
+    /** Create and unsaved test only. */
+    testMailbox?: TestMailbox | null;
+  };
 
 /** A mailbox to log in as during a connection test; used for the test only, never stored. */
 export interface TestMailbox {
