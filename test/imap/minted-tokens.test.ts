@@ -98,4 +98,33 @@ describe('a sync outlives its tokens (Dovecot oauth2 passdb validating 3 s token
     expect(log).not.toContain(refreshToken);
     expect(log).not.toContain('PRIVATE KEY');
   });
+
+  it('a user outside the delegation fails the mailbox with TOKEN_REFUSED at once; a token endpoint that is down is retried (TOKEN_UNAVAILABLE)', async () => {
+    const key = tokens.serviceAccount('narrow@project.iam.gserviceaccount.com', [USER]);
+    await destination.addUser('mallory@example.com', 'unused');
+    const sourceId = await insertEndpoint(db.pool, source, {
+      authMethod: 'google-service-account',
+      mintingSecret: key,
+    });
+    const batchId = await insertBatch(db.pool, sourceId, await insertEndpoint(db.pool, destination));
+    const outsider = await insertMailbox(db.pool, batchId, {
+      email: 'mallory@example.com',
+      destinationPassword: 'unused',
+    });
+    const refused = await runSync(db, { batchId, mailboxId: outsider, pass: 'initial' });
+    expect(refused).toMatchObject({ status: 'Failed', errorCode: 'TOKEN_REFUSED' });
+    expect(refused.error).toContain('mallory@example.com');
+    expect(refused.error).not.toContain('PRIVATE KEY');
+
+    const mailboxId = await insertMailbox(db.pool, batchId, { email: USER, destinationPassword: 'unused' });
+    tokens.setUnavailable(true);
+    try {
+      await expect(runSync(db, { batchId, mailboxId, pass: 'initial' })).rejects.toMatchObject({
+        type: 'TOKEN_UNAVAILABLE',
+        nonRetryable: false,
+      });
+    } finally {
+      tokens.setUnavailable(false);
+    }
+  });
 });
