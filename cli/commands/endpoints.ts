@@ -3,7 +3,7 @@ import { CliError, type ApiClient } from '../client';
 import { AUTH_METHODS } from '../../domain/endpoint-auth';
 import { action, examples, readPassword, readUserFile, wholeNumber, type CliIo, type Context } from '../context';
 
-const ENDPOINT_COLUMNS = ['name', 'host', 'port', 'security', 'authMethod', 'adminUser', 'id'];
+const ENDPOINT_COLUMNS = ['name', 'host', 'port', 'security', 'adminUser', 'id'];
 const ENDPOINT_DETAIL_COLUMNS = [
   'name',
   'host',
