@@ -68,11 +68,9 @@ export interface AccessTokenOptions {
   now?: () => number;
 }
 
-type Minted = MintedToken;
-
 interface CacheEntry {
-  pending: Promise<Minted>;
-  minted: Minted | null;
+  pending: Promise<MintedToken>;
+  minted: MintedToken | null;
   refreshAt: number;
 }
 
@@ -89,7 +87,7 @@ function tokenError(provider: string, status: number | undefined, reason: string
   return new TokenError('TOKEN_UNAVAILABLE', `${provider}'s token endpoint failed: ${reason}`);
 }
 
-async function mintGoogle(endpoint: TokenEndpoint, user: string): Promise<Minted> {
+async function mintGoogle(endpoint: TokenEndpoint, user: string): Promise<MintedToken> {
   const key = parseServiceAccountKey(endpoint.secret);
   // google-auth-library posts to Google's token URL; a key whose token_uri says otherwise is honoured.
   // Node's own fetch: gaxios would otherwise import node-fetch dynamically, which a VM sandbox (jest) refuses.
@@ -121,7 +119,7 @@ async function mintGoogle(endpoint: TokenEndpoint, user: string): Promise<Minted
   }
 }
 
-async function mintMicrosoft(endpoint: TokenEndpoint, network: INetworkModule | undefined): Promise<Minted> {
+async function mintMicrosoft(endpoint: TokenEndpoint, network: INetworkModule | undefined): Promise<MintedToken> {
   if (!endpoint.tenantId || !endpoint.clientId) {
     throw new TokenError('CREDENTIALS_INVALID', 'a Microsoft 365 endpoint needs a tenant id and a client id');
   }
@@ -165,7 +163,7 @@ export function createAccessTokens(options: AccessTokenOptions = {}): AccessToke
   const now = options.now ?? Date.now;
   const cache = new Map<string, CacheEntry>();
 
-  function mint(endpoint: TokenEndpoint, user: string): Promise<Minted> {
+  function mint(endpoint: TokenEndpoint, user: string): Promise<MintedToken> {
     return endpoint.authMethod === 'google-service-account'
       ? mintGoogle(endpoint, user)
       : mintMicrosoft(endpoint, options.msalNetworkClient);
@@ -176,7 +174,7 @@ export function createAccessTokens(options: AccessTokenOptions = {}): AccessToke
     for (const [key, entry] of cache) if (entry.minted && entry.minted.expiresAt <= t) cache.delete(key);
   }
 
-  async function tokenFor(endpoint: TokenEndpoint, user: string): Promise<Minted> {
+  async function tokenFor(endpoint: TokenEndpoint, user: string): Promise<MintedToken> {
     // Client credentials act as the application: one token serves every mailbox of the endpoint.
     const subject = endpoint.authMethod === 'm365-client-credentials' ? '' : user.toLowerCase();
     const key = `${endpoint.id ?? ''}\u0000${subject}\u0000${fingerprint(endpoint)}`;
