@@ -11,7 +11,9 @@ import type { ImapCredentials } from '../imap/connection';
  * (Dovecot's master user): then there is none, and that side's calendars and contacts are not synced.
  */
 export function davAuthorizationOf(endpoint: SyncEndpointRow, credentials: ImapCredentials): DavAuthorization | null {
-  const { secret } = credentials;
+  const { secret, accessToken } = credentials;
+  // A minted token is asked for at every request, so a long calendar sync outlives its tokens.
+  if (accessToken) return async () => getBearerAuthHeaders({ accessToken: (await accessToken()).token });
   if (!secret) return null;
   if (endpoint.auth_method === 'xoauth2') {
     const headers = getBearerAuthHeaders({ accessToken: secret });

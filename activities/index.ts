@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { createAccessTokens, type AccessTokens } from '../credentials/access-tokens';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import type { Mailer } from '../mail/smtp';
 import type { ComponentMonitor } from '../observability/component-status';
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   pool: Pool;
   locks: MailboxLocks;
   secretBox: SecretBox;
+  /** The worker's cache of minted access tokens (credentials/access-tokens.ts); one of its own when unset. */
+  tokens?: AccessTokens;
   /** The worker's logger; each mailbox sync logs through a child of it. */
   logger: Logger;
   /** Minimum time between progress writes of a running mailbox sync. */
@@ -31,6 +34,8 @@ export interface ActivityDeps {
 
 /** Every activity the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  // One cache of minted tokens for the syncs and the verifications of this worker.
+  deps = { ...deps, tokens: deps.tokens ?? createAccessTokens() };
   return {
     ...createBatchActivities({ pool: deps.pool }),
     ...createReportActivities(deps),

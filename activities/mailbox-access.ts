@@ -3,6 +3,9 @@ import type { Pool } from 'pg';
 import { loadSyncEndpoint, type SyncEndpointRow, type SyncTargetRow } from '../db/mailbox-sync-rows';
 import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import type { ImapCredentials, ImapEndpoint } from '../imap/connection';
+import { TokenError, type AccessTokens } from '../credentials/access-tokens';
+import { tokenEndpointOf } from '../credentials/endpoint-tokens';
+import { isMintedTokenMethod } from '../domain/endpoint-auth';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
 
 /**
@@ -29,7 +32,7 @@ const endpointOf = (e: SyncEndpointRow): ImapEndpoint => ({
   port: e.port,
   security: e.security,
   acceptUntrustedCerts: e.accept_untrusted_certs,
-  authMethod: e.auth_method,
+  authMethod: isMintedTokenMethod(e.auth_method) ? 'xoauth2' : e.auth_method,
   provider: e.provider,
 });
 
@@ -39,11 +42,15 @@ class CredentialsMissing extends Error {
 
 function credentialsFor(
   secretBox: SecretBox,
+  tokens: AccessTokens,
   endpoint: SyncEndpointRow,
   user: string,
   sealed: Buffer | null,
   context: string,
 ): ImapCredentials {
+  // Minted tokens: each login asks the worker's cache, so reconnects of a long sync get a fresh token.
+  const minting = tokenEndpointOf(secretBox, endpoint);
+  if (minting) return { user, accessToken: () => tokens.tokenFor(minting, user) };
   if (sealed) return { user, secret: secretBox.open(sealed, context) };
   if (endpoint.admin_user && endpoint.admin_secret) {
     return {
@@ -61,6 +68,7 @@ function credentialsFor(
 export async function openMailboxSides(
   pool: Pool,
   secretBox: SecretBox,
+  tokens: AccessTokens,
   mb: SyncTargetRow,
 ): Promise<MailboxSides | MailboxAccessFailure> {
   const [srcEp, dstEp] = await Promise.all([
@@ -75,6 +83,7 @@ export async function openMailboxSides(
         endpoint: endpointOf(srcEp),
         credentials: credentialsFor(
           secretBox,
+          tokens,
           srcEp,
           mb.source_user,
           mb.source_secret,
@@ -85,6 +94,7 @@ export async function openMailboxSides(
         endpoint: endpointOf(dstEp),
         credentials: credentialsFor(
           secretBox,
+          tokens,
           dstEp,
           mb.destination_user ?? mb.email,
           mb.destination_secret,
@@ -93,7 +103,8 @@ export async function openMailboxSides(
       },
     };
   } catch (err) {
-    const code: MailboxErrorCode = err instanceof CredentialsMissing ? err.code : 'SECRET_UNREADABLE';
+    const code: MailboxErrorCode =
+      err instanceof CredentialsMissing ? err.code : err instanceof TokenError ? 'TOKEN_REFUSED' : 'SECRET_UNREADABLE';
     return { code, message: (err as Error).message };
   }
 }

@@ -29,6 +29,7 @@ import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics
 import type { SecretBox } from '../secrets/secret-box';
 import { currentContext, isAccessFailure, openMailboxSides } from './mailbox-access';
 import { davSideOf, hasDavPair } from './dav-sides';
+import { createAccessTokens, type AccessTokens } from '../credentials/access-tokens';
 
 export interface SyncMailboxInput {
   batchId: string;
@@ -49,6 +50,11 @@ export interface SyncMailboxDeps {
   /** This process's mailbox locks (one dedicated connection, see db/mailbox-locks.ts). */
   locks: MailboxLocks;
   secretBox: SecretBox;
+  /**
+   * The worker's cache of minted access tokens (endpoints with a service account, client credentials or a
+   * refresh token); a cache of its own when unset.
+   */
+  tokens?: AccessTokens;
   /**
    * Each sync logs its start, its folders' outcomes, its retries and its end through a child of this logger that
    * names the batch, the mailbox id and its address.
@@ -99,6 +105,7 @@ function engineFailure(err: unknown): { code: MailboxErrorCode; retryClass: stri
  */
 export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
   const { pool, locks, secretBox, logger } = deps;
+  const tokens = deps.tokens ?? createAccessTokens();
   const progressIntervalMs = deps.progressIntervalMs ?? 2000;
   const metrics = deps.metrics ?? createSyncMetrics(new Registry());
 
@@ -146,7 +153,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       };
     }
     const log = logger.child({ batchId: mb.batch_id, batch: mb.batch_name, mailboxId: mb.id, address: mb.email });
-    const sides = await openMailboxSides(pool, secretBox, mb);
+    const sides = await openMailboxSides(pool, secretBox, tokens, mb);
     if (isAccessFailure(sides)) return fail(log, mb.id, sides.code, sides.message);
     const [srcEp, dstEp] = sides.endpointRows;
 

@@ -18,6 +18,7 @@ import type { Logger } from '../observability/logger';
 import type { SecretBox } from '../secrets/secret-box';
 import { davSideOf, hasDavPair } from './dav-sides';
 import { currentContext, isAccessFailure, openMailboxSides } from './mailbox-access';
+import { createAccessTokens, type AccessTokens } from '../credentials/access-tokens';
 
 export interface VerifyMailboxInput {
   batchId: string;
@@ -39,6 +40,8 @@ export interface VerifyMailboxDeps {
   locks: MailboxLocks;
   secretBox: SecretBox;
   logger: Logger;
+  /** The worker's cache of minted access tokens (see SyncMailboxDeps); default: one of this activity's own. */
+  tokens?: AccessTokens;
 }
 
 /**
@@ -51,6 +54,7 @@ export interface VerifyMailboxDeps {
  */
 export function createVerifyMailboxActivities(deps: VerifyMailboxDeps) {
   const { pool, locks, secretBox, logger } = deps;
+  const tokens = deps.tokens ?? createAccessTokens();
 
   async function verifyMailbox(input: VerifyMailboxInput): Promise<VerifyMailboxResult> {
     const ctx = currentContext();
@@ -70,7 +74,7 @@ export function createVerifyMailboxActivities(deps: VerifyMailboxDeps) {
       log.warn('mailbox verification failed', { code, error: message });
       return { mailboxId: mb.id, grade: null, errorCode: code, error: message };
     };
-    const sides = await openMailboxSides(pool, secretBox, mb);
+    const sides = await openMailboxSides(pool, secretBox, tokens, mb);
     if (isAccessFailure(sides)) return refused(sides.code, sides.message);
     const davSource = davSideOf(sides.endpointRows[0], sides.source.credentials, 'source');
     const davDestination = davSideOf(sides.endpointRows[1], sides.destination.credentials, 'destination');

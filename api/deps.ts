@@ -7,6 +7,8 @@ import type { ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
 import type { MetricsExporter } from '../observability/metrics-http';
 import type { RateLimits } from './rate-limits';
+import type { AccessTokens, TokenEndpoint } from '../credentials/access-tokens';
+import type { AuthMethod } from '../domain/endpoint-auth';
 
 /** The settings an IMAP connection test needs (a saved endpoint's, or unsaved ones from the request). */
 export interface ConnectionTestSettings {
@@ -14,8 +16,13 @@ export interface ConnectionTestSettings {
   port: number;
   security: 'none' | 'starttls' | 'tls';
   acceptUntrustedCerts: boolean;
-  authMethod: 'plain' | 'login' | 'xoauth2';
+  authMethod: AuthMethod;
   provider: 'generic' | 'dovecot' | 'gmail' | 'm365';
+  /**
+   * With a method that mints its tokens: the key or secret and the OAuth settings; the test logs the test mailbox
+   * in with a token minted for it.
+   */
+  oauth?: TokenEndpoint | null;
   /** Admin (master) user; without it the test only connects and reads the greeting/capabilities. */
   adminUser?: string | null;
   adminPassword?: string | null;
@@ -54,6 +61,8 @@ export interface ApiDeps {
    */
   components?: ComponentMonitor;
   testConnection: ConnectionTester;
+  /** Mints the tokens of an analysis on endpoints that mint theirs; the tester's own cache when unset. */
+  tokens?: AccessTokens;
   /** Served at `GET /metrics` (Prometheus text format) when given. */
   metrics?: MetricsExporter;
   /** Folder of the built dashboard; default `<repo>/dashboard/dist`. Served at `/` when it has `index.html`. */

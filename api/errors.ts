@@ -43,6 +43,7 @@ export const ERROR_STATUS = {
   BATCH_NOT_EDITABLE: 409,
   UNKNOWN_ENDPOINT: 422,
   ENDPOINT_TEST_FAILED: 422,
+  ENDPOINT_CREDENTIALS_INCOMPLETE: 422,
   // An analysis's IMAP logins (POST /analyze): the code of imap/errors.ts, `details.side` names the side.
   AUTH_FAILED: 422,
   CREDENTIALS_MISSING: 422,

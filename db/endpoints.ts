@@ -1,4 +1,5 @@
 import type { RateLimitOverrides } from '../imap/rate-limit';
+import type { AuthMethod } from '../domain/endpoint-auth';
 import type { Queryable } from './transaction';
 
 /** What a batch shows of its endpoints. */
@@ -21,7 +22,11 @@ export async function existingEndpointIds(db: Queryable, ids: string[]): Promise
   return new Set(rows.map((r) => r.id));
 }
 
-/** The `endpoints` row (db/migrations/0001_init.sql). `admin_secret` is sealed (secrets/secret-box.ts). */
+/**
+ * The `endpoints` row (db/migrations/0001_init.sql, 0011_endpoint_credentials.sql). `admin_secret` is sealed
+ * (secrets/secret-box.ts): the admin password or access token, or with a minted-token method the service-account
+ * key JSON, the client secret or the refresh token.
+ */
 export interface EndpointRow {
   id: string;
   name: string;
@@ -31,9 +36,15 @@ export interface EndpointRow {
   port: number;
   security: 'tls' | 'starttls' | 'none';
   accept_untrusted_certs: boolean;
-  auth_method: 'plain' | 'login' | 'xoauth2';
+  auth_method: AuthMethod;
   admin_user: string | null;
   admin_secret: Buffer | null;
+  /** Microsoft 365: the directory (tenant) id or domain. */
+  oauth_tenant_id: string | null;
+  /** Microsoft 365: the application (client) id. */
+  oauth_client_id: string | null;
+  /** Microsoft 365: the authority host; null for https://login.microsoftonline.com. */
+  oauth_authority: string | null;
   max_concurrent_migrations: number;
   max_concurrent_incremental_syncs: number;
   /** Overrides of the provider's rate limits (0010_endpoint_rates.sql; read by db/endpoint-rates.ts). */
@@ -78,6 +89,9 @@ const SETTINGS_COLUMNS = [
   'auth_method',
   'admin_user',
   'admin_secret',
+  'oauth_tenant_id',
+  'oauth_client_id',
+  'oauth_authority',
   'max_concurrent_migrations',
   'max_concurrent_incremental_syncs',
   'rate_limits',

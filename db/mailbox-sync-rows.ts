@@ -68,12 +68,15 @@ export type SyncEndpointRow = Pick<
   | 'admin_secret'
   | 'caldav_url'
   | 'carddav_url'
+  | 'oauth_tenant_id'
+  | 'oauth_client_id'
+  | 'oauth_authority'
 >;
 
 export async function loadSyncEndpoint(db: Queryable, id: string): Promise<SyncEndpointRow | null> {
   const { rows } = await db.query<SyncEndpointRow>(
     `select id, name, host, port, security, accept_untrusted_certs, auth_method, provider, admin_user, admin_secret,
-            caldav_url, carddav_url
+            caldav_url, carddav_url, oauth_tenant_id, oauth_client_id, oauth_authority
        from endpoints where id = $1`,
     [id],
   );

@@ -22,6 +22,17 @@ export const MAILBOX_ERROR_CODES = {
     retry: 'mailbox',
     meaning: 'the server refused the login (wrong password, disabled account, bad token)',
   },
+  TOKEN_REFUSED: {
+    from: 'imap',
+    retry: 'mailbox',
+    meaning:
+      "the endpoint's token provider refused to mint an access token (service-account key, client secret or refresh token revoked, no domain-wide delegation, unknown user)",
+  },
+  TOKEN_UNAVAILABLE: {
+    from: 'imap',
+    retry: 'transient',
+    meaning: "the endpoint's token provider (Google, Microsoft) could not be reached or failed",
+  },
   MAILBOX_NOT_FOUND: {
     from: 'imap',
     retry: 'mailbox',

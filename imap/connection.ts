@@ -12,8 +12,15 @@ export interface ImapEndpoint {
   security: 'none' | 'starttls' | 'tls';
   /** Certificates are verified unless this is true. */
   acceptUntrustedCerts: boolean;
+  /** `xoauth2`: the secret, or the token `credentials.accessToken` gives, is an OAuth access token. */
   authMethod: 'plain' | 'login' | 'xoauth2';
   provider: ImapProvider;
+}
+
+/** An access token minted for a connection, and when it expires (epoch ms). */
+export interface ConnectionToken {
+  token: string;
+  expiresAt: number;
 }
 
 /**
@@ -25,6 +32,12 @@ export interface ImapCredentials {
   user: string;
   secret?: string;
   admin?: { user: string; secret: string };
+  /**
+   * With `xoauth2`: asked for a token at every login instead of `secret`, so each (re)connection of a long sync
+   * gets one with life left. Throws an error whose `code` is TOKEN_UNAVAILABLE (retried) or anything else (the
+   * token was refused: TOKEN_REFUSED).
+   */
+  accessToken?: () => Promise<ConnectionToken>;
 }
 
 export interface ConnectOptions {
@@ -91,12 +104,40 @@ export function imapFlowOptions(
  * Opens and logs in an imapflow connection. Errors are classified ({@link classifyImapError}); the connection's
  * own `error` events are swallowed (the pending command rejects with the same error).
  */
+/** When the token a connection logged in with expires; connections without one are not here. */
+const tokenExpiry = new WeakMap<ImapFlow, number>();
+
+/**
+ * Whether the connection logged in with a token that has expired since. The session may well go on (IMAP checks
+ * a token at login; Gmail and Dovecot keep the session, Exchange Online ends it), so the sync replaces such a
+ * connection between folders rather than wait for the server to drop it mid-folder.
+ */
+export function tokenExpired(client: ImapFlow, now = Date.now()): boolean {
+  const expiresAt = tokenExpiry.get(client);
+  return expiresAt !== undefined && expiresAt <= now;
+}
+
+async function withToken(credentials: ImapCredentials, side: Side): Promise<[ImapCredentials, number | undefined]> {
+  if (!credentials.accessToken) return [credentials, undefined];
+  try {
+    const { token, expiresAt } = await credentials.accessToken();
+    return [{ user: credentials.user, secret: token }, expiresAt];
+  } catch (err) {
+    const code = (err as { code?: string }).code === 'TOKEN_UNAVAILABLE' ? 'TOKEN_UNAVAILABLE' : 'TOKEN_REFUSED';
+    throw new ImapSyncError(code, `${side}: no access token for ${credentials.user}: ${(err as Error).message}`, {
+      side,
+    });
+  }
+}
+
 export async function openImapConnection(
   endpoint: ImapEndpoint,
   credentials: ImapCredentials,
   opts: ConnectOptions,
 ): Promise<ImapFlow> {
-  const client = new ImapFlow(imapFlowOptions(endpoint, credentials, opts));
+  const [login, expiresAt] = await withToken(credentials, opts.side);
+  const client = new ImapFlow(imapFlowOptions(endpoint, login, opts));
+  if (expiresAt !== undefined) tokenExpiry.set(client, expiresAt);
   client.on('error', () => undefined);
   const onAbort = () => client.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -2,7 +2,13 @@ import type { ImapFlow } from 'imapflow';
 import { DatabaseError } from 'pg';
 import type { Logger } from '../observability/logger';
 import { MailboxLockError, type MailboxLock, type MailboxLocks } from './mailbox-lock';
-import { closeImapConnection, openImapConnection, type ImapCredentials, type ImapEndpoint } from './connection';
+import {
+  closeImapConnection,
+  openImapConnection,
+  tokenExpired,
+  type ImapCredentials,
+  type ImapEndpoint,
+} from './connection';
 import { classifyImapError, ImapSyncError, type Side } from './errors';
 import {
   folderUnchanged,
@@ -132,7 +138,8 @@ function createLanes(source: SyncSide, destination: SyncSide, logger: Logger | u
   const opening = new Set<Promise<unknown>>();
   async function connection(lane: Lane, key: 'src' | 'dst'): Promise<ImapFlow> {
     const current = lane[key];
-    if (current?.usable) return current;
+    // A connection whose token ran out is replaced now, between folders, not dropped by the server mid-folder.
+    if (current?.usable && !tokenExpired(current)) return current;
     await closeImapConnection(current);
     lane[key] = null;
     const side = key === 'src' ? source : destination;
@@ -388,38 +395,31 @@ async function syncOne(run: MailboxRun, lane: Lane, plan: FolderPlan, dedupeAcro
     await withThrottleRetries(
       options,
       async () => {
-        const r = await syncFolder(
-          await lanes.sourceOf(lane),
-          await lanes.destinationOf(lane),
-          run.store,
-          plan,
-          run.checkpoints.get(plan.source.path),
-          {
-            limits: options,
-            deleteOnDestination: options.deleteOnDestination,
-            chunkMessages: run.chunk.messages,
-            chunkBytes: run.chunk.bytes,
-            signal: options.signal,
-            beforeTransfer: run.beforeTransfer,
-            trace: options.trace,
-            dedupeAcrossFolders,
-            hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,
-            destinationLimits: destinationLimits(
-              destination.endpoint.provider,
-              (await lanes.destinationOf(lane)).capabilities.get('APPENDLIMIT'),
-            ),
-            onProgress: (delta) => {
-              summary.itemsCopied += delta.copied;
-              summary.itemsSkipped += delta.skipped;
-              summary.itemsSkippedLarge += delta.skippedLarge;
-              summary.bytesCopied += delta.bytes;
-              outcome.copied += delta.copied;
-              outcome.skipped += delta.skipped;
-              outcome.bytes += delta.bytes;
-              run.report();
-            },
+        // Both once per attempt: a second ask could replace a connection the folder is using.
+        const src = await lanes.sourceOf(lane);
+        const dst = await lanes.destinationOf(lane);
+        const r = await syncFolder(src, dst, run.store, plan, run.checkpoints.get(plan.source.path), {
+          limits: options,
+          deleteOnDestination: options.deleteOnDestination,
+          chunkMessages: run.chunk.messages,
+          chunkBytes: run.chunk.bytes,
+          signal: options.signal,
+          beforeTransfer: run.beforeTransfer,
+          trace: options.trace,
+          dedupeAcrossFolders,
+          hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,
+          destinationLimits: destinationLimits(destination.endpoint.provider, dst.capabilities.get('APPENDLIMIT')),
+          onProgress: (delta) => {
+            summary.itemsCopied += delta.copied;
+            summary.itemsSkipped += delta.skipped;
+            summary.itemsSkippedLarge += delta.skippedLarge;
+            summary.bytesCopied += delta.bytes;
+            outcome.copied += delta.copied;
+            outcome.skipped += delta.skipped;
+            outcome.bytes += delta.bytes;
+            run.report();
           },
-        );
+        });
         summary.flagsUpdated += r.flagsUpdated;
         summary.deleted += r.deleted;
         outcome.flagsUpdated += r.flagsUpdated;

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { serviceAccountKey } from '../../credentials/service-account-key';
+import { AUTH_METHODS } from '../../domain/endpoint-auth';
 import { plainText } from '../schemas';
 
 /** The endpoint side of the API's contract: what an admin sends to create, edit or test one, and what it gets. */
 
 const PROVIDERS = ['generic', 'dovecot', 'gmail', 'm365'] as const;
 const SECURITY = ['none', 'starttls', 'tls'] as const;
-const AUTH_METHODS = ['plain', 'login', 'xoauth2'] as const;
 
 /** Host names, IPv4 and IPv6 literals; nothing with spaces, slashes, schemes or control characters. */
 const HOST =
@@ -56,6 +57,52 @@ const davUrl = z
   .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/i, 'must be an http:// or https:// URL')
   .nullable()
   .optional();
+/** Write-only, never returned: secrets of the methods that mint their tokens (sealed in the endpoint's row). */
+const writeOnly = { writeOnly: true } as const;
+const singleLine = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max)
+    .refine((s) => !/[\u0000\r\n]/.test(s), 'must not contain NUL or line breaks');
+
+/** A Google service-account key file's JSON text, as downloaded (write-only). */
+export const serviceAccountKeyText = z
+  .string()
+  .max(16_384)
+  .refine((s) => {
+    try {
+      return serviceAccountKey.safeParse(JSON.parse(s)).success;
+    } catch {
+      return false;
+    }
+  }, 'must be a Google service-account key JSON (type service_account, client_email, private_key)');
+
+/** The settings of the methods that mint their tokens (domain/endpoint-auth.ts). */
+const oauthFields = {
+  serviceAccountKey: serviceAccountKeyText
+    .nullable()
+    .optional()
+    .meta({
+      description: 'google-service-account: the key JSON of a service account with domain-wide delegation; write-only',
+      ...writeOnly,
+    }),
+  tenantId: plainText(256).nullable().optional().meta({ description: 'm365-*: the directory (tenant) id or domain' }),
+  clientId: plainText(256).nullable().optional().meta({ description: 'm365-*: the application (client) id' }),
+  clientSecret: password
+    .nullable()
+    .optional()
+    .meta({ description: 'm365-client-credentials: the client secret; write-only', ...writeOnly }),
+  refreshToken: singleLine(16_384)
+    .nullable()
+    .optional()
+    .meta({ description: 'm365-refresh-token: a refresh token of the admin app; write-only', ...writeOnly }),
+  authorityHost: z
+    .url({ protocol: /^https$/, error: 'must be an https URL' })
+    .nullable()
+    .optional()
+    .meta({ description: 'm365-*: the authority host; default https://login.microsoftonline.com' }),
+};
 
 const settingsFields = {
   type: z.literal('imap').default('imap'),
@@ -70,6 +117,7 @@ const settingsFields = {
     .optional()
     .meta({ description: 'Admin (master) user; null when each mailbox logs in itself' }),
   adminPassword: password.nullable().optional().meta({ description: 'Write-only; never returned', writeOnly: true }),
+  ...oauthFields,
   maxConcurrentMigrations: z.number().int().min(1).max(10_000).default(100),
   maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).default(20),
   rateLimits: rateLimitOverrides.default({}),
@@ -94,6 +142,7 @@ export const connectionSettings = z
     authMethod: settingsFields.authMethod,
     adminUser: settingsFields.adminUser,
     adminPassword: settingsFields.adminPassword,
+    ...oauthFields,
   })
   .strict()
   .meta({ id: 'ConnectionSettings' });
@@ -123,6 +172,7 @@ export const patchEndpointBody = z
     authMethod: settingsFields.authMethod.unwrap().optional(),
     adminUser: settingsFields.adminUser,
     adminPassword: settingsFields.adminPassword,
+    ...oauthFields,
     maxConcurrentMigrations: z.number().int().min(1).max(10_000).optional(),
     maxConcurrentIncrementalSyncs: z.number().int().min(1).max(10_000).optional(),
     rateLimits: rateLimitOverrides.optional().meta({
@@ -145,7 +195,13 @@ export const endpointSchema = z
     acceptUntrustedCerts: z.boolean(),
     authMethod: z.enum(AUTH_METHODS),
     adminUser: z.string().nullable(),
-    hasAdminPassword: z.boolean(),
+    hasAdminPassword: z.boolean().meta({
+      description:
+        'Whether a secret is stored: the admin password or token, the service-account key, client secret or refresh token',
+    }),
+    tenantId: z.string().nullable(),
+    clientId: z.string().nullable(),
+    authorityHost: z.string().nullable(),
     maxConcurrentMigrations: z.number(),
     maxConcurrentIncrementalSyncs: z.number(),
     rateLimits: rateLimitOverrides,

@@ -5,7 +5,7 @@ import { ImapSyncError } from '../../imap/errors';
 import { analysisSchema, analyzeBody } from '../contract/analyze';
 import type { ApiDeps, ConnectionTestSettings } from '../deps';
 import { ApiError } from '../errors';
-import { imapEndpointOf } from '../imap-tester';
+import { imapEndpointOf, mintedCredentialsOf } from '../imap-tester';
 import { defineRoute, type AnyRoute } from '../route';
 import { errorSchema } from '../schemas';
 import { findEndpoint, rowSettings, settingsOf } from './endpoints';
@@ -25,7 +25,9 @@ async function sideOf(deps: ApiDeps, body: SideBody, name: 'source' | 'destinati
       ? rowSettings(deps, await findEndpoint(deps, body.endpoint))
       : settingsOf(body.endpoint);
   let credentials: ImapCredentials;
-  if (body.password) credentials = { user: body.userName, secret: body.password };
+  const minted = mintedCredentialsOf(settings, body.userName, deps.tokens);
+  if (minted) credentials = minted;
+  else if (body.password) credentials = { user: body.userName, secret: body.password };
   else if (settings.adminUser && settings.adminPassword) {
     credentials = { user: body.userName, admin: { user: settings.adminUser, secret: settings.adminPassword } };
   } else {

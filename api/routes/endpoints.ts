@@ -10,9 +10,12 @@ import {
   updateEndpointRow,
   type EndpointRow,
 } from '../../db/endpoints';
+import type { TokenEndpoint } from '../../credentials/access-tokens';
+import { tokenEndpointOf } from '../../credentials/endpoint-tokens';
 import { RUNNING_STATUSES } from '../../domain/batch-status';
 import { PROVIDER_PROFILES } from '../../imap/provider-profiles';
 import { effectiveRateLimits } from '../../imap/rate-limit';
+import { isMintedTokenMethod, type AuthMethod } from '../../domain/endpoint-auth';
 import { secretContext } from '../../secrets/secret-box';
 import type { ApiDeps, ConnectionTestResult, ConnectionTestSettings } from '../deps';
 import { ApiError } from '../errors';
@@ -43,6 +46,9 @@ export function endpointView(row: EndpointRow): z.infer<typeof endpointSchema> {
     authMethod: row.auth_method,
     adminUser: row.admin_user,
     hasAdminPassword: row.admin_secret !== null,
+    tenantId: row.oauth_tenant_id,
+    clientId: row.oauth_client_id,
+    authorityHost: row.oauth_authority,
     maxConcurrentMigrations: row.max_concurrent_migrations,
     maxConcurrentIncrementalSyncs: row.max_concurrent_incremental_syncs,
     rateLimits: row.rate_limits,
@@ -75,8 +81,67 @@ async function runTest(deps: ApiDeps, settings: ConnectionTestSettings): Promise
   }
 }
 
+type SecretFields = Pick<
+  z.output<typeof connectionSettings>,
+  'adminPassword' | 'serviceAccountKey' | 'clientSecret' | 'refreshToken'
+>;
+type OAuthFields = Pick<z.output<typeof connectionSettings>, 'tenantId' | 'clientId' | 'authorityHost'>;
+
+/** The body's field that carries the secret `method` keeps sealed (`admin_secret`); undefined when not sent. */
+function secretOfBody(method: AuthMethod, body: SecretFields): string | null | undefined {
+  switch (method) {
+    case 'google-service-account':
+      return body.serviceAccountKey;
+    case 'm365-client-credentials':
+      return body.clientSecret;
+    case 'm365-refresh-token':
+      return body.refreshToken;
+    default:
+      return body.adminPassword;
+  }
+}
+
+/** Refuses a minted-token method without what it needs: the key, or the tenant, client id and secret. */
+function requireComplete(method: AuthMethod, secret: string | null | undefined, o: OAuthFields): void {
+  if (!isMintedTokenMethod(method)) return;
+  const missing =
+    method === 'google-service-account'
+      ? [secret ? null : 'serviceAccountKey']
+      : [
+          o.tenantId ? null : 'tenantId',
+          o.clientId ? null : 'clientId',
+          secret ? null : method === 'm365-client-credentials' ? 'clientSecret' : 'refreshToken',
+        ];
+  const names = missing.filter((m) => m !== null);
+  if (names.length > 0) {
+    throw new ApiError('ENDPOINT_CREDENTIALS_INCOMPLETE', `authMethod ${method} needs ${names.join(', ')}`, {
+      missing: names,
+    });
+  }
+}
+
+/** Minting settings of unsaved or edited settings; null for password and pasted-token methods. */
+function oauthOf(
+  id: string | null,
+  method: AuthMethod,
+  secret: string | null | undefined,
+  o: OAuthFields,
+): TokenEndpoint | null {
+  if (!isMintedTokenMethod(method)) return null;
+  requireComplete(method, secret, o);
+  return {
+    id,
+    authMethod: method,
+    secret: secret ?? '',
+    tenantId: o.tenantId ?? null,
+    clientId: o.clientId ?? null,
+    authority: o.authorityHost ?? null,
+  };
+}
+
 /** Unsaved settings from a request (an endpoint to create or test, or one side of an analysis). */
 export function settingsOf(body: z.output<typeof connectionSettings>): ConnectionTestSettings {
+  const minted = isMintedTokenMethod(body.authMethod);
   return {
     host: body.host,
     port: body.port,
@@ -84,13 +149,15 @@ export function settingsOf(body: z.output<typeof connectionSettings>): Connectio
     acceptUntrustedCerts: body.acceptUntrustedCerts,
     authMethod: body.authMethod,
     provider: body.provider,
+    oauth: oauthOf(null, body.authMethod, secretOfBody(body.authMethod, body), body),
     adminUser: body.adminUser ?? null,
-    adminPassword: body.adminPassword ?? null,
+    adminPassword: minted ? null : (body.adminPassword ?? null),
   };
 }
 
-/** A saved endpoint's settings, its admin password opened. */
+/** A saved endpoint's settings, its admin password (or minting secret) opened. */
 export function rowSettings(deps: ApiDeps, row: EndpointRow): ConnectionTestSettings {
+  const oauth = tokenEndpointOf(deps.secretBox, row);
   return {
     host: row.host,
     port: row.port,
@@ -98,8 +165,10 @@ export function rowSettings(deps: ApiDeps, row: EndpointRow): ConnectionTestSett
     acceptUntrustedCerts: row.accept_untrusted_certs,
     authMethod: row.auth_method,
     provider: row.provider,
+    oauth,
     adminUser: row.admin_user,
-    adminPassword: row.admin_secret ? deps.secretBox.open(row.admin_secret, secretContext.endpointAdmin(row.id)) : null,
+    adminPassword:
+      row.admin_secret && !oauth ? deps.secretBox.open(row.admin_secret, secretContext.endpointAdmin(row.id)) : null,
     caldavUrl: row.caldav_url,
     carddavUrl: row.carddav_url,
   };
@@ -155,20 +224,23 @@ export const endpointRoutes: AnyRoute[] = [
     responses: {
       201: { description: 'Created', schema: endpointSchema },
       409: { description: 'ENDPOINT_NAME_TAKEN', schema: errorSchema },
-      422: { description: 'ENDPOINT_TEST_FAILED (details.test)', schema: errorSchema },
+      422: {
+        description: 'ENDPOINT_TEST_FAILED (details.test) or ENDPOINT_CREDENTIALS_INCOMPLETE (details.missing)',
+        schema: errorSchema,
+      },
     },
     async handler({ deps, body, query }) {
       if (await endpointNameTaken(deps.pool, body.name, null))
         throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
       const dav = davUrlsOf(body);
+      const plain = secretOfBody(body.authMethod, body);
+      requireComplete(body.authMethod, plain, body);
       if (!query.skipTest) {
         const result = await runTest(deps, { ...settingsOf(body), ...dav, testMailbox: body.testMailbox ?? null });
         if (!result.ok) throw testFailed(result);
       }
       const id = randomUUID();
-      const secret = body.adminPassword
-        ? deps.secretBox.seal(body.adminPassword, secretContext.endpointAdmin(id))
-        : null;
+      const secret = plain ? deps.secretBox.seal(plain, secretContext.endpointAdmin(id)) : null;
       const row = await insertEndpointRow(deps.pool, id, {
         name: body.name,
         type: body.type,
@@ -180,6 +252,9 @@ export const endpointRoutes: AnyRoute[] = [
         auth_method: body.authMethod,
         admin_user: body.adminUser ?? null,
         admin_secret: secret,
+        oauth_tenant_id: body.tenantId ?? null,
+        oauth_client_id: body.clientId ?? null,
+        oauth_authority: body.authorityHost ?? null,
         max_concurrent_migrations: body.maxConcurrentMigrations,
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs,
         rate_limits: body.rateLimits,
@@ -199,7 +274,10 @@ export const endpointRoutes: AnyRoute[] = [
     tag: 'endpoints',
     access: 'admin',
     body: testEndpointBody,
-    responses: { 200: { description: 'The test result (ok false when the test failed)', schema: testResultSchema } },
+    responses: {
+      200: { description: 'The test result (ok false when the test failed)', schema: testResultSchema },
+      422: { description: 'ENDPOINT_CREDENTIALS_INCOMPLETE (details.missing)', schema: errorSchema },
+    },
     async handler({ deps, body }) {
       return {
         status: 200 as const,
@@ -244,7 +322,7 @@ export const endpointRoutes: AnyRoute[] = [
     responses: {
       200: { description: 'Updated', schema: endpointSchema },
       409: { description: 'ENDPOINT_IN_USE (details.batches) or ENDPOINT_NAME_TAKEN', schema: errorSchema },
-      422: { description: 'ENDPOINT_TEST_FAILED', schema: errorSchema },
+      422: { description: 'ENDPOINT_TEST_FAILED or ENDPOINT_CREDENTIALS_INCOMPLETE', schema: errorSchema },
     },
     async handler({ deps, params, query, body }) {
       const row = await findEndpoint(deps, params.id);
@@ -265,42 +343,56 @@ export const endpointRoutes: AnyRoute[] = [
           throw new ApiError('ENDPOINT_NAME_TAKEN', `an endpoint named "${body.name}" exists`);
       }
       const current = rowSettings(deps, row);
+      const method = body.authMethod ?? current.authMethod;
+      const keepsSecret = isMintedTokenMethod(method) === isMintedTokenMethod(current.authMethod);
+      const sent = secretOfBody(method, body);
+      // A secret not sent is kept while the method keeps its kind (password or minted); never carried across.
+      const plainSecret =
+        sent !== undefined ? sent : keepsSecret ? (current.oauth?.secret ?? current.adminPassword ?? null) : null;
+      const oauthFields: OAuthFields = {
+        tenantId: body.tenantId === undefined ? row.oauth_tenant_id : body.tenantId,
+        clientId: body.clientId === undefined ? row.oauth_client_id : body.clientId,
+        authorityHost: body.authorityHost === undefined ? row.oauth_authority : body.authorityHost,
+      };
       const next: ConnectionTestSettings = {
         host: body.host ?? current.host,
         port: body.port ?? current.port,
         security: body.security ?? current.security,
         acceptUntrustedCerts: body.acceptUntrustedCerts ?? current.acceptUntrustedCerts,
-        authMethod: body.authMethod ?? current.authMethod,
+        authMethod: method,
         provider: body.provider ?? current.provider,
+        oauth: oauthOf(row.id, method, plainSecret, oauthFields),
         adminUser: body.adminUser === undefined ? current.adminUser : body.adminUser,
-        adminPassword: body.adminPassword === undefined ? current.adminPassword : body.adminPassword,
+        adminPassword: isMintedTokenMethod(method) ? null : plainSecret,
         caldavUrl: body.caldavUrl === undefined ? current.caldavUrl : body.caldavUrl,
         carddavUrl: body.carddavUrl === undefined ? current.carddavUrl : body.carddavUrl,
       };
-      const connectionChanged = (
-        [
-          'host',
-          'port',
-          'security',
-          'acceptUntrustedCerts',
-          'authMethod',
-          'provider',
-          'adminUser',
-          'adminPassword',
-          'caldavUrl',
-          'carddavUrl',
-        ] as const
-      ).some((k) => next[k] !== current[k]);
+      const connectionChanged =
+        JSON.stringify(next.oauth ?? null) !== JSON.stringify(current.oauth ?? null) ||
+        (
+          [
+            'host',
+            'port',
+            'security',
+            'acceptUntrustedCerts',
+            'authMethod',
+            'provider',
+            'adminUser',
+            'adminPassword',
+            'caldavUrl',
+            'carddavUrl',
+          ] as const
+        ).some((k) => next[k] !== current[k]);
       if (connectionChanged && !query.skipTest) {
         const result = await runTest(deps, next);
         if (!result.ok) throw testFailed(result);
       }
       const secret =
-        body.adminPassword === undefined
+        sent === undefined && keepsSecret
           ? row.admin_secret
-          : body.adminPassword === null
-            ? null
-            : deps.secretBox.seal(body.adminPassword, secretContext.endpointAdmin(row.id));
+          : plainSecret
+            ? deps.secretBox.seal(plainSecret, secretContext.endpointAdmin(row.id))
+            : null;
       const updated = await updateEndpointRow(deps.pool, row.id, {
         name: body.name ?? row.name,
         provider: next.provider,
@@ -311,6 +403,9 @@ export const endpointRoutes: AnyRoute[] = [
         auth_method: next.authMethod,
         admin_user: next.adminUser ?? null,
         admin_secret: secret,
+        oauth_tenant_id: oauthFields.tenantId ?? null,
+        oauth_client_id: oauthFields.clientId ?? null,
+        oauth_authority: oauthFields.authorityHost ?? null,
         max_concurrent_migrations: body.maxConcurrentMigrations ?? row.max_concurrent_migrations,
         max_concurrent_incremental_syncs: body.maxConcurrentIncrementalSyncs ?? row.max_concurrent_incremental_syncs,
         rate_limits: body.rateLimits ?? row.rate_limits,

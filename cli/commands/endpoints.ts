@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CliError, type ApiClient } from '../client';
-import { action, examples, readPassword, wholeNumber, type CliIo, type Context } from '../context';
+import { AUTH_METHODS } from '../../domain/endpoint-auth';
+import { action, examples, readPassword, readUserFile, wholeNumber, type CliIo, type Context } from '../context';
 
 const ENDPOINT_COLUMNS = ['name', 'host', 'port', 'security', 'adminUser', 'id'];
 const ENDPOINT_DETAIL_COLUMNS = [
@@ -8,7 +9,10 @@ const ENDPOINT_DETAIL_COLUMNS = [
   'host',
   'port',
   'security',
+  'authMethod',
   'adminUser',
+  'tenantId',
+  'clientId',
   'maxConcurrentMigrations',
   'maxConcurrentIncrementalSyncs',
   'downloadLimits',
@@ -34,6 +38,17 @@ interface ConnectionOptions {
   adminUser?: string;
   adminPasswordFile?: string;
   adminPasswordStdin?: boolean;
+  authMethod?: string;
+  serviceAccountKeyFile?: string;
+  tenantId?: string;
+  clientId?: string;
+  authorityHost?: string;
+  clientSecretFile?: string;
+  clientSecretStdin?: boolean;
+  refreshTokenFile?: string;
+  refreshTokenStdin?: boolean;
+  /** create and test: a mailbox to log in as (with a token minted for it, or through the admin login). */
+  testMailbox?: string;
   acceptUntrustedCerts?: boolean;
   maxConcurrentMigrations?: number;
   maxConcurrentIncrementalSyncs?: number;
@@ -47,7 +62,13 @@ interface ConnectionOptions {
 const urlOrNone = (v: string) => (v === 'none' ? null : v);
 
 async function connectionBody(ctx: Context, o: ConnectionOptions) {
+  const stdins = [o.adminPasswordStdin, o.clientSecretStdin, o.refreshTokenStdin].filter(Boolean).length;
+  if (stdins > 1) throw new CliError('only one secret can come from standard input', 2, 'USAGE');
   const password = await readPassword(ctx, { file: o.adminPasswordFile, stdin: o.adminPasswordStdin });
+  const clientSecret = await readPassword(ctx, { file: o.clientSecretFile, stdin: o.clientSecretStdin });
+  const refreshToken = await readPassword(ctx, { file: o.refreshTokenFile, stdin: o.refreshTokenStdin });
+  // Secrets come from files or standard input only, never the command line (shell history, `ps`).
+  const serviceAccountKey = o.serviceAccountKeyFile ? await readUserFile(o.serviceAccountKeyFile) : undefined;
   return {
     ...(o.name !== undefined ? { name: o.name } : {}),
     ...(o.host !== undefined ? { host: o.host } : {}),
@@ -56,6 +77,13 @@ async function connectionBody(ctx: Context, o: ConnectionOptions) {
     ...(o.provider ? { provider: o.provider } : {}),
     ...(o.adminUser ? { adminUser: o.adminUser } : {}),
     ...(password ? { adminPassword: password } : {}),
+    ...(o.authMethod ? { authMethod: o.authMethod } : {}),
+    ...(serviceAccountKey ? { serviceAccountKey } : {}),
+    ...(o.tenantId ? { tenantId: o.tenantId } : {}),
+    ...(o.clientId ? { clientId: o.clientId } : {}),
+    ...(o.authorityHost ? { authorityHost: o.authorityHost } : {}),
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(refreshToken ? { refreshToken } : {}),
     ...(o.acceptUntrustedCerts ? { acceptUntrustedCerts: true } : {}),
     ...(o.maxConcurrentMigrations !== undefined ? { maxConcurrentMigrations: o.maxConcurrentMigrations } : {}),
     ...(o.maxConcurrentIncrementalSyncs !== undefined
@@ -112,6 +140,8 @@ const limitOption = (cmd: Command) =>
     limitSetting,
   );
 
+const testMailboxOf = (o: ConnectionOptions) => (o.testMailbox ? { testMailbox: { userName: o.testMailbox } } : {});
+
 /** The connection options shared by create, edit and test. */
 function connectionOptions(cmd: Command, required: boolean): Command {
   const opt = (flags: string, description: string) => {
@@ -127,6 +157,18 @@ function connectionOptions(cmd: Command, required: boolean): Command {
     .option('--admin-user <user>', 'admin (master) login that acts for each mailbox')
     .option('--admin-password-file <file>', "the admin login's password, from a file")
     .option('--admin-password-stdin', "the admin login's password, from standard input")
+    .addOption(new Option('--auth-method <method>', 'how mailboxes log in').choices(AUTH_METHODS))
+    .option(
+      '--service-account-key-file <file>',
+      'google-service-account: the key JSON of a service account with domain-wide delegation',
+    )
+    .option('--tenant-id <tenant>', 'm365-*: the directory (tenant) id or domain')
+    .option('--client-id <id>', 'm365-*: the application (client) id')
+    .option('--authority-host <url>', 'm365-*: the authority host (default https://login.microsoftonline.com)')
+    .option('--client-secret-file <file>', 'm365-client-credentials: the client secret, from a file')
+    .option('--client-secret-stdin', 'm365-client-credentials: the client secret, from standard input')
+    .option('--refresh-token-file <file>', 'm365-refresh-token: the refresh token, from a file')
+    .option('--refresh-token-stdin', 'm365-refresh-token: the refresh token, from standard input')
     .option('--accept-untrusted-certs', 'accept self-signed or otherwise untrusted certificates')
     .option('--max-concurrent-migrations <n>', 'initial syncs at once over all batches', wholeNumber)
     .option('--max-concurrent-incremental-syncs <n>', 'incremental syncs at once over all batches', wholeNumber)
@@ -184,10 +226,12 @@ export function registerEndpoints(program: Command, io: CliIo): void {
       true,
     )
       .option('--skip-test', 'save without testing the connection')
+      .option('--test-mailbox <address>', 'log in as this mailbox during the test')
       .action(
         action<ConnectionOptions>(io, async (ctx, o) => {
           const body = {
             ...(await connectionBody(ctx, o)),
+            ...testMailboxOf(o),
             ...(o.limit ? { rateLimits: withLimits({}, o.limit) } : {}),
           };
           const res = await (
@@ -206,6 +250,8 @@ export function registerEndpoints(program: Command, io: CliIo): void {
       'mailferry endpoints create --name "Old Dovecot" --host imap.old.example --port 993 --security tls --admin-user migrator --admin-password-file ./pw',
       'printf %s "$PW" | mailferry endpoints create --name M365 --host outlook.office365.com --port 993 --security tls --provider m365 --admin-user migrator@contoso.com --admin-password-stdin',
       'mailferry endpoints create --name "Old server" --host imap.old.example --port 993 --security tls --caldav-url https://dav.old.example --carddav-url https://dav.old.example',
+      'mailferry endpoints create --name Workspace --host imap.gmail.com --port 993 --security tls --provider gmail --auth-method google-service-account --service-account-key-file ./key.json --test-mailbox ann@contoso.com',
+      'printf %s "$SECRET" | mailferry endpoints create --name Exchange --host outlook.office365.com --port 993 --security tls --provider m365 --auth-method m365-client-credentials --tenant-id contoso.com --client-id 00000000-0000-0000-0000-000000000000 --client-secret-stdin',
     ],
   );
 
@@ -259,22 +305,28 @@ export function registerEndpoints(program: Command, io: CliIo): void {
           'Tests a connection: a saved endpoint, or settings not saved yet (Test-MigrationServerAvailability)',
         ),
       false,
-    ).action(
-      action<ConnectionOptions>(io, async (ctx, o, ref) => {
-        const api = await ctx.api();
-        let res;
-        if (ref) {
-          res = await api.request('POST', `/endpoints/${await endpointId(api, ref)}/test`);
-        } else {
-          if (o.host === undefined || o.port === undefined || o.security === undefined) {
-            throw new CliError('give an endpoint, or --host, --port and --security to test', 2, 'USAGE');
+    )
+      .option('--test-mailbox <address>', 'log in as this mailbox')
+      .action(
+        action<ConnectionOptions>(io, async (ctx, o, ref) => {
+          const api = await ctx.api();
+          let res;
+          if (ref) {
+            res = await api.request('POST', `/endpoints/${await endpointId(api, ref)}/test`, {
+              json: testMailboxOf(o),
+            });
+          } else {
+            if (o.host === undefined || o.port === undefined || o.security === undefined) {
+              throw new CliError('give an endpoint, or --host, --port and --security to test', 2, 'USAGE');
+            }
+            res = await api.request('POST', '/endpoints/test', {
+              json: { ...(await connectionBody(ctx, o)), ...testMailboxOf(o) },
+            });
           }
-          res = await api.request('POST', '/endpoints/test', { json: await connectionBody(ctx, o) });
-        }
-        ctx.print({ json: res, text: `${res.ok ? 'ok' : 'FAILED'}: ${res.message} (${res.code})\n` });
-        if (!res.ok) throw new CliError(`connection test failed: ${res.message}`, 1, res.code);
-      }),
-    ),
+          ctx.print({ json: res, text: `${res.ok ? 'ok' : 'FAILED'}: ${res.message} (${res.code})\n` });
+          if (!res.ok) throw new CliError(`connection test failed: ${res.message}`, 1, res.code);
+        }),
+      ),
     [
       'mailferry endpoints test "Old Dovecot"',
       'mailferry endpoints test --host imap.new.example --port 143 --security starttls',

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -246,6 +247,74 @@ describe('mailferry CLI', () => {
     for (const out of [created, viaStdin, list, tested, shown, edited, unsaved]) {
       expect(out.stdout).not.toContain('Cli-Admin-Secret');
       expect(out.stdout).not.toContain('Cli-Stdin-Secret');
+    }
+  });
+
+  it('creates endpoints that mint their tokens: a key file for Google, the client secret from standard input', async () => {
+    const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const keyFile = path.join(dir, 'key.json');
+    const key = { type: 'service_account', client_email: 'sa@p.iam.gserviceaccount.com', private_key: privateKey };
+    await writeFile(keyFile, JSON.stringify(key), { mode: 0o600 });
+    const google = await cli([
+      'endpoints',
+      'create',
+      '--name',
+      'Workspace',
+      '--host',
+      'imap.gmail.com',
+      '--port',
+      '993',
+      '--security',
+      'tls',
+      '--provider',
+      'gmail',
+      '--auth-method',
+      'google-service-account',
+      '--service-account-key-file',
+      keyFile,
+      '--skip-test',
+      '--json',
+    ]);
+    expect(google.code).toBe(0);
+    expect(JSON.parse(google.stdout)).toMatchObject({ authMethod: 'google-service-account', hasAdminPassword: true });
+    const exchange = await cli(
+      [
+        'endpoints',
+        'create',
+        '--name',
+        'Exchange app',
+        '--host',
+        'outlook.office365.com',
+        '--port',
+        '993',
+        '--security',
+        'tls',
+        '--provider',
+        'm365',
+        '--auth-method',
+        'm365-client-credentials',
+        '--tenant-id',
+        'contoso.com',
+        '--client-id',
+        'app-1',
+        '--client-secret-stdin',
+        '--skip-test',
+        '--json',
+      ],
+      {},
+      { stdin: 'Cli-Client-Secret\n' },
+    );
+    expect(exchange.code).toBe(0);
+    expect(JSON.parse(exchange.stdout)).toMatchObject({
+      tenantId: 'contoso.com',
+      clientId: 'app-1',
+      hasAdminPassword: true,
+    });
+    for (const out of [google, exchange]) {
+      expect(out.stdout).not.toContain('PRIVATE KEY');
+      expect(out.stdout).not.toContain('Cli-Client-Secret');
     }
   });
 

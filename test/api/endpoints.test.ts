@@ -221,6 +221,55 @@ describe('endpoints against a real Dovecot', () => {
     expect(badQuery.status).toBe(400);
   });
 
+  it("keeps a minting method's secret sealed and write-only across edits, and drops it when the method changes kind", async () => {
+    const SECRET = 'Client-Secret-Never-Shown-4d1e';
+    const created = await api.request('POST', '/endpoints?skipTest=true', {
+      json: {
+        name: 'Exchange app',
+        ...dovecotSettings(),
+        adminPassword: undefined,
+        adminUser: undefined,
+        provider: 'm365',
+        authMethod: 'm365-client-credentials',
+        tenantId: 'contoso.example',
+        clientId: 'app-1',
+        clientSecret: SECRET,
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ tenantId: 'contoso.example', clientId: 'app-1', hasAdminPassword: true });
+    const sealed = async () =>
+      (
+        await api.db.pool.query<{ admin_secret: Buffer | null }>('select admin_secret from endpoints where id = $1', [
+          created.body.id,
+        ])
+      ).rows[0]!.admin_secret;
+    expect(api.secretBox.open((await sealed())!, secretContext.endpointAdmin(created.body.id))).toBe(SECRET);
+    // An edit that leaves the secret out keeps it.
+    const renamed = await api.request('PATCH', `/endpoints/${created.body.id}?skipTest=true`, {
+      json: { clientId: 'app-2' },
+    });
+    expect(renamed.body).toMatchObject({ clientId: 'app-2', hasAdminPassword: true });
+    expect(api.secretBox.open((await sealed())!, secretContext.endpointAdmin(created.body.id))).toBe(SECRET);
+    // Removing the tenant is refused, naming what is missing.
+    const incomplete = await api.request('PATCH', `/endpoints/${created.body.id}?skipTest=true`, {
+      json: { tenantId: null },
+    });
+    expect(incomplete.status).toBe(422);
+    expect(incomplete.body.error).toMatchObject({
+      code: 'ENDPOINT_CREDENTIALS_INCOMPLETE',
+      details: { missing: ['tenantId'] },
+    });
+    // Back to a password method: the client secret is not carried over as a password.
+    const plain = await api.request('PATCH', `/endpoints/${created.body.id}?skipTest=true`, {
+      json: { authMethod: 'plain' },
+    });
+    expect(plain.body).toMatchObject({ authMethod: 'plain', hasAdminPassword: false });
+    expect(await sealed()).toBeNull();
+    for (const body of api.responses) expect(body).not.toContain(SECRET);
+    expect(api.logger.text()).not.toContain(SECRET);
+  });
+
   it('never returns or logs a password', () => {
     for (const secret of [ADMIN_PASSWORD, USER_PASSWORD]) {
       for (const body of api.responses) expect(body).not.toContain(secret);

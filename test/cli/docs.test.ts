@@ -23,6 +23,7 @@ const FILES: Record<string, string> = {
   'new-pw': 'secret\n',
   'new-password.txt': 'secret\n',
   'pw.txt': 'secret\n',
+  'key.json': '{"type":"service_account"}\n',
 };
 
 /** Shell words of one command, quotes removed; `$VAR` stays as written. */

@@ -1,6 +1,7 @@
 import { createInput, editInput, EMPTY_FORM, validateForm } from '../../dashboard/src/batches/batch-form-state';
 import { maskCsvLine, splitCsvLine } from '../../dashboard/src/batches/mask-csv-line';
 import {
+  endpointInput,
   endpointPatch,
   EMPTY_ENDPOINT,
   limitsInEffect,
@@ -110,6 +111,29 @@ describe('endpoint form', () => {
     expect(limitsInEffect(gmail, 'upload')).toBe('none');
     const bad = validateEndpoint({ ...original, limits: { ...original.limits, 'upload.bytesPerDay': '-5' } });
     expect(bad.limits).toMatch(/^Upload: bytes per day/);
+  });
+
+  it('sends a minting method its own secret field, and asks for what it needs', () => {
+    const google = {
+      ...EMPTY_ENDPOINT,
+      name: 'Workspace',
+      host: 'imap.gmail.com',
+      authMethod: 'google-service-account' as const,
+    };
+    expect(validateEndpoint(google)).toEqual({ oauthSecret: "Upload the service account's key (JSON)." });
+    expect(validateEndpoint(google, true)).toEqual({});
+    expect(
+      endpointInput({ ...google, oauthSecret: '{"type":"service_account"}', adminPassword: 'stale' }),
+    ).toMatchObject({
+      authMethod: 'google-service-account',
+      serviceAccountKey: '{"type":"service_account"}',
+    });
+    expect(endpointInput({ ...google, oauthSecret: '{}' })).not.toHaveProperty('adminPassword');
+    const ms = { ...google, authMethod: 'm365-client-credentials' as const };
+    expect(Object.keys(validateEndpoint(ms)).sort()).toEqual(['clientId', 'oauthSecret', 'tenantId']);
+    const saved = { ...ms, tenantId: 'contoso.com', clientId: 'app' };
+    expect(endpointPatch({ ...saved, oauthSecret: 'new-secret' }, saved)).toEqual({ clientSecret: 'new-secret' });
+    expect(endpointPatch(saved, saved)).toEqual({});
   });
 });
 

@@ -2,7 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import type { AccessTokens } from '../../credentials/access-tokens';
 import type { MailboxLocks } from '../../db/mailbox-locks';
+import type { AuthMethod } from '../../domain/endpoint-auth';
 import { createSyncStore } from '../../db/sync-store';
 import type { ImapEndpoint } from '../../imap/connection';
 import type { MailboxSyncOptions, SyncDatabase } from '../../imap/mailbox-sync';
@@ -30,11 +32,17 @@ export function activityEnvironment(): MockActivityEnvironment {
 export function runSync(
   db: { pool: Pool; locks: MailboxLocks },
   input: SyncMailboxInput,
-  options: { progressIntervalMs?: number; env?: MockActivityEnvironment; logger?: Logger } = {},
+  options: {
+    progressIntervalMs?: number;
+    env?: MockActivityEnvironment;
+    logger?: Logger;
+    tokens?: AccessTokens;
+  } = {},
 ): Promise<SyncMailboxResult> {
   const { syncMailbox } = createSyncMailboxActivities({
     ...db,
     secretBox,
+    tokens: options.tokens,
     logger: options.logger ?? silentLogger,
     progressIntervalMs: options.progressIntervalMs,
   });
@@ -76,22 +84,30 @@ export async function insertEndpoint(
     admin?: { user: string; password: string };
     name?: string;
     provider?: 'generic' | 'dovecot' | 'gmail' | 'm365';
-    authMethod?: 'plain' | 'login' | 'xoauth2';
+    authMethod?: AuthMethod;
+    /** A minting method's key JSON, client secret or refresh token (sealed like the admin password). */
+    mintingSecret?: string;
+    oauth?: { tenantId: string; clientId: string; authority: string | null };
   } = {},
 ): Promise<string> {
   const id = randomUUID();
+  const secret = opts.mintingSecret ?? opts.admin?.password;
   await pool.query(
-    `insert into endpoints (id, name, provider, host, port, security, admin_user, admin_secret, auth_method)
-     values ($1, $2, $7, $3, $4, 'none', $5, $6, $8)`,
+    `insert into endpoints (id, name, provider, host, port, security, admin_user, admin_secret, auth_method,
+                            oauth_tenant_id, oauth_client_id, oauth_authority)
+     values ($1, $2, $7, $3, $4, 'none', $5, $6, $8, $9, $10, $11)`,
     [
       id,
       opts.name ?? `dovecot-${server.port}-${id.slice(0, 6)}`,
       server.host,
       server.port,
       opts.admin?.user ?? null,
-      opts.admin ? secretBox.seal(opts.admin.password, secretContext.endpointAdmin(id)) : null,
+      secret ? secretBox.seal(secret, secretContext.endpointAdmin(id)) : null,
       opts.provider ?? 'dovecot',
       opts.authMethod ?? 'plain',
+      opts.oauth?.tenantId ?? null,
+      opts.oauth?.clientId ?? null,
+      opts.oauth?.authority ?? null,
     ],
   );
   return id;

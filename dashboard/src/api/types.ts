@@ -115,16 +115,21 @@ export type EndpointInput = Pick<
   | 'maxConcurrentMigrations'
   | 'maxConcurrentIncrementalSyncs'
   | 'rateLimits'
-> & {
-  adminUser?: string | null;
-  /** Write-only: sent to set or replace it, never returned. */
-  adminPassword?: string | null;
-  /** Create and unsaved test only. */
-  testMailbox?: TestMailbox | null;
-  /** Left out on create: the provider's; null: none. */
-  caldavUrl?: string | null;
-  carddavUrl?: string | null;
-};
+> &
+  Partial<Pick<Endpoint, 'tenantId' | 'clientId' | 'authorityHost'>> & {
+    adminUser?: string | null;
+    /** Write-only: sent to set or replace it, never returned. */
+    adminPassword?: string | null;
+    /** Write-only, the secret of a method that mints its tokens: the key JSON, client secret or refresh token. */
+    serviceAccountKey?: string | null;
+    clientSecret?: string | null;
+    refreshToken?: string | null;
+    /** Create and unsaved test only. */
+    testMailbox?: TestMailbox | null;
+    /** Left out on create: the provider's; null: none. */
+    caldavUrl?: string | null;
+    carddavUrl?: string | null;
+  };
 
 /** A mailbox to log in as during a connection test; used for the test only, never stored. */
 export interface TestMailbox {

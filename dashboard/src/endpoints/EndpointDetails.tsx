@@ -7,7 +7,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { formatDateTime } from '../format';
 import { routeHref } from '../hooks/use-route';
 import { ConnectionTestResultView } from './ConnectionTestResultView';
-import { limitsInEffect } from './endpoint-form-state';
+import { limitsInEffect, mintsTokens } from './endpoint-form-state';
 import { blockedReason } from './running-batches';
 
 interface Props {
@@ -60,7 +60,13 @@ export function EndpointDetails({ endpoint, onEdit, onDeleted }: Props) {
     ['Accept untrusted certificates', endpoint.acceptUntrustedCerts ? 'Yes' : 'No'],
     ['Authentication', endpoint.authMethod],
     ['Admin user', endpoint.adminUser ?? 'none'],
-    ['Admin password', endpoint.hasAdminPassword ? 'stored (never shown)' : 'none'],
+    [
+      mintsTokens(endpoint.authMethod) ? 'Key or secret' : 'Admin password',
+      endpoint.hasAdminPassword ? 'stored (never shown)' : 'none',
+    ],
+    ...(endpoint.tenantId ? [['Tenant', endpoint.tenantId] as [string, string]] : []),
+    ...(endpoint.clientId ? [['Client id', endpoint.clientId] as [string, string]] : []),
+    ...(endpoint.authorityHost ? [['Authority host', endpoint.authorityHost] as [string, string]] : []),
     ['Max concurrent migrations', String(endpoint.maxConcurrentMigrations)],
     ['Max concurrent incremental syncs', String(endpoint.maxConcurrentIncrementalSyncs)],
     ['Download rate limits', limitsInEffect(endpoint, 'download')],

@@ -7,8 +7,11 @@ import { describedBy, Field } from '../components/Field';
 import { ConnectionTestResultView } from './ConnectionTestResultView';
 import {
   DEFAULT_PORT,
+  AUTH_METHODS,
   EMPTY_ENDPOINT,
   endpointInput,
+  isMicrosoftApp,
+  mintsTokens,
   endpointPatch,
   formFromEndpoint,
   LIMITS,
@@ -55,7 +58,7 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
   }
 
   function check(): boolean {
-    const found = validateEndpoint(form);
+    const found = validateEndpoint(form, !!endpoint?.hasAdminPassword && form.authMethod === original.authMethod);
     setErrors(found);
     return Object.keys(found).length === 0;
   }
@@ -167,11 +170,86 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
             value={form.authMethod}
             onChange={(e) => set('authMethod', e.target.value as EndpointFormState['authMethod'])}
           >
-            <option value="plain">PLAIN</option>
-            <option value="login">LOGIN</option>
-            <option value="xoauth2">XOAUTH2</option>
+            {AUTH_METHODS.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
           </select>
         </Field>
+        {form.authMethod === 'google-service-account' && (
+          <Field
+            id={`${prefix}-oauthSecret`}
+            label="Service account key (JSON)"
+            hint={
+              endpoint?.hasAdminPassword && original.authMethod === form.authMethod
+                ? 'Stored; upload another to replace it.'
+                : 'The key file of a service account with domain-wide delegation; write-only: never shown again.'
+            }
+            error={errors.oauthSecret}
+          >
+            <input
+              {...input('oauthSecret', 'hint')}
+              type="file"
+              accept="application/json,.json"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                if (file) void file.text().then((text) => set('oauthSecret', text));
+              }}
+            />
+          </Field>
+        )}
+        {isMicrosoftApp(form.authMethod) && (
+          <>
+            <Field id={`${prefix}-tenantId`} label="Tenant (directory) id or domain" error={errors.tenantId}>
+              <input
+                {...input('tenantId')}
+                value={form.tenantId}
+                spellCheck={false}
+                onChange={(e) => set('tenantId', e.target.value)}
+              />
+            </Field>
+            <Field id={`${prefix}-clientId`} label="Application (client) id" error={errors.clientId}>
+              <input
+                {...input('clientId')}
+                value={form.clientId}
+                spellCheck={false}
+                onChange={(e) => set('clientId', e.target.value)}
+              />
+            </Field>
+            <Field
+              id={`${prefix}-oauthSecret`}
+              label={form.authMethod === 'm365-client-credentials' ? 'Client secret' : 'Refresh token'}
+              hint={
+                endpoint?.hasAdminPassword && original.authMethod === form.authMethod
+                  ? 'Stored; leave empty to keep it.'
+                  : 'Write-only: never shown again.'
+              }
+              error={errors.oauthSecret}
+            >
+              <input
+                {...input('oauthSecret', 'hint')}
+                type="password"
+                autoComplete="new-password"
+                value={form.oauthSecret}
+                onChange={(e) => set('oauthSecret', e.target.value)}
+              />
+            </Field>
+            <Field
+              id={`${prefix}-authorityHost`}
+              label="Authority host"
+              hint="Optional: https://login.microsoftonline.com unless your tenant is in another cloud."
+              error={errors.authorityHost}
+            >
+              <input
+                {...input('authorityHost', 'hint')}
+                value={form.authorityHost}
+                spellCheck={false}
+                onChange={(e) => set('authorityHost', e.target.value)}
+              />
+            </Field>
+          </>
+        )}
         <Field
           id={`${prefix}-adminUser`}
           label="Admin (master) user"
@@ -186,20 +264,22 @@ export function EndpointForm({ endpoint, onSaved, onCancel }: Props) {
             onChange={(e) => set('adminUser', e.target.value)}
           />
         </Field>
-        <Field
-          id={`${prefix}-adminPassword`}
-          label="Admin password"
-          hint={endpoint?.hasAdminPassword ? 'Stored; leave empty to keep it.' : 'Write-only: never shown again.'}
-          error={errors.adminPassword}
-        >
-          <input
-            {...input('adminPassword', 'hint')}
-            type="password"
-            autoComplete="new-password"
-            value={form.adminPassword}
-            onChange={(e) => set('adminPassword', e.target.value)}
-          />
-        </Field>
+        {!mintsTokens(form.authMethod) && (
+          <Field
+            id={`${prefix}-adminPassword`}
+            label="Admin password"
+            hint={endpoint?.hasAdminPassword ? 'Stored; leave empty to keep it.' : 'Write-only: never shown again.'}
+            error={errors.adminPassword}
+          >
+            <input
+              {...input('adminPassword', 'hint')}
+              type="password"
+              autoComplete="new-password"
+              value={form.adminPassword}
+              onChange={(e) => set('adminPassword', e.target.value)}
+            />
+          </Field>
+        )}
         <Field
           id={`${prefix}-maxConcurrentMigrations`}
           label="Max concurrent migrations"

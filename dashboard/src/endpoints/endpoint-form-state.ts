@@ -11,6 +11,15 @@ export interface EndpointFormState {
   adminUser: string;
   /** Empty on edit means "keep the stored password". */
   adminPassword: string;
+  /** Microsoft 365 methods: the directory (tenant), the app (client) id and, optionally, the authority host. */
+  tenantId: string;
+  clientId: string;
+  authorityHost: string;
+  /**
+   * The secret of a method that mints its tokens: the service-account key JSON (uploaded), the client secret or
+   * the refresh token. Empty on edit means "keep the stored one".
+   */
+  oauthSecret: string;
   maxConcurrentMigrations: string;
   maxConcurrentIncrementalSyncs: string;
   /** CalDAV and CardDAV services; empty on create means the provider's (Gmail: Google's), on edit none. */
@@ -68,6 +77,20 @@ export const PROVIDERS = [
   ['m365', 'Microsoft 365'],
 ] as const;
 
+export const AUTH_METHODS = [
+  ['plain', 'PLAIN (password)'],
+  ['login', 'LOGIN (password)'],
+  ['xoauth2', 'XOAUTH2 (access token per mailbox)'],
+  ['google-service-account', 'Google service account (domain-wide delegation)'],
+  ['m365-client-credentials', 'Microsoft 365 app (client credentials)'],
+  ['m365-refresh-token', 'Microsoft 365 refresh token'],
+] as const;
+
+/** Whether the method mints each mailbox's token from the endpoint's key or secret. */
+export const mintsTokens = (m: AuthMethod) =>
+  m === 'google-service-account' || m === 'm365-client-credentials' || m === 'm365-refresh-token';
+export const isMicrosoftApp = (m: AuthMethod) => m === 'm365-client-credentials' || m === 'm365-refresh-token';
+
 export const DEFAULT_PORT: Record<Security, number> = { tls: 993, starttls: 143, none: 143 };
 
 export const EMPTY_ENDPOINT: EndpointFormState = {
@@ -80,6 +103,10 @@ export const EMPTY_ENDPOINT: EndpointFormState = {
   authMethod: 'plain',
   adminUser: '',
   adminPassword: '',
+  tenantId: '',
+  clientId: '',
+  authorityHost: '',
+  oauthSecret: '',
   maxConcurrentMigrations: '100',
   maxConcurrentIncrementalSyncs: '20',
   caldavUrl: '',
@@ -98,6 +125,10 @@ export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
     authMethod: endpoint.authMethod,
     adminUser: endpoint.adminUser ?? '',
     adminPassword: '',
+    tenantId: endpoint.tenantId ?? '',
+    clientId: endpoint.clientId ?? '',
+    authorityHost: endpoint.authorityHost ?? '',
+    oauthSecret: '',
     maxConcurrentMigrations: String(endpoint.maxConcurrentMigrations),
     maxConcurrentIncrementalSyncs: String(endpoint.maxConcurrentIncrementalSyncs),
     caldavUrl: endpoint.caldavUrl ?? '',
@@ -108,8 +139,21 @@ export function formFromEndpoint(endpoint: Endpoint): EndpointFormState {
 
 export type EndpointErrors = Partial<Record<keyof EndpointFormState, string>>;
 
-export function validateEndpoint(state: EndpointFormState): EndpointErrors {
+/** `stored`: the endpoint already keeps a secret (on edit a blank one keeps it). */
+export function validateEndpoint(state: EndpointFormState, stored = false): EndpointErrors {
   const errors: EndpointErrors = {};
+  if (mintsTokens(state.authMethod) && !state.oauthSecret && !stored) {
+    errors.oauthSecret =
+      state.authMethod === 'google-service-account'
+        ? "Upload the service account's key (JSON)."
+        : state.authMethod === 'm365-client-credentials'
+          ? 'Enter the client secret.'
+          : 'Enter the refresh token.';
+  }
+  if (isMicrosoftApp(state.authMethod)) {
+    if (!state.tenantId.trim()) errors.tenantId = 'Enter the directory (tenant) id or domain.';
+    if (!state.clientId.trim()) errors.clientId = 'Enter the application (client) id.';
+  }
   if (!state.name.trim()) errors.name = 'Enter a name.';
   if (!state.host.trim()) errors.host = 'Enter the server host name or IP address.';
   const port = Number(state.port);
@@ -146,9 +190,32 @@ export function endpointInput(state: EndpointFormState): EndpointInput {
     maxConcurrentIncrementalSyncs: Number(state.maxConcurrentIncrementalSyncs),
     rateLimits: overridesFromLimits(state.limits),
   };
-  if (state.adminPassword) input.adminPassword = state.adminPassword;
+  if (state.adminPassword && !mintsTokens(state.authMethod)) input.adminPassword = state.adminPassword;
+  if (isMicrosoftApp(state.authMethod)) {
+    input.tenantId = state.tenantId.trim() || null;
+    input.clientId = state.clientId.trim() || null;
+    input.authorityHost = state.authorityHost.trim() || null;
+  }
+  Object.assign(input, secretOf(state));
   for (const key of DAV_FIELDS) if (state[key].trim()) input[key] = state[key].trim();
   return input;
+}
+
+const WRITE_ONLY = ['adminPassword', 'serviceAccountKey', 'clientSecret', 'refreshToken'] as const;
+
+/** The form's minting secret as the field its method sends it in; nothing when blank. */
+function secretOf(state: EndpointFormState): Partial<EndpointInput> {
+  if (!state.oauthSecret) return {};
+  switch (state.authMethod) {
+    case 'google-service-account':
+      return { serviceAccountKey: state.oauthSecret };
+    case 'm365-client-credentials':
+      return { clientSecret: state.oauthSecret };
+    case 'm365-refresh-token':
+      return { refreshToken: state.oauthSecret };
+    default:
+      return {};
+  }
 }
 
 /** The PATCH body: only what changed (a blank password keeps the stored one). */
@@ -157,13 +224,13 @@ export function endpointPatch(state: EndpointFormState, original: EndpointFormSt
   const before = endpointInput(original);
   const patch: Partial<EndpointInput> = {};
   for (const key of Object.keys(next) as (keyof EndpointInput)[]) {
-    if (key === 'type' || key === 'adminPassword') continue;
+    if (key === 'type' || (WRITE_ONLY as readonly string[]).includes(key)) continue;
     if (JSON.stringify(next[key]) !== JSON.stringify(before[key])) (patch as Record<string, unknown>)[key] = next[key];
   }
-  if (state.adminPassword) patch.adminPassword = state.adminPassword;
+  if (state.adminPassword && !mintsTokens(state.authMethod)) patch.adminPassword = state.adminPassword;
   // A DAV address cleared on edit removes the service.
   for (const key of DAV_FIELDS) if (state[key].trim() !== original[key].trim()) patch[key] = state[key].trim() || null;
-  return patch;
+  return { ...patch, ...secretOf(state) };
 }
 
 /** The limits in effect in one direction, for the details view: `bytes per second 5000000; …`, or `none`. */
