@@ -99,6 +99,9 @@ test('a service-account endpoint migrates through the API and a worker; no key o
     authMethod: 'google-service-account',
     serviceAccountKey: key,
     testMailbox: { userName: USERS[0] },
+    // The Gmail profile presets Google's CalDAV and CardDAV, which this machine cannot reach: mail only here.
+    caldavUrl: null,
+    carddavUrl: null,
   });
   expect(tokens.issued.slice(before)).toEqual([expect.objectContaining({ grant: 'google', user: USERS[0] })]);
   expect(src).toMatchObject({ authMethod: 'google-service-account', hasAdminPassword: true });
