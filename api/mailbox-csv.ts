@@ -25,6 +25,14 @@ export const CSV_COLUMNS = {
 type ColumnKey = keyof typeof CSV_COLUMNS;
 const REQUIRED: ColumnKey[] = ['emailaddress', 'username', 'password'];
 
+/**
+ * How a list is checked. `passwordOptional`: the source endpoint mints each mailbox's tokens (a Google service
+ * account, Microsoft 365 app credentials), so Password may be left out or empty, as in Exchange's Google batches.
+ */
+export interface MailboxListOptions {
+  passwordOptional?: boolean;
+}
+
 export interface MailboxInput {
   emailAddress: string;
   userName: string;
@@ -62,6 +70,7 @@ function checkMailbox(
   raw: Partial<Record<ColumnKey, string>>,
   at: { line?: number; item?: number },
   problems: RowProblem[],
+  options: MailboxListOptions,
 ): PositionedMailbox | undefined {
   const before = problems.length;
   const email = (raw.emailaddress ?? '').trim();
@@ -88,8 +97,9 @@ function checkMailbox(
     const unsafe = unsafeTextProblem(user);
     if (unsafe) problems.push(problem(at, 'CONTROL_CHARACTERS', `UserName contains ${unsafe}`, 'UserName'));
   }
-  if (!pass) problems.push(problem(at, 'MISSING_VALUE', 'Password is empty', 'Password'));
-  else if (pass.length > 1024)
+  if (!pass) {
+    if (!options.passwordOptional) problems.push(problem(at, 'MISSING_VALUE', 'Password is empty', 'Password'));
+  } else if (pass.length > 1024)
     problems.push(problem(at, 'VALUE_TOO_LONG', 'Password is longer than 1024 characters', 'Password'));
   else if (PASSWORD_FORBIDDEN.test(pass)) {
     problems.push(problem(at, 'CONTROL_CHARACTERS', 'Password contains a NUL or a line break', 'Password'));
@@ -176,7 +186,7 @@ export function failed(problems: RowProblem[]): MailboxListResult & { ok: false 
 }
 
 /** Parses and validates CSV text (a UTF-8 BOM is ignored). */
-export function parseMailboxCsv(text: string): MailboxListResult {
+export function parseMailboxCsv(text: string, options: MailboxListOptions = {}): MailboxListResult {
   if (Buffer.byteLength(text, 'utf8') > MAX_CSV_BYTES) {
     return failed([problem({ line: 1 }, 'CSV_TOO_LARGE', `the CSV is larger than ${MAX_CSV_BYTES} bytes`)]);
   }
@@ -240,6 +250,7 @@ export function parseMailboxCsv(text: string): MailboxListResult {
     }
   }
   for (const key of REQUIRED) {
+    if (key === 'password' && options.passwordOptional) continue;
     if (!seenColumns.has(key)) {
       problems.push(
         problem(
@@ -281,13 +292,16 @@ export function parseMailboxCsv(text: string): MailboxListResult {
       const key = columns[i];
       if (key) raw[key] = value;
     });
-    const mailbox = checkMailbox(raw, { line }, problems);
+    const mailbox = checkMailbox(raw, { line }, problems, options);
     if (mailbox) mailboxes.push(mailbox);
   }
   return finish(mailboxes, problems);
 }
 
-export function validateMailboxList(items: z.infer<typeof mailboxJson>[]): MailboxListResult {
+export function validateMailboxList(
+  items: z.infer<typeof mailboxJson>[],
+  options: MailboxListOptions = {},
+): MailboxListResult {
   if (items.length === 0) return failed([problem({ item: 0 }, 'EMPTY_LIST', 'the mailbox list is empty')]);
   if (items.length > MAX_MAILBOXES) {
     return failed([
@@ -307,6 +321,7 @@ export function validateMailboxList(items: z.infer<typeof mailboxJson>[]): Mailb
       },
       { item: i + 1 },
       problems,
+      options,
     );
     if (mailbox) mailboxes.push(mailbox);
   });

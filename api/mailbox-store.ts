@@ -1,6 +1,8 @@
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { z } from 'zod';
+import { findEndpointRow } from '../db/endpoints';
 import { insertMailboxRows, lockMailboxAssignment, mailboxesHeld } from '../db/mailboxes';
+import { isMintedTokenMethod } from '../domain/endpoint-auth';
 import type { mailboxJson } from './contract/mailboxes';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
 import { ApiError } from './errors';
@@ -8,6 +10,7 @@ import {
   failed,
   MAX_CSV_BYTES,
   parseMailboxCsv,
+  type MailboxListOptions,
   validateMailboxList,
   type PositionedMailbox,
   type RowProblem,
@@ -33,18 +36,27 @@ function listRejection(code: ListErrorCode, problems: RowProblem[], truncated: b
   );
 }
 
+/** How a list for a batch with this source endpoint is checked: no Password where the endpoint mints tokens. */
+export async function mailboxListOptions(pool: Pool, sourceEndpointId: string): Promise<MailboxListOptions> {
+  const source = await findEndpointRow(pool, sourceEndpointId);
+  return { passwordOptional: source !== null && isMintedTokenMethod(source.auth_method) };
+}
+
 /**
  * Validates the mailboxes of a request (CSV text or JSON list) on their own, without the database. Throws 422
  * with every problem and its line (or item).
  */
-export function validateMailboxes(input: { csv?: string; mailboxes?: z.infer<typeof mailboxJson>[] }): MailboxList {
+export function validateMailboxes(
+  input: { csv?: string; mailboxes?: z.infer<typeof mailboxJson>[] },
+  options: MailboxListOptions = {},
+): MailboxList {
   const isCsv = input.csv !== undefined;
   if (isCsv && Buffer.byteLength(input.csv!, 'utf8') > MAX_CSV_BYTES) {
     throw new ApiError('CSV_TOO_LARGE', `the CSV is larger than ${MAX_CSV_BYTES} bytes (10 MB)`, {
       limitBytes: MAX_CSV_BYTES,
     });
   }
-  const result = isCsv ? parseMailboxCsv(input.csv!) : validateMailboxList(input.mailboxes ?? []);
+  const result = isCsv ? parseMailboxCsv(input.csv!, options) : validateMailboxList(input.mailboxes ?? [], options);
   const code = isCsv ? 'CSV_INVALID' : 'MAILBOXES_INVALID';
   if (!result.ok) throw listRejection(code, result.problems, result.truncated);
   return { mailboxes: result.mailboxes, code };
@@ -104,7 +116,10 @@ export async function insertMailboxes(
     mailboxes.map((m) => ({
       email: m.emailAddress,
       sourceUser: m.userName,
-      sourceSecret: secretBox.seal(m.password, secretContext.mailboxSource(batchId, m.emailAddress)),
+      // No password: the source endpoint mints the mailbox's tokens (a list checked with passwordOptional).
+      sourceSecret: m.password
+        ? secretBox.seal(m.password, secretContext.mailboxSource(batchId, m.emailAddress))
+        : null,
       destinationUser: m.destinationUserName ?? null,
       destinationSecret:
         m.destinationPassword === undefined

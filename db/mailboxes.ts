@@ -109,7 +109,8 @@ export async function mailboxesHeld(
 export interface NewMailboxRow {
   email: string;
   sourceUser: string;
-  sourceSecret: Buffer;
+  /** Null when the source endpoint mints the mailbox's tokens. */
+  sourceSecret: Buffer | null;
   destinationUser: string | null;
   destinationSecret: Buffer | null;
 }

@@ -42,12 +42,13 @@ export const consistencySchema = z
 /** Verify: header data (Message-ID, size, INTERNALDATE, flags), or with `deep` the full contents too. */
 export const verifyBody = z.object({ deep: z.boolean().optional() }).strict();
 
-/** The JSON form: `[{ emailAddress, userName, password, destinationUserName?, destinationPassword? }]`. */
+/** The JSON form: `[{ emailAddress, userName, password?, destinationUserName?, destinationPassword? }]`. */
 export const mailboxJson = z
   .object({
     emailAddress: z.string().max(1000),
     userName: z.string().max(1000),
-    password: z.string().max(5000),
+    /** Required unless the source endpoint mints its tokens. */
+    password: z.string().max(5000).optional(),
     destinationUserName: z.string().max(1000).optional(),
     destinationPassword: z.string().max(5000).optional(),
   })

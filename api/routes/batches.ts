@@ -10,7 +10,7 @@ import { batchDetail, findBatch } from '../batch-store';
 import { runCommand } from '../commands';
 import type { ApiDeps } from '../deps';
 import { ApiError } from '../errors';
-import { claimMailboxes, insertMailboxes, validateMailboxes } from '../mailbox-store';
+import { claimMailboxes, insertMailboxes, mailboxListOptions, validateMailboxes } from '../mailbox-store';
 import { defineRoute, type AnyRoute } from '../route';
 import { batchRef, errorSchema, paging } from '../schemas';
 import {
@@ -157,7 +157,7 @@ export const batchRoutes: AnyRoute[] = [
         { field: 'sourceEndpointId', id: body.sourceEndpointId },
         { field: 'destinationEndpointId', id: body.destinationEndpointId },
       ]);
-      const list = validateMailboxes(body);
+      const list = validateMailboxes(body, await mailboxListOptions(deps.pool, body.sourceEndpointId));
       const { mailboxes } = list;
 
       const batchId = randomUUID();

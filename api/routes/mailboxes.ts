@@ -15,7 +15,7 @@ import { USERS_REPORT_CSV_HEADER, usersReportCsvLine, usersReportFileName } from
 import { findBatch } from '../batch-store';
 import { ApiError } from '../errors';
 import { mailboxView, skippedItemView } from '../mailbox-view';
-import { claimMailboxes, insertMailboxes, validateMailboxes } from '../mailbox-store';
+import { claimMailboxes, insertMailboxes, mailboxListOptions, validateMailboxes } from '../mailbox-store';
 import { notifyMailboxesChanged } from '../workflow-client';
 import { defineRoute, type AnyRoute } from '../route';
 import { batchRef, errorSchema, pageOf, pageQuery, paging, queryInt } from '../schemas';
@@ -76,7 +76,7 @@ export const mailboxRoutes: AnyRoute[] = [
           status: batch.status,
         });
       }
-      const list = validateMailboxes(body);
+      const list = validateMailboxes(body, await mailboxListOptions(deps.pool, batch.source_endpoint_id));
       const { mailboxes } = list;
       let existing: number;
       try {

@@ -130,6 +130,20 @@ describe('CSV validation (all or nothing, with line numbers)', () => {
     });
   });
 
+  it('lets a list for a source that mints its tokens leave the Password column out or empty', () => {
+    const csv = 'EmailAddress,UserName\r\na@example.com,a\r\n';
+    expect(parseMailboxCsv(csv, { passwordOptional: true })).toEqual({
+      ok: true,
+      mailboxes: [{ line: 2, emailAddress: 'a@example.com', userName: 'a', password: '' }],
+    });
+    expect(parseMailboxCsv('EmailAddress,UserName,Password\na@example.com,a,\n', { passwordOptional: true }).ok).toBe(
+      true,
+    );
+    const refused = parseMailboxCsv(csv);
+    expect(refused.ok).toBe(false);
+    expect(JSON.stringify(refused)).toContain('CSV_MISSING_COLUMN');
+  });
+
   it('keeps line numbers right across quoted line breaks (which no column accepts)', () => {
     const csv = `${HEADER}\r\na@example.com,"doe, jane","p,w"\r\nb@example.com,"multi\nline",pw\r\nbad,c,pw\r\n`;
     expect(parseMailboxCsv(csv)).toEqual({

@@ -123,8 +123,8 @@ test('a service-account endpoint migrates through the API and a worker; no key o
     name: 'Contoso Workspace',
     sourceEndpointId: src.id,
     destinationEndpointId: dst.id,
-    // The seed's CSV has a Password column; an endpoint that mints its tokens does not read it.
-    csv: ['EmailAddress,UserName,Password', ...USERS.map((u) => `${u},${u},unused`)].join('\n'),
+    // A source that mints its tokens needs no Password column, as in Exchange's Google batches.
+    csv: ['EmailAddress,UserName', ...USERS.map((u) => `${u},${u}`)].join('\n'),
   });
   await api.call('POST', `/batches/${batch.id}/start`);
   await waitFor(
