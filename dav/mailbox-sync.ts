@@ -110,10 +110,13 @@ export async function syncMailboxOverDav(
     if (!from || !to) continue;
     if (kind === 'carddav' ? options.skipContacts : options.skipCalendar && options.skipTasks) continue;
     const src = new DavClient(from, options.signal);
-    const dst = new DavClient(to, options.signal);
+    // The destination's home set is where earlier passes made its collections: no discovery on the way to the one
+    // PROPFIND a pass needs there (which also tells whether that home set still answers).
+    const made = [...checkpoints.values()].find((cp) => cp.kind === (kind === 'caldav' ? 'calendar' : 'addressbook'));
+    const dst = new DavClient(to, options.signal, made ? new URL('..', made.destinationUrl).href : null);
     const collections = (await src.collections()).filter((c) => wantedCollection(c, options));
-    const home = await dst.home();
     const existing = new Map((await dst.collections()).map((c) => [hrefPath(c.url, c.url), c]));
+    const home = await dst.home();
     progress.collectionsTotal += collections.length;
     report();
     for (const collection of collections) {

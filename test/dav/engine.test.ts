@@ -1,5 +1,6 @@
 import ICAL from 'ical.js';
 import { createDavSyncStore } from '../../db/dav-sync-store';
+import { DavClient } from '../../dav/client';
 import { DavSyncError } from '../../dav/errors';
 import { syncMailboxOverDav, type DavSyncOptions } from '../../dav/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
@@ -223,6 +224,34 @@ describe('the DAV engine between two Radicale servers', () => {
     await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED', retryClass: 'cancelled' });
     expect(await sync()).toMatchObject({ itemsSkipped: 0 });
     await expectSameObjects('judy', ['contacts', 'tasks', 'work']);
+  });
+
+  it('asks the destination of a no-change pass for one listing per service, without discovery', async () => {
+    const { sync, store } = await mailbox('nina');
+    await seedMailbox(source, 'nina');
+    await sync();
+    // The authorization is asked for before every request: a count of the destination's requests.
+    let requests = 0;
+    const counted = davSide(destination, 'nina', 'dst-pw', 'destination');
+    for (const service of [counted.caldav!, counted.carddav!]) {
+      const { authorization } = service;
+      service.authorization = () => {
+        requests++;
+        return authorization();
+      };
+    }
+    const again = await syncMailboxOverDav(store, davSide(source, 'nina', 'src-pw', 'source'), counted, DAV_DEFAULTS);
+    expect(again).toMatchObject({ calendarItemsCopied: 0, contactsCopied: 0 });
+    expect(requests).toBe(2);
+  });
+
+  it('finds the home set by discovery when the one an earlier pass recorded no longer answers', async () => {
+    await destination.addUser('olga', 'dst-pw');
+    await destination.makeCalendar('olga', 'work', { displayName: 'Work' });
+    const service = davSide(destination, 'olga', 'dst-pw', 'destination').caldav!;
+    const client = new DavClient(service, undefined, `${destination.url}/gone-away/`);
+    expect((await client.collections()).map((c) => c.displayName)).toEqual(['Work']);
+    expect(await client.home()).toBe(`${destination.url}/olga/`);
   });
 
   it('fails clearly on a wrong password and on an unreachable service', async () => {
