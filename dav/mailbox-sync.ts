@@ -57,6 +57,10 @@ const SERVICE_KINDS: DavServiceKind[] = ['caldav', 'carddav'];
 
 const lastSegment = (path: string) => path.replace(/\/+$/, '').split('/').pop() ?? '';
 
+/** The home set of a collection (its parent); a source collection's decoded path is taken on its service's host. */
+const homeOf = (collectionUrl: string, base?: string) =>
+  new URL('..', base ? new URL(collectionUrl.split('/').map(encodeURIComponent).join('/'), base) : collectionUrl).href;
+
 const isCalendarKind = (k: DavItemKind) => k === 'event' || k === 'task' || k === 'journal';
 
 /** Runs `fn` over `items`, `concurrency` at a time; the first failure stops the others from starting more. */
@@ -109,11 +113,12 @@ export async function syncMailboxOverDav(
     const to = destination[kind];
     if (!from || !to) continue;
     if (kind === 'carddav' ? options.skipContacts : options.skipCalendar && options.skipTasks) continue;
-    const src = new DavClient(from, options.signal);
-    // The destination's home set is where earlier passes made its collections: no discovery on the way to the one
-    // PROPFIND a pass needs there (which also tells whether that home set still answers).
-    const made = [...checkpoints.values()].find((cp) => cp.kind === (kind === 'caldav' ? 'calendar' : 'addressbook'));
-    const dst = new DavClient(to, options.signal, made ? new URL('..', made.destinationUrl).href : null);
+    // Each side's home set is where an earlier pass found (source) and made (destination) its collections: no
+    // discovery on the way to the one PROPFIND a pass needs on each side, which also tells whether that home set
+    // still answers (else discovery runs after all). A source collection's path is on the service's host.
+    const known = [...checkpoints.values()].find((cp) => cp.kind === (kind === 'caldav' ? 'calendar' : 'addressbook'));
+    const src = new DavClient(from, options.signal, known ? homeOf(known.sourcePath, from.url) : null);
+    const dst = new DavClient(to, options.signal, known ? homeOf(known.destinationUrl) : null);
     const collections = (await src.collections()).filter((c) => wantedCollection(c, options));
     const existing = new Map((await dst.collections()).map((c) => [hrefPath(c.url, c.url), c]));
     const home = await dst.home();

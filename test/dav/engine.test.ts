@@ -2,7 +2,7 @@ import ICAL from 'ical.js';
 import { createDavSyncStore } from '../../db/dav-sync-store';
 import { DavClient } from '../../dav/client';
 import { DavSyncError } from '../../dav/errors';
-import { syncMailboxOverDav, type DavSyncOptions } from '../../dav/mailbox-sync';
+import { syncMailboxOverDav, type DavSide, type DavSyncOptions } from '../../dav/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { freePort } from '../fixtures/ports';
 import { startRadicale, type RadicaleServer } from '../fixtures/radicale';
@@ -226,23 +226,30 @@ describe('the DAV engine between two Radicale servers', () => {
     await expectSameObjects('judy', ['contacts', 'tasks', 'work']);
   });
 
-  it('asks the destination of a no-change pass for one listing per service, without discovery', async () => {
+  it('asks each side of a no-change pass for one listing per service, without discovery', async () => {
     const { sync, store } = await mailbox('nina');
     await seedMailbox(source, 'nina');
     await sync();
-    // The authorization is asked for before every request: a count of the destination's requests.
-    let requests = 0;
-    const counted = davSide(destination, 'nina', 'dst-pw', 'destination');
-    for (const service of [counted.caldav!, counted.carddav!]) {
-      const { authorization } = service;
-      service.authorization = () => {
-        requests++;
-        return authorization();
-      };
-    }
-    const again = await syncMailboxOverDav(store, davSide(source, 'nina', 'src-pw', 'source'), counted, DAV_DEFAULTS);
-    expect(again).toMatchObject({ calendarItemsCopied: 0, contactsCopied: 0 });
-    expect(requests).toBe(2);
+    // The authorization is asked for before every request: a count of each side's requests.
+    const requests = { source: 0, destination: 0 };
+    const counted = (side: DavSide, name: keyof typeof requests): DavSide => {
+      for (const service of [side.caldav!, side.carddav!]) {
+        const { authorization } = service;
+        service.authorization = () => {
+          requests[name]++;
+          return authorization();
+        };
+      }
+      return side;
+    };
+    const again = await syncMailboxOverDav(
+      store,
+      counted(davSide(source, 'nina', 'src-pw', 'source'), 'source'),
+      counted(davSide(destination, 'nina', 'dst-pw', 'destination'), 'destination'),
+      DAV_DEFAULTS,
+    );
+    expect(again).toMatchObject({ collectionsSynced: 3, calendarItemsCopied: 0, contactsCopied: 0 });
+    expect(requests).toEqual({ source: 2, destination: 2 });
   });
 
   it('finds the home set by discovery when the one an earlier pass recorded no longer answers', async () => {
