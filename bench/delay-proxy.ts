@@ -2,7 +2,8 @@
  * A TCP proxy on loopback that adds a round-trip time to every connection through it, for the bench's WAN
  * profile: each chunk, in either direction, is delivered half the round trip after it arrived, in order. It counts
  * round trips the way a client pays for them: a chunk from the client that follows one from the server starts a
- * new turn (the client had to wait for what the server said). TLS passes through untouched.
+ * new turn (the client had to wait for what the server said). TLS passes through untouched. With a round trip of
+ * 0 it only counts: over HTTP/1.1 without pipelining a turn is a request (the DAV bench's request counts).
  */
 import net from 'node:net';
 
@@ -26,8 +27,9 @@ export function startDelayProxy(target: { host: string; port: number }, rttMs: n
       from.on('data', (chunk: Buffer) => {
         if (fromClient && lastFromServer) turns++;
         lastFromServer = !fromClient;
-        // Timers of one duration fire in the order they were set: the chunks keep their order.
-        setTimeout(() => to.write(chunk), rttMs / 2);
+        // Timers of one duration fire in the order they were set: the chunks keep their order. No delay: a counter.
+        if (rttMs) setTimeout(() => to.write(chunk), rttMs / 2);
+        else to.write(chunk);
       });
       from.on('end', () => setTimeout(() => to.end(), rttMs / 2));
       from.on('error', () => to.destroy());

@@ -34,16 +34,14 @@
  * MULTIAPPEND and the peaks of its JS heap and buffers),
  * DATABASE_URL (else an embedded PostgreSQL is started).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Pool } from 'pg';
-import { migrate } from '../db/migrate';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../dev/embedded-postgres';
+import type { Pool } from 'pg';
 import { startDovecot, type DovecotServer, type SeedMessage } from '../test/fixtures/dovecot';
-import { freePort } from '../test/fixtures/ports';
+import { bundleForNode, median, openBenchDatabase, timed, type BenchDatabase } from './bench-process';
 import { generateCorpus } from './imap-corpus';
 import { startDelayProxy, type DelayProxy } from './delay-proxy';
 import { startRealProduct, treeCpuSeconds, waitForPass, type RunningProduct } from './product-driver';
@@ -64,38 +62,6 @@ interface Measure {
   cpuSeconds: number;
   /** Client turns through the delay proxies (WAN profile), both servers together. */
   roundTrips?: number;
-}
-
-/** Runs a command under /usr/bin/time and returns its wall time and peak memory. */
-function timed(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ seconds: number; maxRssMb: number; cpuSeconds: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', command, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const rss = /MAXRSS (\d+) CPU ([\d.]+) ([\d.]+)/.exec(stderr);
-      if (code !== 0) return reject(new Error(`${command} exited with ${code}: ${stderr.slice(-2000)}`));
-      resolve({
-        seconds,
-        maxRssMb: rss ? Number(rss[1]) / 1024 : NaN,
-        cpuSeconds: rss ? Number(rss[2]) + Number(rss[3]) : NaN,
-        stdout,
-        stderr: stderr.replace(/MAXRSS .*\n?/, ''),
-      });
-    });
-  });
 }
 
 async function seedCorpus(source: DovecotServer, user: string, messages: number, huge: number) {
@@ -199,27 +165,16 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
   const folderConcurrency = Number(process.env.BENCH_FOLDER_CONCURRENCY ?? 2);
   const repeats = Number(process.env.BENCH_REPEAT ?? 3);
   const work = await mkdtemp(path.join(os.tmpdir(), 'mf-bench-'));
-  let pg: EmbeddedPostgresHandle | undefined;
+  let db: BenchDatabase | undefined;
   let source: DovecotServer | undefined;
   let destination: DovecotServer | undefined;
   let pool: Pool | undefined;
   let product: RunningProduct | undefined;
   const proxies: DelayProxy[] = [];
   try {
-    let adminUrl = process.env.DATABASE_URL;
-    if (!adminUrl) {
-      pg = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort() });
-      adminUrl = pg.url;
-    }
-    const dbName = `mailferry_bench_${process.pid}_${messages}`;
-    const admin = new Pool({ connectionString: adminUrl, max: 1 });
-    await admin.query(`create database ${dbName}`);
-    await admin.end();
-    const dbUrl = new URL(adminUrl);
-    dbUrl.pathname = `/${dbName}`;
-    pool = new Pool({ connectionString: dbUrl.toString(), max: 2 });
-    pool.on('error', () => undefined);
-    await migrate(pool);
+    db = await openBenchDatabase(work, `mailferry_bench_${process.pid}_${messages}`);
+    pool = db.pool;
+    const dbUrl = new URL(db.url);
 
     [source, destination] = await Promise.all([
       startDovecot(),
@@ -256,25 +211,8 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
       provider: 'dovecot' as const,
     });
     const results: Record<string, { exact: boolean; metaExact: boolean; count: number }> = {};
-    // The engine runs compiled as a worker runs it (scripts/build.sh): the project's modules in one file, the npm
-    // packages from node_modules. Bundling imapflow too would leave the engine's LITERAL+ hook
-    // (imap/multiappend.ts) on a copy imapflow does not use: one round trip per appended message.
-    const engineBundle = path.join(__dirname, '..', 'dist', 'bench-engine-run.js');
-    await new Promise<void>((resolve, reject) =>
-      execFile(
-        path.join(__dirname, '..', 'node_modules', '.bin', 'esbuild'),
-        [
-          path.join(__dirname, 'imap-engine-run.ts'),
-          '--bundle',
-          '--platform=node',
-          '--target=node20',
-          `--outfile=${engineBundle}`,
-          '--packages=external',
-          '--log-level=error',
-        ],
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    );
+    // The engine runs compiled as a worker runs it, in a process of its own.
+    const engineBundle = await bundleForNode(path.join(__dirname, 'imap-engine-run.ts'), 'bench-engine-run.js');
 
     const { rows: ep } = await pool.query<{ id: string }>(
       `insert into endpoints (name, host, port, security) values ('bench-src', $1, $2, 'none'), ('bench-dst', $1, $3, 'none') returning id`,
@@ -483,10 +421,6 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
       }
     }
 
-    const median = (xs: number[]) => {
-      const v = [...xs].sort((x, y) => x - y);
-      return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-    };
     /** Run N of `tool` against run N of `base` (they ran in the same rotation): median (min–max) of base ÷ tool. */
     const pairRatios = (tool: string, base: string, pass: 'full' | 'no-change') => {
       const ratios = runs
@@ -576,9 +510,8 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
   } finally {
     await product?.stop();
     await Promise.all(proxies.map((p) => p.close()));
-    await pool?.end();
     await Promise.all([source?.close(), destination?.close()]);
-    await pg?.stop();
+    await db?.close();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -31,7 +31,8 @@ const WORDS =
     ' ',
   );
 
-function mulberry32(seed: number): () => number {
+/** mulberry32: a small seeded generator, so a seed gives the same corpus every time. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

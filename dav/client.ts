@@ -127,12 +127,19 @@ const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Arra
 export const hrefPath = (href: string, base: string): string => decodeURIComponent(new URL(href, base).pathname);
 
 export class DavClient {
-  private homeUrl: string | null = null;
+  private homeUrl: string | null;
 
+  /**
+   * `knownHome`: the home set a previous pass found (the parent of a collection it made there), used without
+   * discovery; when it no longer answers as a collection, discovery runs after all.
+   */
   constructor(
     readonly service: DavService,
     private readonly signal?: AbortSignal,
-  ) {}
+    private knownHome: string | null = null,
+  ) {
+    this.homeUrl = knownHome;
+  }
 
   /** fetch with the authorization, the abort signal and the engine's classification of failures. */
   readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
@@ -183,6 +190,15 @@ export class DavClient {
   async collections(): Promise<DavCollection[]> {
     const home = await this.home();
     const responses = await propfind({ url: home, props: COLLECTION_PROPS, depth: '1', fetch: this.fetch });
+    if (this.knownHome !== null) {
+      const base = hrefPath(home, home);
+      this.knownHome = null;
+      if (!responses.some((r) => r.ok && r.href && hrefPath(r.href, home) === base)) {
+        // Moved or gone since the pass that found it: discovery says where the home set is now.
+        this.homeUrl = null;
+        return this.collections();
+      }
+    }
     const wanted: CollectionKind = this.service.kind === 'caldav' ? 'calendar' : 'addressbook';
     return responses
       .filter((r) => r.ok && Object.keys(r.props?.resourcetype ?? {}).includes(wanted))

@@ -57,6 +57,10 @@ const SERVICE_KINDS: DavServiceKind[] = ['caldav', 'carddav'];
 
 const lastSegment = (path: string) => path.replace(/\/+$/, '').split('/').pop() ?? '';
 
+/** The home set of a collection (its parent); a source collection's decoded path is taken on its service's host. */
+const homeOf = (collectionUrl: string, base?: string) =>
+  new URL('..', base ? new URL(collectionUrl.split('/').map(encodeURIComponent).join('/'), base) : collectionUrl).href;
+
 /** Whether an object of this kind is an event, task or journal (a calendar item), not a contact or group. */
 export const isCalendarKind = (k: DavItemKind) => k === 'event' || k === 'task' || k === 'journal';
 
@@ -120,7 +124,9 @@ export async function syncMailboxOverDav(
   };
   const report = () => options.onProgress?.({ ...progress });
   const checkpoints = await store.collections();
-  for await (const { src, dst, collections, home, existing } of servicePairs(source, destination, options)) {
+  for await (const { src, dst, collections, home, existing } of servicePairs(source, destination, options, [
+    ...checkpoints.values(),
+  ])) {
     progress.collectionsTotal += collections.length;
     report();
     for (const collection of collections) {
@@ -153,17 +159,22 @@ export async function* servicePairs(
   source: DavSide,
   destination: DavSide,
   options: DavSkipOptions & { signal?: AbortSignal },
+  checkpoints: readonly CollectionCheckpoint[] = [],
 ): AsyncGenerator<ServicePair> {
   for (const kind of SERVICE_KINDS) {
     const from = source[kind];
     const to = destination[kind];
     if (!from || !to) continue;
     if (kind === 'carddav' ? options.skipContacts : options.skipCalendar && options.skipTasks) continue;
-    const src = new DavClient(from, options.signal);
-    const dst = new DavClient(to, options.signal);
+    // Each side's home set is where an earlier pass found (source) and made (destination) its collections: no
+    // discovery on the way to the one PROPFIND a pass needs on each side, which also tells whether that home set
+    // still answers (else discovery runs after all). A source collection's path is on the service's host.
+    const known = checkpoints.find((cp) => cp.kind === (kind === 'caldav' ? 'calendar' : 'addressbook'));
+    const src = new DavClient(from, options.signal, known ? homeOf(known.sourcePath, from.url) : null);
+    const dst = new DavClient(to, options.signal, known ? homeOf(known.destinationUrl) : null);
     const collections = (await src.collections()).filter((c) => wantedCollection(c, options));
-    const home = await dst.home();
     const existing = new Map((await dst.collections()).map((c) => [hrefPath(c.url, c.url), c]));
+    const home = await dst.home();
     yield { src, dst, collections, home, existing };
   }
 }

@@ -74,7 +74,9 @@ export async function verifyMailboxOverDav(
 ): Promise<DavVerificationResult> {
   const result: DavVerificationResult = { sourceItems: 0, destinationItems: 0, differences: [], collections: 0 };
   const checkpoints = await store.collections();
-  for await (const { src, dst, collections, home, existing } of servicePairs(source, destination, options)) {
+  for await (const { src, dst, collections, home, existing } of servicePairs(source, destination, options, [
+    ...checkpoints.values(),
+  ])) {
     for (const collection of collections) {
       cancelledCheck(options.signal);
       const sourcePath = hrefPath(collection.url, collection.url);

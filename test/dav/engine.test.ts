@@ -1,7 +1,8 @@
 import ICAL from 'ical.js';
 import { createDavSyncStore } from '../../db/dav-sync-store';
+import { DavClient } from '../../dav/client';
 import { DavSyncError } from '../../dav/errors';
-import { syncMailboxOverDav, type DavSyncOptions } from '../../dav/mailbox-sync';
+import { syncMailboxOverDav, type DavSide, type DavSyncOptions } from '../../dav/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { freePort } from '../fixtures/ports';
 import { startRadicale, type RadicaleServer } from '../fixtures/radicale';
@@ -223,6 +224,41 @@ describe('the DAV engine between two Radicale servers', () => {
     await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED', retryClass: 'cancelled' });
     expect(await sync()).toMatchObject({ itemsSkipped: 0 });
     await expectSameObjects('judy', ['contacts', 'tasks', 'work']);
+  });
+
+  it('asks each side of a no-change pass for one listing per service, without discovery', async () => {
+    const { sync, store } = await mailbox('nina');
+    await seedMailbox(source, 'nina');
+    await sync();
+    // The authorization is asked for before every request: a count of each side's requests.
+    const requests = { source: 0, destination: 0 };
+    const counted = (side: DavSide, name: keyof typeof requests): DavSide => {
+      for (const service of [side.caldav!, side.carddav!]) {
+        const { authorization } = service;
+        service.authorization = () => {
+          requests[name]++;
+          return authorization();
+        };
+      }
+      return side;
+    };
+    const again = await syncMailboxOverDav(
+      store,
+      counted(davSide(source, 'nina', 'src-pw', 'source'), 'source'),
+      counted(davSide(destination, 'nina', 'dst-pw', 'destination'), 'destination'),
+      DAV_DEFAULTS,
+    );
+    expect(again).toMatchObject({ collectionsSynced: 3, calendarItemsCopied: 0, contactsCopied: 0 });
+    expect(requests).toEqual({ source: 2, destination: 2 });
+  });
+
+  it('finds the home set by discovery when the one an earlier pass recorded no longer answers', async () => {
+    await destination.addUser('olga', 'dst-pw');
+    await destination.makeCalendar('olga', 'work', { displayName: 'Work' });
+    const service = davSide(destination, 'olga', 'dst-pw', 'destination').caldav!;
+    const client = new DavClient(service, undefined, `${destination.url}/gone-away/`);
+    expect((await client.collections()).map((c) => c.displayName)).toEqual(['Work']);
+    expect(await client.home()).toBe(`${destination.url}/olga/`);
   });
 
   it('fails clearly on a wrong password and on an unreachable service', async () => {

@@ -1,20 +1,8 @@
 import type { Pool } from 'pg';
-import { basicAuthorization, type DavService } from '../../dav/client';
-import type { DavSide, DavSyncOptions } from '../../dav/mailbox-sync';
-import type { Side } from '../../dav/errors';
-import type { RadicaleServer } from '../fixtures/radicale';
+import type { DavSyncOptions } from '../../dav/mailbox-sync';
 import { insertBatch, insertEndpoint, insertMailbox } from '../imap/helpers';
 
-/** Both services of one Radicale user, found by discovery from the bare host. */
-export function davSide(server: Pick<RadicaleServer, 'url'>, user: string, password: string, side: Side): DavSide {
-  const service = (kind: DavService['kind']): DavService => ({
-    kind,
-    url: server.url,
-    authorization: basicAuthorization(user, password),
-    side,
-  });
-  return { caldav: service('caldav'), carddav: service('carddav') };
-}
+export { davSide } from '../fixtures/radicale';
 
 /** Batch settings for calling the engine directly: every kind, no deletions, the product's default limit. */
 export const DAV_DEFAULTS: DavSyncOptions = {
