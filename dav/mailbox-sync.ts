@@ -57,6 +57,8 @@ const SERVICE_KINDS: DavServiceKind[] = ['caldav', 'carddav'];
 
 const lastSegment = (path: string) => path.replace(/\/+$/, '').split('/').pop() ?? '';
 
+const sameOrigin = (a: string, b: string) => new URL(a).origin === new URL(b).origin;
+
 /** The home set of a collection (its parent); a source collection's decoded path is taken on its service's host. */
 const homeOf = (collectionUrl: string, base?: string) =>
   new URL('..', base ? new URL(collectionUrl.split('/').map(encodeURIComponent).join('/'), base) : collectionUrl).href;
@@ -171,7 +173,9 @@ export async function* servicePairs(
     // still answers (else discovery runs after all). A source collection's path is on the service's host.
     const known = checkpoints.find((cp) => cp.kind === (kind === 'caldav' ? 'calendar' : 'addressbook'));
     const src = new DavClient(from, options.signal, known ? homeOf(known.sourcePath, from.url) : null);
-    const dst = new DavClient(to, options.signal, known ? homeOf(known.destinationUrl) : null);
+    // Only on the service's own host: an endpoint moved to another server is discovered there again.
+    const dstHome = known ? homeOf(known.destinationUrl) : null;
+    const dst = new DavClient(to, options.signal, dstHome && sameOrigin(dstHome, to.url) ? dstHome : null);
     const collections = (await src.collections()).filter((c) => wantedCollection(c, options));
     const existing = new Map((await dst.collections()).map((c) => [hrefPath(c.url, c.url), c]));
     const home = await dst.home();
