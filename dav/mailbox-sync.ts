@@ -55,6 +55,9 @@ export type DavSyncSummary = DavSyncProgress;
 
 const SERVICE_KINDS: DavServiceKind[] = ['caldav', 'carddav'];
 
+/** Collections of a service copied at once. */
+const COLLECTIONS_AT_ONCE = 3;
+
 /** Objects read in one multiget REPORT. */
 const MULTIGET_BATCH = 50;
 
@@ -134,13 +137,13 @@ export async function syncMailboxOverDav(
   ])) {
     progress.collectionsTotal += collections.length;
     report();
-    for (const collection of collections) {
+    await forEachConcurrently(collections, COLLECTIONS_AT_ONCE, async (collection) => {
       progress.currentCollection = collection.displayName ?? hrefPath(collection.url, collection.url);
       report();
       await syncCollection({ store, src, dst, home, existing, collection, checkpoints, options, progress, report });
       progress.collectionsSynced++;
       report();
-    }
+    });
   }
   progress.currentCollection = null;
   report();
