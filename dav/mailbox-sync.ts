@@ -55,6 +55,12 @@ export type DavSyncSummary = DavSyncProgress;
 
 const SERVICE_KINDS: DavServiceKind[] = ['caldav', 'carddav'];
 
+/** Collections of a service copied at once. */
+const COLLECTIONS_AT_ONCE = 3;
+
+/** Objects read in one multiget REPORT. */
+const MULTIGET_BATCH = 50;
+
 const lastSegment = (path: string) => path.replace(/\/+$/, '').split('/').pop() ?? '';
 
 const sameOrigin = (a: string, b: string) => new URL(a).origin === new URL(b).origin;
@@ -131,13 +137,13 @@ export async function syncMailboxOverDav(
   ])) {
     progress.collectionsTotal += collections.length;
     report();
-    for (const collection of collections) {
+    await forEachConcurrently(collections, COLLECTIONS_AT_ONCE, async (collection) => {
       progress.currentCollection = collection.displayName ?? hrefPath(collection.url, collection.url);
       report();
       await syncCollection({ store, src, dst, home, existing, collection, checkpoints, options, progress, report });
       progress.collectionsSynced++;
       report();
-    }
+    });
   }
   progress.currentCollection = null;
   report();
@@ -295,34 +301,22 @@ async function syncCollection(run: CollectionRun): Promise<void> {
   const label = cp.displayName ?? sourcePath;
   const gone: string[] = [];
 
-  await forEachConcurrently([...changed.keys()], options.concurrency ?? 4, async (href) => {
+  const hrefs = [...changed.keys()];
+  for (let start = 0; start < hrefs.length; start += MULTIGET_BATCH) {
     if (options.signal?.aborted) throw new DavSyncError('CANCELLED', 'sync cancelled');
-    const object = await src.get(href);
-    if (!object) {
-      gone.push(href);
-      return;
-    }
-    const info = itemInfo(object.body, collection.kind);
-    if (!wantedItem(info.kind, options)) return;
-    const record = records.get(href);
-    const destinationHref = record?.destinationHref ?? plannedDestinationHref(destinationPath, href);
-    const result = await writeObject(dst, destinationHref, object, record);
-    if (result.ok) {
-      await store.recordCopied(sourcePath, {
-        sourceHref: href,
-        sourceEtag: object.etag ?? changed.get(href) ?? null,
-        destinationHref,
-        destinationEtag: result.etag,
-        itemKind: info.kind,
-      });
-      if (isCalendarKind(info.kind)) progress.calendarItemsCopied++;
-      else progress.contactsCopied++;
-      progress.bytesCopied += object.body.length;
-    } else {
-      await skip(run, label, href, destinationHref, object, info, result.reason);
-    }
-    run.report();
-  });
+    const batch = hrefs.slice(start, start + MULTIGET_BATCH);
+    const read = await src.getMany(collection.url, batch);
+    await forEachConcurrently(batch, options.concurrency ?? 4, async (href) => {
+      if (options.signal?.aborted) throw new DavSyncError('CANCELLED', 'sync cancelled');
+      // Not in the multiget's answer (or no multiget on this server): read alone.
+      const object = read?.has(href) ? read.get(href) : await src.get(href);
+      if (!object) {
+        gone.push(href);
+        return;
+      }
+      await copyObject(run, { sourcePath, destinationPath, label, records, changed }, href, object);
+    });
+  }
 
   const vanished = [...deleted, ...gone].filter((href) => records.has(href));
   if (options.deleteOnDestination) {
@@ -341,6 +335,40 @@ async function syncCollection(run: CollectionRun): Promise<void> {
     changed: changed.size,
     deleted: vanished.length,
   });
+}
+
+/** Where a collection's objects go and what was recorded of them, for {@link copyObject}. */
+interface CollectionCopy {
+  sourcePath: string;
+  destinationPath: string;
+  label: string;
+  records: Map<string, ObjectRecord>;
+  changed: Map<string, string | null>;
+}
+
+/** Copies one source object read in this pass to the destination and records it, or skips and reports it. */
+async function copyObject(run: CollectionRun, copy: CollectionCopy, href: string, object: DavObject): Promise<void> {
+  const { store, dst, collection, options, progress } = run;
+  const info = itemInfo(object.body, collection.kind);
+  if (!wantedItem(info.kind, options)) return;
+  const record = copy.records.get(href);
+  const destinationHref = record?.destinationHref ?? plannedDestinationHref(copy.destinationPath, href);
+  const result = await writeObject(dst, destinationHref, object, record);
+  if (result.ok) {
+    await store.recordCopied(copy.sourcePath, {
+      sourceHref: href,
+      sourceEtag: object.etag ?? copy.changed.get(href) ?? null,
+      destinationHref,
+      destinationEtag: result.etag,
+      itemKind: info.kind,
+    });
+    if (isCalendarKind(info.kind)) progress.calendarItemsCopied++;
+    else progress.contactsCopied++;
+    progress.bytesCopied += object.body.length;
+  } else {
+    await skip(run, copy.label, href, destinationHref, object, info, result.reason);
+  }
+  run.report();
 }
 
 /**

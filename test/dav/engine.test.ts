@@ -1,6 +1,6 @@
 import ICAL from 'ical.js';
 import { createDavSyncStore } from '../../db/dav-sync-store';
-import { DavClient } from '../../dav/client';
+import { DavClient, hrefPath } from '../../dav/client';
 import { DavSyncError } from '../../dav/errors';
 import { syncMailboxOverDav, type DavSide, type DavSyncOptions } from '../../dav/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
@@ -47,6 +47,18 @@ describe('the DAV engine between two Radicale servers', () => {
       expect([...d.keys()]).toEqual([...s.keys()]);
       for (const [name, body] of s) expect({ name, body: d.get(name) }).toEqual({ name, body });
     }
+  }
+
+  /** Counts each request of a side in `requests[name]`: the authorization is asked for before every one. */
+  function countRequests<K extends string>(side: DavSide, requests: Record<K, number>, name: K): DavSide {
+    for (const service of [side.caldav!, side.carddav!]) {
+      const { authorization } = service;
+      service.authorization = () => {
+        requests[name]++;
+        return authorization();
+      };
+    }
+    return side;
   }
 
   it('copies every calendar and address book with its properties and every object byte for byte', async () => {
@@ -230,18 +242,8 @@ describe('the DAV engine between two Radicale servers', () => {
     const { sync, store } = await mailbox('nina');
     await seedMailbox(source, 'nina');
     await sync();
-    // The authorization is asked for before every request: a count of each side's requests.
     const requests = { source: 0, destination: 0 };
-    const counted = (side: DavSide, name: keyof typeof requests): DavSide => {
-      for (const service of [side.caldav!, side.carddav!]) {
-        const { authorization } = service;
-        service.authorization = () => {
-          requests[name]++;
-          return authorization();
-        };
-      }
-      return side;
-    };
+    const counted = (side: DavSide, name: keyof typeof requests) => countRequests(side, requests, name);
     const again = await syncMailboxOverDav(
       store,
       counted(davSide(source, 'nina', 'src-pw', 'source'), 'source'),
@@ -250,6 +252,47 @@ describe('the DAV engine between two Radicale servers', () => {
     );
     expect(again).toMatchObject({ collectionsSynced: 3, calendarItemsCopied: 0, contactsCopied: 0 });
     expect(requests).toEqual({ source: 2, destination: 2 });
+  });
+
+  it('reads the source in multiget REPORTs, each body byte for byte as its GET serves it', async () => {
+    await source.addUser('pat', 'src-pw');
+    const counts = await seedMailbox(source, 'pat');
+    const side = davSide(source, 'pat', 'src-pw', 'source');
+    for (const service of [side.caldav!, side.carddav!]) {
+      const client = new DavClient(service);
+      for (const collection of await client.collections()) {
+        const hrefs = [...(await client.etags(collection.url)).keys()];
+        const gone = `${hrefPath(collection.url, collection.url)}not-there.ics`;
+        const read = await client.getMany(collection.url, [...hrefs, gone]);
+        expect(read?.get(gone)).toBeNull();
+        for (const href of hrefs) {
+          const alone = (await client.get(href))!;
+          const many = read?.get(href);
+          expect({ href, body: many?.body.toString('utf8'), etag: many?.etag }).toEqual({
+            href,
+            body: alone.body.toString('utf8'),
+            etag: alone.etag,
+          });
+          expect(many?.body.equals(alone.body)).toBe(true);
+        }
+      }
+    }
+
+    // A full pass reads the source per collection, not per object: discovery (3) and the home set's PROPFIND per
+    // service, then one sync-collection and one multiget for each of the 3 collections (fewer than 50 objects each).
+    const requests = { source: 0 };
+    await destination.addUser('pat', 'dst-pw');
+    const store = createDavSyncStore(db.pool, await insertDavMailbox(db.pool, 'pat@example.com'));
+    const summary = await syncMailboxOverDav(
+      store,
+      countRequests(side, requests, 'source'),
+      davSide(destination, 'pat', 'dst-pw', 'destination'),
+      DAV_DEFAULTS,
+    );
+    const objects = counts.work! + counts.tasks! + counts.contacts!;
+    expect(summary.calendarItemsCopied + summary.contactsCopied).toBe(objects);
+    expect(requests.source).toBe(2 * (3 + 1) + 3 * 2);
+    await expectSameObjects('pat', ['contacts', 'tasks', 'work']);
   });
 
   it('finds the home set by discovery when the one an earlier pass recorded no longer answers', async () => {
