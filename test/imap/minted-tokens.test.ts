@@ -89,7 +89,10 @@ describe('a sync outlives its tokens (Dovecot oauth2 passdb validating 3 s token
     const microsoft = tokens.issued.filter((t) => t.grant === 'refresh_token' && t.user === USER);
     expect(google[0]!.expiresAt).toBeLessThan(finished);
     expect(google.length).toBeGreaterThanOrEqual(3);
-    expect(microsoft.length).toBeGreaterThanOrEqual(3);
+    // The destination logs in again only between folders, so how many of its tokens expire depends on where those
+    // fall in time (three in most runs, two on a loaded machine): at least one was replaced.
+    expect(microsoft[0]!.expiresAt).toBeLessThan(finished);
+    expect(microsoft.length).toBeGreaterThanOrEqual(2);
     expect(slow.connections).toBeGreaterThanOrEqual(3);
     // Every login Dovecot checked was a live token.
     expect(tokens.introspections.inactive).toBe(0);
