@@ -9,6 +9,7 @@
  * birthday, a note; every 20th with a 4 KB photo; every 100th is a group of 5–20 of the others.
  */
 import { mulberry32 } from './imap-corpus';
+import { BERLIN } from '../test/dav/corpus';
 
 export interface CorpusItem {
   /** The collection's name (last path segment). */
@@ -27,25 +28,7 @@ export const CALENDARS = [
 export const ADDRESS_BOOK = { name: 'contacts', displayName: 'Contacts' };
 
 const TIMEZONES: Record<string, string[]> = {
-  'Europe/Berlin': [
-    'BEGIN:VTIMEZONE',
-    'TZID:Europe/Berlin',
-    'BEGIN:DAYLIGHT',
-    'TZOFFSETFROM:+0100',
-    'TZOFFSETTO:+0200',
-    'TZNAME:CEST',
-    'DTSTART:19700329T020000',
-    'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
-    'END:DAYLIGHT',
-    'BEGIN:STANDARD',
-    'TZOFFSETFROM:+0200',
-    'TZOFFSETTO:+0100',
-    'TZNAME:CET',
-    'DTSTART:19701025T030000',
-    'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
-    'END:STANDARD',
-    'END:VTIMEZONE',
-  ],
+  'Europe/Berlin': BERLIN,
   'America/New_York': [
     'BEGIN:VTIMEZONE',
     'TZID:America/New_York',

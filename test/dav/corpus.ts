@@ -7,7 +7,8 @@ import type { RadicaleServer } from '../fixtures/radicale';
 
 const crlf = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
 
-const BERLIN = [
+/** Europe/Berlin's VTIMEZONE, as the tests and the DAV bench's corpus carry it. */
+export const BERLIN = [
   'BEGIN:VTIMEZONE',
   'TZID:Europe/Berlin',
   'BEGIN:DAYLIGHT',
