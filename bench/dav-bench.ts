@@ -11,8 +11,12 @@
  * ETags (Radicale's ETag is a hash of the object as it serves it) must equal the source's. Ratios are pair by pair:
  * run N of vdirsyncer ÷ run N of the tool, which ran in the same rotation.
  *
+ * `floor` (bench/dav-floor-run.ts) is not a tool but the destination's limit: the same objects, read beforehand, only
+ * PUT one by one (4 at once), its time the PUTs' alone. No copier that writes one object per request can beat it on
+ * that server; its no-change pass is not run.
+ *
  * Environment: BENCH_EVENTS (default 5000), BENCH_CONTACTS (default 5000), BENCH_TOOLS (comma list of
- * engine,vdirsyncer; default both), BENCH_REPEAT (runs per tool, reported as the median; default 3),
+ * engine,vdirsyncer,floor; default engine,vdirsyncer), BENCH_REPEAT (runs per tool, reported as the median; default 3),
  * BENCH_DAV_CONCURRENCY (the engine's objects at once per collection; default the engine's), DATABASE_URL (else an
  * embedded PostgreSQL is started).
  */
@@ -172,6 +176,10 @@ async function main() {
       ? await bundleForNode(path.join(__dirname, 'dav-engine-run.ts'), 'bench-dav-engine-run.js')
       : '';
 
+    const floorBundle = tools.includes('floor')
+      ? await bundleForNode(path.join(__dirname, 'dav-floor-run.ts'), 'bench-dav-floor-run.js')
+      : '';
+
     const mailboxes = new Map<string, string>();
     const runTool = async (tool: string, user: string, pass: Pass): Promise<Omit<Timed, 'stdout' | 'stderr'>> => {
       if (tool === 'engine') {
@@ -205,6 +213,19 @@ async function main() {
           cpuSeconds: sync.cpuSeconds + (discover?.cpuSeconds ?? 0),
         };
       }
+      if (tool === 'floor') {
+        const run = {
+          source: { url: srcUrl, user: SOURCE_USER, password: PASSWORD },
+          destination: { url: dstUrl, user, password: PASSWORD },
+          concurrency,
+        };
+        const r = await timed(process.execPath, [floorBundle], {
+          ...process.env,
+          MAILFERRY_BENCH_RUN: JSON.stringify(run),
+        });
+        // Only its PUTs count: the reads and the collections made before them are not what it measures.
+        return { ...r, seconds: (JSON.parse(r.stdout) as { ms: number }).ms / 1000 };
+      }
       throw new Error(`unknown tool ${tool}`);
     };
 
@@ -217,10 +238,15 @@ async function main() {
       for (const tool of order) {
         const user = users(tool, rep);
         for (const pass of ['full', 'no-change'] as const) {
+          if (tool === 'floor' && pass === 'no-change') continue;
           process.stderr.write(`${tool} (run ${rep}): ${pass} pass ...\n`);
           srcProxy.reset();
           dstProxy.reset();
-          const r = await runTool(tool, user, pass);
+          const r = await runTool(tool, user, pass).catch((err: unknown) => {
+            throw new Error(
+              `${(err as Error).message}\ndestination Radicale's log:\n${destination!.log().slice(-3000)}`,
+            );
+          });
           const requests = { source: srcProxy.roundTrips(), destination: dstProxy.roundTrips() };
           runs.push({ tool, pass, rep, ...r, requests });
           process.stderr.write(
@@ -253,6 +279,7 @@ async function main() {
     for (const tool of tools) {
       for (const pass of ['full', 'no-change'] as const) {
         const mine = runs.filter((r) => r.tool === tool && r.pass === pass);
+        if (!mine.length) continue;
         const secs = mine.map((r) => r.seconds);
         const med = median(secs);
         const range = secs.length > 1 ? ` (${Math.min(...secs).toFixed(2)}–${Math.max(...secs).toFixed(2)})` : '';

@@ -271,10 +271,17 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
         }
         const pid = product!.product.child.pid!;
         const cpuBefore = await treeCpuSeconds(pid);
+        const logFrom = product!.product.output().length;
         const started = process.hrtime.bigint();
+        const calledAt = Date.now();
         await product!.call('POST', `/batches/${batch.id}/${pass === 'full' ? 'start' : 'sync-now'}`);
         const settled = await waitForPass(product!, batch, batch.lastSyncedAt);
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        if (process.env.BENCH_TIMING) {
+          process.stderr.write(
+            `  ${productTimeline(product!.product.output().slice(logFrom), calledAt, calledAt + seconds * 1000)}\n`,
+          );
+        }
         const cpuSeconds = (await treeCpuSeconds(pid)) - cpuBefore;
         if (settled.status !== 'Synced') throw new Error(`product batch ended ${settled.status}`);
         batch.lastSyncedAt = settled.lastSyncedAt;
@@ -550,6 +557,24 @@ function dovecotVersion(): Promise<string> {
   return new Promise((resolve) =>
     execFile('/usr/sbin/dovecot', ['--version'], (_e, out) => resolve(String(out).trim().split(' ')[0] ?? '?')),
   );
+}
+
+/**
+ * Where the product's time went in one pass (BENCH_TIMING=1), from its worker's log lines: the API call to the
+ * activity's "mailbox sync started", the sync inside the activity ("mailbox sync finished": seconds), and from
+ * there to the batch showing settled in the API.
+ */
+function productTimeline(log: string, calledAt: number, settledAt: number): string {
+  const lines = log
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg?: string; time?: string; seconds?: number });
+  const at = (msg: string) => lines.find((l) => l.msg === msg);
+  const started = at('mailbox sync started');
+  const finished = at('mailbox sync finished');
+  if (!started?.time || !finished?.time) return 'product timeline: no sync lines in its log';
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  return `product timeline: call → activity started ${s(Date.parse(started.time) - calledAt)}, sync ${finished.seconds?.toFixed(2)} s, activity finished → settled in the API ${s(settledAt - Date.parse(finished.time))}`;
 }
 
 main().catch((err: unknown) => {
