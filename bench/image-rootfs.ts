@@ -52,7 +52,7 @@ async function bytes(dir: string): Promise<number> {
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
-/** Where the files of each stage the runtime copies from are, outside Docker. */
+/** Carries out the Dockerfile's stages here (see the top of this file); returns the runtime stage's root. */
 async function assemble(tmp: string): Promise<string> {
   const dockerfile = readDockerfile();
   console.log(`Dockerfile stages: ${dockerfile.stages.map((s) => `${s.name} (${s.image})`).join(', ')}`);
@@ -191,8 +191,9 @@ async function startRole(
       return ready();
     },
     `${script} to be ready`,
-    { timeoutMs: READY_TIMEOUT_MS, intervalMs: 25, failFast: false },
-  ).catch(async (err: unknown) => {
+    // Fetch failures count as not ready yet; the only error thrown is the process's exit.
+    { timeoutMs: READY_TIMEOUT_MS, intervalMs: 25, failFast: true },
+  ).catch((err: unknown) => {
     child.kill('SIGKILL');
     throw err;
   });
