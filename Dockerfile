@@ -4,35 +4,52 @@
 #   worker: dist/worker.js
 #   API:    dist/api.js      (the default command; serves /api/v1 and the dashboard on $PORT)
 #
-# The processes run compiled (scripts/build.sh: no tsx loader in them), with the dashboard and the workflow
-# bundle built ahead of time.
+# The runtime stage holds package.json, the production dependencies, the compiled processes with their
+# migrations and prebuilt workflow bundle, and the built dashboard: no TypeScript sources, no dev dependencies.
+# `npm run bench:image` assembles the same files outside Docker and times the two roles' start
+# (docs/deployment.md, "The image"); test/deploy/image.test.ts checks this file.
 
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+# Node.js 24 (LTS, "Krypton"), Debian 12. The full version pins the build; nodejs/docker-node's
+# 24/bookworm-slim/Dockerfile publishes it as this tag.
+ARG NODE_IMAGE=node:24.19.0-bookworm-slim
 
-# ---- dependencies: exactly the lockfile ----
-FROM ${NODE_IMAGE} AS deps
+# ---- build: every dependency, the dashboard bundle (dashboard/dist), the compiled processes and the workflow
+# bundle (dist/) ----
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
-
-# ---- build: the dashboard bundle (dashboard/dist), the compiled processes and the workflow bundle (dist/) ----
-FROM deps AS build
 COPY . .
-RUN npm run build:dashboard --if-present && npm run build
+RUN npm run build:dashboard && npm run build
+
+# ---- production dependencies: the lockfile's, without dev and optional packages. The optional ones are the
+# platform binaries of embedded PostgreSQL (only `npm start` without DATABASE_URL runs it) and of swc (only a
+# workflow bundle build uses it, and the image ships the bundle prebuilt). No install scripts: none of what is
+# left needs one (swc's would fetch its WebAssembly build instead of the omitted binary). Then the Temporal core's
+# native library for the other platforms goes ----
+FROM ${NODE_IMAGE} AS production-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY scripts/prune-native-binaries.cjs ./scripts/
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+RUN node scripts/prune-native-binaries.cjs
 
 # ---- runtime ----
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
-    npm_config_update_notifier=false \
-    npm_config_fund=false \
-    npm_config_audit=false \
     PORT=8080 \
     TEMPORAL_TASK_QUEUE=mailferry
 WORKDIR /app
 # Code and dependencies are owned by root and read-only for the service user; only .data (state the processes
 # write, e.g. the API's first-start admin token file) belongs to it.
-COPY --from=build /app /app
+COPY package.json ./
+COPY --from=production-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/api.js /app/dist/worker.js ./dist/
+COPY --from=build /app/dist/migrations ./dist/migrations
+COPY --from=build /app/dist/workflows ./dist/workflows
+COPY --from=build /app/dashboard/dist ./dashboard/dist
 RUN mkdir -p /app/.data && chown node:node /app/.data
 # The official Node image ships an unprivileged "node" user (uid 1000).
 USER node

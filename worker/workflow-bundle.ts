@@ -6,11 +6,12 @@
  * The build writes `dist/workflows/bundle-<content hash>.js` and a manifest naming it together with the SHA-256
  * of every file webpack read for it (the workflow sources, `domain/`, the SDK's own modules). A worker uses the
  * bundle only while every one of those files is unchanged; otherwise it builds it again, in a child process so
- * that webpack never loads into the worker, and says so in its log.
+ * that webpack never loads into the worker, and says so in its log. Where the workflow sources are absent (the
+ * Docker image ships dist/ without them) nothing can change or rebuild the bundle, so only its own hash is checked.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -19,6 +20,7 @@ import type { Logger } from '../observability/logger';
 const ROOT = path.resolve(__dirname, '..');
 export const WORKFLOW_BUNDLE_DIR = path.join(ROOT, 'dist', 'workflows');
 const MANIFEST = path.join(WORKFLOW_BUNDLE_DIR, 'manifest.json');
+const WORKFLOWS_ENTRY = path.join('workflows', 'index.ts');
 /** The build's entry point: its source through tsx, or its compiled file beside this one's (scripts/build.sh). */
 const BUILD_COMMAND =
   path.extname(__filename) === '.ts'
@@ -32,20 +34,31 @@ interface Manifest {
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+const hasSources = (root: string) =>
+  access(path.join(root, WORKFLOWS_ENTRY)).then(
+    () => true,
+    () => false,
+  );
 
-/** The bundle's path when the manifest's inputs are all unchanged; else why it cannot be used. */
-export async function freshWorkflowBundle(): Promise<{ codePath: string } | { stale: string }> {
+/**
+ * The bundle's path when the manifest's inputs are all unchanged (or the sources are absent, see above); else why
+ * it cannot be used. `root` is the project's folder, the one holding dist/.
+ */
+export async function freshWorkflowBundle(root = ROOT): Promise<{ codePath: string } | { stale: string }> {
+  const bundleDir = path.join(root, 'dist', 'workflows');
   let manifest: Manifest;
   try {
-    manifest = JSON.parse(await readFile(MANIFEST, 'utf8')) as Manifest;
+    manifest = JSON.parse(await readFile(path.join(bundleDir, 'manifest.json'), 'utf8')) as Manifest;
   } catch {
     return { stale: 'no workflow bundle has been built' };
   }
-  for (const [file, hash] of Object.entries(manifest.inputs)) {
-    const now = await readFile(path.join(ROOT, file)).then(sha256, () => undefined);
-    if (now !== hash) return { stale: `${file} changed since the workflow bundle was built` };
+  if (await hasSources(root)) {
+    for (const [file, hash] of Object.entries(manifest.inputs)) {
+      const now = await readFile(path.join(root, file)).then(sha256, () => undefined);
+      if (now !== hash) return { stale: `${file} changed since the workflow bundle was built` };
+    }
   }
-  const codePath = path.join(WORKFLOW_BUNDLE_DIR, manifest.bundle);
+  const codePath = path.join(bundleDir, manifest.bundle);
   const present = await readFile(codePath).then(
     (code) => sha256(code).startsWith(manifest.bundle.replace(/^bundle-|\.js$/g, '')),
     () => false,
@@ -60,7 +73,7 @@ export async function freshWorkflowBundle(): Promise<{ codePath: string } | { st
 export async function buildWorkflowBundle(): Promise<string> {
   const inputs = new Set<string>();
   const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(ROOT, 'workflows', 'index.ts'),
+    workflowsPath: path.join(ROOT, WORKFLOWS_ENTRY),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     webpackConfigHook: (config) => ({
       ...config,
@@ -102,6 +115,11 @@ export async function buildWorkflowBundle(): Promise<string> {
 export async function loadWorkflowBundle(logger?: Pick<Logger, 'warn'>): Promise<{ codePath: string }> {
   const found = await freshWorkflowBundle();
   if ('codePath' in found) return found;
+  if (!(await hasSources(ROOT))) {
+    throw new Error(
+      `the workflow bundle cannot be used (${found.stale}) and its sources are not here to build it again`,
+    );
+  }
   logger?.warn('building the workflow bundle now (npm run build:workflows builds it ahead of time)', {
     reason: found.stale,
   });

@@ -1,8 +1,10 @@
 /**
  * The prebuilt workflow bundle (worker/workflow-bundle.ts): a worker loads it only while every file webpack read
  * for it is unchanged, and a stale or missing one is built again (in a child process) with a warning naming why.
+ * Where the sources are absent (the image), the bundle is used as long as its own hash holds.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { freshWorkflowBundle, loadWorkflowBundle, WORKFLOW_BUNDLE_DIR } from '../../worker/workflow-bundle';
 
@@ -59,3 +61,20 @@ it('builds a bundle whose file is missing', async () => {
   expect(await loadWorkflowBundle(logger)).toEqual(found);
   expect(logger.warnings).toHaveLength(1);
 }, 120_000);
+
+it('uses the bundle as built where the workflow sources are absent, as in the image, while its hash holds', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'mailferry-no-sources-'));
+  try {
+    await cp(WORKFLOW_BUNDLE_DIR, path.join(root, 'dist', 'workflows'), { recursive: true });
+    const found = await freshWorkflowBundle(root);
+    expect(found).toEqual({ codePath: expect.stringMatching(/dist\/workflows\/bundle-[0-9a-f]{16}\.js$/) });
+    if (!('codePath' in found)) throw new Error(found.stale);
+    expect(found.codePath.startsWith(root)).toBe(true);
+    await writeFile(found.codePath, 'damaged');
+    expect(await freshWorkflowBundle(root)).toEqual({
+      stale: `${path.basename(found.codePath)} is missing or damaged`,
+    });
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
