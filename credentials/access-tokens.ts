@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ConfidentialClientApplication, PublicClientApplication, type INetworkModule } from '@azure/msal-node';
-import { gaxios, JWT } from 'google-auth-library';
+import type * as Msal from '@azure/msal-node';
+import type { INetworkModule } from '@azure/msal-node';
+import type * as GoogleAuth from 'google-auth-library';
 import type { MintedTokenMethod } from '../domain/endpoint-auth';
 import { parseServiceAccountKey } from './service-account-key';
 import { TokenError } from './token-error';
@@ -87,8 +88,16 @@ function tokenError(provider: string, status: number | undefined, reason: string
   return new TokenError('TOKEN_UNAVAILABLE', `${provider}'s token endpoint failed: ${reason}`);
 }
 
+// The two providers' libraries are loaded when an endpoint first mints a token, not with the module: together about
+// 10 MB of memory that a worker whose endpoints take passwords never needs (docs/deployment.md, "Memory").
+/* eslint-disable @typescript-eslint/no-require-imports */
+const googleAuth = () => require('google-auth-library') as typeof GoogleAuth;
+const msal = () => require('@azure/msal-node') as typeof Msal;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 async function mintGoogle(endpoint: TokenEndpoint, user: string): Promise<MintedToken> {
   const key = parseServiceAccountKey(endpoint.secret);
+  const { gaxios, JWT } = googleAuth();
   // google-auth-library posts to Google's token URL; a key whose token_uri says otherwise is honoured.
   // Node's own fetch: gaxios would otherwise import node-fetch dynamically, which a VM sandbox (jest) refuses.
   const transporter = new gaxios.Gaxios({ fetchImplementation: fetch });
@@ -130,6 +139,7 @@ async function mintMicrosoft(endpoint: TokenEndpoint, network: INetworkModule | 
     ...(endpoint.authority ? { knownAuthorities: [new URL(host).host] } : {}),
   };
   const system = network ? { networkClient: network } : {};
+  const { ConfidentialClientApplication, PublicClientApplication } = msal();
   try {
     const result =
       endpoint.authMethod === 'm365-client-credentials'

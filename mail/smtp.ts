@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type * as Nodemailer from 'nodemailer';
 import type { SmtpSettings } from '../config/settings';
 
 /** One e-mail as the reports send it. */
@@ -35,6 +35,9 @@ const UNREACHABLE = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETL
 const TIMEOUT_MS = 30_000;
 
 export function createSmtpMailer(settings: SmtpSettings): Mailer {
+  // Loaded here, not with the module: a process with no SMTP server set never needs nodemailer's memory.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodemailer = require('nodemailer') as typeof Nodemailer;
   const transport = nodemailer.createTransport({
     host: settings.host,
     port: settings.port,
