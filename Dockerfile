@@ -9,9 +9,9 @@
 # `npm run bench:image` assembles the same files outside Docker and times the two roles' start
 # (docs/deployment.md, "The image"); test/deploy/image.test.ts checks this file.
 
-# Node.js 24 (LTS, "Krypton"), Debian 12. The full version pins the build; nodejs/docker-node's
-# 24/bookworm-slim/Dockerfile publishes it as this tag.
-ARG NODE_IMAGE=node:24.19.0-bookworm-slim
+# Node.js 26, the active LTS line since October 2026, on Debian 12. The full version pins the build (Docker Hub's
+# library/node publishes this tag for amd64, arm64 and ppc64le).
+ARG NODE_IMAGE=node:26.12.0-bookworm-slim
 
 # ---- build: every dependency, the dashboard bundle (dashboard/dist), the compiled processes and the workflow
 # bundle (dist/) ----

@@ -198,10 +198,16 @@ async function startRole(
     throw err;
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return { child, seconds, rssMb: rssKb / 1024, log: logFile };
+  return { child, seconds, rssMb: await rssMb(child), log: logFile };
 }
+
+async function rssMb(child: ChildProcess): Promise<number> {
+  const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** How long both roles sit idle after their start before their idle RSS is read. */
+const IDLE_SETTLE_MS = 15_000;
 
 const answers =
   (url: string, check: (r: Response) => Promise<boolean> | boolean = (r) => r.ok) =>
@@ -301,12 +307,15 @@ async function main(): Promise<void> {
         `http://127.0.0.1:${apiPort}/`,
         (r) => r.ok && (r.headers.get('content-type') ?? '').startsWith('text/html'),
       )();
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+      const idle = { worker: await rssMb(worker.child), api: await rssMb(api.child) };
       const workerLog = await readFile(worker.log, 'utf8');
       const rebuilt = workerLog.includes('building the workflow bundle now');
       console.log(
         `  round ${round} (${what}): worker ready in ${worker.seconds.toFixed(2)} s (RSS ${worker.rssMb.toFixed(0)} MB), ` +
           `API ready in ${api.seconds.toFixed(2)} s (RSS ${api.rssMb.toFixed(0)} MB); dashboard at /: ${dashboard ? 'served' : 'MISSING'}; ` +
-          `workflow bundle: ${rebuilt ? 'REBUILT' : 'prebuilt, used as is'}`,
+          `workflow bundle: ${rebuilt ? 'REBUILT' : 'prebuilt, used as is'}; idle RSS ${IDLE_SETTLE_MS / 1000} s later: ` +
+          `worker ${idle.worker.toFixed(0)} MB, API ${idle.api.toFixed(0)} MB`,
       );
       await stop(api.child);
       await stop(worker.child);
