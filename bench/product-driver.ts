@@ -28,10 +28,8 @@ export async function startRealProduct(dataDir: string): Promise<RunningProduct>
   const ports = await freePorts();
   buildCompiled();
   // BENCH_CPU_PROF (a directory): the product's process writes a V8 CPU profile there when it stops, as the engine's does.
-  const profile = process.env.BENCH_CPU_PROF
-    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
-    : {};
-  const product = startProduct(dataDir, ports, profile, { compiled: true });
+  const nodeFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const product = startProduct(dataDir, ports, {}, { compiled: true, nodeFlags });
   await product.running;
   const token = (await readFile(path.join(dataDir, 'initial-admin-token'), 'utf8')).trim();
   const url = `http://127.0.0.1:${ports.api}/api/v1`;

@@ -95,12 +95,14 @@ export function startProduct(
   dataDir: string,
   ports: Ports,
   extraEnv: NodeJS.ProcessEnv = {},
-  options: { compiled?: boolean } = {},
+  options: { compiled?: boolean; nodeFlags?: string[] } = {},
 ): Product {
   // Its own process group, so that killProducts can kill whatever a failed test leaves behind.
   const [program, ...args] = options.compiled
-    ? ['dist/start.js']
-    : [process.execPath, '--import', 'tsx', 'entry/start.ts'];
+    ? options.nodeFlags?.length
+      ? [process.execPath, ...options.nodeFlags, 'dist/start.js']
+      : ['dist/start.js']
+    : [process.execPath, ...(options.nodeFlags ?? []), '--import', 'tsx', 'entry/start.ts'];
   const child = spawn(program!, args, {
     cwd: ROOT,
     env: productEnv(dataDir, ports, extraEnv),
