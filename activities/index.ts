@@ -5,6 +5,7 @@ import type { Mailer } from '../mail/smtp';
 import type { ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
 import type { SyncMetrics } from '../observability/metrics';
+import type { MessageBuffers } from '../imap/message-buffers';
 import type { SecretBox } from '../secrets/secret-box';
 import { createBatchActivities } from './batch-activities';
 import { createReportActivities } from './batch-reports';
@@ -30,6 +31,8 @@ export interface ActivityDeps {
   metrics?: SyncMetrics;
   /** Told when a sync could or could not reach an IMAP server (logged once each way). */
   components?: ComponentMonitor;
+  /** The worker's budget for message bodies in memory, shared by all its syncs; none when unset. */
+  messageBuffers?: MessageBuffers;
 }
 
 /** Every activity the worker registers, built from injected dependencies. */

@@ -22,6 +22,7 @@ import type { PassKind } from '../domain/batch-messages';
 import type { MailboxErrorCode } from '../domain/mailbox-errors';
 import { ImapSyncError, type Side } from '../imap/errors';
 import { MailboxLockError } from '../imap/mailbox-lock';
+import type { MessageBuffers } from '../imap/message-buffers';
 import { syncMailboxOverImap, type MailboxSyncProgress } from '../imap/mailbox-sync';
 import { imapComponent, type ComponentMonitor } from '../observability/component-status';
 import type { Logger } from '../observability/logger';
@@ -71,6 +72,8 @@ export interface SyncMailboxDeps {
    * with, so the worker logs a lost and a regained server once each way, not once per mailbox and attempt.
    */
   components?: ComponentMonitor;
+  /** The worker's budget for message bodies in memory, shared by all its syncs (imap/message-buffers.ts). */
+  messageBuffers?: MessageBuffers;
 }
 
 /** The IMAP errors that say a server is down, not that it refused something. */
@@ -294,6 +297,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         onThrottle: ({ side, ms }) => counted.throttled(side, ms),
         onProgress,
         rateWait,
+        messageBuffers: deps.messageBuffers,
         logger: log,
       });
     const run = async () => {

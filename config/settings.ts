@@ -25,6 +25,12 @@ const MIN_POOL_SIZE = 4;
 export const BOOKKEEPING_ACTIVITY_SLOTS = 20;
 
 /**
+ * The worker's budget for message bodies in memory, over all its syncs (MiB): one mailbox's two lanes hold at most
+ * 64 MiB (two batches of 16 MiB each), so two mailboxes copy at full overlap and more share it.
+ */
+export const DEFAULT_MESSAGE_BUFFER_MB = 128;
+
+/**
  * The worker's pool when MAILFERRY_DB_POOL_SIZE is unset: a sync holds a connection only for one statement or one
  * short transaction (never across IMAP I/O), so a fifth of the syncs plus a margin is ample.
  */
@@ -65,6 +71,7 @@ const schema = z
     MAILFERRY_AUDIT_RETENTION: duration.optional(),
     MAILFERRY_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).optional(),
     MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: z.coerce.number().int().min(1).max(1000).default(100),
+    MAILFERRY_WORKER_MESSAGE_BUFFER_MB: z.coerce.number().int().min(16).max(65536).default(DEFAULT_MESSAGE_BUFFER_MB),
     MAILFERRY_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).optional(),
     MAILFERRY_API_DB_POOL_SIZE: z.coerce.number().int().min(MIN_POOL_SIZE).max(500).default(10),
     MAILFERRY_WORKER_IDENTITY: z.string().min(1).max(200).optional(),
@@ -155,6 +162,11 @@ export interface Settings {
     maxConcurrentSyncs: number;
     activitySlots: number;
     poolSize: number;
+    /**
+     * Bytes of message bodies the worker's syncs hold in memory at once, all together
+     * (MAILFERRY_WORKER_MESSAGE_BUFFER_MB, imap/message-buffers.ts).
+     */
+    messageBufferBytes: number;
     /**
      * A stable name for this worker, unique among the live ones (MAILFERRY_WORKER_IDENTITY): after a restart it
      * gives back at once the syncs its previous life was running. `npm start` uses its host and data directory.
@@ -249,6 +261,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxConcurrentSyncs: syncs,
       activitySlots: syncs + BOOKKEEPING_ACTIVITY_SLOTS,
       poolSize: e.MAILFERRY_DB_POOL_SIZE ?? defaultWorkerPoolSize(syncs),
+      messageBufferBytes: e.MAILFERRY_WORKER_MESSAGE_BUFFER_MB * 1024 * 1024,
       ...(e.MAILFERRY_WORKER_IDENTITY ? { identity: e.MAILFERRY_WORKER_IDENTITY } : {}),
     },
     apiPoolSize: e.MAILFERRY_API_DB_POOL_SIZE,

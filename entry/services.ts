@@ -33,6 +33,7 @@ import { createMetricsExporter, type MetricsExporter } from '../observability/me
 import { sdkPrometheusTelemetry } from '../observability/metrics-temporal';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box';
 import { loadSettings, type Settings } from '../config/settings';
+import { createMessageBuffers } from '../imap/message-buffers';
 import { createBatchWorker } from '../worker/create-worker';
 import { reclaimSyncsOf } from '../worker/reclaim-syncs';
 import { describeTemporalSecurity, temporalConnectionOptions } from './temporal-connection';
@@ -181,6 +182,7 @@ export async function runWorker(
     secretBox: foundation.secretBox,
     ...(settings.smtp ? { mailer: createSmtpMailer(settings.smtp) } : {}),
     maxConcurrentActivityTaskExecutions: settings.worker.activitySlots,
+    messageBuffers: createMessageBuffers(settings.worker.messageBufferBytes),
     identity,
     metrics: options.metrics,
   });

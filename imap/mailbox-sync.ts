@@ -18,6 +18,7 @@ import {
   type SyncTraceEvent,
 } from './folder-sync';
 import { ensureDestinationFolder, listFolders, planMailboxFolders, type FolderInfo, type FolderPlan } from './folders';
+import type { MessageBuffers } from './message-buffers';
 import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
 import {
   limitedChunk,
@@ -72,6 +73,8 @@ export interface MailboxSyncOptions extends ItemLimits {
    */
   rateWait?: Pick<TransferWaitOptions, 'onWait' | 'onBudgetExhausted' | 'onBudgetResumed' | 'budgetPollMs'>;
   trace?: (event: SyncTraceEvent) => void;
+  /** The process's budget for message bodies in memory, shared by all its syncs (imap/message-buffers.ts). */
+  messageBuffers?: MessageBuffers;
   /**
    * The mailbox's logger (its lines carry the batch, the mailbox id and address): each folder's outcome, the
    * throttling pauses, and imapflow's own log at debug. Silent without one.
@@ -405,6 +408,7 @@ async function syncOne(run: MailboxRun, lane: Lane, plan: FolderPlan, dedupeAcro
           chunkBytes: run.chunk.bytes,
           signal: options.signal,
           beforeTransfer: run.beforeTransfer,
+          messageBuffers: options.messageBuffers,
           trace: options.trace,
           dedupeAcrossFolders,
           hashMessages: PROVIDER_PROFILES[source.endpoint.provider].gmailFolders,

@@ -3,6 +3,7 @@ import type { ImapFlow, MailboxObject } from 'imapflow';
 import { ImapSyncError } from '../errors';
 import type { FolderPlan } from '../folders';
 import type { Side } from '../errors';
+import type { MessageBuffers } from '../message-buffers';
 import type { DestinationLimits } from '../provider-profiles';
 import type { TransferRequest } from '../rate-limit';
 import type { CopiedRecord, FolderCheckpoint, FolderKey, SkippedRecord, SyncStore } from '../sync-store';
@@ -43,6 +44,8 @@ export interface FolderSyncOptions {
    * source, what is left of it before it is appended to the destination. Resolves early on cancellation.
    */
   beforeTransfer?: (side: Side, request: TransferRequest) => Promise<void>;
+  /** Holds each batch's bodies within the process's budget, from before they are fetched until they are appended. */
+  messageBuffers?: MessageBuffers;
   /** Observes the steps of each append (for diagnostics and the crash tests). */
   trace?: (event: SyncTraceEvent) => void;
 }

@@ -70,16 +70,28 @@ async function copyWindow(run: CopyRun, window: number[]): Promise<void> {
   const { batches, large } = planBatches(ctx, meta);
   if (large.length) await recordLarge(ctx, large);
 
-  let prefetch: Promise<Map<number, Buffer>> | null = batches[0] ? loadBodies(ctx, batches[0]) : null;
-  for (let i = 0; i < batches.length; i++) {
-    checkCancelled(ctx.options.signal);
-    if (run.recordError) throw run.recordError;
-    const bodies = await prefetch!;
-    prefetch = batches[i + 1] ? loadBodies(ctx, batches[i + 1]!) : null;
-    // A failed prefetch surfaces when it is awaited; until then keep it from being an unhandled rejection.
-    prefetch?.catch(() => undefined);
-    const batch = batches[i]!;
-    await appendBatch(run, batch, bodies, batch[batch.length - 1]!.uid);
+  let prefetch: Promise<LoadedBodies> | null = batches[0] ? loadBodies(ctx, batches[0]) : null;
+  try {
+    for (let i = 0; i < batches.length; i++) {
+      checkCancelled(ctx.options.signal);
+      if (run.recordError) throw run.recordError;
+      const { bodies, release } = await prefetch!;
+      prefetch = batches[i + 1] ? loadBodies(ctx, batches[i + 1]!) : null;
+      // A failed prefetch surfaces when it is awaited; until then keep it from being an unhandled rejection.
+      prefetch?.catch(() => undefined);
+      const batch = batches[i]!;
+      try {
+        await appendBatch(run, batch, bodies, batch[batch.length - 1]!.uid);
+      } finally {
+        release();
+      }
+    }
+  } finally {
+    // A batch failed while the next one was being fetched: that one's bodies go back to the budget when it lands.
+    void prefetch?.then(
+      ({ release }) => release(),
+      () => undefined,
+    );
   }
   await run.recording;
 }
@@ -127,23 +139,33 @@ async function recordLarge(ctx: FolderContext, skipped: SkippedRecord[]): Promis
   }
 }
 
-async function loadBodies(ctx: FolderContext, batch: FetchMessageObject[]): Promise<Map<number, Buffer>> {
+/** A batch's bodies by UID, and the function that gives their bytes back to the process's budget. */
+interface LoadedBodies {
+  bodies: Map<number, Buffer>;
+  release: () => void;
+}
+
+async function loadBodies(ctx: FolderContext, batch: FetchMessageObject[]): Promise<LoadedBodies> {
   const { source, options } = ctx;
-  await options.beforeTransfer?.('source', {
-    messages: batch.length,
-    bytes: batch.reduce((n, m) => n + (m.size ?? 0), 0),
-  });
-  checkCancelled(options.signal);
-  const bodies = new Map<number, Buffer>();
-  for await (const m of source.fetch(
-    toSequenceSet(batch.map((p) => p.uid)),
-    { uid: true, source: true },
-    { uid: true },
-  )) {
-    if (m.source) bodies.set(m.uid, m.source);
+  const bytes = batch.reduce((n, m) => n + (m.size ?? 0), 0);
+  const release = (await options.messageBuffers?.reserve(bytes, options.signal)) ?? (() => undefined);
+  try {
+    await options.beforeTransfer?.('source', { messages: batch.length, bytes });
+    checkCancelled(options.signal);
+    const bodies = new Map<number, Buffer>();
+    for await (const m of source.fetch(
+      toSequenceSet(batch.map((p) => p.uid)),
+      { uid: true, source: true },
+      { uid: true },
+    )) {
+      if (m.source) bodies.set(m.uid, m.source);
+    }
+    if (!source.usable) throw failedCommand(source, 'source', 'FETCH');
+    return { bodies, release };
+  } catch (err) {
+    release();
+    throw err;
   }
-  if (!source.usable) throw failedCommand(source, 'source', 'FETCH');
-  return bodies;
 }
 
 /**

@@ -15,7 +15,12 @@ test('the worker is sized from one number: syncs, activity slots, pool and batch
     apiPoolSize: 10,
   });
   const small = loadSettings({ MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: '8' });
-  expect(small.worker).toEqual({ maxConcurrentSyncs: 8, activitySlots: 28, poolSize: 12 });
+  expect(small.worker).toEqual({
+    maxConcurrentSyncs: 8,
+    activitySlots: 28,
+    poolSize: 12,
+    messageBufferBytes: 128 * 1024 * 1024,
+  });
   expect(small.batchPolicy.mailboxConcurrency).toBe(8);
   const tuned = loadSettings({
     MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: '300',
@@ -31,6 +36,9 @@ test('the worker is sized from one number: syncs, activity slots, pool and batch
   expect(() => loadSettings({ MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS: '0' })).toThrow(
     /MAILFERRY_WORKER_MAX_CONCURRENT_SYNCS/,
   );
+  // The message bodies in memory: MiB, at least one batch's 16.
+  expect(loadSettings({ MAILFERRY_WORKER_MESSAGE_BUFFER_MB: '512' }).worker.messageBufferBytes).toBe(512 * 1024 * 1024);
+  expect(() => loadSettings({ MAILFERRY_WORKER_MESSAGE_BUFFER_MB: '8' })).toThrow(/MAILFERRY_WORKER_MESSAGE_BUFFER_MB/);
 });
 
 test('lifecycle durations and the batch window come from the environment', () => {
