@@ -15,7 +15,7 @@ import {
 } from '../../activities/sync-mailbox';
 import { silentLogger, type Logger } from '../../observability/logger';
 import { createSecretBox, secretContext, type SecretBox } from '../../secrets/secret-box';
-import type { DovecotServer } from '../fixtures/dovecot';
+import { comparableMessages, startDovecot, type DovecotServer, type SeedMessage } from '../fixtures/dovecot';
 
 export const secretBox: SecretBox = createSecretBox(randomBytes(32));
 
@@ -181,4 +181,29 @@ export async function insertMailbox(
 export async function mailboxRow(pool: Pool, id: string): Promise<Record<string, unknown>> {
   const { rows } = await pool.query('select * from mailboxes where id = $1', [id]);
   return rows[0] as Record<string, unknown>;
+}
+
+/**
+ * Two Dovecots with the same users, passwords `src-pw` on the source and `dst-pw` on the destination, each user's
+ * source mail written straight into its Maildir: for the tests that sync many mailboxes at once.
+ */
+export async function startDovecotPair(
+  users: string[],
+  mail: (user: string) => SeedMessage[],
+): Promise<{ source: DovecotServer; destination: DovecotServer }> {
+  const [source, destination] = await Promise.all([
+    startDovecot({ users: users.map((user) => ({ user, password: 'src-pw' })) }),
+    startDovecot({ users: users.map((user) => ({ user, password: 'dst-pw' })) }),
+  ]);
+  for (const user of users) await source.writeMaildir(user, mail(user));
+  return { source, destination };
+}
+
+/** Every user's mail on the destination is the source's: the same messages, flags and dates, each once. */
+export async function expectCopiedExactly(source: DovecotServer, destination: DovecotServer, users: string[]) {
+  for (const user of users) {
+    const from = comparableMessages(await source.readMailbox(user), source);
+    const to = comparableMessages(await destination.readMailbox(user), destination);
+    expect({ user, to }).toEqual({ user, to: from });
+  }
 }

@@ -6,8 +6,17 @@
 import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
 import { createMessageBuffers, type MessageBuffers } from '../../imap/message-buffers';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
-import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { engineDatabase, ENGINE_DEFAULTS, imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
+import { buildMessage, type DovecotServer } from '../fixtures/dovecot';
+import {
+  engineDatabase,
+  ENGINE_DEFAULTS,
+  expectCopiedExactly,
+  imapEndpointOf,
+  insertBatch,
+  insertEndpoint,
+  insertMailbox,
+  startDovecotPair,
+} from './helpers';
 
 const MB = 1024 * 1024;
 
@@ -78,20 +87,13 @@ describe('several real syncs sharing one small budget', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    [source, destination] = await Promise.all([
-      startDovecot({ users: USERS.map((user) => ({ user, password: 'src-pw' })) }),
-      startDovecot({ users: USERS.map((user) => ({ user, password: 'dst-pw' })) }),
-    ]);
-    for (const user of USERS) {
-      await source.writeMaildir(
-        user,
-        Array.from({ length: 40 }, (_, n) => ({
-          folder: ['INBOX', 'Archive', 'Sent'][n % 3]!,
-          raw: buildMessage({ subject: `${user} ${n}`, size: 60_000 + n * 1_000 }),
-          flags: n % 2 ? ['\\Seen'] : [],
-        })),
-      );
-    }
+    ({ source, destination } = await startDovecotPair(USERS, (user) =>
+      Array.from({ length: 40 }, (_, n) => ({
+        folder: ['INBOX', 'Archive', 'Sent'][n % 3]!,
+        raw: buildMessage({ subject: `${user} ${n}`, size: 60_000 + n * 1_000 }),
+        flags: n % 2 ? ['\\Seen'] : [],
+      })),
+    ));
   });
   afterAll(async () => {
     await Promise.all([source?.close(), destination?.close()]);
@@ -139,10 +141,6 @@ describe('several real syncs sharing one small budget', () => {
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(limit);
     expect(buffers.held()).toBe(0);
-    for (const user of USERS) {
-      const from = comparableMessages(await source.readMailbox(user), source);
-      const to = comparableMessages(await destination.readMailbox(user), destination);
-      expect({ user, to }).toEqual({ user, to: from });
-    }
+    await expectCopiedExactly(source, destination, USERS);
   });
 });

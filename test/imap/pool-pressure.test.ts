@@ -1,7 +1,7 @@
 import { createPool } from '../../db/pool';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
-import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { insertBatch, insertEndpoint, insertMailbox, runSync } from './helpers';
+import { buildMessage, type DovecotServer } from '../fixtures/dovecot';
+import { expectCopiedExactly, insertBatch, insertEndpoint, insertMailbox, runSync, startDovecotPair } from './helpers';
 
 /**
  * The risk: a sync that holds a pooled connection while it waits for another one. Eight times more real syncs
@@ -18,20 +18,13 @@ let destination: DovecotServer;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  [source, destination] = await Promise.all([
-    startDovecot({ users: USERS.map((user) => ({ user, password: 'src-pw' })) }),
-    startDovecot({ users: USERS.map((user) => ({ user, password: 'dst-pw' })) }),
-  ]);
-  for (const user of USERS) {
-    await source.writeMaildir(
-      user,
-      Array.from({ length: 5 }, (_, n) => ({
-        folder: n % 2 ? 'Archive' : 'INBOX',
-        raw: buildMessage({ subject: `${user} ${n}` }),
-        flags: ['\\Seen'],
-      })),
-    );
-  }
+  ({ source, destination } = await startDovecotPair(USERS, (user) =>
+    Array.from({ length: 5 }, (_, n) => ({
+      folder: n % 2 ? 'Archive' : 'INBOX',
+      raw: buildMessage({ subject: `${user} ${n}` }),
+      flags: ['\\Seen'],
+    })),
+  ));
 });
 afterAll(async () => {
   await Promise.all([source?.close(), destination?.close()]);
@@ -58,9 +51,5 @@ test(`${SYNCS} syncs at once on a pool of ${POOL_SIZE} connections all finish, e
   } finally {
     await small.end();
   }
-  for (const user of USERS) {
-    const from = comparableMessages(await source.readMailbox(user), source);
-    const to = comparableMessages(await destination.readMailbox(user), destination);
-    expect({ user, to }).toEqual({ user, to: from });
-  }
+  await expectCopiedExactly(source, destination, USERS);
 });
