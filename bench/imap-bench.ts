@@ -17,6 +17,9 @@
  *
  * The WAN profile (BENCH_RTT_MS, a comma list of added round-trip times in ms, e.g. 0,20,50) puts a delay proxy
  * (bench/delay-proxy.ts) before each server and prints the round trips each run paid (client turns, both servers).
+ * BENCH_TLS=1 has every tool speak implicit TLS (IMAPS) to both servers, as over a real WAN: the servers' own
+ * self-signed certificate, trusted by mbsync through CertificateFile, not verified by the product, the engine
+ * and doveadm's imapc.
  *
  * The fleet profile (BENCH_MAILBOXES=20, with BENCH_MESSAGES per mailbox) copies that many mailboxes, each with
  * the corpus: the product as one batch, mbsync as `xargs -P 4` and `-P 8` (tools mbsync-P4, mbsync-P8), one
@@ -53,6 +56,9 @@ const MASTER = { user: 'migrator', password: 'bench-master-pw' };
 
 /** Where a tool reaches a server: the server itself, or the WAN profile's delay proxy in front of it. */
 type Address = { host: string; port: number };
+
+/** BENCH_TLS=1: every tool speaks implicit TLS to both servers. */
+const TLS = process.env.BENCH_TLS === '1';
 
 interface Measure {
   tool: string;
@@ -102,30 +108,35 @@ async function fingerprint(server: DovecotServer, user: string) {
   return { count: all.length, content: createHash('sha256').update(keys.join('\n')).digest('hex'), metaKeys: meta };
 }
 
+/** mbsync's TLS lines: IMAPS with the server's own certificate as the one it trusts, or none. */
+const mbsyncTls = (certificate: string) => (TLS ? `SSLType IMAPS\nCertificateFile ${certificate}` : 'SSLType None');
+
 function mbsyncConfig(
   stateDir: string,
-  source: Address,
-  destination: Address,
+  source: Address & { dir: string },
+  destination: Address & { dir: string },
   sourceUser: string,
   user: string,
 ): string {
+  // mbsync checks the certificate's name even for a certificate it is told to trust: the servers' is localhost's.
+  const host = (a: Address) => (TLS && a.host === '127.0.0.1' ? 'localhost' : a.host);
   return `IMAPAccount far
-Host ${source.host}
+Host ${host(source)}
 Port ${source.port}
 User ${sourceUser}
 Pass ${PASSWORD}
-SSLType None
+${mbsyncTls(path.join(source.dir, 'cert.pem'))}
 AuthMechs LOGIN
 
 IMAPStore far
 Account far
 
 IMAPAccount near
-Host ${destination.host}
+Host ${host(destination)}
 Port ${destination.port}
 User ${user}
 Pass ${PASSWORD}
-SSLType None
+${mbsyncTls(path.join(destination.dir, 'cert.pem'))}
 AuthMechs LOGIN
 
 IMAPStore near
@@ -177,8 +188,8 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
     const dbUrl = new URL(db.url);
 
     [source, destination] = await Promise.all([
-      startDovecot(),
-      startDovecot({ masterUser: MASTER, extraConfig: `mail_fsync = ${fsync}` }),
+      startDovecot({ tls: TLS }),
+      startDovecot({ masterUser: MASTER, extraConfig: `mail_fsync = ${fsync}`, tls: TLS }),
     ]);
     for (const user of sourceUsers) await source.addUser(user, PASSWORD);
     for (let rep = 1; rep <= repeats; rep++)
@@ -195,18 +206,19 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
     const reference = await fingerprint(source, sourceUsers[0]!); // every source mailbox holds the same corpus
     // The WAN profile: every tool reaches both servers through a delay proxy (doveadm only the source: it writes
     // the destination's storage itself).
-    let src: Address = source;
-    let dst: Address = destination;
+    const served = (s: DovecotServer): Address => ({ host: s.host, port: TLS ? s.tlsPort : s.port });
+    let src: Address = served(source);
+    let dst: Address = served(destination);
     if (rttMs !== undefined) {
-      proxies.push(await startDelayProxy(source, rttMs), await startDelayProxy(destination, rttMs));
+      proxies.push(await startDelayProxy(src, rttMs), await startDelayProxy(dst, rttMs));
       [src, dst] = proxies as [DelayProxy, DelayProxy];
     }
 
     const endpoint = (s: Address) => ({
       host: s.host,
       port: s.port,
-      security: 'none' as const,
-      acceptUntrustedCerts: false,
+      security: TLS ? ('tls' as const) : ('none' as const),
+      acceptUntrustedCerts: TLS,
       authMethod: 'plain' as const,
       provider: 'dovecot' as const,
     });
@@ -231,7 +243,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
     const productBatches = new Map<string, { id: string; name: string; lastSyncedAt: string | null }>();
     if (tools.includes('product')) {
       product = await startRealProduct(path.join(work, 'product'));
-      const common = { type: 'imap', host: src.host, security: 'none' };
+      const common = { type: 'imap', host: src.host, security: TLS ? 'tls' : 'none', acceptUntrustedCerts: TLS };
       endpoints = {
         source: (await product.call('POST', '/endpoints', { ...common, name: 'bench source', port: src.port })).id,
         destination: (
@@ -332,7 +344,11 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
           const cfg = path.join(work, `mbsyncrc-${u}`);
           const state = path.join(work, `mbsync-state-${u}`);
           await mkdir(state, { recursive: true });
-          await writeFile(cfg, mbsyncConfig(state, src, dst, sourceUsers[i]!, u), { mode: 0o600 });
+          await writeFile(
+            cfg,
+            mbsyncConfig(state, { ...src, dir: source!.dir }, { ...dst, dir: destination!.dir }, sourceUsers[i]!, u),
+            { mode: 0o600 },
+          );
           configs.push(cfg);
         }
         const parallel = /^mbsync-P(\d+)$/.exec(tool)?.[1];
@@ -357,6 +373,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
           'imapc_features=rfc822.size fetch-headers modseq',
           '-o',
           'mail_prefetch_count=20',
+          ...(TLS ? ['-o', 'imapc_ssl=imaps', '-o', 'imapc_ssl_verify=no'] : []),
           'backup',
           '-R',
           '-u',
@@ -446,11 +463,11 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
     };
     const lines: string[] = [];
     lines.push(
-      `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; destination mail_fsync=${fsync};${rttMs === undefined ? '' : ` WAN: ${rttMs} ms round trip added by a delay proxy before each server;`} ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
+      `Corpus: ${corpus.count} messages, ${mb.toFixed(1)} MB, ${corpus.folders.size} folders; destination mail_fsync=${fsync};${rttMs === undefined ? '' : ` WAN: ${rttMs} ms round trip added by a delay proxy before each server;`}${TLS ? ' TLS (IMAPS) to both servers;' : ''} ${os.cpus().length} CPUs; Dovecot ${await dovecotVersion()}; median of ${repeats} run(s) (min–max).`,
     );
     lines.push('');
     lines.push(
-      `| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | CPU s | CPU s per GB | peak RSS MB | copied | byte-exact | flags+dates exact | ${bases.map((b) => `${b} ÷ tool, pair by pair`).join(' | ')} | round trips |`,
+      `| tool | pass | seconds (process) | seconds (sync only) | messages/s | MB/s | CPU s | CPU s per GB | peak RSS MB | copied | byte-exact | flags+dates exact | ${bases.map((b) => `${b} ÷ tool, pair by pair | `).join('')}round trips |`,
     );
     lines.push(
       `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ${bases.map(() => '---: | ').join('')}---: |`,
@@ -468,7 +485,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
         lines.push(
           `| ${tool} | ${pass} | ${med.toFixed(2)}${range} | ${sync.length ? median(sync).toFixed(2) : '–'} | ${full ? (corpus.count / med).toFixed(0) : '–'} | ${
             full ? (mb / med).toFixed(1) : '–'
-          } | ${cpu.toFixed(2)} | ${full ? (cpu / (corpus.bytes / 1e9)).toFixed(1) : '–'} | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${bases.map((b) => pairRatios(tool, b, pass)).join(' | ')} | ${roundTripsOf(mine)} |`,
+          } | ${cpu.toFixed(2)} | ${full ? (cpu / (corpus.bytes / 1e9)).toFixed(1) : '–'} | ${Math.max(...mine.map((r) => r.maxRssMb)).toFixed(0)} | ${res?.count ?? '?'} | ${res?.exact ? 'yes' : 'no'} | ${res?.metaExact ? 'yes' : 'no'} | ${bases.map((b) => `${pairRatios(tool, b, pass)} | `).join('')}${roundTripsOf(mine)} |`,
         );
       }
     }
