@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { createAccessTokens, type AccessTokens } from '../credentials/access-tokens';
+import type { AccessTokens } from '../credentials/access-tokens';
+import { createEndpointAccessTokens } from '../credentials/endpoint-tokens';
 import type { MailboxLocks } from '../db/mailbox-locks';
 import type { Mailer } from '../mail/smtp';
 import type { ComponentMonitor } from '../observability/component-status';
@@ -38,7 +39,7 @@ export interface ActivityDeps {
 /** Every activity the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   // One cache of minted tokens for the syncs and the verifications of this worker.
-  deps = { ...deps, tokens: deps.tokens ?? createAccessTokens() };
+  deps = { ...deps, tokens: deps.tokens ?? createEndpointAccessTokens(deps) };
   return {
     ...createBatchActivities({ pool: deps.pool }),
     ...createReportActivities(deps),

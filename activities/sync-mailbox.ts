@@ -30,7 +30,8 @@ import { createSyncMetrics, trackSyncAttempt, type SyncAttempt, type SyncMetrics
 import type { SecretBox } from '../secrets/secret-box';
 import { currentContext, isAccessFailure, openMailboxSides } from './mailbox-access';
 import { davSideOf, hasDavPair } from './dav-sides';
-import { createAccessTokens, type AccessTokens } from '../credentials/access-tokens';
+import type { AccessTokens } from '../credentials/access-tokens';
+import { createEndpointAccessTokens } from '../credentials/endpoint-tokens';
 
 export interface SyncMailboxInput {
   batchId: string;
@@ -108,7 +109,7 @@ function engineFailure(err: unknown): { code: MailboxErrorCode; retryClass: stri
  */
 export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
   const { pool, locks, secretBox, logger } = deps;
-  const tokens = deps.tokens ?? createAccessTokens();
+  const tokens = deps.tokens ?? createEndpointAccessTokens(deps);
   const progressIntervalMs = deps.progressIntervalMs ?? 2000;
   const metrics = deps.metrics ?? createSyncMetrics(new Registry());
 

@@ -18,7 +18,8 @@ import type { Logger } from '../observability/logger';
 import type { SecretBox } from '../secrets/secret-box';
 import { davSideOf, hasDavPair } from './dav-sides';
 import { currentContext, isAccessFailure, openMailboxSides } from './mailbox-access';
-import { createAccessTokens, type AccessTokens } from '../credentials/access-tokens';
+import type { AccessTokens } from '../credentials/access-tokens';
+import { createEndpointAccessTokens } from '../credentials/endpoint-tokens';
 
 export interface VerifyMailboxInput {
   batchId: string;
@@ -54,7 +55,7 @@ export interface VerifyMailboxDeps {
  */
 export function createVerifyMailboxActivities(deps: VerifyMailboxDeps) {
   const { pool, locks, secretBox, logger } = deps;
-  const tokens = deps.tokens ?? createAccessTokens();
+  const tokens = deps.tokens ?? createEndpointAccessTokens(deps);
 
   async function verifyMailbox(input: VerifyMailboxInput): Promise<VerifyMailboxResult> {
     const ctx = currentContext();

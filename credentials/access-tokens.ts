@@ -67,6 +67,13 @@ export interface AccessTokenOptions {
   /** msal's HTTP client; Node's fetch when unset (tests pass one that trusts their token endpoint's certificate). */
   msalNetworkClient?: INetworkModule;
   now?: () => number;
+  /**
+   * A saved endpoint's refresh token was replaced: Microsoft answers each refresh with a new refresh token, and
+   * the old one lasts only to its own expiry (90 days after it was issued), so a migration that runs longer must
+   * keep the newest. The caller stores it sealed in place of the old (its failures are its own to report); this
+   * process uses the new one from now on either way.
+   */
+  onRefreshTokenRotated?: (endpointId: string, refreshToken: string) => Promise<void>;
 }
 
 interface CacheEntry {
@@ -95,7 +102,7 @@ const googleAuth = () => require('google-auth-library') as typeof GoogleAuth;
 const msal = () => require('@azure/msal-node') as typeof Msal;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-async function mintGoogle(endpoint: TokenEndpoint, user: string): Promise<MintedToken> {
+async function mintGoogle(endpoint: TokenEndpoint, user: string): Promise<Minted> {
   const key = parseServiceAccountKey(endpoint.secret);
   const { gaxios, JWT } = googleAuth();
   // google-auth-library posts to Google's token URL; a key whose token_uri says otherwise is honoured.
@@ -118,7 +125,7 @@ async function mintGoogle(endpoint: TokenEndpoint, user: string): Promise<Minted
   try {
     const credentials = await jwt.authorize();
     if (!credentials.access_token) throw new TokenError('TOKEN_UNAVAILABLE', 'Google answered without a token');
-    return { token: credentials.access_token, expiresAt: credentials.expiry_date ?? Date.now() + 60_000 };
+    return { minted: { token: credentials.access_token, expiresAt: credentials.expiry_date ?? Date.now() + 60_000 } };
   } catch (err) {
     if (err instanceof TokenError) throw err;
     const e = err as { status?: number; response?: { status?: number; data?: { error?: string } }; code?: string };
@@ -128,7 +135,19 @@ async function mintGoogle(endpoint: TokenEndpoint, user: string): Promise<Minted
   }
 }
 
-async function mintMicrosoft(endpoint: TokenEndpoint, network: INetworkModule | undefined): Promise<MintedToken> {
+/** A minted token, and the refresh token Microsoft handed back with it when it differs from the one used. */
+interface Minted {
+  minted: MintedToken;
+  refreshToken?: string;
+}
+
+/** The refresh token msal cached from the answer (msal keeps it to itself; its cache's JSON holds it). */
+function refreshTokenIn(app: { getTokenCache(): { serialize(): string } }): string | undefined {
+  const cache = JSON.parse(app.getTokenCache().serialize()) as { RefreshToken?: Record<string, { secret?: string }> };
+  return Object.values(cache.RefreshToken ?? {})[0]?.secret;
+}
+
+async function mintMicrosoft(endpoint: TokenEndpoint, network: INetworkModule | undefined): Promise<Minted> {
   if (!endpoint.tenantId || !endpoint.clientId) {
     throw new TokenError('CREDENTIALS_INVALID', 'a Microsoft 365 endpoint needs a tenant id and a client id');
   }
@@ -141,19 +160,27 @@ async function mintMicrosoft(endpoint: TokenEndpoint, network: INetworkModule | 
   const system = network ? { networkClient: network } : {};
   const { ConfidentialClientApplication, PublicClientApplication } = msal();
   try {
-    const result =
-      endpoint.authMethod === 'm365-client-credentials'
-        ? await new ConfidentialClientApplication({
-            auth: { ...auth, clientSecret: endpoint.secret },
-            system,
-          }).acquireTokenByClientCredential({ scopes: M365_SCOPES, skipCache: true })
-        : await new PublicClientApplication({ auth, system }).acquireTokenByRefreshToken({
-            refreshToken: endpoint.secret,
-            scopes: M365_SCOPES,
-            forceCache: false,
-          });
+    let refreshToken: string | undefined;
+    let result;
+    if (endpoint.authMethod === 'm365-client-credentials') {
+      result = await new ConfidentialClientApplication({
+        auth: { ...auth, clientSecret: endpoint.secret },
+        system,
+      }).acquireTokenByClientCredential({ scopes: M365_SCOPES, skipCache: true });
+    } else {
+      const app = new PublicClientApplication({ auth, system });
+      result = await app.acquireTokenByRefreshToken({
+        refreshToken: endpoint.secret,
+        scopes: M365_SCOPES,
+        forceCache: false,
+      });
+      refreshToken = refreshTokenIn(app);
+    }
     if (!result?.accessToken) throw new TokenError('TOKEN_UNAVAILABLE', 'Microsoft answered without a token');
-    return { token: result.accessToken, expiresAt: result.expiresOn?.getTime() ?? Date.now() + 60_000 };
+    return {
+      minted: { token: result.accessToken, expiresAt: result.expiresOn?.getTime() ?? Date.now() + 60_000 },
+      ...(refreshToken && refreshToken !== endpoint.secret ? { refreshToken } : {}),
+    };
   } catch (err) {
     if (err instanceof TokenError) throw err;
     const e = err as { errorCode?: string; status?: number; subError?: string };
@@ -172,11 +199,29 @@ export function createAccessTokens(options: AccessTokenOptions = {}): AccessToke
   const margin = options.refreshMarginMs ?? 5 * 60_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, CacheEntry>();
+  /** Per saved endpoint, the refresh tokens it has replaced in this process and the newest one. */
+  const rotated = new Map<string, { replaced: Set<string>; newest: string }>();
 
-  function mint(endpoint: TokenEndpoint, user: string): Promise<MintedToken> {
-    return endpoint.authMethod === 'google-service-account'
-      ? mintGoogle(endpoint, user)
-      : mintMicrosoft(endpoint, options.msalNetworkClient);
+  /** The endpoint with its newest refresh token: a sync holds the settings it started with. */
+  function current(endpoint: TokenEndpoint): TokenEndpoint {
+    const known = endpoint.id === null ? undefined : rotated.get(endpoint.id);
+    return known?.replaced.has(endpoint.secret) ? { ...endpoint, secret: known.newest } : endpoint;
+  }
+
+  async function mint(endpoint: TokenEndpoint, user: string): Promise<MintedToken> {
+    const { minted, refreshToken } =
+      endpoint.authMethod === 'google-service-account'
+        ? await mintGoogle(endpoint, user)
+        : await mintMicrosoft(endpoint, options.msalNetworkClient);
+    if (refreshToken && endpoint.id !== null) {
+      const known = rotated.get(endpoint.id) ?? { replaced: new Set<string>(), newest: endpoint.secret };
+      known.replaced.add(endpoint.secret);
+      known.replaced.add(known.newest);
+      known.newest = refreshToken;
+      rotated.set(endpoint.id, known);
+      await options.onRefreshTokenRotated?.(endpoint.id, refreshToken);
+    }
+    return minted;
   }
 
   function sweep() {
@@ -184,7 +229,8 @@ export function createAccessTokens(options: AccessTokenOptions = {}): AccessToke
     for (const [key, entry] of cache) if (entry.minted && entry.minted.expiresAt <= t) cache.delete(key);
   }
 
-  async function tokenFor(endpoint: TokenEndpoint, user: string): Promise<MintedToken> {
+  async function tokenFor(settings: TokenEndpoint, user: string): Promise<MintedToken> {
+    const endpoint = current(settings);
     // Client credentials act as the application: one token serves every mailbox of the endpoint.
     const subject = endpoint.authMethod === 'm365-client-credentials' ? '' : user.toLowerCase();
     const key = `${endpoint.id ?? ''}\u0000${subject}\u0000${fingerprint(endpoint)}`;

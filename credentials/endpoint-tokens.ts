@@ -1,7 +1,9 @@
-import type { EndpointRow } from '../db/endpoints';
+import type { Pool } from 'pg';
+import { replaceRefreshToken, type EndpointRow } from '../db/endpoints';
+import type { Logger } from '../observability/logger';
 import { isMintedTokenMethod } from '../domain/endpoint-auth';
 import { secretContext, type SecretBox } from '../secrets/secret-box';
-import type { TokenEndpoint } from './access-tokens';
+import { createAccessTokens, type AccessTokenOptions, type AccessTokens, type TokenEndpoint } from './access-tokens';
 import { TokenError } from './token-error';
 
 /** The columns of an `endpoints` row that minting reads. */
@@ -28,4 +30,27 @@ export function tokenEndpointOf(secretBox: SecretBox, row: TokenEndpointRow): To
     clientId: row.oauth_client_id,
     authority: row.oauth_authority,
   };
+}
+
+/**
+ * A worker's token cache, which keeps each saved endpoint's newest Microsoft refresh token sealed in its row: the
+ * next process starts from it, not from one that may have expired meanwhile. A failed write is logged (the token
+ * is never) and the sync goes on with the new token in memory.
+ */
+export function createEndpointAccessTokens(
+  deps: { pool: Pool; secretBox: SecretBox; logger: Pick<Logger, 'warn'> },
+  options: Omit<AccessTokenOptions, 'onRefreshTokenRotated'> = {},
+): AccessTokens {
+  return createAccessTokens({
+    ...options,
+    async onRefreshTokenRotated(endpointId, refreshToken) {
+      const sealed = deps.secretBox.seal(refreshToken, secretContext.endpointAdmin(endpointId));
+      await replaceRefreshToken(deps.pool, endpointId, sealed).catch((err: unknown) => {
+        deps.logger.warn('the new Microsoft refresh token could not be stored; the old one is kept', {
+          endpointId,
+          error: (err as Error).message,
+        });
+      });
+    },
+  });
 }

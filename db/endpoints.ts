@@ -123,6 +123,17 @@ export async function updateEndpointRow(
   return rows[0]!;
 }
 
+/**
+ * Stores a refresh token Microsoft issued in place of the endpoint's (sealed by the caller), only while the
+ * endpoint still mints with a refresh token: an admin's edit in the meantime wins.
+ */
+export async function replaceRefreshToken(db: Queryable, id: string, sealed: Buffer): Promise<void> {
+  await db.query(
+    `update endpoints set admin_secret = $2, updated_at = now() where id = $1 and auth_method = 'm365-refresh-token'`,
+    [id, sealed],
+  );
+}
+
 /** Deletes an endpoint; PostgreSQL refuses (23503) while a batch references it. */
 export async function deleteEndpointRow(db: Queryable, id: string): Promise<void> {
   await db.query('delete from endpoints where id = $1', [id]);

@@ -1,17 +1,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createAccessTokens } from '../../credentials/access-tokens';
+import { createEndpointAccessTokens } from '../../credentials/endpoint-tokens';
+import { secretContext } from '../../secrets/secret-box';
 import { createLogger } from '../../observability/logger';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { startImapProxy, type ImapProxy } from '../fixtures/imap-proxy';
 import { selfSignedCertificate } from '../fixtures/tls';
 import { startTokenServer, type TokenServer } from '../fixtures/token-server';
-import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync } from './helpers';
+import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync, secretBox } from './helpers';
 
 const USER = 'erin@example.com';
 const LIFETIME_MS = 3000;
+/** Each Microsoft refresh token expires 6 s after it was issued, and each refresh hands out a new one. */
+const REFRESH_LIFETIME_MS = 6000;
 
 describe('a sync outlives its tokens (Dovecot oauth2 passdb validating 3 s tokens; Google service account to Microsoft 365 refresh token)', () => {
   let db: TestDatabase;
@@ -24,7 +27,11 @@ describe('a sync outlives its tokens (Dovecot oauth2 passdb validating 3 s token
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mf-minted-'));
     db = await createTestDatabase();
-    tokens = await startTokenServer({ lifetimeMs: LIFETIME_MS, tls: await selfSignedCertificate(dir) });
+    tokens = await startTokenServer({
+      lifetimeMs: LIFETIME_MS,
+      refreshLifetimeMs: REFRESH_LIFETIME_MS,
+      tls: await selfSignedCertificate(dir),
+    });
     const oauth2 = { introspectionUrl: tokens.introspectionUrl };
     [source, destination] = await Promise.all([startDovecot({ oauth2 }), startDovecot({ oauth2 })]);
     await Promise.all([source.addUser(USER, 'unused'), destination.addUser(USER, 'unused')]);
@@ -39,7 +46,7 @@ describe('a sync outlives its tokens (Dovecot oauth2 passdb validating 3 s token
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('copies every message exactly once, through reconnects with fresh tokens, without a failed attempt; no token in the log', async () => {
+  it('copies every message exactly once, through reconnects with fresh tokens and rotated refresh tokens, without a failed attempt; the newest refresh token is stored sealed; no token in the log', async () => {
     const folders = ['INBOX', 'Projects', 'Receipts', 'Travel', 'Family', 'Archive'];
     await source.seed(
       USER,
@@ -53,6 +60,13 @@ describe('a sync outlives its tokens (Dovecot oauth2 passdb validating 3 s token
     const key = tokens.serviceAccount('migrator@project.iam.gserviceaccount.com', [USER]);
     tokens.registerApp({ tenant: 'contoso.example', clientId: 'mailferry-app' });
     const refreshToken = tokens.refreshTokenFor('mailferry-app', USER);
+    const issuedAt = Date.now();
+    const destinationId = await insertEndpoint(db.pool, destination, {
+      provider: 'generic',
+      authMethod: 'm365-refresh-token',
+      mintingSecret: refreshToken,
+      oauth: { tenantId: 'contoso.example', clientId: 'mailferry-app', authority: tokens.authorityHost },
+    });
     const batchId = await insertBatch(
       db.pool,
       await insertEndpoint(db.pool, slow as unknown as DovecotServer, {
@@ -60,12 +74,7 @@ describe('a sync outlives its tokens (Dovecot oauth2 passdb validating 3 s token
         authMethod: 'google-service-account',
         mintingSecret: key,
       }),
-      await insertEndpoint(db.pool, destination, {
-        provider: 'generic',
-        authMethod: 'm365-refresh-token',
-        mintingSecret: refreshToken,
-        oauth: { tenantId: 'contoso.example', clientId: 'mailferry-app', authority: tokens.authorityHost },
-      }),
+      destinationId,
     );
     const mailboxId = await insertMailbox(db.pool, batchId, { email: USER });
     const lines: string[] = [];
@@ -74,7 +83,13 @@ describe('a sync outlives its tokens (Dovecot oauth2 passdb validating 3 s token
     const result = await runSync(
       db,
       { batchId, mailboxId, pass: 'initial' },
-      { tokens: createAccessTokens({ msalNetworkClient: tokens.msalNetworkClient() }), logger },
+      {
+        tokens: createEndpointAccessTokens(
+          { pool: db.pool, secretBox, logger },
+          { msalNetworkClient: tokens.msalNetworkClient() },
+        ),
+        logger,
+      },
     );
     const finished = Date.now();
 
@@ -93,12 +108,23 @@ describe('a sync outlives its tokens (Dovecot oauth2 passdb validating 3 s token
     // fall in time (three in most runs, two on a loaded machine): at least one was replaced.
     expect(microsoft[0]!.expiresAt).toBeLessThan(finished);
     expect(microsoft.length).toBeGreaterThanOrEqual(2);
+    // The refresh token the endpoint was saved with expired during the sync; the sync went on with the new ones,
+    // and the newest is the endpoint's now, sealed.
+    expect(finished - issuedAt).toBeGreaterThan(REFRESH_LIFETIME_MS);
+    const { rows } = await db.pool.query<{ admin_secret: Buffer }>('select admin_secret from endpoints where id = $1', [
+      destinationId,
+    ]);
+    const stored = secretBox.open(rows[0]!.admin_secret, secretContext.endpointAdmin(destinationId));
+    expect(stored).not.toBe(refreshToken);
+    expect(stored).toMatch(/^rt-/);
+    expect(rows[0]!.admin_secret.toString('latin1')).not.toContain(stored);
     expect(slow.connections).toBeGreaterThanOrEqual(3);
     // Every login Dovecot checked was a live token.
     expect(tokens.introspections.inactive).toBe(0);
     const log = lines.join('');
     for (const t of tokens.issued) expect(log).not.toContain(t.token);
     expect(log).not.toContain(refreshToken);
+    expect(log).not.toContain(stored);
     expect(log).not.toContain('PRIVATE KEY');
   });
 
