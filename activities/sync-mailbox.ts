@@ -263,6 +263,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
           signal: signal ? AbortSignal.any([signal, lock.lost]) : lock.lost,
           logger: log,
           onProgress: (d) => {
+            counted.davProgress(d);
             lastDetails = {
               ...(lastDetails ?? {
                 pass: input.pass,
@@ -319,6 +320,7 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
         run,
       );
       counted.progress(summary);
+      if (dav) counted.davProgress(dav);
       for (const ep of [srcEp, dstEp]) deps.components?.up(imapComponent(ep));
       if (ticker) clearInterval(ticker);
       await writing;

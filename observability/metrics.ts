@@ -85,6 +85,17 @@ export function createSyncMetrics(registry: Registry) {
       labelNames: ['side'] as const,
       registers,
     }),
+    davItemsCopied: new Counter({
+      name: 'mailferry_dav_items_copied_total',
+      help: 'Calendar items (events, tasks) and contacts (and groups) written to destination CalDAV/CardDAV services, by kind',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    davItemsSkipped: new Counter({
+      name: 'mailferry_dav_items_skipped_total',
+      help: 'Calendar items and contacts the destination refused (bad items)',
+      registers,
+    }),
     budgetHolds: new Counter({
       name: 'mailferry_rate_budget_holds_total',
       help: "Syncs held because an endpoint's daily byte budget was spent (QUOTA_BUDGET_EXHAUSTED), by side",
@@ -98,6 +109,7 @@ export function createSyncMetrics(registry: Registry) {
     metrics.running.labels(pass).set(0);
   }
   for (const reason of ['bad', 'large'] as const) metrics.messagesSkipped.labels(reason).inc(0);
+  for (const kind of ['calendar', 'contact'] as const) metrics.davItemsCopied.labels(kind).inc(0);
   for (const side of ['source', 'destination'] as const) {
     metrics.throttlePauses.labels(side).inc(0);
     metrics.throttlePauseSeconds.labels(side).inc(0);
@@ -130,6 +142,13 @@ export interface SyncAttemptTotals {
   itemsSkippedLarge: number;
 }
 
+/** The calendar and contact engine's running totals of one attempt (dav/mailbox-sync.ts `DavSyncProgress`). */
+export interface DavAttemptTotals {
+  calendarItemsCopied: number;
+  contactsCopied: number;
+  itemsSkipped: number;
+}
+
 /**
  * The instruments of one sync attempt: started now; `progress` turns the engine's running totals into counter
  * increments (so the counters follow what was appended and recorded, chunk by chunk, even if the attempt dies
@@ -138,6 +157,7 @@ export interface SyncAttemptTotals {
 export function trackSyncAttempt(metrics: SyncMetrics, pass: PassKind) {
   const started = process.hrtime.bigint();
   const seen: SyncAttemptTotals = { itemsCopied: 0, bytesCopied: 0, itemsSkipped: 0, itemsSkippedLarge: 0 };
+  const davSeen: DavAttemptTotals = { calendarItemsCopied: 0, contactsCopied: 0, itemsSkipped: 0 };
   let ended = false;
   metrics.attempts.labels(pass).inc();
   metrics.running.labels(pass).inc();
@@ -150,6 +170,13 @@ export function trackSyncAttempt(metrics: SyncMetrics, pass: PassKind) {
       if (large > 0) metrics.messagesSkipped.labels('large').inc(large);
       if (bad > 0) metrics.messagesSkipped.labels('bad').inc(bad);
       Object.assign(seen, totals);
+    },
+    /** The same for the calendars and contacts, once the mail is done. */
+    davProgress(totals: DavAttemptTotals): void {
+      metrics.davItemsCopied.labels('calendar').inc(totals.calendarItemsCopied - davSeen.calendarItemsCopied);
+      metrics.davItemsCopied.labels('contact').inc(totals.contactsCopied - davSeen.contactsCopied);
+      metrics.davItemsSkipped.inc(totals.itemsSkipped - davSeen.itemsSkipped);
+      Object.assign(davSeen, totals);
     },
     throttled(side: 'source' | 'destination' | undefined, ms: number): void {
       metrics.throttlePauses.labels(side ?? 'unknown').inc();

@@ -1,3 +1,5 @@
+import { Registry } from 'prom-client';
+import { createSyncMetrics } from '../../observability/metrics';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
 import { freePort } from '../fixtures/ports';
@@ -57,9 +59,16 @@ describe('syncMailbox activity with CalDAV and CardDAV', () => {
     return { email, batchId, mailboxId };
   }
 
-  it('syncs mail, then calendars and contacts, and counts each kind', async () => {
+  it('syncs mail, then calendars and contacts, and counts each kind (in the read model and the metrics)', async () => {
     const { email, batchId, mailboxId } = await mailbox('alice');
-    expect(await runSync(db, { batchId, mailboxId, pass: 'initial' })).toMatchObject({ status: 'Synced' });
+    const metrics = createSyncMetrics(new Registry());
+    expect(await runSync(db, { batchId, mailboxId, pass: 'initial' }, { metrics })).toMatchObject({
+      status: 'Synced',
+    });
+    const copied = (await metrics.davItemsCopied.get()).values.map((v) => [v.labels.kind, v.value]);
+    expect(Object.fromEntries(copied)).toEqual({ calendar: 10, contact: 3 });
+    expect((await metrics.davItemsSkipped.get()).values[0]?.value ?? 0).toBe(0);
+    expect((await metrics.messagesCopied.get()).values[0]?.value).toBe(3);
     expect(await mailboxRow(db.pool, mailboxId)).toMatchObject({
       status: 'Synced',
       items_synced: '16',

@@ -14,6 +14,7 @@ import {
   type SyncMailboxResult,
 } from '../../activities/sync-mailbox';
 import { silentLogger, type Logger } from '../../observability/logger';
+import type { SyncMetrics } from '../../observability/metrics';
 import { createSecretBox, secretContext, type SecretBox } from '../../secrets/secret-box';
 import { comparableMessages, startDovecot, type DovecotServer, type SeedMessage } from '../fixtures/dovecot';
 
@@ -37,6 +38,7 @@ export function runSync(
     env?: MockActivityEnvironment;
     logger?: Logger;
     tokens?: AccessTokens;
+    metrics?: SyncMetrics;
   } = {},
 ): Promise<SyncMailboxResult> {
   const { syncMailbox } = createSyncMailboxActivities({
@@ -45,6 +47,7 @@ export function runSync(
     tokens: options.tokens,
     logger: options.logger ?? silentLogger,
     progressIntervalMs: options.progressIntervalMs,
+    metrics: options.metrics,
   });
   return (options.env ?? activityEnvironment()).run(syncMailbox, input);
 }
