@@ -96,6 +96,12 @@ afterAll(async () => {
   for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * Longer than the harness's own wait for "mailferry is running" (60 s), so a start that hangs fails with what it
+ * printed rather than with jest's bare timeout.
+ */
+const START_TEST_TIMEOUT_MS = 90_000;
+
 describe('npm start after a start that did not stop cleanly', () => {
   let dataDir: string;
   let ports: Ports;
@@ -106,134 +112,154 @@ describe('npm start after a start that did not stop cleanly', () => {
     ports = await freePorts();
   });
 
-  it('SIGKILL of the start process alone: the watchdog stops PostgreSQL and the dev server within seconds, and the next start reuses the data', async () => {
-    const first = startProduct(dataDir, ports);
-    await first.running;
-    const tokenFile = path.join(dataDir, 'initial-admin-token');
-    token = await readFile(tokenFile, 'utf8');
-    const pids = await serverPids(dataDir);
-    expect(await isAlive(pids.postgres)).toBe(true);
-    expect(await isAlive(pids.temporal)).toBe(true);
+  it(
+    'SIGKILL of the start process alone: the watchdog stops PostgreSQL and the dev server within seconds, and the next start reuses the data',
+    async () => {
+      const first = startProduct(dataDir, ports);
+      await first.running;
+      const tokenFile = path.join(dataDir, 'initial-admin-token');
+      token = await readFile(tokenFile, 'utf8');
+      const pids = await serverPids(dataDir);
+      expect(await isAlive(pids.postgres)).toBe(true);
+      expect(await isAlive(pids.temporal)).toBe(true);
 
-    first.child.kill('SIGKILL');
-    const took = await allEndWithin([pids.postgres, pids.temporal], 10_000);
-    console.log(`orphans ended ${took} ms after the SIGKILL of the start process`);
-    expect(took).toBeLessThan(7_000);
-    expect(await processesUsing(dataDir)).toEqual([]);
-    expect(first.output()).toContain(
-      `the start process (pid ${first.child.pid}) ended; stopping what it left running: ` +
-        `PostgreSQL (pid ${pids.postgres}), the Temporal dev server (pid ${pids.temporal})`,
-    );
-
-    const second = startProduct(dataDir, ports);
-    await second.running;
-    expect(second.output()).not.toMatch(/left running|stale/);
-    expect(second.output()).toContain(`  admin token      created on the first start (${tokenFile})`);
-    expect(await readFile(tokenFile, 'utf8')).toBe(token);
-    const me = await fetch(`http://127.0.0.1:${ports.api}/api/v1/me`, {
-      headers: { authorization: `Bearer ${token.trim()}` },
-    });
-    expect(me.status).toBe(200);
-    const secondWatchdog = await watchdogOf(second.child.pid!);
-    expect(await stopProduct(second)).toMatchObject({ code: 0, signal: null });
-    await expectNothingLeft(dataDir, ports);
-    await allEndWithin([secondWatchdog], 2_000); // a clean stop leaves no watchdog either
-  }, 60_000);
-
-  it('SIGKILL of the start process and its watchdog: the next start stops the PostgreSQL and the dev server left running, and says so', async () => {
-    const first = startProduct(dataDir, ports);
-    await first.running;
-    const pids = await serverPids(dataDir);
-    process.kill(await watchdogOf(first.child.pid!), 'SIGKILL');
-    first.child.kill('SIGKILL');
-    await exitWithin(first, 5_000);
-    await new Promise((r) => setTimeout(r, 500));
-    // Orphans, as every start left them before the watchdog.
-    expect(await isAlive(pids.postgres)).toBe(true);
-    expect(await isAlive(pids.temporal)).toBe(true);
-
-    const second = startProduct(dataDir, ports);
-    await second.running;
-    expect(second.output()).toContain(
-      `mailferry: stopped a PostgreSQL left running by an earlier start (pid ${pids.postgres})\n`,
-    );
-    expect(second.output()).toContain(
-      `mailferry: stopped a Temporal dev server left running by an earlier start (pid ${pids.temporal})\n`,
-    );
-    // The postmaster stopped on SIGINT removed its own lock files: nothing stale to report.
-    expect(second.output()).not.toContain('stale');
-    expect(await isAlive(pids.postgres)).toBe(false);
-    expect(await isAlive(pids.temporal)).toBe(false);
-    expect(await healthOk(ports)).toBe(true);
-    expect(await readFile(path.join(dataDir, 'initial-admin-token'), 'utf8')).toBe(token);
-    expect(await stopProduct(second)).toMatchObject({ code: 0, signal: null });
-    await expectNothingLeft(dataDir, ports);
-  }, 60_000);
-
-  it('SIGKILL of the whole process group, with a postmaster.pid whose pid now belongs to another program: the next start removes it and says so', async () => {
-    const first = startProduct(dataDir, ports);
-    await first.running;
-    process.kill(-first.child.pid!, 'SIGKILL');
-    await exitWithin(first, 5_000);
-    const lockFile = path.join(dataDir, 'postgres', 'postmaster.pid');
-    // The pid was reused, as after a reboot or in a container: PostgreSQL alone refuses to start beside it.
-    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
-    try {
-      const lines = (await readFile(lockFile, 'utf8')).split('\n');
-      await writeFile(lockFile, [String(other.pid), ...lines.slice(1)].join('\n'));
+      first.child.kill('SIGKILL');
+      const took = await allEndWithin([pids.postgres, pids.temporal], 10_000);
+      console.log(`orphans ended ${took} ms after the SIGKILL of the start process`);
+      expect(took).toBeLessThan(7_000);
+      expect(await processesUsing(dataDir)).toEqual([]);
+      expect(first.output()).toContain(
+        `the start process (pid ${first.child.pid}) ended; stopping what it left running: ` +
+          `PostgreSQL (pid ${pids.postgres}), the Temporal dev server (pid ${pids.temporal})`,
+      );
 
       const second = startProduct(dataDir, ports);
       await second.running;
-      expect(second.output()).toMatch(
-        /mailferry: removed (a stale|stale lock files) postmaster.pid(, \S+)? left by an earlier start that did not stop cleanly \(/,
-      );
-      expect(second.output()).toContain(`pid ${other.pid} now belongs to another program`);
-      expect(await isAlive(other.pid!)).toBe(true); // not ours: left alone
-      expect(await healthOk(ports)).toBe(true);
+      expect(second.output()).not.toMatch(/left running|stale/);
+      expect(second.output()).toContain(`  admin token      created on the first start (${tokenFile})`);
+      expect(await readFile(tokenFile, 'utf8')).toBe(token);
+      const me = await fetch(`http://127.0.0.1:${ports.api}/api/v1/me`, {
+        headers: { authorization: `Bearer ${token.trim()}` },
+      });
+      expect(me.status).toBe(200);
+      const secondWatchdog = await watchdogOf(second.child.pid!);
       expect(await stopProduct(second)).toMatchObject({ code: 0, signal: null });
       await expectNothingLeft(dataDir, ports);
-    } finally {
-      other.kill('SIGKILL');
-    }
-  }, 60_000);
+      await allEndWithin([secondWatchdog], 2_000); // a clean stop leaves no watchdog either
+    },
+    START_TEST_TIMEOUT_MS,
+  );
 
-  it('a stop stuck behind a frozen dev server ends within MAILFERRY_STOP_TIMEOUT and the forced stop, with code 1 and what it killed', async () => {
-    const product = startProduct(dataDir, ports, { MAILFERRY_STOP_TIMEOUT: '5s' });
-    await product.running;
-    const pids = await serverPids(dataDir);
-    process.kill(pids.temporal, 'SIGSTOP'); // the worker's shutdown now waits for ever, and so would SIGTERM
-    const stopped = Date.now();
-    product.child.kill('SIGTERM');
-    const exit = await exitWithin(product, 20_000);
-    const took = Date.now() - stopped;
-    console.log(`the stuck stop ended after ${took} ms (timeout 5 s, then up to 5 s per server before SIGKILL)`);
-    expect(exit).toMatchObject({ code: 1, signal: null });
-    expect(took).toBeLessThan(15_000);
-    const output = product.output();
-    expect(output).toMatch(/mailferry: the stop did not finish within 5 s \(stuck at: stopping [^)]+\)/);
-    expect(output).toContain(`the Temporal dev server (pid ${pids.temporal}, killed with SIGKILL)`);
-    expect(output).toMatch(/mailferry: stopped by force: /);
-    await allEndWithin([pids.postgres, pids.temporal], 5_000);
-    await expectNothingLeft(dataDir, ports);
-  }, 60_000);
+  it(
+    'SIGKILL of the start process and its watchdog: the next start stops the PostgreSQL and the dev server left running, and says so',
+    async () => {
+      const first = startProduct(dataDir, ports);
+      await first.running;
+      const pids = await serverPids(dataDir);
+      process.kill(await watchdogOf(first.child.pid!), 'SIGKILL');
+      first.child.kill('SIGKILL');
+      await exitWithin(first, 5_000);
+      await new Promise((r) => setTimeout(r, 500));
+      // Orphans, as every start left them before the watchdog.
+      expect(await isAlive(pids.postgres)).toBe(true);
+      expect(await isAlive(pids.temporal)).toBe(true);
 
-  it('PostgreSQL failing to start: its log lines and exit code', async () => {
-    const conf = path.join(dataDir, 'postgres', 'postgresql.conf');
-    await copyFile(conf, `${conf}.good`);
-    await appendFile(conf, '\nshared_buffers = plenty\n');
-    try {
-      const { exit, output } = await failedStart(dataDir, ports);
-      expect(exit.code).toBe(1);
-      expect(output).toContain('mailferry: PostgreSQL stopped during start-up (exit 1)');
-      expect(output).toContain(`last lines of its log (${path.join(dataDir, 'postgres.log')})`);
-      expect(output).toContain('invalid value for parameter "shared_buffers": "plenty"');
-      expect(output).toMatch(/\n {2}fix: /);
-      expect(output).not.toMatch(/TypeError|Cannot read properties/);
+      const second = startProduct(dataDir, ports);
+      await second.running;
+      expect(second.output()).toContain(
+        `mailferry: stopped a PostgreSQL left running by an earlier start (pid ${pids.postgres})\n`,
+      );
+      expect(second.output()).toContain(
+        `mailferry: stopped a Temporal dev server left running by an earlier start (pid ${pids.temporal})\n`,
+      );
+      // The postmaster stopped on SIGINT removed its own lock files: nothing stale to report.
+      expect(second.output()).not.toContain('stale');
+      expect(await isAlive(pids.postgres)).toBe(false);
+      expect(await isAlive(pids.temporal)).toBe(false);
+      expect(await healthOk(ports)).toBe(true);
+      expect(await readFile(path.join(dataDir, 'initial-admin-token'), 'utf8')).toBe(token);
+      expect(await stopProduct(second)).toMatchObject({ code: 0, signal: null });
       await expectNothingLeft(dataDir, ports);
-    } finally {
-      await copyFile(`${conf}.good`, conf);
-    }
-  }, 60_000);
+    },
+    START_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'SIGKILL of the whole process group, with a postmaster.pid whose pid now belongs to another program: the next start removes it and says so',
+    async () => {
+      const first = startProduct(dataDir, ports);
+      await first.running;
+      process.kill(-first.child.pid!, 'SIGKILL');
+      await exitWithin(first, 5_000);
+      const lockFile = path.join(dataDir, 'postgres', 'postmaster.pid');
+      // The pid was reused, as after a reboot or in a container: PostgreSQL alone refuses to start beside it.
+      const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        const lines = (await readFile(lockFile, 'utf8')).split('\n');
+        await writeFile(lockFile, [String(other.pid), ...lines.slice(1)].join('\n'));
+
+        const second = startProduct(dataDir, ports);
+        await second.running;
+        expect(second.output()).toMatch(
+          /mailferry: removed (a stale|stale lock files) postmaster.pid(, \S+)? left by an earlier start that did not stop cleanly \(/,
+        );
+        expect(second.output()).toContain(`pid ${other.pid} now belongs to another program`);
+        expect(await isAlive(other.pid!)).toBe(true); // not ours: left alone
+        expect(await healthOk(ports)).toBe(true);
+        expect(await stopProduct(second)).toMatchObject({ code: 0, signal: null });
+        await expectNothingLeft(dataDir, ports);
+      } finally {
+        other.kill('SIGKILL');
+      }
+    },
+    START_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a stop stuck behind a frozen dev server ends within MAILFERRY_STOP_TIMEOUT and the forced stop, with code 1 and what it killed',
+    async () => {
+      const product = startProduct(dataDir, ports, { MAILFERRY_STOP_TIMEOUT: '5s' });
+      await product.running;
+      const pids = await serverPids(dataDir);
+      process.kill(pids.temporal, 'SIGSTOP'); // the worker's shutdown now waits for ever, and so would SIGTERM
+      const stopped = Date.now();
+      product.child.kill('SIGTERM');
+      const exit = await exitWithin(product, 20_000);
+      const took = Date.now() - stopped;
+      console.log(`the stuck stop ended after ${took} ms (timeout 5 s, then up to 5 s per server before SIGKILL)`);
+      expect(exit).toMatchObject({ code: 1, signal: null });
+      expect(took).toBeLessThan(15_000);
+      const output = product.output();
+      expect(output).toMatch(/mailferry: the stop did not finish within 5 s \(stuck at: stopping [^)]+\)/);
+      expect(output).toContain(`the Temporal dev server (pid ${pids.temporal}, killed with SIGKILL)`);
+      expect(output).toMatch(/mailferry: stopped by force: /);
+      await allEndWithin([pids.postgres, pids.temporal], 5_000);
+      await expectNothingLeft(dataDir, ports);
+    },
+    START_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'PostgreSQL failing to start: its log lines and exit code',
+    async () => {
+      const conf = path.join(dataDir, 'postgres', 'postgresql.conf');
+      await copyFile(conf, `${conf}.good`);
+      await appendFile(conf, '\nshared_buffers = plenty\n');
+      try {
+        const { exit, output } = await failedStart(dataDir, ports);
+        expect(exit.code).toBe(1);
+        expect(output).toContain('mailferry: PostgreSQL stopped during start-up (exit 1)');
+        expect(output).toContain(`last lines of its log (${path.join(dataDir, 'postgres.log')})`);
+        expect(output).toContain('invalid value for parameter "shared_buffers": "plenty"');
+        expect(output).toMatch(/\n {2}fix: /);
+        expect(output).not.toMatch(/TypeError|Cannot read properties/);
+        await expectNothingLeft(dataDir, ports);
+      } finally {
+        await copyFile(`${conf}.good`, conf);
+      }
+    },
+    START_TEST_TIMEOUT_MS,
+  );
 });
 
 describe('the watchdog (dev/watchdog.ts)', () => {
@@ -299,45 +325,59 @@ describe('npm start that cannot start names the cause and the fix', () => {
     60_000,
   );
 
-  it('a corrupt secret key file: named, and left as it is', async () => {
-    const dataDir = await freshDataDir();
-    const keyFile = path.join(dataDir, 'secret.key');
-    await writeFile(keyFile, 'this is not a key\n', { mode: 0o600 });
-    const { exit, output } = await failedStart(dataDir, await freePorts());
-    expect(exit.code).toBe(1);
-    expect(output).toContain(
-      `mailferry: the secret key file ${keyFile} is not a usable key: the secret key must be 32`,
-    );
-    expect(output).toContain('  fix: restore the file from your backup');
-    expect(await readFile(keyFile, 'utf8')).toBe('this is not a key\n');
-    expect(await processesUsing(dataDir)).toEqual([]);
-  }, 60_000);
+  it(
+    'a corrupt secret key file: named, and left as it is',
+    async () => {
+      const dataDir = await freshDataDir();
+      const keyFile = path.join(dataDir, 'secret.key');
+      await writeFile(keyFile, 'this is not a key\n', { mode: 0o600 });
+      const { exit, output } = await failedStart(dataDir, await freePorts());
+      expect(exit.code).toBe(1);
+      expect(output).toContain(
+        `mailferry: the secret key file ${keyFile} is not a usable key: the secret key must be 32`,
+      );
+      expect(output).toContain('  fix: restore the file from your backup');
+      expect(await readFile(keyFile, 'utf8')).toBe('this is not a key\n');
+      expect(await processesUsing(dataDir)).toEqual([]);
+    },
+    START_TEST_TIMEOUT_MS,
+  );
 
-  it('a data directory that cannot be created', async () => {
-    const parent = await freshDataDir();
-    const inTheWay = path.join(parent, 'a-file');
-    await writeFile(inTheWay, '');
-    const dataDir = path.join(inTheWay, 'data');
-    const { exit, output } = await failedStart(dataDir, await freePorts());
-    expect(exit.code).toBe(1);
-    expect(output).toContain(`mailferry: cannot write to the data directory ${dataDir} (MAILFERRY_DATA_DIR): ENOTDIR`);
-    expect(output).toContain('  fix: a file is in the way: set MAILFERRY_DATA_DIR to a directory');
-  }, 60_000);
+  it(
+    'a data directory that cannot be created',
+    async () => {
+      const parent = await freshDataDir();
+      const inTheWay = path.join(parent, 'a-file');
+      await writeFile(inTheWay, '');
+      const dataDir = path.join(inTheWay, 'data');
+      const { exit, output } = await failedStart(dataDir, await freePorts());
+      expect(exit.code).toBe(1);
+      expect(output).toContain(
+        `mailferry: cannot write to the data directory ${dataDir} (MAILFERRY_DATA_DIR): ENOTDIR`,
+      );
+      expect(output).toContain('  fix: a file is in the way: set MAILFERRY_DATA_DIR to a directory');
+    },
+    START_TEST_TIMEOUT_MS,
+  );
 
-  it('another start running on the same data directory: refused, and its servers left alone', async () => {
-    const dataDir = await freshDataDir();
-    const ports = await freePorts();
-    const running: Product = startProduct(dataDir, ports);
-    await running.running;
-    const pids = await serverPids(dataDir);
-    const { exit, output } = await failedStart(dataDir, await freePorts());
-    expect(exit.code).toBe(1);
-    expect(output).toContain(
-      `mailferry: mailferry is already running on the data directory ${dataDir} (pid ${running.child.pid})`,
-    );
-    expect(await isAlive(pids.postgres)).toBe(true);
-    expect(await isAlive(pids.temporal)).toBe(true);
-    expect(await stopProduct(running)).toMatchObject({ code: 0, signal: null });
-    await expectNothingLeft(dataDir, ports);
-  }, 60_000);
+  it(
+    'another start running on the same data directory: refused, and its servers left alone',
+    async () => {
+      const dataDir = await freshDataDir();
+      const ports = await freePorts();
+      const running: Product = startProduct(dataDir, ports);
+      await running.running;
+      const pids = await serverPids(dataDir);
+      const { exit, output } = await failedStart(dataDir, await freePorts());
+      expect(exit.code).toBe(1);
+      expect(output).toContain(
+        `mailferry: mailferry is already running on the data directory ${dataDir} (pid ${running.child.pid})`,
+      );
+      expect(await isAlive(pids.postgres)).toBe(true);
+      expect(await isAlive(pids.temporal)).toBe(true);
+      expect(await stopProduct(running)).toMatchObject({ code: 0, signal: null });
+      await expectNothingLeft(dataDir, ports);
+    },
+    START_TEST_TIMEOUT_MS,
+  );
 });
