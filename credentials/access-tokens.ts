@@ -194,6 +194,9 @@ async function mintMicrosoft(endpoint: TokenEndpoint, network: INetworkModule | 
   }
 }
 
+/** Replaced refresh tokens remembered per endpoint (the oldest forgotten first), so a sync that began with one mints with the newest. */
+const MAX_REPLACED_REFRESH_TOKENS = 100;
+
 /** The process's token cache; one per worker (and one per API process, for connection tests). */
 export function createAccessTokens(options: AccessTokenOptions = {}): AccessTokens {
   const margin = options.refreshMarginMs ?? 5 * 60_000;
@@ -217,6 +220,11 @@ export function createAccessTokens(options: AccessTokenOptions = {}): AccessToke
       const known = rotated.get(endpoint.id) ?? { replaced: new Set<string>(), newest: endpoint.secret };
       known.replaced.add(endpoint.secret);
       known.replaced.add(known.newest);
+      // Every mint may rotate: keep the replaced tokens a running sync can still hold, not all of them for ever.
+      for (const old of known.replaced) {
+        if (known.replaced.size <= MAX_REPLACED_REFRESH_TOKENS) break;
+        known.replaced.delete(old);
+      }
       known.newest = refreshToken;
       rotated.set(endpoint.id, known);
       await options.onRefreshTokenRotated?.(endpoint.id, refreshToken);
