@@ -50,17 +50,24 @@ it('takes a bundle for stale when a workflow source changed since the build, and
   expect(await freshWorkflowBundle()).toEqual(rebuilt);
 }, 120_000);
 
-it('builds a bundle whose file is missing', async () => {
-  const found = await freshWorkflowBundle();
-  if (!('codePath' in found)) throw new Error(found.stale);
-  await rm(found.codePath);
-  expect(await freshWorkflowBundle()).toEqual({
-    stale: `${path.basename(found.codePath)} is missing or damaged`,
-  });
-  const logger = recordingLogger();
-  expect(await loadWorkflowBundle(logger)).toEqual(found);
-  expect(logger.warnings).toHaveLength(1);
-}, 120_000);
+describe('a missing bundle file', () => {
+  // The file is removed from the project's dist/, which the other test files' builds (scripts/build.sh) share: one
+  // that runs at that moment finds the bundle stale and builds it again first (seen once in a full CI run). Such a
+  // race is retried once, its first failure logged.
+  jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
+  it('builds a bundle whose file is missing', async () => {
+    const found = await freshWorkflowBundle();
+    if (!('codePath' in found)) throw new Error(found.stale);
+    await rm(found.codePath);
+    expect(await freshWorkflowBundle()).toEqual({
+      stale: `${path.basename(found.codePath)} is missing or damaged`,
+    });
+    const logger = recordingLogger();
+    expect(await loadWorkflowBundle(logger)).toEqual(found);
+    expect(logger.warnings).toHaveLength(1);
+  }, 120_000);
+});
 
 it('uses the bundle as built where the workflow sources are absent, as in the image, while its hash holds', async () => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'mailferry-no-sources-'));
