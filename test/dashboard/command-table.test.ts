@@ -6,6 +6,7 @@ import {
   STATUS_LABELS,
   type BatchCommand,
 } from '../../domain/batch-status';
+import { waitFor } from '../fixtures/wait-for';
 import { FAKE_TOKEN, startFakeApi, type FakeApi } from './fake-api';
 import { BUTTONS, ensureDashboardBuilt, launchBrowser, screenshot, signIn, watchPageErrors } from './support';
 
@@ -90,20 +91,28 @@ describe('dashboard commands follow the status table', () => {
   it('Refresh fetches at once', async () => {
     const before = fake.state.requests.filter((r) => r === 'GET /batches').length;
     await page.getByRole('button', { name: 'Refresh' }).click();
-    await page.waitForTimeout(300);
-    expect(fake.state.requests.filter((r) => r === 'GET /batches').length).toBeGreaterThan(before);
+    // Within 2 s, shorter than the list's 3 s poll.
+    await waitFor(() => fake.state.requests.filter((r) => r === 'GET /batches').length > before, 'Refresh to fetch', {
+      timeoutMs: 2_000,
+    });
   });
 
   it('sorts by a column header and filters by status through the API', async () => {
     const header = page.getByRole('columnheader', { name: /Failed/ });
     await header.getByRole('button').click();
     await page.waitForFunction(`document.querySelector('th[aria-sort="descending"]')?.textContent?.includes('Failed')`);
-    expect(fake.state.urls.some((u) => u.includes('sort=failed') && u.includes('order=desc'))).toBe(true);
+    // The header shows the new order at once; the list's request follows it.
+    await waitFor(
+      () => fake.state.urls.some((u) => u.includes('sort=failed') && u.includes('order=desc')),
+      'the list to be asked for sort=failed&order=desc',
+    );
     await header.getByRole('button').click();
     expect(await header.getAttribute('aria-sort')).toBe('ascending');
     await page.getByLabel('Status', { exact: true }).selectOption('SyncedWithErrors');
-    await page.waitForTimeout(300);
-    expect(fake.state.urls.some((u) => u.includes('status=SyncedWithErrors'))).toBe(true);
+    await waitFor(
+      () => fake.state.urls.some((u) => u.includes('status=SyncedWithErrors')),
+      'the list to be asked for status=SyncedWithErrors',
+    );
     await page.getByLabel('Status', { exact: true }).selectOption('');
   });
 
@@ -378,9 +387,10 @@ describe('dashboard in other time zones, at tablet widths and with a slow or fai
 
       const before = fake.state.requests.filter((r) => r === 'GET /batches').length;
       await bar.getByRole('button', { name: 'Refresh' }).click();
-      await expect(
-        waitFor(() => fake.state.requests.filter((r) => r === 'GET /batches').length > before),
-      ).resolves.toBe(true);
+      await waitFor(
+        () => fake.state.requests.filter((r) => r === 'GET /batches').length > before,
+        'Refresh to fetch the list',
+      );
       await bar.getByRole('button', { name: 'Delete', exact: true }).click();
       const dialog = page.getByRole('dialog', { name: 'Delete migration batch?' });
       await dialog.waitFor();
@@ -438,7 +448,7 @@ describe('dashboard in other time zones, at tablet widths and with a slow or fai
       const before = asked();
       try {
         await retry.click();
-        expect(await waitFor(() => asked() > before)).toBe(true);
+        await waitFor(() => asked() > before, 'Try again to fetch the list');
       } finally {
         release();
       }
@@ -484,7 +494,7 @@ describe('dashboard in other time zones, at tablet widths and with a slow or fai
       const asked = () => fake.state.requests.filter((r) => r === 'GET /batches').length;
       const before = asked();
       await alert.getByRole('button', { name: 'Try again' }).click();
-      expect(await waitFor(() => asked() > before)).toBe(true);
+      await waitFor(() => asked() > before, 'Try again to fetch the list again');
       expect(await alert.isVisible()).toBe(true);
 
       await recoverOn('GET /batches', alert.getByRole('button', { name: 'Try again' }));
@@ -548,13 +558,3 @@ describe('dashboard in other time zones, at tablet widths and with a slow or fai
     });
   });
 });
-
-/** Polls `check` for up to `timeoutMs`; true once it holds. */
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
-}
