@@ -7,7 +7,7 @@
  *
  * For each tool: a full pass (vdirsyncer: discover + sync) and a no-change pass, objects/s, peak memory (max RSS of
  * the tool's process), CPU, and the HTTP requests each pass made, counted by a proxy on loopback before each server
- * (bench/delay-proxy.ts with no delay). Every copy is checked against the source: each collection's multiset of
+ * (test/fixtures/delay-proxy.ts with no delay). Every copy is checked against the source: each collection's multiset of
  * ETags (Radicale's ETag is a hash of the object as it serves it) must equal the source's. Ratios are pair by pair:
  * run N of vdirsyncer ÷ run N of the tool, which ran in the same rotation.
  *
@@ -36,7 +36,7 @@ import {
   generateEvents,
   type CorpusItem,
 } from './dav-corpus';
-import { startDelayProxy, type DelayProxy } from './delay-proxy';
+import { startDelayProxy, type DelayProxy } from '../test/fixtures/delay-proxy';
 
 const SOURCE_USER = 'bench';
 const PASSWORD = 'bench-pw';

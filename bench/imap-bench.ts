@@ -16,7 +16,7 @@
  * PostgreSQL, the Temporal dev server).
  *
  * The WAN profile (BENCH_RTT_MS, a comma list of added round-trip times in ms, e.g. 0,20,50) puts a delay proxy
- * (bench/delay-proxy.ts) before each server and prints the round trips each run paid (client turns, both servers).
+ * (test/fixtures/delay-proxy.ts) before each server and prints the round trips each run paid (client turns, both servers).
  * BENCH_TLS=1 has every tool speak implicit TLS (IMAPS) to both servers, as over a real WAN: the servers' own
  * self-signed certificate, trusted by mbsync through CertificateFile, not verified by the product, the engine
  * and doveadm's imapc.
@@ -32,7 +32,7 @@
  * Environment: BENCH_MESSAGES (default 10000; a comma list such as 2500,10000 runs the whole bench at each size in
  * turn, each on fresh servers, and ends with each tool's peak RSS per size and the ratio), BENCH_HUGE (10 MB
  * messages, default 3, the same at every size), BENCH_TOOLS (comma list of product,engine,mbsync,doveadm; default all), BENCH_FSYNC,
- * BENCH_FOLDER_CONCURRENCY (engine lanes, default 2),
+ * BENCH_FOLDER_CONCURRENCY (engine lanes; default: as the product chooses them, by the round trip),
  * BENCH_REPEAT (runs per tool, reported as the median; default 3), BENCH_TIMING (the engine's time inside
  * MULTIAPPEND and the peaks of its JS heap and buffers),
  * DATABASE_URL (else an embedded PostgreSQL is started).
@@ -46,7 +46,7 @@ import type { Pool } from 'pg';
 import { startDovecot, type DovecotServer, type SeedMessage } from '../test/fixtures/dovecot';
 import { bundleForNode, median, openBenchDatabase, timed, type BenchDatabase } from './bench-process';
 import { generateCorpus } from './imap-corpus';
-import { startDelayProxy, type DelayProxy } from './delay-proxy';
+import { startDelayProxy, type DelayProxy } from '../test/fixtures/delay-proxy';
 import { startRealProduct, treeCpuSeconds, waitForPass, type RunningProduct } from './product-driver';
 
 const SOURCE_USER = 'bench@example.com';
@@ -173,7 +173,10 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
     fleet ? sourceUsers.map((_, i) => `${tool.toLowerCase()}-${rep}-${i}@example.com`) : [`${tool}-${rep}@example.com`];
   /** The two tools every other one is compared with, pair by pair. */
   const bases = fleet ? tools.filter((t) => t.startsWith('mbsync-P')) : ['mbsync', 'doveadm'];
-  const folderConcurrency = Number(process.env.BENCH_FOLDER_CONCURRENCY ?? 2);
+  /** The engine's lanes as the product chooses them (by the round trip), unless the run says. */
+  const folderConcurrency = process.env.BENCH_FOLDER_CONCURRENCY
+    ? Number(process.env.BENCH_FOLDER_CONCURRENCY)
+    : undefined;
   const repeats = Number(process.env.BENCH_REPEAT ?? 3);
   const work = await mkdtemp(path.join(os.tmpdir(), 'mf-bench-'));
   let db: BenchDatabase | undefined;

@@ -104,6 +104,8 @@ export interface FolderPlan {
   destinationPath: string;
   /** The destination folder already exists. */
   exists: boolean;
+  /** The destination folder is subscribed (as listed, then as this sync left it). */
+  subscribed: boolean;
 }
 
 export interface FolderFilter {
@@ -150,6 +152,7 @@ export function planFolders(
   const destByRole = new Map<FolderRole, FolderInfo>();
   for (const f of destination.folders) if (f.role && !destByRole.has(f.role)) destByRole.set(f.role, f);
   const destPaths = new Set(destination.folders.map((f) => f.path));
+  const destSubscribed = new Set(destination.folders.filter((f) => f.subscribed).map((f) => f.path));
   const usedRoles = new Set<FolderRole>();
   const planned = new Set<string>();
   const plans: FolderPlan[] = [];
@@ -190,7 +193,12 @@ export function planFolders(
       destinationPath = `${destinationPath}_${n}`;
     }
     planned.add(destinationPath.toLowerCase());
-    plans.push({ source: f, destinationPath, exists: destPaths.has(destinationPath) });
+    plans.push({
+      source: f,
+      destinationPath,
+      exists: destPaths.has(destinationPath),
+      subscribed: destSubscribed.has(destinationPath),
+    });
   }
   return plans;
 }
@@ -215,7 +223,7 @@ export function planMailboxFolders(
 }
 
 /**
- * Creates a destination folder (and its parents) unless it exists; subscribes it when asked. With `materialize`
+ * Creates a destination folder (and its parents) unless it exists; subscribes it when the source does and it is not. With `materialize`
  * (a folder's first sync), a folder that was already listed is opened once with STATUS: a server may list
  * folders that do not exist yet (Dovecot's `auto =` special-use folders) and create them on first access.
  * Doing that here, on the one connection that prepares every folder, keeps those creations out of the
@@ -254,10 +262,17 @@ export async function ensureDestinationFolder(
   if (options.materialize && !created) {
     await unlessRefused(() => client.status(plan.destinationPath, { uidValidity: true }));
   }
-  // imapflow subscribes what it creates; the destination's subscription follows the source either way.
+  // imapflow subscribes what it creates. The destination's subscription follows the source's, with a command only
+  // where it differs: a folder the source does not subscribe stays subscribed if it already was.
+  if (created) plan.subscribed = true;
   await unlessRefused(async () => {
-    if (plan.source.subscribed) await client.mailboxSubscribe(plan.destinationPath);
-    else if (created) await client.mailboxUnsubscribe(plan.destinationPath);
+    if (plan.source.subscribed && !plan.subscribed) {
+      await client.mailboxSubscribe(plan.destinationPath);
+      plan.subscribed = true;
+    } else if (!plan.source.subscribed && created) {
+      await client.mailboxUnsubscribe(plan.destinationPath);
+      plan.subscribed = false;
+    }
   });
 }
 

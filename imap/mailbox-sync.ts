@@ -17,6 +17,7 @@ import {
   type ItemLimits,
   type SyncTraceEvent,
 } from './folder-sync';
+import { folderLanes, measureRoundTrip } from './folder-lanes';
 import { ensureDestinationFolder, listFolders, planMailboxFolders, type FolderInfo, type FolderPlan } from './folders';
 import type { MessageBuffers } from './message-buffers';
 import { destinationLimits, PROVIDER_PROFILES } from './provider-profiles';
@@ -56,7 +57,10 @@ export interface MailboxSyncOptions extends ItemLimits {
   chunkBytes?: number;
   /** How long to wait for another sync of the same mailbox to finish before failing with MAILBOX_BUSY. Default 30 s. */
   busyWaitMs?: number;
-  /** Folders synced at once, each on its own pair of connections. Default 2. */
+  /**
+   * Folders synced at once, each on its own pair of connections. Default: 2, or 6 when a round trip to either server
+   * takes 10 ms or more (imap/folder-lanes.ts).
+   */
   folderConcurrency?: number;
   /** Times a throttled folder is retried (with growing pauses) before the sync gives up with THROTTLED. Default 5. */
   throttleRetries?: number;
@@ -122,6 +126,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 interface Lane {
   src: ImapFlow | null;
   dst: ImapFlow | null;
+  /** A connection being opened: a second ask while it logs in waits for it instead of opening another. */
+  opening: { src?: Promise<ImapFlow>; dst?: Promise<ImapFlow> };
 }
 
 /** The lanes of one sync: connections opened when first needed and opened again when they died. */
@@ -139,27 +145,34 @@ function createLanes(source: SyncSide, destination: SyncSide, logger: Logger | u
   const lanes: Lane[] = [];
   /** Connections still logging in: closeAll waits for them, or one that lost a race would stay open. */
   const opening = new Set<Promise<unknown>>();
-  async function connection(lane: Lane, key: 'src' | 'dst'): Promise<ImapFlow> {
+  function connection(lane: Lane, key: 'src' | 'dst'): Promise<ImapFlow> {
     const current = lane[key];
     // A connection whose token ran out is replaced now, between folders, not dropped by the server mid-folder.
-    if (current?.usable && !tokenExpired(current)) return current;
-    await closeImapConnection(current);
-    lane[key] = null;
+    if (current?.usable && !tokenExpired(current)) return Promise.resolve(current);
+    const already = lane.opening[key];
+    if (already) return already;
     const side = key === 'src' ? source : destination;
-    const pending = openImapConnection(side.endpoint, side.credentials, {
-      side: key === 'src' ? 'source' : 'destination',
-      logger,
-    }).then((client) => (lane[key] = client));
+    const pending = closeImapConnection(current)
+      .then(() => {
+        lane[key] = null;
+        return openImapConnection(side.endpoint, side.credentials, {
+          side: key === 'src' ? 'source' : 'destination',
+          logger,
+        });
+      })
+      .then((client) => (lane[key] = client));
+    lane.opening[key] = pending;
     opening.add(pending);
-    pending.then(
-      () => opening.delete(pending),
-      () => opening.delete(pending),
-    );
+    const settled = () => {
+      opening.delete(pending);
+      if (lane.opening[key] === pending) delete lane.opening[key];
+    };
+    pending.then(settled, settled);
     return pending;
   }
   return {
     open() {
-      const lane: Lane = { src: null, dst: null };
+      const lane: Lane = { src: null, dst: null, opening: {} };
       lanes.push(lane);
       return lane;
     },
@@ -193,6 +206,8 @@ interface MailboxRun {
   report(): void;
   /** The folder checkpoints as the sync started. */
   checkpoints: Map<string, FolderCheckpoint>;
+  /** The lanes beside the first, opened as soon as there is work for them (see prepareFolders). */
+  moreLanes: Lane[];
 }
 
 /**
@@ -250,6 +265,7 @@ export async function syncMailboxOverImap(
       summary,
       report: () => options.onProgress?.({ ...summary }),
       checkpoints: new Map(),
+      moreLanes: [],
     };
     const first = lanes.open();
     const plans = await planMailbox(run, first);
@@ -307,9 +323,10 @@ async function planMailbox(run: MailboxRun, first: Lane): Promise<FolderPlan[]> 
 }
 
 /**
- * Counts the unchanged folders as synced without selecting them, creates the missing destination folders (one
- * lane, parents before their children) and returns the folders to sync: largest first, so the lanes finish
- * together, and Gmail's All Mail apart, strictly last (see planFolders).
+ * Counts the unchanged folders as synced without selecting them, opens the other lanes (their logins overlap the
+ * folder creation), creates the missing destination folders (one lane, parents before their children) and returns
+ * the folders to sync: largest first, so the lanes finish together, and Gmail's All Mail apart, strictly last (see
+ * planFolders).
  */
 async function prepareFolders(
   run: MailboxRun,
@@ -318,31 +335,37 @@ async function prepareFolders(
 ): Promise<{ queue: FolderPlan[]; allMail: FolderPlan[] }> {
   const { summary, checkpoints } = run;
   const inFlight = await run.store.intentFolders();
-  run.report();
-  const work: FolderPlan[] = [];
-  for (const plan of plans) {
+  const changed = plans.filter((plan) => {
     const cp = checkpoints.get(plan.source.path);
     const st = plan.source.status;
-    if (
-      cp &&
-      st &&
+    const unchanged =
+      !!cp &&
+      !!st &&
       !inFlight.has(plan.source.path) &&
       folderUnchanged(cp, {
         uidvalidity: st.uidvalidity,
         uidNext: st.uidNext,
         exists: st.messages,
         highestModseq: st.highestModseq,
-      })
-    ) {
-      summary.foldersSynced++; // nothing new, changed or deleted: no SELECT on either side
-      run.options.logger?.debug('folder unchanged', { folder: plan.source.path });
-      continue;
-    }
+      });
+    // Nothing new, changed or deleted: no SELECT on either side.
+    if (unchanged) run.options.logger?.debug('folder unchanged', { folder: plan.source.path });
+    return !unchanged;
+  });
+  summary.foldersSynced += plans.length - changed.length;
+  run.report();
+  await openMoreLanes(
+    run,
+    first,
+    changed.filter((p) => p.source.selectable && p.source.role !== 'All'),
+  );
+  const work: FolderPlan[] = [];
+  for (const plan of changed) {
     await withThrottleRetries(
       run.options,
       async () =>
         ensureDestinationFolder(await run.lanes.destinationOf(first), plan, {
-          materialize: !cp && plan.source.selectable,
+          materialize: !checkpoints.has(plan.source.path) && plan.source.selectable,
         }),
       { folder: plan.source.path, destinationFolder: plan.destinationPath },
     );
@@ -355,12 +378,32 @@ async function prepareFolders(
 }
 
 /**
- * Syncs the queued folders on `folderConcurrency` lanes: appends into different folders do not contend for a
- * lock, into one they do, so a folder is never split across lanes. The first failure stops the other lanes after
- * their current folder and is thrown.
+ * Decides how many folders sync at once ({@link folderLanes}: the round trip to the servers, measured on the first
+ * lane, unless `folderConcurrency` says) and starts the other lanes' logins, both sides at once, without waiting:
+ * a lane whose login fails meets the failure when its first folder asks for the connection.
+ */
+async function openMoreLanes(run: MailboxRun, first: Lane, queued: FolderPlan[]): Promise<void> {
+  const configured = run.options.folderConcurrency;
+  if (queued.length < 2 || configured === 1) return;
+  const roundTripMs =
+    configured === undefined
+      ? await measureRoundTrip([await run.lanes.sourceOf(first), await run.lanes.destinationOf(first)])
+      : 0;
+  const count = folderLanes(queued.length, roundTripMs, configured);
+  run.options.logger?.debug('folder lanes', { lanes: count, roundTripMs: Math.round(roundTripMs * 10) / 10 });
+  for (let i = 1; i < count; i++) {
+    const lane = run.lanes.open();
+    run.moreLanes.push(lane);
+    for (const opening of [run.lanes.sourceOf(lane), run.lanes.destinationOf(lane)]) opening.catch(() => undefined);
+  }
+}
+
+/**
+ * Syncs the queued folders on the first lane and the others opened for them: appends into different folders do not
+ * contend for a lock, into one they do, so a folder is never split across lanes. The first failure stops the other
+ * lanes after their current folder and is thrown.
  */
 async function runLanes(run: MailboxRun, first: Lane, queue: FolderPlan[]): Promise<void> {
-  const concurrency = Math.max(1, Math.min(run.options.folderConcurrency ?? 2, queue.length));
   let failed = false;
   const runLane = async (lane: Lane) => {
     while (!failed) {
@@ -374,10 +417,7 @@ async function runLanes(run: MailboxRun, first: Lane, queue: FolderPlan[]): Prom
       }
     }
   };
-  const results = await Promise.allSettled([
-    runLane(first),
-    ...Array.from({ length: concurrency - 1 }, () => runLane(run.lanes.open())),
-  ]);
+  const results = await Promise.allSettled([first, ...run.moreLanes].map(runLane));
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
 }
@@ -399,8 +439,7 @@ async function syncOne(run: MailboxRun, lane: Lane, plan: FolderPlan, dedupeAcro
       options,
       async () => {
         // Both once per attempt: a second ask could replace a connection the folder is using.
-        const src = await lanes.sourceOf(lane);
-        const dst = await lanes.destinationOf(lane);
+        const [src, dst] = await Promise.all([lanes.sourceOf(lane), lanes.destinationOf(lane)]);
         const r = await syncFolder(src, dst, run.store, plan, run.checkpoints.get(plan.source.path), {
           limits: options,
           deleteOnDestination: options.deleteOnDestination,

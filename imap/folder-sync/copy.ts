@@ -34,20 +34,37 @@ interface CopyRun {
 }
 
 /**
- * Copies what is new since the checkpoint (`lastUid`) and not recorded yet: sizes, flags and dates in windows, then
- * batches (bounded by count and bytes) whose bodies are fetched from the source while the previous batch is
- * appended to the destination. Returns the source UIDs found above `lastUid`.
+ * Copies what is new since the checkpoint (`lastUid`) and not recorded yet: sizes, flags and dates (at once for a
+ * folder that fits one window, else in windows of the UIDs a UID SEARCH found), then batches (bounded by count
+ * and bytes) whose bodies are fetched from the source while the previous batch is appended to the destination.
+ * Returns the source UIDs found above `lastUid`.
  */
 export async function copyNewMessages(ctx: FolderContext, lastUid: number): Promise<number[]> {
   checkCancelled(ctx.options.signal);
+  if (ctx.state.exists === 0) return [];
+  const run: CopyRun = { ctx, uidNext: ctx.dstUidNext, recording: Promise.resolve(), recordError: null };
+  if (ctx.state.exists <= METADATA_WINDOW) {
+    // One window holds the whole folder: the metadata FETCH of everything above the checkpoint also lists the new
+    // UIDs, a round trip fewer than a UID SEARCH first.
+    const [listed, mapped] = await Promise.all([
+      fetchMetadata(ctx.source, `${lastUid + 1}:*`),
+      ctx.store.mapped(ctx.srcPath, ctx.state.uidvalidity, lastUid),
+    ]);
+    // `n:*` always includes the highest UID, even one at or below the checkpoint.
+    const meta = listed.filter((m) => m.uid > lastUid);
+    await copyWindow(
+      run,
+      meta.filter((m) => !mapped.has(m.uid)),
+    );
+    return meta.map((m) => m.uid);
+  }
   const newUids = await uidsAbove(ctx.source, lastUid);
   const mapped = await ctx.store.mapped(ctx.srcPath, ctx.state.uidvalidity, lastUid);
   const pendingUids = newUids.filter((u) => !mapped.has(u));
-  const run: CopyRun = { ctx, uidNext: ctx.dstUidNext, recording: Promise.resolve(), recordError: null };
   // Metadata in windows, so memory stays bounded whatever the folder's size.
   for (let w = 0; w < pendingUids.length; w += METADATA_WINDOW) {
     checkCancelled(ctx.options.signal);
-    await copyWindow(run, pendingUids.slice(w, w + METADATA_WINDOW));
+    await copyWindow(run, await fetchMetadata(ctx.source, toSequenceSet(pendingUids.slice(w, w + METADATA_WINDOW))));
   }
   return newUids;
 }
@@ -58,15 +75,15 @@ async function uidsAbove(client: ImapFlow, lastUid: number): Promise<number[]> {
   return found.filter((u) => u > lastUid).sort((a, b) => a - b);
 }
 
-async function copyWindow(run: CopyRun, window: number[]): Promise<void> {
+/** Sizes, flags and dates of the messages of a UID set, in UID order. */
+async function fetchMetadata(source: ImapFlow, uidSet: string): Promise<FetchMessageObject[]> {
+  const meta = await source.fetchAll(uidSet, { uid: true, size: true, flags: true, internalDate: true }, { uid: true });
+  return meta.sort((x, y) => x.uid - y.uid);
+}
+
+/** Copies the messages of one metadata window, a batch's bodies fetched while the one before is appended. */
+async function copyWindow(run: CopyRun, meta: FetchMessageObject[]): Promise<void> {
   const { ctx } = run;
-  const meta = (
-    await ctx.source.fetchAll(
-      toSequenceSet(window),
-      { uid: true, size: true, flags: true, internalDate: true },
-      { uid: true },
-    )
-  ).sort((x, y) => x.uid - y.uid);
   const { batches, large } = planBatches(ctx, meta);
   if (large.length) await recordLarge(ctx, large);
 

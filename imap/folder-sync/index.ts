@@ -60,27 +60,28 @@ export async function syncFolder(
   };
   const srcPath = plan.source.path;
   const dstPath = plan.destinationPath;
-  let srcLock;
+  // Both folders are selected at once (one round trip, not two), the append intents read meanwhile.
+  const [srcLocked, dstLocked, pending] = await Promise.allSettled([
+    source.getMailboxLock(srcPath, { readOnly: true }),
+    destination.getMailboxLock(dstPath),
+    store.intents(srcPath),
+  ]);
+  const srcLock = srcLocked.status === 'fulfilled' ? srcLocked.value : undefined;
+  const dstLock = dstLocked.status === 'fulfilled' ? dstLocked.value : undefined;
   try {
-    srcLock = await source.getMailboxLock(srcPath, { readOnly: true });
-  } catch (err) {
-    const e = classifyImapError(err, 'source');
-    // Deleted on the source between LIST and SELECT: nothing to copy, and no reason to fail the mailbox.
-    if (e.code === 'MAILBOX_NOT_FOUND') return { ...result, unchanged: true };
-    throw e;
-  }
-  let dstLock: { release(): void } | undefined;
-  try {
+    if (srcLocked.status === 'rejected') {
+      const e = classifyImapError(srcLocked.reason, 'source');
+      // Deleted on the source between LIST and SELECT: nothing to copy, and no reason to fail the mailbox.
+      if (e.code === 'MAILBOX_NOT_FOUND') return { ...result, unchanged: true };
+      throw e;
+    }
+    if (dstLocked.status === 'rejected') throw classifyImapError(dstLocked.reason, 'destination');
+    if (pending.status === 'rejected') throw pending.reason;
+    const intents = pending.value;
     const state = selectedState(source, srcPath);
-    const intents = await store.intents(srcPath);
     if (!intents.length && folderUnchanged(checkpoint, state)) {
       result.unchanged = true;
       return result;
-    }
-    try {
-      dstLock = await destination.getMailboxLock(dstPath);
-    } catch (err) {
-      throw classifyImapError(err, 'destination');
     }
     const dmb = selectedDestination(destination, dstPath);
     const dstUidvalidity = Number(dmb.uidValidity);
@@ -109,7 +110,7 @@ export async function syncFolder(
     return result;
   } finally {
     dstLock?.release();
-    srcLock.release();
+    srcLock?.release();
   }
 }
 

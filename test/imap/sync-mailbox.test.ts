@@ -148,7 +148,10 @@ describe('syncMailbox activity against two Dovecots', () => {
     await destination.start();
     expect(await attempt(2)).toEqual({ mailboxId: id, status: 'Synced' });
 
-    const lines = logger.lines.map((l) => JSON.parse(l)).filter((l) => l.component !== 'imapflow');
+    const all = logger.lines.map((l) => JSON.parse(l)).filter((l) => l.component !== 'imapflow');
+    // The debug lines (the folder lanes chosen) carry the same context; the rest is the story told at info.
+    for (const line of all) expect(line).toMatchObject({ mailboxId: id, address: user });
+    const lines = all.filter((l) => l.level !== 'debug');
     const who = { batchId, mailboxId: id, address: user, batch: expect.any(String) };
     // Between the second start and its end, one line per folder (the fixture's special-use folders among them).
     expect(lines.filter((l) => l.message !== 'folder synced').map((l) => [l.level, l.message, l.attempt])).toEqual([
