@@ -59,7 +59,7 @@ export interface MailboxSyncOptions extends ItemLimits {
   busyWaitMs?: number;
   /**
    * Folders synced at once, each on its own pair of connections. Default: 2, or 6 when a round trip to either server
-   * takes 10 ms or more (imap/folder-lanes.ts).
+   * takes 30 ms or more (imap/folder-lanes.ts).
    */
   folderConcurrency?: number;
   /** Times a throttled folder is retried (with growing pauses) before the sync gives up with THROTTLED. Default 5. */

@@ -1,6 +1,6 @@
 /**
  * How many folders a mailbox syncs at once (imap/folder-lanes.ts): two on a LAN, six when the servers are a
- * round trip of 10 ms or more away, what `folderConcurrency` says when it is set; seen from the connections that
+ * round trip of 30 ms or more away, what `folderConcurrency` says when it is set; seen from the connections that
  * reach real Dovecots through a delay proxy, with every message copied once either way.
  */
 import { folderLanes, LAN_FOLDER_LANES, WAN_FOLDER_LANES } from '../../imap/folder-lanes';
@@ -21,8 +21,8 @@ import {
 
 test('the lane count follows the round trip unless configured, never above the folders to sync', () => {
   expect(folderLanes(8, 0.3)).toBe(LAN_FOLDER_LANES);
-  expect(folderLanes(8, 9.9)).toBe(LAN_FOLDER_LANES);
-  expect(folderLanes(8, 10)).toBe(WAN_FOLDER_LANES);
+  expect(folderLanes(8, 29.9)).toBe(LAN_FOLDER_LANES);
+  expect(folderLanes(8, 30)).toBe(WAN_FOLDER_LANES);
   expect(folderLanes(3, 50)).toBe(3);
   expect(folderLanes(8, 50, 3)).toBe(3);
   expect(folderLanes(8, 0, 4)).toBe(4);
@@ -93,11 +93,11 @@ describe('lanes against real servers at a distance', () => {
     await expect(syncAt('near@example.com', 0)).resolves.toEqual({ source: 2, destination: 2 });
   });
 
-  test('20 ms away: six lanes, each logged in on both sides', async () => {
-    await expect(syncAt('far@example.com', 20)).resolves.toEqual({ source: 6, destination: 6 });
+  test('40 ms away: six lanes, each logged in on both sides', async () => {
+    await expect(syncAt('far@example.com', 40)).resolves.toEqual({ source: 6, destination: 6 });
   });
 
   test('folderConcurrency wins over the round trip', async () => {
-    await expect(syncAt('set@example.com', 20, 3)).resolves.toEqual({ source: 3, destination: 3 });
+    await expect(syncAt('set@example.com', 40, 3)).resolves.toEqual({ source: 3, destination: 3 });
   });
 });
