@@ -300,9 +300,13 @@ export async function syncMailboxOverImap(
 async function planMailbox(run: MailboxRun, first: Lane): Promise<FolderPlan[]> {
   const { options, summary, source } = run;
   const [s, d] = await Promise.all([run.lanes.sourceOf(first), run.lanes.destinationOf(first)]);
-  const sourceList = await listFolders(s, 'source', true);
-  const destinationList = await listFolders(d, 'destination');
-  run.checkpoints = await run.store.checkpoints();
+  // Both lists and the checkpoints at once: one round trip, not two and a query.
+  const [sourceList, destinationList, checkpoints] = await Promise.all([
+    listFolders(s, 'source', true),
+    listFolders(d, 'destination'),
+    run.store.checkpoints(),
+  ]);
+  run.checkpoints = checkpoints;
   const { plans } = planMailboxFolders(
     sourceList.folders,
     destinationList,
