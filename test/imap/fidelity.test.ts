@@ -10,7 +10,7 @@ import {
   type DovecotServer,
   type SeedMessage,
 } from '../fixtures/dovecot';
-import { insertBatch, insertEndpoint, insertMailbox, mailboxRow, runSync } from './helpers';
+import { insertBatch, insertEndpoint, insertMailbox, insertPairMailbox, mailboxRow, runSync } from './helpers';
 
 const USER = 'bob@example.com';
 /** Destination names of the special-use folders, and the one name the destination delimiter forced to change. */
@@ -318,16 +318,7 @@ describe('fidelity the other way round (source "." prefix "INBOX." -> destinatio
       { folder: 'INBOX.Deleted Messages', raw: buildMessage({ subject: 'gone' }) },
       { folder: 'INBOX.Ünï & co', raw: buildMessage({ subject: 'utf7' }) },
     ]);
-    const batchId = await insertBatch(
-      db.pool,
-      await insertEndpoint(db.pool, source),
-      await insertEndpoint(db.pool, destination),
-    );
-    const mailboxId = await insertMailbox(db.pool, batchId, {
-      email: USER,
-      sourcePassword: 'src-pw',
-      destinationPassword: 'dst-pw',
-    });
+    const { batchId, mailboxId } = await insertPairMailbox(db.pool, source, destination, USER);
     const result = await runSync(db, { batchId, mailboxId, pass: 'initial' });
     expect(result).toEqual({ mailboxId, status: 'Synced' });
     const names: Record<string, string> = { 'Sent Messages': 'Sent', 'Deleted Messages': 'Trash' };

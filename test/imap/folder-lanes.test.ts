@@ -4,7 +4,7 @@
  * reach real Dovecots through a delay proxy, with every message copied once either way.
  */
 import { folderLanes, LAN_FOLDER_LANES, WAN_FOLDER_LANES } from '../../imap/folder-lanes';
-import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
+import { syncMailboxOverImap } from '../../imap/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { startDelayProxy, type DelayProxy } from '../fixtures/delay-proxy';
 import { buildMessage, type DovecotServer } from '../fixtures/dovecot';
@@ -12,11 +12,9 @@ import {
   engineDatabase,
   ENGINE_DEFAULTS,
   expectCopiedExactly,
-  imapEndpointOf,
-  insertBatch,
-  insertEndpoint,
-  insertMailbox,
+  insertPairMailbox,
   startDovecotPair,
+  syncSide,
 } from './helpers';
 
 test('the lane count follows the round trip unless configured, never above the folders to sync', () => {
@@ -63,25 +61,12 @@ describe('lanes against real servers at a distance', () => {
   async function syncAt(user: string, rttMs: number, folderConcurrency?: number) {
     proxies = await Promise.all([startDelayProxy(source, rttMs), startDelayProxy(destination, rttMs)]);
     const [toSource, toDestination] = proxies as [DelayProxy, DelayProxy];
-    const batchId = await insertBatch(
-      db.pool,
-      await insertEndpoint(db.pool, toSource),
-      await insertEndpoint(db.pool, toDestination),
-    );
-    const mailboxId = await insertMailbox(db.pool, batchId, {
-      email: user,
-      sourcePassword: 'src-pw',
-      destinationPassword: 'dst-pw',
-    });
-    const side = (server: DelayProxy, secret: string): SyncSide => ({
-      endpoint: imapEndpointOf(server),
-      credentials: { user, secret },
-    });
+    const { mailboxId } = await insertPairMailbox(db.pool, toSource, toDestination, user);
     const summary = await syncMailboxOverImap(
       engineDatabase(db, mailboxId),
       mailboxId,
-      side(toSource, 'src-pw'),
-      side(toDestination, 'dst-pw'),
+      syncSide(toSource, user, 'src-pw'),
+      syncSide(toDestination, user, 'dst-pw'),
       { ...ENGINE_DEFAULTS, folderConcurrency },
     );
     expect(summary.itemsCopied).toBe(FOLDERS.length * 4);

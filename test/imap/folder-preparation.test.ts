@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
+import { syncMailboxOverImap } from '../../imap/mailbox-sync';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, startDovecot, type DovecotServer } from '../fixtures/dovecot';
-import { engineDatabase, ENGINE_DEFAULTS, imapEndpointOf, insertBatch, insertEndpoint, insertMailbox } from './helpers';
+import { engineDatabase, ENGINE_DEFAULTS, insertBatch, insertEndpoint, insertMailbox, syncSide } from './helpers';
 
 const USER = 'erin@example.com';
 
@@ -45,21 +45,23 @@ describe('folder preparation on the destination', () => {
     expect((await destination.listFolders(USER)).map((f) => f.path)).toEqual(expect.arrayContaining(folders.slice(1)));
     expect(folders.filter(onDisk)).toEqual([]);
 
-    const side = (server: DovecotServer, secret: string): SyncSide => ({
-      endpoint: imapEndpointOf(server),
-      credentials: { user: USER, secret },
-    });
     let presentAtFirstAppend: string[] | null = null;
     const engineDb = engineDatabase(db, mailboxId);
-    await syncMailboxOverImap(engineDb, mailboxId, side(source, 'src-pw'), side(destination, 'dst-pw'), {
-      ...ENGINE_DEFAULTS,
-      badItemLimit: 0,
-      // One lane, largest folder (INBOX) first: without the preparation, Sent and the others would not exist yet.
-      folderConcurrency: 1,
-      trace: (e) => {
-        if (e.step === 'append-start') presentAtFirstAppend ??= folders.filter(onDisk);
+    await syncMailboxOverImap(
+      engineDb,
+      mailboxId,
+      syncSide(source, USER, 'src-pw'),
+      syncSide(destination, USER, 'dst-pw'),
+      {
+        ...ENGINE_DEFAULTS,
+        badItemLimit: 0,
+        // One lane, largest folder (INBOX) first: without the preparation, Sent and the others would not exist yet.
+        folderConcurrency: 1,
+        trace: (e) => {
+          if (e.step === 'append-start') presentAtFirstAppend ??= folders.filter(onDisk);
+        },
       },
-    });
+    );
     expect(presentAtFirstAppend).toEqual(folders);
   });
 });

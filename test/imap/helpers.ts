@@ -7,7 +7,7 @@ import type { MailboxLocks } from '../../db/mailbox-locks';
 import type { AuthMethod } from '../../domain/endpoint-auth';
 import { createSyncStore } from '../../db/sync-store';
 import type { ImapEndpoint } from '../../imap/connection';
-import type { MailboxSyncOptions, SyncDatabase } from '../../imap/mailbox-sync';
+import type { MailboxSyncOptions, SyncDatabase, SyncSide } from '../../imap/mailbox-sync';
 import {
   createSyncMailboxActivities,
   type SyncMailboxInput,
@@ -78,6 +78,30 @@ export function imapEndpointOf(server: { host: string; port: number }, more: Par
     provider: 'dovecot',
     ...more,
   };
+}
+
+/** One side of a direct engine call: `user` with `secret` on a test server (or a proxy before it). */
+export function syncSide(server: { host: string; port: number }, user: string, secret: string): SyncSide {
+  return { endpoint: imapEndpointOf(server), credentials: { user, secret } };
+}
+
+/**
+ * A batch between two servers (each its own endpoint) holding one mailbox of `user`, with the passwords of
+ * {@link startDovecotPair}: `src-pw` on the source, `dst-pw` on the destination.
+ */
+export async function insertPairMailbox(
+  pool: Pool,
+  source: Pick<DovecotServer, 'host' | 'port'>,
+  destination: Pick<DovecotServer, 'host' | 'port'>,
+  user: string,
+): Promise<{ batchId: string; mailboxId: string }> {
+  const batchId = await insertBatch(pool, await insertEndpoint(pool, source), await insertEndpoint(pool, destination));
+  const mailboxId = await insertMailbox(pool, batchId, {
+    email: user,
+    sourcePassword: 'src-pw',
+    destinationPassword: 'dst-pw',
+  });
+  return { batchId, mailboxId };
 }
 
 export async function insertEndpoint(

@@ -3,7 +3,7 @@
  * order, a batch larger than the budget goes alone, a cancelled wait lets the next one through; and real syncs
  * sharing a small budget stay within it and still copy everything.
  */
-import { syncMailboxOverImap, type SyncSide } from '../../imap/mailbox-sync';
+import { syncMailboxOverImap } from '../../imap/mailbox-sync';
 import { createMessageBuffers, type MessageBuffers } from '../../imap/message-buffers';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database';
 import { buildMessage, type DovecotServer } from '../fixtures/dovecot';
@@ -11,11 +11,11 @@ import {
   engineDatabase,
   ENGINE_DEFAULTS,
   expectCopiedExactly,
-  imapEndpointOf,
   insertBatch,
   insertEndpoint,
   insertMailbox,
   startDovecotPair,
+  syncSide,
 } from './helpers';
 
 const MB = 1024 * 1024;
@@ -117,10 +117,6 @@ describe('several real syncs sharing one small budget', () => {
       await insertEndpoint(db.pool, source),
       await insertEndpoint(db.pool, destination),
     );
-    const side = (server: DovecotServer, user: string, secret: string): SyncSide => ({
-      endpoint: imapEndpointOf(server),
-      credentials: { user, secret },
-    });
     await Promise.all(
       USERS.map(async (user) => {
         const mailboxId = await insertMailbox(db.pool, batchId, {
@@ -132,8 +128,8 @@ describe('several real syncs sharing one small budget', () => {
         await syncMailboxOverImap(
           engineDatabase(db, mailboxId),
           mailboxId,
-          side(source, user, 'src-pw'),
-          side(destination, user, 'dst-pw'),
+          syncSide(source, user, 'src-pw'),
+          syncSide(destination, user, 'dst-pw'),
           { ...ENGINE_DEFAULTS, chunkBytes: 256 * 1024, messageBuffers: watched },
         );
       }),
