@@ -32,6 +32,8 @@ export interface AuditEntry {
   outcome: 'accepted' | 'rejected';
   at: string;
   detail: Record<string, unknown>;
+  /** Given by the workflow as it records the entry: recording it again inserts nothing. */
+  key?: string;
 }
 
 /**

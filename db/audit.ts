@@ -11,16 +11,20 @@ export interface AuditRecord {
   /** ISO 8601; the database's clock when absent. */
   at?: string;
   detail: Record<string, unknown>;
+  /** Unique when set: an entry recorded again with the same key is not inserted twice. */
+  key?: string;
 }
 
 /** Appends entries to the audit log in one statement (the workflow flushes several at once). */
 export async function insertAuditEntries(db: Queryable, entries: AuditRecord[]): Promise<void> {
   if (entries.length === 0) return;
   await db.query(
-    `insert into audit_log (batch_id, batch_name, actor, command, outcome, at, detail)
-     select batch_id, batch_name, actor, command, outcome, coalesce(at, now()), detail
-       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[])
-         as e(batch_id, batch_name, actor, command, outcome, at, detail)`,
+    `insert into audit_log (batch_id, batch_name, actor, command, outcome, at, detail, entry_key)
+     select batch_id, batch_name, actor, command, outcome, coalesce(at, now()), detail, entry_key
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[],
+                   $8::text[])
+         as e(batch_id, batch_name, actor, command, outcome, at, detail, entry_key)
+     on conflict (entry_key) where entry_key is not null do nothing`,
     [
       entries.map((e) => e.batchId),
       entries.map((e) => e.batchName),
@@ -29,6 +33,7 @@ export async function insertAuditEntries(db: Queryable, entries: AuditRecord[]):
       entries.map((e) => e.outcome),
       entries.map((e) => e.at ?? null),
       entries.map((e) => JSON.stringify(e.detail)),
+      entries.map((e) => e.key ?? null),
     ],
   );
 }

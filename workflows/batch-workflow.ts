@@ -8,6 +8,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -57,10 +58,40 @@ import { newVerification, runVerification, verifyActivitiesFor, type Verificatio
 /** Guards the Stop that arrives with a pass's last result (see runCurrentPass). */
 export const STOP_AT_PASS_END_PATCH = 'stop-at-pass-end';
 
-const batchActivities = proxyActivities<BatchActivities>({
+/**
+ * Since this patch the bookkeeping a pass does in line (counts, pages of mailbox ids, audit entries, failures, the
+ * read model's status: short PostgreSQL queries) runs as local activities, in the worker that runs the workflow and
+ * within its workflow task: as activities each took a round trip through the server, and a no-change pass took six
+ * of them in a row. What may run long or holds the batch in a status (preparing a start, marking a stop, applying
+ * an edit, removing) stays an activity, so that commands keep arriving while it runs: a workflow task waiting on
+ * a local activity takes none.
+ */
+export const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
+
+const BOOKKEEPING_OPTIONS = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+} as const;
+const remoteBatchActivities = proxyActivities<BatchActivities>(BOOKKEEPING_OPTIONS);
+const localBatchActivities = proxyLocalActivities<BatchActivities>(BOOKKEEPING_OPTIONS);
+
+function batchActivitiesFor(localBookkeeping: boolean): BatchActivities {
+  if (!localBookkeeping) return remoteBatchActivities;
+  const remote = remoteBatchActivities;
+  const local = localBatchActivities;
+  return {
+    prepareStart: remote.prepareStart,
+    markMailboxesStopped: remote.markMailboxesStopped,
+    applyEdit: remote.applyEdit,
+    removeBatch: remote.removeBatch,
+    publishBatchStatus: local.publishBatchStatus,
+    recordAudit: local.recordAudit,
+    nextMailboxes: local.nextMailboxes,
+    nextVerifiableMailboxes: local.nextVerifiableMailboxes,
+    refreshCounts: local.refreshCounts,
+    markMailboxesFailed: local.markMailboxesFailed,
+  };
+}
 
 /**
  * The mailbox syncs, with the batch's heartbeat timeout. Activity options are not part of replay's determinism
@@ -89,6 +120,8 @@ const SIGNAL_ACTOR = 'temporal-ui';
  * whole state (absolute deadlines, unapplied commands, the cursor of a running pass).
  */
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
+  // Decided once per run: a run recorded before the patch replays with activities from start to end.
+  const batchActivities = batchActivitiesFor(patched(LOCAL_BOOKKEEPING_PATCH));
   const policy = { ...DEFAULT_POLICY, ...input.policy };
   const syncActivities = syncActivitiesFor(policy);
   const verifyActivities = verifyActivitiesFor(policy);
@@ -290,6 +323,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     setCurrentDetails(lines.join('\n\n'));
   };
 
+  /** The entry's key: its run and its place in the run's audit, the same when a failed workflow task replays. */
+  let audited = 0;
+  const keyed = (entry: AuditEntry): AuditEntry => ({ ...entry, key: `${workflowInfo().runId}:${audited++}` });
+
   const flush = async (): Promise<void> => {
     if (countsStale) {
       countsStale = false;
@@ -299,7 +336,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         settleSyncedStatus();
       }
     }
-    if (audit.length > 0) await batchActivities.recordAudit(audit.splice(0));
+    if (audit.length > 0) await batchActivities.recordAudit(audit.splice(0).map(keyed));
     if (!dirty) return;
     dirty = false;
     if (input.searchAttributes) {

@@ -89,6 +89,39 @@ test('removing a batch leaves none of its rows but its audit entries', async () 
   expect(audit).toEqual([{ command: 'start' }]);
 });
 
+test('audit entries recorded again under their keys are not inserted twice', async () => {
+  const batchId = await batchWith(1);
+  const entry = (key: string | undefined, command: 'start' | 'stop') => ({
+    batchId,
+    batchName: 'b',
+    actor: 'a',
+    command,
+    outcome: 'accepted' as const,
+    at: new Date().toISOString(),
+    detail: {},
+    ...(key ? { key } : {}),
+  });
+  const flushed = [entry('run-1:0', 'start'), entry('run-1:1', 'stop')];
+  await activities.recordAudit(flushed);
+  // The same flush again (a local activity run a second time), with the next entry and one the API wrote (no key).
+  await activities.recordAudit([
+    ...flushed,
+    entry('run-1:2', 'start'),
+    entry(undefined, 'stop'),
+    entry(undefined, 'stop'),
+  ]);
+  const { rows } = await db.pool.query('select command, entry_key from audit_log where batch_id = $1 order by id', [
+    batchId,
+  ]);
+  expect(rows).toEqual([
+    { command: 'start', entry_key: 'run-1:0' },
+    { command: 'stop', entry_key: 'run-1:1' },
+    { command: 'start', entry_key: 'run-1:2' },
+    { command: 'stop', entry_key: null },
+    { command: 'stop', entry_key: null },
+  ]);
+});
+
 test('a batch that names a missing endpoint cannot start', async () => {
   await expect(activities.prepareStart({ batchId: randomUUID(), retryFailed: false })).rejects.toMatchObject({
     type: 'BATCH_NOT_FOUND',

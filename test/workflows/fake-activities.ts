@@ -89,7 +89,9 @@ export class FakeActivities {
         this.published.push(record);
       },
       recordAudit: async (entries) => {
-        this.audit.push(...entries);
+        // As the real one: an entry recorded again under its key is not added twice.
+        const seen = new Set(this.audit.map((e) => e.key));
+        this.audit.push(...entries.filter((e) => e.key === undefined || !seen.has(e.key)));
       },
       prepareStart: async ({ retryFailed }) => {
         await this.gate('prepareStart');

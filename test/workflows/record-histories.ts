@@ -37,9 +37,10 @@ async function save(env: TestWorkflowEnvironment, b: BatchUnderTest, name: strin
 
 type Scenario = (env: TestWorkflowEnvironment) => Promise<void>;
 
-const SCENARIOS: Record<string, Scenario> = {
-  // The whole lifecycle: start, sync, incremental, a rejected signal, stop, resume, edit, complete, remove.
-  lifecycle: (env) =>
+/** The whole lifecycle: start, sync, incremental, a rejected signal, stop, resume, edit, complete, remove. */
+const lifecycle =
+  (name: string): Scenario =>
+  (env) =>
     withBatch(env, { mailboxes: 4, prepare: (f) => f.failing.add('3') }, async (b) => {
       const send = (command: 'start' | 'stop' | 'resume' | 'complete' | 'remove' | 'syncNow') =>
         b.handle.executeUpdate(commandUpdate, { args: [{ command, by }] });
@@ -58,8 +59,13 @@ const SCENARIOS: Record<string, Scenario> = {
       await b.waitFor('Completed');
       await send('remove');
       await b.handle.result();
-      await save(env, b, 'lifecycle');
-    }),
+      await save(env, b, name);
+    });
+
+const SCENARIOS: Record<string, Scenario> = {
+  lifecycle: lifecycle('lifecycle'),
+  // The same since the local-bookkeeping patch: the pass's bookkeeping as local activities (markers).
+  'local-bookkeeping': lifecycle('local-bookkeeping'),
   // A pass and a stream of signals across several continue-as-new runs.
   'continue-as-new': (env) =>
     withBatch(
