@@ -16,6 +16,8 @@ import {
 export interface RunningProduct {
   product: Product;
   url: string;
+  /** The embedded Temporal dev server's frontend (host:port). */
+  temporalAddress: string;
   token: string;
   postgresUrl: string;
   /** One API call with the initial admin token; a status of 400 or more throws with the reply. */
@@ -36,6 +38,7 @@ export async function startRealProduct(dataDir: string): Promise<RunningProduct>
   return {
     product,
     url,
+    temporalAddress: `127.0.0.1:${ports.temporal}`,
     token,
     postgresUrl: `postgres://postgres:mailferry@127.0.0.1:${ports.postgres}/mailferry`,
     async call(method, route, json) {
@@ -100,4 +103,41 @@ export async function treeCpuSeconds(rootPid: number): Promise<number> {
   let total = 0;
   for (const [pid, { cpu }] of stats) if (inTree(pid)) total += cpu;
   return total;
+}
+
+/**
+ * The workflow's history events from `sinceMs` on, each as milliseconds after it and its type (with the activity's
+ * or local activity's name): where a pass's orchestration time goes, for BENCH_TIMING.
+ */
+export async function workflowEventsSince(
+  product: RunningProduct,
+  workflowId: string,
+  sinceMs: number,
+): Promise<string> {
+  const { Connection, WorkflowClient } = await import('@temporalio/client');
+  const { temporal } = (await import('@temporalio/proto')).default;
+  const connection = await Connection.connect({ address: product.temporalAddress });
+  try {
+    const history = await new WorkflowClient({ connection }).getHandle(workflowId).fetchHistory();
+    const names = new Map<string, string>();
+    const parts: string[] = [];
+    for (const e of history.events ?? []) {
+      const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled) names.set(String(e.eventId), scheduled.activityType?.name ?? '?');
+      if (at < sinceMs) continue;
+      const type = String(temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? e.eventType)
+        .replace('EVENT_TYPE_', '')
+        .toLowerCase();
+      const activity =
+        scheduled?.activityType?.name ??
+        names.get(String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? '')) ??
+        names.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? ''));
+      const marker = e.markerRecordedEventAttributes?.markerName;
+      parts.push(`+${at - sinceMs} ${type}${activity ? `(${activity})` : marker ? `(${marker})` : ''}`);
+    }
+    return parts.join(', ');
+  } finally {
+    await connection.close();
+  }
 }

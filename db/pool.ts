@@ -40,9 +40,20 @@ export function boundedConnectionConfig(
   };
 }
 
+/**
+ * Connections a pool keeps open when idle (the others close after 10 s): a pass that begins after a quiet day (the
+ * 24-hour sync, a sync-now) would otherwise open a connection for each of its first queries, about 10 ms apiece
+ * with password authentication, in line with the command.
+ */
+const IDLE_CONNECTIONS_KEPT = 2;
+
 /** A pool for one role, with every wait bounded. Errors of idle clients are dropped: the pool replaces them. */
 export function createPool(connectionString: string, role: PoolRole, limits: PoolLimits): Pool {
-  const pool = new Pool({ ...boundedConnectionConfig(connectionString, role, limits), max: limits.size });
+  const pool = new Pool({
+    ...boundedConnectionConfig(connectionString, role, limits),
+    max: limits.size,
+    min: Math.min(limits.size, IDLE_CONNECTIONS_KEPT),
+  });
   pool.on('error', () => undefined);
   return pool;
 }

@@ -121,7 +121,8 @@ const SIGNAL_ACTOR = 'temporal-ui';
  */
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   // Decided once per run: a run recorded before the patch replays with activities from start to end.
-  const batchActivities = batchActivitiesFor(patched(LOCAL_BOOKKEEPING_PATCH));
+  const localBookkeeping = patched(LOCAL_BOOKKEEPING_PATCH);
+  const batchActivities = batchActivitiesFor(localBookkeeping);
   const policy = { ...DEFAULT_POLICY, ...input.policy };
   const syncActivities = syncActivitiesFor(policy);
   const verifyActivities = verifyActivitiesFor(policy);
@@ -336,8 +337,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         settleSyncedStatus();
       }
     }
-    if (audit.length > 0) await batchActivities.recordAudit(audit.splice(0).map(keyed));
-    if (!dirty) return;
+    const auditing = audit.length > 0 ? batchActivities.recordAudit(audit.splice(0).map(keyed)) : undefined;
+    // Before the patch the status waited for the audit entries; since, the two are written at once.
+    if (!localBookkeeping) await auditing;
+    if (!dirty) return auditing;
     dirty = false;
     if (input.searchAttributes) {
       upsertSearchAttributes([
@@ -345,7 +348,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         { key: batchStatusAttribute, value: s.status },
       ]);
     }
-    await batchActivities.publishBatchStatus({
+    const publishing = batchActivities.publishBatchStatus({
       batchId: input.batchId,
       status: s.status,
       startedAt: isoOrNull(s.startedAt),
@@ -357,6 +360,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       autoComplete: s.autoComplete,
       lastError: s.lastError,
     });
+    await Promise.all([auditing, publishing]);
   };
 
   const settleSyncedStatus = (): void => {
@@ -418,7 +422,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         setStatus('Removing');
         break;
       case 'syncNow':
-        s.nextIncrementalAt = Date.now();
+        // Since the patch a settled batch begins the pass at once, its status written with the command's audit
+        // entry; before, the pass waited for the next turn of the main loop (its deadline, now).
+        if (localBookkeeping && (s.status === 'Synced' || s.status === 'SyncedWithErrors')) beginPass('incremental');
+        else s.nextIncrementalAt = Date.now();
         break;
       case 'verify':
         if (patched('batch-verify') && !s.verification) {
