@@ -8,7 +8,6 @@ import {
   isCancellation,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -59,39 +58,16 @@ import { newVerification, runVerification, verifyActivitiesFor, type Verificatio
 export const STOP_AT_PASS_END_PATCH = 'stop-at-pass-end';
 
 /**
- * Since this patch the bookkeeping a pass does in line (counts, pages of mailbox ids, audit entries, failures, the
- * read model's status: short PostgreSQL queries) runs as local activities, in the worker that runs the workflow and
- * within its workflow task: as activities each took a round trip through the server, and a no-change pass took six
- * of them in a row. What may run long or holds the batch in a status (preparing a start, marking a stop, applying
- * an edit, removing) stays an activity, so that commands keep arriving while it runs: a workflow task waiting on
- * a local activity takes none.
+ * Since this patch the command's audit entry and the batch's status are written at once, and a sync-now on a
+ * settled batch begins its pass in the workflow task that took it: a no-change pass waits for two activities
+ * fewer, one after the other.
  */
-export const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
+export const BOOKKEEPING_AT_ONCE_PATCH = 'bookkeeping-at-once';
 
-const BOOKKEEPING_OPTIONS = {
+const batchActivities = proxyActivities<BatchActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-} as const;
-const remoteBatchActivities = proxyActivities<BatchActivities>(BOOKKEEPING_OPTIONS);
-const localBatchActivities = proxyLocalActivities<BatchActivities>(BOOKKEEPING_OPTIONS);
-
-function batchActivitiesFor(localBookkeeping: boolean): BatchActivities {
-  if (!localBookkeeping) return remoteBatchActivities;
-  const remote = remoteBatchActivities;
-  const local = localBatchActivities;
-  return {
-    prepareStart: remote.prepareStart,
-    markMailboxesStopped: remote.markMailboxesStopped,
-    applyEdit: remote.applyEdit,
-    removeBatch: remote.removeBatch,
-    publishBatchStatus: local.publishBatchStatus,
-    recordAudit: local.recordAudit,
-    nextMailboxes: local.nextMailboxes,
-    nextVerifiableMailboxes: local.nextVerifiableMailboxes,
-    refreshCounts: local.refreshCounts,
-    markMailboxesFailed: local.markMailboxesFailed,
-  };
-}
+});
 
 /**
  * The mailbox syncs, with the batch's heartbeat timeout. Activity options are not part of replay's determinism
@@ -120,9 +96,8 @@ const SIGNAL_ACTOR = 'temporal-ui';
  * whole state (absolute deadlines, unapplied commands, the cursor of a running pass).
  */
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
-  // Decided once per run: a run recorded before the patch replays with activities from start to end.
-  const localBookkeeping = patched(LOCAL_BOOKKEEPING_PATCH);
-  const batchActivities = batchActivitiesFor(localBookkeeping);
+  // Decided once per run: a run recorded before the patch replays as it ran, from start to end.
+  const bookkeepingAtOnce = patched(BOOKKEEPING_AT_ONCE_PATCH);
   const policy = { ...DEFAULT_POLICY, ...input.policy };
   const syncActivities = syncActivitiesFor(policy);
   const verifyActivities = verifyActivitiesFor(policy);
@@ -324,7 +299,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     setCurrentDetails(lines.join('\n\n'));
   };
 
-  /** The entry's key: its run and its place in the run's audit, the same when a failed workflow task replays. */
+  /** The entry's key: its run and its place in the run's audit, the same when its activity runs again. */
   let audited = 0;
   const keyed = (entry: AuditEntry): AuditEntry => ({ ...entry, key: `${workflowInfo().runId}:${audited++}` });
 
@@ -339,7 +314,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     }
     const auditing = audit.length > 0 ? batchActivities.recordAudit(audit.splice(0).map(keyed)) : undefined;
     // Before the patch the status waited for the audit entries; since, the two are written at once.
-    if (!localBookkeeping) await auditing;
+    if (!bookkeepingAtOnce) await auditing;
     if (!dirty) return auditing;
     dirty = false;
     if (input.searchAttributes) {
@@ -424,7 +399,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       case 'syncNow':
         // Since the patch a settled batch begins the pass at once, its status written with the command's audit
         // entry; before, the pass waited for the next turn of the main loop (its deadline, now).
-        if (localBookkeeping && (s.status === 'Synced' || s.status === 'SyncedWithErrors')) beginPass('incremental');
+        if (bookkeepingAtOnce && (s.status === 'Synced' || s.status === 'SyncedWithErrors')) beginPass('incremental');
         else s.nextIncrementalAt = Date.now();
         break;
       case 'verify':

@@ -103,7 +103,7 @@ test('audit entries recorded again under their keys are not inserted twice', asy
   });
   const flushed = [entry('run-1:0', 'start'), entry('run-1:1', 'stop')];
   await activities.recordAudit(flushed);
-  // The same flush again (a local activity run a second time), with the next entry and one the API wrote (no key).
+  // The same flush again (the activity run a second time), with the next entry and one the API wrote (no key).
   await activities.recordAudit([
     ...flushed,
     entry('run-1:2', 'start'),

@@ -64,8 +64,8 @@ const lifecycle =
 
 const SCENARIOS: Record<string, Scenario> = {
   lifecycle: lifecycle('lifecycle'),
-  // The same since the local-bookkeeping patch: the pass's bookkeeping as local activities (markers).
-  'local-bookkeeping': lifecycle('local-bookkeeping'),
+  // The same since the bookkeeping-at-once patch: audit entry and status written at once, sync-now at once.
+  'bookkeeping-at-once': lifecycle('bookkeeping-at-once'),
   // A pass and a stream of signals across several continue-as-new runs.
   'continue-as-new': (env) =>
     withBatch(
