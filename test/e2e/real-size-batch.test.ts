@@ -161,6 +161,7 @@ test('150 real mailboxes at the default concurrency reach Synced exactly once, w
     await liveness.stop();
   }
   expect(liveness.failures).toEqual([]);
+  console.log(`slowest API answers while the batch synced (ms): ${JSON.stringify(liveness.slowest)}`);
   for (const [what, ms] of Object.entries(liveness.slowest)) {
     expect({ what, answeredWithinBound: ms < LIVENESS_MS }).toEqual({ what, answeredWithinBound: true });
   }
