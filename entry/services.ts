@@ -202,6 +202,8 @@ export async function runWorker(
 
 /** How often each process (the API, each worker) checks PostgreSQL, Temporal and the endpoints' IMAP servers. */
 const COMPONENT_WATCH_INTERVAL_MS = 2000;
+/** How long one check may take before its part counts as down. */
+const COMPONENT_PROBE_TIMEOUT_MS = 3000;
 
 const WORKER_ENDED: ReadonlySet<State> = new Set(['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED']);
 
@@ -258,8 +260,17 @@ export async function runApi(
   const apiLogger = logger.child({ component: 'api' });
   const temporal = new Client({ connection, namespace: settings.namespace });
   const components = createComponentMonitor(apiLogger);
-  const stopWatching = watchComponents(components, componentProbes(pool, temporal.workflowService), {
+  // A deadline on the probe's call, so that its retries end with the probe's timeout: the Temporal client retries
+  // a call on a timer, and a retry that fires after its connection closed throws out of the process.
+  const probeTemporal: TemporalSystemInfo = {
+    getSystemInfo: (request) =>
+      connection.withDeadline(Date.now() + COMPONENT_PROBE_TIMEOUT_MS, () =>
+        temporal.workflowService.getSystemInfo(request),
+      ),
+  };
+  const stopWatching = watchComponents(components, componentProbes(pool, probeTemporal), {
     intervalMs: COMPONENT_WATCH_INTERVAL_MS,
+    timeoutMs: COMPONENT_PROBE_TIMEOUT_MS,
   });
   const deps = {
     pool,
@@ -285,9 +296,9 @@ export async function runApi(
   const running: RunningApi = {
     ...api,
     close: async (graceMs) => {
-      stopWatching();
       stopRetention();
-      await close(graceMs);
+      // Its Temporal probe ends before the caller closes the connection.
+      await Promise.all([stopWatching(), close(graceMs)]);
     },
   };
   return { api: running, initialTokenFile: boot.created ? boot.tokenFile : undefined };

@@ -97,23 +97,32 @@ export type Probe = () => Promise<unknown>;
 /**
  * Runs each probe (the set `probes` returns each round, the last one while it fails; null ends the watch) every
  * `intervalMs` (bounded by `timeoutMs`) and reports the outcome to the monitor, so that a
- * process notices a lost and a regained part even while nothing else uses it. Returns the function that stops.
+ * process notices a lost and a regained part even while nothing else uses it. Returns the function that stops it;
+ * it resolves once every probe still out has settled.
  */
 export function watchComponents(
   monitor: ComponentMonitor,
   probes: () => Promise<Record<string, Probe> | null>,
   options: { intervalMs?: number; timeoutMs?: number } = {},
-): () => void {
+): () => Promise<void> {
   const intervalMs = options.intervalMs ?? 2000;
   const timeoutMs = options.timeoutMs ?? 3000;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Probes still out, even past their timeout: stopping waits for them before the caller closes what they use. */
+  const unsettled = new Set<Promise<unknown>>();
   const checkOne = async (component: string, probe: Probe) => {
     let deadline: NodeJS.Timeout | undefined;
     const checkedAt = Date.now();
+    const probing = probe();
+    unsettled.add(probing);
+    probing.then(
+      () => unsettled.delete(probing),
+      () => unsettled.delete(probing),
+    );
     try {
       await Promise.race([
-        probe(),
+        probing,
         new Promise((_, reject) => {
           deadline = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
@@ -135,8 +144,9 @@ export function watchComponents(
     if (!stopped) timer = setTimeout(() => void round(), intervalMs).unref();
   };
   void round();
-  return () => {
+  return async () => {
     stopped = true;
     clearTimeout(timer);
+    await Promise.allSettled([...unsettled]);
   };
 }
