@@ -107,7 +107,7 @@ export async function treeCpuSeconds(rootPid: number): Promise<number> {
 
 /**
  * The workflow's history events from `sinceMs` on, each as milliseconds after it and its type (with the activity's
- * or local activity's name): where a pass's orchestration time goes, for BENCH_TIMING.
+ * or the marker's name): where a pass's orchestration time goes, for BENCH_TIMING.
  */
 export async function workflowEventsSince(
   product: RunningProduct,
