@@ -32,7 +32,10 @@ afterAll(async () => {
 });
 
 test(`${SYNCS} syncs at once on a pool of ${POOL_SIZE} connections all finish, every message once`, async () => {
-  const small = createPool(db.url, 'worker', { size: POOL_SIZE });
+  // The wait for a connection is bounded by a minute, not the default 10 s: alone this test's longest wait is under
+  // a second (24 syncs queue on 3 connections), but in CI, on two cores shared with other suites and their own
+  // databases, one wait passed 10 s. What it guards against is a wait that never ends; a minute still catches that.
+  const small = createPool(db.url, 'worker', { size: POOL_SIZE, connectTimeoutMs: 60_000 });
   try {
     const batchId = await insertBatch(
       db.pool,
