@@ -1,5 +1,4 @@
 import type { Pool } from 'pg';
-import { withTransaction } from './transaction';
 
 export type LeaseKind = 'migration' | 'incremental';
 
@@ -55,6 +54,7 @@ export async function withEndpointLease<T>(pool: Pool, options: LeaseOptions, fn
   }
 }
 
+/** One call of `try_endpoint_lease` (0013_endpoint_lease_in_one_call.sql): the endpoints' locks are held on the server alone. */
 async function tryAcquire(
   pool: Pool,
   endpointIds: string[],
@@ -62,34 +62,13 @@ async function tryAcquire(
   kind: LeaseKind,
   leaseMs: number,
 ): Promise<boolean> {
-  // A full endpoint commits nothing: the expired leases it cleared are cleared again by the next attempt.
-  return withTransaction(pool, async (client) => {
-    for (const id of endpointIds) {
-      await client.query(`select pg_advisory_xact_lock(hashtext('mailferry-endpoint:' || $1))`, [id]);
-    }
-    await client.query(`delete from endpoint_leases where endpoint_id = any($1::uuid[]) and expires_at < now()`, [
-      endpointIds,
-    ]);
-    const { rows } = await client.query<{ full: boolean }>(
-      `select bool_or(
-                (select count(*) from endpoint_leases l where l.endpoint_id = e.id and l.mailbox_id <> $2)
-                  >= e.max_concurrent_migrations
-             or ($3 = 'incremental' and
-                (select count(*) from endpoint_leases l
-                  where l.endpoint_id = e.id and l.kind = 'incremental' and l.mailbox_id <> $2)
-                  >= e.max_concurrent_incremental_syncs)) as full
-         from endpoints e where e.id = any($1::uuid[])`,
-      [endpointIds, mailboxId, kind],
-    );
-    if (rows[0]?.full) return false;
-    await client.query(
-      `insert into endpoint_leases (endpoint_id, mailbox_id, kind, expires_at)
-       select unnest($1::uuid[]), $2, $3, now() + make_interval(secs => $4)
-       on conflict (endpoint_id, mailbox_id) do update set kind = excluded.kind, expires_at = excluded.expires_at`,
-      [endpointIds, mailboxId, kind, leaseMs / 1000],
-    );
-    return true;
-  });
+  const { rows } = await pool.query<{ taken: boolean }>('select try_endpoint_lease($1::uuid[], $2, $3, $4) as taken', [
+    endpointIds,
+    mailboxId,
+    kind,
+    leaseMs / 1000,
+  ]);
+  return rows[0]!.taken;
 }
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
