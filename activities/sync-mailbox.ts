@@ -163,7 +163,8 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
 
     const store = createSyncStore(pool, mb.id);
     const davStore = createDavSyncStore(pool, mb.id);
-    const [before, davBefore] = await Promise.all([store.totals(), davStore.totals()]);
+    // The counts so far and the Syncing status in one round trip's time: a no-change pass is mostly round trips.
+    const [before, davBefore] = await Promise.all([store.totals(), davStore.totals(), markMailboxSyncing(pool, mb.id)]);
     const davBeforeItems = davBefore.calendarItems + davBefore.contacts;
     const resumed = (ctx?.info.heartbeatDetails ?? null) as SyncHeartbeat | null;
     const passStarted = Date.now();
@@ -172,7 +173,6 @@ export function createSyncMailboxActivities(deps: SyncMailboxDeps) {
       attempt,
       ...(resumed ? { resumedAfter: { folders: resumed.foldersSynced, items: resumed.itemsCopied } } : {}),
     });
-    await markMailboxSyncing(pool, mb.id);
 
     let lastWrite = 0;
     let writing: Promise<unknown> = Promise.resolve();

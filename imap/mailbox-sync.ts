@@ -208,6 +208,8 @@ interface MailboxRun {
   report(): void;
   /** The folder checkpoints as the sync started. */
   checkpoints: Map<string, FolderCheckpoint>;
+  /** The folders with append intents left by an earlier attempt, as the sync started. */
+  intentFolders: Set<string>;
   /** The lanes beside the first, opened as soon as there is work for them (see prepareFolders). */
   moreLanes: Lane[];
 }
@@ -253,9 +255,7 @@ export async function syncMailboxOverImap(
     const signal = stopped;
     const defaultChunk = { messages: options.chunkMessages ?? 100, bytes: options.chunkBytes ?? 16 * 1024 * 1024 };
     const run: MailboxRun = {
-      chunk: rates
-        ? limitedChunk(defaultChunk, await Promise.all([rates.limits('source'), rates.limits('destination')]))
-        : defaultChunk,
+      chunk: defaultChunk,
       store,
       source,
       destination,
@@ -267,10 +267,16 @@ export async function syncMailboxOverImap(
       summary,
       report: () => options.onProgress?.({ ...summary }),
       checkpoints: new Map(),
+      intentFolders: new Set(),
       moreLanes: [],
     };
     const first = lanes.open();
-    const plans = await planMailbox(run, first);
+    // The rate limits are read while the first lane logs in: nothing moves a message before both are done.
+    const [plans, limits] = await Promise.all([
+      planMailbox(run, first),
+      rates ? Promise.all([rates.limits('source'), rates.limits('destination')]) : null,
+    ]);
+    if (limits) run.chunk = limitedChunk(defaultChunk, limits);
     const { queue, allMail } = await prepareFolders(run, first, plans);
     await runLanes(run, first, queue);
     // All Mail holds every message of the label folders again: copy only what no label had (archived mail).
@@ -298,17 +304,22 @@ export async function syncMailboxOverImap(
   }
 }
 
-/** Lists both sides and maps the source's folders onto the destination (`run.checkpoints` read on the way). */
+/**
+ * Lists both sides and maps the source's folders onto the destination (`run.checkpoints` and `run.intentFolders`
+ * read on the way).
+ */
 async function planMailbox(run: MailboxRun, first: Lane): Promise<FolderPlan[]> {
   const { options, summary, source } = run;
   const [s, d] = await Promise.all([run.lanes.sourceOf(first), run.lanes.destinationOf(first)]);
-  // Both lists and the checkpoints at once: one round trip, not two and a query.
-  const [sourceList, destinationList, checkpoints] = await Promise.all([
+  // Both lists, the checkpoints and the intents at once: one round trip, not two and two queries.
+  const [sourceList, destinationList, checkpoints, intentFolders] = await Promise.all([
     listFolders(s, 'source', true),
     listFolders(d, 'destination'),
     run.store.checkpoints(),
+    run.store.intentFolders(),
   ]);
   run.checkpoints = checkpoints;
+  run.intentFolders = intentFolders;
   const { plans } = planMailboxFolders(
     sourceList.folders,
     destinationList,
@@ -339,8 +350,7 @@ async function prepareFolders(
   first: Lane,
   plans: FolderPlan[],
 ): Promise<{ queue: FolderPlan[]; allMail: FolderPlan[] }> {
-  const { summary, checkpoints } = run;
-  const inFlight = await run.store.intentFolders();
+  const { summary, checkpoints, intentFolders: inFlight } = run;
   const changed = plans.filter((plan) => {
     const cp = checkpoints.get(plan.source.path);
     const st = plan.source.status;
