@@ -11,7 +11,8 @@ import { CapturingLogger } from './harness';
 
 /**
  * The races a live workflow can produce, which the end-to-end tests cannot time: the status moves between the
- * API's check and the workflow's validator. A scripted stand-in for the Temporal client plays the workflow.
+ * API's check and the workflow's validator. A scripted stand-in for the Temporal client plays the workflow; the
+ * batch's read model says Synced throughout.
  */
 let db: TestDatabase;
 const actor = { tokenId: 't', name: 'n', owner: 'ops@example.com', role: 'admin' as const };
@@ -35,17 +36,24 @@ function snapshot(status: BatchStatus): BatchSnapshot {
   return { status } as BatchSnapshot;
 }
 
-function scripted(statuses: BatchStatus[], update: () => Promise<BatchSnapshot>): Client {
+/** Answers queries with `statuses` in turn (the last one from then on); `queries` counts them. */
+function scripted(statuses: BatchStatus[], update: () => Promise<BatchSnapshot>): Client & { queries: number } {
   const queue = [...statuses];
-  const handle = {
-    query: async () => snapshot(queue.length > 1 ? queue.shift()! : queue[0]!),
-    executeUpdate: update,
-  };
-  return {
+  const client = {
+    queries: 0,
     options: { namespace: 'default' },
     withDeadline: (_d: number, fn: () => Promise<unknown>) => fn(),
-    workflow: { getHandle: () => handle },
-  } as unknown as Client;
+    workflow: {
+      getHandle: () => ({
+        query: async () => {
+          client.queries++;
+          return snapshot(queue.length > 1 ? queue.shift()! : queue[0]!);
+        },
+        executeUpdate: update,
+      }),
+    },
+  };
+  return client as unknown as Client & { queries: number };
 }
 
 function deps(temporal: Client): ApiDeps {
@@ -60,8 +68,26 @@ function deps(temporal: Client): ApiDeps {
 }
 
 describe('commands racing the workflow', () => {
+  it('sends a command the read model allows without asking the workflow first', async () => {
+    const temporal = scripted(['Syncing'], async () => snapshot('Syncing'));
+    const result = await runCommand(deps(temporal), actor, 'Race', 'syncNow');
+    expect(result).toMatchObject({ command: 'syncNow', outcome: 'accepted' });
+    expect(temporal.queries).toBe(0);
+  });
+
+  it('asks the workflow before refusing a command the read model refuses (the read model lagged)', async () => {
+    const sent: string[] = [];
+    const temporal = scripted(['Stopped'], async () => {
+      sent.push('resume');
+      return snapshot('Syncing');
+    });
+    const result = await runCommand(deps(temporal), actor, 'Race', 'resume');
+    expect(result).toMatchObject({ command: 'resume', outcome: 'accepted' });
+    expect({ queries: temporal.queries, sent }).toEqual({ queries: 1, sent: ['resume'] });
+  });
+
   it('answers 409 with the new status when the validator refuses (status moved to Syncing)', async () => {
-    const temporal = scripted(['Synced', 'Syncing'], async () => {
+    const temporal = scripted(['Syncing'], async () => {
       throw new WorkflowUpdateFailedError(
         'update failed',
         ApplicationFailure.nonRetryable('complete is not allowed while Syncing', 'COMMAND_NOT_ALLOWED'),
@@ -75,10 +101,15 @@ describe('commands racing the workflow', () => {
       details: { status: 'Syncing', allowedCommands: ['stop'] },
     });
     expect((err as Error).message).toContain('complete is not allowed while Syncing');
+    // A validator cannot write the audit log: the API records the workflow's refusal.
+    const { rows } = await db.pool.query(
+      `select actor, outcome, detail->>'reason' as reason, detail->>'status' as status from audit_log where command = 'complete'`,
+    );
+    expect(rows).toEqual([{ actor: actor.owner, outcome: 'rejected', reason: 'workflow', status: 'Syncing' }]);
   });
 
   it('answers alreadyApplied when the refused command had meanwhile taken effect (a concurrent stop)', async () => {
-    const temporal = scripted(['Synced', 'Stopping'], async () => {
+    const temporal = scripted(['Stopping'], async () => {
       throw new WorkflowUpdateFailedError(
         'update failed',
         ApplicationFailure.nonRetryable('stop is not allowed while Stopping'),
