@@ -45,6 +45,7 @@ import {
   DEFAULT_POLICY,
   type BatchWorkflowInput,
   type LifecyclePolicy,
+  type PassState,
   type QueuedCommand,
 } from '../domain/batch-workflow-input';
 import { initialState, isoOrNull, nextDeadline, parseTime, remember, snapshot } from './batch-state';
@@ -63,6 +64,12 @@ export const STOP_AT_PASS_END_PATCH = 'stop-at-pass-end';
  * fewer, one after the other.
  */
 export const BOOKKEEPING_AT_ONCE_PATCH = 'bookkeeping-at-once';
+
+/**
+ * Since this patch a pass's first page of mailbox ids is read as the pass begins, beside the audit entry and the
+ * status, not in the workflow task after them: a no-change pass waits for one activity fewer.
+ */
+export const FIRST_PAGE_AT_ONCE_PATCH = 'first-page-at-once';
 
 const batchActivities = proxyActivities<BatchActivities>({
   startToCloseTimeout: '1 minute',
@@ -98,6 +105,7 @@ const SIGNAL_ACTOR = 'temporal-ui';
 export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   // Decided once per run: a run recorded before the patch replays as it ran, from start to end.
   const bookkeepingAtOnce = patched(BOOKKEEPING_AT_ONCE_PATCH);
+  const firstPageAtOnce = patched(FIRST_PAGE_AT_ONCE_PATCH);
   const policy = { ...DEFAULT_POLICY, ...input.policy };
   const syncActivities = syncActivitiesFor(policy);
   const verifyActivities = verifyActivitiesFor(policy);
@@ -344,9 +352,21 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     if (next !== s.status) setStatus(next);
   };
 
+  /** The first page of the pass just begun, being read (see FIRST_PAGE_AT_ONCE_PATCH); for that pass alone. */
+  let firstPage: { pass: PassState; ids: Promise<string[]> } | null = null;
   const beginPass = (kind: PassKind): void => {
     s.pass = { kind, startedAt: Date.now(), cursor: null, scheduled: 0, finished: 0 };
     setStatus(kind === 'final' ? 'Completing' : 'Syncing');
+    if (!firstPageAtOnce) return;
+    const ids = batchActivities.nextMailboxes({
+      batchId: input.batchId,
+      pass: kind,
+      afterId: null,
+      limit: policy.pageSize,
+    });
+    // A pass stopped before it ran never reads its page; the read's failure must not fail the workflow task.
+    ids.catch(() => undefined);
+    firstPage = { pass: s.pass, ids };
   };
 
   const applyEdit = async (edit: BatchEdit): Promise<void> => {
@@ -441,6 +461,8 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   /** Runs (or resumes) the current pass while still taking commands; Stop cancels it. */
   const runCurrentPass = async (): Promise<void> => {
     const pass = s.pass!;
+    const prefetched = firstPage?.pass === pass && pass.cursor === null ? firstPage.ids : undefined;
+    firstPage = null;
     const scope = new CancellationScope();
     let outcome: 'done' | 'rolledOver' | 'cancelled' | { error: unknown } | undefined;
     const running = scope
@@ -454,6 +476,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
           rollOverDue,
           syncs,
           skip: mailbox.skip,
+          firstPage: prefetched,
           onCounts: (counts) => {
             s.counts = counts;
             describe();

@@ -19,6 +19,8 @@ export interface PassContext {
   syncs: RunningSyncs;
   /** Mailboxes a mailbox command took out of the pass (stopped, removed, moved) or that sync on their own. */
   skip: (mailboxId: string) => boolean;
+  /** The pass's first page, already being read as the pass began (its cursor still null). */
+  firstPage?: Promise<string[]>;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function runPass(ctx: PassContext): Promise<'done' | 'rolledOver'> 
   const waiting: string[] = [];
   let fetchedUpTo = pass.cursor;
   let exhausted = false;
+  let prefetched = ctx.firstPage;
   const inFlight = new Map<string, Promise<void>>();
   const failures: MailboxFailure[] = [];
   let finishedSinceRefresh = 0;
@@ -57,12 +60,14 @@ export async function runPass(ctx: PassContext): Promise<'done' | 'rolledOver'> 
     const rolling = ctx.rollOverDue();
     while (!rolling && inFlight.size < policy.mailboxConcurrency) {
       if (waiting.length === 0 && !exhausted) {
-        const page = await ctx.batchActivities.nextMailboxes({
-          batchId: ctx.batchId,
-          pass: pass.kind,
-          afterId: fetchedUpTo,
-          limit: policy.pageSize,
-        });
+        const page = await (prefetched ??
+          ctx.batchActivities.nextMailboxes({
+            batchId: ctx.batchId,
+            pass: pass.kind,
+            afterId: fetchedUpTo,
+            limit: policy.pageSize,
+          }));
+        prefetched = undefined;
         exhausted = page.length < policy.pageSize;
         fetchedUpTo = page.at(-1) ?? fetchedUpTo;
         waiting.push(...page);

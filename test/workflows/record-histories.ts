@@ -66,6 +66,8 @@ const SCENARIOS: Record<string, Scenario> = {
   lifecycle: lifecycle('lifecycle'),
   // The same since the bookkeeping-at-once patch: audit entry and status written at once, sync-now at once.
   'bookkeeping-at-once': lifecycle('bookkeeping-at-once'),
+  // The same since the first-page-at-once patch: a pass's first page read as it begins.
+  'first-page-at-once': lifecycle('first-page-at-once'),
   // A pass and a stream of signals across several continue-as-new runs.
   'continue-as-new': (env) =>
     withBatch(
