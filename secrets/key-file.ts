@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SecretBoxError } from './secret-box';
 
@@ -35,22 +35,43 @@ export async function loadOrCreateSecretKey(options: SecretKeyOptions): Promise<
   }
   const file = path.resolve(options.keyFile);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    // 'wx' fails if the file exists, so two processes starting at once never overwrite each other's key.
-    const handle = await open(file, 'wx', 0o600);
-    try {
-      await handle.writeFile(randomBytes(32).toString('base64') + '\n', 'utf8');
-    } finally {
-      await handle.close();
-    }
-    await chmod(file, 0o600);
+  if (!(await exists(file)) && (await createKeyFile(file))) {
     return { key: await readKey(file), source: 'created', keyFile: file };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   const mode = (await stat(file)).mode & 0o777;
   if (mode & 0o077) await chmod(file, 0o600);
   return { key: await readKey(file), source: 'file', keyFile: file };
+}
+
+/**
+ * Writes a new random key to `file` unless it exists; false when it does. The key is written whole to a file of
+ * this process's own and then linked into place, which fails if the file exists: two processes starting at once
+ * (the API and a worker on a fresh volume) never overwrite each other's key, and neither reads the other's file
+ * before its key is in it.
+ */
+async function createKeyFile(file: string): Promise<boolean> {
+  const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.new`;
+  await writeFile(draft, randomBytes(32).toString('base64') + '\n', { encoding: 'utf8', mode: 0o600, flag: 'wx' });
+  try {
+    await chmod(draft, 0o600);
+    await link(draft, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }
 
 async function readKey(file: string): Promise<Buffer> {
