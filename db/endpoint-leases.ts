@@ -28,7 +28,7 @@ export class LeaseAbortedError extends Error {
  */
 export async function withEndpointLease<T>(pool: Pool, options: LeaseOptions, fn: () => Promise<T>): Promise<T> {
   const leaseMs = options.leaseMs ?? 120_000;
-  const endpointIds = [...new Set(options.endpointIds)].sort();
+  const endpointIds = [...new Set(options.endpointIds)];
   while (!(await tryAcquire(pool, endpointIds, options.mailboxId, options.kind, leaseMs))) {
     if (options.signal?.aborted) throw new LeaseAbortedError('cancelled while waiting for an endpoint slot');
     options.onWait?.();
@@ -54,7 +54,10 @@ export async function withEndpointLease<T>(pool: Pool, options: LeaseOptions, fn
   }
 }
 
-/** One call of `try_endpoint_lease` (0013_endpoint_lease_in_one_call.sql): the endpoints' locks are held on the server alone. */
+/**
+ * One call of `try_endpoint_lease` (0013_endpoint_lease_in_one_call.sql), which takes the endpoints' locks in one
+ * order: they are held on the server alone, for the statements' own time.
+ */
 async function tryAcquire(
   pool: Pool,
   endpointIds: string[],

@@ -53,7 +53,6 @@ async function createKeyFile(file: string): Promise<boolean> {
   const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.new`;
   await writeFile(draft, randomBytes(32).toString('base64') + '\n', { encoding: 'utf8', mode: 0o600, flag: 'wx' });
   try {
-    await chmod(draft, 0o600);
     await link(draft, file);
     return true;
   } catch (err) {

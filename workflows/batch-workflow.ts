@@ -52,7 +52,7 @@ import { initialState, isoOrNull, nextDeadline, parseTime, remember, snapshot } 
 import { startBatchReports } from './batch-reports';
 import { mailboxCommands } from './mailbox-commands';
 import { RunningSyncs } from './running-syncs';
-import { runPass } from './sync-pass';
+import { readPage, runPass } from './sync-pass';
 import { newVerification, runVerification, verifyActivitiesFor, type VerificationContext } from './verification';
 
 /** Guards the Stop that arrives with a pass's last result (see runCurrentPass). */
@@ -358,12 +358,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     s.pass = { kind, startedAt: Date.now(), cursor: null, scheduled: 0, finished: 0 };
     setStatus(kind === 'final' ? 'Completing' : 'Syncing');
     if (!firstPageAtOnce) return;
-    const ids = batchActivities.nextMailboxes({
-      batchId: input.batchId,
-      pass: kind,
-      afterId: null,
-      limit: policy.pageSize,
-    });
+    const ids = readPage(batchActivities, input.batchId, s.pass, null, policy);
     // A pass stopped before it ran never reads its page; the read's failure must not fail the workflow task.
     ids.catch(() => undefined);
     firstPage = { pass: s.pass, ids };
@@ -461,7 +456,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   /** Runs (or resumes) the current pass while still taking commands; Stop cancels it. */
   const runCurrentPass = async (): Promise<void> => {
     const pass = s.pass!;
-    const prefetched = firstPage?.pass === pass && pass.cursor === null ? firstPage.ids : undefined;
+    const prefetched = firstPage?.pass === pass ? firstPage.ids : undefined;
     firstPage = null;
     const scope = new CancellationScope();
     let outcome: 'done' | 'rolledOver' | 'cancelled' | { error: unknown } | undefined;

@@ -23,6 +23,17 @@ export interface PassContext {
   firstPage?: Promise<string[]>;
 }
 
+/** The pass's next page of mailbox ids after `afterId` (null: from the first), in id order. */
+export function readPage(
+  activities: BatchActivities,
+  batchId: string,
+  pass: PassState,
+  afterId: string | null,
+  policy: LifecyclePolicy,
+): Promise<string[]> {
+  return activities.nextMailboxes({ batchId, pass: pass.kind, afterId, limit: policy.pageSize });
+}
+
 /**
  * Runs one pass over the batch's mailboxes with at most `policy.mailboxConcurrency` syncs in flight, reading
  * mailbox ids from PostgreSQL page by page in id order. `pass.cursor` only moves over mailboxes whose sync has
@@ -60,13 +71,7 @@ export async function runPass(ctx: PassContext): Promise<'done' | 'rolledOver'> 
     const rolling = ctx.rollOverDue();
     while (!rolling && inFlight.size < policy.mailboxConcurrency) {
       if (waiting.length === 0 && !exhausted) {
-        const page = await (prefetched ??
-          ctx.batchActivities.nextMailboxes({
-            batchId: ctx.batchId,
-            pass: pass.kind,
-            afterId: fetchedUpTo,
-            limit: policy.pageSize,
-          }));
+        const page = await (prefetched ?? readPage(ctx.batchActivities, ctx.batchId, pass, fetchedUpTo, policy));
         prefetched = undefined;
         exhausted = page.length < policy.pageSize;
         fetchedUpTo = page.at(-1) ?? fetchedUpTo;
