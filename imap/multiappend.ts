@@ -28,12 +28,31 @@ interface Exec {
  * asks its command compiler for LITERAL- behaviour), so every message of a MULTIAPPEND waits for the server's
  * "+" before it is sent: one round trip, and a stall of the server's pipeline, per message. For the APPENDs this
  * module sends, and only on servers that advertise LITERAL+ (RFC 7888), the compiler is asked for
- * non-synchronizing literals: the whole command goes out in one write. Marked by a symbol on the command's first
+ * non-synchronizing literals: the whole command goes out at once. Marked by a symbol on the command's first
  * attribute; if imapflow's internals ever move, the wrapper is simply not installed and appends stay correct,
  * only slower.
+ *
+ * The compiler then joins the whole command, up to 16 MiB of messages, into one new buffer, and imapflow writes
+ * that: a copy of every byte appended, freshly allocated memory per command (page faults, and a second batch's worth
+ * of RSS per folder lane). A client whose `write` is wrapped ({@link installFramedWrite}) marks its commands with a
+ * second symbol; for those the compiler leaves the messages out (empty literals), and the command goes to the socket
+ * as its text between the messages and the messages' own buffers, one write each.
  */
 const LITERAL_PLUS = Symbol.for('mailferry.literalPlus');
+const FRAMED = Symbol.for('mailferry.framedWrite');
 type Compiler = (data: { attributes?: unknown }, options?: Record<string, unknown>) => unknown;
+type Write = (chunk: unknown) => unknown;
+/** A compiled command as the parts it is written in: text, a message, text, ... (see installFramedWrite). */
+class Frames {
+  constructor(readonly parts: Buffer[]) {}
+}
+interface LiteralNode {
+  type: 'LITERAL';
+  value: Buffer;
+}
+const EMPTY = Buffer.alloc(0);
+/** What the compiler writes for an empty non-synchronizing literal (after an optional `~` for literal8). */
+const EMPTY_LITERAL = Buffer.from('{0+}\r\n');
 let literalPlusInstalled: boolean | null = null;
 
 function installLiteralPlus(): boolean {
@@ -48,13 +67,79 @@ function installLiteralPlus(): boolean {
       const first = Array.isArray(data?.attributes)
         ? (data.attributes[0] as Record<symbol, unknown> | undefined)
         : undefined;
-      return original(data, first?.[LITERAL_PLUS] ? { ...options, literalPlus: true } : options);
+      if (!first?.[LITERAL_PLUS]) return original(data, options);
+      const plus = { ...options, literalPlus: true };
+      return (first[FRAMED] && options?.asArray && compileFramed(original, data, plus)) || original(data, plus);
     };
     literalPlusInstalled = true;
   } catch {
     // keep imapflow's own behaviour
   }
   return literalPlusInstalled;
+}
+
+/**
+ * Compiles a command with its literals' data left out and splits the result where each literal's data belongs:
+ * `[new Frames([text, data, text, data, ..., text])]`, the form `send` hands to `write`. The text is imapflow's own
+ * output (quoting, spacing, the literal8 marker); only the literals' sizes are written here. Null when the compiled
+ * text does not hold one empty literal per literal (never expected), so the caller compiles the usual way.
+ */
+function compileFramed(
+  original: Compiler,
+  data: { attributes?: unknown },
+  options: Record<string, unknown>,
+): [Frames] | null {
+  const literals: Buffer[] = [];
+  const attributes = (data.attributes as unknown[]).map((a) => {
+    if ((a as LiteralNode | null)?.type !== 'LITERAL' || !Buffer.isBuffer((a as LiteralNode).value)) return a;
+    literals.push((a as LiteralNode).value);
+    return { ...(a as LiteralNode), value: EMPTY };
+  });
+  const compiled = original({ ...data, attributes }, options);
+  if (!Array.isArray(compiled) || compiled.length !== 1 || !Buffer.isBuffer(compiled[0])) return null;
+  const text: Buffer = compiled[0];
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const literal of literals) {
+    // Quoted strings and atoms cannot hold a CRLF, so every "{0+}\r\n" in the text is an empty literal's.
+    const at = text.indexOf(EMPTY_LITERAL, from);
+    if (at < 0) return null;
+    parts.push(Buffer.concat([text.subarray(from, at), Buffer.from(`{${literal.length}+}\r\n`)]));
+    if (literal.length) parts.push(literal);
+    from = at + EMPTY_LITERAL.length;
+  }
+  if (text.indexOf(EMPTY_LITERAL, from) >= 0) return null;
+  parts.push(text.subarray(from));
+  return [new Frames(parts)];
+}
+
+const framedClients = new WeakSet<object>();
+
+/**
+ * Wraps this client's `write` so that it takes {@link Frames}: each part goes through imapflow's own `write` (its
+ * checks of the socket and state, its byte counter, its raw log) as a part of a command with more to come, so only
+ * the last gets the command's CRLF. False when imapflow's `write` or `commandParts` are not what this expects.
+ */
+function installFramedWrite(client: ImapFlow): boolean {
+  if (framedClients.has(client)) return true;
+  const internals = client as unknown as { write?: Write; commandParts?: unknown };
+  const write = internals.write;
+  if (typeof write !== 'function' || !Array.isArray(internals.commandParts)) return false;
+  internals.write = function framedWrite(this: { commandParts: unknown[] }, chunk: unknown) {
+    if (!(chunk instanceof Frames)) return write.call(this, chunk);
+    const pending = this.commandParts;
+    const last = chunk.parts.length - 1;
+    try {
+      // imapflow adds the CRLF to a write when no part of the command is left to send
+      this.commandParts = [chunk];
+      for (let i = 0; i < last; i++) write.call(this, chunk.parts[i]);
+    } finally {
+      this.commandParts = pending;
+    }
+    return write.call(this, chunk.parts[last]);
+  };
+  framedClients.add(client);
+  return true;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -114,7 +199,10 @@ export async function appendMessages(client: ImapFlow, path: string, items: Appe
   }
   const binary = client.capabilities.has('BINARY');
   const first: Record<string | symbol, unknown> = { type: 'STRING', value: mailboxArgument(client, path) };
-  if (client.capabilities.has('LITERAL+') && installLiteralPlus()) first[LITERAL_PLUS] = true;
+  if (client.capabilities.has('LITERAL+') && installLiteralPlus()) {
+    first[LITERAL_PLUS] = true;
+    if (installFramedWrite(client)) first[FRAMED] = true;
+  }
   const attributes: unknown[] = [first];
   for (const item of items) {
     attributes.push(appendableFlags(item.flags).map((f) => ({ type: 'ATOM', value: f })));
