@@ -50,7 +50,8 @@ import { generateCorpus } from './imap-corpus';
 import { startDelayProxy, type DelayProxy } from '../test/fixtures/delay-proxy';
 import {
   startRealProduct,
-  treeCpuSeconds,
+  treeCpuByProgram,
+  cpuSplit,
   waitForPass,
   workflowEventsSince,
   type RunningProduct,
@@ -275,7 +276,14 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
       users: string[],
       pass: 'full' | 'no-change' | 'verify' | 'verify-deep',
       rep: number,
-    ): Promise<{ seconds: number; maxRssMb: number; cpuSeconds: number; syncSeconds?: number; stdout?: string }> => {
+    ): Promise<{
+      seconds: number;
+      maxRssMb: number;
+      cpuSeconds: number;
+      cpuByProgram?: string;
+      syncSeconds?: number;
+      stdout?: string;
+    }> => {
       const user = users[0]!;
       if (tool === 'product') {
         let batch = productBatches.get(user);
@@ -292,7 +300,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
           productBatches.set(user, batch);
         }
         const pid = product!.product.child.pid!;
-        const cpuBefore = await treeCpuSeconds(pid);
+        const cpuBefore = await treeCpuByProgram(pid);
         const logFrom = product!.product.output().length;
         const started = process.hrtime.bigint();
         const calledAt = Date.now();
@@ -306,12 +314,14 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
               `  workflow events (ms after the call): ${await workflowEventsSince(product!, settled.workflowId, calledAt)}\n`,
           );
         }
-        const cpuSeconds = (await treeCpuSeconds(pid)) - cpuBefore;
+        const cpuAfter = await treeCpuByProgram(pid);
+        const total = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
+        const cpuSeconds = total(cpuAfter) - total(cpuBefore);
         if (settled.status !== 'Synced') throw new Error(`product batch ended ${settled.status}`);
         batch.lastSyncedAt = settled.lastSyncedAt;
         const status = await readFile(`/proc/${pid}/status`, 'utf8');
         const hwm = Number(/^VmHWM:\s*(\d+)/m.exec(status)?.[1] ?? NaN) / 1024;
-        return { seconds, maxRssMb: hwm, cpuSeconds };
+        return { seconds, maxRssMb: hwm, cpuSeconds, cpuByProgram: cpuSplit(cpuBefore, cpuAfter) };
       }
       if (tool === 'engine') {
         const verify = pass === 'verify' ? 'header' : pass === 'verify-deep' ? 'deep' : undefined;
@@ -420,7 +430,7 @@ async function benchAt(messages: number, fsync: string, rttMs?: number): Promise
           const roundTrips = proxies.length ? proxies.reduce((n, p) => n + p.roundTrips(), 0) : undefined;
           runs.push({ tool, pass, rep, ...r, roundTrips });
           process.stderr.write(
-            `  ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB${roundTrips === undefined ? '' : `, ${roundTrips} round trips`}\n`,
+            `  ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s${r.cpuByProgram ? ` (${r.cpuByProgram})` : ''}, peak RSS ${r.maxRssMb.toFixed(0)} MB${roundTrips === undefined ? '' : `, ${roundTrips} round trips`}\n`,
           );
         }
         if (tool === 'engine') {

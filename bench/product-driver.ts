@@ -83,26 +83,51 @@ export async function waitForPass(
   }
 }
 
-/** User + system CPU seconds of a process and all its descendants alive now (from /proc). */
-export async function treeCpuSeconds(rootPid: number): Promise<number> {
+/**
+ * CPU seconds (user + system) of `rootPid` and every process below it alive now, by program: the product's own
+ * process, PostgreSQL (its postmaster and backends), the Temporal dev server, and anything else under its name.
+ */
+export async function treeCpuByProgram(rootPid: number): Promise<Record<string, number>> {
   const ticks = 100; // USER_HZ on Linux
-  const stats = new Map<number, { ppid: number; cpu: number }>();
+  const stats = new Map<number, { ppid: number; cpu: number; name: string }>();
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    // Fields after the command name (which may hold spaces): state ppid … utime(14) stime(15).
+    // pid (name) state ppid … utime(14) stime(15): the name may hold spaces and parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (fields.length < 13) continue;
-    stats.set(pid, { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / ticks });
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    stats.set(pid, { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / ticks, name });
   }
   const inTree = (pid: number): boolean => {
     for (let p = pid, hops = 0; p > 1 && hops < 20; p = stats.get(p)?.ppid ?? 0, hops++) if (p === rootPid) return true;
     return false;
   };
-  let total = 0;
-  for (const [pid, { cpu }] of stats) if (inTree(pid)) total += cpu;
-  return total;
+  const byProgram: Record<string, number> = {};
+  for (const [pid, { cpu, name }] of stats) {
+    if (!inTree(pid)) continue;
+    const program =
+      pid === rootPid
+        ? 'mailferry'
+        : /^postgres/.test(name)
+          ? 'PostgreSQL'
+          : /^temporal/.test(name)
+            ? 'Temporal'
+            : name;
+    byProgram[program] = (byProgram[program] ?? 0) + cpu;
+  }
+  return byProgram;
+}
+
+/** The difference of two {@link treeCpuByProgram} readings, as "mailferry 3.10, PostgreSQL 0.52, …" (seconds). */
+export function cpuSplit(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.entries(after)
+    .map(([program, cpu]) => [program, cpu - (before[program] ?? 0)] as const)
+    .filter(([, cpu]) => cpu >= 0.005)
+    .sort((a, b) => b[1] - a[1])
+    .map(([program, cpu]) => `${program} ${cpu.toFixed(2)}`)
+    .join(', ');
 }
 
 /**
