@@ -63,27 +63,39 @@ interface BucketRow {
   now: number;
 }
 
+/**
+ * One reservation: a transaction that locks the bucket's row, reads the day's usage, computes the schedule here
+ * ({@link scheduleTransfer}), and moves the bucket on and counts the bytes in one statement. The lock is held for
+ * four round trips (lock, usage, write, commit; it was five), each of which waits for this worker's event loop, and
+ * every other sync on the endpoint waits that long. The usage is read by a statement of its own, after the lock:
+ * one statement with both would read it as of before the lock was granted and miss what the holder counted.
+ */
 async function reserveTransfer(
   pool: Pool,
   key: { endpointId: string; direction: TransferDirection; mailboxId: string },
   limits: RateLimits,
   request: TransferRequest,
 ) {
-  return withTransaction(pool, async (client) => {
-    const params = [key.endpointId, key.direction];
-    await client.query(
-      'insert into endpoint_rate_buckets (endpoint_id, direction) values ($1, $2) on conflict do nothing',
-      params,
-    );
-    // clock_timestamp(), not now(): the time after the row lock was granted, not when the transaction began.
-    const { rows } = await client.query<BucketRow>(
+  const params = [key.endpointId, key.direction];
+  const lock = (client: Queryable) =>
+    client.query<BucketRow>(
+      // clock_timestamp(), not now(): the time after the row lock was granted, not when the transaction began.
       `select extract(epoch from messages_free_at)::float8 * 1000 as messages_free_at,
               extract(epoch from bytes_free_at)::float8 * 1000 as bytes_free_at,
               extract(epoch from clock_timestamp())::float8 * 1000 as now
          from endpoint_rate_buckets where endpoint_id = $1 and direction = $2 for update`,
       params,
     );
-    const bucket = rows[0]!;
+  return withTransaction(pool, async (client) => {
+    let bucket = (await lock(client)).rows[0];
+    // A bucket's first reservation makes its row (one that another made meanwhile is left as it is).
+    if (!bucket) {
+      await client.query(
+        'insert into endpoint_rate_buckets (endpoint_id, direction) values ($1, $2) on conflict do nothing',
+        params,
+      );
+      bucket = (await lock(client)).rows[0]!;
+    }
     const day = utcDay(bucket.now);
     const usage = await client.query<{ endpoint_bytes: string; mailbox_bytes: string }>(
       `select coalesce(sum(bytes), 0) as endpoint_bytes, coalesce(sum(bytes) filter (where mailbox_id = $4), 0) as mailbox_bytes
@@ -99,15 +111,16 @@ async function reserveTransfer(
     );
     if (schedule.kind === 'budget') return schedule;
     await client.query(
-      `update endpoint_rate_buckets
-          set messages_free_at = to_timestamp($3::float8 / 1000), bytes_free_at = to_timestamp($4::float8 / 1000)
-        where endpoint_id = $1 and direction = $2`,
-      [...params, schedule.state.messagesFreeAt, schedule.state.bytesFreeAt],
-    );
-    await client.query(
-      `insert into endpoint_daily_usage (endpoint_id, direction, day, mailbox_id, bytes) values ($1, $2, $3::date, $4, $5)
-       on conflict (endpoint_id, direction, day, mailbox_id) do update set bytes = endpoint_daily_usage.bytes + excluded.bytes`,
-      [...params, day, key.mailboxId, request.bytes],
+      `with moved as (
+         update endpoint_rate_buckets
+            set messages_free_at = to_timestamp($3::float8 / 1000), bytes_free_at = to_timestamp($4::float8 / 1000)
+          where endpoint_id = $1 and direction = $2
+       )
+       insert into endpoint_daily_usage (endpoint_id, direction, day, mailbox_id, bytes)
+       values ($1, $2, $5::date, $6, $7)
+       on conflict (endpoint_id, direction, day, mailbox_id)
+         do update set bytes = endpoint_daily_usage.bytes + excluded.bytes`,
+      [...params, schedule.state.messagesFreeAt, schedule.state.bytesFreeAt, day, key.mailboxId, request.bytes],
     );
     return { kind: 'go' as const, waitMs: schedule.waitMs };
   });

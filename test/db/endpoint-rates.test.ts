@@ -105,3 +105,27 @@ test("Gmail's per-mailbox quota stops one mailbox, not the other", async () => {
   });
   expect((await b.reserve('destination', { messages: 1, bytes: 900 })).kind).toBe('go');
 });
+
+test('reservations racing for a daily budget and no rate: none lost, none over the budget', async () => {
+  // A bucket whose rates are unlimited never moves in time; only its version tells a reservation it lost a race.
+  const endpoint = (
+    await db.pool.query<{ id: string }>(
+      `insert into endpoints (name, host, port, security, rate_limits)
+       values ('budget only', 'imap.budget', 143, 'none', $1) returning id`,
+      [JSON.stringify({ upload: { bytesPerDay: 10_000 } })],
+    )
+  ).rows[0]!.id;
+  const buckets = mailboxIds.map((mailboxId) =>
+    createRateBuckets(db.pool, { mailboxId, endpointIds: { source, destination: endpoint } }),
+  );
+  const outcomes = await Promise.all(
+    Array.from({ length: 24 }, (_, i) => buckets[i % 2]!.reserve('destination', { messages: 1, bytes: 1000 })),
+  );
+  expect(outcomes.filter((o) => o.kind === 'go')).toHaveLength(10);
+  expect(outcomes.filter((o) => o.kind === 'budget')).toHaveLength(14);
+  const { rows } = await db.pool.query<{ bytes: string }>(
+    "select sum(bytes) as bytes from endpoint_daily_usage where endpoint_id = $1 and direction = 'upload'",
+    [endpoint],
+  );
+  expect(Number(rows[0]!.bytes)).toBe(10_000);
+});
