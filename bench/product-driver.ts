@@ -83,40 +83,53 @@ export async function waitForPass(
   }
 }
 
+/** A process of the product's tree: its pid, the program it belongs to and the fields of /proc/<pid>/stat after the name. */
+export interface TreeProcess {
+  pid: number;
+  program: string;
+  stat: string[];
+}
+
 /**
- * CPU seconds (user + system) of `rootPid` and every process below it alive now, by program: the product's own
- * process, PostgreSQL (its postmaster and backends), the Temporal dev server, and anything else under its name.
+ * The processes of `rootPid`'s tree alive now (from /proc), each named by the program it belongs to: the product's
+ * own process, PostgreSQL (its postmaster and backends), the Temporal dev server, the watchdog's shell, or its name.
  */
-export async function treeCpuByProgram(rootPid: number): Promise<Record<string, number>> {
-  const ticks = 100; // USER_HZ on Linux
-  const stats = new Map<number, { ppid: number; cpu: number; name: string }>();
+export async function processTree(rootPid: number): Promise<TreeProcess[]> {
+  const all = new Map<number, { ppid: number; name: string; stat: string[] }>();
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     // pid (name) state ppid … utime(14) stime(15): the name may hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields.length < 13) continue;
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    stats.set(pid, { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / ticks, name });
+    const stat = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    if (stat.length < 13) continue;
+    all.set(pid, { ppid: Number(stat[1]), name: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), stat });
   }
   const inTree = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 20; p = stats.get(p)?.ppid ?? 0, hops++) if (p === rootPid) return true;
+    for (let p = pid, hops = 0; p > 1 && hops < 20; p = all.get(p)?.ppid ?? 0, hops++) if (p === rootPid) return true;
     return false;
   };
-  const byProgram: Record<string, number> = {};
-  for (const [pid, { cpu, name }] of stats) {
-    if (!inTree(pid)) continue;
-    const program =
-      pid === rootPid
-        ? 'mailferry'
-        : /^postgres/.test(name)
-          ? 'PostgreSQL'
-          : /^temporal/.test(name)
-            ? 'Temporal'
+  const programOf = (pid: number, name: string) =>
+    pid === rootPid
+      ? 'mailferry (worker+API)'
+      : /^postgres/.test(name)
+        ? 'PostgreSQL'
+        : /^temporal/.test(name)
+          ? 'Temporal'
+          : name === 'sh'
+            ? 'watchdog'
             : name;
-    byProgram[program] = (byProgram[program] ?? 0) + cpu;
-  }
+  return [...all]
+    .filter(([pid]) => inTree(pid))
+    .map(([pid, { name, stat }]) => ({ pid, program: programOf(pid, name), stat }));
+}
+
+/** CPU seconds (user + system) of `rootPid`'s tree alive now, by program ({@link processTree}). */
+export async function treeCpuByProgram(rootPid: number): Promise<Record<string, number>> {
+  const ticks = 100; // USER_HZ on Linux
+  const byProgram: Record<string, number> = {};
+  for (const { program, stat } of await processTree(rootPid))
+    byProgram[program] = (byProgram[program] ?? 0) + (Number(stat[11]) + Number(stat[12])) / ticks;
   return byProgram;
 }
 

@@ -7,12 +7,12 @@
  * peak number of PostgreSQL connections. Every message is compared on both servers before the time counts.
  * The product runs compiled, as `npm start` runs it (scripts/build.sh first).
  */
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { buildMessage, comparableMessages, startDovecot, type DovecotServer } from '../test/fixtures/dovecot';
-import { startRealProduct, waitForPass, type RunningProduct } from './product-driver';
+import { processTree, startRealProduct, waitForPass, type RunningProduct } from './product-driver';
 
 export interface ImapScaleProfile {
   mailboxes: number;
@@ -34,37 +34,13 @@ function messageSize(i: number): number | undefined {
  * would count its shared buffers once per backend.
  */
 async function rssByProgram(rootPid: number): Promise<Record<string, number>> {
-  const parents = new Map<number, number>();
-  const names = new Map<number, string>();
-  const rss = new Map<number, number>();
-  let rootRss = 0;
-  for (const entry of await readdir('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
-    const field = (text: string, name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(text)?.[1] ?? '';
-    parents.set(pid, Number(field(status, 'PPid')));
-    names.set(pid, field(status, 'Name'));
-    rss.set(pid, Number(field(rollup, 'Pss').replace(/\D/g, '')) * 1024);
-    if (pid === rootPid) rootRss = Number(field(rollup, 'Rss').replace(/\D/g, '')) * 1024;
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 20; p = parents.get(p) ?? 0, hops++) if (p === rootPid) return true;
-    return false;
-  };
   const out: Record<string, number> = {};
-  for (const [pid, name] of names) {
-    if (!inTree(pid)) continue;
-    const program =
-      pid === rootPid
-        ? 'mailferry (worker+API)'
-        : /^postgres/.test(name)
-          ? 'PostgreSQL'
-          : name === 'sh'
-            ? 'watchdog'
-            : name;
-    out[program] = (out[program] ?? 0) + (rss.get(pid) ?? 0);
+  let rootRss = 0;
+  for (const { pid, program } of await processTree(rootPid)) {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+    const bytes = (name: string) => Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+    out[program] = (out[program] ?? 0) + bytes('Pss');
+    if (pid === rootPid) rootRss = bytes('Rss');
   }
   out['mailferry RSS'] = rootRss;
   return out;

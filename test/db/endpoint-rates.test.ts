@@ -107,7 +107,8 @@ test("Gmail's per-mailbox quota stops one mailbox, not the other", async () => {
 });
 
 test('reservations racing for a daily budget and no rate: none lost, none over the budget', async () => {
-  // A bucket whose rates are unlimited never moves in time; only its version tells a reservation it lost a race.
+  // A bucket whose rates are unlimited never moves in time: only its row lock keeps two reservations from counting
+  // the same day's usage.
   const endpoint = (
     await db.pool.query<{ id: string }>(
       `insert into endpoints (name, host, port, security, rate_limits)
