@@ -3,6 +3,7 @@ import { closeSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { temporalCliPath } from '../config/temporal-binaries';
+import { devServerDynamicConfigArgs } from '../config/temporal-dynamic-config';
 import { describeError, StartError } from './start-error';
 
 export interface DevServerHandle {
@@ -105,6 +106,7 @@ function startOnce(options: DevServerOptions): DevServerHandle {
         '--log-level',
         'warn',
         ...searchAttributeArgs,
+        ...devServerDynamicConfigArgs(),
       ],
       { stdio: ['ignore', logFd, logFd] },
     );

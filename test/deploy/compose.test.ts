@@ -9,6 +9,7 @@ import path from 'node:path';
 import { load } from 'js-yaml';
 import type { Pool } from 'pg';
 import { Histogram, Registry } from 'prom-client';
+import { TEMPORAL_DYNAMIC_CONFIG } from '../../config/temporal-dynamic-config';
 import { createSyncMetrics } from '../../observability/metrics';
 import { registerReadModelGauges } from '../../observability/metrics-gauges';
 
@@ -162,6 +163,16 @@ test('the Temporal server and its admin tools are one release, and no image floa
   for (const [name, service] of Object.entries(services)) {
     if (!service.image || name === 'worker' || name === 'api') continue;
     expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/:v?\d+\.\d+(\.\d+)?$/) });
+  }
+});
+
+test('the Temporal server runs with the dynamic config the dev server is given', () => {
+  const temporal = services.temporal!;
+  const target = temporal.environment!.DYNAMIC_CONFIG_FILE_PATH!;
+  const mount = temporal.configs!.find((c) => c.target === target)!;
+  const settings = load(compose.configs[mount.source]!.content!) as Record<string, { value: unknown }[]>;
+  for (const [key, value] of Object.entries(TEMPORAL_DYNAMIC_CONFIG)) {
+    expect({ key, value: settings[key] }).toEqual({ key, value: [{ value }] });
   }
 });
 
