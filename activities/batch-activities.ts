@@ -19,7 +19,7 @@ import {
   type MailboxFailure,
 } from '../db/mailboxes';
 import type { BatchEdit, MailboxCounts, PassKind } from '../domain/batch-messages';
-import type { BatchCommand } from '../domain/batch-status';
+import { ALL_MAILBOXES_FAILED, settledStatus, type BatchCommand } from '../domain/batch-status';
 import type { MailboxAuditCommand } from '../domain/mailbox-commands';
 
 export type { BatchStatusRecord, MailboxFailure };
@@ -85,6 +85,24 @@ export function createBatchActivities({ pool }: { pool: Pool }) {
       const counts = await countMailboxes(pool, batchId);
       await sampleBatchProgress(pool, batchId, counts);
       return counts;
+    },
+
+    /**
+     * The end of a sync pass in one activity: the counts read (and sampled, as {@link refreshCounts} does), the
+     * status they settle the batch in, and the batch's row published with it. The workflow takes both from the
+     * result; it would otherwise wait for the counts and then for the status, two activities one after the other.
+     */
+    async settlePass(
+      record: Omit<BatchStatusRecord, 'status'>,
+    ): Promise<{ counts: MailboxCounts; status: ReturnType<typeof settledStatus> }> {
+      const counts = await countMailboxes(pool, record.batchId);
+      const status = settledStatus(counts);
+      const lastError = status === 'Failed' ? ALL_MAILBOXES_FAILED : record.lastError;
+      await Promise.all([
+        sampleBatchProgress(pool, record.batchId, counts),
+        publishBatchStatus(pool, { ...record, status, lastError }),
+      ]);
+      return { counts, status };
     },
 
     /** Mailboxes whose sync activity ran out of retries. */

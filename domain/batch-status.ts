@@ -97,3 +97,15 @@ export const MAILBOX_STATUSES = [
   'Completed',
 ] as const;
 export type MailboxStatus = (typeof MAILBOX_STATUSES)[number];
+
+/** Why a batch whose every mailbox failed is Failed (its last error). */
+export const ALL_MAILBOXES_FAILED = 'every mailbox in the batch failed; see the migration users report';
+
+/**
+ * The status a batch settles in when a sync pass ends, from its mailbox counts: Failed when every mailbox failed,
+ * Synced with errors when some did. The workflow and the activity that settles the batch share it.
+ */
+export function settledStatus(counts: { total: number; failed: number }): 'Synced' | 'SyncedWithErrors' | 'Failed' {
+  if (counts.total > 0 && counts.failed === counts.total) return 'Failed';
+  return counts.failed > 0 ? 'SyncedWithErrors' : 'Synced';
+}

@@ -13,7 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AuditEntry } from '../activities/batch-activities';
+import type { AuditEntry, BatchStatusRecord } from '../activities/batch-activities';
 import {
   commandUpdate,
   completeSignal,
@@ -32,9 +32,11 @@ import {
   type PassKind,
 } from '../domain/batch-messages';
 import {
+  ALL_MAILBOXES_FAILED,
   allowedCommands,
   BATCH_COMMANDS,
   isCommandAllowed,
+  settledStatus,
   STATUS_LABELS,
   type BatchStatus,
 } from '../domain/batch-status';
@@ -71,6 +73,12 @@ export const BOOKKEEPING_AT_ONCE_PATCH = 'bookkeeping-at-once';
  */
 export const FIRST_PAGE_AT_ONCE_PATCH = 'first-page-at-once';
 
+/**
+ * Since this patch a sync pass that ends reads the counts, settles the status and publishes it in one activity
+ * (`settlePass`) instead of reading the counts and then publishing: a pass waits for one activity fewer.
+ */
+export const SETTLE_AT_ONCE_PATCH = 'settle-at-once';
+
 const batchActivities = proxyActivities<BatchActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
@@ -106,6 +114,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   // Decided once per run: a run recorded before the patch replays as it ran, from start to end.
   const bookkeepingAtOnce = patched(BOOKKEEPING_AT_ONCE_PATCH);
   const firstPageAtOnce = patched(FIRST_PAGE_AT_ONCE_PATCH);
+  const settleAtOnce = patched(SETTLE_AT_ONCE_PATCH);
   const policy = { ...DEFAULT_POLICY, ...input.policy };
   const syncActivities = syncActivitiesFor(policy);
   const verifyActivities = verifyActivitiesFor(policy);
@@ -311,6 +320,9 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   let audited = 0;
   const keyed = (entry: AuditEntry): AuditEntry => ({ ...entry, key: `${workflowInfo().runId}:${audited++}` });
 
+  /** The row `settlePass` published, status included, until the flush after it (SETTLE_AT_ONCE_PATCH). */
+  let publishedBySettling: string | null = null;
+
   const flush = async (): Promise<void> => {
     if (countsStale) {
       countsStale = false;
@@ -331,20 +343,28 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
         { key: batchStatusAttribute, value: s.status },
       ]);
     }
-    const publishing = batchActivities.publishBatchStatus({
-      batchId: input.batchId,
-      status: s.status,
-      startedAt: isoOrNull(s.startedAt),
-      initialSyncAt: isoOrNull(s.initialSyncAt),
-      initialSyncDurationMs: s.initialSyncDurationMs,
-      lastSyncedAt: isoOrNull(s.lastSyncedAt),
-      startAfter: isoOrNull(s.startAfter),
-      completeAfter: isoOrNull(s.completeAfter),
-      autoComplete: s.autoComplete,
-      lastError: s.lastError,
-    });
-    await Promise.all([auditing, publishing]);
+    const record = publishable();
+    const settledAlready = publishedBySettling === JSON.stringify(record);
+    publishedBySettling = null;
+    if (settledAlready) return auditing;
+    await Promise.all([auditing, batchActivities.publishBatchStatus(record)]);
   };
+
+  /** The batch's row in the read model as the workflow has it now. */
+  const publishable = (): BatchStatusRecord => ({ ...statusRecord(), status: s.status });
+
+  /** The batch's row in the read model, but for its status. */
+  const statusRecord = (): Omit<BatchStatusRecord, 'status'> => ({
+    batchId: input.batchId,
+    startedAt: isoOrNull(s.startedAt),
+    initialSyncAt: isoOrNull(s.initialSyncAt),
+    initialSyncDurationMs: s.initialSyncDurationMs,
+    lastSyncedAt: isoOrNull(s.lastSyncedAt),
+    startAfter: isoOrNull(s.startAfter),
+    completeAfter: isoOrNull(s.completeAfter),
+    autoComplete: s.autoComplete,
+    lastError: s.lastError,
+  });
 
   const settleSyncedStatus = (): void => {
     if (s.pass !== null || (s.status !== 'Synced' && s.status !== 'SyncedWithErrors')) return;
@@ -472,6 +492,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
           syncs,
           skip: mailbox.skip,
           firstPage: prefetched,
+          countsReadBySettling: settleAtOnce && pass.kind !== 'final',
           onCounts: (counts) => {
             s.counts = counts;
             describe();
@@ -507,10 +528,10 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
     }
     // A verification the command started gives way to the one that ends Complete.
     if (pass.kind === 'final') await cancelVerifying();
-    finishPass(pass.kind);
+    await finishPass(pass.kind);
   };
 
-  const finishPass = (kind: PassKind): void => {
+  const finishPass = async (kind: PassKind): Promise<void> => {
     const now = Date.now();
     s.pass = null;
     s.lastSyncedAt = now;
@@ -525,11 +546,19 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
       s.initialSyncDurationMs = now - (s.startedAt ?? now);
     }
     s.nextIncrementalAt = now + policy.incrementalSyncIntervalMs;
-    const { total, failed } = s.counts;
-    const allFailed = total > 0 && failed === total;
-    setStatus(allFailed ? 'Failed' : failed > 0 ? 'SyncedWithErrors' : 'Synced');
-    if (allFailed) s.lastError = 'every mailbox in the batch failed; see the migration users report';
-    else if (s.autoComplete || (s.completeAfter !== null && s.completeAfter <= now)) beginPass('final');
+    let status = settledStatus(s.counts);
+    if (settleAtOnce) {
+      const settled = await batchActivities.settlePass(statusRecord());
+      s.counts = settled.counts;
+      status = settled.status;
+    }
+    setStatus(status);
+    if (status === 'Failed') s.lastError = ALL_MAILBOXES_FAILED;
+    // The row now says what the batch is: the next flush has nothing to publish unless something changes.
+    if (settleAtOnce) publishedBySettling = JSON.stringify(publishable());
+    if (status !== 'Failed' && (s.autoComplete || (s.completeAfter !== null && s.completeAfter <= now))) {
+      beginPass('final');
+    }
   };
 
   const starting = async (): Promise<void> => {

@@ -21,6 +21,8 @@ export interface PassContext {
   skip: (mailboxId: string) => boolean;
   /** The pass's first page, already being read as the pass began (its cursor still null). */
   firstPage?: Promise<string[]>;
+  /** The caller reads the counts as it settles the batch (SETTLE_AT_ONCE_PATCH): a pass that is done does not. */
+  countsReadBySettling?: boolean;
 }
 
 /** The pass's next page of mailbox ids after `afterId` (null: from the first), in id order. */
@@ -89,8 +91,10 @@ export async function runPass(ctx: PassContext): Promise<'done' | 'rolledOver'> 
 
     if (inFlight.size === 0) {
       await flushFailures();
+      const done = waiting.length === 0 && exhausted;
+      if (done && ctx.countsReadBySettling) return 'done';
       await refresh();
-      if (waiting.length === 0 && exhausted) return 'done';
+      if (done) return 'done';
       // Rolling over: every mailbox up to the last one scheduled has finished.
       pass.cursor = lastScheduled();
       return 'rolledOver';

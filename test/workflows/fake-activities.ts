@@ -4,7 +4,7 @@ import type { AuditEntry, BatchStatusRecord, MailboxFailure } from '../../activi
 import type { MailboxGuard } from '../../db/mailbox-commands';
 import type { BatchEdit, MailboxCounts, PassKind } from '../../domain/batch-messages';
 import type { ReportRequest } from '../../domain/batch-reports';
-import type { MailboxStatus } from '../../domain/batch-status';
+import { ALL_MAILBOXES_FAILED, settledStatus, type MailboxStatus } from '../../domain/batch-status';
 import type { MailboxOverrides } from '../../domain/mailbox-commands';
 import type {
   BatchActivities,
@@ -115,6 +115,12 @@ export class FakeActivities {
           .map(([id]) => id)
           .slice(0, limit),
       refreshCounts: async () => this.counts(),
+      settlePass: async (record) => {
+        const counts = this.counts();
+        const status = settledStatus(counts);
+        this.published.push({ ...record, status, lastError: status === 'Failed' ? ALL_MAILBOXES_FAILED : record.lastError });
+        return { counts, status };
+      },
       markMailboxesFailed: async (failures: MailboxFailure[]) => {
         for (const f of failures) this.mailboxes.set(f.mailboxId, 'Failed');
       },

@@ -68,6 +68,8 @@ const SCENARIOS: Record<string, Scenario> = {
   'bookkeeping-at-once': lifecycle('bookkeeping-at-once'),
   // The same since the first-page-at-once patch: a pass's first page read as it begins.
   'first-page-at-once': lifecycle('first-page-at-once'),
+  // The same since the settle-at-once patch: a pass's end reads the counts and publishes the status in one activity.
+  'settle-at-once': lifecycle('settle-at-once'),
   // A pass and a stream of signals across several continue-as-new runs.
   'continue-as-new': (env) =>
     withBatch(
