@@ -118,7 +118,11 @@ export class FakeActivities {
       settlePass: async (record) => {
         const counts = this.counts();
         const status = settledStatus(counts);
-        this.published.push({ ...record, status, lastError: status === 'Failed' ? ALL_MAILBOXES_FAILED : record.lastError });
+        this.published.push({
+          ...record,
+          status,
+          lastError: status === 'Failed' ? ALL_MAILBOXES_FAILED : record.lastError,
+        });
         return { counts, status };
       },
       markMailboxesFailed: async (failures: MailboxFailure[]) => {
