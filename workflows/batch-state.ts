@@ -98,6 +98,19 @@ export function nextDeadline(s: CarriedState, policy: LifecyclePolicy): Deadline
   }
 }
 
+/** The batch's times and Complete settings as the snapshot and the read model's row both give them. */
+export function scheduleFields(s: CarriedState) {
+  return {
+    startedAt: isoOrNull(s.startedAt),
+    initialSyncAt: isoOrNull(s.initialSyncAt),
+    initialSyncDurationMs: s.initialSyncDurationMs,
+    lastSyncedAt: isoOrNull(s.lastSyncedAt),
+    startAfter: isoOrNull(s.startAfter),
+    completeAfter: isoOrNull(s.completeAfter),
+    autoComplete: s.autoComplete,
+  };
+}
+
 export function snapshot(input: BatchWorkflowInput, s: CarriedState, policy: LifecyclePolicy): BatchSnapshot {
   const synced = s.status === 'Synced' || s.status === 'SyncedWithErrors';
   const retention =
@@ -114,13 +127,7 @@ export function snapshot(input: BatchWorkflowInput, s: CarriedState, policy: Lif
     allowedCommands: [...allowedCommands(s.status)],
     createdBy: input.createdBy,
     createdAt: input.createdAt,
-    startedAt: isoOrNull(s.startedAt),
-    initialSyncAt: isoOrNull(s.initialSyncAt),
-    initialSyncDurationMs: s.initialSyncDurationMs,
-    lastSyncedAt: isoOrNull(s.lastSyncedAt),
-    startAfter: isoOrNull(s.startAfter),
-    completeAfter: isoOrNull(s.completeAfter),
-    autoComplete: s.autoComplete,
+    ...scheduleFields(s),
     endpoints: s.endpoints ?? null,
     lastAdminActivityAt: new Date(s.lastAdminActivityAt).toISOString(),
     nextIncrementalSyncAt: synced ? isoOrNull(s.nextIncrementalAt) : null,

@@ -50,7 +50,7 @@ import {
   type PassState,
   type QueuedCommand,
 } from '../domain/batch-workflow-input';
-import { initialState, isoOrNull, nextDeadline, parseTime, remember, snapshot } from './batch-state';
+import { initialState, nextDeadline, parseTime, remember, scheduleFields, snapshot } from './batch-state';
 import { startBatchReports } from './batch-reports';
 import { mailboxCommands } from './mailbox-commands';
 import { RunningSyncs } from './running-syncs';
@@ -356,13 +356,7 @@ export async function batchWorkflow(input: BatchWorkflowInput): Promise<void> {
   /** The batch's row in the read model, but for its status. */
   const statusRecord = (): Omit<BatchStatusRecord, 'status'> => ({
     batchId: input.batchId,
-    startedAt: isoOrNull(s.startedAt),
-    initialSyncAt: isoOrNull(s.initialSyncAt),
-    initialSyncDurationMs: s.initialSyncDurationMs,
-    lastSyncedAt: isoOrNull(s.lastSyncedAt),
-    startAfter: isoOrNull(s.startAfter),
-    completeAfter: isoOrNull(s.completeAfter),
-    autoComplete: s.autoComplete,
+    ...scheduleFields(s),
     lastError: s.lastError,
   });
 
