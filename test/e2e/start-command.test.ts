@@ -145,6 +145,11 @@ describe('npm start (dist/start.js) on a fresh data directory', () => {
     }
   });
 
+  it('runs the dev server on SQLite with a write-ahead log, not a journal file per transaction', async () => {
+    // SQLite keeps the log beside the database while a connection is open (dev/temporal-dev-server.ts says why).
+    expect((await stat(path.join(dataDir, 'temporal.db-wal'))).isFile()).toBe(true);
+  });
+
   it('stores an endpoint password sealed with the key (used again on the second start)', async () => {
     // Port 1 on loopback refuses connections; skipTest stores it without a connection test.
     const created = await api('POST', '/endpoints?skipTest=true', token, {
